@@ -1,0 +1,427 @@
+"""Value types shared by every layer of kalshi-trader.
+
+Contract:
+- Money and prices are integers in units of $0.0001 (``Price`` for a per-contract price in
+  [$0, $1], ``Money`` for any dollar amount, signed, unbounded). Counts are integers in hundredths
+  of a contract (``Qty``). Nothing in the system holds a float price or count.
+- Kalshi's wire strings (``"0.5600"`` dollars, ``"10.00"`` ``_fp`` counts) are parsed exactly here
+  and only here; floats, NaN, infinities, exponents, too many decimals and out-of-range values are
+  rejected with ``ValueError`` carrying a message a person understands.
+- One book, two names: a YES bid at p is the same offer as a NO ask at $1 - p (``complement``).
+- ``TickGrid`` is a market's price grid built from ``price_ranges``; it answers "is this price
+  valid here" and rounds toward safety.
+
+This module imports nothing of the project.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import NewType
+
+Price = NewType("Price", int)
+"""A per-contract price in units of $0.0001, 0..10_000 ($0.00 .. $1.00)."""
+
+Money = NewType("Money", int)
+"""A signed dollar amount in units of $0.0001."""
+
+Qty = NewType("Qty", int)
+"""A signed contract count in hundredths of a contract (100 == one contract)."""
+
+PRICE_SCALE = 10_000
+"""Price units per dollar."""
+QTY_SCALE = 100
+"""Qty units per contract."""
+ONE_DOLLAR = Price(PRICE_SCALE)
+ZERO_PRICE = Price(0)
+
+_MAX_MONEY_DIGITS = 15
+_MAX_QTY_DIGITS = 12
+
+_POW10 = (1, 10, 100, 1_000, 10_000)
+_DECIMAL_RE = re.compile(r"^(-)?(\d+)(?:\.(\d*))?$")
+
+
+class Side(StrEnum):
+    """An outcome side: which contract a position or an order's purchase is long."""
+
+    YES = "yes"
+    NO = "no"
+
+    @property
+    def other(self) -> Side:
+        return Side.NO if self is Side.YES else Side.YES
+
+
+class BookSide(StrEnum):
+    """A side of the single YES-denominated book: ``bid`` buys YES (sells NO), ``ask`` sells YES
+    (buys NO). ``bid`` is always the YES outcome and ``ask`` the NO outcome."""
+
+    BID = "bid"
+    ASK = "ask"
+
+    @property
+    def outcome(self) -> Side:
+        return Side.YES if self is BookSide.BID else Side.NO
+
+    @property
+    def other(self) -> BookSide:
+        return BookSide.ASK if self is BookSide.BID else BookSide.BID
+
+    @staticmethod
+    def of(outcome: Side) -> BookSide:
+        return BookSide.BID if outcome is Side.YES else BookSide.ASK
+
+
+class TimeInForce(StrEnum):
+    GOOD_TILL_CANCELED = "good_till_canceled"
+    IMMEDIATE_OR_CANCEL = "immediate_or_cancel"
+    FILL_OR_KILL = "fill_or_kill"
+
+
+class SelfTradePrevention(StrEnum):
+    TAKER_AT_CROSS = "taker_at_cross"
+    MAKER = "maker"
+
+
+class OrderStatus(StrEnum):
+    RESTING = "resting"
+    CANCELED = "canceled"
+    EXECUTED = "executed"
+
+
+class MarketStatus(StrEnum):
+    """Kalshi's market object statuses (current API)."""
+
+    INITIALIZED = "initialized"
+    INACTIVE = "inactive"
+    ACTIVE = "active"
+    CLOSED = "closed"
+    DETERMINED = "determined"
+    DISPUTED = "disputed"
+    AMENDED = "amended"
+    FINALIZED = "finalized"
+
+
+class FeeType(StrEnum):
+    QUADRATIC = "quadratic"
+    QUADRATIC_WITH_MAKER_FEES = "quadratic_with_maker_fees"
+    QUADRATIC_WITH_COMBO_MAKER_FEES = "quadratic_with_combo_maker_fees"
+    FLAT = "flat"
+
+
+# --------------------------------------------------------------------------------------------
+# Exact parsing and formatting
+
+
+def _reject_non_text(value: object, what: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        kind = type(value).__name__
+        raise ValueError(f"{what} must be a decimal string such as '0.5600', not {kind} {value!r}")
+    return value if isinstance(value, str) else str(value)
+
+
+def _parse_fixed(value: object, *, scale_digits: int, what: str, max_int_digits: int) -> int:
+    text = _reject_non_text(value, what)
+    m = _DECIMAL_RE.match(text)
+    if m is None:
+        raise ValueError(f"{what} {text!r} is not a plain decimal number")
+    sign, whole, frac = m.group(1), m.group(2), m.group(3) or ""
+    if len(frac) > scale_digits:
+        # Allow trailing zeros beyond the scale ("0.560000"), reject real extra precision.
+        if frac[scale_digits:].strip("0"):
+            raise ValueError(f"{what} {text!r} has more than {scale_digits} decimal places")
+        frac = frac[:scale_digits]
+    if len(whole.lstrip("0")) > max_int_digits:
+        raise ValueError(f"{what} {text!r} is out of range")
+    units = int(whole) * _POW10[scale_digits] + (int(frac.ljust(scale_digits, "0")) if frac else 0)
+    return -units if sign else units
+
+
+def parse_price(value: object) -> Price:
+    """Parse a dollar price string (``"0.56"``, ``"0.5600"``) into a ``Price`` in [$0, $1].
+
+    Fast path for the canonical 4-decimal form used on the hot path."""
+    if type(value) is str and len(value) == 6 and value[0] == "0" and value[1] == "." and value[2:].isdigit():
+        return Price(int(value[2:]))
+    units = _parse_fixed(value, scale_digits=4, what="price", max_int_digits=1)
+    if not 0 <= units <= PRICE_SCALE:
+        raise ValueError(f"price {value!r} is outside $0.00..$1.00")
+    return Price(units)
+
+
+def parse_money(value: object) -> Money:
+    """Parse a signed dollar amount string (``"-12.3400"``) into ``Money``."""
+    return Money(_parse_fixed(value, scale_digits=4, what="dollar amount", max_int_digits=_MAX_MONEY_DIGITS))
+
+
+def parse_qty(value: object) -> Qty:
+    """Parse a signed ``_fp`` contract count (``"10"``, ``"10.5"``, ``"-2.25"``) into ``Qty``."""
+    if type(value) is str:
+        n = len(value)
+        if n >= 4 and value[-3] == "." and value[-2:].isdigit() and value[:-3].isdigit():
+            return Qty(int(value[:-3]) * 100 + int(value[-2:]))
+    return Qty(_parse_fixed(value, scale_digits=2, what="count", max_int_digits=_MAX_QTY_DIGITS))
+
+
+def format_price(price: int) -> str:
+    """``Price`` → Kalshi's 4-decimal dollar string (``5600`` → ``"0.5600"``)."""
+    return format_money(price)
+
+
+def format_money(amount: int) -> str:
+    """``Money`` → a 4-decimal dollar string, signed (``-123400`` → ``"-12.3400"``)."""
+    sign = "-" if amount < 0 else ""
+    whole, frac = divmod(abs(amount), PRICE_SCALE)
+    return f"{sign}{whole}.{frac:04d}"
+
+
+def format_qty(qty: int) -> str:
+    """``Qty`` → Kalshi's 2-decimal ``_fp`` string (``1050`` → ``"10.50"``)."""
+    sign = "-" if qty < 0 else ""
+    whole, frac = divmod(abs(qty), QTY_SCALE)
+    return f"{sign}{whole}.{frac:02d}"
+
+
+def money_to_cents(amount: int) -> int:
+    """Whole cents of a ``Money`` amount, rounded toward zero (for Kalshi's integer-cent fields)."""
+    return int(amount / 100) if amount >= 0 else -int(-amount / 100)
+
+
+def complement(price: int) -> Price:
+    """The other leg's price: YES at p is NO at $1 - p."""
+    return Price(PRICE_SCALE - price)
+
+
+def leg_price(yes_price: int, side: BookSide) -> Price:
+    """What one contract costs on the leg an order buys: YES price for a bid, NO price for an ask."""
+    return Price(yes_price) if side is BookSide.BID else complement(yes_price)
+
+
+def notional(price: int, qty: int) -> Money:
+    """Exact cost of ``qty`` contracts at ``price`` (Money units). Raises if not exact."""
+    value, rest = divmod(price * qty, QTY_SCALE)
+    if rest:
+        # price (1e-4 $) * qty (1e-2 ct) has 1e-6 $ resolution; callers needing rounding use notional_ceil.
+        raise ValueError(f"{format_qty(qty)} contracts at {format_price(price)} is not a whole $0.0001")
+    return Money(value)
+
+
+def notional_ceil(price: int, qty: int) -> Money:
+    """Cost of ``qty`` contracts at ``price`` rounded up to $0.0001 (collateral, debits)."""
+    return Money(-((-price * qty) // QTY_SCALE))
+
+
+def notional_floor(price: int, qty: int) -> Money:
+    """Cost of ``qty`` contracts at ``price`` rounded down to $0.0001 (credits)."""
+    return Money((price * qty) // QTY_SCALE)
+
+
+# --------------------------------------------------------------------------------------------
+# Tick grids
+
+
+@dataclass(frozen=True, slots=True)
+class PriceBand:
+    """One ``price_ranges`` entry: prices start, start+step, ... up to end (inclusive)."""
+
+    start: Price
+    end: Price
+    step: Price
+
+    def __post_init__(self) -> None:
+        if self.step <= 0:
+            raise ValueError("price band step must be positive")
+        if not 0 <= self.start < self.end <= PRICE_SCALE:
+            raise ValueError("price band must satisfy 0 <= start < end <= 1")
+
+    def contains(self, price: int) -> bool:
+        return self.start <= price <= self.end and (price - self.start) % self.step == 0
+
+
+@dataclass(frozen=True, slots=True)
+class TickGrid:
+    """A market's valid prices, from its ``price_ranges``. Order prices must be on the grid and
+    strictly inside ($0, $1)."""
+
+    bands: tuple[PriceBand, ...]
+    structure: str = ""
+    _valid: frozenset[int] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.bands:
+            raise ValueError("a tick grid needs at least one price band")
+        valid = {p for band in self.bands for p in range(band.start, band.end + 1, band.step)}
+        object.__setattr__(self, "_valid", frozenset(valid))
+
+    @staticmethod
+    def from_ranges(ranges: Iterable[tuple[str, str, str]], structure: str = "") -> TickGrid:
+        bands = tuple(
+            PriceBand(parse_price(start), parse_price(end), parse_price(step)) for start, end, step in ranges
+        )
+        return TickGrid(bands, structure)
+
+    @staticmethod
+    def named(structure: str) -> TickGrid:
+        """The grid of one of Kalshi's documented ``price_level_structure`` labels."""
+        try:
+            ranges = PRICE_LEVEL_STRUCTURES[structure]
+        except KeyError:
+            known = ", ".join(sorted(PRICE_LEVEL_STRUCTURES))
+            raise ValueError(f"unknown price_level_structure {structure!r}; known: {known}") from None
+        return TickGrid.from_ranges(ranges, structure)
+
+    def is_valid(self, price: int) -> bool:
+        """On the grid (any band), including the $0 and $1 endpoints."""
+        return price in self._valid
+
+    def is_valid_order_price(self, price: int) -> bool:
+        """On the grid and strictly between $0 and $1."""
+        return 0 < price < PRICE_SCALE and price in self._valid
+
+    def levels(self) -> list[Price]:
+        """Every valid price, ascending."""
+        return [Price(p) for p in sorted(self._valid)]
+
+    def round_down(self, price: int) -> Price:
+        """The highest grid price <= ``price`` (a buyer's safe rounding)."""
+        levels = self.levels()
+        best = levels[0]
+        for p in levels:
+            if p > price:
+                break
+            best = p
+        return best
+
+    def round_up(self, price: int) -> Price:
+        """The lowest grid price >= ``price`` (a seller's safe rounding)."""
+        for p in self.levels():
+            if p >= price:
+                return p
+        return self.levels()[-1]
+
+    def round_toward_safety(self, price: int, side: BookSide) -> Price:
+        """Round an intended YES price so that the order never pays more (bid) or sells for less
+        (ask) than intended."""
+        return self.round_down(price) if side is BookSide.BID else self.round_up(price)
+
+    def as_ranges(self) -> list[tuple[str, str, str]]:
+        return [(format_price(b.start), format_price(b.end), format_price(b.step)) for b in self.bands]
+
+
+def _edges(edge: str, center: str) -> list[tuple[str, str, str]]:
+    return [("0.0000", "0.1000", edge), ("0.1000", "0.9000", center), ("0.9000", "1.0000", edge)]
+
+
+PRICE_LEVEL_STRUCTURES: dict[str, list[tuple[str, str, str]]] = {
+    "linear_cent": [("0.0000", "1.0000", "0.0100")],
+    "deci_cent": [("0.0000", "1.0000", "0.0010")],
+    "tapered_deci_cent": _edges("0.0010", "0.0100"),
+    "center_whole_edge_half_cent": _edges("0.0050", "0.0100"),
+    "center_whole_edge_quint_cent": _edges("0.0020", "0.0100"),
+    "center_half_edge_half_cent": [("0.0000", "1.0000", "0.0050")],
+    "center_half_edge_quint_cent": _edges("0.0020", "0.0050"),
+    "center_half_edge_deci_cent": _edges("0.0010", "0.0050"),
+    "center_quint_edge_quint_cent": [("0.0000", "1.0000", "0.0020")],
+    "center_quint_edge_deci_cent": _edges("0.0010", "0.0020"),
+    "center_centi_edge_centi_cent": [("0.0000", "1.0000", "0.0001")],
+    "center_deci_edge_centi_cent": [
+        ("0.0000", "0.0100", "0.0001"),
+        ("0.0100", "0.9900", "0.0010"),
+        ("0.9900", "1.0000", "0.0001"),
+    ],
+}
+"""Kalshi's documented price-level structures (fixed_point_migration page)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Trading value types (what the bot knows about orders, fills, positions and markets)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """A snapshot of one order as the exchange reports it. ``price`` is always the YES price."""
+
+    order_id: str
+    client_order_id: str
+    ticker: str
+    side: BookSide
+    price: Price
+    initial: Qty
+    filled: Qty
+    remaining: Qty
+    status: OrderStatus
+    created_ms: int = 0
+    updated_ms: int = 0
+    order_group_id: str | None = None
+
+    @property
+    def outcome(self) -> Side:
+        return self.side.outcome
+
+
+@dataclass(frozen=True, slots=True)
+class Fill:
+    """One execution of one of our orders. ``fill_id`` (Kalshi's trade/fill id) deduplicates."""
+
+    fill_id: str
+    order_id: str
+    ticker: str
+    side: BookSide
+    price: Price
+    qty: Qty
+    fee: Money
+    is_taker: bool
+    ts_ms: int
+    client_order_id: str = ""
+    post_position: Qty | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A signed, netted position in one market: > 0 long YES, < 0 long NO."""
+
+    ticker: str
+    qty: Qty
+    cost: Money = Money(0)
+    realized_pnl: Money = Money(0)
+    fees_paid: Money = Money(0)
+
+
+@dataclass(frozen=True, slots=True)
+class MarketInfo:
+    """What the bot needs to know about a market to trade it."""
+
+    ticker: str
+    event_ticker: str
+    series_ticker: str
+    status: MarketStatus
+    grid: TickGrid
+    close_ms: int
+    title: str = ""
+    yes_sub_title: str = ""
+    strike_type: str = ""
+    floor_strike: float | None = None
+    cap_strike: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One book level: a price and the resting quantity there."""
+
+    price: Price
+    qty: Qty
+
+
+def levels_from(pairs: Sequence[tuple[int, int]]) -> list[Level]:
+    return [Level(Price(p), Qty(q)) for p, q in pairs]
+
+
+def iter_grid_prices(grid: TickGrid, low: int, high: int) -> Iterator[Price]:
+    """Grid prices within [low, high], ascending."""
+    for p in grid.levels():
+        if low <= p <= high:
+            yield p

@@ -1,0 +1,1 @@
+"""The Kalshi adapter: the only code that knows Kalshi's JSON, auth and endpoints."""

@@ -1,0 +1,1 @@
+"""The embedded Kalshi-compatible exchange (matching engine, REST + WS server, scenarios)."""
