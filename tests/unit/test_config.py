@@ -1,0 +1,44 @@
+"""Settings precedence: explicit > environment > TOML file > defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from kalshi_trader.config import Settings, load_settings
+
+
+def test_defaults() -> None:
+    s = Settings()
+    assert s.exchange.host == "127.0.0.1"
+    assert s.exchange.port == 8765
+
+
+def test_env_overrides_file_and_explicit_overrides_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cfg = tmp_path / "kt.toml"
+    cfg.write_text('data_dir = "from-file"\n[exchange]\nport = 9001\nseed = 7\n')
+    assert load_settings(cfg).exchange.port == 9001
+    monkeypatch.setenv("KALSHI_TRADER_EXCHANGE__PORT", "9002")
+    s = load_settings(cfg)
+    assert (s.exchange.port, s.exchange.seed, str(s.data_dir)) == (9002, 7, "from-file")
+    assert load_settings(cfg, data_dir=Path("explicit")).data_dir == Path("explicit")
+
+
+def test_missing_config_file_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_bad_values_are_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KALSHI_TRADER_EXCHANGE__PORT", "70000")
+    with pytest.raises(ValidationError, match="port"):
+        Settings()
+
+
+def test_unknown_keys_are_rejected(tmp_path: Path) -> None:
+    cfg = tmp_path / "kt.toml"
+    cfg.write_text("[exchange]\nprot = 1\n")
+    with pytest.raises(ValidationError, match="prot"):
+        load_settings(cfg)
