@@ -17,10 +17,10 @@ This module imports nothing of the project.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import NewType
+from typing import NewType, cast
 
 Price = NewType("Price", int)
 """A per-contract price in units of $0.0001, 0..10_000 ($0.00 .. $1.00)."""
@@ -141,12 +141,23 @@ def _parse_fixed(value: object, *, scale_digits: int, what: str, max_int_digits:
     return -units if sign else units
 
 
+_PRICE_TEXT: dict[str, Price] = {
+    f"{units // PRICE_SCALE}.{units % PRICE_SCALE:04d}"[: 6 - drop]: Price(units)
+    for drop, step in ((2, 100), (1, 10), (0, 1))
+    for units in range(0, PRICE_SCALE + 1, step)
+}
+"""Every price in its 2-, 3- and 4-decimal dollar spelling (``"0.56"``, ``"0.560"``, ``"0.5600"``):
+the hot path's parse is one dict lookup (~11k entries, built once at import)."""
+
+
 def parse_price(value: object) -> Price:
     """Parse a dollar price string (``"0.56"``, ``"0.5600"``) into a ``Price`` in [$0, $1].
 
-    Fast path for the canonical 4-decimal form used on the hot path."""
-    if type(value) is str and len(value) == 6 and value[0] == "0" and value[1] == "." and value[2:].isdigit():
-        return Price(int(value[2:]))
+    Fast path: the 2-4 decimal spellings Kalshi sends are looked up in ``_PRICE_TEXT``."""
+    try:
+        return _PRICE_TEXT[value]  # type: ignore[index]
+    except (KeyError, TypeError):  # other spellings, non-strings and unhashables: the exact parser decides
+        pass
     units = _parse_fixed(value, scale_digits=4, what="price", max_int_digits=1)
     if not 0 <= units <= PRICE_SCALE:
         raise ValueError(f"price {value!r} is outside $0.00..$1.00")
@@ -158,12 +169,28 @@ def parse_money(value: object) -> Money:
     return Money(_parse_fixed(value, scale_digits=4, what="dollar amount", max_int_digits=_MAX_MONEY_DIGITS))
 
 
+_qty_of_digits = cast("Callable[[str], Qty]", int)
+"""``int`` typed as returning ``Qty``: calling the ``Qty`` NewType costs a call on the hot path."""
+
+
 def parse_qty(value: object) -> Qty:
-    """Parse a signed ``_fp`` contract count (``"10"``, ``"10.5"``, ``"-2.25"``) into ``Qty``."""
+    """Parse a signed ``_fp`` contract count (``"10"``, ``"10.5"``, ``"-2.25"``) into ``Qty``.
+
+    Fast path for Kalshi's 2-decimal form (``"12.50"``, ``"-74.77"``): drop the point and read the
+    digits as hundredths. It takes only what the exact parser below accepts with the same result
+    (at least one whole digit, at most 12, same digit class as ``\\d``), and leaves everything
+    else to it."""
     if type(value) is str:
-        n = len(value)
-        if n >= 4 and value[-3] == "." and value[-2:].isdigit() and value[:-3].isdigit():
-            return Qty(int(value[:-3]) * 100 + int(value[-2:]))
+        try:
+            if value[-3] == ".":
+                digits = value.replace(".", "", 1)  # a second "." left over fails the digit test
+                if digits.isdecimal():
+                    if 2 < len(digits) < 15:
+                        return _qty_of_digits(digits)
+                elif digits[0] == "-" and digits[1:].isdecimal() and 3 < len(digits) < 16:
+                    return _qty_of_digits(digits)
+        except IndexError:  # shorter than "0.00"
+            pass
     return Qty(_parse_fixed(value, scale_digits=2, what="count", max_int_digits=_MAX_QTY_DIGITS))
 
 

@@ -1,0 +1,240 @@
+"""The embedded Kalshi-compatible exchange: one object that owns everything and serves it.
+
+Contract:
+- ``EmbeddedExchange`` owns the exchange clock, the ``MatchingEngine``, the ``Catalog``, the
+  signature ``Verifier`` and the API-key → user mapping, the ``RateLimiter``, the WebSocket
+  ``Feed`` and a periodic housekeeping task. ``start(host, port)`` serves REST under
+  ``/trade-api/v2`` and WebSocket at ``/trade-api/ws/v2`` on one port (0 = an ephemeral port; the
+  real one is reported) and returns ``(rest_url, ws_url)``; ``stop()`` closes every connection and
+  the listening socket. Both are idempotent.
+- Time: ``clock_ms`` is the exchange clock (integer milliseconds) used by the engine, the feed,
+  market schedules and housekeeping. It defaults to wall-clock time; a later simulated fast clock
+  plugs in here. Signature timestamps are always checked against wall-clock time (clients sign
+  with their own clock), and rate limits run on a monotonic wall clock.
+- Accounts: ``open_account(user_id, cash)`` creates a funded account; ``add_api_key`` registers a
+  public key for a user (returning its key id); ``create_account`` does both with a fresh RSA key
+  and returns ``(key_id, private_key)``. Private keys are never stored or logged here.
+- Housekeeping (every ``housekeeping_interval_ms`` of wall time, and on demand via
+  ``housekeeping()``): markets whose ``open_ms`` has passed open, markets whose ``close_ms`` has
+  passed close, GTT orders past their expiry are canceled, then every periodic hook registered with
+  ``add_periodic`` runs with the current exchange time (the seam for scenarios / a living world).
+- Ids: with a ``seed`` every generated id (orders, trades, API keys) is a deterministic UUID4.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import structlog
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from kalshi_trader.domain import MarketStatus, Money
+from kalshi_trader.kalshi.auth import AuthError, Verifier, generate_private_key
+from kalshi_trader.sim.catalog import Catalog
+from kalshi_trader.sim.feed import Feed
+from kalshi_trader.sim.matching import MatchingEngine
+from kalshi_trader.sim.model import EngineEvent, MarketEvent
+from kalshi_trader.sim.ratelimit import DEFAULT_TIER, RateLimiter, Tier
+from kalshi_trader.sim.rest import ExchangeFlags, Principal, ServerDeps
+from kalshi_trader.sim.server import build_app
+
+log = structlog.get_logger(__name__)
+
+REST_PREFIX = "/trade-api/v2"
+WS_PATH = "/trade-api/ws/v2"
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoints:
+    rest_url: str
+    ws_url: str
+    host: str
+    port: int
+
+
+class EmbeddedExchange:
+    """A Kalshi-compatible exchange in this process (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        clock_ms: Callable[[], int] = wall_clock_ms,
+        tier: Tier | None = DEFAULT_TIER,
+        housekeeping_interval_ms: int = 250,
+        max_skew_ms: int = 5_000,
+        rate_clock_ns: Callable[[], int] = time.monotonic_ns,
+    ) -> None:
+        """``tier=None`` disables rate limiting (benchmarks); ``rate_clock_ns`` is the limiter's
+        monotonic clock (tests inject a fake one)."""
+        self.clock_ms = clock_ms
+        self._rng = random.Random(seed) if seed is not None else None
+        self.engine = MatchingEngine(clock_ms=clock_ms, new_id=self.new_id)
+        self.catalog = Catalog()
+        self.engine.add_listener(self._record_lifecycle)  # before the feed, so it reads fresh metadata
+        self.verifier = Verifier(max_skew_ms=max_skew_ms, clock_ms=wall_clock_ms)
+        self.limiter = RateLimiter(tier, clock_ns=rate_clock_ns) if tier is not None else None
+        self.feed = Feed(self.engine, self.catalog, clock_ms=clock_ms)
+        self.flags = ExchangeFlags()
+        self._key_users: dict[str, str] = {}
+        self._periodic: list[Callable[[int], None]] = []
+        self._interval_s = housekeeping_interval_ms / 1000
+        self._runner: web.AppRunner | None = None
+        self._housekeeper: asyncio.Task[None] | None = None
+        self._endpoints: Endpoints | None = None
+
+    # -- ids and accounts ----------------------------------------------------------------------
+
+    def new_id(self) -> str:
+        """A UUID4 string; deterministic when the exchange was given a seed."""
+        if self._rng is None:
+            return str(uuid.uuid4())
+        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+
+    def open_account(self, user_id: str, cash: Money) -> None:
+        self.engine.open_account(user_id, cash)
+
+    def add_api_key(self, user_id: str, public_key: rsa.RSAPublicKey, *, key_id: str | None = None) -> str:
+        """Register ``public_key`` for ``user_id``'s account; returns the key id."""
+        self.engine.account(user_id)  # the account must exist
+        key_id = key_id or self.new_id()
+        if key_id in self._key_users:
+            raise ValueError("API key id is already registered")
+        self.verifier.register(key_id, public_key)
+        self._key_users[key_id] = user_id
+        return key_id
+
+    def create_account(self, user_id: str, cash: Money) -> tuple[str, rsa.RSAPrivateKey]:
+        """Open a funded account with a fresh RSA key; returns ``(key_id, private_key)``."""
+        self.open_account(user_id, cash)
+        private_key = generate_private_key()
+        return self.add_api_key(user_id, private_key.public_key()), private_key
+
+    def user_for_key(self, key_id: str) -> str:
+        return self._key_users[key_id]
+
+    def authenticate(self, headers: Mapping[str, str], method: str, path: str) -> Principal:
+        """The caller behind signed ``headers`` for ``method path``; raises ``AuthError``."""
+        key_id = self.verifier.verify(headers, method, path)
+        user_id = self._key_users.get(key_id)
+        if user_id is None:  # pragma: no cover - the verifier only knows registered keys
+            raise AuthError("unknown API key id")
+        return Principal(key_id, user_id)
+
+    def _record_lifecycle(self, event: EngineEvent) -> None:
+        """Keep the catalog's lifecycle facts in step with the engine (whoever drives it)."""
+        if not isinstance(event, MarketEvent) or not self.catalog.has_market(event.ticker):
+            return
+        meta = self.catalog.market(event.ticker)
+        if event.kind == "determined":
+            meta.determined_ms = event.ts_ms
+            meta.updated_ms = event.ts_ms
+        elif event.kind == "settled":
+            meta.settled_ms = event.ts_ms
+        elif event.kind == "close_date_updated" and event.ts_ms < meta.close_ms:
+            meta.close_ms = event.ts_ms  # an early close moves close_time
+            meta.updated_ms = event.ts_ms
+
+    # -- housekeeping --------------------------------------------------------------------------
+
+    def add_periodic(self, hook: Callable[[int], None]) -> None:
+        """Run ``hook(now_ms)`` at the end of every housekeeping pass."""
+        self._periodic.append(hook)
+
+    def housekeeping(self) -> None:
+        """One pass: open/close markets on schedule, expire GTT orders, run periodic hooks."""
+        now = self.clock_ms()
+        for meta in self.catalog.all_markets():
+            state = self.engine.market(meta.ticker)
+            if state.status is MarketStatus.INITIALIZED and now >= meta.open_ms and now < meta.close_ms:
+                self.engine.set_market_status(meta.ticker, MarketStatus.ACTIVE)
+            elif state.status in (MarketStatus.ACTIVE, MarketStatus.INACTIVE, MarketStatus.INITIALIZED) and (
+                now >= meta.close_ms
+            ):
+                self.engine.set_market_status(meta.ticker, MarketStatus.CLOSED)
+        self.engine.expire_orders()
+        for hook in self._periodic:
+            hook(now)
+
+    async def _housekeeping_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self._interval_s)
+            try:
+                self.housekeeping()
+            except Exception:  # a bad hook must not stop the exchange
+                log.exception("housekeeping_failed")
+
+    # -- serving -------------------------------------------------------------------------------
+
+    @property
+    def endpoints(self) -> Endpoints:
+        if self._endpoints is None:
+            raise RuntimeError("the exchange is not running")
+        return self._endpoints
+
+    def server_deps(self) -> ServerDeps:
+        return ServerDeps(
+            engine=self.engine,
+            catalog=self.catalog,
+            authenticate=self.authenticate,
+            limiter=self.limiter,
+            feed=self.feed,
+            clock_ms=self.clock_ms,
+            flags=self.flags,
+        )
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, str]:
+        """Serve on ``host:port``; returns ``(rest_url, ws_url)``. Raises ``OSError`` if the
+        address cannot be bound."""
+        if self._endpoints is not None:
+            return self._endpoints.rest_url, self._endpoints.ws_url
+        runner = web.AppRunner(
+            build_app(self.server_deps()), access_log=None, handle_signals=False, shutdown_timeout=2.0
+        )
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, host, port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        bound_host, bound_port = runner.addresses[0][:2]
+        shown = f"[{bound_host}]" if ":" in str(bound_host) else str(bound_host)
+        self._endpoints = Endpoints(
+            rest_url=f"http://{shown}:{bound_port}{REST_PREFIX}",
+            ws_url=f"ws://{shown}:{bound_port}{WS_PATH}",
+            host=str(bound_host),
+            port=int(bound_port),
+        )
+        self._housekeeper = asyncio.get_running_loop().create_task(self._housekeeping_loop(), name="housekeeping")
+        return self._endpoints.rest_url, self._endpoints.ws_url
+
+    async def stop(self) -> None:
+        if self._housekeeper is not None:
+            self._housekeeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._housekeeper
+            self._housekeeper = None
+        await self.feed.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+        self._endpoints = None
+
+    async def __aenter__(self) -> EmbeddedExchange:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()

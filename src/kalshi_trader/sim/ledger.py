@@ -1,0 +1,151 @@
+"""Account arithmetic of the embedded exchange: collateral, fill booking, netting, P&L, settlement.
+
+Contract (pure functions over ``Account``/``PositionState`` from ``sim/model.py``; no I/O):
+
+- **Every fill is a purchase of one leg.** A YES buyer (book side ``bid``) pays the YES price, a NO
+  buyer (``ask``) pays the NO price = $1 − YES price. Cash moves by fee_rounding.md's floored
+  balance change (``fees.charge_fill``), so an ordinary account's total balance stays on whole cents.
+- **Netting.** A position is one signed ``Qty`` (> 0 YES, < 0 NO). Buying the leg opposite to what
+  is held closes ``min(bought, held)`` contracts; each closed YES+NO pair is worth exactly $1 and
+  that dollar is returned to cash immediately.
+- **Cost basis** (``PositionState.cost``) is the average-cost basis of the contracts still held,
+  excluding fees. A fill's cost is its leg cost rounded *up* to $0.0001 (``leg_cost``); its fee is
+  what the balance actually paid minus that cost, so ``cost + fee`` always equals the cash paid.
+- **Realized P&L excludes fees** (they are tracked separately in ``fees_paid``): closing ``k``
+  contracts realizes ``k × $1 − (cost of the k opposite legs just bought) − (basis of the k
+  contracts released)``. Settlement realizes ``payout − basis``.
+- **Collateral** of a resting order is its leg cost at the limit price for its remaining count,
+  rounded up to $0.0001 (``collateral``); nothing is reserved for fees, which are charged at fill.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, NamedTuple
+
+from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, Money, Qty, Side
+from kalshi_trader.sim.fees import ORDINARY_PRECISION_MICROS, balance_change
+from kalshi_trader.sim.model import Account, PositionState
+
+MONEY_PER_QTY: Final = PRICE_SCALE // QTY_SCALE
+"""$1 per contract expressed per ``Qty`` unit (0.01 contract): 100 ``Money`` units."""
+
+
+def collateral(leg_price: int, remaining: int) -> Money:
+    """Cash a resting order holds: ``leg_price × remaining`` rounded up to $0.0001."""
+    return Money(-(-leg_price * remaining // QTY_SCALE))
+
+
+def leg_cost(leg_price: int, qty: int) -> Money:
+    """Cost basis of ``qty`` contracts bought at ``leg_price``, rounded up to $0.0001."""
+    return Money(-(-leg_price * qty // QTY_SCALE))
+
+
+def dollars_for(qty: int) -> Money:
+    """$1 per contract for ``qty`` (a ``Qty``): closed pairs and winning contracts."""
+    return Money(qty * MONEY_PER_QTY)
+
+
+class FillBooking(NamedTuple):
+    """What booking one fill did to one account."""
+
+    leg_cost: Money
+    fee: Money
+    """Net fee of the fill (trade fee + rounding fee − rebate), to $0.0001: ``paid − leg_cost``."""
+    paid: Money
+    """Cash the purchase took from the balance (before closed pairs returned $1 each)."""
+    closed: Qty
+    accumulator_micros: int
+    open_interest_delta: int
+    """Change of ``max(position, 0)`` — this account's contribution to open interest."""
+
+
+def book_purchase(
+    account: Account,
+    position: PositionState,
+    outcome: Side,
+    leg_price: int,
+    qty: int,
+    trade_fee: Money,
+    accumulator_micros: int,
+    now_ms: int,
+    precision_micros: int = ORDINARY_PRECISION_MICROS,
+) -> FillBooking:
+    """Book the purchase of ``qty`` ``outcome`` contracts at ``leg_price`` into cash and position."""
+    cash_change, accumulator = balance_change(-(leg_price * qty), trade_fee, accumulator_micros, precision_micros)
+    cost = Money(-(-leg_price * qty // QTY_SCALE))  # leg_cost, inlined (hot path)
+    before = position.position
+    closed = apply_purchase(position, outcome, qty, cost)
+    account.cash = Money(account.cash + cash_change + closed * MONEY_PER_QTY)
+    fee = Money(-cash_change - cost)
+    position.fees_paid = Money(position.fees_paid + fee)
+    position.total_traded = Money(position.total_traded + cost)
+    position.volume = Qty(position.volume + qty)
+    position.updated_ms = now_ms
+    open_interest_delta = max(position.position, 0) - max(before, 0)
+    # positional for speed, in field order
+    return FillBooking(cost, fee, Money(-cash_change), closed, accumulator, open_interest_delta)
+
+
+def apply_purchase(position: PositionState, outcome: Side, qty: int, cost: int) -> Qty:
+    """Net a purchase into a signed position (average cost). Returns the contracts closed."""
+    sign = 1 if outcome is Side.YES else -1
+    held = position.position * sign
+    if held >= 0:
+        position.position = Qty(position.position + sign * qty)
+        position.cost = Money(position.cost + cost)
+        return Qty(0)
+    held_abs = -held
+    closed = min(qty, held_abs)
+    cost_of_closing_legs = cost * closed // qty
+    released_basis = position.cost if closed == held_abs else position.cost * closed // held_abs
+    position.realized_pnl = Money(position.realized_pnl + dollars_for(closed) - cost_of_closing_legs - released_basis)
+    position.cost = Money(position.cost - released_basis)
+    position.position = Qty(position.position + sign * qty)
+    if qty > closed:  # flipped through zero: the rest opens a position on the bought side
+        position.cost = Money(position.cost + cost - cost_of_closing_legs)
+    return Qty(closed)
+
+
+class Payout(NamedTuple):
+    """One account's settlement of one market."""
+
+    yes_count: Qty
+    no_count: Qty
+    yes_cost: Money
+    no_cost: Money
+    revenue: Money
+
+
+def settle_position(account: Account, position: PositionState, result: Literal["yes", "no"], now_ms: int) -> Payout:
+    """Pay $1 per net winning contract, realize ``revenue − basis`` and zero the position."""
+    held = position.position
+    yes_count = Qty(max(held, 0))
+    no_count = Qty(max(-held, 0))
+    winning = yes_count if result == "yes" else no_count
+    revenue = dollars_for(winning)
+    payout = Payout(
+        yes_count=yes_count,
+        no_count=no_count,
+        yes_cost=position.cost if held > 0 else Money(0),
+        no_cost=position.cost if held < 0 else Money(0),
+        revenue=revenue,
+    )
+    account.cash = Money(account.cash + revenue)
+    position.realized_pnl = Money(position.realized_pnl + revenue - position.cost)
+    position.position = Qty(0)
+    position.cost = Money(0)
+    position.updated_ms = now_ms
+    return payout
+
+
+__all__ = [
+    "MONEY_PER_QTY",
+    "FillBooking",
+    "Payout",
+    "apply_purchase",
+    "book_purchase",
+    "collateral",
+    "dollars_for",
+    "leg_cost",
+    "settle_position",
+]

@@ -1,0 +1,103 @@
+"""Shared plumbing of the embedded exchange's REST handlers.
+
+Contract: ``ServerDeps`` is everything a handler may use (engine, catalog, authentication, rate
+limiter, feed, clock, exchange flags); handlers reach it with ``deps(request)`` and the signed-in
+caller with ``principal(request)`` (set by the server's gate middleware on every ``/portfolio``
+call). ``respond`` encodes a ``msgspec`` struct (or plain JSON value) with the given status;
+``error_body`` is Kalshi's nested error shape ``{"error": {"code", "message", "details"}}``;
+``RATE_LIMITED_BODY`` is the documented 429 body. ``bill`` charges a handler-computed cost (batch
+endpoints) and raises ``RateLimited`` if the bucket cannot cover it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from aiohttp import web
+
+from kalshi_trader.sim.catalog import Catalog
+from kalshi_trader.sim.feed import Feed
+from kalshi_trader.sim.matching import MatchingEngine
+from kalshi_trader.sim.ratelimit import Bucket, RateLimiter
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The authenticated caller of one request."""
+
+    key_id: str
+    user_id: str
+
+
+@dataclass(slots=True)
+class ExchangeFlags:
+    """Exchange-wide switches reported by ``GET /exchange/status``."""
+
+    exchange_active: bool = True
+    trading_active: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class ServerDeps:
+    engine: MatchingEngine
+    catalog: Catalog
+    authenticate: Callable[[Mapping[str, str], str, str], Principal]
+    """(headers, method, path) → caller; raises ``kalshi.auth.AuthError``."""
+    limiter: RateLimiter | None
+    feed: Feed | None
+    clock_ms: Callable[[], int]
+    flags: ExchangeFlags
+
+
+DEPS: web.AppKey[ServerDeps] = web.AppKey("deps", ServerDeps)
+PRINCIPAL_KEY: web.RequestKey[Principal] = web.RequestKey("principal", Principal)
+
+RATE_LIMITED_BODY = b'{"error":"too many requests"}'
+
+
+class RateLimited(Exception):
+    """The caller's token bucket cannot cover the request (HTTP 429)."""
+
+
+def deps(request: web.Request) -> ServerDeps:
+    return request.app[DEPS]
+
+
+def principal(request: web.Request) -> Principal:
+    try:
+        return request[PRINCIPAL_KEY]
+    except KeyError:  # pragma: no cover - the gate guarantees it on /portfolio
+        raise RuntimeError("handler needs an authenticated request") from None
+
+
+def user_id(request: web.Request) -> str:
+    return principal(request).user_id
+
+
+def bill(request: web.Request, bucket: Bucket, cost: int) -> None:
+    """Charge ``cost`` tokens to the caller's ``bucket`` or raise ``RateLimited``."""
+    limiter = deps(request).limiter
+    if limiter is not None and not limiter.try_spend(principal(request).key_id, bucket, cost):
+        raise RateLimited()
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def respond(body: Any, status: int = 200) -> web.Response:
+    return web.Response(body=_encoder.encode(body), status=status, content_type="application/json")
+
+
+def error_body(code: str, message: str, details: str = "") -> dict[str, dict[str, str]]:
+    return {"error": {"code": code, "message": message, "details": details}}
+
+
+def error_response(status: int, code: str, message: str, details: str = "") -> web.Response:
+    return respond(error_body(code, message, details), status)
+
+
+def rate_limited_response() -> web.Response:
+    return web.Response(body=RATE_LIMITED_BODY, status=429, content_type="application/json")

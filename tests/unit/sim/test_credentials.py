@@ -1,0 +1,53 @@
+"""Default-account credentials in the data directory: created once (0600), then reused."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from kalshi_trader.kalshi.auth import public_key_pem
+from kalshi_trader.sim.credentials import KEY_FILE, KEY_ID_FILE, CredentialsError, ensure_credentials
+
+
+def test_created_then_reused(tmp_path: Path) -> None:
+    data = tmp_path / "nested" / "data"
+    first = ensure_credentials(data)
+    assert first.created
+    assert stat.S_IMODE((data / KEY_FILE).stat().st_mode) == 0o600
+    assert (data / KEY_ID_FILE).read_text().strip() == first.key_id
+    second = ensure_credentials(data)
+    assert not second.created
+    assert second.key_id == first.key_id
+    assert public_key_pem(second.private_key) == public_key_pem(first.private_key)
+    assert "PRIVATE" not in repr(second)
+
+
+def test_half_present_pair_is_refused(tmp_path: Path) -> None:
+    ensure_credentials(tmp_path)
+    (tmp_path / KEY_FILE).unlink()
+    with pytest.raises(CredentialsError, match="does not"):
+        ensure_credentials(tmp_path)
+
+
+def test_unusable_directory(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(CredentialsError, match="not a directory"):
+        ensure_credentials(blocker)
+
+
+def test_loose_key_permissions_are_refused(tmp_path: Path) -> None:
+    ensure_credentials(tmp_path)
+    os.chmod(tmp_path / KEY_FILE, 0o644)
+    with pytest.raises(CredentialsError, match="chmod 600"):
+        ensure_credentials(tmp_path)
+
+
+def test_malformed_key_id(tmp_path: Path) -> None:
+    ensure_credentials(tmp_path)
+    (tmp_path / KEY_ID_FILE).write_text("not a key id!\n")
+    with pytest.raises(CredentialsError, match="key id"):
+        ensure_credentials(tmp_path)

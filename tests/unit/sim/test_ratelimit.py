@@ -1,0 +1,98 @@
+"""Token buckets: documented tiers, costs, refill and all-or-nothing spends."""
+
+from __future__ import annotations
+
+import pytest
+
+from kalshi_trader.sim.ratelimit import (
+    PER_ITEM_COSTS,
+    TIERS,
+    Bucket,
+    RateLimiter,
+    TokenBucket,
+    bucket_for,
+    cost_for,
+)
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.ns = 1_000_000_000
+
+    def __call__(self) -> int:
+        return self.ns
+
+    def advance_ms(self, ms: int) -> None:
+        self.ns += ms * 1_000_000
+
+
+def test_documented_tier_budgets_and_capacities() -> None:
+    basic = TIERS["basic"]
+    assert (basic.read_rate, basic.write_rate) == (200, 100)
+    # Basic read holds two seconds, Basic write one second.
+    assert (basic.read_capacity, basic.write_capacity) == (400, 100)
+    premier = TIERS["premier"]
+    assert (premier.read_capacity, premier.write_capacity) == (1_000, 2_000)
+    assert (TIERS["advanced"].read_capacity, TIERS["advanced"].write_capacity) == (600, 600)
+    assert (TIERS["prestige"].read_rate, TIERS["prestige"].write_rate) == (10_000, 8_000)
+
+
+@pytest.mark.parametrize(
+    ("method", "route", "bucket", "cost"),
+    [
+        ("GET", "/trade-api/v2/markets", Bucket.READ, 10),
+        ("GET", "/trade-api/v2/portfolio/orders/{order_id}", Bucket.READ, 2),
+        ("GET", "/trade-api/v2/portfolio/orders", Bucket.READ, 10),
+        ("POST", "/trade-api/v2/portfolio/events/orders", Bucket.WRITE, 10),
+        ("DELETE", "/trade-api/v2/portfolio/events/orders/{order_id}", Bucket.WRITE, 2),
+        ("POST", "/trade-api/v2/portfolio/events/orders/{order_id}/amend", Bucket.WRITE, 10),
+        ("PUT", "/trade-api/v2/portfolio/order_groups/{order_group_id}/reset", Bucket.WRITE, 10),
+        ("GET", "/trade-api/v2/portfolio/order_groups", Bucket.READ, 10),
+    ],
+)
+def test_bucket_and_cost_per_endpoint(method: str, route: str, bucket: Bucket, cost: int) -> None:
+    assert bucket_for(method, route) is bucket
+    assert cost_for(method, route) == cost
+
+
+def test_batch_costs_are_per_item() -> None:
+    assert PER_ITEM_COSTS[("POST", "/trade-api/v2/portfolio/events/orders/batched")] == 10
+    assert PER_ITEM_COSTS[("DELETE", "/trade-api/v2/portfolio/events/orders/batched")] == 2
+
+
+def test_bucket_refuses_without_taking_and_refills_continuously() -> None:
+    clock = FakeClock()
+    bucket = TokenBucket(100, 100, clock)
+    for _ in range(10):
+        assert bucket.try_take(10)
+    assert not bucket.try_take(10)
+    assert bucket.available() == 0
+    clock.advance_ms(50)  # 100 tok/s x 0.05 s = 5 tokens
+    assert bucket.available() == 5
+    assert not bucket.try_take(10)  # refused: takes nothing
+    clock.advance_ms(50)
+    assert bucket.try_take(10)
+    clock.advance_ms(60_000)
+    assert bucket.available() == 100  # capped at capacity
+
+
+def test_limiter_keeps_keys_and_buckets_apart() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(TIERS["basic"], clock_ns=clock)
+    assert all(limiter.try_spend("a", Bucket.WRITE, 10) for _ in range(10))
+    assert not limiter.try_spend("a", Bucket.WRITE, 10)
+    assert limiter.try_spend("a", Bucket.READ, 10)
+    assert limiter.try_spend("b", Bucket.WRITE, 10)
+
+
+def test_batch_larger_than_capacity_never_fits() -> None:
+    limiter = RateLimiter(TIERS["basic"], clock_ns=FakeClock())
+    assert not limiter.try_spend("a", Bucket.WRITE, 11 * 10)
+    assert limiter.try_spend("a", Bucket.WRITE, 10 * 10)
+
+
+def test_per_key_tier_override() -> None:
+    limiter = RateLimiter(TIERS["basic"], clock_ns=FakeClock())
+    limiter.set_tier("vip", TIERS["premier"])
+    assert limiter.available("vip", Bucket.WRITE) == 2_000
+    assert limiter.available("other", Bucket.WRITE) == 100
