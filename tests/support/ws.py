@@ -16,7 +16,7 @@ Contract:
 - ``recv()`` returns the next frame (``TimeoutError`` after ``within`` seconds); ``until(pred)``
   returns the frames up to and including the first that matches; ``reply(id)`` waits for the
   reply to command ``id``; ``quiet(seconds)`` collects what arrives within a window.
-- ``BookReplica`` rebuilds order books from snapshots and deltas, in the shape of
+- ``BookReplica`` rebuilds order books from snapshots and deltas (ignoring other frames), in the shape of
   ``GET /markets/{ticker}/orderbook`` (both ladders ascending, NO-leg prices).
 """
 

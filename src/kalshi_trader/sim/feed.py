@@ -103,7 +103,7 @@ from kalshi_trader.sim.model import (
     Trade,
     TradeEvent,
 )
-from kalshi_trader.sim.render import EXCHANGE_INDEX, iso
+from kalshi_trader.sim.render import EXCHANGE_INDEX, iso, wire_user_id
 
 log = structlog.get_logger(__name__)
 
@@ -135,7 +135,6 @@ DEFAULT_MAX_QUEUE: Final = 10_000
 
 _DOLLAR_UNITS: Final = PRICE_SCALE * QTY_SCALE
 """Price × Qty units per dollar."""
-_USER_NAMESPACE: Final = uuid.UUID("0e6c8d44-2b1f-4c1e-9a55-6b0f5f3c7a21")
 _COLLATERAL_RETURN_TYPES: Final = frozenset({"MECNET", "DIRECNET", ""})
 
 
@@ -148,14 +147,6 @@ class FrameHook(Protocol):
     connection (going-away) instead of writing."""
 
     def on_send(self, conn_id: int, user_id: str, frame: bytes) -> Sequence[bytes] | None: ...
-
-
-def wire_user_id(user_id: str) -> str:
-    """The UUID the WebSocket reports for an account (its id when that already is a UUID)."""
-    try:
-        return str(uuid.UUID(user_id))
-    except ValueError:
-        return str(uuid.uuid5(_USER_NAMESPACE, user_id))
 
 
 class _Refusal(Exception):

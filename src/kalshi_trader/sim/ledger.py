@@ -26,6 +26,7 @@ from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, Money, Qty, Side
 from kalshi_trader.sim.fees import ORDINARY_PRECISION_MICROS, balance_change
 from kalshi_trader.sim.model import Account, PositionState
 
+_YES: Final = Side.YES  # bound once: Enum attribute access is slow on CPython 3.11
 MONEY_PER_QTY: Final = PRICE_SCALE // QTY_SCALE
 """$1 per contract expressed per ``Qty`` unit (0.01 contract): 100 ``Money`` units."""
 
@@ -88,7 +89,7 @@ def book_purchase(
 
 def apply_purchase(position: PositionState, outcome: Side, qty: int, cost: int) -> Qty:
     """Net a purchase into a signed position (average cost). Returns the contracts closed."""
-    sign = 1 if outcome is Side.YES else -1
+    sign = 1 if outcome is _YES else -1
     held = position.position * sign
     if held >= 0:
         position.position = Qty(position.position + sign * qty)

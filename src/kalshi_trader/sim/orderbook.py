@@ -48,9 +48,7 @@ class Placement:
 
     __slots__ = ("acc", "alive", "book", "collateral", "group", "ladder", "leg", "member", "order", "outcome")
 
-    def __init__(
-        self, order: SimOrder, member: Member, book: MarketBook, group: OrderGroup | None, leg: int
-    ) -> None:
+    def __init__(self, order: SimOrder, member: Member, book: MarketBook, group: OrderGroup | None, leg: int) -> None:
         self.order = order
         self.member = member
         self.book = book

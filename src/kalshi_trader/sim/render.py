@@ -10,6 +10,7 @@ the documented convention for empty sides: bid ``"0.0000"``, ask ``"1.0000"``, s
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
@@ -28,6 +29,16 @@ from kalshi_trader.domain import (
 from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.sim.catalog import EventInfo, MarketMeta, SeriesInfo
 from kalshi_trader.sim.model import FillRecord, OrderGroup, PositionState, SettlementRecord, SimOrder, Trade
+
+_USER_NAMESPACE = uuid.UUID("0e6c8d44-2b1f-4c1e-9a55-6b0f5f3c7a21")
+
+
+def wire_user_id(user_id: str) -> str:
+    """The UUID the WebSocket reports for an account (its id when that already is a UUID)."""
+    try:
+        return str(uuid.UUID(user_id))
+    except ValueError:
+        return str(uuid.uuid5(_USER_NAMESPACE, user_id))
 
 EXCHANGE_INDEX = 0
 ZERO_FP = "0.00"
@@ -295,7 +306,7 @@ def settlement(s: SettlementRecord) -> w.Settlement:
 def order(o: SimOrder) -> w.Order:
     return w.Order(
         order_id=o.order_id,
-        user_id=o.user_id,
+        user_id=wire_user_id(o.user_id),
         client_order_id=o.client_order_id,
         ticker=o.ticker,
         outcome_side=o.side.outcome.value,

@@ -166,7 +166,7 @@ class DefaultScenario:
                 ticker=ticker,
                 event_ticker=event_ticker,
                 market_id=self._uuid(),
-                title=rules.split(",")[0],
+                title=f"{exchange.catalog.event(event_ticker).title}: {yes_sub_title}",
                 yes_sub_title=yes_sub_title,
                 no_sub_title=yes_sub_title,
                 open_ms=open_ms,
