@@ -13,13 +13,16 @@ median of R runs in ns per frame (the paths are fed interleaved slices of the st
   (c) ours: msgspec typed decode + seq-contiguity check per sid + ``domain.parse_price`` /
       ``parse_qty`` + ``L2Book.apply_delta`` + ``best_yes_bid()`` / ``best_yes_ask()``.
 
-(c) is checked against the generator's own book at the end of every run.
+(c) is checked once, before timing, against the generator's own books. ``--stages`` adds a cumulative
+breakdown of (c) (each line adds one step to the loop above it; the steps interact through caches
+and allocation, so read the increments as rough).
 """
 
 from __future__ import annotations
 
 import argparse
 import bisect
+import functools
 import gc
 import json
 import os
@@ -275,6 +278,54 @@ def ours(grids: dict[str, TickGrid], books: dict[str, L2Book] | None = None) -> 
     return feed
 
 
+def ours_stage(grids: dict[str, TickGrid], stage: int) -> Feed:
+    """(c) cut after ``stage`` steps: 0 decode+dispatch, 1 seq, 2 book lookup, 3 parse_price,
+    4 parse_qty, 5 apply_delta, 6 best reads."""
+    decode = msgspec.json.Decoder(DeltaFrame | SnapshotFrame).decode
+    books = {ticker: L2Book(ticker, grid) for ticker, grid in grids.items()}
+    last_seq: dict[int, int] = {}
+
+    def feed(frames: list[bytes]) -> None:
+        book = bid = ask = None
+        price = qty = 0
+        for raw in frames:
+            f = decode(raw)
+            if stage >= 1:
+                sid, seq = f.sid, f.seq
+                if seq != last_seq.get(sid, seq - 1) + 1:
+                    raise SeqGap(f"sid {sid}: seq {seq} after {last_seq[sid]}")
+                last_seq[sid] = seq
+            m = f.msg
+            if type(m) is DeltaMsg:
+                if stage >= 2:
+                    book = books[m.market_ticker]
+                if stage >= 3:
+                    price = parse_price(m.price_dollars)
+                if stage >= 4:
+                    qty = parse_qty(m.delta_fp)
+                if stage >= 5:
+                    assert book is not None
+                    book.apply_delta(m.side, price, qty, m.ts_ms)
+                if stage >= 6:
+                    assert book is not None
+                    bid = book.best_yes_bid()
+                    ask = book.best_yes_ask()
+            elif stage >= 5:
+                assert type(m) is SnapshotMsg
+                books[m.market_ticker].apply_snapshot(
+                    [(parse_price(p), parse_qty(q)) for p, q in m.yes_dollars_fp],
+                    [(parse_price(p), parse_qty(q)) for p, q in m.no_dollars_fp],
+                )
+        del book, bid, ask
+
+    return feed
+
+
+STAGES = (
+    "decode + dispatch", "+ seq check", "+ book lookup", "+ parse_price", "+ parse_qty", "+ apply_delta", "+ 2 reads"
+)
+
+
 def decode_only(grids: dict[str, TickGrid]) -> Feed:
     decode = msgspec.json.Decoder(DeltaFrame | SnapshotFrame).decode
 
@@ -330,6 +381,7 @@ def main() -> None:
     ap.add_argument("--markets", type=int, default=50)
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--naive-runs", type=int, default=None, help="runs for the slow naive paths (default: --runs)")
+    ap.add_argument("--stages", action="store_true", help="also time (c) step by step")
     args = ap.parse_args()
 
     t0 = time.perf_counter()
@@ -375,6 +427,17 @@ def main() -> None:
         f"  on min times: (c)/(a) = {lo['(c) ours'] / lo['(a) near-limit']:.2f}x,"
         f" (b)/(c) = {lo['(b) naive'] / lo['(c) ours']:.2f}x"
     )
+    if args.stages:
+        staged: dict[str, tuple[Callable[[], Feed], int]] = {
+            name: (functools.partial(ours_stage, grids, k), args.runs) for k, name in enumerate(STAGES)
+        }
+        stage_samples = measure(staged, frames)
+        print("  (c) step by step, cumulative median ns/frame (increment):")
+        previous = 0.0
+        for name, values in stage_samples.items():
+            value = statistics.median(values)
+            print(f"    {name:<20} {value:6.0f}  ({value - previous:+.0f})")
+            previous = value
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@ accounts, generated up front and replayed against a fresh ``MatchingEngine`` per
 The stream is generated against a live engine (so that cancels and amends name live orders) and
 then replayed, identically, on fresh engines.
 
+A second stream, "simple place/cancel", has only resting adds (never crossing) and cancels of
+them, about half each, with up to 2,000 orders resting.
+
 Paths, each the median of R runs, in operations per second:
 
   (a) baseline: the same operations appended as tuples to a dict keyed by order id (adds and
@@ -139,6 +142,27 @@ def generate(n_ops: int, seed: int = SEED) -> list[Op]:
     return ops
 
 
+def generate_simple(n_ops: int, seed: int = SEED) -> list[Op]:
+    """Only resting adds and cancels (no crossing): each add behind the touch, cancelled later."""
+    rng = random.Random(seed + 1)
+    ops: list[Op] = []
+    live: list[tuple[str, int]] = []
+    created = 0
+    while len(ops) < n_ops:
+        if live and (len(live) > 2_000 or rng.random() < 0.5):
+            user, index = live.pop(rng.randrange(len(live)))
+            ops.append(("cancel", user, index))
+            continue
+        user = rng.choice(USERS)
+        ticker, _ = rng.choice(MARKETS)
+        side = BookSide.BID if rng.random() < 0.5 else BookSide.ASK
+        price = rng.randint(30, 45) * 100 if side is BookSide.BID else rng.randint(55, 70) * 100
+        ops.append(("place", user, ticker, side, price, rng.randint(1, 20) * 100, GTC))
+        live.append((user, created))
+        created += 1
+    return ops
+
+
 def fresh_engine(listener: Callable[[EngineEvent], None] | None) -> MatchingEngine:
     counter = iter(range(1, 1 << 62))
     engine = MatchingEngine(clock_ms=lambda: 1_750_000_000_000, new_id=lambda: f"{next(counter):x}")
@@ -186,48 +210,49 @@ def run_baseline(ops: list[Op]) -> float:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--ops", type=int, default=200_000)
+    parser.add_argument("--ops", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args(argv)
 
-    ops = generate(args.ops)
-    kinds = {k: sum(1 for op in ops if op[0] == k) for k in ("place", "cancel", "amend")}
-    iocs = sum(1 for op in ops if op[0] == "place" and op[6] is IOC)
     print(f"python {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}")
     print(f"machine: {platform.machine()}, {os.cpu_count()} logical CPUs, processor {platform.processor() or '?'}")
+    for name, ops in (("realistic mix", generate(args.ops)), ("simple place/cancel", generate_simple(args.ops))):
+        report(name, ops, args.runs)
+    sys.stdout.flush()
+
+
+def report(name: str, ops: list[Op], runs: int) -> None:
+    kinds = {k: sum(1 for op in ops if op[0] == k) for k in ("place", "cancel", "amend")}
+    iocs = sum(1 for op in ops if op[0] == "place" and op[6] is IOC)
     print(
-        f"stream: {len(ops):,} ops = {kinds['place'] - iocs:,} resting adds, {iocs:,} IOC crosses, "
+        f"\n== {name}: {len(ops):,} ops = {kinds['place'] - iocs:,} resting adds, {iocs:,} IOC crosses, "
         f"{kinds['cancel']:,} cancels, {kinds['amend']:,} amends; {len(MARKETS)} markets, {len(USERS)} accounts"
     )
-
     events = [0]
 
     def counting(_: EngineEvent) -> None:
         events[0] += 1
 
-    baseline = [len(ops) / run_baseline(ops) for _ in range(args.runs)]
+    baseline = [len(ops) / run_baseline(ops) for _ in range(runs)]
     bare: list[float] = []
     listened: list[float] = []
     trades = rejected = 0
-    for _ in range(args.runs):
+    for _ in range(runs):
         seconds, trades, rejected = run_engine(ops, None)
         bare.append(len(ops) / seconds)
         events[0] = 0
         seconds, _, _ = run_engine(ops, counting)
         listened.append(len(ops) / seconds)
-    per_run_events = events[0]
-
+    print(f"per run: {trades:,} trades, {rejected:,} rejected ops, {events[0]:,} events (listener path)")
     base_median = statistics.median(baseline)
-    print(f"per run: {trades:,} trades, {rejected:,} rejected ops, {per_run_events:,} events (listener path)")
     print(f"{'path':<36}{'median ops/s':>16}{'min':>14}{'max':>14}{'vs baseline':>14}")
-    for name, figures in (
+    for label, figures in (
         ("(a) baseline: dict of tuples", baseline),
         ("(b) engine, no listener", bare),
         ("(c) engine, counting listener", listened),
     ):
         median = statistics.median(figures)
-        print(f"{name:<36}{median:>16,.0f}{min(figures):>14,.0f}{max(figures):>14,.0f}{median / base_median:>13.4f}x")
-    sys.stdout.flush()
+        print(f"{label:<36}{median:>16,.0f}{min(figures):>14,.0f}{max(figures):>14,.0f}{median / base_median:>13.4f}x")
 
 
 if __name__ == "__main__":

@@ -217,7 +217,7 @@ class L2Book:
         """Add ``delta`` (signed ``Qty``) to the ``side`` ladder's level at ``price`` (that ladder's
         own leg price); remove the level when its size becomes <= 0. Raises ``BookError`` (and marks
         the book stale) on an off-grid price or an unknown side."""
-        if side is _YES:
+        if side is _YES or side == "yes":  # a Side, or the wire's plain string
             try:
                 i = self._yidx[price]
             except (KeyError, TypeError):
@@ -239,7 +239,7 @@ class L2Book:
                 occ[i] = 0
                 if i == self._ybi:
                     self._set_yes_best(occ.rfind(1, 0, i))
-        elif side is _NO:
+        elif side is _NO or side == "no":
             try:
                 i = self._nidx[price]
             except (KeyError, TypeError):
@@ -262,8 +262,7 @@ class L2Book:
                 if i == self._nbi:
                     self._set_no_best(occ.rfind(1, 0, i))
         else:
-            self.apply_delta(self._side(side), price, delta, ts_ms)
-            return
+            self._bad_side(side)
         self.updates += 1
         if ts_ms:
             self.updated_ms = ts_ms
@@ -284,12 +283,7 @@ class L2Book:
             self._nbid = self._npx[i]
             self._yask = self._ncx[i]
 
-    def _side(self, side: object) -> Side:
-        if isinstance(side, str):
-            if side == "yes":
-                return _YES
-            if side == "no":
-                return _NO
+    def _bad_side(self, side: object) -> NoReturn:
         self.stale = True
         raise BookError(f"{self.ticker}: unknown book side {side!r} (expected 'yes' or 'no')")
 

@@ -167,13 +167,20 @@ class MatchingEngine:
             except Exception:
                 _log.exception("engine listener %r failed on %s", fn, type(event).__name__)
 
-    def _delta(self, placement: Placement, delta: int, now: int, key: int | None = None) -> None:
+    def _delta(self, placement: Placement, delta: int, now: int) -> None:
+        """The placement's level changed by ``delta`` (BookDelta's fields in order)."""
         order = placement.order
-        price = Price(placement.leg if key is None else key)
         side = placement.ladder.side
         self._emit(
             BookDelta(
-                order.ticker, side, price, Qty(delta), now, order.user_id, order.client_order_id, order.subaccount
+                order.ticker,
+                side,
+                Price(placement.leg),
+                Qty(delta),
+                now,
+                order.user_id,
+                order.client_order_id,
+                order.subaccount,
             )
         )
 
@@ -283,20 +290,25 @@ class MatchingEngine:
             self._finish(taker, now, "FillOrKill", announce=False)
         else:
             fills, stop = self._match(taker, now, req.buy_max_cost)
-            if order.remaining == 0:
-                self._mark_executed(order, now)
-            elif stop:
-                self._finish(taker, now, stop, announce=False)
-            elif tif is not _GTC:
-                self._finish(taker, now, "ImmediateOrCancel" if plan == "ioc" else "FillOrKill", announce=False)
-            elif req.buy_max_cost is not None:
-                self._finish(taker, now, "BuyMaxCost", announce=False)
-            else:
-                self._rest(taker, now)
+            if order.remaining > 0:
+                reason = stop or self._why_not_rest(tif, plan, req.buy_max_cost)
+                if reason:
+                    self._finish(taker, now, reason, announce=False)
+                else:
+                    self._rest(taker, now)
         if self._listeners:
             self._emit(OrderEvent(order))
             self._flush_tickers(now)
         return self._result(order, fills, now)
+
+    @staticmethod
+    def _why_not_rest(tif: TimeInForce, plan: str, buy_max_cost: Money | None) -> str:
+        """Why a create's unfilled remainder is canceled instead of resting ("" = it rests)."""
+        if tif is not _GTC:
+            return "ImmediateOrCancel" if plan == "ioc" else "FillOrKill"
+        if buy_max_cost is not None:
+            return "BuyMaxCost"
+        return ""
 
     def _new_order(self, user_id: str, req: NewOrder, count: Qty, now: int) -> SimOrder:
         # the 14 required fields positionally (fast), optional ones only when they differ
@@ -422,11 +434,12 @@ class MatchingEngine:
         if new_coid is not None and new_coid != order.client_order_id:
             member.coids.add(new_coid)
             order.client_order_id = new_coid
-        order.initial = Qty(order.filled + new_remaining)
         fills: list[FillRecord] = []
         if keeps_priority and new_remaining < order.remaining:
+            order.initial = Qty(order.filled + new_remaining)
             self._shrink(placement, Qty(new_remaining), now, "Amend")
         elif keeps_priority:
+            order.initial = Qty(order.filled + new_remaining)
             order.updated_ms = now
             order.last_update_reason = "Amend"
             self._emit(OrderEvent(order))
@@ -447,15 +460,14 @@ class MatchingEngine:
         fresh = old.requeued(_leg_price(order.side, price))
         order.price = price
         order.remaining = remaining
+        order.initial = Qty(order.filled + remaining)
         order.updated_ms = now
         order.last_update_reason = "Amend"
         self._reserve(fresh, collateral - fresh.collateral)
         fills, stop = self._match(fresh, now, None)
-        if order.remaining == 0:
-            self._mark_executed(order, now)
-        elif stop:
+        if order.remaining > 0 and stop:
             self._finish(fresh, now, stop, announce=False)
-        else:
+        elif order.remaining > 0:
             self._rest(fresh, now)
         if self._listeners:
             self._emit(OrderEvent(order))
@@ -505,6 +517,9 @@ class MatchingEngine:
         taker_order.remaining = Qty(taker_order.remaining - qty)
         taker_order.filled = Qty(taker_order.filled + qty)
         taker_order.updated_ms = now
+        if taker_order.remaining == 0:
+            taker_order.status = _EXECUTED
+            taker_order.last_update_reason = "Fill"
         maker_order.remaining = Qty(maker_order.remaining - qty)
         maker_order.filled = Qty(maker_order.filled + qty)
         maker_order.updated_ms = now
@@ -531,10 +546,10 @@ class MatchingEngine:
 
         if self._listeners:
             emit = self._emit
+            self._delta(maker, -qty, now)  # first, so that replaying deltas matches book() at every event
             emit(TradeEvent(trade))
             emit(FillEvent(taker_fill))
             emit(FillEvent(maker_fill))
-            self._delta(maker, -qty, now)
             emit(OrderEvent(maker_order))
             emit(PositionEvent(taker_order.user_id, taker.member.account.positions[state.ticker]))
             emit(PositionEvent(maker_order.user_id, maker.member.account.positions[state.ticker]))
@@ -663,12 +678,6 @@ class MatchingEngine:
             if announce:
                 self._emit(OrderEvent(order))
         return reduced
-
-    @staticmethod
-    def _mark_executed(order: SimOrder, now: int) -> None:
-        order.status = _EXECUTED
-        order.updated_ms = now
-        order.last_update_reason = "Fill"
 
     @staticmethod
     def _result(order: SimOrder, fills: list[FillRecord], now: int) -> PlaceResult:
@@ -870,18 +879,18 @@ class MatchingEngine:
                 self._finish(placement, now, reason)
 
     def determine(self, ticker: str, result: Literal["yes", "no"]) -> None:
-        """Set the result. A market still trading is closed first (its resting orders canceled);
-        a disputed market becomes ``amended``."""
+        """Set the result. A market still open is closed first, exactly as ``set_market_status``
+        would (resting orders canceled, ``close_date_updated`` emitted); a disputed market becomes
+        ``amended``."""
         book = self._book(ticker)
         state = book.state
         if result not in ("yes", "no"):
             raise reject(400, "invalid_parameters", f"result must be 'yes' or 'no', not {result!r}")
         if state.status in (MarketStatus.DETERMINED, MarketStatus.AMENDED, MarketStatus.FINALIZED):
             raise reject(400, "invalid_parameters", f"market {ticker} is already {state.status}")
-        now = self._clock()
         if state.status in _TRADING_OR_PAUSED:
-            state.status = MarketStatus.CLOSED
-            self._cancel_market_orders(book, now, "MarketClosed")
+            self.set_market_status(ticker, MarketStatus.CLOSED)
+        now = self._clock()
         state.status = MarketStatus.AMENDED if state.status is MarketStatus.DISPUTED else MarketStatus.DETERMINED
         state.result = result
         state.settlement_value = Price(PRICE_SCALE if result == "yes" else 0)

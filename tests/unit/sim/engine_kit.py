@@ -152,7 +152,7 @@ def snapshot(engine: MatchingEngine, users: tuple[str, ...]) -> dict[str, Any]:
 
 def conservation_gap(engine: MatchingEngine, users: tuple[str, ...], initial_cash: int) -> int:
     """Σ(cash + reserved) + $1 × open contracts + fees_collected − initial cash (must be 0)."""
-    total = engine.fees_collected
+    total: int = engine.fees_collected
     for user in users:
         account = engine.account(user)
         total += account.cash + account.reserved

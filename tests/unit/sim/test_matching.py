@@ -120,10 +120,10 @@ def test_match_events_in_causal_order(h: Harness) -> None:
     h.engine.place("bob", order(ASK, "0.40", "4"))
     kinds = [type(e) for e in h.events]
     assert kinds == [
+        BookDelta,
         TradeEvent,
         FillEvent,
         FillEvent,
-        BookDelta,
         OrderEvent,
         PositionEvent,
         PositionEvent,
@@ -572,7 +572,7 @@ def test_settlement_pays_net_winning_contracts(h: Harness, result: str) -> None:
     assert h.engine.settlements("alice") == [alice]
     assert h.engine.market("MKT").open_interest == 0
     kinds = [e.kind for e in h.events_of(MarketEvent)]
-    assert kinds == ["created", "determined", "settled"]
+    assert kinds == ["created", "close_date_updated", "determined", "settled"]
     check_invariants(h.engine, h.users, h.initial_cash)
 
 
@@ -601,7 +601,8 @@ def test_deactivation_cancels_only_cancel_on_pause_orders(h: Harness) -> None:
     assert err.value.code == "MARKET_INACTIVE"
     h.engine.decrease("alice", keep.order_id, reduce_by=qty("0.5"))  # allowed while paused
     h.engine.set_market_status("MKT", MarketStatus.ACTIVE)
-    assert keep.status is OrderStatus.CANCELED  # all resting orders canceled on reactivation
+    # all resting orders are canceled on reactivation
+    assert h.engine.order("alice", keep.order_id).status is OrderStatus.CANCELED
     assert [e.kind for e in h.events_of(MarketEvent)] == ["created", "deactivated", "activated"]
     consistent(h)
 
@@ -751,3 +752,61 @@ def test_a_failing_listener_does_not_break_the_engine(h: Harness) -> None:
     h.engine.place("alice", order(BID, "0.40", "1"))
     h.engine.place("bob", order(ASK, "0.40", "1"))
     consistent(h)
+
+
+def test_fee_accumulator_carries_from_taker_fills_to_maker_fills() -> None:
+    h = Harness()
+    h.add_market("MF", fee_type=FeeType.QUADRATIC_WITH_MAKER_FEES)
+    h.engine.place("bob", order(ASK, "0.50", "0.30", ticker="MF"))
+    alice = h.engine.place("alice", order(BID, "0.50", "0.90", ticker="MF")).order
+    # taker fill 0.30@0.50: fee 0.0053, −0.1553 → −0.16, rounding 0.0047 (accumulator 0.0047)
+    assert alice.fee_accumulator == usd("0.0047")
+    assert cash(h, "alice") == (usd("1000") - usd("0.16") - usd("0.30"), usd("0.30"))
+    h.engine.place("carol", order(ASK, "0.50", "0.30", ticker="MF", tif=IOC))
+    # maker fill: fee 0.0175·0.3·0.25 = 0.0013125 → 0.0014; −0.1514 → −0.16, rounding 0.0086;
+    # accumulator 0.0133 > 0.01 → $0.01 rebate, so this fill's net fee is 0.
+    maker_fill = h.engine.fills("alice")[0]
+    assert not maker_fill.is_taker
+    assert maker_fill.fee == 0
+    assert alice.fee_accumulator == usd("0.0033")
+    assert (alice.taker_fees, alice.maker_fees) == (usd("0.01"), 0)
+    assert cash(h, "alice") == (usd("1000") - usd("0.16") - usd("0.15") - usd("0.15"), usd("0.15"))
+    check_invariants(h.engine, h.users, h.initial_cash)
+
+
+def test_one_ticker_event_per_request_and_market(h: Harness) -> None:
+    for price in ("0.30", "0.40", "0.41", "0.42"):
+        h.engine.place("alice", order(BID, price, "1"))
+    h.events.clear()
+    h.engine.place("bob", order(ASK, "0.40", "5"))  # sweeps three levels, then rests
+    assert len(h.events_of(TradeEvent)) == 3
+    assert len(h.events_of(TickerEvent)) == 1
+    h.events.clear()
+    h.engine.place("carol", order(BID, "0.10", "1"))  # below the top: no ticker change
+    assert h.events_of(TickerEvent) == []
+
+
+def test_listeners_always_see_consistent_state(h: Harness) -> None:
+    seen: list[object] = []
+    failures: list[str] = []
+
+    def audit(event: object) -> None:
+        seen.append(event)
+        try:  # the engine logs and swallows listener errors, so record them
+            consistent(h)
+        except AssertionError as err:
+            failures.append(f"{event!r}: {err}")
+
+    h.engine.add_listener(audit)
+    group = h.engine.create_group("carol", qty("3"))
+    h.engine.place("carol", order(BID, "0.42", "2", order_group_id=group.group_id))
+    h.engine.place("carol", order(BID, "0.41", "2", order_group_id=group.group_id))
+    h.engine.place("alice", order(BID, "0.40", "2"))
+    h.engine.place("bob", order(BID, "0.39", "2"))
+    h.engine.place("bob", order(ASK, "0.39", "9", stp=MAKER))  # sweeps, triggers carol's group, cancels own bid
+    resting = h.engine.place("alice", order(BID, "0.30", "2")).order
+    h.engine.amend("alice", resting.order_id, ticker="MKT", side=BID, price=px("0.62"), count=qty("3"))
+    h.engine.determine("MKT", "yes")
+    h.engine.settle("MKT")
+    assert len(seen) > 30
+    assert failures == []

@@ -23,14 +23,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.unit.sim.engine_kit import ASK, BID, Harness, check_invariants, order, replay_book, snapshot
 
-from kalshi_trader.domain import FeeType, MarketStatus, SelfTradePrevention, TickGrid, TimeInForce
+from kalshi_trader.domain import FeeType, MarketStatus, Price, Qty, SelfTradePrevention, TickGrid, TimeInForce
 from kalshi_trader.sim.model import ExchangeError
 
 USERS = ("u0", "u1", "u2")
 MARKETS = ("A", "B")
 
 
-def _prices(structure: str) -> list[int]:
+def _prices(structure: str) -> list[Price]:
     """Grid prices biased to where orders cross, plus the extreme ticks."""
     levels = [p for p in TickGrid.named(structure).levels() if 0 < p < 10_000]
     middle = [p for p in levels if 4_500 <= p <= 5_500]
@@ -79,7 +79,7 @@ class Run:
         self.h = Harness(users=USERS, cash="150.00")
         self.h.add_market("A")
         self.h.add_market("B", "tapered_deci_cent", FeeType.QUADRATIC_WITH_MAKER_FEES, (1, 2))
-        self.groups = {u: self.h.engine.create_group(u, 500) for u in USERS}
+        self.groups = {u: self.h.engine.create_group(u, Qty(500)) for u in USERS}
 
     def pick(self, user: str, index: int) -> str | None:
         orders = self.h.engine.orders(user)
@@ -185,3 +185,39 @@ def test_settlement_pays_out_every_open_contract(operations: list[tuple[Any, ...
         run.check()
     assert sum(engine.account(u).cash for u in USERS) + engine.fees_collected == run.h.initial_cash
     assert all(engine.account(u).reserved == 0 and not engine.account(u).positions for u in USERS)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(operation, min_size=10, max_size=40))
+def test_listeners_see_consistent_state_at_every_event(operations: list[tuple[Any, ...]]) -> None:
+    run = Run()
+    failures: list[str] = []
+
+    def audit(event: object) -> None:
+        try:
+            run.check()
+        except AssertionError as err:  # the engine swallows listener errors, so record them
+            failures.append(f"{event!r}: {err}")
+
+    run.h.engine.add_listener(audit)
+    for op in operations:
+        with contextlib.suppress(ExchangeError):
+            run.apply(op)
+    assert failures == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(operation, min_size=10, max_size=60))
+def test_the_same_operations_give_the_same_outcome(operations: list[tuple[Any, ...]]) -> None:
+    first, second = Run(), Run()
+    for op in operations:
+        outcomes = []
+        for run in (first, second):
+            try:
+                run.apply(op)
+                outcomes.append("ok")
+            except ExchangeError as err:
+                outcomes.append(err.code)
+        assert outcomes[0] == outcomes[1]
+    assert snapshot(first.h.engine, USERS) == snapshot(second.h.engine, USERS)
+    assert [repr(e) for e in first.h.events] == [repr(e) for e in second.h.events]

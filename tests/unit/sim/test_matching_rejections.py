@@ -135,6 +135,12 @@ CASES: dict[str, _Case] = {
         "invalid_order",
         INCREASE,
     ),
+    "reduce only without a position": (
+        lambda w: place(w, "alice", BID, "0.5", "1", ticker="SUB", reduce_only=True),
+        400,
+        "invalid_order",
+        INCREASE,
+    ),
     "amend ticker mismatch": (lambda w: amend(w, ticker="SUB"), 400, "order_ticker_mismatch", "MKT"),
     "amend side mismatch": (lambda w: amend(w, side=ASK), 400, "order_side_mismatch", "bid"),
     "amend client id mismatch": (
