@@ -42,3 +42,23 @@ def test_unknown_keys_are_rejected(tmp_path: Path) -> None:
     cfg.write_text("[exchange]\nprot = 1\n")
     with pytest.raises(ValidationError, match="prot"):
         load_settings(cfg)
+
+
+def test_endpoints_per_env(tmp_path: Path) -> None:
+    sim = Settings(data_dir=tmp_path)
+    assert sim.rest_url() == "http://127.0.0.1:8765/trade-api/v2"
+    assert sim.ws_url() == "ws://127.0.0.1:8765/trade-api/ws/v2"
+    demo = Settings.model_validate({"api": {"env": "demo"}})
+    assert demo.rest_url() == "https://external-api.demo.kalshi.co/trade-api/v2"
+    assert demo.ws_url() == "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2"
+    custom = Settings.model_validate({"api": {"env": "prod", "url": "https://example.test:9/trade-api/v2/"}})
+    assert custom.rest_url() == "https://example.test:9/trade-api/v2"
+    assert custom.ws_url() == "wss://example.test:9/trade-api/ws/v2"
+
+
+def test_sim_key_defaults_to_the_exchange_files(tmp_path: Path) -> None:
+    s = Settings(data_dir=tmp_path)
+    assert s.key_id() is None
+    (tmp_path / "api-key-id").write_text("abc-123\n")
+    assert s.key_id() == "abc-123"
+    assert s.key_file() == tmp_path / "api-key.pem"

@@ -215,8 +215,9 @@ class L2Book:
 
     def apply_delta(self, side: Side, price: int, delta: int, ts_ms: int = 0) -> None:
         """Add ``delta`` (signed ``Qty``) to the ``side`` ladder's level at ``price`` (that ladder's
-        own leg price); remove the level when its size becomes <= 0. Raises ``BookError`` (and marks
-        the book stale) on an off-grid price or an unknown side."""
+        own leg price); remove the level when its size becomes <= 0. ``side`` is a ``Side`` or the
+        wire's plain ``"yes"``/``"no"``. Raises ``BookError`` (and marks the book stale) on an
+        off-grid price or an unknown side."""
         if side is _YES or side == "yes":  # a Side, or the wire's plain string
             try:
                 i = self._yidx[price]
