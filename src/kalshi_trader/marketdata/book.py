@@ -218,7 +218,7 @@ class L2Book:
         own leg price); remove the level when its size becomes <= 0. ``side`` is a ``Side`` or the
         wire's plain ``"yes"``/``"no"``. Raises ``BookError`` (and marks the book stale) on an
         off-grid price or an unknown side."""
-        if side is _YES or side == "yes":  # a Side, or the wire's plain string
+        if side is _YES:
             try:
                 i = self._yidx[price]
             except (KeyError, TypeError):
@@ -240,7 +240,7 @@ class L2Book:
                 occ[i] = 0
                 if i == self._ybi:
                     self._set_yes_best(occ.rfind(1, 0, i))
-        elif side is _NO or side == "no":
+        elif side is _NO:
             try:
                 i = self._nidx[price]
             except (KeyError, TypeError):
@@ -262,8 +262,9 @@ class L2Book:
                 occ[i] = 0
                 if i == self._nbi:
                     self._set_no_best(occ.rfind(1, 0, i))
-        else:
-            self._bad_side(side)
+        else:  # the wire's plain strings, after the identity checks that keep ``Side`` fast
+            self.apply_delta(self._side_of(side), price, delta, ts_ms)
+            return
         self.updates += 1
         if ts_ms:
             self.updated_ms = ts_ms
@@ -284,7 +285,11 @@ class L2Book:
             self._nbid = self._npx[i]
             self._yask = self._ncx[i]
 
-    def _bad_side(self, side: object) -> NoReturn:
+    def _side_of(self, side: object) -> Side:
+        if side == "yes":
+            return _YES
+        if side == "no":
+            return _NO
         self.stale = True
         raise BookError(f"{self.ticker}: unknown book side {side!r} (expected 'yes' or 'no')")
 
