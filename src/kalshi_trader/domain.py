@@ -42,7 +42,7 @@ _MAX_MONEY_DIGITS = 15
 _MAX_QTY_DIGITS = 12
 
 _POW10 = (1, 10, 100, 1_000, 10_000)
-_DECIMAL_RE = re.compile(r"^(-)?(\d+)(?:\.(\d*))?$")
+_DECIMAL_RE = re.compile(r"(-)?([0-9]+)(?:\.([0-9]*))?")
 
 
 class Side(StrEnum):
@@ -126,7 +126,7 @@ def _reject_non_text(value: object, what: str) -> str:
 
 def _parse_fixed(value: object, *, scale_digits: int, what: str, max_int_digits: int) -> int:
     text = _reject_non_text(value, what)
-    m = _DECIMAL_RE.match(text)
+    m = _DECIMAL_RE.fullmatch(text)
     if m is None:
         raise ValueError(f"{what} {text!r} is not a plain decimal number")
     sign, whole, frac = m.group(1), m.group(2), m.group(3) or ""
@@ -180,7 +180,7 @@ def parse_qty(value: object) -> Qty:
     digits as hundredths. It takes only what the exact parser below accepts with the same result
     (at least one whole digit, at most 12, same digit class as ``\\d``), and leaves everything
     else to it."""
-    if type(value) is str:
+    if type(value) is str and value.isascii():
         try:
             if value[-3] == ".":
                 digits = value.replace(".", "", 1)  # a second "." left over fails the digit test

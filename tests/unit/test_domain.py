@@ -165,3 +165,11 @@ def test_unknown_structure_is_a_clear_error() -> None:
 def test_bad_band_rejected() -> None:
     with pytest.raises(ValueError, match="step"):
         TickGrid.from_ranges([("0.0000", "1.0000", "0.0000")])
+
+
+@pytest.mark.parametrize("bad", ["0.5600\n", "0.5٥", "１", "5\n"])
+def test_trailing_newline_and_non_ascii_digits_are_rejected(bad: str) -> None:
+    with pytest.raises(ValueError, match="not a plain decimal"):
+        parse_money(bad)
+    with pytest.raises(ValueError, match=r"not a plain decimal|count"):
+        parse_qty(bad)
