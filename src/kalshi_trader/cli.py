@@ -2,21 +2,42 @@
 
 Contract: every command prints a user mistake as one clear line on stderr and exits 2 (1 for a
 runtime failure), never a traceback; secrets are never printed. Commands stay thin: their logic
-lives in the package they front (``exchange`` → ``sim/standalone.py``).
+lives in the package they front (``exchange`` → ``sim/standalone.py``, ``check`` →
+``kalshi/check.py``). Commands that talk to the API declare the shared options of
+``cli_client.py`` and read them with ``client_settings_or_exit``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sys
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from pydantic import ValidationError
 
-from kalshi_trader.config import load_settings
-from kalshi_trader.domain import PRICE_SCALE, Money
+from kalshi_trader.cli_client import (
+    ApiEnv,
+    ApiUrlOption,
+    ClientOptionsError,
+    ConfigOption,
+    DataDirOption,
+    EnvOption,
+    KeyFileOption,
+    KeyIdOption,
+    client_settings,
+    quiet_logging,
+)
+from kalshi_trader.config import Settings, load_settings
+from kalshi_trader.domain import PRICE_SCALE, Money, format_qty
+
+if TYPE_CHECKING:
+    from datetime import date
+
+    from kalshi_trader.fairvalue.stations import Station
+    from kalshi_trader.fairvalue.weather import Bracket
 
 app = typer.Typer(
     name="kalshi-trader",
@@ -46,10 +67,42 @@ def exchange(
     port: int | None = typer.Option(None, help="TCP port; 0 picks a free one [default: 8765]."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Where the API key files live [default: ./data]."),
     seed: int | None = typer.Option(None, help="Scenario seed (same seed, same markets and books) [default: 1]."),
+    faults: str | None = typer.Option(
+        None,
+        "--faults",
+        help="Inject faults, e.g. 'http_429=0.05,lost_response=0.01,seq_skip=0.001,latency_ms=20' "
+        "(all: ws_drop seq_skip seq_repeat malformed http_429 http_5xx lost_response latency_ms); "
+        "switch them at run time with PUT /admin/faults [default: none].",
+        show_default=False,
+    ),
+    scenario: str = typer.Option(
+        "default",
+        "--scenario",
+        help="What the exchange lists: 'default' (a fixed seeded catalog with static books) or 'weather' "
+        "(a living world: daily temperature markets with NWS endpoints at /nws, other markets and "
+        "background traders, on a simulated clock).",
+    ),
+    speed: float | None = typer.Option(
+        None,
+        "--speed",
+        help="Run simulated time this many times faster than real time, e.g. 60 = an hour a minute "
+        "[default: real time].",
+        show_default=False,
+    ),
 ) -> None:
     """Run the embedded Kalshi-compatible exchange (REST + WebSocket) until Ctrl-C."""
     from kalshi_trader.sim.credentials import CredentialsError
-    from kalshi_trader.sim.standalone import Announcement, serve
+    from kalshi_trader.sim.faults import FaultSpec, FaultSpecError
+    from kalshi_trader.sim.standalone import SCENARIOS, Announcement, serve
+
+    try:
+        fault_spec = FaultSpec.parse(faults) if faults is not None else None
+    except FaultSpecError as exc:
+        fail(f"--faults: {exc}")
+    if scenario not in SCENARIOS:
+        fail(f"--scenario must be one of {', '.join(SCENARIOS)}, not {scenario!r}")
+    if speed is not None and not 0 < speed <= 1_000_000:
+        fail(f"--speed must be a positive number up to 1000000, not {speed:g}")
 
     overrides: dict[str, Any] = {} if data_dir is None else {"data_dir": data_dir}
     flags = {k: v for k, v in (("host", host), ("port", port), ("seed", seed)) if v is not None}
@@ -65,11 +118,15 @@ def exchange(
     ex = settings.exchange
 
     def announce(a: Announcement) -> None:
-        typer.echo(f"Embedded Kalshi exchange running (seed {a.seed})")
+        typer.echo(f"Embedded Kalshi exchange running (seed {a.seed}, scenario {a.scenario}, {a.speed})")
         typer.echo(f"REST: {a.rest_url}")
         typer.echo(f"WS:   {a.ws_url}")
+        if a.nws_url is not None:
+            typer.echo(f"NWS:  {a.nws_url}")
         typer.echo(f"API key id file:  {a.key_id_path} ({'created' if a.created else 'reused'}; key id {a.key_id})")
         typer.echo(f"Private key file: {a.key_path}")
+        typer.echo(f"Admin token file: {a.admin_token_path} (Authorization: Bearer <token> on /admin)")
+        typer.echo(f"Faults: {a.faults}")
         typer.echo("Press Ctrl-C to stop.")
 
     try:
@@ -81,6 +138,9 @@ def exchange(
                 seed=ex.seed,
                 cash=Money(ex.starting_balance_dollars * PRICE_SCALE),
                 announce=announce,
+                faults=fault_spec,
+                scenario=scenario,
+                speed=speed,
             )
         )
     except KeyboardInterrupt:
@@ -89,6 +149,321 @@ def exchange(
         fail(str(exc), 2)
     except OSError as exc:
         fail(f"cannot listen on {ex.host}:{ex.port}: {exc.strerror or exc}", 1)
+
+
+db_app = typer.Typer(
+    help="The record database (orders, fills, positions, P&L, audit log).", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", help="Where the default SQLite database (kalshi-trader.db) lives [default: ./data]."
+    ),
+    db_url: str | None = typer.Option(
+        None,
+        "--db-url",
+        help="Database URL, e.g. postgresql://user:password@host:5432/db [default: KALSHI_TRADER_STORE__URL, "
+        "else SQLite in the data dir].",
+        show_default=False,
+    ),
+) -> None:
+    """Create the database or migrate it to the newest schema (safe to run again)."""
+    from kalshi_trader.store import StoreError, resolve_url, upgrade_to_head
+
+    overrides: dict[str, Any] = {} if data_dir is None else {"data_dir": data_dir}
+    try:
+        settings = load_settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"invalid {'.'.join(str(p) for p in first['loc']) or 'settings'}: {first['msg']}")
+    try:
+        resolved = resolve_url(db_url if db_url is not None else settings.store.url, settings.data_dir)
+    except StoreError as exc:
+        fail(str(exc), 2)
+    try:
+        revision = asyncio.run(upgrade_to_head(resolved))
+    except StoreError as exc:
+        fail(str(exc), 1)
+    except KeyboardInterrupt:
+        fail("interrupted; the database is at its previous revision", 1)
+    typer.echo(f"Database {resolved.redacted} is at revision {revision} (head).")
+
+
+@app.command("fairvalue")
+def fairvalue_cmd(
+    series: str = typer.Argument(..., help="A daily-high series, e.g. KXHIGHNY."),
+    event: str | None = typer.Option(None, "--event", help="Event ticker (default: the series' next open event)."),
+    brackets: str | None = typer.Option(
+        None,
+        "--brackets",
+        help="Price these brackets instead of the exchange's markets, e.g. '77-,78-79,80-81,82+' "
+        "(77- = 77 or below, 82+ = 82 or above); with --event or today's date.",
+    ),
+    nws_url: str | None = typer.Option(
+        None,
+        "--nws-url",
+        help="NWS API base URL (default: nws.base_url, else the embedded exchange's /nws in sim, else "
+        "api.weather.gov).",
+    ),
+) -> None:
+    """Print the model's bracket probabilities for SERIES's next open event from NWS data."""
+    from kalshi_trader.fairvalue.nws import NwsError
+    from kalshi_trader.fairvalue.stations import event_date, station_for_series
+    from kalshi_trader.fairvalue.weather import BracketError, check_partition, parse_brackets
+
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        fail(f"invalid {'.'.join(str(p) for p in first['loc']) or 'settings'}: {first['msg']}")
+    try:
+        station = station_for_series(series)
+        given = check_partition(parse_brackets(brackets)) if brackets is not None else None
+        day = event_date(event) if event is not None else None
+    except ValueError as exc:
+        fail(str(exc))
+    if event is not None and not event.upper().startswith(station.series + "-"):
+        fail(f"event {event} is not an event of {station.series}")
+    try:
+        lines = asyncio.run(_fairvalue(settings, station, event, day, given, nws_url))
+    except (NwsError, BracketError) as exc:  # bad data from NWS or the exchange: a runtime failure
+        fail(str(exc), 1)
+    except ValueError as exc:  # e.g. an unusable --nws-url
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted", 1)
+    for line in lines:
+        typer.echo(line)
+
+
+async def _fairvalue(
+    settings: Settings,
+    station: Station,
+    event: str | None,
+    day: date | None,
+    given: list[Bracket] | None,
+    nws_url: str | None,
+) -> list[str]:
+    """``fairvalue``'s work: brackets (given, or the event's markets from the Kalshi REST API),
+    then NWS data → model → lines."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from kalshi_trader.fairvalue.live import event_fair_values, format_event
+    from kalshi_trader.fairvalue.nws import NwsClient
+    from kalshi_trader.fairvalue.stations import event_date, event_ticker
+
+    now = datetime.now(UTC)
+    if given is not None:
+        day = day or now.astimezone(ZoneInfo(station.time_zone)).date()  # trading closes 23:59 local clock
+        event, brackets = event.upper() if event else event_ticker(station.series, day), given
+    else:
+        event, brackets = await _event_brackets(settings, station.series, event)
+        day = event_date(event)
+    async with NwsClient(settings.nws, base_url=nws_url or settings.nws_url()) as client:
+        fv = await event_fair_values(client, station, day, brackets, now=now)
+    return format_event(fv, event)
+
+
+async def _event_brackets(settings: Settings, series: str, event: str | None) -> tuple[str, list[Bracket]]:
+    """The event (given, else the open event of ``series`` closing first) and its markets' brackets."""
+    from kalshi_trader.fairvalue.weather import Bracket
+    from kalshi_trader.kalshi.convert import market_info
+    from kalshi_trader.kalshi.errors import KalshiError
+    from kalshi_trader.kalshi.rest import KalshiRest
+
+    # Public market data: no key needed (and none is loaded).
+    async with KalshiRest(settings.rest_url(), None, tier=settings.api.tier, timeout_s=settings.api.timeout_s) as rest:
+        try:
+            if event is not None:
+                markets = [m async for m in rest.iter_markets(event_ticker=event.upper())]
+            else:
+                markets = [m async for m in rest.iter_markets(series_ticker=series, status="open")]
+        except KalshiError as exc:
+            fail(f"cannot read markets from {settings.rest_url()}: {exc}", 1)
+    try:
+        infos = [market_info(m) for m in markets]
+    except ValueError as exc:
+        fail(f"unexpected market data: {exc}", 1)
+    if not infos:
+        what = f"markets in event {event.upper()}" if event else f"open event of {series}"
+        fail(f"no {what} at {settings.rest_url()}", 1)
+    chosen = event.upper() if event is not None else min(infos, key=lambda m: (m.close_ms, m.event_ticker)).event_ticker
+    return chosen, [Bracket.from_market(m) for m in infos if m.event_ticker == chosen]
+
+
+# -- API client commands (options shared through kalshi_trader.cli_client) ------------------------
+
+
+def client_settings_or_exit(
+    env: ApiEnv | None,
+    api_url: str | None,
+    key_id: str | None,
+    key_file: Path | None,
+    data_dir: Path | None,
+    config: Path | None,
+) -> Settings:
+    """``cli_client.client_settings`` for a command: a bad option is one error line and exit 2."""
+    try:
+        return client_settings(
+            env=env, api_url=api_url, key_id=key_id, key_file=key_file, data_dir=data_dir, config=config
+        )
+    except ClientOptionsError as exc:
+        fail(str(exc))
+
+
+@app.command()
+def check(
+    env: EnvOption = None,
+    api_url: ApiUrlOption = None,
+    key_id: KeyIdOption = None,
+    key_file: KeyFileOption = None,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Check the API: reachable, key accepted, balance, clock skew (exit 1 if a check fails)."""
+    from kalshi_trader.kalshi.check import run_checks
+
+    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
+    quiet_logging()
+    try:
+        results = asyncio.run(run_checks(settings))
+    except KeyboardInterrupt:
+        fail("interrupted", 1)
+    width = max(len(r.name) for r in results)
+    for r in results:
+        typer.echo(f"{'✓' if r.ok else '✗'} {r.name:<{width}}  {r.detail}")
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
+class MarketStatusFilter(StrEnum):
+    UNOPENED = "unopened"
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+    SETTLED = "settled"
+
+
+@app.command()
+def markets(
+    series: str | None = typer.Option(None, "--series", help="Only this series, e.g. KXHIGHNY.", show_default=False),
+    status: MarketStatusFilter | None = typer.Option(
+        None, "--status", help="Only markets in this state [default: any].", show_default=False, case_sensitive=False
+    ),
+    limit: int = typer.Option(50, "--limit", min=1, max=100_000, help="Show at most N markets."),
+    env: EnvOption = None,
+    api_url: ApiUrlOption = None,
+    key_id: KeyIdOption = None,
+    key_file: KeyFileOption = None,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List markets: ticker, title, YES bid/ask, volume, close time."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from kalshi_trader.kalshi.auth import KeyFileError
+    from kalshi_trader.kalshi.errors import KalshiError
+
+    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
+    quiet_logging()
+    try:
+        rows = asyncio.run(_market_rows(settings, series, status.value if status else None, limit))
+    except KeyFileError as exc:
+        fail(str(exc))
+    except KalshiError as exc:
+        fail(f"cannot list markets from {settings.rest_url()}: {exc}", 1)
+    except ValueError as exc:
+        fail(f"unexpected market data: {exc}", 1)
+    except KeyboardInterrupt:
+        fail("interrupted", 1)
+    if not rows:
+        typer.echo("No markets match.")
+        return
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("Ticker", no_wrap=True)
+    table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=60)
+    for name in ("Yes bid", "Yes ask", "Volume"):
+        table.add_column(name, justify="right", no_wrap=True)
+    table.add_column("Closes (UTC)", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    console = Console()
+    if not console.is_terminal:  # piped: don't squeeze the table into Rich's default 80 columns
+        console = Console(width=max(console.width, 160))
+    console.print(table)
+
+
+def _price_cell(price: int, *, empty: int) -> str:
+    """A YES price as dollars with the digits it needs (``0.56``, ``0.555``); ``—`` for an empty side."""
+    from kalshi_trader.kalshi.check import dollars
+
+    return "—" if price == empty else dollars(Money(price)).removeprefix("$")
+
+
+async def _market_rows(settings: Settings, series: str | None, status: str | None, limit: int) -> list[tuple[str, ...]]:
+    from datetime import UTC, datetime
+
+    from kalshi_trader.kalshi import convert
+    from kalshi_trader.kalshi.rest import KalshiRest
+
+    rows: list[tuple[str, ...]] = []
+    async with KalshiRest.from_settings(settings) as rest:
+        async for market in rest.iter_markets(page_size=min(limit, 1000), series_ticker=series, status=status):
+            info, quote = convert.market_info(market), convert.market_quote(market)
+            closes = datetime.fromtimestamp(quote.close_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+            volume = format_qty(quote.volume).removesuffix(".00")
+            rows.append(
+                (
+                    info.ticker,
+                    info.title,
+                    _price_cell(quote.yes_bid, empty=0),
+                    _price_cell(quote.yes_ask, empty=PRICE_SCALE),
+                    volume,
+                    closes,
+                )
+            )
+            if len(rows) >= limit:
+                break
+    return rows
+
+
+@app.command()
+def book(
+    ticker: str = typer.Argument(..., help="Market ticker, e.g. KXHIGHNY-26MAY16-B78.5.", show_default=False),
+    once: bool = typer.Option(False, "--once", help="Print one snapshot of the book and exit."),
+    depth: int = typer.Option(10, "--depth", min=1, max=1000, help="Price levels shown per side."),
+    env: EnvOption = None,
+    api_url: ApiUrlOption = None,
+    key_id: KeyIdOption = None,
+    key_file: KeyFileOption = None,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Show TICKER's order book ladder, live from the WebSocket feed, until Ctrl-C."""
+    from rich.console import Console
+
+    from kalshi_trader.kalshi.auth import KeyFileError
+    from kalshi_trader.kalshi.errors import KalshiError
+    from kalshi_trader.kalshi.ws import WsError
+    from kalshi_trader.marketdata.ladder import BookViewError, show_book
+
+    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
+    quiet_logging()
+    try:
+        asyncio.run(show_book(settings, ticker.strip().upper(), Console(), once=once, depth=depth))
+    except KeyFileError as exc:
+        fail(str(exc))
+    except (BookViewError, WsError) as exc:
+        fail(str(exc), 1)
+    except KalshiError as exc:
+        fail(f"cannot read {ticker} from {settings.rest_url()}: {exc}", 1)
+    except KeyboardInterrupt:
+        typer.echo("Stopped.", err=True)
 
 
 def main() -> None:

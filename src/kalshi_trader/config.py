@@ -8,8 +8,9 @@ here. This module imports nothing of the project.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
@@ -66,12 +67,101 @@ class ApiSettings(BaseModel):
     timeout_s: float = Field(10.0, gt=0)
 
 
+NWS_DEFAULT_URL = "https://api.weather.gov"
+"""The real NWS API (used outside sim unless ``nws.base_url`` says otherwise)."""
+NWS_SIM_PREFIX = "/nws"
+"""Where the embedded exchange mounts its api.weather.gov-compatible endpoints."""
+
+
+class NwsSettings(BaseModel):
+    """The NWS (api.weather.gov) client used by fair value (``fairvalue/nws.py``).
+
+    ``base_url`` overrides where requests go; unset, it is the embedded exchange's NWS endpoints
+    (``http://{exchange.host}:{exchange.port}/nws``) in ``sim`` and ``https://api.weather.gov``
+    otherwise (``Settings.nws_url``). NWS requires a ``User-Agent`` naming the app and a contact;
+    set ``user_agent`` to yours. ``max_retries`` (≤ 3) bounds retries of 5xx/429/timeouts;
+    ``*_ttl_s`` are client-side cache lifetimes (``/points`` rarely changes); ``*_stale_s`` are
+    the ages beyond which a forecast's ``updateTime`` or an observation's ``timestamp`` is
+    flagged stale."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str | None = None
+    user_agent: str = Field(
+        "kalshi-trader/0.1 (set nws.user_agent to your contact)", min_length=1, pattern=r"^[^\r\n]+$"
+    )
+    timeout_s: float = Field(10.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=3)
+    backoff_s: float = Field(0.5, ge=0)
+    points_ttl_s: float = Field(7 * 86_400.0, ge=0)
+    forecast_ttl_s: float = Field(300.0, ge=0)
+    observation_ttl_s: float = Field(60.0, ge=0)
+    forecast_stale_s: float = Field(6 * 3_600.0, gt=0)
+    observation_stale_s: float = Field(2 * 3_600.0, gt=0)
+
+
+Contracts = Annotated[Decimal, Field(gt=0, le=10_000_000, decimal_places=2)]
+"""A contract count: an int or a decimal string (``"2.5"``), at most 2 decimals (Kalshi's 0.01)."""
+Dollars = Annotated[Decimal, Field(gt=0, le=1_000_000_000, decimal_places=4)]
+"""A dollar amount: an int or a decimal string (``"250.50"``), at most 4 decimals ($0.0001). It is
+kept as a ``Decimal`` and converted exactly (``risk.limits``); more decimals are an error, never rounded."""
+PriceBound = Annotated[Decimal, Field(ge=0, le=1, decimal_places=4)]
+"""A per-contract price distance in dollars, $0 .. $1."""
+Seconds = Annotated[float, Field(gt=0, le=86_400)]
+
+
+class RiskSettings(BaseModel):
+    """Pre-trade limits and circuit breakers; ``src/kalshi_trader/risk/GUARDS.md`` explains each."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_order_size: Contracts = Decimal(100)
+    max_position_per_market: Contracts = Decimal(500)
+    """Contracts, worst case: the position if every resting order on one side filled."""
+    max_event_exposure_dollars: Dollars = Decimal(250)
+    """Worst-case loss summed over the markets of one event (brackets of one event are one risk)."""
+    max_total_exposure_dollars: Dollars = Decimal(1_000)
+    max_open_orders: int = Field(50, gt=0, le=200_000)
+    daily_loss_limit_dollars: Dollars = Decimal(100)
+    """Realized + unrealized − fees since the day started; reaching it halts new risk."""
+    max_writes_per_second: int = Field(5, gt=0, le=10_000)
+    """Places and amends per second (cancels are never limited)."""
+    max_through_book_dollars: PriceBound = Decimal("0.05")
+    """How far a buy may be priced beyond the opposite best price."""
+    max_fair_value_deviation_dollars: PriceBound = Decimal("0.10")
+    """How much worse than a given fair value an order may be priced."""
+    max_book_age_s: Seconds = 5.0
+    max_consecutive_errors: int = Field(5, gt=0)
+    error_cooldown_s: Seconds = 60.0
+    loss_velocity_limit_dollars: Dollars = Decimal(50)
+    loss_velocity_window_s: Seconds = 300.0
+    loss_velocity_cooldown_s: Seconds = 900.0
+    feed_stale_s: Seconds = 10.0
+    """The market-data feed down (or silent) this long trips the feed breaker."""
+
+
+class StoreSettings(BaseModel):
+    """Where the record (orders, fills, positions, P&L, audit log) is kept.
+
+    ``url`` is a database URL (``KALSHI_TRADER_STORE__URL``): ``postgresql://user:pw@host:5432/db``
+    (``postgres://`` as copied from Supabase works too) or ``sqlite:///path``; unset means SQLite at
+    ``DATA_DIR/kalshi-trader.db``. It may hold a password, so it is left out of ``repr``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str | None = Field(None, repr=False)
+    echo: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KALSHI_TRADER_", env_nested_delimiter="__", extra="forbid")
 
     data_dir: Path = DEFAULT_DATA_DIR
     exchange: ExchangeSettings = ExchangeSettings()
     api: ApiSettings = ApiSettings()
+    nws: NwsSettings = NwsSettings()
+    store: StoreSettings = StoreSettings()
+    risk: RiskSettings = RiskSettings()
 
     def rest_url(self) -> str:
         """The REST base URL the client uses."""
@@ -91,6 +181,15 @@ class Settings(BaseSettings):
             host = rest_of.split("/", 1)[0]
             return f"{'wss' if scheme == 'https' else 'ws'}://{host}/trade-api/ws/v2"
         return ENV_URLS[self.api.env][1]
+
+    def nws_url(self) -> str:
+        """The NWS API base URL the fair-value client uses (no trailing slash)."""
+        if self.nws.base_url:
+            return self.nws.base_url.rstrip("/")
+        if self.api.env == "sim":  # the embedded exchange serving the Kalshi REST API serves NWS too
+            scheme, rest_of = self.rest_url().split("://", 1)
+            return f"{scheme}://{rest_of.split('/', 1)[0]}{NWS_SIM_PREFIX}"
+        return NWS_DEFAULT_URL
 
     def key_id_file(self) -> Path:
         return self.data_dir / "api-key-id"

@@ -10,6 +10,9 @@ Contract:
 - One book, two names: a YES bid at p is the same offer as a NO ask at $1 - p (``complement``).
 - ``TickGrid`` is a market's price grid built from ``price_ranges``; it answers "is this price
   valid here" and rounds toward safety.
+- ``OrderIntent`` (place / amend / cancel, with the strategy's reason) and ``TopOfBook`` are the
+  values strategies, risk and execution pass each other; an intent is not validated here — risk
+  judges it.
 
 This module imports nothing of the project.
 """
@@ -452,3 +455,113 @@ def iter_grid_prices(grid: TickGrid, low: int, high: int) -> Iterator[Price]:
     for p in grid.levels():
         if low <= p <= high:
             yield p
+
+
+# --------------------------------------------------------------------------------------------
+# Intents and top of book (what strategies ask for, what risk judges, what execution acts on)
+
+
+class IntentAction(StrEnum):
+    PLACE = "place"
+    AMEND = "amend"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderIntent:
+    """A wish to place, amend or cancel one order: made by a strategy (or a person, or the engine's
+    emulated stops), judged by risk, carried out by execution.
+
+    ``client_order_id`` names the order the intent is about: the new order's id for ``PLACE``, the
+    existing order's id for ``AMEND`` and ``CANCEL``. ``price`` is the YES price (``side`` says which
+    leg is bought, as in ``Order``). For ``AMEND``, ``price`` is the new price and ``qty`` the new
+    *remaining* size wanted (execution converts it to Kalshi's "filled + remaining" count). ``CANCEL``
+    uses neither. ``strategy``, ``reason`` and ``inputs`` explain the intent for the audit log.
+
+    Nothing is validated here: an intent is a wish, and risk's ``invalid_intent`` rule judges it."""
+
+    action: IntentAction
+    ticker: str
+    client_order_id: str
+    side: BookSide = BookSide.BID
+    price: Price = ZERO_PRICE
+    qty: Qty = Qty(0)
+    tif: TimeInForce = TimeInForce.GOOD_TILL_CANCELED
+    post_only: bool = False
+    reduce_only: bool = False
+    strategy: str = ""
+    reason: str = ""
+    inputs: tuple[tuple[str, str | int], ...] = ()
+
+    @staticmethod
+    def place(
+        ticker: str,
+        side: BookSide,
+        price: int,
+        qty: int,
+        client_order_id: str,
+        *,
+        tif: TimeInForce = TimeInForce.GOOD_TILL_CANCELED,
+        post_only: bool = False,
+        reduce_only: bool = False,
+        strategy: str = "",
+        reason: str = "",
+        inputs: tuple[tuple[str, str | int], ...] = (),
+    ) -> OrderIntent:
+        return OrderIntent(
+            IntentAction.PLACE,
+            ticker,
+            client_order_id,
+            side,
+            Price(price),
+            Qty(qty),
+            tif=tif,
+            post_only=post_only,
+            reduce_only=reduce_only,
+            strategy=strategy,
+            reason=reason,
+            inputs=inputs,
+        )
+
+    @staticmethod
+    def amend(
+        ticker: str,
+        side: BookSide,
+        price: int,
+        qty: int,
+        client_order_id: str,
+        *,
+        strategy: str = "",
+        reason: str = "",
+        inputs: tuple[tuple[str, str | int], ...] = (),
+    ) -> OrderIntent:
+        return OrderIntent(
+            IntentAction.AMEND,
+            ticker,
+            client_order_id,
+            side,
+            Price(price),
+            Qty(qty),
+            strategy=strategy,
+            reason=reason,
+            inputs=inputs,
+        )
+
+    @staticmethod
+    def cancel(ticker: str, client_order_id: str, *, strategy: str = "", reason: str = "") -> OrderIntent:
+        return OrderIntent(IntentAction.CANCEL, ticker, client_order_id, strategy=strategy, reason=reason)
+
+
+@dataclass(frozen=True, slots=True)
+class TopOfBook:
+    """The best prices of one market's book, in YES prices (``None``: that side is empty).
+
+    ``as_of_ms`` is when the book was last known to match the exchange (its last frame or healthy
+    heartbeat), on the clock of whoever compares it; ``stale`` is the book's own verdict (no
+    snapshot yet, or a sequence gap)."""
+
+    ticker: str
+    best_bid: Price | None
+    best_ask: Price | None
+    as_of_ms: int
+    stale: bool = False

@@ -13,7 +13,8 @@ Contract:
   startup in the milliseconds.
 - ``RunningExchange.add_market(...)`` lists a fresh market with an empty book (own series and
   event) for tests that need exact, book-independent arithmetic; ``add_trader`` opens another
-  funded account with an API key. ``rate_clock_ns`` replaces the rate limiter's clock.
+  funded account with an API key. ``rate_clock_ns`` replaces the rate limiter's clock;
+  ``admin_token`` enables the ``/admin`` API (faults are at ``exchange.faults``).
 - The fixtures in ``tests/conftest.py`` wrap this: ``exchange`` (a ``RunningExchange``),
   ``trader`` / ``liquidity`` (``SignedClient`` for each account) and ``public`` (unsigned client).
 """
@@ -128,12 +129,14 @@ async def running_exchange(
     trader_cash: Money = DEFAULT_TRADER_CASH,
     housekeeping_interval_ms: int = 100,
     rate_clock_ns: Callable[[], int] = time.monotonic_ns,
+    admin_token: str | None = None,
 ) -> AsyncIterator[RunningExchange]:
     exchange = EmbeddedExchange(
         seed=seed,
         tier=TIERS["prestige"] if tier is _UNSET else tier,
         housekeeping_interval_ms=housekeeping_interval_ms,
         rate_clock_ns=rate_clock_ns,
+        admin_token=admin_token,
     )
     scenario = build_default_scenario(exchange, seed)
     exchange.open_account(TRADER_USER, trader_cash)

@@ -18,6 +18,9 @@ Contract:
   can no longer be trusted to match the exchange, so the caller must resubscribe for a snapshot.
 - ``stale`` is True until the first snapshot and after ``mark_stale``. Reads always answer from the
   ladders; callers check ``stale`` before trading on them.
+- ``yes_bid``/``yes_ask``/``no_bid``/``no_ask`` are the best prices as plain attributes (what
+  ``best_yes_bid()`` ... return), for readers on the hot path: a strategy called per delta reads them
+  without a method call. They are kept in step by every update; treat them as read-only.
 - Reads return ``None`` when the side they need is empty. Rounding of derived prices (``mid``,
   ``microprice``): to the nearest $0.0001, exact halves toward the bid (down). ``mid_x2`` gives the
   exact mid doubled. ``cost_to_take`` rounds the total once, up to $0.0001.
@@ -113,18 +116,14 @@ class L2Book:
     """Level-2 book of one market: YES and NO bid ladders on the market's tick grid."""
 
     __slots__ = (
-        "_nask",
         "_nbi",
-        "_nbid",
         "_ncx",
         "_nidx",
         "_nladder",
         "_nocc",
         "_npx",
         "_nq",
-        "_yask",
         "_ybi",
-        "_ybid",
         "_ycx",
         "_yidx",
         "_yladder",
@@ -132,10 +131,14 @@ class L2Book:
         "_ypx",
         "_yq",
         "grid",
+        "no_ask",
+        "no_bid",
         "stale",
         "ticker",
         "updated_ms",
         "updates",
+        "yes_ask",
+        "yes_bid",
     )
 
     ticker: str
@@ -143,6 +146,12 @@ class L2Book:
     stale: bool
     updated_ms: int
     updates: int
+    yes_bid: Price | None
+    """Best YES bid (read-only; same as ``best_yes_bid()``)."""
+    yes_ask: Price | None
+    """Best YES ask = $1 - best NO bid (read-only; same as ``best_yes_ask()``)."""
+    no_bid: Price | None
+    no_ask: Price | None
 
     def __init__(self, ticker: str, grid: TickGrid) -> None:
         self.ticker = ticker
@@ -167,10 +176,10 @@ class L2Book:
         # Best level index per ladder (-1 = empty) and the derived best prices, kept in step.
         self._ybi = -1
         self._nbi = -1
-        self._ybid: Price | None = None
-        self._nbid: Price | None = None
-        self._yask: Price | None = None
-        self._nask: Price | None = None
+        self.yes_bid = None
+        self.no_bid = None
+        self.yes_ask = None
+        self.no_ask = None
 
     # ------------------------------------------------------------------------------------------
     # Updates
@@ -232,8 +241,8 @@ class L2Book:
                     self._yocc[i] = 1
                     if i > self._ybi:
                         self._ybi = i
-                        self._ybid = self._ypx[i]
-                        self._nask = self._ycx[i]
+                        self.yes_bid = self._ypx[i]
+                        self.no_ask = self._ycx[i]
             elif old:
                 q[i] = 0
                 occ = self._yocc
@@ -254,8 +263,8 @@ class L2Book:
                     self._nocc[i] = 1
                     if i > self._nbi:
                         self._nbi = i
-                        self._nbid = self._npx[i]
-                        self._yask = self._ncx[i]
+                        self.no_bid = self._npx[i]
+                        self.yes_ask = self._ncx[i]
             elif old:
                 q[i] = 0
                 occ = self._nocc
@@ -272,18 +281,18 @@ class L2Book:
     def _set_yes_best(self, i: int) -> None:
         self._ybi = i
         if i < 0:
-            self._ybid = self._nask = None
+            self.yes_bid = self.no_ask = None
         else:
-            self._ybid = self._ypx[i]
-            self._nask = self._ycx[i]
+            self.yes_bid = self._ypx[i]
+            self.no_ask = self._ycx[i]
 
     def _set_no_best(self, i: int) -> None:
         self._nbi = i
         if i < 0:
-            self._nbid = self._yask = None
+            self.no_bid = self.yes_ask = None
         else:
-            self._nbid = self._npx[i]
-            self._yask = self._ncx[i]
+            self.no_bid = self._npx[i]
+            self.yes_ask = self._ncx[i]
 
     def _side_of(self, side: object) -> Side:
         if side == "yes":
@@ -306,18 +315,18 @@ class L2Book:
     # Top of book
 
     def best_yes_bid(self) -> Price | None:
-        return self._ybid
+        return self.yes_bid
 
     def best_no_bid(self) -> Price | None:
-        return self._nbid
+        return self.no_bid
 
     def best_yes_ask(self) -> Price | None:
         """$1 - best NO bid."""
-        return self._yask
+        return self.yes_ask
 
     def best_no_ask(self) -> Price | None:
         """$1 - best YES bid."""
-        return self._nask
+        return self.no_ask
 
     def best_yes_bid_size(self) -> Qty:
         # With the ladder empty the index is -1, and the last level of an empty ladder holds 0.
@@ -335,14 +344,14 @@ class L2Book:
 
     def spread(self) -> Price | None:
         """YES ask - YES bid (<= 0 when the book is locked or crossed)."""
-        bid, no_bid = self._ybid, self._nbid
+        bid, no_bid = self.yes_bid, self.no_bid
         if bid is None or no_bid is None:
             return None
         return Price(_ONE - no_bid - bid)
 
     def mid_x2(self) -> int | None:
         """YES bid + YES ask: twice the exact mid, in $0.0001 (exact, no rounding)."""
-        bid, no_bid = self._ybid, self._nbid
+        bid, no_bid = self.yes_bid, self.no_bid
         if bid is None or no_bid is None:
             return None
         return _ONE - no_bid + bid
@@ -355,7 +364,7 @@ class L2Book:
     def microprice(self) -> Price | None:
         """Size-weighted YES price ``(bid * ask_size + ask * bid_size) / (bid_size + ask_size)``:
         leans toward the side with less size. Rounded to the nearest $0.0001, exact halves down."""
-        bid, no_bid = self._ybid, self._nbid
+        bid, no_bid = self.yes_bid, self.no_bid
         if bid is None or no_bid is None:
             return None
         ask = _ONE - no_bid
@@ -369,7 +378,7 @@ class L2Book:
     def is_crossed(self) -> bool:
         """True when the YES bid is at or above the YES ask (crossed or locked) — a consistent Kalshi
         book never is; seeing it means the book is wrong or mid-update."""
-        bid, no_bid = self._ybid, self._nbid
+        bid, no_bid = self.yes_bid, self.no_bid
         return bid is not None and no_bid is not None and bid + no_bid >= _ONE
 
     # ------------------------------------------------------------------------------------------
@@ -433,6 +442,6 @@ class L2Book:
             return "-" if p is None else _format(p)
 
         return (
-            f"L2Book({self.ticker!r}, bid={show(self._ybid)} x {self._yq[self._ybi]},"
-            f" ask={show(self._yask)} x {self._nq[self._nbi]}, stale={self.stale}, updates={self.updates})"
+            f"L2Book({self.ticker!r}, bid={show(self.yes_bid)} x {self._yq[self._ybi]},"
+            f" ask={show(self.yes_ask)} x {self._nq[self._nbi]}, stale={self.stale}, updates={self.updates})"
         )

@@ -8,16 +8,28 @@ Contract:
   real one is reported) and returns ``(rest_url, ws_url)``; ``stop()`` closes every connection and
   the listening socket. Both are idempotent.
 - Time: ``clock_ms`` is the exchange clock (integer milliseconds) used by the engine, the feed,
-  market schedules and housekeeping. It defaults to wall-clock time; a later simulated fast clock
-  plugs in here. Signature timestamps are always checked against wall-clock time (clients sign
-  with their own clock), and rate limits run on a monotonic wall clock.
+  market schedules and housekeeping. It defaults to wall-clock time; a ``sim.clock.SimClock`` (or
+  its bound ``now_ms``) plugs in simulated, faster-than-real time. Signature timestamps are always
+  checked against wall-clock time (clients sign with their own clock), and rate limits run on a
+  monotonic wall clock.
 - Accounts: ``open_account(user_id, cash)`` creates a funded account; ``add_api_key`` registers a
   public key for a user (returning its key id); ``create_account`` does both with a fresh RSA key
   and returns ``(key_id, private_key)``. Private keys are never stored or logged here.
 - Housekeeping (every ``housekeeping_interval_ms`` of wall time, and on demand via
   ``housekeeping()``): markets whose ``open_ms`` has passed open, markets whose ``close_ms`` has
   passed close, GTT orders past their expiry are canceled, then every periodic hook registered with
-  ``add_periodic`` runs with the current exchange time (the seam for scenarios / a living world).
+  ``add_periodic`` runs with the current exchange time (the seam for scenarios / a living world),
+  then markets are swept once more (a hook may list markets that are already due).
+  With a ``SimClock`` one real tick may span hours of simulated time, so a pass steps through every
+  boundary in between in time order: market ``open_ms``/``close_ms`` and the times hooks report
+  through ``add_periodic(hook, next_due=...)``. The clock is held at the next boundary
+  (``SimClock.hold_at``) until it has been processed, so each runs at its exact time and nothing
+  can trade past a close that has not happened yet; the pass ends at the free-running time.
+- ``extend_app(setup)`` registers ``setup(app)`` to add routes (e.g. NWS endpoints) to the
+  aiohttp application before it is started.
+- Faults: ``faults`` (a ``sim.faults.FaultInjector``, off unless ``faults=`` is given) injects
+  WS and REST faults, deterministically under the seed; the operator API under ``/admin``
+  (``sim/admin.py``: faults, market pause/resume) needs the ``admin_token`` given here.
 - Ids: with a ``seed`` every generated id (orders, trades, API keys) is a deterministic UUID4.
 """
 
@@ -37,7 +49,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_trader.domain import MarketStatus, Money
 from kalshi_trader.kalshi.auth import AuthError, Verifier, generate_private_key
+from kalshi_trader.sim import admin
 from kalshi_trader.sim.catalog import Catalog
+from kalshi_trader.sim.clock import SimClock
+from kalshi_trader.sim.faults import FaultInjector, FaultSpec
 from kalshi_trader.sim.feed import Feed
 from kalshi_trader.sim.matching import MatchingEngine
 from kalshi_trader.sim.model import EngineEvent, MarketEvent
@@ -49,6 +64,11 @@ log = structlog.get_logger(__name__)
 
 REST_PREFIX = "/trade-api/v2"
 WS_PATH = "/trade-api/ws/v2"
+MAX_CATCHUP_STEPS = 100_000
+"""Most boundaries one housekeeping pass steps through (a guard against a runaway hook)."""
+
+
+_SCHEDULED_TO_CLOSE = (MarketStatus.INITIALIZED, MarketStatus.ACTIVE, MarketStatus.INACTIVE)
 
 
 def wall_clock_ms() -> int:
@@ -75,10 +95,17 @@ class EmbeddedExchange:
         housekeeping_interval_ms: int = 250,
         max_skew_ms: int = 5_000,
         rate_clock_ns: Callable[[], int] = time.monotonic_ns,
+        faults: FaultSpec | None = None,
+        admin_token: str | None = None,
     ) -> None:
         """``tier=None`` disables rate limiting (benchmarks); ``rate_clock_ns`` is the limiter's
-        monotonic clock (tests inject a fake one)."""
+        monotonic clock (tests inject a fake one). ``faults`` switches faults on from the start
+        (``self.faults`` switches them at run time); ``admin_token`` enables ``/admin``."""
         self.clock_ms = clock_ms
+        owner = clock_ms if isinstance(clock_ms, SimClock) else getattr(clock_ms, "__self__", None)
+        self.sim_clock: SimClock | None = owner if isinstance(owner, SimClock) else None
+        self._last_pass_ms = clock_ms()
+        """Exchange time of the last housekeeping pass (boundaries after it are still to come)."""
         self._rng = random.Random(seed) if seed is not None else None
         self.engine = MatchingEngine(clock_ms=clock_ms, new_id=self.new_id)
         self.catalog = Catalog()
@@ -89,7 +116,11 @@ class EmbeddedExchange:
         self.flags = ExchangeFlags()
         self._key_users: dict[str, str] = {}
         self._periodic: list[Callable[[int], None]] = []
+        self._next_due: list[Callable[[int], int | None]] = []
+        self._app_setup: list[Callable[[web.Application], None]] = []
         self._interval_s = housekeeping_interval_ms / 1000
+        self.faults = FaultInjector(seed, feed=self.feed, spec=faults)
+        self._app_setup.append(lambda app: admin.install(app, self.faults, self.engine, admin_token))
         self._runner: web.AppRunner | None = None
         self._housekeeper: asyncio.Task[None] | None = None
         self._endpoints: Endpoints | None = None
@@ -148,13 +179,66 @@ class EmbeddedExchange:
 
     # -- housekeeping --------------------------------------------------------------------------
 
-    def add_periodic(self, hook: Callable[[int], None]) -> None:
-        """Run ``hook(now_ms)`` at the end of every housekeeping pass."""
+    def add_periodic(self, hook: Callable[[int], None], *, next_due: Callable[[int], int | None] | None = None) -> None:
+        """Run ``hook(now_ms)`` at the end of every housekeeping pass. ``next_due(now_ms)``, when
+        given, reports the earliest time after ``now_ms`` at which the hook has scheduled work (or
+        None); with a ``SimClock`` housekeeping then runs the hook at exactly that time."""
         self._periodic.append(hook)
+        if next_due is not None:
+            self._next_due.append(next_due)
+
+    def extend_app(self, setup: Callable[[web.Application], None]) -> None:
+        """Call ``setup(app)`` on the aiohttp application when the exchange starts."""
+        if self._runner is not None:
+            raise RuntimeError("extend_app must be called before start()")
+        self._app_setup.append(setup)
 
     def housekeeping(self) -> None:
-        """One pass: open/close markets on schedule, expire GTT orders, run periodic hooks."""
-        now = self.clock_ms()
+        """Open/close markets on schedule, expire GTT orders, run periodic hooks; with a
+        ``SimClock``, once at every boundary up to now, in time order (module docstring)."""
+        clock = self.sim_clock
+        if clock is None:
+            self._housekeeping_pass(self.clock_ms())
+            return
+        goal = clock.target_ms()
+        for _ in range(MAX_CATCHUP_STEPS):
+            # Boundaries may have been added since the last pass: hold at the first one after it.
+            clock.hold_at(self._next_boundary(self._last_pass_ms))
+            now = clock.now_ms()
+            self._housekeeping_pass(now)
+            self._last_pass_ms = now
+            due = self._next_boundary(now)
+            clock.hold_at(due)
+            if (due is None or due > goal) and now >= goal:
+                return
+        log.warning("housekeeping_catchup_limit", steps=MAX_CATCHUP_STEPS)
+
+    def _next_boundary(self, now: int) -> int | None:
+        """The earliest scheduled market open/close or hook time strictly after ``now``."""
+        best: int | None = None
+        for meta in self.catalog.all_markets():
+            status = self.engine.market(meta.ticker).status
+            if status is MarketStatus.INITIALIZED and meta.open_ms > now:
+                best = meta.open_ms if best is None else min(best, meta.open_ms)
+            if status in _SCHEDULED_TO_CLOSE and meta.close_ms > now:
+                best = meta.close_ms if best is None else min(best, meta.close_ms)
+        for next_due in self._next_due:
+            due = next_due(now)
+            if due is not None and due > now:
+                best = due if best is None else min(best, due)
+        return best
+
+    def _housekeeping_pass(self, now: int) -> None:
+        self._sweep_markets(now)
+        self.engine.expire_orders()
+        for hook in self._periodic:
+            try:
+                hook(now)
+            except Exception:  # a bad hook must not stop the exchange (or freeze a held clock)
+                log.exception("periodic_hook_failed", hook=getattr(hook, "__qualname__", repr(hook)))
+        self._sweep_markets(now)
+
+    def _sweep_markets(self, now: int) -> None:
         for meta in self.catalog.all_markets():
             state = self.engine.market(meta.ticker)
             if state.status is MarketStatus.INITIALIZED and now >= meta.open_ms and now < meta.close_ms:
@@ -163,9 +247,6 @@ class EmbeddedExchange:
                 now >= meta.close_ms
             ):
                 self.engine.set_market_status(meta.ticker, MarketStatus.CLOSED)
-        self.engine.expire_orders()
-        for hook in self._periodic:
-            hook(now)
 
     async def _housekeeping_loop(self) -> None:
         while True:
@@ -199,9 +280,10 @@ class EmbeddedExchange:
         address cannot be bound."""
         if self._endpoints is not None:
             return self._endpoints.rest_url, self._endpoints.ws_url
-        runner = web.AppRunner(
-            build_app(self.server_deps()), access_log=None, handle_signals=False, shutdown_timeout=2.0
-        )
+        app = build_app(self.server_deps())
+        for setup in self._app_setup:
+            setup(app)
+        runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=2.0)
         await runner.setup()
         try:
             site = web.TCPSite(runner, host, port)

@@ -1,12 +1,19 @@
 """The ``kalshi-trader exchange`` command's logic: run the embedded exchange until stopped.
 
 Contract: ``serve(...)`` loads or creates the default account's credentials in the data directory
-(``sim/credentials.py``), builds an ``EmbeddedExchange`` with the seeded default scenario, opens the
-``default`` account funded with ``cash`` under that API key, binds ``host:port`` and calls
-``announce`` once with the URLs and credential file paths (never key material). It then runs until
+(``sim/credentials.py``), builds an ``EmbeddedExchange`` with the seeded ``scenario`` —
+``"default"`` (the static scenario of ``sim/scenario.py``) or ``"weather"`` (the living world of
+``sim/world.py``: temperature markets with NWS endpoints under ``/nws``, other markets and
+background traders) — on a ``SimClock`` running ``speed`` times real time when ``speed`` is given
+(else the wall clock; the living world always runs on a ``SimClock``, speed 1 by default), opens the
+``default`` account funded with ``cash`` under that API key, writes a fresh admin token to
+``DATA_DIR/admin-token`` (mode 0600; ``sim/admin.py``), switches on ``faults`` if given, binds
+``host:port`` and calls ``announce`` once with the URLs and file paths (never key material or the
+token). It then runs until
 ``stop`` is set, SIGTERM arrives, or the task is cancelled (Ctrl-C under ``asyncio.run``), and
-always stops the exchange cleanly. ``CredentialsError`` (unusable data directory) and ``OSError``
-(address in use / not bindable) propagate for the caller to report. Exchange state is not
+always stops the exchange cleanly. ``ValueError`` (unknown scenario, speed not positive),
+``CredentialsError`` (unusable data directory) and ``OSError`` (address in use / not bindable)
+propagate for the caller to report. Exchange state is not
 persisted: every start begins from the scenario.
 """
 
@@ -20,11 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kalshi_trader.domain import Money
+from kalshi_trader.sim.admin import write_admin_token
+from kalshi_trader.sim.clock import SimClock
 from kalshi_trader.sim.credentials import ensure_credentials
 from kalshi_trader.sim.exchange import EmbeddedExchange
+from kalshi_trader.sim.faults import FaultSpec
+from kalshi_trader.sim.nws import mount_nws, nws_base_url
 from kalshi_trader.sim.scenario import build_default_scenario
+from kalshi_trader.sim.world import LivingWorld, build_living_world
 
 DEFAULT_USER = "default"
+SCENARIOS = ("default", "weather")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +49,11 @@ class Announcement:
     key_path: Path
     created: bool
     seed: int
+    admin_token_path: Path | None = None
+    faults: str = "none"
+    scenario: str = "default"
+    speed: str = "real time"
+    nws_url: str | None = None
 
 
 async def serve(
@@ -47,10 +65,30 @@ async def serve(
     cash: Money,
     announce: Callable[[Announcement], None],
     stop: asyncio.Event | None = None,
+    faults: FaultSpec | None = None,
+    scenario: str = "default",
+    speed: float | None = None,
 ) -> None:
+    if scenario not in SCENARIOS:
+        raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+    if speed is not None and not speed > 0:
+        raise ValueError(f"speed must be positive, not {speed}")
     credentials = ensure_credentials(data_dir)
-    exchange = EmbeddedExchange(seed=seed)
-    build_default_scenario(exchange, seed)
+    admin_token, admin_token_path = write_admin_token(data_dir)
+    if speed is None and scenario == "weather":
+        speed = 1.0
+    clock = SimClock(speed=speed) if speed is not None else None
+    exchange = (
+        EmbeddedExchange(seed=seed, faults=faults, admin_token=admin_token)
+        if clock is None
+        else EmbeddedExchange(seed=seed, clock_ms=clock, faults=faults, admin_token=admin_token)
+    )
+    world: LivingWorld | None = None
+    if scenario == "weather":
+        world = build_living_world(exchange, seed)
+        mount_nws(exchange, world.weather)
+    else:
+        build_default_scenario(exchange, seed)
     exchange.open_account(DEFAULT_USER, cash)
     exchange.add_api_key(DEFAULT_USER, credentials.private_key.public_key(), key_id=credentials.key_id)
     stop = stop or asyncio.Event()
@@ -68,6 +106,11 @@ async def serve(
                 credentials.key_path,
                 credentials.created,
                 seed,
+                admin_token_path,
+                str(exchange.faults.spec),
+                scenario,
+                "real time" if speed is None else f"{speed:g}x",
+                None if world is None else nws_base_url(exchange),
             )
         )
         await stop.wait()

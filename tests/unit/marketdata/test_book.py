@@ -507,3 +507,17 @@ def test_book_matches_a_dict_model_on_shrinkable_cent_sequences(
         book.apply_delta(side, cents * 100, delta)
         model.delta(side, cents * 100, delta)
         check(book, model)
+
+
+def test_best_price_attributes_follow_every_update() -> None:
+    """``yes_bid``/``yes_ask``/``no_bid``/``no_ask`` (the hot-path reads) always equal the methods."""
+    rng = random.Random(5)
+    book = L2Book("KXATTR", TickGrid.named("linear_cent"))
+    book.apply_snapshot([(4000, 100)], [(5000, 100)])
+    for _ in range(2_000):
+        side = rng.choice((Side.YES, Side.NO))
+        book.apply_delta(side, rng.randrange(1, 100) * 100, rng.choice((-1, 1)) * rng.randrange(1, 300))
+        assert (book.yes_bid, book.yes_ask) == (book.best_yes_bid(), book.best_yes_ask())
+        assert (book.no_bid, book.no_ask) == (book.best_no_bid(), book.best_no_ask())
+    book.apply_snapshot([], [])
+    assert (book.yes_bid, book.yes_ask, book.no_bid, book.no_ask) == (None, None, None, None)

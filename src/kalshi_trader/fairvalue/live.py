@@ -1,0 +1,184 @@
+"""Price one daily-high event from live NWS data: fetch → model inputs → bracket probabilities.
+
+Contract:
+- ``event_fair_values(client, station, day, brackets, now=...)`` fetches, for the station's grid
+  cell, the raw gridpoint, the hourly forecast and (as a fallback) the 12-hour forecast; once the
+  climate day has begun, the station's observations so far; from 16:00 LST (after the ~4:30 PM
+  preliminary CLI) the newest CLI covering the day. It derives the model's plain inputs
+  (``nws.forecast_high_f``, ``nws.observed_max_f``, ``weather.lead_hours_until_peak``, the
+  remaining-hours maximum after the peak) and returns the ``weather`` distribution plus one
+  probability per bracket (coldest first, summing to 1 when brackets are given).
+- A forecast is required: when no source covers the day it raises ``NwsDataError`` (or the
+  first fetch error). Observations and the CLI are optional: their failures, like stale data,
+  become ``warnings`` and the price is made without them.
+- The only I/O is through the given ``NwsClient``; ``now`` is explicit so a simulated clock can
+  drive it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TypeVar
+
+from kalshi_trader.domain import format_price
+from kalshi_trader.fairvalue.nws import (
+    CliReport,
+    Forecast,
+    ForecastHigh,
+    GridData,
+    NwsClient,
+    NwsDataError,
+    NwsError,
+    forecast_high_f,
+    observed_max_f,
+    remaining_max_f,
+)
+from kalshi_trader.fairvalue.stations import Station
+from kalshi_trader.fairvalue.weather import (
+    HOURLY_PEAK_BIAS_F,
+    PEAK_HOUR_LST,
+    Bracket,
+    BracketProbability,
+    MaxTempDistribution,
+    ModelParams,
+    bracket_probabilities,
+    climate_day_bounds,
+    lead_hours_until_peak,
+    max_temp_distribution,
+)
+
+_F = TypeVar("_F", GridData, Forecast)
+
+CLI_FROM_HOUR_LST = 16
+"""Look for a CLI covering the day from this hour on (the preliminary one is issued ~4:30 PM)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EventFairValue:
+    station: Station
+    day: date
+    now: datetime
+    forecast_high: ForecastHigh
+    lead_hours: float
+    observed_max_f: int | None
+    remaining_max_f: float | None
+    cli: CliReport | None
+    distribution: MaxTempDistribution
+    brackets: tuple[BracketProbability, ...]
+    warnings: tuple[str, ...]
+
+
+async def event_fair_values(
+    client: NwsClient,
+    station: Station,
+    day: date,
+    brackets: Sequence[Bracket] = (),
+    *,
+    now: datetime,
+    params: ModelParams | None = None,
+) -> EventFairValue:
+    """Fair values for ``station``'s climate day ``day`` at ``now`` (see the module contract)."""
+    day_start, day_end = climate_day_bounds(day, station.time_zone)
+    warnings: list[str] = []
+    point = await client.point(station.latitude, station.longitude)
+    grid_r, hourly_r, daily_r = await asyncio.gather(
+        client.gridpoint(point), client.hourly_forecast(point), client.forecast(point), return_exceptions=True
+    )
+    errors: list[NwsError] = []
+    grid = _usable(grid_r, "gridpoint", errors, warnings)
+    hourly = _usable(hourly_r, "hourly forecast", errors, warnings)
+    daily = _usable(daily_r, "forecast", errors, warnings)
+    high = forecast_high_f(
+        day_start, day_end, grid=grid, hourly=hourly, daily=daily, hourly_peak_bias_f=HOURLY_PEAK_BIAS_F
+    )
+    if high is None:
+        if errors:
+            raise errors[0]
+        raise NwsDataError(f"no NWS forecast covers the climate day {day} at {station.icao}")
+
+    observed: int | None = None
+    cli: CliReport | None = None
+    if now > day_start:
+        try:
+            obs = await client.observations(station.icao, day_start, min(now, day_end))
+            observed = observed_max_f(obs, day_start, day_end)
+            if obs and obs[0].stale_reason is not None and now < day_end:
+                warnings.append(f"observations stale: {obs[0].stale_reason}")
+        except NwsError as exc:
+            warnings.append(f"observations: {exc}")
+        if now >= day_start + timedelta(hours=CLI_FROM_HOUR_LST):
+            try:
+                cli = await client.latest_cli(station.cli_location, day)
+            except NwsError as exc:
+                warnings.append(f"CLI: {exc}")
+            if cli is not None and cli.maximum_f is not None:
+                observed = cli.maximum_f if observed is None else max(observed, cli.maximum_f)
+
+    lead = lead_hours_until_peak(now, day, station.time_zone)
+    remaining: float | None = None
+    if lead < 0:
+        rest = remaining_max_f(hourly, now, day_end) if hourly is not None else None
+        remaining = rest + HOURLY_PEAK_BIAS_F if rest is not None else None
+        if now >= day_end and observed is not None:
+            remaining = float(observed) - 10.0  # no hours left: the observed maximum is the answer
+    model = params if params is not None else ModelParams(sigma_scale=station.sigma_scale)
+    dist = max_temp_distribution(high.value_f, lead, observed, remaining_max_f=remaining, params=model)
+    priced = tuple(bracket_probabilities(dist, brackets)) if brackets else ()
+    return EventFairValue(
+        station=station,
+        day=day,
+        now=now,
+        forecast_high=high,
+        lead_hours=lead,
+        observed_max_f=observed,
+        remaining_max_f=remaining,
+        cli=cli,
+        distribution=dist,
+        brackets=priced,
+        warnings=tuple(warnings),
+    )
+
+
+def _usable(result: _F | BaseException, what: str, errors: list[NwsError], warnings: list[str]) -> _F | None:
+    """A fetched forecast/grid, or None (its NWS error recorded); stale data is noted, not dropped."""
+    if isinstance(result, BaseException):
+        if not isinstance(result, NwsError):
+            raise result
+        errors.append(result)
+        warnings.append(f"{what}: {result}")
+        return None
+    if result.stale_reason is not None:
+        warnings.append(f"{what} stale: {result.stale_reason}")
+    return result
+
+
+def format_event(fv: EventFairValue, event_ticker: str = "") -> list[str]:
+    """Plain-text lines for the CLI: inputs, then one row per bracket (or per degree when no
+    brackets were given), then warnings."""
+    st, dist = fv.station, fv.distribution
+    shape = "normal" if dist.dof == float("inf") else f"Student-t ν={dist.dof:g}"
+    observed = "none yet" if fv.observed_max_f is None else f"{fv.observed_max_f} °F"
+    lines = [
+        f"{event_ticker or st.series}  {st.name} ({st.icao})  climate day {fv.day.isoformat()} (LST)",
+        f"forecast high {fv.forecast_high.value_f:.1f} °F ({', '.join(fv.forecast_high.sources)}); "
+        f"{fv.lead_hours:+.1f} h to the {PEAK_HOUR_LST:g}:00 LST peak; observed max so far {observed}",
+        f"model: {shape}, centre {dist.center_f:.1f} °F, σ {dist.sigma_f:.2f} °F",
+    ]
+    if fv.cli is not None:
+        kind = "preliminary" if fv.cli.preliminary else "final"
+        lines.append(f"CLI ({kind}) for {fv.cli.summary_date}: maximum {fv.cli.maximum_f} °F")
+    if fv.brackets:
+        lines.append(f"{'market':<28} {'bracket':>8} {'P(yes)':>8} {'fair':>7}")
+        lines += [
+            f"{bp.bracket.ticker:<28} {bp.bracket.label:>8} {bp.probability:8.4f} {format_price(bp.fair):>7}"
+            for bp in fv.brackets
+        ]
+    else:
+        lo, hi = dist.support(0.99)
+        lines.append(f"{'°F':>5} {'P(T=k)':>8}")
+        lines += [f"{k:>5} {dist.pmf(k):8.4f}" for k in range(lo, hi + 1)]
+    lines += [f"warning: {w}" for w in fv.warnings]
+    return lines

@@ -1,0 +1,811 @@
+"""Async client for the NWS API (api.weather.gov, or the embedded exchange's copy of it) and the
+parsers that turn its JSON and CLI text into plain values for the fair-value model.
+
+Contract:
+- ``NwsClient(settings, base_url=...)`` talks to ``base_url`` (``Settings.nws_url()``: the real
+  api.weather.gov outside sim, the embedded exchange's ``/nws`` in sim) with the same paths and
+  JSON either way. Every request carries the configured ``User-Agent`` (NWS refuses requests
+  without one) and ``Accept: application/geo+json`` (``application/ld+json`` for ``/products``).
+- Paths are built from the grid id/x/y of ``/points`` (never by following the absolute URLs in the
+  body), so a server that names itself api.weather.gov in its links still works behind any base.
+- Retries: 5xx, 429, timeouts and connection errors are retried up to ``max_retries`` (≤ 3) times
+  with exponential backoff and jitter (``backoff_s × 2^attempt × U[0.5, 1]``); then
+  ``NwsUnavailableError``. Other 4xx raise ``NwsHttpError`` at once (with the RFC 7807 problem's
+  title/detail when the body has one). A 2xx body that is not the documented shape raises
+  ``NwsDataError``. All three derive from ``NwsError``.
+- Caching: ``/points`` results are cached for ``points_ttl_s`` (they change rarely; concurrent
+  lookups of one point share one request); forecasts/grids for ``forecast_ttl_s``; observations
+  for ``observation_ttl_s`` (0 disables a cache).
+- Staleness: a forecast or grid whose ``updateTime`` is older than ``forecast_stale_s`` (or
+  missing), or whose first period ended over an hour ago (a CDN serving an old forecast), and an
+  observation older than ``observation_stale_s``, carry ``stale_reason`` (``stale`` is True). They
+  are still returned — the caller decides. "Now" comes from the injected ``clock``.
+- Units: temperatures come out in °F as floats (°C × 9/5 + 32, unrounded); ``observed_max_f``
+  rounds to the whole °F the CLI reports. ``parse_cli`` reads a CLI text product's daily MAXIMUM
+  and the date it covers (from the headline, never from the issuance time).
+- No module state; tests never contact api.weather.gov (they serve the same JSON on loopback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import re
+import time as _time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from types import TracebackType
+from typing import Any, Self
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from kalshi_trader.config import NWS_DEFAULT_URL, NwsSettings
+
+JSON = Any
+
+GEO_JSON = "application/geo+json"
+LD_JSON = "application/ld+json"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+FIRST_PERIOD_GRACE = timedelta(hours=1)
+"""A fresh forecast's first period contains "now"; one that ended longer ago than this is stale."""
+
+
+# --------------------------------------------------------------------------------------------
+# Errors
+
+
+class NwsError(Exception):
+    """Anything that went wrong getting or reading NWS data."""
+
+
+class NwsHttpError(NwsError):
+    """A non-retryable HTTP error (4xx), or the last error after retries ran out."""
+
+    def __init__(self, status: int, url: str, title: str = "", detail: str = "") -> None:
+        self.status, self.url, self.title, self.detail = status, url, title, detail
+        what = ": ".join(part for part in (title, detail) if part)
+        super().__init__(f"NWS {url} answered {status}" + (f" ({what})" if what else ""))
+
+
+class NwsUnavailableError(NwsError):
+    """5xx / 429 / timeouts / connection errors persisted through every retry."""
+
+    def __init__(self, url: str, attempts: int, last: str) -> None:
+        self.url, self.attempts, self.last = url, attempts, last
+        super().__init__(f"NWS {url} unavailable after {attempts} attempts (last: {last})")
+
+
+class NwsDataError(NwsError):
+    """A response (or CLI text) that is not the documented shape."""
+
+
+class CliParseError(NwsDataError):
+    """A CLI text product without a readable summary date or MAXIMUM line."""
+
+
+# --------------------------------------------------------------------------------------------
+# Values
+
+
+def c_to_f(celsius: float) -> float:
+    return celsius * 9.0 / 5.0 + 32.0
+
+
+def round_half_up(value: float) -> int:
+    return math.floor(value + 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    """``/points/{lat},{lon}``: the forecast grid cell of a location."""
+
+    latitude: float
+    longitude: float
+    grid_id: str
+    grid_x: int
+    grid_y: int
+    time_zone: str
+    cwa: str = ""
+
+    @property
+    def grid_path(self) -> str:
+        return f"/gridpoints/{self.grid_id}/{self.grid_x},{self.grid_y}"
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastPeriod:
+    number: int
+    name: str
+    start: datetime
+    end: datetime
+    is_daytime: bool
+    temperature_f: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """``/forecast`` (12-hour periods) or ``/forecast/hourly``."""
+
+    periods: tuple[ForecastPeriod, ...]
+    update_time: datetime | None
+    generated_at: datetime | None
+    stale_reason: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_reason is not None
+
+
+@dataclass(frozen=True, slots=True)
+class GridValue:
+    """One interval-coded value of a raw grid layer (``validTime`` = start/duration)."""
+
+    start: datetime
+    duration: timedelta
+    value: float | None
+
+    @property
+    def end(self) -> datetime:
+        return self.start + self.duration
+
+
+@dataclass(frozen=True, slots=True)
+class GridData:
+    """The raw gridpoint layers fair value uses, converted to °F."""
+
+    update_time: datetime | None
+    temperature_f: tuple[GridValue, ...]
+    max_temperature_f: tuple[GridValue, ...]
+    stale_reason: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_reason is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    station: str
+    timestamp: datetime
+    temperature_c: float | None
+    quality: str
+    raw_message: str
+    max_6h_c: float | None
+    """The METAR 6-hour maximum remark group (``1sTTT``), if present."""
+    stale_reason: str | None = None
+
+    @property
+    def stale(self) -> bool:
+        return self.stale_reason is not None
+
+    @property
+    def temperature_f(self) -> float | None:
+        return None if self.temperature_c is None else c_to_f(self.temperature_c)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRef:
+    """One entry of a ``/products/types/{type}/locations/{loc}`` listing."""
+
+    product_id: str
+    issuance_time: datetime
+    issuing_office: str
+    wmo_collective_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CliReport:
+    """What fair value needs from a Daily Climate Report (CLI)."""
+
+    station_name: str
+    summary_date: date
+    maximum_f: int | None
+    """None when the product reports ``MM`` (missing)."""
+    maximum_time: str | None
+    preliminary: bool
+    corrected: bool
+    record: bool
+
+
+# --------------------------------------------------------------------------------------------
+# JSON readers (pure)
+
+
+def _obj(value: JSON, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise NwsDataError(f"{what}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _props(body: JSON, what: str) -> dict[str, Any]:
+    return _obj(_obj(body, what).get("properties"), f"{what}.properties")
+
+
+def _time_of(value: JSON, what: str) -> datetime:
+    if not isinstance(value, str):
+        raise NwsDataError(f"{what}: expected an ISO-8601 time, got {value!r}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise NwsDataError(f"{what}: {value!r} is not an ISO-8601 time") from None
+    if moment.tzinfo is None:
+        raise NwsDataError(f"{what}: {value!r} has no UTC offset")
+    return moment
+
+
+def _opt_time(value: JSON, what: str) -> datetime | None:
+    return None if value is None else _time_of(value, what)
+
+
+def _number(value: JSON, what: str) -> float | None:
+    """A number, or a QuantitativeValue ``{"unitCode", "value"}``'s value; None stays None."""
+    if isinstance(value, dict):
+        value = value.get("value")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise NwsDataError(f"{what}: expected a number, got {value!r}")
+    return float(value)
+
+
+_DURATION_RE = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
+
+
+def parse_valid_time(text: str) -> tuple[datetime, timedelta]:
+    """An NWS ``validTime`` (``2026-09-10T11:00:00+00:00/PT13H``) as (start, duration)."""
+    start_text, sep, duration_text = text.partition("/")
+    m = _DURATION_RE.match(duration_text)
+    if not sep or m is None or duration_text in ("P", "PT"):
+        raise NwsDataError(f"validTime {text!r} is not <ISO-8601 start>/<duration such as PT13H or P1DT6H>")
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in m.groups())
+    return _time_of(start_text, "validTime"), timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _to_f(value: float, unit: str, what: str) -> float:
+    unit = unit.rsplit(":", 1)[-1]
+    if unit in ("degC", "C"):
+        return c_to_f(value)
+    if unit in ("degF", "F"):
+        return value
+    raise NwsDataError(f"{what}: unknown temperature unit {unit!r}")
+
+
+def parse_point(body: JSON, latitude: float, longitude: float) -> Point:
+    p = _props(body, "points")
+    try:
+        grid_id, grid_x, grid_y = str(p["gridId"]), int(p["gridX"]), int(p["gridY"])
+        time_zone = str(p["timeZone"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise NwsDataError(f"points: missing or bad gridId/gridX/gridY/timeZone ({exc})") from None
+    return Point(latitude, longitude, grid_id, grid_x, grid_y, time_zone, str(p.get("cwa") or ""))
+
+
+def _staleness(updated: datetime | None, now: datetime, limit_s: float, what: str) -> str | None:
+    if updated is None:
+        return f"{what} has no timestamp"
+    age = (now - updated).total_seconds()
+    if age > limit_s:
+        return f"{what} {updated.isoformat()} is {age / 3600:.1f} h old (limit {limit_s / 3600:.1f} h)"
+    return None
+
+
+def parse_forecast(body: JSON, *, now: datetime, stale_after_s: float) -> Forecast:
+    p = _props(body, "forecast")
+    raw_periods = p.get("periods")
+    if not isinstance(raw_periods, list):
+        raise NwsDataError("forecast.properties.periods: expected a list")
+    periods = []
+    for i, raw in enumerate(raw_periods):
+        item = _obj(raw, f"forecast period {i}")
+        what = f"forecast period {i}"
+        temp = _number(item.get("temperature"), f"{what}.temperature")
+        unit = item.get("temperatureUnit") or "F"
+        if isinstance(item.get("temperature"), dict):
+            unit = item["temperature"].get("unitCode") or unit
+        periods.append(
+            ForecastPeriod(
+                number=number if isinstance(number := item.get("number"), int) else i + 1,
+                name=str(item.get("name") or ""),
+                start=_time_of(item.get("startTime"), f"{what}.startTime"),
+                end=_time_of(item.get("endTime"), f"{what}.endTime"),
+                is_daytime=bool(item.get("isDaytime")),
+                temperature_f=None if temp is None else _to_f(temp, str(unit), what),
+            )
+        )
+    update_time = _opt_time(p.get("updateTime"), "forecast.updateTime")
+    stale = _staleness(update_time, now, stale_after_s, "forecast updateTime")
+    if stale is None and periods and periods[0].end < now - FIRST_PERIOD_GRACE:
+        stale = f"forecast's first period ended at {periods[0].end.isoformat()}, before now"
+    return Forecast(tuple(periods), update_time, _opt_time(p.get("generatedAt"), "forecast.generatedAt"), stale)
+
+
+def _grid_layer(p: Mapping[str, Any], name: str) -> tuple[GridValue, ...]:
+    layer = p.get(name)
+    if layer is None:
+        return ()
+    layer = _obj(layer, f"gridpoint.{name}")
+    unit = str(layer.get("uom") or "wmoUnit:degC")
+    values = layer.get("values")
+    if not isinstance(values, list):
+        raise NwsDataError(f"gridpoint.{name}.values: expected a list")
+    out = []
+    for i, raw in enumerate(values):
+        item = _obj(raw, f"gridpoint.{name}.values[{i}]")
+        valid = item.get("validTime")
+        if not isinstance(valid, str):
+            raise NwsDataError(f"gridpoint.{name}.values[{i}].validTime: expected a string")
+        start, duration = parse_valid_time(valid)
+        value = _number(item.get("value"), f"gridpoint.{name}.values[{i}].value")
+        out.append(GridValue(start, duration, None if value is None else _to_f(value, unit, name)))
+    return tuple(out)
+
+
+def parse_gridpoint(body: JSON, *, now: datetime, stale_after_s: float) -> GridData:
+    p = _props(body, "gridpoint")
+    update_time = _opt_time(p.get("updateTime"), "gridpoint.updateTime")
+    return GridData(
+        update_time=update_time,
+        temperature_f=_grid_layer(p, "temperature"),
+        max_temperature_f=_grid_layer(p, "maxTemperature"),
+        stale_reason=_staleness(update_time, now, stale_after_s, "gridpoint updateTime"),
+    )
+
+
+_REMARK_MAX_6H_RE = re.compile(r"(?<!\S)1([01])(\d{3})(?!\S)")
+
+
+def max_6h_from_metar(raw: str) -> float | None:
+    """The 6-hour maximum (°C) from a METAR's ``1sTTT`` remark group (s=1 → negative), if any."""
+    _, sep, remarks = raw.partition(" RMK ")
+    if not sep:
+        return None
+    m = _REMARK_MAX_6H_RE.search(remarks)
+    if m is None:
+        return None
+    tenths = int(m.group(2))
+    return -tenths / 10.0 if m.group(1) == "1" else tenths / 10.0
+
+
+def parse_observation(feature: JSON, *, now: datetime, stale_after_s: float) -> Observation:
+    p = _props(feature, "observation")
+    timestamp = _time_of(p.get("timestamp"), "observation.timestamp")
+    temp = p.get("temperature")
+    temp_c = _number(temp, "observation.temperature")
+    unit = str(temp.get("unitCode") or "degC") if isinstance(temp, dict) else "degC"
+    if temp_c is not None and unit.rsplit(":", 1)[-1] not in ("degC", "C"):
+        temp_c = (_to_f(temp_c, unit, "observation.temperature") - 32.0) * 5.0 / 9.0
+    raw = str(p.get("rawMessage") or "")
+    station = str(p.get("station") or "").rstrip("/").rsplit("/", 1)[-1]
+    return Observation(
+        station=station,
+        timestamp=timestamp,
+        temperature_c=temp_c,
+        quality=str(temp.get("qualityControl") or "") if isinstance(temp, dict) else "",
+        raw_message=raw,
+        max_6h_c=max_6h_from_metar(raw),
+        stale_reason=_staleness(timestamp, now, stale_after_s, "observation"),
+    )
+
+
+def parse_observations(body: JSON, *, now: datetime, stale_after_s: float) -> list[Observation]:
+    features = _obj(body, "observations").get("features")
+    if not isinstance(features, list):
+        raise NwsDataError("observations.features: expected a list")
+    return [parse_observation(f, now=now, stale_after_s=stale_after_s) for f in features]
+
+
+def parse_product_list(body: JSON) -> list[ProductRef]:
+    """A ``/products/types/...`` listing (JSON-LD ``@graph``), newest first."""
+    graph = _obj(body, "products").get("@graph")
+    if not isinstance(graph, list):
+        raise NwsDataError("products: expected an @graph list")
+    out = []
+    for i, raw in enumerate(graph):
+        item = _obj(raw, f"products[{i}]")
+        product_id = item.get("id")
+        if not isinstance(product_id, str) or not product_id:
+            raise NwsDataError(f"products[{i}].id: expected a product id")
+        out.append(
+            ProductRef(
+                product_id=product_id,
+                issuance_time=_time_of(item.get("issuanceTime"), f"products[{i}].issuanceTime"),
+                issuing_office=str(item.get("issuingOffice") or ""),
+                wmo_collective_id=str(item.get("wmoCollectiveId") or ""),
+            )
+        )
+    out.sort(key=lambda r: r.issuance_time, reverse=True)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# CLI text products
+
+
+_CLI_MONTHS = {
+    name: i
+    for i, name in enumerate(
+        (
+            "JANUARY",
+            "FEBRUARY",
+            "MARCH",
+            "APRIL",
+            "MAY",
+            "JUNE",
+            "JULY",
+            "AUGUST",
+            "SEPTEMBER",
+            "OCTOBER",
+            "NOVEMBER",
+            "DECEMBER",
+        ),
+        1,
+    )
+}
+_CLI_HEADLINE_RE = re.compile(r"\.\.\.\s*THE\s+(.+?)\s+CLIMATE\s+SUMMARY\s+FOR\s+([A-Z]+)\s+(\d{1,2})\s*,?\s+(\d{4})")
+_CLI_TEMPERATURE_RE = re.compile(r"^\s*TEMPERATURE\s+\(F\)\s*$", re.MULTILINE)
+_CLI_MAXIMUM_RE = re.compile(r"^\s*MAXIMUM\s+(?:(-?\d+)(R?)|(MM))(?:\s+(\d{1,2}:?\d{2}\s*[AP]M|MM))?", re.MULTILINE)
+_CLI_SECTION_RE = re.compile(r"^\s*(YESTERDAY|TODAY)\s*$", re.MULTILINE)
+_CLI_VALID_TODAY_RE = re.compile(r"VALID\s+(?:TODAY\s+)?AS\s+OF", re.IGNORECASE)
+_CLI_CORRECTED_RE = re.compile(r"^\S+\s+\S+\s+\d{6}\s+CC[A-Z]\s*$|\bCORRECT(?:ED|ION)\b", re.MULTILINE)
+CLI_MAX_BOUNDS_F = (-100, 140)
+"""Sanity bounds for a daily maximum (weather.md §2.7)."""
+
+
+def parse_cli(text: str) -> CliReport:
+    """The daily MAXIMUM (whole °F, None if ``MM``) of a CLI product and the date it covers.
+
+    The date comes from the ``...THE <SITE> CLIMATE SUMMARY FOR <MONTH D YYYY>...`` headline; the
+    maximum is the first ``MAXIMUM`` line after the ``TEMPERATURE (F)`` header (the ``YESTERDAY``
+    block of a final report, the ``TODAY`` block of a preliminary one). ``preliminary`` when the
+    product says ``VALID TODAY AS OF ...`` or its block is ``TODAY``; ``corrected`` for a ``CCx``
+    BBB or CORRECTED text; ``record`` for an ``R`` suffix."""
+    upper = text.upper()
+    head = _CLI_HEADLINE_RE.search(upper)
+    if head is None:
+        raise CliParseError("CLI product has no '...THE <SITE> CLIMATE SUMMARY FOR <DATE>...' headline")
+    month = _CLI_MONTHS.get(head.group(2))
+    try:
+        if month is None:
+            raise ValueError(head.group(2))
+        summary_date = date(int(head.group(4)), month, int(head.group(3)))
+    except ValueError:
+        raise CliParseError(f"CLI headline date {' '.join(head.group(2, 3, 4))!r} is not a date") from None
+    temp = _CLI_TEMPERATURE_RE.search(upper, head.end())
+    if temp is None:
+        raise CliParseError("CLI product has no 'TEMPERATURE (F)' section")
+    maximum = _CLI_MAXIMUM_RE.search(upper, temp.end())
+    if maximum is None:
+        raise CliParseError("CLI product has no MAXIMUM line under 'TEMPERATURE (F)'")
+    section = _CLI_SECTION_RE.search(upper, temp.end(), maximum.start())
+    value: int | None = None
+    if maximum.group(1) is not None:
+        value = int(maximum.group(1))
+        if not CLI_MAX_BOUNDS_F[0] <= value <= CLI_MAX_BOUNDS_F[1]:
+            raise CliParseError(f"CLI MAXIMUM {value} °F is outside {CLI_MAX_BOUNDS_F}")
+    max_time = maximum.group(4)
+    return CliReport(
+        station_name=" ".join(head.group(1).split()),
+        summary_date=summary_date,
+        maximum_f=value,
+        maximum_time=None if max_time in (None, "MM") else max_time,
+        preliminary=bool(_CLI_VALID_TODAY_RE.search(upper)) or (section is not None and section.group(1) == "TODAY"),
+        corrected=bool(_CLI_CORRECTED_RE.search(upper)),
+        record=maximum.group(2) == "R",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# From NWS values to the model's inputs (pure)
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastHigh:
+    value_f: float
+    sources: tuple[str, ...]
+    """Which inputs reached the maximum (``maxTemperature``, ``hourly``, ``daily``)."""
+
+
+def forecast_high_f(
+    day_start: datetime,
+    day_end: datetime,
+    *,
+    grid: GridData | None = None,
+    hourly: Forecast | None = None,
+    daily: Forecast | None = None,
+    hourly_peak_bias_f: float = 0.0,
+) -> ForecastHigh | None:
+    """The forecast maximum over the climate day [day_start, day_end).
+
+    Candidates: the grid ``maxTemperature`` value(s) whose window starts in the day (≈ 7 AM–7 PM
+    LST); the daytime period of the 12-hour forecast that starts in the day (when no grid MaxT);
+    and the highest hourly value in the day — from ``hourly`` or else the grid ``temperature``
+    layer — which catches non-diurnal days (a max near midnight). Hourly values under-state the
+    peak: ``hourly_peak_bias_f`` is added to them only when no MaxT/daily high exists to compare
+    with. Returns the maximum of the candidates, or None when nothing covers the day."""
+    candidates: dict[str, float] = {}
+
+    def inside(moment: datetime) -> bool:
+        return day_start <= moment < day_end
+
+    if grid is not None:
+        maxt = [v.value for v in grid.max_temperature_f if v.value is not None and inside(v.start)]
+        if maxt:
+            candidates["maxTemperature"] = max(maxt)
+    if daily is not None and "maxTemperature" not in candidates:
+        highs = [
+            p.temperature_f for p in daily.periods if p.is_daytime and p.temperature_f is not None and inside(p.start)
+        ]
+        if highs:
+            candidates["daily"] = max(highs)
+    hourly_values: list[float] = []
+    if hourly is not None:
+        hourly_values = [p.temperature_f for p in hourly.periods if p.temperature_f is not None and inside(p.start)]
+    elif grid is not None:
+        hourly_values = [
+            v.value
+            for v in grid.temperature_f
+            if v.value is not None and v.start < day_end and v.end > day_start  # overlaps the day
+        ]
+    if hourly_values:
+        candidates["hourly"] = max(hourly_values) + (0.0 if candidates else hourly_peak_bias_f)
+    if not candidates:
+        return None
+    best = max(candidates.values())
+    return ForecastHigh(best, tuple(sorted(name for name, v in candidates.items() if v == best)))
+
+
+def observed_max_f(observations: Iterable[Observation], day_start: datetime, day_end: datetime) -> int | None:
+    """The whole-°F maximum observed in [day_start, day_end): the highest temperature of the
+    observations timed inside the day and of each METAR 6-hour maximum group whose 6-hour window
+    lies inside the day, °C → °F rounded half up. Observations failing QC (``X``) are ignored.
+    None when there is none."""
+    best: float | None = None
+    for obs in observations:
+        if not day_start <= obs.timestamp < day_end or obs.quality == "X":
+            continue
+        for value_c in (obs.temperature_c, obs.max_6h_c if obs.timestamp - timedelta(hours=6) >= day_start else None):
+            if value_c is not None and (best is None or value_c > best):
+                best = value_c
+    return None if best is None else round_half_up(c_to_f(best))
+
+
+def remaining_max_f(hourly: Forecast, now: datetime, day_end: datetime) -> float | None:
+    """The highest hourly forecast temperature from the current hour to the end of the day."""
+    values = [
+        p.temperature_f for p in hourly.periods if p.temperature_f is not None and p.end > now and p.start < day_end
+    ]
+    return max(values) if values else None
+
+
+# --------------------------------------------------------------------------------------------
+# The client
+
+
+Clock = Callable[[], datetime]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _coord(value: float) -> str:
+    """NWS accepts at most 4 decimals (more → redirect or error)."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+class NwsClient:
+    """An async NWS API client (see the module contract). Use as ``async with NwsClient(...)``
+    or call ``close()``; a caller-provided ``session`` is not closed."""
+
+    def __init__(
+        self,
+        settings: NwsSettings | None = None,
+        *,
+        base_url: str | None = None,
+        session: aiohttp.ClientSession | None = None,
+        clock: Clock = _utc_now,
+        monotonic: Callable[[], float] = _time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.settings = settings if settings is not None else NwsSettings()
+        self.base_url = (base_url or self.settings.base_url or NWS_DEFAULT_URL).rstrip("/")
+        parts = urlsplit(self.base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"NWS URL {self.base_url!r} is not an http(s) base URL such as {NWS_DEFAULT_URL}")
+        self._session = session
+        self._own_session = session is None
+        self._clock = clock
+        self._monotonic = monotonic
+        self._sleep = sleep
+        self._rng = rng if rng is not None else random.Random()
+        self._cache: dict[str, tuple[float, Any]] = {}
+        self._inflight: dict[str, asyncio.Future[Any]] = {}
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._own_session and self._session is not None:
+            await self._session.close()
+        self._session = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.settings.timeout_s))
+            self._own_session = True
+        return self._session
+
+    # -- transport --------------------------------------------------------------------------
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None, *, accept: str = GEO_JSON) -> JSON:
+        """GET ``base_url + path`` with retries (the module contract); the decoded JSON body."""
+        url = self.base_url + path
+        headers = {"User-Agent": self.settings.user_agent, "Accept": accept}
+        attempts = self.settings.max_retries + 1
+        last = ""
+        for attempt in range(attempts):
+            if attempt:
+                delay = self.settings.backoff_s * (2 ** (attempt - 1)) * self._rng.uniform(0.5, 1.0)
+                await self._sleep(delay)
+            try:
+                async with self._http().get(
+                    url,
+                    params=dict(params) if params else None,
+                    headers=headers,
+                    timeout=aiohttp.ClientTimeout(total=self.settings.timeout_s),
+                ) as resp:
+                    raw = await resp.read()
+                    status = resp.status
+            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
+                last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                continue
+            if status in RETRY_STATUSES:
+                last = f"HTTP {status}{_problem_suffix(raw)}"
+                continue
+            if status >= 400:
+                title, detail = _problem(raw)
+                raise NwsHttpError(status, url, title, detail)
+            try:
+                return json.loads(raw)
+            except ValueError:
+                raise NwsDataError(f"NWS {url} answered {status} with a body that is not JSON") from None
+        raise NwsUnavailableError(url, attempts, last)
+
+    async def _cached(self, key: str, ttl_s: float, fetch: Callable[[], Awaitable[Any]]) -> Any:
+        now = self._monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            value = await fetch()
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: sharers re-raise it, nobody else must
+            raise
+        else:
+            future.set_result(value)
+            if ttl_s > 0:
+                self._cache[key] = (self._monotonic() + ttl_s, value)
+            return value
+        finally:
+            del self._inflight[key]
+
+    # -- endpoints --------------------------------------------------------------------------
+
+    async def point(self, latitude: float, longitude: float) -> Point:
+        """``/points/{lat},{lon}`` (cached for ``points_ttl_s``)."""
+        path = f"/points/{_coord(latitude)},{_coord(longitude)}"
+
+        async def fetch() -> Point:
+            return parse_point(await self.get_json(path), latitude, longitude)
+
+        point: Point = await self._cached(path, self.settings.points_ttl_s, fetch)
+        return point
+
+    async def forecast(self, point: Point) -> Forecast:
+        """The 12-hour-period forecast of ``point``'s grid cell."""
+        return await self._forecast(point.grid_path + "/forecast")
+
+    async def hourly_forecast(self, point: Point) -> Forecast:
+        """The hourly forecast of ``point``'s grid cell."""
+        return await self._forecast(point.grid_path + "/forecast/hourly")
+
+    async def _forecast(self, path: str) -> Forecast:
+        body = await self._cached(path, self.settings.forecast_ttl_s, lambda: self.get_json(path))
+        return parse_forecast(body, now=self._clock(), stale_after_s=self.settings.forecast_stale_s)
+
+    async def gridpoint(self, point: Point) -> GridData:
+        """The raw grid (``temperature`` and ``maxTemperature`` layers, °F)."""
+        path = point.grid_path
+        body = await self._cached(path, self.settings.forecast_ttl_s, lambda: self.get_json(path))
+        return parse_gridpoint(body, now=self._clock(), stale_after_s=self.settings.forecast_stale_s)
+
+    async def observations(
+        self, station: str, start: datetime, end: datetime | None = None, *, limit: int = 500
+    ) -> list[Observation]:
+        """``/stations/{id}/observations`` between ``start`` and ``end`` (newest first, ≤ 500)."""
+        if not 1 <= limit <= 500:
+            raise ValueError("limit must be 1..500")
+        params = {"start": _iso_z(start), "limit": str(limit)}
+        if end is not None:
+            params["end"] = _iso_z(end)
+        path = f"/stations/{station.upper()}/observations"
+        key = path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
+        body = await self._cached(key, self.settings.observation_ttl_s, lambda: self.get_json(path, params))
+        return parse_observations(body, now=self._clock(), stale_after_s=self.settings.observation_stale_s)
+
+    async def latest_observation(self, station: str) -> Observation:
+        """``/stations/{id}/observations/latest``."""
+        path = f"/stations/{station.upper()}/observations/latest"
+        body = await self._cached(path, self.settings.observation_ttl_s, lambda: self.get_json(path))
+        return parse_observation(body, now=self._clock(), stale_after_s=self.settings.observation_stale_s)
+
+    async def cli_products(self, location: str) -> list[ProductRef]:
+        """The CLI products listed for a location (``NYC`` of ``CLINYC``), newest first."""
+        path = f"/products/types/CLI/locations/{location.upper()}"
+        body = await self._cached(path, self.settings.observation_ttl_s, lambda: self.get_json(path, accept=LD_JSON))
+        return parse_product_list(body)
+
+    async def product_text(self, product_id: str) -> str:
+        """``/products/{id}``'s ``productText`` (products never change: cached like points)."""
+        path = f"/products/{product_id}"
+        body = await self._cached(path, self.settings.points_ttl_s, lambda: self.get_json(path, accept=LD_JSON))
+        text = _obj(body, "product").get("productText")
+        if not isinstance(text, str):
+            raise NwsDataError(f"product {product_id}: no productText")
+        return text
+
+    async def latest_cli(self, location: str, day: date | None = None, *, max_products: int = 5) -> CliReport | None:
+        """The newest CLI report for ``location`` (covering ``day`` if given), parsed; None when
+        none of the newest ``max_products`` products qualifies."""
+        for ref in (await self.cli_products(location))[:max_products]:
+            try:
+                report = parse_cli(await self.product_text(ref.product_id))
+            except CliParseError:
+                continue
+            if day is None or report.summary_date == day:
+                return report
+        return None
+
+
+def _iso_z(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("observation bounds must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _problem(raw: bytes) -> tuple[str, str]:
+    """(title, detail) of an RFC 7807 problem body, or empty strings."""
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return "", ""
+    if not isinstance(body, dict):
+        return "", ""
+    return str(body.get("title") or ""), str(body.get("detail") or "")
+
+
+def _problem_suffix(raw: bytes) -> str:
+    title, detail = _problem(raw)
+    what = ": ".join(part for part in (title, detail) if part)
+    return f" {what}" if what else ""

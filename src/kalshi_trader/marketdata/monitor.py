@@ -1,0 +1,818 @@
+"""Live market data: discovers markets over REST, keeps their L2 books from the WebSocket feed,
+filters them, follows their lifecycle and tells subscribers what changed.
+
+Contract:
+
+- ``Monitor(source, ws, market_filter)``: ``start()`` lists the markets the filter admits through
+  ``source`` (REST: ``RestMarkets`` wraps ``kalshi.rest``), creates one stale ``L2Book`` per market
+  on its tick grid, installs itself as the ``WsSession``'s handler, starts the session if needed,
+  and subscribes ``orderbook_delta`` (plus ``ticker`` and ``trade``, see ``channels``) for those
+  markets and ``market_lifecycle_v2`` for all. Books turn fresh with their snapshots;
+  ``wait_fresh`` waits for that. ``close()`` stops the background tasks (not the session it was
+  given, unless ``own_session``).
+- ``MarketFilter`` has two halves. *Market* criteria (status, series, event, tickers, time to
+  close) decide which markets are discovered and followed. *Book* criteria (depth, spread,
+  probability band on the mid) are answered live by ``accepts_book`` / ``Monitor.selected()`` and
+  never unsubscribe anything: a market drifting out of the band comes back when it drifts in.
+- Events (frozen ``msgspec`` structs, see ``MonitorEvent``): ``BookChanged`` (one per applied
+  delta, and one with ``side == ""`` per snapshot), ``TradePrinted``, ``TickerUpdated``,
+  ``MarketLifecycle`` (``added``, ``removed``, ``closed`` and every ``market_lifecycle_v2``
+  ``event_type``), ``BookStale`` and ``BookFresh``. ``subscribe(EventType, callback)`` registers a
+  callback (returns a function that unregisters it). Callbacks are called synchronously, in
+  registration order, from the frame handler: frame → book → callback with no queue and no task.
+  They must not block; an exception in one is logged and counted (``stats.listener_errors``) and
+  the others still run.
+- Staleness: a book is stale until its snapshot, and again after a seq gap, a reconnect, an
+  off-grid level, a malformed value or a tick-grid change (``BookStale`` with the reason; fresh
+  snapshots are requested through the session). While stale, deltas for it are dropped and no
+  ``BookChanged`` is sent; the next snapshot makes it fresh (``BookFresh``) and replaces it whole.
+- Lifecycle: ``created`` markets the filter could admit are fetched over REST and followed;
+  ``determined`` / ``settled`` markets (and, in the periodic sweep, markets whose close time has
+  passed — Kalshi sends no event for that) are reported and dropped from the subscriptions;
+  ``activated``/``deactivated``/``close_date_updated``/``metadata_updated`` update ``markets``;
+  ``price_level_structure_updated`` rebuilds the book on the new grid. With ``rediscover_s`` set,
+  the REST listing is repeated that often to pick up markets that opened without an event.
+- Prices and sizes are parsed once, exactly (``domain.parse_price``/``parse_qty``; JSON numbers
+  go through ``schemas.wire_str``); wire strings seen before are looked up in a bounded memo.
+
+Imports: ``kalshi``, ``domain``, ``marketdata.book`` and the standard library (import-linter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol, TypeVar, cast
+
+import msgspec
+import structlog
+
+from kalshi_trader.domain import (
+    BookSide,
+    MarketInfo,
+    MarketStatus,
+    Price,
+    Qty,
+    Side,
+    TickGrid,
+    parse_price,
+    parse_qty,
+)
+from kalshi_trader.kalshi import convert
+from kalshi_trader.kalshi.errors import NotFoundError
+from kalshi_trader.kalshi.rest import KalshiRest
+from kalshi_trader.kalshi.schemas import (
+    UNSET,
+    Market,
+    MarketLifecycleFrame,
+    MarketLifecycleMsg,
+    OrderbookDeltaMsg,
+    OrderbookSnapshotMsg,
+    ServerFrame,
+    TickerFrame,
+    TradeFrame,
+    UnknownFrame,
+    WireLevel,
+    WireNum,
+    wire_str,
+)
+from kalshi_trader.kalshi.ws import ORDERBOOK, WsSession
+from kalshi_trader.marketdata.book import BookError, L2Book
+
+__all__ = [
+    "BookChanged",
+    "BookFresh",
+    "BookStale",
+    "MarketFilter",
+    "MarketLifecycle",
+    "MarketSource",
+    "Monitor",
+    "MonitorEvent",
+    "MonitorStats",
+    "RestMarkets",
+    "TickerUpdated",
+    "TradePrinted",
+]
+
+log = structlog.get_logger(__name__)
+
+LIFECYCLE: Final = "market_lifecycle_v2"
+DEFAULT_CHANNELS: Final = ("ticker", "trade")
+_MEMO_LIMIT: Final = 1 << 16
+_REMOVED_ON: Final = frozenset({"determined", "settled"})
+_SIDES: Final[dict[str, Side]] = {"yes": Side.YES, "no": Side.NO}
+_qty_digits = cast("Callable[[str], Qty]", int)
+"""``int`` typed as returning ``Qty`` (hundredths as digits: ``"-1234"`` → -12.34 contracts)."""
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+# ------------------------------------------------------------------------------------------------
+# Events
+
+
+class BookChanged(msgspec.Struct, frozen=True, gc=False):
+    """A book changed: one delta (``side`` ``"yes"``/``"no"`` — the bid ladder — ``price`` in that
+    ladder's leg, signed ``delta``), or a whole snapshot (``side == ""``, ``price``/``delta`` 0).
+    ``client_order_id`` is set when our own order caused the change."""
+
+    ticker: str
+    book: L2Book
+    side: str
+    price: Price
+    delta: Qty
+    ts_ms: int
+    client_order_id: str = ""
+
+
+class TradePrinted(msgspec.Struct, frozen=True, gc=False):
+    """A public trade. ``taker_side``: which book side the taker hit (None if not sent)."""
+
+    ticker: str
+    trade_id: str
+    yes_price: Price
+    qty: Qty
+    taker_side: BookSide | None
+    ts_ms: int
+
+
+class TickerUpdated(msgspec.Struct, frozen=True, gc=False):
+    """Kalshi's ``ticker`` message: last price, top of book and activity of one market."""
+
+    ticker: str
+    last_price: Price
+    yes_bid: Price
+    yes_ask: Price
+    yes_bid_size: Qty
+    yes_ask_size: Qty
+    volume: Qty
+    open_interest: Qty
+    ts_ms: int
+
+
+class MarketLifecycle(msgspec.Struct, frozen=True, gc=False):
+    """A market's lifecycle moved. ``kind``: ``added`` / ``removed`` (followed or not by this
+    monitor), ``closed`` (close time passed), or a ``market_lifecycle_v2`` ``event_type``
+    (``created``, ``activated``, ``deactivated``, ``close_date_updated``, ``determined``,
+    ``settled``, ``price_level_structure_updated``, ``metadata_updated``). ``info`` is the market
+    after the change (None for a market this monitor does not follow); ``result`` and
+    ``settlement_value`` are set on ``determined``."""
+
+    ticker: str
+    kind: str
+    info: MarketInfo | None
+    result: str = ""
+    settlement_value: Price | None = None
+    reason: str = ""
+
+
+class BookStale(msgspec.Struct, frozen=True, gc=False):
+    """The book can no longer be trusted (do not trade on it) until ``BookFresh``."""
+
+    ticker: str
+    reason: str
+
+
+class BookFresh(msgspec.Struct, frozen=True, gc=False):
+    """A snapshot arrived: the book matches the exchange again."""
+
+    ticker: str
+    book: L2Book
+
+
+MonitorEvent = BookChanged | TradePrinted | TickerUpdated | MarketLifecycle | BookStale | BookFresh
+E = TypeVar("E", BookChanged, TradePrinted, TickerUpdated, MarketLifecycle, BookStale, BookFresh)
+
+
+@dataclass(slots=True)
+class MonitorStats:
+    snapshots: int = 0
+    dropped_stale: int = 0
+    """Deltas for a stale book (dropped; its snapshot replaces it)."""
+    dropped_unknown: int = 0
+    """Book frames for a market this monitor does not follow."""
+    bad_values: int = 0
+    """Frames with an unparsable or off-grid price or size (the book goes stale)."""
+    listener_errors: int = 0
+    discoveries: int = 0
+
+
+# ------------------------------------------------------------------------------------------------
+# Filter
+
+
+@dataclass(frozen=True, slots=True)
+class MarketFilter:
+    """Which markets to follow (market criteria) and which of them are tradable now (book criteria).
+
+    Empty sets mean "any". Times are milliseconds; prices ``Price`` ($0.0001), sizes ``Qty``."""
+
+    statuses: frozenset[MarketStatus] = frozenset({MarketStatus.ACTIVE})
+    series: frozenset[str] = frozenset()
+    events: frozenset[str] = frozenset()
+    tickers: frozenset[str] = frozenset()
+    min_time_to_close_ms: int = 0
+    """Follow a market only while its close is at least this far away."""
+    max_time_to_close_ms: int | None = None
+    """... and at most this far away."""
+    min_depth: int = 0
+    """Book: at least this ``Qty`` within the best ``depth_levels`` levels of each ladder."""
+    depth_levels: int = 1
+    max_spread: int | None = None
+    """Book: YES ask - YES bid at most this (both sides must exist)."""
+    min_yes: int | None = None
+    """Book: probability band on the YES mid, e.g. ``Price(8500)`` for "YES above 85%"."""
+    max_yes: int | None = None
+
+    def accepts_market(self, info: MarketInfo, now_ms: int) -> bool:
+        if self.statuses and info.status not in self.statuses:
+            return False
+        if not self.accepts_names(info.ticker, info.event_ticker, info.series_ticker):
+            return False
+        left = info.close_ms - now_ms
+        if left < self.min_time_to_close_ms:
+            return False
+        return self.max_time_to_close_ms is None or left <= self.max_time_to_close_ms
+
+    def accepts_names(self, ticker: str, event_ticker: str, series_ticker: str) -> bool:
+        return (
+            (not self.tickers or ticker in self.tickers)
+            and (not self.events or event_ticker in self.events)
+            and (not self.series or series_ticker in self.series)
+        )
+
+    def accepts_book(self, book: L2Book) -> bool:
+        """The live half: a fresh book with enough depth, a tight enough spread and its mid in band."""
+        if book.stale:
+            return False
+        if self.min_depth:
+            for side in (Side.YES, Side.NO):
+                if sum(int(level.qty) for level in book.depth(side, self.depth_levels)) < self.min_depth:
+                    return False
+        if self.max_spread is not None:
+            spread = book.spread()
+            if spread is None or spread > self.max_spread:
+                return False
+        if self.min_yes is not None or self.max_yes is not None:
+            twice = book.mid_x2()
+            if twice is None:
+                return False
+            if self.min_yes is not None and twice < 2 * self.min_yes:
+                return False
+            if self.max_yes is not None and twice > 2 * self.max_yes:
+                return False
+        return True
+
+
+# ------------------------------------------------------------------------------------------------
+# Where markets come from
+
+
+class MarketSource(Protocol):
+    """Market discovery (REST). ``list_markets`` may pre-filter server-side but must return every
+    market the filter's market criteria admit; the monitor re-checks each one."""
+
+    async def list_markets(self, market_filter: MarketFilter) -> list[MarketInfo]: ...
+
+    async def get_market(self, ticker: str) -> MarketInfo | None:
+        """None when the market does not exist."""
+
+
+class RestMarkets:
+    """``MarketSource`` over the REST client: ``GET /markets`` with the filter's status (``open``
+    when it asks for active markets only), series, event, tickers and close-time window as query
+    parameters, following cursors; ``GET /markets/{ticker}`` for one market. Markets whose wire
+    data cannot be converted are logged and skipped."""
+
+    def __init__(self, rest: KalshiRest, *, clock_ms: Callable[[], int] = wall_clock_ms, batch: int = 100) -> None:
+        self.rest = rest
+        self.clock_ms = clock_ms
+        self.batch = batch
+
+    async def list_markets(self, market_filter: MarketFilter) -> list[MarketInfo]:
+        f = market_filter
+        base: dict[str, Any] = {}
+        if f.statuses == frozenset({MarketStatus.ACTIVE}):
+            base["status"] = "open"
+        now = self.clock_ms()
+        if f.min_time_to_close_ms > 0:
+            base["min_close_ts"] = (now + f.min_time_to_close_ms) // 1000
+        if f.max_time_to_close_ms is not None:
+            base["max_close_ts"] = -(-(now + f.max_time_to_close_ms) // 1000)
+        queries: list[dict[str, Any]]
+        if f.tickers:
+            names = sorted(f.tickers)
+            queries = [base | {"tickers": names[i : i + self.batch]} for i in range(0, len(names), self.batch)]
+        else:
+            queries = [
+                base | ({"series_ticker": series} if series else {}) | ({"event_ticker": event} if event else {})
+                for series in sorted(f.series) or [""]
+                for event in sorted(f.events) or [""]
+            ]
+        found: dict[str, MarketInfo] = {}
+        for query in queries:
+            async for market in self.rest.iter_markets(**query):
+                info = self._convert(market)
+                if info is not None:
+                    found[info.ticker] = info
+        return list(found.values())
+
+    async def get_market(self, ticker: str) -> MarketInfo | None:
+        try:
+            market = await self.rest.get_market(ticker)
+        except NotFoundError:
+            return None
+        return self._convert(market)
+
+    @staticmethod
+    def _convert(market: Market) -> MarketInfo | None:
+        try:
+            return convert.market_info(market)
+        except ValueError as exc:
+            log.warning("monitor_unusable_market", ticker=market.ticker, error=str(exc))
+            return None
+
+
+# ------------------------------------------------------------------------------------------------
+# The monitor
+
+
+class Monitor:
+    """Markets, books and events (see the module docstring)."""
+
+    def __init__(
+        self,
+        source: MarketSource,
+        ws: WsSession,
+        market_filter: MarketFilter | None = None,
+        *,
+        channels: Sequence[str] = DEFAULT_CHANNELS,
+        follow_lifecycle: bool = True,
+        rediscover_s: float | None = None,
+        sweep_s: float = 5.0,
+        clock_ms: Callable[[], int] = wall_clock_ms,
+        own_session: bool = False,
+    ) -> None:
+        self.source = source
+        self.ws = ws
+        self.filter = market_filter or MarketFilter()
+        self.channels = tuple(c for c in channels if c != ORDERBOOK)
+        self.follow_lifecycle = follow_lifecycle
+        self.rediscover_s = rediscover_s
+        self.sweep_s = sweep_s
+        self.clock_ms = clock_ms
+        self.own_session = own_session
+        self.stats = MonitorStats()
+        self._books: dict[str, L2Book] = {}
+        self._markets: dict[str, MarketInfo] = {}
+        self._listeners: dict[type[Any], list[Callable[[Any], None]]] = {
+            cls: [] for cls in (BookChanged, TradePrinted, TickerUpdated, MarketLifecycle, BookStale, BookFresh)
+        }
+        self._on_book = self._listeners[BookChanged]
+        self._prices: dict[object, Price] = {}
+        self._qtys: dict[object, Qty] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._background: list[asyncio.Task[None]] = []
+        self._fresh = asyncio.Event()
+        self._started = False
+        self.on_orderbook_delta = self._delta_handler()
+        """``FeedHandler.on_orderbook_delta``: apply one delta, tell the ``BookChanged`` subscribers."""
+        ws.set_handler(self)
+
+    # -- reading -----------------------------------------------------------------------------------
+
+    @property
+    def books(self) -> Mapping[str, L2Book]:
+        return self._books
+
+    @property
+    def markets(self) -> Mapping[str, MarketInfo]:
+        return self._markets
+
+    def book(self, ticker: str) -> L2Book | None:
+        return self._books.get(ticker)
+
+    def selected(self) -> list[str]:
+        """Followed markets whose books pass the filter's book criteria right now."""
+        return [t for t, book in self._books.items() if self.filter.accepts_book(book)]
+
+    def subscribe(self, kind: type[E], callback: Callable[[E], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` for every event of type ``kind``; returns the unsubscriber."""
+        listeners = self._listeners[kind]
+        listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                listeners.remove(callback)
+
+        return unsubscribe
+
+    async def wait_fresh(self, tickers: Iterable[str] | None = None) -> None:
+        """Return once every book of ``tickers`` (default: all followed) is fresh. Bound the wait
+        with ``asyncio.timeout``."""
+        wanted = list(self._books) if tickers is None else list(tickers)
+        while True:
+            if all((b := self._books.get(t)) is not None and not b.stale for t in wanted):
+                return
+            self._fresh.clear()
+            await self._fresh.wait()
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Discover, subscribe, and start following (see the module docstring)."""
+        if self._started:
+            return
+        self._started = True
+        found = await self._discover()
+        for info in found:
+            self._follow(info)
+        if not self.ws.connected:
+            await self.ws.start()
+        if self.follow_lifecycle:
+            await self.ws.subscribe([LIFECYCLE])
+        await self._subscribe_books(list(self._markets))
+        loop = asyncio.get_running_loop()
+        self._background.append(loop.create_task(self._sweep_loop(), name="monitor-sweep"))
+        if self.rediscover_s:
+            self._background.append(loop.create_task(self._rediscover_loop(), name="monitor-rediscover"))
+
+    async def close(self) -> None:
+        for task in [*self._background, *self._tasks]:
+            task.cancel()
+        for task in [*self._background, *self._tasks]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._background.clear()
+        self._tasks.clear()
+        if self.own_session:
+            await self.ws.close()
+        self._started = False
+
+    async def __aenter__(self) -> Monitor:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def add_markets(self, tickers: Iterable[str]) -> list[str]:
+        """Follow these markets (fetched over REST) whatever the filter says; returns those found."""
+        added: list[str] = []
+        for ticker in dict.fromkeys(tickers):
+            if ticker in self._markets:
+                added.append(ticker)
+                continue
+            info = await self.source.get_market(ticker)
+            if info is None:
+                log.warning("monitor_market_not_found", ticker=ticker)
+                continue
+            self._follow(info)
+            added.append(ticker)
+        if self._started:
+            await self._subscribe_books(added)
+        return added
+
+    async def remove_markets(self, tickers: Iterable[str], reason: str = "removed") -> None:
+        gone = [t for t in dict.fromkeys(tickers) if t in self._markets]
+        for ticker in gone:
+            self._unfollow(ticker, reason)
+        if gone and self._started:
+            await self.ws.unsubscribe([ORDERBOOK, *self.channels], gone)
+
+    async def rediscover(self) -> None:
+        """List markets again: follow the new ones the filter admits, drop those it no longer does."""
+        found = {info.ticker: info for info in await self._discover()}
+        new = [t for t in found if t not in self._markets]
+        for ticker in new:
+            self._follow(found[ticker])
+        if new:
+            await self._subscribe_books(new)
+        now = self.clock_ms()
+        stale = [t for t, info in self._markets.items() if t not in found and not self.filter.accepts_market(info, now)]
+        if stale:
+            await self.remove_markets(stale, "no longer matches the filter")
+
+    async def _discover(self) -> list[MarketInfo]:
+        self.stats.discoveries += 1
+        now = self.clock_ms()
+        return [info for info in await self.source.list_markets(self.filter) if self.filter.accepts_market(info, now)]
+
+    async def _subscribe_books(self, tickers: list[str]) -> None:
+        if tickers:
+            await self.ws.subscribe([ORDERBOOK, *self.channels], tickers)
+
+    def _follow(self, info: MarketInfo) -> None:
+        self._markets[info.ticker] = info
+        if info.ticker not in self._books:
+            self._books[info.ticker] = L2Book(info.ticker, info.grid)
+        self._emit(MarketLifecycle(info.ticker, "added", info))
+
+    def _unfollow(self, ticker: str, reason: str, kind: str = "removed") -> None:
+        info = self._markets.pop(ticker, None)
+        self._books.pop(ticker, None)
+        self._emit(MarketLifecycle(ticker, kind, info, reason=reason))
+
+    async def _sweep_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.sweep_s)
+            try:
+                await self.sweep()
+            except Exception:  # keep sweeping: a failed unsubscribe is retried next time
+                log.exception("monitor_sweep_failed")
+
+    async def sweep(self) -> None:
+        """Drop markets whose close time has passed (Kalshi announces no event for it)."""
+        now = self.clock_ms()
+        closed = [t for t, info in self._markets.items() if info.close_ms and info.close_ms <= now]
+        for ticker in closed:
+            info = self._markets[ticker]
+            self._markets[ticker] = dataclasses.replace(info, status=MarketStatus.CLOSED)
+            self._unfollow(ticker, "close time passed", kind="closed")
+        if closed:
+            await self.ws.unsubscribe([ORDERBOOK, *self.channels], closed)
+
+    async def _rediscover_loop(self) -> None:
+        assert self.rediscover_s
+        while True:
+            await asyncio.sleep(self.rediscover_s)
+            try:
+                await self.rediscover()
+            except Exception:
+                log.exception("monitor_rediscover_failed")
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("monitor_task_failed", task=task.get_name(), error=repr(task.exception()))
+
+    # -- emitting ------------------------------------------------------------------------------------
+
+    def _emit(self, event: MonitorEvent) -> None:
+        for callback in self._listeners[type(event)]:
+            try:
+                callback(event)
+            except Exception:
+                self._listener_failed(callback)
+
+    def _listener_failed(self, callback: Callable[[Any], None]) -> None:
+        self.stats.listener_errors += 1
+        if self.stats.listener_errors <= 10 or self.stats.listener_errors % 1000 == 0:
+            log.exception("monitor_listener_failed", callback=getattr(callback, "__qualname__", repr(callback)))
+
+    def _mark_stale(self, ticker: str, book: L2Book, reason: str) -> None:
+        book.mark_stale()
+        self._emit(BookStale(ticker, reason))
+
+    # -- values ----------------------------------------------------------------------------------------
+
+    def _price(self, value: WireNum) -> Price:
+        price = self._prices.get(value)
+        if price is None:
+            price = parse_price(wire_str(value))
+            if type(value) is str and len(self._prices) < _MEMO_LIMIT:
+                self._prices[value] = price
+        return price
+
+    def _qty(self, value: WireNum) -> Qty:
+        qty = self._qtys.get(value)
+        if qty is None:
+            qty = parse_qty(wire_str(value))
+            if type(value) is str and len(self._qtys) < _MEMO_LIMIT:
+                self._qtys[value] = qty
+        return qty
+
+    def _levels(self, levels: list[WireLevel]) -> list[tuple[int, int]]:
+        price, qty = self._price, self._qty
+        return [(price(p), qty(q)) for p, q in levels]
+
+    # -- FeedHandler (called by the WsSession for every frame) --------------------------------------
+
+    def _delta_handler(self) -> Callable[[OrderbookDeltaMsg], None]:
+        """Build ``on_orderbook_delta``, the hot path (one level of one book changed): a closure,
+        so that what it touches per frame is a local rather than an attribute or global lookup."""
+        books, prices, listeners = self._books, self._prices, self._on_book
+        price_of, qty_of, bad, dropped, failed = (
+            self._price,
+            self._qty,
+            self._bad_delta,
+            self._dropped,
+            self._listener_failed,
+        )
+        changed, unset, digits = BookChanged, UNSET, _qty_digits
+
+        def on_orderbook_delta(msg: OrderbookDeltaMsg) -> None:
+            ticker = msg.market_ticker
+            book = books.get(ticker)
+            if book is None or book.stale:
+                dropped(book)
+                return
+            p, q = msg.price_dollars, msg.delta_fp
+            try:
+                price = prices.get(p)
+                if price is None:
+                    price = price_of(p)
+                # Kalshi's "[-]digits.dd": drop the point (the first: a second one makes int() fail).
+                # Anything else (no or one decimal, a JSON number) takes the exact parser.
+                qty = digits(q.replace(".", "", 1)) if q[-3] == "." else qty_of(q)  # type: ignore[union-attr,index]
+                ts = msg.ts_ms or 0  # optional on the wire (UNSET is falsy)
+                side = msg.side  # a Side from the session's decoder (a plain str takes the book's slow path)
+                book.apply_delta(side, price, qty, ts)  # type: ignore[arg-type]
+            except (BookError, ValueError, TypeError, IndexError) as exc:
+                bad(msg, book, exc)
+                return
+            if listeners:
+                cid = msg.client_order_id
+                if cid is unset:
+                    event = changed(ticker, book, side, price, qty, ts)
+                else:
+                    event = changed(ticker, book, side, price, qty, ts, cid)
+                for callback in listeners:
+                    try:
+                        callback(event)
+                    except Exception:
+                        failed(callback)
+
+        return on_orderbook_delta
+
+    def on_orderbook_snapshot(self, msg: OrderbookSnapshotMsg) -> None:
+        ticker = msg.market_ticker
+        book = self._books.get(ticker)
+        if book is None:
+            self.stats.dropped_unknown += 1
+            return
+        was_stale = book.stale
+        try:
+            book.apply_snapshot(self._levels(msg.yes_dollars_fp), self._levels(msg.no_dollars_fp))
+        except (BookError, ValueError) as exc:
+            self._bad_value(ticker, book, exc)
+            return
+        self.stats.snapshots += 1
+        if was_stale:
+            self._emit(BookFresh(ticker, book))
+            self._fresh.set()
+        self._emit(BookChanged(ticker, book, "", Price(0), Qty(0), 0, ""))
+
+    def _bad_delta(self, msg: OrderbookDeltaMsg, book: L2Book, exc: Exception) -> None:
+        if isinstance(exc, TypeError | IndexError):  # a JSON number, or a short string: the exact parser decides
+            try:
+                qty = self._qty(msg.delta_fp)
+                side = _SIDES.get(msg.side, msg.side)
+                book.apply_delta(side, self._price(msg.price_dollars), qty, msg.ts_ms or 0)  # type: ignore[arg-type]
+            except (BookError, ValueError) as error:
+                exc = error
+            else:
+                self._emit_delta(msg, book, side, qty)
+                return
+        self._bad_value(msg.market_ticker, book, exc)
+
+    def _emit_delta(self, msg: OrderbookDeltaMsg, book: L2Book, side: str, qty: Qty) -> None:
+        """Emit ``BookChanged`` for a delta applied off the fast path."""
+        cid = msg.client_order_id
+        price = self._price(msg.price_dollars)
+        self._emit(
+            BookChanged(msg.market_ticker, book, side, price, qty, msg.ts_ms or 0, cid if cid is not UNSET else "")
+        )
+
+    def _dropped(self, book: L2Book | None) -> None:
+        if book is None:
+            self.stats.dropped_unknown += 1
+        else:
+            self.stats.dropped_stale += 1
+
+    def _bad_value(self, ticker: str, book: L2Book, exc: Exception) -> None:
+        self.stats.bad_values += 1
+        log.warning("monitor_bad_book_value", ticker=ticker, error=str(exc))
+        self._mark_stale(ticker, book, f"bad book value: {exc}")
+        self.ws.resync([ticker])
+
+    def on_stale(self, tickers: Sequence[str], reason: str) -> None:
+        for ticker in tickers:
+            book = self._books.get(ticker)
+            if book is not None and not book.stale:
+                self._mark_stale(ticker, book, reason)
+
+    def on_connection(self, connected: bool) -> None:
+        log.info("monitor_connection", connected=connected)
+
+    def on_frame(self, frame: ServerFrame | UnknownFrame) -> None:
+        if isinstance(frame, TickerFrame):
+            self._on_ticker(frame)
+        elif isinstance(frame, TradeFrame):
+            self._on_trade(frame)
+        elif isinstance(frame, MarketLifecycleFrame):
+            self._on_lifecycle(frame.msg)
+
+    def _on_ticker(self, frame: TickerFrame) -> None:
+        m = frame.msg
+        if m.market_ticker not in self._markets or not self._listeners[TickerUpdated]:
+            return
+        try:
+            event = TickerUpdated(
+                m.market_ticker,
+                self._price(m.price_dollars),
+                self._price(m.yes_bid_dollars),
+                self._price(m.yes_ask_dollars),
+                self._qty(m.yes_bid_size_fp),
+                self._qty(m.yes_ask_size_fp),
+                self._qty(m.volume_fp),
+                self._qty(m.open_interest_fp),
+                m.ts_ms,
+            )
+        except ValueError as exc:
+            self.stats.bad_values += 1
+            log.warning("monitor_bad_ticker", ticker=m.market_ticker, error=str(exc))
+            return
+        self._emit(event)
+
+    def _on_trade(self, frame: TradeFrame) -> None:
+        m = frame.msg
+        if m.market_ticker not in self._markets or not self._listeners[TradePrinted]:
+            return
+        side = m.taker_book_side
+        try:
+            event = TradePrinted(
+                m.market_ticker,
+                m.trade_id,
+                self._price(m.yes_price_dollars),
+                self._qty(m.count_fp),
+                BookSide(side) if isinstance(side, str) and side in ("bid", "ask") else None,
+                m.ts_ms,
+            )
+        except ValueError as exc:
+            self.stats.bad_values += 1
+            log.warning("monitor_bad_trade", ticker=m.market_ticker, error=str(exc))
+            return
+        self._emit(event)
+
+    def _on_lifecycle(self, m: MarketLifecycleMsg) -> None:
+        ticker, kind = m.market_ticker, m.event_type
+        info = self._markets.get(ticker)
+        if kind == "created":
+            meta = m.additional_metadata
+            event_ticker = meta.event_ticker if meta is not UNSET and isinstance(meta.event_ticker, str) else ""
+            series = convert.series_of(event_ticker or ticker)
+            if info is None and self.filter.accepts_names(ticker, event_ticker, series) and self._started:
+                self._spawn(self._adopt(ticker), f"monitor-adopt-{ticker}")
+            self._emit(MarketLifecycle(ticker, kind, info))
+            return
+        if info is None:
+            return
+        result, settlement = "", None
+        if kind in ("activated", "deactivated"):
+            paused = m.is_deactivated if isinstance(m.is_deactivated, bool) else kind == "deactivated"
+            info = dataclasses.replace(info, status=MarketStatus.INACTIVE if paused else MarketStatus.ACTIVE)
+        elif kind == "close_date_updated" and isinstance(m.close_ts, int):
+            info = dataclasses.replace(info, close_ms=m.close_ts * 1000)
+        elif kind == "determined":
+            result = m.result if isinstance(m.result, str) else ""
+            if m.settlement_value is not UNSET:
+                with contextlib.suppress(ValueError):
+                    settlement = parse_price(wire_str(m.settlement_value))
+            info = dataclasses.replace(info, status=MarketStatus.DETERMINED)
+        elif kind == "settled":
+            info = dataclasses.replace(info, status=MarketStatus.FINALIZED)
+        elif kind == "price_level_structure_updated" and isinstance(m.price_ranges, list):
+            try:
+                structure = m.price_level_structure if isinstance(m.price_level_structure, str) else ""
+                grid = TickGrid.from_ranges(((r.start, r.end, r.step) for r in m.price_ranges), structure)
+            except ValueError as exc:
+                log.warning("monitor_bad_price_ranges", ticker=ticker, error=str(exc))
+            else:
+                info = dataclasses.replace(info, grid=grid)
+                self._books[ticker] = L2Book(ticker, grid)  # stale until the snapshot on the new grid
+                self._emit(BookStale(ticker, "tick grid changed"))
+                self.ws.resync([ticker])
+        elif kind == "metadata_updated":
+            info = dataclasses.replace(
+                info,
+                strike_type=m.strike_type if isinstance(m.strike_type, str) else info.strike_type,
+                floor_strike=m.floor_strike if isinstance(m.floor_strike, float | int) else info.floor_strike,
+                cap_strike=m.cap_strike if isinstance(m.cap_strike, float | int) else info.cap_strike,
+                yes_sub_title=m.yes_sub_title if isinstance(m.yes_sub_title, str) else info.yes_sub_title,
+            )
+        self._markets[ticker] = info
+        self._emit(MarketLifecycle(ticker, kind, info, result=result, settlement_value=settlement))
+        if kind in _REMOVED_ON:
+            self._unfollow(ticker, f"market {kind}")
+            if self._started:
+                self._spawn(self.ws.unsubscribe([ORDERBOOK, *self.channels], [ticker]), f"monitor-drop-{ticker}")
+
+    async def _adopt(self, ticker: str) -> None:
+        """A ``created`` market the filter may admit: fetch it and follow it if it does."""
+        info = await self.source.get_market(ticker)
+        if info is None or ticker in self._markets or not self.filter.accepts_market(info, self.clock_ms()):
+            return
+        self._follow(info)
+        await self._subscribe_books([ticker])

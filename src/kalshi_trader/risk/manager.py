@@ -1,0 +1,535 @@
+"""The pre-trade risk judge: atomic check-and-reserve, reservations, circuit breakers, kill switch.
+
+Contract:
+- ``check_and_reserve(intent, book=..., fair_value=...)`` judges one ``OrderIntent`` and, if it
+  passes, reserves its risk — in one synchronous call with no ``await`` and no I/O, so on one event
+  loop two intents can never both pass a limit that only one fits. ``check`` is the same judgement
+  without reserving (a dry run). Every verdict is a frozen ``RiskDecision`` naming the one rule that
+  decided, with a reason a person can read; ``GUARDS.md`` lists every rule.
+- Rules run in a fixed order and the first failure decides: validity, market known and active,
+  duplicate/unknown order, kill switch, breakers, order size, grid, stale book, price through the
+  book, price against fair value, open orders, worst-case position, event exposure, total exposure,
+  write-rate budget. Cancels always pass (they only remove risk), even when halted.
+- While the kill switch is engaged or a breaker is open, only cancels and ``reduce_only`` orders that
+  add no worst-case risk pass (so the engine can flatten). Position and exposure limits reject only
+  intents that would raise the worst case beyond the limit; an exit is never blocked by them.
+- **Reservations.** An approved place reserves its size at its limit price; an approved amend swaps
+  the terms, counting the larger size at the worse price of old and new until ``on_amend_result``.
+  The engine reports back: ``release`` (rejected, canceled, expired, IOC remainder), ``on_fill``
+  (the filled part moves from reserved to position, atomically), ``sync_remaining``
+  (reconciliation). Exposure math: see ``risk.exposure``. Event exposure is the sum over the
+  event's markets (brackets of one event are one risk; no credit is taken for their mutual
+  exclusivity), total exposure the sum over all markets.
+- **Breakers and kill switch** (see ``risk.breakers``): inputs return the ``RiskAction`` values
+  they cause (cancel everything; flatten). ``kill`` halts until ``reset_kill_switch(who, why)``, which
+  needs both a name and a reason. ``drain_events`` hands the audit trail to whoever records it.
+- Risk is a judge, not an actor: it imports only ``domain`` and ``config``, and it holds no position
+  math of its own — positions come from the order tracker via ``on_fill`` / ``update_position``.
+- Time is a monotonic millisecond clock (injectable); book timestamps must be on the same clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from kalshi_trader.config import RiskSettings
+from kalshi_trader.domain import (
+    PRICE_SCALE,
+    BookSide,
+    Fill,
+    IntentAction,
+    MarketInfo,
+    MarketStatus,
+    Money,
+    OrderIntent,
+    Position,
+    Qty,
+    TopOfBook,
+    format_money,
+    format_price,
+    format_qty,
+    leg_price,
+)
+from kalshi_trader.risk.breakers import BreakerState, CircuitBreakers
+from kalshi_trader.risk.decisions import ActionKind, EventKind, RiskAction, RiskDecision, RiskEvent, Rule
+from kalshi_trader.risk.exposure import MICROS_PER_MONEY, Exposure, MarketRisk, Reservation
+from kalshi_trader.risk.limits import RiskLimits
+
+__all__ = ["KillSwitchState", "RiskManager"]
+
+
+def _monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def _dollars(micros: int) -> str:
+    """Micro-dollars as dollars, rounded up to $0.0001 (exposures are shown conservatively)."""
+    return format_money(-(-micros // MICROS_PER_MONEY))
+
+
+@dataclass(frozen=True, slots=True)
+class KillSwitchState:
+    who: str
+    why: str
+    engaged_ms: int
+
+
+class _WriteBudget:
+    """A token bucket of ``rate`` writes per second holding at most one second's worth, in
+    thousandths of a write so that refill is exact in integer milliseconds."""
+
+    def __init__(self, rate: int, now_ms: int) -> None:
+        self._rate = rate
+        self._capacity = rate * 1000
+        self._level = self._capacity
+        self._at = now_ms
+
+    def available(self, now_ms: int) -> int:
+        return min(self._capacity, self._level + max(0, now_ms - self._at) * self._rate)
+
+    def take(self, now_ms: int) -> None:
+        self._level = self.available(now_ms) - 1000
+        self._at = max(self._at, now_ms)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verdict:
+    """The outcome of judging one intent: the decision and, if approved, what to commit."""
+
+    decision: RiskDecision
+    reservation: Reservation | None = None
+    market: MarketRisk | None = None
+
+
+def _reject(rule: Rule, reason: str, **details: int | str) -> _Verdict:
+    return _Verdict(RiskDecision(False, reason, rule, None, details))
+
+
+class RiskManager:
+    """The risk judge of one trading node. Construct with limits (or settings) and a clock."""
+
+    def __init__(self, limits: RiskLimits | None = None, *, clock: Callable[[], int] = _monotonic_ms) -> None:
+        self.limits = limits if limits is not None else RiskLimits.defaults()
+        self._clock = clock
+        self._info: dict[str, MarketInfo] = {}
+        self._markets: dict[str, MarketRisk] = {}
+        self._event_loss: dict[str, int] = {}
+        self._total_loss = 0
+        self._reservations: dict[str, Reservation] = {}
+        self._budget = _WriteBudget(self.limits.max_writes_per_second, clock())
+        self._breakers = CircuitBreakers(self.limits)
+        self._kill: KillSwitchState | None = None
+        self._events: list[RiskEvent] = []
+
+    @staticmethod
+    def from_settings(settings: RiskSettings, *, clock: Callable[[], int] = _monotonic_ms) -> RiskManager:
+        return RiskManager(RiskLimits.from_settings(settings), clock=clock)
+
+    def register_market(self, market: MarketInfo) -> None:
+        """Tell risk about a market (grid, event, status); call again when any of them changes."""
+        self._info[market.ticker] = market
+        known = self._markets.get(market.ticker)
+        if known is not None and known.event_ticker != market.event_ticker:
+            self._count(known, 0)
+            known.event_ticker = market.event_ticker
+            self._refresh(known)
+
+    # ---------------------------------------------------------------------------------------
+    # Pre-trade
+
+    def check(
+        self, intent: OrderIntent, *, book: TopOfBook | None = None, fair_value: int | None = None
+    ) -> RiskDecision:
+        """Judge ``intent`` without reserving anything (a dry run)."""
+        return self._judge(intent, book, fair_value, self._clock()).decision
+
+    def check_and_reserve(
+        self, intent: OrderIntent, *, book: TopOfBook | None = None, fair_value: int | None = None
+    ) -> RiskDecision:
+        """Judge ``intent`` and, if approved, reserve its risk — atomically (no ``await`` inside).
+
+        ``book`` is the market's top of book (required for places and amends); ``fair_value`` an
+        optional YES fair price to check the order's price against."""
+        now = self._clock()
+        verdict = self._judge(intent, book, fair_value, now)
+        if verdict.decision.approved and verdict.reservation is not None and verdict.market is not None:
+            market, new = verdict.market, verdict.reservation
+            old = self._reservations.get(new.reservation_id)
+            if old is not None:
+                market.add(old.side, old.load(), -1)
+            market.add(new.side, new.load())
+            self._markets.setdefault(market.ticker, market)
+            self._reservations[new.reservation_id] = new
+            self._refresh(market)
+            self._budget.take(now)
+        return verdict.decision
+
+    def _judge(self, intent: OrderIntent, book: TopOfBook | None, fair: int | None, now: int) -> _Verdict:
+        limits = self.limits
+        coid, ticker = intent.client_order_id, intent.ticker
+        if intent.action is IntentAction.CANCEL:
+            held = coid if coid in self._reservations else None
+            return _Verdict(RiskDecision(True, "cancels always pass: they only remove risk", Rule.APPROVED, held))
+        if not coid:
+            return _reject(Rule.INVALID_INTENT, "the intent has no client_order_id")
+        if intent.qty <= 0:
+            return _reject(Rule.INVALID_INTENT, f"size {format_qty(intent.qty)} is not positive", qty=intent.qty)
+        if not 0 < intent.price < PRICE_SCALE:
+            reason = f"price {format_price(intent.price)} is not strictly between $0 and $1"
+            return _reject(Rule.INVALID_INTENT, reason, price=intent.price)
+        info = self._info.get(ticker)
+        if info is None:
+            return _reject(Rule.UNKNOWN_MARKET, f"market {ticker} is not registered with risk (no grid, no event)")
+        if info.status is not MarketStatus.ACTIVE:
+            return _reject(Rule.MARKET_NOT_ACTIVE, f"market {ticker} is {info.status.value}, not active")
+
+        old = self._reservations.get(coid)
+        if intent.action is IntentAction.PLACE:
+            if old is not None:
+                return _reject(Rule.DUPLICATE_CLIENT_ORDER_ID, f"client_order_id {coid} already holds a reservation")
+            new = Reservation(coid, ticker, info.event_ticker, intent.side, intent.price, intent.qty, now)
+            delta = new.load()
+        else:
+            if old is None:
+                return _reject(Rule.UNKNOWN_ORDER, f"no open order {coid} to amend")
+            if (old.ticker, old.side) != (ticker, intent.side):
+                return _reject(Rule.INVALID_INTENT, f"an amend of {coid} cannot change its market or side")
+            if old.prev_price is not None:
+                return _reject(Rule.INVALID_INTENT, f"an amend of {coid} is already in flight")
+            new = replace(old, price=intent.price, qty=intent.qty, prev_price=old.price, prev_qty=old.qty)
+            (new_qty, new_cost), (old_qty, old_cost) = new.load(), old.load()
+            delta = (new_qty - old_qty, new_cost - old_cost)
+
+        market = self._markets.get(ticker) or MarketRisk(ticker, info.event_ticker)
+        before = market.exposure()
+        after = market.exposure(intent.side, delta)
+        adds_risk = after.long > before.long or after.short > before.short or after.loss > before.loss
+        details: dict[str, int | str] = {
+            "worst_long_qty": after.long,
+            "worst_short_qty": after.short,
+            "worst_loss_micros": after.loss,
+        }
+
+        if adds_risk or not intent.reduce_only:
+            halt = self._halt_reason(now)
+            if halt is not None:
+                rule, why = halt
+                return _reject(rule, f"trading is halted ({why}); only cancels and risk-reducing exits pass")
+
+        if intent.qty > limits.max_order_size:
+            reason = f"size {format_qty(intent.qty)} exceeds the max order size {format_qty(limits.max_order_size)}"
+            return _reject(Rule.MAX_ORDER_SIZE, reason, qty=intent.qty, limit=limits.max_order_size)
+        if not info.grid.is_valid_order_price(intent.price):
+            reason = f"price {format_price(intent.price)} is not on {ticker}'s tick grid"
+            return _reject(Rule.PRICE_OFF_GRID, reason, price=intent.price)
+        if book is None or book.ticker != ticker:
+            return _reject(Rule.STALE_BOOK, f"no order book for {ticker}")
+        stale = self._stale_book(book, now)
+        if stale is not None:
+            return _reject(Rule.STALE_BOOK, stale, book_as_of_ms=book.as_of_ms)
+        through = _through_book(intent.side, intent.price, book, limits.max_through_book)
+        if through is not None:
+            return _reject(Rule.PRICE_THROUGH_BOOK, through, price=intent.price)
+        if fair is not None:
+            worse = _worse_than_fair(intent.side, intent.price, fair, limits.max_fair_value_deviation)
+            if worse is not None:
+                return _reject(Rule.PRICE_FAR_FROM_FAIR, worse, price=intent.price, fair_value=fair)
+        if intent.action is IntentAction.PLACE and len(self._reservations) >= limits.max_open_orders:
+            reason = f"{len(self._reservations)} orders are open already (limit {limits.max_open_orders})"
+            return _reject(Rule.MAX_OPEN_ORDERS, reason, open_orders=len(self._reservations))
+        blocked = self._exposure_limits(market, before, after, details)
+        if blocked is not None:
+            return blocked
+        if self._budget.available(now) < 1000:
+            reason = f"write budget spent: at most {limits.max_writes_per_second} places/amends per second"
+            return _reject(Rule.RATE_BUDGET, reason)
+        what = "place" if intent.action is IntentAction.PLACE else "amend"
+        reason = (
+            f"{what} {intent.side.value} {format_qty(intent.qty)} {ticker} @ {format_price(intent.price)} within "
+            f"limits: worst position {format_qty(after.position)}, worst loss {_dollars(after.loss)}"
+        )
+        return _Verdict(RiskDecision(True, reason, Rule.APPROVED, coid, details), new, market)
+
+    def _exposure_limits(
+        self, market: MarketRisk, before: Exposure, after: Exposure, details: dict[str, int | str]
+    ) -> _Verdict | None:
+        limits = self.limits
+        ticker, event = market.ticker, market.event_ticker
+        cap = limits.max_position_per_market
+        for leg, worst, was in (("YES", after.long, before.long), ("NO", after.short, before.short)):
+            if worst > cap and worst > was:
+                reason = (
+                    f"worst-case position in {ticker} would be {format_qty(worst)} {leg} contracts "
+                    f"(limit {format_qty(cap)})"
+                )
+                return _reject(Rule.MAX_POSITION_PER_MARKET, reason, **details, limit=cap)
+        if after.loss <= before.loss:
+            return None
+        added = after.loss - before.loss  # before.loss is what the sums hold for this market now
+        event_after = self._event_loss.get(event, 0) + added
+        event_limit = limits.max_event_exposure * MICROS_PER_MONEY
+        if event_after > event_limit:
+            reason = (
+                f"worst-case loss of event {event} would be {_dollars(event_after)} "
+                f"(limit {format_money(limits.max_event_exposure)})"
+            )
+            return _reject(Rule.MAX_EVENT_EXPOSURE, reason, event_loss_micros=event_after, **details)
+        total_after = self._total_loss + added
+        if total_after > limits.max_total_exposure * MICROS_PER_MONEY:
+            reason = (
+                f"worst-case loss over all markets would be {_dollars(total_after)} "
+                f"(limit {format_money(limits.max_total_exposure)})"
+            )
+            return _reject(Rule.MAX_TOTAL_EXPOSURE, reason, total_loss_micros=total_after, **details)
+        details["event_loss_micros"] = event_after
+        details["total_loss_micros"] = total_after
+        return None
+
+    def _halt_reason(self, now: int) -> tuple[Rule, str] | None:
+        if self._kill is not None:
+            return Rule.KILL_SWITCH, f"kill switch engaged by {self._kill.who}: {self._kill.why}"
+        state = self._breakers.blocking(now)
+        return None if state is None else (state.rule, f"{state.rule.value}: {state.reason}")
+
+    def _stale_book(self, book: TopOfBook, now: int) -> str | None:
+        ticker = book.ticker
+        if book.stale:
+            return f"the order book of {ticker} is stale (no snapshot yet or a sequence gap)"
+        age = now - book.as_of_ms
+        if age > self.limits.max_book_age_ms:
+            return f"the order book of {ticker} is {age} ms old (limit {self.limits.max_book_age_ms} ms)"
+        return None
+
+    # ---------------------------------------------------------------------------------------
+    # What happened to orders (reported by the engine)
+
+    def release(self, client_order_id: str, reason: str = "") -> bool:
+        """Free an order's reservation: it was rejected, canceled, expired or is done. Returns
+        False if it held none. ``reason`` is for the caller's log; risk keeps no record."""
+        res = self._reservations.pop(client_order_id, None)
+        if res is None:
+            return False
+        market = self._markets[res.ticker]
+        market.add(res.side, res.load(), -1)
+        self._refresh(market)
+        return True
+
+    def on_fill(self, fill: Fill, position: Position, *, client_order_id: str | None = None) -> None:
+        """A new fill (the tracker said it was not a duplicate) and the market's position after it.
+        The filled contracts leave the order's reservation and ``position`` replaces risk's view of
+        the market, in one step. ``client_order_id`` defaults to the fill's own."""
+        market = self._market(fill.ticker)
+        res = self._reservations.get(client_order_id or fill.client_order_id)
+        if res is not None and res.ticker == fill.ticker:
+            market.add(res.side, res.load(), -1)
+            res = res.after_fill(fill.qty)
+            if res.empty:
+                del self._reservations[res.reservation_id]
+            else:
+                self._reservations[res.reservation_id] = res
+                market.add(res.side, res.load())
+        market.set_position(position)
+        self._refresh(market)
+
+    def update_position(self, position: Position) -> None:
+        """Replace risk's view of one market's position (reconciliation, settlement)."""
+        market = self._market(position.ticker)
+        market.set_position(position)
+        self._refresh(market)
+
+    def sync_remaining(self, client_order_id: str, remaining: int) -> None:
+        """The exchange says this much of the order still rests: shrink the reservation to it (a
+        reservation never grows this way). Zero releases it."""
+        res = self._reservations.get(client_order_id)
+        if res is None:
+            return
+        shrink = max(0, res.qty - remaining)
+        if shrink:
+            market = self._markets[res.ticker]
+            market.add(res.side, res.load(), -1)
+            res = res.after_fill(shrink)
+            if res.empty:
+                del self._reservations[client_order_id]
+            else:
+                self._reservations[client_order_id] = res
+                market.add(res.side, res.load())
+            self._refresh(market)
+
+    def on_amend_result(self, client_order_id: str, accepted: bool) -> None:
+        """The amend of this order was answered: keep the new terms, or go back to the old ones."""
+        res = self._reservations.get(client_order_id)
+        if res is None or res.prev_price is None or res.prev_qty is None:
+            return
+        market = self._markets[res.ticker]
+        market.add(res.side, res.load(), -1)
+        price, qty = (res.price, res.qty) if accepted else (res.prev_price, res.prev_qty)
+        res = replace(res, price=price, qty=qty, prev_price=None, prev_qty=None)
+        if res.empty:
+            del self._reservations[client_order_id]
+        else:
+            self._reservations[client_order_id] = res
+            market.add(res.side, res.load())
+        self._refresh(market)
+
+    def on_settlement(self, ticker: str) -> None:
+        """The market settled: nothing in it can fill or lose any more. Its reservations are
+        released and its position and realized P&L leave the exposure sums."""
+        for res in [r for r in self._reservations.values() if r.ticker == ticker]:
+            self.release(res.reservation_id, "market settled")
+        market = self._markets.get(ticker)
+        if market is not None:
+            market.set_position(Position(ticker, Qty(0)))
+            self._refresh(market)
+
+    # ---------------------------------------------------------------------------------------
+    # Breakers and the kill switch
+
+    def record_error(self, what: str) -> list[RiskAction]:
+        """An order request failed (timeout, 5xx, unexpected rejection)."""
+        return self._breakers.record_error(self._clock(), what)
+
+    def record_success(self) -> None:
+        self._breakers.record_success()
+
+    def update_pnl(self, session_pnl: int) -> list[RiskAction]:
+        """The session's net P&L (realized + unrealized − fees, e.g. ``OrderTracker.net_pnl``)."""
+        return self._breakers.update_pnl(self._clock(), session_pnl)
+
+    def feed_alive(self) -> None:
+        self._breakers.feed_alive(self._clock())
+
+    def feed_lost(self) -> None:
+        self._breakers.feed_lost(self._clock())
+
+    def tick(self) -> list[RiskAction]:
+        """Call periodically (e.g. every second): time-based trips and automatic resets."""
+        return self._breakers.tick(self._clock())
+
+    def start_new_day(self, who: str = "scheduler") -> None:
+        """The day's P&L starts again from here; the daily loss breaker resets."""
+        self._breakers.start_day(self._clock(), who)
+
+    def reset_breaker(self, rule: Rule, *, who: str, why: str) -> bool:
+        _require_person(who, why)
+        return self._breakers.reset(rule, self._clock(), who, why)
+
+    def kill(self, *, who: str, why: str, flatten: bool = False) -> list[RiskAction]:
+        """Halt: cancel everything, optionally flatten every position, and stay halted until
+        ``reset_kill_switch``."""
+        _require_person(who, why)
+        now = self._clock()
+        self._kill = KillSwitchState(who, why, now)
+        self._events.append(RiskEvent(now, EventKind.KILL_SWITCH_ENGAGED, Rule.KILL_SWITCH, why, who))
+        actions = [RiskAction(ActionKind.CANCEL_ALL, Rule.KILL_SWITCH, why)]
+        held = tuple(sorted(t for t, m in self._markets.items() if m.qty))
+        if flatten and held:
+            actions.append(RiskAction(ActionKind.FLATTEN, Rule.KILL_SWITCH, why, held))
+        return actions
+
+    def reset_kill_switch(self, *, who: str, why: str) -> bool:
+        """A person lifts the halt. Returns False if the kill switch was not engaged."""
+        _require_person(who, why)
+        if self._kill is None:
+            return False
+        self._kill = None
+        self._events.append(RiskEvent(self._clock(), EventKind.KILL_SWITCH_RESET, Rule.KILL_SWITCH, why, who))
+        return True
+
+    # ---------------------------------------------------------------------------------------
+    # Reads
+
+    @property
+    def halted(self) -> bool:
+        """True while new risk is blocked (kill switch or an open breaker)."""
+        return self._halt_reason(self._clock()) is not None
+
+    @property
+    def kill_switch(self) -> KillSwitchState | None:
+        return self._kill
+
+    def open_breakers(self) -> list[BreakerState]:
+        return self._breakers.open()
+
+    def reservation(self, client_order_id: str) -> Reservation | None:
+        return self._reservations.get(client_order_id)
+
+    def reservations(self) -> list[Reservation]:
+        return list(self._reservations.values())
+
+    def exposure(self, ticker: str) -> Exposure:
+        """Worst-case position and loss (micro-dollars) of one market, reservations included."""
+        market = self._markets.get(ticker)
+        return Exposure(0, 0, 0) if market is None else market.exposure()
+
+    def event_exposure(self, event_ticker: str) -> Money:
+        return Money(-(-self._event_loss.get(event_ticker, 0) // MICROS_PER_MONEY))
+
+    def total_exposure(self) -> Money:
+        return Money(-(-self._total_loss // MICROS_PER_MONEY))
+
+    @property
+    def day_pnl(self) -> Money:
+        return Money(self._breakers.day_pnl)
+
+    def drain_events(self) -> list[RiskEvent]:
+        """Audit events since the last call, oldest first."""
+        events = self._events + self._breakers.drain_events()
+        events.sort(key=lambda e: e.ts_ms)
+        self._events = []
+        return events
+
+    # ---------------------------------------------------------------------------------------
+
+    def _market(self, ticker: str) -> MarketRisk:
+        market = self._markets.get(ticker)
+        if market is None:
+            info = self._info.get(ticker)
+            market = MarketRisk(ticker, info.event_ticker if info is not None else ticker)
+            self._markets[ticker] = market
+        return market
+
+    def _refresh(self, market: MarketRisk) -> None:
+        self._count(market, market.exposure().loss)
+
+    def _count(self, market: MarketRisk, loss: int) -> None:
+        """Set the loss ``market`` contributes to its event's and the total sums."""
+        change = loss - market.counted_loss
+        if change:
+            event = market.event_ticker
+            self._event_loss[event] = self._event_loss.get(event, 0) + change
+            self._total_loss += change
+            market.counted_loss = loss
+
+
+def _through_book(side: BookSide, price: int, book: TopOfBook, bound: int) -> str | None:
+    """A buy priced more than ``bound`` beyond the opposite best price is a fat finger."""
+    if side is BookSide.BID and book.best_ask is not None and price > book.best_ask + bound:
+        return (
+            f"bid {format_price(price)} is more than {format_price(bound)} above the best ask "
+            f"{format_price(book.best_ask)}"
+        )
+    if side is BookSide.ASK and book.best_bid is not None and price < book.best_bid - bound:
+        return (
+            f"ask {format_price(price)} is more than {format_price(bound)} below the best bid "
+            f"{format_price(book.best_bid)}"
+        )
+    return None
+
+
+def _worse_than_fair(side: BookSide, price: int, fair: int, bound: int) -> str | None:
+    """Paying more than fair + ``bound`` for the leg bought (YES for a bid, NO for an ask)."""
+    paid, worth = leg_price(price, side), leg_price(fair, side)
+    if paid - worth > bound:
+        leg = side.outcome.value.upper()
+        return (
+            f"pays {format_price(paid)} for {leg} worth {format_price(worth)} by fair value "
+            f"(more than {format_price(bound)} over)"
+        )
+    return None
+
+
+def _require_person(who: str, why: str) -> None:
+    if not who.strip() or not why.strip():
+        raise ValueError("say who you are and why (both are recorded in the audit log)")

@@ -1,0 +1,1 @@
+"""Alembic migrations for the store (run through :mod:`kalshi_trader.store.migrate`)."""
