@@ -43,6 +43,7 @@ app = typer.Typer(
     name="kalshi-trader",
     help="Automated trading on Kalshi, with an embedded Kalshi-compatible exchange for running offline.",
     no_args_is_help=True,
+    rich_markup_mode=None,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -208,17 +209,19 @@ def fairvalue_cmd(
         help="NWS API base URL (default: nws.base_url, else the embedded exchange's /nws in sim, else "
         "api.weather.gov).",
     ),
+    env: EnvOption = None,
+    api_url: ApiUrlOption = None,
+    key_id: KeyIdOption = None,
+    key_file: KeyFileOption = None,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Print the model's bracket probabilities for SERIES's next open event from NWS data."""
     from kalshi_trader.fairvalue.nws import NwsError
     from kalshi_trader.fairvalue.stations import event_date, station_for_series
     from kalshi_trader.fairvalue.weather import BracketError, check_partition, parse_brackets
 
-    try:
-        settings = load_settings()
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"invalid {'.'.join(str(p) for p in first['loc']) or 'settings'}: {first['msg']}")
+    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
     try:
         station = station_for_series(series)
         given = check_partition(parse_brackets(brackets)) if brackets is not None else None
