@@ -136,7 +136,6 @@ class L2Book:
         "stale",
         "ticker",
         "updated_ms",
-        "updates",
         "yes_ask",
         "yes_bid",
     )
@@ -145,7 +144,6 @@ class L2Book:
     grid: TickGrid
     stale: bool
     updated_ms: int
-    updates: int
     yes_bid: Price | None
     """Best YES bid (read-only; same as ``best_yes_bid()``)."""
     yes_ask: Price | None
@@ -158,7 +156,6 @@ class L2Book:
         self.grid = grid
         self.stale = True
         self.updated_ms = 0
-        self.updates = 0
         yes, no = _ladders(grid)
         self._yladder = yes
         self._nladder = no
@@ -195,7 +192,6 @@ class L2Book:
         self._set_yes_best(self._ybi)
         self._set_no_best(self._nbi)
         self.stale = False
-        self.updates += 1
         if ts_ms:
             self.updated_ms = ts_ms
 
@@ -274,7 +270,6 @@ class L2Book:
         else:  # the wire's plain strings, after the identity checks that keep ``Side`` fast
             self.apply_delta(self._side_of(side), price, delta, ts_ms)
             return
-        self.updates += 1
         if ts_ms:
             self.updated_ms = ts_ms
 
@@ -443,5 +438,5 @@ class L2Book:
 
         return (
             f"L2Book({self.ticker!r}, bid={show(self.yes_bid)} x {self._yq[self._ybi]},"
-            f" ask={show(self.yes_ask)} x {self._nq[self._nbi]}, stale={self.stale}, updates={self.updates})"
+            f" ask={show(self.yes_ask)} x {self._nq[self._nbi]}, stale={self.stale}, updated_ms={self.updated_ms})"
         )

@@ -32,8 +32,13 @@ Contract:
   ``activated``/``deactivated``/``close_date_updated``/``metadata_updated`` update ``markets``;
   ``price_level_structure_updated`` rebuilds the book on the new grid. With ``rediscover_s`` set,
   the REST listing is repeated that often to pick up markets that opened without an event.
-- Prices and sizes are parsed once, exactly (``domain.parse_price``/``parse_qty``; JSON numbers
-  go through ``schemas.wire_str``); wire strings seen before are looked up in a bounded memo.
+- Prices and sizes are parsed once, exactly, never through a float: prices with
+  ``domain.parse_price`` (each distinct wire string once, then a bounded memo); sizes in Kalshi's
+  ``"[-]digits.dd"`` form by dropping the point, anything else (other decimals, JSON numbers via
+  ``schemas.wire_str``) with ``domain.parse_qty``.
+- Hot path: ``on_orderbook_delta`` is a closure over the monitor's tables (built once in
+  ``__init__``); a delta costs one book lookup, the parses, ``L2Book.apply_delta``, one event and
+  the callbacks (bench/bench_feed.py measures it).
 
 Imports: ``kalshi``, ``domain``, ``marketdata.book`` and the standard library (import-linter).
 """

@@ -54,7 +54,6 @@ def test_kalshi_orderbook_example_top_of_book() -> None:
     assert book.microprice() == 4287
     assert not book.is_crossed()
     assert book.updated_ms == 1_778_900_000_000
-    assert book.updates == 1
 
 
 def test_kalshi_orderbook_example_depth_and_levels() -> None:
@@ -73,7 +72,7 @@ def test_kalshi_orderbook_example_depth_and_levels() -> None:
 def test_book_is_stale_and_empty_until_the_first_snapshot() -> None:
     book = L2Book("KXEMPTY", LINEAR)
     assert book.stale
-    assert (book.ticker, book.grid, book.updates, book.updated_ms) == ("KXEMPTY", LINEAR, 0, 0)
+    assert (book.ticker, book.grid, book.updated_ms) == ("KXEMPTY", LINEAR, 0)
     for read in (book.best_yes_bid, book.best_no_bid, book.best_yes_ask, book.best_no_ask):
         assert read() is None
     assert (book.best_yes_bid_size(), book.best_yes_ask_size()) == (0, 0)
@@ -113,7 +112,6 @@ def test_websocket_snapshot_then_delta_removes_the_best_level_and_rescans() -> N
     assert book.best_yes_bid_size() == 61_400
     assert book.best_no_ask() == 7300
     assert book.updated_ms == 1_778_900_000_123
-    assert book.updates == 2
     assert book.as_tuples() == ([(2700, 61_400)], [(4000, 61_640), (5900, 600)])
 
 
@@ -198,7 +196,7 @@ def test_off_grid_prices_are_rejected_and_leave_the_ladders_untouched(grid: Tick
         book.apply_delta(side, price, 100)
     assert book.as_tuples() == before
     assert book.stale  # the book no longer matches the exchange: resubscribe
-    assert book.updates == 1
+    assert book.updated_ms == 0  # the rejected delta did not count as an update
 
 
 def test_tapered_grid_accepts_its_edge_ticks() -> None:

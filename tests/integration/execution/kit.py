@@ -1,0 +1,205 @@
+"""A trading node for execution tests: the real client, feed, risk, store and engine against the
+embedded exchange over loopback sockets.
+
+Contract:
+- ``trading_node(exchange, db_url, tickers, ...)`` builds, in the order a node does: a
+  ``KalshiRest`` for the trader account; the store and its recorder; a ``RiskManager`` (limits from
+  ``RiskSettings`` overrides); the ``ExecutionEngine``; one ``WsSession`` carrying both the monitor's
+  books (the ``Monitor``, filtered to ``tickers``) and the private channels (``UserStream``, with
+  the monitor as its delegate; reconnects request a reconciliation); every followed market is
+  registered with the engine and every book change becomes ``engine.on_book`` (top of book on
+  risk's clock). It waits until the books are fresh and yields a ``Node``. On exit everything is
+  closed in reverse order (the exchange itself belongs to the caller).
+- ``Liquidity`` is the scenario's liquidity account through its own ``KalshiRest``: ``quote``
+  rests an order, ``take`` sends an IOC, ``cancel_all`` pulls its orders — what moves the books.
+- ``resting(rest)`` / ``orders_at(rest, ticker)`` read the trader's orders back over REST, and
+  ``eventually(check)`` polls a condition (the engine hears of fills over the WebSocket).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Protocol
+
+from tests.support.exchange import Credentials, RunningExchange
+
+from kalshi_trader.config import RiskSettings
+from kalshi_trader.domain import BookSide, Order, Position, Price, Qty, TimeInForce, TopOfBook
+from kalshi_trader.execution.engine import EngineConfig, ExecutionEngine
+from kalshi_trader.execution.feed import UserStream
+from kalshi_trader.execution.reconcile import Reconciler, UnknownOrderPolicy
+from kalshi_trader.kalshi import convert
+from kalshi_trader.kalshi.auth import Signer
+from kalshi_trader.kalshi.rest import KalshiRest, RetryPolicy
+from kalshi_trader.kalshi.ws import Backoff, WsSession
+from kalshi_trader.marketdata.book import L2Book
+from kalshi_trader.marketdata.monitor import BookChanged, BookFresh, BookStale, MarketFilter, Monitor, RestMarkets
+from kalshi_trader.risk.limits import RiskLimits
+from kalshi_trader.risk.manager import RiskManager
+from kalshi_trader.store import Recorder, Store
+
+FAST_RETRY = RetryPolicy(base_delay_s=0.005, max_delay_s=0.02)
+FAST_BACKOFF = Backoff(initial_s=0.02, max_s=0.2, jitter=0.5)
+LOOSE = {"max_writes_per_second": 1_000, "max_open_orders": 1_000}
+
+
+def clock_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def client_for(exchange: Venue, who: Credentials) -> KalshiRest:
+    return KalshiRest(exchange.rest_url, Signer(who.key_id, who.private_key), tier="prestige", retry=FAST_RETRY)
+
+
+def top_of(book: L2Book) -> TopOfBook:
+    return TopOfBook(book.ticker, book.best_yes_bid(), book.best_yes_ask(), clock_ms(), book.stale)
+
+
+class Venue(Protocol):
+    """Where the node connects, as whom (a ``RunningExchange`` is one)."""
+
+    @property
+    def rest_url(self) -> str: ...
+
+    @property
+    def ws_url(self) -> str: ...
+
+    @property
+    def trader(self) -> Credentials: ...
+
+
+@dataclass
+class Node:
+    exchange: Venue
+    rest: KalshiRest
+    risk: RiskManager
+    store: Store
+    recorder: Recorder
+    engine: ExecutionEngine
+    ws: WsSession
+    monitor: Monitor
+    stream: UserStream
+    reconciler: Reconciler
+
+
+def risk_manager(**overrides: Any) -> RiskManager:
+    settings = RiskSettings(**{**LOOSE, **overrides})
+    return RiskManager(RiskLimits.from_settings(settings), clock=clock_ms)
+
+
+@asynccontextmanager
+async def trading_node(
+    exchange: Venue,
+    db_url: str,
+    tickers: Sequence[str],
+    *,
+    risk: dict[str, Any] | None = None,
+    config: EngineConfig | None = None,
+    policy: UnknownOrderPolicy = UnknownOrderPolicy.CANCEL,
+    reconcile: bool = True,
+) -> AsyncIterator[Node]:
+    async with AsyncExitStack() as stack:
+        rest = client_for(exchange, exchange.trader)
+        stack.push_async_callback(rest.close)
+        store = await Store.open(db_url)
+        stack.push_async_callback(store.close)
+        recorder = store.recorder()
+        stack.push_async_callback(recorder.close)
+        manager = risk_manager(**(risk or {}))
+        engine = ExecutionEngine(rest, manager, recorder, config=config or EngineConfig(tick_s=0.05), clock_ms=clock_ms)
+        signer = Signer(exchange.trader.key_id, exchange.trader.private_key)
+        ws = WsSession(exchange.ws_url, signer, backoff=FAST_BACKOFF)
+        stack.push_async_callback(ws.close)
+        monitor = Monitor(RestMarkets(rest), ws, MarketFilter(tickers=frozenset(tickers)), follow_lifecycle=False)
+        reconciler = Reconciler(engine, store, policy=policy, interval_s=None)
+        stream = UserStream(engine, ws, on_reconnect=lambda: reconciler.request("reconnect"), delegate=monitor)
+
+        def on_change(event: BookChanged | BookFresh) -> None:
+            engine.on_book(top_of(event.book))
+
+        def on_stale(event: BookStale) -> None:
+            book = monitor.book(event.ticker)
+            if book is not None:
+                engine.on_book(top_of(book))
+
+        monitor.subscribe(BookChanged, on_change)
+        monitor.subscribe(BookFresh, on_change)
+        monitor.subscribe(BookStale, on_stale)
+        await monitor.start()
+        stack.push_async_callback(monitor.close)
+        for info in monitor.markets.values():
+            engine.register_market(info)
+        await stream.subscribe()
+        async with asyncio.timeout(5):
+            await monitor.wait_fresh()
+        await engine.start()
+        stack.push_async_callback(engine.close)
+        stack.push_async_callback(reconciler.close)
+        if reconcile:
+            await reconciler.start()
+        yield Node(exchange, rest, manager, store, recorder, engine, ws, monitor, stream, reconciler)
+
+
+class Liquidity:
+    """The liquidity account, over REST."""
+
+    def __init__(self, exchange: RunningExchange) -> None:
+        self.rest = client_for(exchange, exchange.liquidity)
+        self._n = 0
+
+    async def close(self) -> None:
+        await self.rest.close()
+
+    async def order(
+        self, ticker: str, side: BookSide, price: int, contracts: int, tif: TimeInForce = TimeInForce.GOOD_TILL_CANCELED
+    ) -> Order:
+        req = convert.create_request(ticker, side, Price(price), Qty(contracts * 100), time_in_force=tif)
+        ack = await self.rest.create_order(req)
+        return convert.order_from_ack(req, ack)
+
+    async def quote(self, ticker: str, side: BookSide, price: int, contracts: int) -> Order:
+        return await self.order(ticker, side, price, contracts)
+
+    async def take(self, ticker: str, side: BookSide, price: int, contracts: int) -> Order:
+        return await self.order(ticker, side, price, contracts, TimeInForce.IMMEDIATE_OR_CANCEL)
+
+    async def cancel_all(self, ticker: str) -> None:
+        ids = [o.order_id async for o in self.rest.iter_orders(ticker=ticker, status="resting")]
+        if ids:
+            await self.rest.batch_cancel_orders(ids)
+
+
+async def orders_at(rest: KalshiRest, ticker: str | None = None, status: str | None = None) -> list[Order]:
+    return [convert.order(o) async for o in rest.iter_orders(ticker=ticker, status=status)]
+
+
+async def resting(rest: KalshiRest) -> list[Order]:
+    return await orders_at(rest, status="resting")
+
+
+async def positions_at(rest: KalshiRest) -> dict[str, int]:
+    found: list[Position] = [convert.position(p) async for p in rest.iter_positions()]
+    return {p.ticker: p.qty for p in found if p.qty}
+
+
+async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], timeout_s: float = 5.0) -> None:
+    """Poll ``check`` until it is true (``TimeoutError`` after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        outcome = check()
+        if isinstance(outcome, Awaitable):
+            outcome = await outcome
+        if outcome:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.01)
+
+
+def dollars(value: str) -> Price:
+    return Price(int(Decimal(value) * 10_000))
