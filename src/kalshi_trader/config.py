@@ -153,6 +153,97 @@ class StoreSettings(BaseModel):
     echo: bool = False
 
 
+Probability = Annotated[Decimal, Field(gt=0, lt=1, decimal_places=4)]
+"""A probability / YES price strictly between $0 and $1 (``"0.85"``), at most 4 decimals."""
+Count = Annotated[Decimal, Field(ge=0, le=10_000_000, decimal_places=2)]
+"""A contract count that may be zero."""
+Duration = Annotated[float, Field(ge=0, le=366 * 86_400)]
+"""Seconds, zero allowed (time-to-close windows run to days)."""
+Share = Annotated[Decimal, Field(ge=0, le=1, decimal_places=2)]
+"""A fraction 0..1 in hundredths."""
+
+
+class FavoriteSettings(BaseModel):
+    """The favourite strategy (``strategy/favorite.py``: buy the high-probability side, protect it
+    with a take-profit and an emulated stop). Env: ``KALSHI_TRADER_STRATEGIES__FAVORITE__<FIELD>``.
+    ``FavoriteParams.from_config`` turns this section into the strategy's integer params; their
+    defaults are the same (a test keeps them so)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    series: list[str] = []
+    """Series to trade (empty: any market the node hands the strategy)."""
+    min_probability: Probability = Decimal("0.85")
+    """The favourite side's mid must be at least this."""
+    max_entry_price: Probability = Decimal("0.95")
+    """Never pay more than this for the favourite leg."""
+    min_depth_contracts: Count = Decimal(10)
+    max_spread_dollars: PriceBound = Decimal("0.03")
+    min_time_to_close_s: Duration = 1_800.0
+    max_time_to_close_s: Duration = 3 * 86_400.0
+    entry_mode: Literal["join", "improve", "take"] = "improve"
+    entry_timeout_s: Seconds = 300.0
+    reprice_threshold_dollars: PriceBound = Decimal("0.01")
+    take_profit_dollars: PriceBound = Decimal("0.04")
+    stop_loss_dollars: PriceBound = Decimal("0.06")
+    stop_slippage_dollars: PriceBound = Decimal("0.03")
+    exit_slippage_dollars: PriceBound = Decimal("0.03")
+    exit_before_close_s: Duration = 600.0
+    exit_retry_s: Seconds = 5.0
+    max_risk_per_trade_dollars: Dollars = Decimal(20)
+    max_contracts: Contracts = Decimal(100)
+    size_step_contracts: Contracts = Decimal(1)
+    max_open_trades: int = Field(5, gt=0, le=10_000)
+    cooldown_s: Duration = 900.0
+    max_book_age_s: Seconds = 5.0
+    ack_grace_s: Seconds = 10.0
+
+
+class WeatherMMSettings(BaseModel):
+    """The weather market maker (``strategy/weather_mm.py``: two-sided quotes around the model's
+    fair value). Env: ``KALSHI_TRADER_STRATEGIES__WEATHER_MM__<FIELD>``. ``WeatherMMParams.from_config``
+    turns this section into the strategy's integer params."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    series: list[str] = []
+    quote_size_contracts: Contracts = Decimal(5)
+    size_step_contracts: Contracts = Decimal(1)
+    max_position_contracts: Contracts = Decimal(25)
+    max_event_position_contracts: Contracts = Decimal(50)
+    max_quote_risk_dollars: Dollars = Decimal(10)
+    min_edge_dollars: PriceBound = Decimal("0.005")
+    min_half_spread_dollars: PriceBound = Decimal("0.01")
+    max_half_spread_dollars: PriceBound = Decimal("0.15")
+    uncertainty_multiplier: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal(1)
+    """Half-spread added per unit of the fair value's uncertainty (its ±1σ band)."""
+    unwind_fee_share: Share = Decimal(1)
+    """Share of the taker fee to unwind a fill that the half-spread must cover."""
+    max_skew_ticks: int = Field(3, ge=0, le=100)
+    max_event_skew_ticks: int = Field(2, ge=0, le=100)
+    requote_threshold_dollars: PriceBound = Decimal("0.02")
+    top_up_fraction: Share = Decimal("0.5")
+    """A resting quote is topped up (amended) when its remaining size falls below this share."""
+    max_book_age_s: Seconds = 5.0
+    max_fair_age_s: Seconds = 900.0
+    stop_before_close_s: Duration = 1_800.0
+    fee_rounding_dollars: PriceBound = Decimal("0.01")
+    """Fees are estimated per order rounded up to this (an ordinary account moves in cents)."""
+    ack_timeout_s: Seconds = 5.0
+    """How long a sent place/amend/cancel is assumed in flight before the open orders are trusted."""
+
+
+class StrategiesSettings(BaseModel):
+    """One subsection per strategy; each can be enabled and tuned on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    favorite: FavoriteSettings = FavoriteSettings()
+    weather_mm: WeatherMMSettings = WeatherMMSettings()
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KALSHI_TRADER_", env_nested_delimiter="__", extra="forbid")
 
@@ -162,6 +253,7 @@ class Settings(BaseSettings):
     nws: NwsSettings = NwsSettings()
     store: StoreSettings = StoreSettings()
     risk: RiskSettings = RiskSettings()
+    strategies: StrategiesSettings = StrategiesSettings()
 
     def rest_url(self) -> str:
         """The REST base URL the client uses."""

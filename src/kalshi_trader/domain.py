@@ -13,12 +13,19 @@ Contract:
 - ``OrderIntent`` (place / amend / cancel, with the strategy's reason) and ``TopOfBook`` are the
   values strategies, risk and execution pass each other; an intent is not validated here — risk
   judges it.
+- ``BracketRequest`` / ``BracketCancel`` ask the execution engine to protect (or stop protecting) the
+  position an entry order opened with a resting take-profit and an emulated stop-loss (one OCO pair).
+- ``FeeSchedule`` is a market's trading-fee rule (kalshi-api.md §7.1) as exact integer arithmetic.
+- ``inventory_skew_ticks`` / ``shift_on_grid`` are the market maker's inventory skew (used by
+  strategies, re-exported by ``risk.skew``).
 
 This module imports nothing of the project.
 """
 
 from __future__ import annotations
 
+import bisect
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -565,3 +572,206 @@ class TopOfBook:
     best_ask: Price | None
     as_of_ms: int
     stale: bool = False
+
+
+# --------------------------------------------------------------------------------------------
+# Brackets: take-profit + emulated stop-loss around the position one entry order opened
+
+
+@dataclass(frozen=True, slots=True)
+class BracketRequest:
+    """Protect the position opened by one entry order with a take-profit and a stop-loss (OCO).
+
+    Made by a strategy when its entry fills; honoured by the execution engine, which owns the child
+    orders. Kalshi has no stop orders, so (architecture.md §3):
+
+    - **Take-profit** rests as a GTC limit order on ``exit_side`` at ``take_profit_price``
+      (``reduce_only``), for ``qty`` minus whatever the bracket has already exited.
+    - **Stop-loss** is emulated: the engine watches the market's top of book and, once
+      ``stop_triggered(best_bid, best_ask)`` is true, cancels the take-profit and sends a marketable
+      IOC limit order on ``exit_side`` at ``stop_limit_price`` (``reduce_only``) for what is left.
+      An empty exit side does not trigger (there is nothing to hit); the engine keeps watching.
+    - The two are one OCO pair: a take-profit fill shrinks the stop's size; the stop firing cancels
+      the take-profit; partial fills resize the sibling.
+
+    All prices are YES prices, like every order price. ``entry_side`` is the entry order's side
+    (``BID`` bought YES, ``ASK`` bought NO); the exits are on ``exit_side`` (the other one):
+
+    ====================  ==========================  ==============================================
+    position held         exit orders                 stop triggers when
+    ====================  ==========================  ==============================================
+    YES (entry ``BID``)   ``ASK`` (sell YES)          best YES bid ≤ ``stop_trigger_price``
+    NO  (entry ``ASK``)   ``BID`` (sell NO)           best YES ask ≥ ``stop_trigger_price``
+    ====================  ==========================  ==============================================
+
+    **Idempotent, latest wins.** ``qty`` is the *cumulative* filled quantity of the entry to protect
+    (not the size of the latest fill), so a repeated request changes nothing and a request lost
+    between two fills is made good by the next one. A request with a larger ``qty`` (more of the
+    entry filled) or new prices (a new average entry price) resizes the take-profit (amend) and
+    re-arms the stop at the new prices. The engine derives the children's ``client_order_id`` from
+    ``entry_client_order_id`` (e.g. ``{entry}-tp``, ``{entry}-sl-{n}``). ``strategy``, ``reason``
+    and ``inputs`` explain the request for the audit log, as for ``OrderIntent``.
+
+    Construction checks the value makes sense: ``qty`` > 0, prices strictly inside ($0, $1), and
+    the stop's limit at or beyond its trigger, which is beyond the entry's side of the take-profit
+    (YES held: ``stop_limit ≤ stop_trigger < take_profit``; NO held: the mirror image)."""
+
+    ticker: str
+    entry_client_order_id: str
+    entry_side: BookSide
+    qty: Qty
+    take_profit_price: Price
+    stop_trigger_price: Price
+    stop_limit_price: Price
+    strategy: str = ""
+    reason: str = ""
+    inputs: tuple[tuple[str, str | int], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.qty <= 0:
+            raise ValueError(f"bracket for {self.entry_client_order_id} must protect a positive quantity")
+        prices = (self.take_profit_price, self.stop_trigger_price, self.stop_limit_price)
+        if not all(0 < p < PRICE_SCALE for p in prices):
+            raise ValueError("bracket prices must be strictly between $0 and $1")
+        if self.entry_side is BookSide.BID:
+            ordered = self.stop_limit_price <= self.stop_trigger_price < self.take_profit_price
+        else:
+            ordered = self.take_profit_price < self.stop_trigger_price <= self.stop_limit_price
+        if not ordered:
+            raise ValueError(
+                f"bracket prices out of order for a {self.entry_side.outcome.value.upper()} position: "
+                f"take-profit {format_price(self.take_profit_price)}, stop {format_price(self.stop_trigger_price)}"
+                f" (limit {format_price(self.stop_limit_price)})"
+            )
+
+    @property
+    def held(self) -> Side:
+        """The outcome the protected position is long."""
+        return self.entry_side.outcome
+
+    @property
+    def exit_side(self) -> BookSide:
+        """The side of the take-profit and stop orders (the entry's opposite)."""
+        return self.entry_side.other
+
+    def stop_triggered(self, best_bid: int | None, best_ask: int | None) -> bool:
+        """Whether the stop fires on this top of book (YES prices; ``None`` = that side is empty)."""
+        if self.entry_side is BookSide.BID:
+            return best_bid is not None and best_bid <= self.stop_trigger_price
+        return best_ask is not None and best_ask >= self.stop_trigger_price
+
+
+@dataclass(frozen=True, slots=True)
+class BracketCancel:
+    """Stop protecting the position opened by ``entry_client_order_id``: the engine cancels the
+    bracket's take-profit and disarms its stop (an emulated stop order already sent is not
+    recalled). Fills already made stand; the position is the strategy's to manage again (it sends
+    this just before its own exit order, in the same list, so the two exits never race)."""
+
+    ticker: str
+    entry_client_order_id: str
+    strategy: str = ""
+    reason: str = ""
+    inputs: tuple[tuple[str, str | int], ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# Fees
+
+
+_TAKER_RATE = (7, 100)
+"""0.07 (kalshi-api.md §7.1)."""
+_MAKER_RATES: dict[FeeType, tuple[int, int]] = {
+    FeeType.QUADRATIC: (0, 1),
+    FeeType.QUADRATIC_WITH_MAKER_FEES: (7, 400),  # 0.0175 = 0.25 × taker
+    FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES: (7, 200),  # 0.035 = 0.5 × taker
+    FeeType.FLAT: (0, 1),
+}
+FLAT_FEE_PER_CONTRACT = Money(100)
+"""``flat`` fee type: $0.01 per contract (× multiplier) for takers, none for makers — an
+assumption (the fee-schedule PDF's table is not reproduced anywhere we have), the same one the
+embedded exchange makes (``sim/fees.py``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeeSchedule:
+    """One market's trading fees: its series' ``fee_type`` and ``fee_multiplier`` (an exact
+    fraction ``(numerator, denominator)``; an event's ``fee_multiplier_override`` replaces it).
+
+    ``fee`` is the trade fee of one fill of ``qty`` at ``price`` (either leg's price: P·(1−P) is
+    the same), rounded **up** to $0.0001 — kalshi-api.md §7.1/§7.2 step 1:
+    taker ``0.07·M·C·P·(1−P)``; maker 0 / ``0.0175·M·C·P·(1−P)`` / ``0.035·M·C·P·(1−P)`` by fee type;
+    ``flat``: ``M·$0.01·C`` taker, no maker fee. An ordinary account's balance additionally moves in
+    whole cents (§7.2), which ``fee(..., round_to=100)`` models: the fee rounded up to the cent."""
+
+    fee_type: FeeType = FeeType.QUADRATIC
+    multiplier: tuple[int, int] = (1, 1)
+
+    def __post_init__(self) -> None:
+        numerator, denominator = self.multiplier
+        if denominator <= 0 or numerator < 0:
+            raise ValueError(
+                f"fee multiplier must be a fraction >= 0 with a positive denominator, not {self.multiplier}"
+            )
+
+    def fee(self, price: int, qty: int, *, taker: bool, round_to: int = 1) -> Money:
+        """Fee of one fill, rounded up to a multiple of ``round_to`` Money units (1 = $0.0001)."""
+        m_num, m_den = self.multiplier
+        if self.fee_type is FeeType.FLAT:
+            num, den = (FLAT_FEE_PER_CONTRACT * m_num * qty, m_den * QTY_SCALE) if taker else (0, 1)
+        else:
+            r_num, r_den = _TAKER_RATE if taker else _MAKER_RATES[self.fee_type]
+            # Money = rate·M·(qty/100)·(price/1e4)·((1e4−price)/1e4)·1e4
+            num = r_num * m_num * qty * price * (PRICE_SCALE - price)
+            den = r_den * m_den * QTY_SCALE * PRICE_SCALE
+        units = -(-num // den)
+        return Money(-(-units // round_to) * round_to)
+
+    def taker_fee(self, price: int, qty: int) -> Money:
+        return self.fee(price, qty, taker=True)
+
+    def maker_fee(self, price: int, qty: int) -> Money:
+        return self.fee(price, qty, taker=False)
+
+
+# --------------------------------------------------------------------------------------------
+# Inventory skew (market making): how far to shift quotes, in ticks, given the position
+
+
+def inventory_skew_ticks(position: int, max_position: int, max_skew_ticks: int) -> int:
+    """Quote offset in grid levels for ``position`` (signed, YES > 0): linear in the position's
+    share of ``max_position``, rounded to the nearest tick (halves away from zero), clamped to
+    ``±max_skew_ticks``. The sign is in YES-price terms and is *added* to both bid and ask: long
+    YES gives a negative offset (quote lower: sell YES more readily, buy it less), long NO a
+    positive one; flat gives 0; at or beyond the limit, the full ``max_skew_ticks``."""
+    if max_position <= 0:
+        raise ValueError("max_position must be positive")
+    if max_skew_ticks < 0:
+        raise ValueError("max_skew_ticks must not be negative")
+    numerator = -position * max_skew_ticks
+    whole, rest = divmod(abs(numerator), max_position)
+    if 2 * rest >= max_position:
+        whole += 1
+    ticks = whole if numerator >= 0 else -whole
+    return max(-max_skew_ticks, min(max_skew_ticks, ticks))
+
+
+@functools.lru_cache(maxsize=64)
+def _order_levels(grid: TickGrid) -> tuple[Price, ...]:
+    return tuple(p for p in grid.levels() if 0 < p < PRICE_SCALE)
+
+
+def order_levels(grid: TickGrid) -> tuple[Price, ...]:
+    """The grid's valid order prices (strictly inside ($0, $1)), ascending; cached per grid."""
+    return _order_levels(grid)
+
+
+def shift_on_grid(grid: TickGrid, price: int, ticks: int) -> Price:
+    """``price`` moved ``ticks`` grid levels (up if positive), kept within the valid order prices
+    (levels differ in size across the bands of a tapered grid). An off-grid ``price`` counts as the
+    level just below it when moving up and just above it when moving down, so one tick reaches the
+    nearest level in the direction of the move."""
+    levels = _order_levels(grid)
+    start = bisect.bisect_right(levels, price) - 1 if ticks >= 0 else bisect.bisect_left(levels, price)
+    index = min(len(levels) - 1, max(0, start + ticks))
+    return levels[index]

@@ -1,0 +1,526 @@
+"""The weather market maker (seed 002): a post-only bid and ask around the model's fair value on
+every open bracket of a daily temperature event, skewed by inventory, amended rather than replaced.
+
+Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.base``):
+
+- **Universe.** Every market in ``state.markets`` (restricted to ``params.series`` when set) that
+  has a ``FairValue``, plus any market where the strategy still has orders. Quoting a market
+  needs it active, its book fresh (not stale, younger than ``max_book_age_ms``), its fair value
+  younger than ``max_fair_age_ms`` and its close more than ``stop_before_close_ms`` away;
+  otherwise every quote there is cancelled and the decision says why (``Verdict.SKIP``).
+- **Half-spread** (``plan_quotes``), per contract, at the fair price: the maker fee of the
+  market's fee type + ``unwind_fee_pct``% of the taker fee it would pay to unwind a fill + the
+  fair value's uncertainty × ``uncertainty_pct``% + ``min_edge``; at least ``min_half_spread``.
+  Fees are estimated on a ``quote_size`` order rounded up to ``fee_rounding`` (a cent: an ordinary
+  account's balance moves in cents). A half-spread above ``max_half_spread`` means the model is too
+  unsure (or fees too high) to quote: no quotes.
+- **Prices.** bid = fair − half rounded down on the grid, ask = fair + half rounded up (toward
+  safety), then both moved by the inventory skew in grid levels: ``inventory_skew_ticks`` of the
+  market's position (±``max_skew_ticks``) plus that of the event's net position summed over its
+  brackets (±``max_event_skew_ticks``) — long YES quotes lower, long NO higher. Skew never
+  moves a quote past ``fair ∓ (maker fee + min_edge)`` rounded toward safety, so after rounding
+  **bid < fair < ask** always, and both are valid order prices strictly inside ($0, $1).
+  **Post-only everywhere**: a bid at or above the best ask drops to the level below it (an ask at
+  or below the best bid rises to the level above); every quote is a post-only GTC order.
+- **Sizes.** ``quote_size``, cut so that a full fill keeps the market's position within
+  ``±max_position`` and the event's net position within ``±max_event_position``, and so that the
+  quote's cost (bid × size, or (1 − ask) × size) stays within ``max_quote_risk``; rounded down to
+  ``size_step``. A side with no size left is not quoted (the decision says which limit).
+- **Requotes.** One resting order per side. A missing quote is placed; an unwanted one cancelled;
+  a resting one is **amended** (never cancel-and-replace) only when the wanted price moved by
+  ``requote_threshold`` or more, its remaining size fell below ``top_up_pct``% of the wanted size,
+  or it became unsafe (priced beyond the fee/edge bound after a fair-value move, or larger than
+  the limits now allow) — so small moves of the fair value or the book cause no churn. Extra orders
+  on a side are cancelled.
+- **No duplicates in flight.** Called on every book change, the strategy may decide again before
+  its last place / amend / cancel shows in the open orders. ``WeatherMMMemory`` keeps those actions
+  (``base.InFlight``) until the open orders confirm them or ``ack_timeout_ms`` passes, and decides
+  against the orders as they will be (``base.effective_orders``) — so each action is sent once.
+- **Lifecycle.** ``on_start`` and ``on_stop`` cancel every order the strategy has open (and, on
+  stop, places still in flight).
+
+``fair_values_from_distribution`` turns the fair-value model's output (``fairvalue.weather``) into
+``FairValue`` inputs, with the uncertainty taken as the bracket probability's sensitivity to the
+forecast centre moving by ±``shift_f`` °F.
+
+Imports: ``domain``, ``fairvalue.weather`` (pure values) and ``strategy.base`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from kalshi_trader.domain import (
+    PRICE_SCALE,
+    QTY_SCALE,
+    BookSide,
+    MarketStatus,
+    Money,
+    Order,
+    OrderIntent,
+    Price,
+    Qty,
+    format_qty,
+    inventory_skew_ticks,
+    shift_on_grid,
+)
+from kalshi_trader.fairvalue.weather import Bracket, MaxTempDistribution, bracket_probabilities, fair_price
+from kalshi_trader.strategy.base import (
+    Action,
+    ConfigReader,
+    Decision,
+    Facts,
+    FairValue,
+    InFlight,
+    MarketSnapshot,
+    StrategyResult,
+    StrategyState,
+    Verdict,
+    cancel_intent,
+    cancel_orders,
+    client_order_id,
+    dollars,
+    effective_orders,
+)
+
+__all__ = [
+    "Quote",
+    "QuotePlan",
+    "WeatherMMMemory",
+    "WeatherMMParams",
+    "WeatherMMStrategy",
+    "fair_values_from_distribution",
+    "plan_quotes",
+]
+
+NAME = "weather_mm"
+
+
+@dataclass(frozen=True, slots=True)
+class WeatherMMParams:
+    """Tunables in integer units (``Price``/``Money`` $0.0001, ``Qty`` 0.01 contract, ms, percent).
+    ``config.WeatherMMSettings`` mirrors them in dollars/contracts/seconds (``from_config``)."""
+
+    enabled: bool = True
+    series: frozenset[str] = frozenset()
+    quote_size: Qty = Qty(500)
+    size_step: Qty = Qty(100)
+    max_position: Qty = Qty(2_500)
+    max_event_position: Qty = Qty(5_000)
+    max_quote_risk: Money = Money(100_000)
+    min_edge: Price = Price(50)
+    min_half_spread: Price = Price(100)
+    max_half_spread: Price = Price(1_500)
+    uncertainty_pct: int = 100
+    unwind_fee_pct: int = 100
+    max_skew_ticks: int = 3
+    max_event_skew_ticks: int = 2
+    requote_threshold: Price = Price(200)
+    top_up_pct: int = 50
+    max_book_age_ms: int = 5_000
+    max_fair_age_ms: int = 900_000
+    stop_before_close_ms: int = 1_800_000
+    fee_rounding: Money = Money(100)
+    ack_timeout_ms: int = 5_000
+
+    def __post_init__(self) -> None:
+        problems: list[str] = []
+        if self.min_edge < 1:
+            problems.append("min_edge must be at least $0.0001 (quotes stay strictly off the fair value)")
+        if not self.min_edge <= self.min_half_spread <= self.max_half_spread < PRICE_SCALE // 2:
+            problems.append("need min_edge <= min_half_spread <= max_half_spread < $0.50")
+        if self.size_step <= 0 or self.quote_size < self.size_step:
+            problems.append("size_step must be positive and quote_size at least one step")
+        if self.max_position <= 0 or self.max_event_position <= 0 or self.max_quote_risk <= 0:
+            problems.append("max_position, max_event_position and max_quote_risk must be positive")
+        if self.max_skew_ticks < 0 or self.max_event_skew_ticks < 0 or self.uncertainty_pct < 0:
+            problems.append("skews and uncertainty_pct must not be negative")
+        if not 0 <= self.unwind_fee_pct <= 100 or not 0 <= self.top_up_pct <= 100:
+            problems.append("unwind_fee_pct and top_up_pct are percentages 0..100")
+        if self.requote_threshold <= 0 or self.fee_rounding <= 0:
+            problems.append("requote_threshold and fee_rounding must be positive")
+        if min(self.max_book_age_ms, self.max_fair_age_ms, self.ack_timeout_ms) <= 0 or self.stop_before_close_ms < 0:
+            problems.append("ages must be positive and stop_before_close not negative")
+        if problems:
+            raise ValueError("invalid weather_mm params: " + "; ".join(problems))
+
+    @staticmethod
+    def from_config(values: Mapping[str, object]) -> WeatherMMParams:
+        """From ``settings.strategies.weather_mm.model_dump()``."""
+        c = ConfigReader(values)
+        return WeatherMMParams(
+            enabled=c.flag("enabled"),
+            series=c.names("series"),
+            quote_size=c.qty("quote_size_contracts"),
+            size_step=c.qty("size_step_contracts"),
+            max_position=c.qty("max_position_contracts"),
+            max_event_position=c.qty("max_event_position_contracts"),
+            max_quote_risk=c.money("max_quote_risk_dollars"),
+            min_edge=c.price("min_edge_dollars"),
+            min_half_spread=c.price("min_half_spread_dollars"),
+            max_half_spread=c.price("max_half_spread_dollars"),
+            uncertainty_pct=c.percent("uncertainty_multiplier"),
+            unwind_fee_pct=c.percent("unwind_fee_share"),
+            max_skew_ticks=c.integer("max_skew_ticks"),
+            max_event_skew_ticks=c.integer("max_event_skew_ticks"),
+            requote_threshold=c.price("requote_threshold_dollars"),
+            top_up_pct=c.percent("top_up_fraction"),
+            max_book_age_ms=c.ms("max_book_age_s"),
+            max_fair_age_ms=c.ms("max_fair_age_s"),
+            stop_before_close_ms=c.ms("stop_before_close_s"),
+            fee_rounding=c.money("fee_rounding_dollars"),
+            ack_timeout_ms=c.ms("ack_timeout_s"),
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Quote planning (pure, per market)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    side: BookSide
+    price: Price
+    qty: Qty
+
+
+@dataclass(frozen=True, slots=True)
+class QuotePlan:
+    """The quotes wanted in one market and the numbers behind them.
+
+    ``max_bid`` / ``min_ask`` are the safety bounds (fair ∓ (maker fee + min edge), on the grid): a
+    resting quote beyond them must move whatever the requote threshold. ``why_no_bid`` /
+    ``why_no_ask`` say why a side is not quoted."""
+
+    ticker: str
+    fair: Price
+    half_spread: Price
+    skew_ticks: int
+    max_bid: Price
+    min_ask: Price
+    bid: Quote | None
+    ask: Quote | None
+    why_no_bid: str = ""
+    why_no_ask: str = ""
+    facts: Facts = ()
+
+    def quote(self, side: BookSide) -> Quote | None:
+        return self.bid if side is BookSide.BID else self.ask
+
+    def why_not(self, side: BookSide) -> str:
+        return self.why_no_bid if side is BookSide.BID else self.why_no_ask
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _fee_per_contract(snap: MarketSnapshot, params: WeatherMMParams, price: int, *, taker: bool) -> int:
+    """Fee per contract of a ``quote_size`` order at ``price``, rounded up to ``fee_rounding`` per
+    order, then up to $0.0001 per contract."""
+    size = params.quote_size
+    total = snap.fees.fee(price, size, taker=taker, round_to=params.fee_rounding)
+    return _ceil_div(total * QTY_SCALE, size)
+
+
+def plan_quotes(
+    params: WeatherMMParams, snap: MarketSnapshot, fair_value: FairValue, position: int, event_position: int
+) -> QuotePlan:
+    """The bid and ask wanted in ``snap``'s market (see the module contract). ``position`` is the
+    market's signed position, ``event_position`` the sum of the signed positions over the event's
+    brackets (including this one)."""
+    p, grid, fair = params, snap.grid, fair_value.price
+    maker = _fee_per_contract(snap, p, fair, taker=False)
+    taker = _fee_per_contract(snap, p, fair, taker=True)
+    unwind = _ceil_div(taker * p.unwind_fee_pct, 100)
+    doubt = _ceil_div(fair_value.uncertainty * p.uncertainty_pct, 100)
+    half = Price(max(p.min_half_spread, maker + unwind + doubt + p.min_edge))
+    skew = inventory_skew_ticks(position, p.max_position, p.max_skew_ticks) + inventory_skew_ticks(
+        event_position, p.max_event_position, p.max_event_skew_ticks
+    )
+    max_bid = grid.round_down(max(0, fair - maker - p.min_edge))
+    min_ask = grid.round_up(min(PRICE_SCALE, fair + maker + p.min_edge))
+    facts: Facts = (
+        ("fair", fair),
+        ("uncertainty", fair_value.uncertainty),
+        ("maker_fee", maker),
+        ("unwind_fee", unwind),
+        ("half_spread", half),
+        ("position", position),
+        ("event_position", event_position),
+        ("skew_ticks", skew),
+        ("yes_bid", snap.best_bid if snap.best_bid is not None else -1),
+        ("yes_ask", snap.best_ask if snap.best_ask is not None else -1),
+    )
+    plan = QuotePlan(snap.ticker, fair, half, skew, max_bid, min_ask, None, None, facts=facts)
+    if half > p.max_half_spread:
+        why = f"half-spread {dollars(half)} is above the {dollars(p.max_half_spread)} maximum (fees or model doubt)"
+        return replace(plan, why_no_bid=why, why_no_ask=why)
+
+    def shifted(base: Price) -> Price | None:
+        """``base`` moved by the skew; None when it starts off the order grid ($0 or $1) and the
+        skew does not bring it inside."""
+        if grid.is_valid_order_price(base):
+            return shift_on_grid(grid, base, skew) if skew else base
+        inward = (base <= 0 and skew > 0) or (base >= PRICE_SCALE and skew < 0)
+        return shift_on_grid(grid, base, skew) if inward else None
+
+    bid_price = shifted(grid.round_down(max(0, fair - half)))
+    ask_price = shifted(grid.round_up(min(PRICE_SCALE, fair + half)))
+    why_bid = why_ask = ""
+    if bid_price is not None:
+        bid_price = min(bid_price, max_bid)
+        if snap.best_ask is not None and bid_price >= snap.best_ask:
+            below = shift_on_grid(grid, snap.best_ask, -1)
+            bid_price = min(bid_price, below) if below < snap.best_ask else None
+    if bid_price is None or not grid.is_valid_order_price(bid_price):
+        bid_price, why_bid = None, f"no valid bid price below {dollars(fair)} after fees and edge"
+    if ask_price is not None:
+        ask_price = max(ask_price, min_ask)
+        if snap.best_bid is not None and ask_price <= snap.best_bid:
+            above = shift_on_grid(grid, snap.best_bid, 1)
+            ask_price = max(ask_price, above) if above > snap.best_bid else None
+    if ask_price is None or not grid.is_valid_order_price(ask_price):
+        ask_price, why_ask = None, f"no valid ask price above {dollars(fair)} after fees and edge"
+
+    bid = ask = None
+    if bid_price is not None:
+        qty, why_bid = _size(
+            p,
+            room_market=p.max_position - position,
+            room_event=p.max_event_position - event_position,
+            cost_per_contract=bid_price,
+        )
+        bid = Quote(BookSide.BID, bid_price, qty) if qty else None
+    if ask_price is not None:
+        qty, why_ask = _size(
+            p,
+            room_market=p.max_position + position,
+            room_event=p.max_event_position + event_position,
+            cost_per_contract=PRICE_SCALE - ask_price,
+        )
+        ask = Quote(BookSide.ASK, ask_price, qty) if qty else None
+    return replace(plan, bid=bid, ask=ask, why_no_bid=why_bid, why_no_ask=why_ask)
+
+
+def _size(params: WeatherMMParams, *, room_market: int, room_event: int, cost_per_contract: int) -> tuple[Qty, str]:
+    """The quote size within every limit, rounded down to ``size_step``; (0, which limit) if none."""
+    by_risk = params.max_quote_risk * QTY_SCALE // max(1, cost_per_contract)
+    limits = (
+        (params.quote_size, "quote size"),
+        (room_market, "the market position limit"),
+        (room_event, "the event position limit"),
+        (by_risk, "the per-quote risk limit"),
+    )
+    qty, binding = min(limits, key=lambda item: item[0])
+    qty = max(0, qty - qty % params.size_step)
+    if qty <= 0:
+        return Qty(0), f"no size left under {binding}"
+    return Qty(qty), ""
+
+
+# --------------------------------------------------------------------------------------------
+# The strategy
+
+
+@dataclass(frozen=True, slots=True)
+class WeatherMMMemory:
+    """The quote actions sent and not yet visible in the open orders, by client order id (so a
+    decision made before the last one landed does not repeat it)."""
+
+    in_flight: Mapping[str, InFlight] = field(default_factory=dict)
+
+
+class WeatherMMStrategy:
+    """See the module docstring."""
+
+    def __init__(self, params: WeatherMMParams | None = None, name: str = NAME) -> None:
+        self.params = params if params is not None else WeatherMMParams()
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def enabled(self) -> bool:
+        return self.params.enabled
+
+    def initial_memory(self) -> WeatherMMMemory:
+        return WeatherMMMemory()
+
+    def on_start(self, state: StrategyState, memory: WeatherMMMemory) -> StrategyResult[WeatherMMMemory]:
+        """Quotes left from an earlier run are stale: cancel them all."""
+        return self._cancel_all(state, memory, "strategy started: cancel quotes from an earlier run")
+
+    def on_stop(self, state: StrategyState, memory: WeatherMMMemory) -> StrategyResult[WeatherMMMemory]:
+        """Cancel every quote, including places still in flight."""
+        return self._cancel_all(state, memory, "strategy stopped")
+
+    def _cancel_all(
+        self, state: StrategyState, memory: WeatherMMMemory, reason: str
+    ) -> StrategyResult[WeatherMMMemory]:
+        orders, in_flight = effective_orders(
+            state.open_orders, memory.in_flight, state.now_ms, self.params.ack_timeout_ms
+        )
+        actions, decisions = cancel_orders(state, self.name, reason, orders=orders)
+        in_flight.update((a.client_order_id, InFlight.of(a, state.now_ms)) for a in actions)
+        return StrategyResult(WeatherMMMemory(in_flight), actions, decisions)
+
+    def decide(self, state: StrategyState, memory: WeatherMMMemory) -> StrategyResult[WeatherMMMemory]:
+        p, now = self.params, state.now_ms
+        orders, in_flight = effective_orders(state.open_orders, memory.in_flight, now, p.ack_timeout_ms)
+        in_scope = {
+            t: s
+            for t, s in state.markets.items()
+            if t in state.fair_values and (not p.series or s.series_ticker in p.series)
+        }
+        event_positions: dict[str, int] = {}
+        for ticker, market in state.markets.items():
+            event_positions[market.event_ticker] = event_positions.get(market.event_ticker, 0) + state.position(ticker)
+        actions: list[Action] = []
+        decisions: list[Decision] = []
+        for ticker in sorted(set(in_scope) | {o.ticker for o in orders}):
+            snap = in_scope.get(ticker)
+            mine = [o for o in orders if o.ticker == ticker]
+            why = self._why_not_quote(state, ticker, snap)
+            if why:
+                cancels = [cancel_intent(o, self.name, f"pull quote: {why}") for o in mine]
+                actions.extend(cancels)
+                verdict = Verdict.TRADE if cancels else Verdict.SKIP
+                text = f"not quoting: {why}" + (f"; cancel {len(cancels)} quote(s)" if cancels else "")
+                decisions.append(Decision(self.name, ticker, verdict, text, (), now))
+                continue
+            assert snap is not None
+            plan = plan_quotes(
+                p, snap, state.fair_values[ticker], state.position(ticker), event_positions.get(snap.event_ticker, 0)
+            )
+            acts, notes = self._reconcile(state, plan, mine)
+            actions.extend(acts)
+            verdict = Verdict.TRADE if acts else Verdict.HOLD
+            if not acts and plan.bid is None and plan.ask is None:
+                verdict = Verdict.SKIP
+            decisions.append(Decision(self.name, ticker, verdict, "; ".join(notes), plan.facts, now))
+        for action in actions:
+            if isinstance(action, OrderIntent):
+                in_flight[action.client_order_id] = InFlight.of(action, now)
+        return StrategyResult(WeatherMMMemory(in_flight), tuple(actions), tuple(decisions))
+
+    def _why_not_quote(self, state: StrategyState, ticker: str, snap: MarketSnapshot | None) -> str:
+        p, now = self.params, state.now_ms
+        if snap is None:
+            if ticker not in state.markets:
+                return "market is not in the feed"
+            return "no fair value for this market" if ticker not in state.fair_values else "series not configured"
+        if snap.status is not MarketStatus.ACTIVE:
+            return f"market is {snap.status.value}"
+        if snap.stale:
+            return "book is stale"
+        if snap.age_ms(now) > p.max_book_age_ms:
+            return f"book is {snap.age_ms(now) // 1000} s old (max {p.max_book_age_ms // 1000} s)"
+        fair = state.fair_values[ticker]
+        if now - fair.as_of_ms > p.max_fair_age_ms:
+            return f"fair value is {(now - fair.as_of_ms) // 1000} s old (max {p.max_fair_age_ms // 1000} s)"
+        left = snap.time_to_close_ms(now)
+        if left <= p.stop_before_close_ms:
+            return f"market closes in {max(0, left) // 1000} s (stop {p.stop_before_close_ms // 1000} s before)"
+        return ""
+
+    def _reconcile(self, state: StrategyState, plan: QuotePlan, orders: list[Order]) -> tuple[list[Action], list[str]]:
+        """Actions turning the resting orders into the plan, one side at a time."""
+        p = self.params
+        actions: list[Action] = []
+        notes: list[str] = [
+            f"fair {dollars(plan.fair)}, half-spread {dollars(plan.half_spread)}, skew {plan.skew_ticks:+d}"
+        ]
+        for side in (BookSide.BID, BookSide.ASK):
+            name = side.value
+            mine = sorted((o for o in orders if o.side is side), key=lambda o: (o.created_ms, o.client_order_id))
+            keep, extras = (mine[0], mine[1:]) if mine else (None, [])
+            actions.extend(cancel_intent(o, self.name, f"cancel a duplicate {name}") for o in extras)
+            want = plan.quote(side)
+            if want is None:
+                why = plan.why_not(side)
+                if keep is not None:
+                    actions.append(cancel_intent(keep, self.name, f"pull the {name}: {why}", plan.facts))
+                    notes.append(f"pull the {name}: {why}")
+                else:
+                    notes.append(f"no {name}: {why}")
+                continue
+            label = f"{name} {format_qty(want.qty)} at {dollars(want.price)}"
+            if keep is None:
+                reason = f"quote {label} around fair {dollars(plan.fair)}"
+                actions.append(
+                    OrderIntent.place(
+                        plan.ticker,
+                        side,
+                        want.price,
+                        want.qty,
+                        client_order_id(self.name, plan.ticker, name, state.now_ms, state.id_salt),
+                        post_only=True,
+                        strategy=self.name,
+                        reason=reason,
+                        inputs=plan.facts,
+                    )
+                )
+                notes.append(reason)
+                continue
+            why_move = self._why_requote(plan, keep, want)
+            if not why_move:
+                notes.append(f"keep the {name} at {dollars(keep.price)} (within {dollars(p.requote_threshold)})")
+                continue
+            reason = (
+                f"amend the {name} from {format_qty(keep.remaining)} at {dollars(keep.price)} to {label}: {why_move}"
+            )
+            actions.append(
+                OrderIntent.amend(
+                    plan.ticker,
+                    side,
+                    want.price,
+                    want.qty,
+                    keep.client_order_id,
+                    strategy=self.name,
+                    reason=reason,
+                    inputs=(*plan.facts, ("old_price", keep.price), ("old_remaining", keep.remaining)),
+                )
+            )
+            notes.append(reason)
+        return actions, notes
+
+    def _why_requote(self, plan: QuotePlan, order: Order, want: Quote) -> str:
+        p = self.params
+        if order.side is BookSide.BID and order.price > plan.max_bid:
+            return f"the bid is above the safe bound {dollars(plan.max_bid)}"
+        if order.side is BookSide.ASK and order.price < plan.min_ask:
+            return f"the ask is below the safe bound {dollars(plan.min_ask)}"
+        if order.remaining > want.qty:
+            return "the resting size exceeds what the limits allow now"
+        if abs(order.price - want.price) >= p.requote_threshold:
+            return f"the wanted price moved {dollars(abs(order.price - want.price))}"
+        if order.remaining * 100 < want.qty * p.top_up_pct:
+            return f"only {format_qty(order.remaining)} left, top up"
+        return ""
+
+
+# --------------------------------------------------------------------------------------------
+# Fair values from the model
+
+
+def fair_values_from_distribution(
+    distribution: MaxTempDistribution, brackets: Iterable[Bracket], as_of_ms: int, *, shift_f: float = 1.0
+) -> dict[str, FairValue]:
+    """``FairValue`` per bracket ticker from the model's distribution: ``price`` is P(YES);
+    ``uncertainty`` is the larger change of that probability when the distribution's centre moves by
+    ±``shift_f`` °F (how much one degree of forecast error moves the bracket's value)."""
+    ordered = list(brackets)
+    base = bracket_probabilities(distribution, ordered)
+    up = bracket_probabilities(replace(distribution, center_f=distribution.center_f + shift_f), ordered)
+    down = bracket_probabilities(replace(distribution, center_f=distribution.center_f - shift_f), ordered)
+    out: dict[str, FairValue] = {}
+    for b, u, d in zip(base, up, down, strict=True):
+        spread = max(abs(u.probability - b.probability), abs(d.probability - b.probability))
+        out[b.bracket.ticker] = FairValue(
+            b.bracket.ticker, b.fair, as_of_ms, fair_price(min(1.0, spread)), source="weather"
+        )
+    return out

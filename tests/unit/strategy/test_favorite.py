@@ -1,0 +1,479 @@
+"""The favourite strategy as a pure function: entries, sizing, brackets on fills, exits, cool-downs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from tests.unit.strategy.kit import ASK, BID, HOUR, MINUTE, NOW, SECOND, ct, fill, order, px, snap, state
+
+from kalshi_trader.domain import (
+    BracketCancel,
+    BracketRequest,
+    IntentAction,
+    MarketStatus,
+    Money,
+    OrderIntent,
+    TimeInForce,
+)
+from kalshi_trader.strategy.base import MarketSnapshot, StrategyResult, StrategyState, Verdict
+from kalshi_trader.strategy.favorite import EntryMode, FavoriteMemory, FavoriteParams, FavoriteStrategy
+
+T = "KXHIGHNY-26MAY16-B78.5"
+
+
+def run(st: StrategyState, memory: FavoriteMemory | None = None, **params: object) -> StrategyResult[FavoriteMemory]:
+    strategy = FavoriteStrategy(FavoriteParams(**params))  # type: ignore[arg-type]
+    return strategy.decide(st, memory if memory is not None else strategy.initial_memory())
+
+
+def only_intent(result: StrategyResult[FavoriteMemory]) -> OrderIntent:
+    (intent,) = result.intents
+    return intent
+
+
+def entered(market: MarketSnapshot | None = None, **params: object) -> tuple[OrderIntent, FavoriteMemory]:
+    """Decide once on a qualifying book; return the entry intent and the memory."""
+    result = run(state(NOW, [market or snap()]), None, **params)
+    return only_intent(result), result.memory
+
+
+# ---------------------------------------------------------------------------------------------
+# Entries
+
+
+def test_improves_the_favourite_yes_bid_post_only() -> None:
+    result = run(state(NOW, [snap(bid="0.88", ask="0.90")]))
+    intent = only_intent(result)
+    assert (intent.action, intent.side, intent.price) == (IntentAction.PLACE, BID, px("0.89"))
+    assert intent.post_only
+    assert intent.tif is TimeInForce.GOOD_TILL_CANCELED
+    assert not intent.reduce_only
+    assert intent.strategy == "favorite"
+    assert "improve the bid $0.8800" in intent.reason
+    assert dict(intent.inputs)["favourite"] == "yes"
+    assert dict(intent.inputs)["entry_leg_price"] == px("0.89")
+    (decision,) = result.decisions
+    assert decision.verdict is Verdict.TRADE
+    assert decision.reason == intent.reason
+
+
+def test_joins_when_improving_would_touch_the_ask() -> None:
+    intent = only_intent(run(state(NOW, [snap(bid="0.88", ask="0.89")])))
+    assert intent.price == px("0.88")
+    assert "join the bid" in intent.reason
+
+
+def test_join_mode_joins_the_bid() -> None:
+    intent = only_intent(run(state(NOW, [snap(bid="0.88", ask="0.90")]), entry_mode=EntryMode.JOIN))
+    assert intent.price == px("0.88")
+    assert intent.post_only
+
+
+def test_take_mode_lifts_the_ask_ioc_for_at_most_the_size_offered() -> None:
+    intent = only_intent(
+        run(state(NOW, [snap(bid="0.88", ask="0.90", ask_qty=3, ask_depth=50)]), entry_mode=EntryMode.TAKE)
+    )
+    assert (intent.side, intent.price, intent.qty) == (BID, px("0.90"), ct(3))
+    assert intent.tif is TimeInForce.IMMEDIATE_OR_CANCEL
+    assert not intent.post_only
+
+
+def test_buys_a_no_favourite_as_an_ask_on_the_yes_leg() -> None:
+    # YES 0.10 / 0.12 → NO bid 0.88, NO ask 0.90; improving NO to 0.89 is a YES ask at 0.11.
+    intent = only_intent(run(state(NOW, [snap(bid="0.10", ask="0.12")])))
+    assert (intent.side, intent.price) == (ASK, px("0.11"))
+    assert dict(intent.inputs)["favourite"] == "no"
+    assert "buy" in intent.reason
+    assert "NO at $0.8900" in intent.reason
+
+
+def test_take_mode_on_a_no_favourite_hits_the_yes_bid() -> None:
+    intent = only_intent(
+        run(state(NOW, [snap(bid="0.10", ask="0.12", bid_qty=4, bid_depth=50)]), entry_mode=EntryMode.TAKE)
+    )
+    assert (intent.side, intent.price, intent.qty, intent.tif) == (
+        ASK,
+        px("0.10"),
+        ct(4),
+        TimeInForce.IMMEDIATE_OR_CANCEL,
+    )
+
+
+def test_sizes_by_the_risk_to_the_stop() -> None:
+    # Entry 0.89, stop limit 0.89 − 0.06 − 0.03 = 0.80, taker fee at 0.80 = $0.0112:
+    # $0.1012 at risk per contract → $5 buys 49 contracts (50 would risk $5.06).
+    intent = only_intent(run(state(NOW, [snap()]), max_risk_per_trade=Money(50_000)))
+    assert intent.qty == ct(49)
+    assert dict(intent.inputs)["stop_limit_leg_price"] == px("0.80")
+    # The cap on contracts and the size step apply too.
+    assert only_intent(run(state(NOW, [snap()]), max_contracts=ct(7))).qty == ct(7)
+    stepped = run(state(NOW, [snap()]), max_risk_per_trade=Money(50_000), size_step=ct(10))
+    assert only_intent(stepped).qty == ct(40)
+
+
+def test_maker_fees_reduce_the_size() -> None:
+    from kalshi_trader.domain import FeeSchedule, FeeType
+
+    plain = only_intent(run(state(NOW, [snap()]), max_risk_per_trade=Money(50_000))).qty
+    fees = FeeSchedule(FeeType.QUADRATIC_WITH_MAKER_FEES)
+    costly = only_intent(run(state(NOW, [snap(fees=fees)]), max_risk_per_trade=Money(50_000))).qty
+    assert costly < plain
+
+
+def test_a_budget_too_small_for_one_step_is_a_no_trade_decision() -> None:
+    result = run(state(NOW, [snap()]), max_risk_per_trade=Money(500))
+    assert result.actions == ()
+    assert result.decisions[0].verdict is Verdict.SKIP
+    assert "size is zero" in result.decisions[0].reason
+
+
+@pytest.mark.parametrize(
+    ("market", "why"),
+    [
+        (snap(stale=True), "stale"),
+        (snap(age=6 * SECOND), "stale"),
+        (snap(ask=None), "one-sided"),
+        (snap(bid="0.50", ask="0.52"), "no side's mid is at least $0.8500"),
+        (snap(bid="0.85", ask="0.95"), "spread $0.1000 is wider than $0.0300"),
+        (snap(bid_qty=5), "depth 5.00 contracts is below 10.00"),
+        (snap(close_in=20 * MINUTE), "outside the 30–4320 min entry window"),
+        (snap(close_in=4 * 24 * HOUR), "entry window"),
+        (replace(snap(), status=MarketStatus.CLOSED), "market is closed"),
+        (snap(bid="0.96", ask="0.97"), "above the $0.9500 maximum"),
+    ],
+)
+def test_markets_failing_a_filter_get_a_skip_decision_with_the_reason(market: MarketSnapshot, why: str) -> None:
+    result = run(state(NOW, [market]))
+    assert result.actions == ()
+    (decision,) = result.decisions
+    assert decision.verdict is Verdict.SKIP
+    assert why in decision.reason, decision.reason
+
+
+def test_take_mode_skips_an_ask_above_the_maximum() -> None:
+    result = run(state(NOW, [snap(bid="0.94", ask="0.96")]), entry_mode=EntryMode.TAKE)
+    assert result.actions == ()
+    assert "ask $0.9600 is above the $0.9500 maximum" in result.decisions[0].reason
+
+
+def test_skips_markets_it_already_holds_and_respects_max_open_trades() -> None:
+    held = run(state(NOW, [snap()], positions={T: 3}))
+    assert held.actions == ()
+    assert "already holding" in held.decisions[0].reason
+    two = run(state(NOW, [snap("A"), snap("B")]), max_open_trades=1)
+    assert [i.ticker for i in two.intents] == ["A"]
+    assert "1 trades already open" in next(d.reason for d in two.decisions if d.ticker == "B")
+
+
+def test_series_filter_limits_the_universe() -> None:
+    result = run(state(NOW, [snap(series="KXHIGHNY"), snap("OTHER", series="KXRAIN")]), series=frozenset({"KXRAIN"}))
+    assert [i.ticker for i in result.intents] == ["OTHER"]
+    assert [d.ticker for d in result.decisions] == ["OTHER"]
+
+
+def test_decide_is_deterministic() -> None:
+    st = state(NOW, [snap("A"), snap("B", bid="0.10", ask="0.12"), snap("C", bid="0.5", ask="0.52")])
+    assert run(st) == run(st)
+
+
+# ---------------------------------------------------------------------------------------------
+# Protection: a bracket from the execution engine on each fill
+
+
+def test_each_fill_asks_for_a_bracket_for_the_cumulative_quantity() -> None:
+    intent, memory = entered()
+    coid = intent.client_order_id
+    first = fill(T, BID, "0.89", 10, coid, "f1")
+    st = state(
+        NOW + SECOND, [snap()], orders=[order(T, BID, "0.89", 90, coid, filled=10)], positions={T: 10}, fills=[first]
+    )
+    result = run(st, memory)
+    (bracket,) = result.actions
+    assert isinstance(bracket, BracketRequest)
+    assert (bracket.entry_client_order_id, bracket.entry_side, bracket.exit_side) == (coid, BID, ASK)
+    assert (bracket.qty, bracket.take_profit_price, bracket.stop_trigger_price, bracket.stop_limit_price) == (
+        ct(10),
+        px("0.93"),
+        px("0.83"),
+        px("0.80"),
+    )
+    assert bracket.strategy == "favorite"
+    assert "take profit at $0.9300, stop at $0.8300" in bracket.reason
+
+    # The same fills again: nothing new to protect.
+    assert not any(isinstance(a, BracketRequest) for a in run(st, result.memory).actions)
+
+    # A second fill at a better price: one request for 15 at the new average (0.8867 → rounded up).
+    second = fill(T, BID, "0.88", 5, coid, "f2")
+    st2 = state(
+        NOW + 2 * SECOND,
+        [snap()],
+        orders=[order(T, BID, "0.89", 85, coid, filled=15)],
+        positions={T: 15},
+        fills=[first, second],
+    )
+    (again,) = run(st2, result.memory).actions
+    assert isinstance(again, BracketRequest)
+    assert again.qty == ct(15)
+    assert dict(again.inputs)["average_leg_price"] == 8_867
+
+
+def test_a_no_position_gets_a_mirrored_bracket() -> None:
+    intent, memory = entered(snap(bid="0.10", ask="0.12"))
+    coid = intent.client_order_id
+    st = state(
+        NOW + SECOND, [snap(bid="0.10", ask="0.12")], positions={T: -10}, fills=[fill(T, ASK, "0.11", 10, coid, "f")]
+    )
+    (bracket,) = run(st, memory).actions
+    assert isinstance(bracket, BracketRequest)
+    # NO bought at 0.89: take profit NO 0.93 = YES bid 0.07; stop NO 0.83 = YES ask ≥ 0.17; limit NO 0.80 = YES 0.20.
+    assert (bracket.exit_side, bracket.take_profit_price, bracket.stop_trigger_price, bracket.stop_limit_price) == (
+        BID,
+        px("0.07"),
+        px("0.17"),
+        px("0.20"),
+    )
+    assert bracket.stop_triggered(px("0.15"), px("0.17"))
+
+
+def test_fills_reported_before_the_fill_messages_are_protected_at_the_limit_price() -> None:
+    intent, memory = entered()
+    coid = intent.client_order_id
+    st = state(NOW + SECOND, [snap()], orders=[order(T, BID, "0.89", 96, coid, filled=4)], positions={T: 4})
+    (bracket,) = run(st, memory).actions
+    assert isinstance(bracket, BracketRequest)
+    assert bracket.qty == ct(4)
+    assert dict(bracket.inputs)["average_leg_price"] == 8_900
+
+
+# ---------------------------------------------------------------------------------------------
+# Exits when the thesis breaks
+
+
+def _protected(market: MarketSnapshot | None = None) -> tuple[str, FavoriteMemory]:
+    """An entry fully filled (10 at 0.89) and protected."""
+    intent, memory = entered(market)
+    coid = intent.client_order_id
+    st = state(NOW + SECOND, [market or snap()], positions={T: 10}, fills=[fill(T, BID, "0.89", 10, coid, "f1")])
+    result = run(st, memory)
+    assert any(isinstance(a, BracketRequest) for a in result.actions)
+    return coid, result.memory
+
+
+def test_exits_when_the_price_falls_through_the_stop() -> None:
+    coid, memory = _protected()
+    fills = [fill(T, BID, "0.89", 10, coid, "f1")]
+    calm = run(state(NOW + 2 * SECOND, [snap(bid="0.84", ask="0.86")], positions={T: 10}, fills=fills), memory)
+    assert calm.actions == ()
+    assert calm.decisions[0].verdict is Verdict.HOLD
+
+    # The bid reaching the trigger (0.83) is enough.
+    broken = run(state(NOW + 2 * SECOND, [snap(bid="0.83", ask="0.86")], positions={T: 10}, fills=fills), memory)
+    cancel, exit_ = broken.actions
+    assert isinstance(cancel, BracketCancel)
+    assert cancel.entry_client_order_id == coid
+    assert isinstance(exit_, OrderIntent)
+    assert (exit_.side, exit_.price, exit_.qty) == (ASK, px("0.80"), ct(10))
+    assert exit_.tif is TimeInForce.IMMEDIATE_OR_CANCEL
+    assert exit_.reduce_only
+    assert not exit_.post_only
+    assert "fell through the stop $0.8300" in exit_.reason
+
+
+def test_exits_near_the_close_and_cancels_a_resting_entry_first() -> None:
+    intent, memory = entered()
+    coid = intent.client_order_id
+    at = NOW + 6 * HOUR - 5 * MINUTE
+    st = state(
+        at,
+        [snap(now=at, close_in=5 * MINUTE)],
+        orders=[order(T, BID, "0.89", 90, coid, filled=10)],
+        positions={T: 10},
+        fills=[fill(T, BID, "0.89", 10, coid, "f1")],
+    )
+    actions = run(st, memory).actions
+    # The thesis is broken before the fill was protected: no bracket to ask for or cancel — cancel
+    # the rest of the entry and sell.
+    kinds = [type(a).__name__ + (f":{a.action.value}" if isinstance(a, OrderIntent) else "") for a in actions]
+    assert kinds == ["OrderIntent:cancel", "OrderIntent:place"]
+    final = actions[-1]
+    assert isinstance(final, OrderIntent)
+    assert final.reduce_only
+    assert "market closes in 300 s" in final.reason
+
+
+def test_near_close_exit_of_a_protected_position_cancels_the_bracket_first() -> None:
+    coid, memory = _protected()
+    at = NOW + 6 * HOUR - 5 * MINUTE
+    st = state(at, [snap(now=at, close_in=5 * MINUTE)], positions={T: 10}, fills=[fill(T, BID, "0.89", 10, coid, "f1")])
+    cancel, exit_ = run(st, memory).actions
+    assert isinstance(cancel, BracketCancel)
+    assert isinstance(exit_, OrderIntent)
+    assert (exit_.side, exit_.price, exit_.qty, exit_.reduce_only) == (ASK, px("0.85"), ct(10), True)
+
+
+def test_exit_retries_only_after_the_retry_interval_and_cancels_the_bracket_once() -> None:
+    coid, memory = _protected()
+    fills = [fill(T, BID, "0.89", 10, coid, "f1")]
+
+    def low(at: int) -> list[MarketSnapshot]:
+        return [snap(bid="0.82", ask="0.86", now=at)]
+
+    first = run(state(NOW + 2 * SECOND, low(NOW + 2 * SECOND), positions={T: 10}, fills=fills), memory)
+    waiting = run(state(NOW + 3 * SECOND, low(NOW + 3 * SECOND), positions={T: 4}, fills=fills), first.memory)
+    assert waiting.actions == ()
+    assert "waiting" in waiting.decisions[0].reason
+    retry = run(state(NOW + 8 * SECOND, low(NOW + 8 * SECOND), positions={T: 4}, fills=fills), waiting.memory)
+    (exit_,) = retry.actions
+    assert isinstance(exit_, OrderIntent)
+    assert exit_.qty == ct(4)
+    assert exit_.client_order_id != first.intents[0].client_order_id
+
+
+def test_no_bid_to_sell_to_holds_and_keeps_the_bracket() -> None:
+    coid, memory = _protected()
+    at = NOW + 6 * HOUR - 5 * MINUTE
+    st = state(
+        at,
+        [snap(now=at, close_in=5 * MINUTE, bid=None)],
+        positions={T: 10},
+        fills=[fill(T, BID, "0.89", 10, coid, "f1")],
+    )
+    result = run(st, memory)
+    assert result.actions == ()
+    assert "no fresh YES bid" in result.decisions[0].reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Resting entries and cool-downs
+
+
+def test_an_outbid_entry_is_amended_not_replaced() -> None:
+    intent, memory = entered()
+    coid = intent.client_order_id
+    st = state(NOW + SECOND, [snap(bid="0.91", ask="0.93")], orders=[order(T, BID, "0.89", 100, coid)])
+    (amend,) = run(st, memory).actions
+    assert isinstance(amend, OrderIntent)
+    assert amend.action is IntentAction.AMEND
+    assert (amend.client_order_id, amend.price, amend.qty) == (coid, px("0.92"), ct(100))
+    # Still the best bid: keep it.
+    kept = run(state(NOW + SECOND, [snap(bid="0.89", ask="0.90")], orders=[order(T, BID, "0.89", 100, coid)]), memory)
+    assert kept.actions == ()
+    assert kept.decisions[0].verdict is Verdict.HOLD
+
+
+def test_a_resting_entry_is_cancelled_when_the_market_stops_qualifying() -> None:
+    intent, memory = entered()
+    coid = intent.client_order_id
+    st = state(NOW + SECOND, [snap(bid="0.70", ask="0.72")], orders=[order(T, BID, "0.89", 100, coid)])
+    (cancel,) = run(st, memory).actions
+    assert isinstance(cancel, OrderIntent)
+    assert cancel.action is IntentAction.CANCEL
+    assert cancel.client_order_id == coid
+    assert "no side's mid" in cancel.reason
+
+
+def test_unfilled_entry_times_out_then_the_market_cools_down() -> None:
+    intent, memory = entered()
+    coid = intent.client_order_id
+    timeout = NOW + 5 * MINUTE
+    (cancel,) = run(state(timeout, [snap(now=timeout)], orders=[order(T, BID, "0.89", 100, coid)]), memory).intents
+    assert cancel.action is IntentAction.CANCEL
+    assert "unfilled after 300 s" in cancel.reason
+    gone = run(state(timeout + SECOND, [snap(now=timeout + SECOND)]), memory)
+    assert gone.actions == ()
+    assert "entry ended unfilled; cooling down 900 s" in gone.decisions[0].reason
+    later = timeout + 2 * SECOND
+    cooling = run(state(later, [snap(now=later)]), gone.memory)
+    still = run(state(later + MINUTE, [snap(now=later + MINUTE)]), cooling.memory)
+    assert still.decisions[0].reason == cooling.decisions[0].reason  # one stable sentence, numbers in inputs
+    left_then = int(dict(cooling.decisions[0].inputs)["cooldown_left_ms"])
+    assert dict(still.decisions[0].inputs)["cooldown_left_ms"] == left_then - MINUTE
+    assert cooling.actions == ()
+    assert "cooling down" in cooling.decisions[0].reason
+    after = timeout + SECOND + 15 * MINUTE
+    again = run(state(after, [snap(now=after)]), cooling.memory)
+    assert [i.action for i in again.intents] == [IntentAction.PLACE]
+
+
+def test_a_closed_trade_cools_the_market_down() -> None:
+    coid, memory = _protected()
+    fills = [fill(T, BID, "0.89", 10, coid, "f1")]
+    closed = run(state(NOW + MINUTE, [snap()], positions={T: 0}, fills=fills), memory)
+    assert "trade closed" in closed.decisions[0].reason
+    soon = run(state(NOW + 2 * MINUTE, [snap()], fills=fills), closed.memory)
+    assert soon.actions == ()
+    assert soon.decisions[0].verdict is Verdict.SKIP
+
+
+def test_waits_for_the_ack_before_concluding_an_entry_is_gone() -> None:
+    _, memory = entered()
+    early = run(state(NOW + SECOND, [snap()]), memory)
+    assert early.actions == ()
+    assert "acknowledged" in early.decisions[0].reason
+    late = run(state(NOW + 11 * SECOND, [snap()]), early.memory)
+    assert "entry ended unfilled" in late.decisions[0].reason
+
+
+def test_a_late_fill_during_the_cool_down_is_protected() -> None:
+    intent, memory = entered()
+    coid = intent.client_order_id
+    ended = run(state(NOW + 11 * SECOND, [snap()]), memory)
+    st = state(NOW + 12 * SECOND, [snap()], positions={T: 2}, fills=[fill(T, BID, "0.89", 2, coid, "late")])
+    (bracket,) = run(st, ended.memory).actions
+    assert isinstance(bracket, BracketRequest)
+    assert bracket.qty == ct(2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lifecycle
+
+
+def test_stop_cancels_resting_entries_and_leaves_brackets_armed() -> None:
+    intent, memory = entered()
+    strategy = FavoriteStrategy()
+    st = state(NOW + SECOND, [snap()], orders=[order(T, BID, "0.89", 100, intent.client_order_id)])
+    stopped = strategy.on_stop(st, memory)
+    assert [(a.action, a.client_order_id) for a in stopped.intents] == [(IntentAction.CANCEL, intent.client_order_id)]
+    assert not any(isinstance(a, BracketCancel) for a in stopped.actions)
+
+
+def test_start_cancels_only_orders_no_trade_accounts_for() -> None:
+    intent, memory = entered()
+    strategy = FavoriteStrategy()
+    st = state(
+        NOW + SECOND,
+        [snap()],
+        orders=[order(T, BID, "0.89", 100, intent.client_order_id), order("X", BID, "0.5", 1, "old")],
+    )
+    started = strategy.on_start(st, memory)
+    assert [a.client_order_id for a in started.intents] == ["old"]
+
+
+def test_an_entry_cancel_or_amend_is_sent_once_until_it_lands() -> None:
+    intent, memory = entered()
+    coid = intent.client_order_id
+    resting_entry = [order(T, BID, "0.89", 100, coid)]
+    timeout = NOW + 5 * MINUTE
+    first = run(state(timeout, [snap(now=timeout)], orders=resting_entry), memory)
+    assert [i.action for i in first.intents] == [IntentAction.CANCEL]
+    soon = timeout + 100
+    again = run(state(soon, [snap(now=soon)], orders=resting_entry), first.memory)
+    assert again.actions == ()
+    assert "waiting for the entry's cancel to land" in again.decisions[0].reason
+    later = timeout + 11 * SECOND  # never landed: send it again
+    retry = run(state(later, [snap(now=later)], orders=resting_entry), again.memory)
+    assert [i.action for i in retry.intents] == [IntentAction.CANCEL]
+
+    outbid = [snap(bid="0.91", ask="0.93", now=NOW + SECOND)]
+    amended = run(state(NOW + SECOND, outbid, orders=resting_entry), memory)
+    assert [i.action for i in amended.intents] == [IntentAction.AMEND]
+    still_old = run(state(NOW + SECOND + 100, outbid, orders=resting_entry), amended.memory)
+    assert still_old.actions == ()
+    landed = [order(T, BID, "0.92", 100, coid)]
+    after = run(
+        state(NOW + 2 * SECOND, [snap(bid="0.92", ask="0.93", now=NOW + 2 * SECOND)], orders=landed), still_old.memory
+    )
+    assert after.actions == ()
+    assert after.memory.trades[T].entry_pending_ms is None

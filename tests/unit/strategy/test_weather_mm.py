@@ -1,0 +1,360 @@
+"""The weather market maker as a pure function: quotes, fees, skew, sizes, requotes, staleness."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from tests.unit.strategy.kit import ASK, BID, MINUTE, NOW, SECOND, ct, fair, order, px, snap, state
+
+from kalshi_trader.domain import FeeSchedule, FeeType, IntentAction, MarketStatus, Money, OrderIntent, TickGrid
+from kalshi_trader.fairvalue.weather import max_temp_distribution, parse_brackets
+from kalshi_trader.strategy.base import FairValue, MarketSnapshot, StrategyResult, StrategyState, Verdict
+from kalshi_trader.strategy.weather_mm import (
+    QuotePlan,
+    WeatherMMMemory,
+    WeatherMMParams,
+    WeatherMMStrategy,
+    fair_values_from_distribution,
+    plan_quotes,
+)
+
+T = "KXHIGHNY-26MAY16-B78.5"
+DECI = TickGrid.named("deci_cent")
+
+
+def wide(ticker: str = T, **kw: object) -> MarketSnapshot:
+    """A wide book that never constrains the quotes (0.30 / 0.70)."""
+    return snap(ticker, bid=kw.pop("bid", "0.30"), ask=kw.pop("ask", "0.70"), **kw)  # type: ignore[arg-type]
+
+
+def run(st: StrategyState, memory: WeatherMMMemory | None = None, **params: object) -> StrategyResult[WeatherMMMemory]:
+    return WeatherMMStrategy(WeatherMMParams(**params)).decide(st, memory or WeatherMMMemory())  # type: ignore[arg-type]
+
+
+def placed(result: StrategyResult[WeatherMMMemory]) -> dict[str, OrderIntent]:
+    return {i.side.value: i for i in result.intents if i.action is IntentAction.PLACE}
+
+
+def plan(
+    market: MarketSnapshot, value: FairValue, position: float = 0, event_position: float | None = None, **p: object
+) -> QuotePlan:
+    params = WeatherMMParams(**p)  # type: ignore[arg-type]
+    event = position if event_position is None else event_position
+    return plan_quotes(params, market, value, ct(position), ct(event))
+
+
+# ---------------------------------------------------------------------------------------------
+# Quotes around the fair value
+
+
+def test_quotes_are_symmetric_post_only_at_zero_inventory() -> None:
+    result = run(state(NOW, [wide()], fair_values=[fair(T, "0.50")]))
+    quotes = placed(result)
+    # Taker fee to unwind, 5 contracts at 0.50: $0.0875 → $0.09 → $0.018 each; + $0.005 edge → half $0.023.
+    assert (quotes["bid"].price, quotes["ask"].price) == (px("0.47"), px("0.53"))
+    assert px("0.50") - quotes["bid"].price == quotes["ask"].price - px("0.50")
+    assert all(q.post_only and q.qty == ct(5) and q.strategy == "weather_mm" for q in quotes.values())
+    assert dict(quotes["bid"].inputs)["half_spread"] == 230
+    assert "around fair $0.5000" in quotes["bid"].reason
+    (decision,) = result.decisions
+    assert decision.verdict is Verdict.TRADE
+    assert "fair $0.5000, half-spread $0.0230, skew +0" in decision.reason
+
+
+def test_the_half_spread_covers_maker_and_unwind_fees_by_fee_type() -> None:
+    plain = plan(wide(grid=DECI), fair(T, "0.50"))
+    assert (plain.half_spread, plain.bid and plain.bid.price, plain.ask and plain.ask.price) == (230, 4_770, 5_230)
+    makers = plan(wide(grid=DECI, fees=FeeSchedule(FeeType.QUADRATIC_WITH_MAKER_FEES)), fair(T, "0.50"))
+    # + maker fee: 5 at 0.50 × 0.0175 = $0.021875 → $0.03 → $0.006 each.
+    assert dict(makers.facts)["maker_fee"] == 60
+    assert makers.half_spread == 290
+    assert makers.bid is not None
+    assert makers.bid.price == 4_710
+    assert makers.max_bid == 4_890
+    half_unwind = plan(wide(grid=DECI), fair(T, "0.50"), unwind_fee_pct=50)
+    assert half_unwind.half_spread == 140
+    fee_free = plan(wide(grid=DECI), fair(T, "0.50"), unwind_fee_pct=0)
+    assert fee_free.half_spread == 100  # the minimum half-spread
+
+
+def test_model_uncertainty_widens_the_spread_and_too_much_stops_quoting() -> None:
+    unsure = plan(wide(grid=DECI), fair(T, "0.50", uncertainty="0.02"))
+    assert unsure.half_spread == 430
+    assert unsure.bid is not None
+    assert unsure.bid.price == 4_570
+    lost = run(state(NOW, [wide()], fair_values=[fair(T, "0.50", uncertainty="0.20")]))
+    assert lost.actions == ()
+    assert lost.decisions[0].verdict is Verdict.SKIP
+    assert "above the $0.1500 maximum" in lost.decisions[0].reason
+
+
+def test_quotes_round_toward_safety_on_a_tapered_grid() -> None:
+    grid = TickGrid.named("tapered_deci_cent")
+    p = plan(wide(grid=grid, bid="0.01", ask="0.50"), fair(T, "0.0937"))
+    assert p.bid is not None
+    assert p.ask is not None
+    assert grid.is_valid_order_price(p.bid.price)
+    assert grid.is_valid_order_price(p.ask.price)
+    assert p.bid.price <= 937 - p.half_spread
+    assert p.ask.price >= 937 + p.half_spread
+    assert (p.bid.price, p.ask.price) == (820, 1_100)  # 0.001 steps below $0.10, 0.01 above
+
+
+def test_post_only_quotes_never_cross_the_book() -> None:
+    # Someone offers at 0.46, below the 0.47 bid we want: bid one tick under their ask.
+    low_ask = placed(run(state(NOW, [snap(T, bid="0.30", ask="0.46")], fair_values=[fair(T, "0.50")])))
+    assert low_ask["bid"].price == px("0.45")
+    assert low_ask["ask"].price == px("0.53")
+    high_bid = placed(run(state(NOW, [snap(T, bid="0.55", ask="0.70")], fair_values=[fair(T, "0.50")])))
+    assert high_bid["ask"].price == px("0.56")
+    assert high_bid["bid"].price == px("0.47")
+
+
+def test_no_bid_when_the_fair_value_is_too_low_to_bid_below() -> None:
+    p = plan(wide(bid="0.01", ask="0.10"), fair(T, "0.005"))
+    assert p.bid is None
+    assert "no valid bid price" in p.why_no_bid
+    assert p.ask is not None
+
+
+# ---------------------------------------------------------------------------------------------
+# Inventory skew and sizes
+
+
+def test_long_yes_skews_both_quotes_down_and_long_no_up() -> None:
+    flat = plan(wide(), fair(T, "0.50"))
+    long_yes = plan(wide(), fair(T, "0.50"), position=10)
+    long_no = plan(wide(), fair(T, "0.50"), position=-10)
+    assert long_yes.skew_ticks == -1
+    assert long_no.skew_ticks == 1
+    assert flat.bid
+    assert flat.ask
+    assert long_yes.bid
+    assert long_yes.ask
+    assert long_no.bid
+    assert long_no.ask
+    assert (long_yes.bid.price, long_yes.ask.price) == (flat.bid.price - 100, flat.ask.price - 100)
+    assert (long_no.bid.price, long_no.ask.price) == (flat.bid.price + 100, flat.ask.price + 100)
+
+
+def test_skew_grows_with_inventory_but_never_crosses_the_fee_bound() -> None:
+    heavy = plan(wide(), fair(T, "0.50"), position=24)
+    assert heavy.skew_ticks == -4  # -3 for the market, -1 for the event (24 of 50)
+    assert heavy.ask is not None
+    assert heavy.ask.price == heavy.min_ask == px("0.51")
+    assert heavy.bid is not None
+    assert heavy.bid.price == px("0.43")
+
+
+def test_inventory_across_the_event_skews_every_bracket() -> None:
+    sibling = "KXHIGHNY-26MAY16-B80.5"
+    other_event = "KXHIGHCHI-26MAY16-B70.5"
+    markets = [wide(), wide(sibling), wide(other_event, event="KXHIGHCHI-26MAY16", series="KXHIGHCHI")]
+    values = [fair(T, "0.50"), fair(sibling, "0.30"), fair(other_event, "0.50")]
+    result = run(state(NOW, markets, fair_values=values, positions={sibling: 30}))
+    by_market = {(i.ticker, i.side.value): i.price for i in result.intents}
+    # Event net +30 of 50 → -1 tick on T too (flat itself); the other event is untouched.
+    assert (by_market[(T, "bid")], by_market[(T, "ask")]) == (px("0.46"), px("0.52"))
+    assert (by_market[(other_event, "bid")], by_market[(other_event, "ask")]) == (px("0.47"), px("0.53"))
+
+
+def test_sizes_stay_within_the_market_and_event_limits() -> None:
+    near = plan(wide(), fair(T, "0.50"), position=22)
+    assert near.bid is not None
+    assert near.ask is not None
+    assert (near.bid.qty, near.ask.qty) == (ct(3), ct(5))
+    full = plan(wide(), fair(T, "0.50"), position=25)
+    assert full.bid is None
+    assert "market position limit" in full.why_no_bid
+    assert full.ask is not None
+    event = plan(wide(), fair(T, "0.50"), position=0, event_position=48)
+    assert event.bid is not None
+    assert event.bid.qty == ct(2)
+    risk = plan(wide(), fair(T, "0.50"), max_quote_risk=Money(10_000))  # $1 per quote
+    assert risk.bid is not None
+    assert risk.ask is not None
+    assert (risk.bid.qty, risk.ask.qty) == (ct(2), ct(2))
+
+
+def test_a_full_side_is_explained_in_the_decision() -> None:
+    result = run(state(NOW, [wide()], fair_values=[fair(T, "0.50")], positions={T: 25}))
+    assert set(placed(result)) == {"ask"}
+    assert "no bid: no size left under the market position limit" in result.decisions[0].reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Requotes: amend on a real move, nothing on a small one
+
+
+def resting(bid: str = "0.47", ask: str = "0.53", bid_left: float = 5, ask_left: float = 5) -> list:  # type: ignore[type-arg]
+    return [order(T, BID, bid, bid_left, "qb"), order(T, ASK, ask, ask_left, "qa")]
+
+
+def test_quotes_at_the_wanted_prices_are_kept() -> None:
+    result = run(state(NOW, [wide()], fair_values=[fair(T, "0.50")], orders=resting()))
+    assert result.actions == ()
+    assert result.decisions[0].verdict is Verdict.HOLD
+    assert "keep the bid at $0.4700" in result.decisions[0].reason
+
+
+def test_a_small_fair_value_move_causes_no_churn() -> None:
+    result = run(state(NOW, [wide()], fair_values=[fair(T, "0.505")], orders=resting()))
+    assert result.actions == ()
+
+
+def test_a_real_move_amends_both_quotes_in_place() -> None:
+    result = run(state(NOW, [wide()], fair_values=[fair(T, "0.53")], orders=resting()))
+    amends = {i.side.value: i for i in result.intents}
+    assert all(i.action is IntentAction.AMEND for i in amends.values())
+    assert len(result.actions) == 2
+    assert (amends["bid"].client_order_id, amends["bid"].price) == ("qb", px("0.50"))
+    assert (amends["ask"].client_order_id, amends["ask"].price) == ("qa", px("0.56"))
+    assert "wanted price moved $0.0300" in amends["bid"].reason
+
+
+def test_an_unsafe_quote_moves_even_within_the_threshold() -> None:
+    # Fair falls to 0.47: the 0.47 bid is now above fair − edge; move it although the wanted
+    # price moved only 0.03 (< the 0.05 threshold). The ask stays (still safe, small move).
+    result = run(state(NOW, [wide()], fair_values=[fair(T, "0.47")], orders=resting()), requote_threshold=500)
+    (amend,) = result.intents
+    assert (amend.action, amend.side, amend.price) == (IntentAction.AMEND, BID, px("0.44"))
+    assert "above the safe bound $0.4600" in amend.reason
+
+
+def test_quotes_are_topped_up_or_cut_to_the_wanted_size() -> None:
+    thin = run(state(NOW, [wide()], fair_values=[fair(T, "0.50")], orders=resting(bid_left=2)))
+    (top_up,) = thin.intents
+    assert (top_up.action, top_up.side, top_up.qty) == (IntentAction.AMEND, BID, ct(5))
+    assert run(state(NOW, [wide()], fair_values=[fair(T, "0.50")], orders=resting(bid_left=3))).actions == ()
+    # Long 22 of 25: the bid (0.43 after a -4 tick skew) may only be 3; the resting one is at the
+    # right price but too big, so it is cut to 3 at once; the ask (0.51, 5) stays.
+    loaded = run(
+        state(NOW, [wide()], fair_values=[fair(T, "0.50")], orders=resting(bid="0.43", ask="0.51"), positions={T: 22})
+    )
+    (cut,) = loaded.intents
+    assert (cut.action, cut.side, cut.price, cut.qty) == (IntentAction.AMEND, BID, px("0.43"), ct(3))
+    assert "exceeds what the limits allow" in cut.reason
+
+
+def test_duplicate_quotes_are_cancelled() -> None:
+    orders = [*resting(), order(T, BID, "0.46", 5, "qb2", created=NOW + 1)]
+    result = run(state(NOW, [wide()], fair_values=[fair(T, "0.50")], orders=orders))
+    (cancel,) = result.intents
+    assert (cancel.action, cancel.client_order_id) == (IntentAction.CANCEL, "qb2")
+
+
+# ---------------------------------------------------------------------------------------------
+# Staleness, close, lifecycle
+
+
+@pytest.mark.parametrize(
+    ("market", "value", "why"),
+    [
+        (wide(stale=True), fair(T, "0.50"), "book is stale"),
+        (wide(age=6 * SECOND), fair(T, "0.50"), "book is 6 s old"),
+        (wide(), fair(T, "0.50", as_of=NOW - 16 * MINUTE), "fair value is 960 s old"),
+        (wide(close_in=20 * MINUTE), fair(T, "0.50"), "market closes in 1200 s"),
+        (replace(wide(), status=MarketStatus.CLOSED), fair(T, "0.50"), "market is closed"),
+    ],
+)
+def test_stale_or_closing_markets_pull_their_quotes(market: MarketSnapshot, value: FairValue, why: str) -> None:
+    pulled = run(state(NOW, [market], fair_values=[value], orders=resting()))
+    assert {(i.action, i.client_order_id) for i in pulled.intents} == {
+        (IntentAction.CANCEL, "qb"),
+        (IntentAction.CANCEL, "qa"),
+    }
+    assert why in pulled.decisions[0].reason
+    assert why in pulled.intents[0].reason
+    quiet = run(state(NOW, [market], fair_values=[value]))
+    assert quiet.actions == ()
+    assert quiet.decisions[0].verdict is Verdict.SKIP
+    assert why in quiet.decisions[0].reason
+
+
+def test_quotes_in_markets_without_a_feed_or_fair_value_are_pulled() -> None:
+    gone = run(state(NOW, [], orders=resting()))
+    assert len(gone.intents) == 2
+    assert "not in the feed" in gone.decisions[0].reason
+    unpriced = run(state(NOW, [wide()], orders=resting()))
+    assert len(unpriced.intents) == 2
+    assert "no fair value" in unpriced.decisions[0].reason
+
+
+def test_start_and_stop_cancel_every_quote() -> None:
+    strategy = WeatherMMStrategy()
+    st = state(NOW, [wide()], fair_values=[fair(T, "0.50")], orders=resting())
+    for result in (strategy.on_start(st, WeatherMMMemory()), strategy.on_stop(st, WeatherMMMemory())):
+        assert sorted(i.client_order_id for i in result.intents) == ["qa", "qb"]
+        assert all(i.action is IntentAction.CANCEL for i in result.intents)
+
+
+def test_decide_is_deterministic() -> None:
+    st = state(NOW, [wide(), wide("B")], fair_values=[fair(T, "0.50"), fair("B", "0.20")], positions={T: 3})
+    assert run(st) == run(st)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fair values from the model
+
+
+def test_fair_values_from_the_model_sum_to_one_and_carry_their_uncertainty() -> None:
+    brackets = parse_brackets("75-,76-77,78-79,80-81,82-83,84+")
+    dist = max_temp_distribution(78.6, lead_hours=6.0)
+    values = fair_values_from_distribution(dist, brackets, NOW)
+    assert set(values) == {b.ticker for b in brackets}
+    assert abs(sum(v.price for v in values.values()) - 10_000) <= 6  # each rounded to $0.0001
+    assert all(v.as_of_ms == NOW and v.source == "weather" for v in values.values())
+    centre = values["78-79"]
+    assert centre.uncertainty > 0
+    assert values["84+"].uncertainty > 0
+    wider = fair_values_from_distribution(dist, brackets, NOW, shift_f=2.0)
+    assert wider["84+"].uncertainty > values["84+"].uncertainty
+
+
+# ---------------------------------------------------------------------------------------------
+# Actions in flight are sent once
+
+
+def test_places_in_flight_are_not_repeated_before_they_show() -> None:
+    first = run(state(NOW, [wide()], fair_values=[fair(T, "0.50")]))
+    coids = {i.side.value: i.client_order_id for i in first.intents}
+    again = run(state(NOW + 100, [wide(now=NOW + 100)], fair_values=[fair(T, "0.50")]), first.memory)
+    assert again.actions == ()
+    assert again.decisions[0].verdict is Verdict.HOLD
+    shown = [order(T, BID, "0.47", 5, coids["bid"]), order(T, ASK, "0.53", 5, coids["ask"])]
+    confirmed = run(state(NOW + 200, [wide(now=NOW + 200)], fair_values=[fair(T, "0.50")], orders=shown), again.memory)
+    assert confirmed.actions == ()
+    assert dict(confirmed.memory.in_flight) == {}
+    # A place never seen (e.g. rejected by risk) is retried once the ack timeout has passed.
+    late = NOW + 5 * SECOND
+    retry = run(state(late, [wide(now=late)], fair_values=[fair(T, "0.50")]), again.memory)
+    assert sorted(i.side.value for i in retry.intents) == ["ask", "bid"]
+
+
+def test_an_amend_in_flight_is_not_repeated() -> None:
+    moved = [fair(T, "0.53")]
+    first = run(state(NOW, [wide()], fair_values=moved, orders=resting()))
+    assert len(first.intents) == 2
+    # The tracker still shows the old prices 100 ms later: nothing new is sent.
+    again = run(state(NOW + 100, [wide(now=NOW + 100)], fair_values=moved, orders=resting()), first.memory)
+    assert again.actions == ()
+    # Once the amends show, they are confirmed and forgotten.
+    shown = resting(bid="0.50", ask="0.56")
+    done = run(state(NOW + 200, [wide(now=NOW + 200)], fair_values=moved, orders=shown), again.memory)
+    assert done.actions == ()
+    assert dict(done.memory.in_flight) == {}
+
+
+def test_a_cancel_in_flight_is_not_repeated() -> None:
+    first = run(state(NOW, [wide(stale=True)], fair_values=[fair(T, "0.50")], orders=resting()))
+    assert len(first.intents) == 2
+    again = run(state(NOW + 100, [wide(stale=True)], fair_values=[fair(T, "0.50")], orders=resting()), first.memory)
+    assert again.actions == ()
+
+
+def test_stop_cancels_places_still_in_flight() -> None:
+    strategy = WeatherMMStrategy()
+    first = strategy.decide(state(NOW, [wide()], fair_values=[fair(T, "0.50")]), WeatherMMMemory())
+    stopped = strategy.on_stop(state(NOW + 100, [wide()]), first.memory)
+    assert sorted(i.client_order_id for i in stopped.intents) == sorted(i.client_order_id for i in first.intents)
