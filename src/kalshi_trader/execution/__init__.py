@@ -1,1 +1,14 @@
-"""execution package."""
+"""Execution: acts on intents, whoever made them — the only way orders reach the exchange.
+
+- ``engine``: ``ExecutionEngine`` — gate, risk's check-and-reserve, audit, one ordered queue,
+  idempotent creates, amend/decrease/cancel/batches, inputs from the exchange, read models.
+- ``queue``: the ordered execution queue (durable point before every create).
+- ``brackets`` (pure policy) and ``protection`` (its upkeep in the engine): resting take-profits,
+  emulated stop-losses, one-cancels-other, resized on partial fills.
+- ``safety``: kill switch, risk's actions (cancel-all, flatten), order groups per strategy.
+- ``feed``: the private WebSocket channels (fills, order reports, order groups) → the engine.
+- ``reconcile``: the engine's view made equal to the exchange's at start, on reconnect, periodically.
+- ``orders``: the order tracker (lifecycle, fills, positions, P&L); ``views``: read models.
+
+Imports (import-linter): ``kalshi``, ``risk``, ``domain``, ``store`` — never strategy, web or sim.
+"""

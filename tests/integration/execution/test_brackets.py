@@ -118,7 +118,8 @@ async def test_stop_hit_sends_an_aggressive_exit_and_cancels_the_take_profit(
         assert {f.yes_price_dollars for f in fills} == {"0.3400"}  # marketable: it took the bid
         assert await positions_at(node.rest) == {}
         view = node.engine.bracket("sl-entry")
-        assert view is not None and "stop-loss 0.3500 hit at 0.3400" in view.reason
+        assert view is not None
+        assert "stop-loss 0.3500 hit at 0.3400" in view.reason
 
         await node.recorder.flush()
         trail = [(e.kind, e.reason) for e in await node.store.audit_log(200, subject=ticker)]
@@ -144,7 +145,8 @@ async def test_partial_fills_resize_the_take_profit_and_the_stop_sells_what_is_l
         await liquidity.quote(ticker, BookSide.ASK, 5000, 3)  # 3 more fill the resting entry
         await eventually(lambda: tp_remaining(700))
         resized = await tp_at_exchange(node, "pf-entry")
-        assert first is not None and resized is not None
+        assert first is not None
+        assert resized is not None
         assert resized.order_id == first.order_id  # amended, not replaced
 
         await liquidity.take(ticker, BookSide.BID, 6000, 2)  # the take-profit fills 2 of 7
@@ -162,7 +164,8 @@ async def test_partial_fills_resize_the_take_profit_and_the_stop_sells_what_is_l
         assert (orders["pf-entry"].status, orders["pf-entry"].filled) == (OrderStatus.EXECUTED, 1000)
         assert (orders["pf-entry-tp1"].status, orders["pf-entry-tp1"].filled) == (OrderStatus.CANCELED, 200)
         exits = [o for c, o in orders.items() if c.startswith("pf-entry-sl")]
-        assert exits and all(o.side is BookSide.ASK for o in exits)
+        assert exits
+        assert all(o.side is BookSide.ASK for o in exits)
         assert sum(o.filled for o in exits) == 800  # exactly what was left, never more
         assert await positions_at(node.rest) == {}
         assert node.engine.positions() == []
@@ -216,13 +219,15 @@ async def test_strategy_bracket_request_moves_the_take_profit_and_a_cancel_disar
 
         await eventually(lambda: tp(4500))
         first = await tp_at_exchange(node, "no-entry")
-        assert first is not None and first.side is BookSide.BID  # buys YES back: closes the NO
+        assert first is not None
+        assert first.side is BookSide.BID
         engine.request_bracket(  # latest wins: a new take-profit price moves the resting order
             BracketRequest(ticker, "no-entry", BookSide.ASK, Qty(1000), Price(4000), Price(7000), Price(7300))
         )
         await eventually(lambda: tp(4000))
         moved = await tp_at_exchange(node, "no-entry")
-        assert moved is not None and moved.order_id == first.order_id
+        assert moved is not None
+        assert moved.order_id == first.order_id
 
         assert engine.cancel_bracket(BracketCancel(ticker, "no-entry", reason="strategy exits itself"))
         await engine.queue.drain()
@@ -237,4 +242,6 @@ async def test_strategy_bracket_request_moves_the_take_profit_and_a_cancel_disar
         assert await positions_at(node.rest) == {ticker: -1000}
         await node.recorder.flush()
         kinds = [e.kind for e in await node.store.audit_log(100)]
-        assert AuditKind.INTENT in kinds and AuditKind.RISK_DECISION in kinds and "bracket" in kinds
+        assert AuditKind.INTENT in kinds
+        assert AuditKind.RISK_DECISION in kinds
+        assert "bracket" in kinds

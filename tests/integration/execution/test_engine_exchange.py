@@ -32,10 +32,13 @@ async def test_a_create_whose_response_is_lost_is_retried_without_a_duplicate(
         assert result.outcome is Outcome.ACCEPTED
         orders = await orders_at(node.rest, ticker)
         assert [(o.client_order_id, o.remaining) for o in orders] == [("lost-1", 300)]
-        assert result.order is not None and result.order.order_id == orders[0].order_id
+        assert result.order is not None
+        assert result.order.order_id == orders[0].order_id
         await node.recorder.flush()
         stored = await node.store.order(client_order_id="lost-1")
-        assert stored is not None and stored.order_id == orders[0].order_id and stored.state is OrderState.RESTING
+        assert stored is not None
+        assert stored.order_id == orders[0].order_id
+        assert stored.state is OrderState.RESTING
 
 
 async def test_a_create_with_every_answer_lost_is_found_by_its_client_order_id(
@@ -69,7 +72,8 @@ async def test_a_create_the_exchange_refuses_releases_its_risk_and_is_recorded_r
         assert node.risk.reservation("ro-1") is None
         await node.recorder.flush()
         stored = await node.store.order(client_order_id="ro-1")
-        assert stored is not None and stored.state is OrderState.REJECTED
+        assert stored is not None
+        assert stored.state is OrderState.REJECTED
         assert node.engine.status().errors == 1
 
 
@@ -93,7 +97,9 @@ async def test_100_concurrent_intents_against_a_limit_that_fits_10_put_at_most_1
         assert len(at_exchange) == 10
         assert sum(o.remaining for o in at_exchange) == 1000
         await node.recorder.flush()
-        refusals = [e for e in await node.store.audit_log(500, kind=AuditKind.RISK_DECISION) if not e.payload["approved"]]
+        refusals = [
+            e for e in await node.store.audit_log(500, kind=AuditKind.RISK_DECISION) if not e.payload["approved"]
+        ]
         assert len(refusals) == 90
         assert {e.payload["rule"] for e in refusals} == {"max_position_per_market"}
 
@@ -127,7 +133,11 @@ async def test_amend_decrease_cancel_and_batches_keep_engine_and_exchange_equal(
         for coid, order in exchange_view.items():
             tracked = engine.tracker.order(coid)
             assert tracked is not None
-            assert (tracked.order_id, tracked.price, tracked.remaining) == (order.order_id, order.price, order.remaining)
+            assert (tracked.order_id, tracked.price, tracked.remaining) == (
+                order.order_id,
+                order.price,
+                order.remaining,
+            )
         # Risk holds exactly what can still fill.
         assert {r.reservation_id: r.qty for r in node.risk.reservations()} == {
             "b-0": 700,

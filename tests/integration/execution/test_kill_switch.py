@@ -39,7 +39,9 @@ async def test_kill_switch_leaves_zero_resting_orders_and_stays_halted_until_res
     async with trading_node(exchange, db_url, [a, b]) as node:
         engine = node.engine
         for i in range(6):
-            assert (await engine.submit(OrderIntent.place(b, BookSide.BID, 1000 + 100 * i, 200, f"k-{i}", strategy="mm"))).ok
+            assert (
+                await engine.submit(OrderIntent.place(b, BookSide.BID, 1000 + 100 * i, 200, f"k-{i}", strategy="mm"))
+            ).ok
         entry = OrderIntent.place(a, BookSide.BID, 5000, 500, "k-entry", strategy="fav")
         engine.place_bracket(BracketSpec(entry, Price(6000), Price(3500)))
         await eventually(lambda: engine.bracket("k-entry").take_profit_order is not None)  # type: ignore[union-attr]
@@ -47,7 +49,10 @@ async def test_kill_switch_leaves_zero_resting_orders_and_stays_halted_until_res
         # An order placed behind the engine's back (by hand, same account).
         await node.rest.create_order(convert.create_request(b, BookSide.ASK, Price(9000), Qty(100)))
         # And a burst of places still queued when the switch is thrown.
-        queued = [engine.submit(OrderIntent.place(b, BookSide.BID, 2000 + 10 * i, 100, f"q-{i}", strategy="mm")) for i in range(20)]
+        queued = [
+            engine.submit(OrderIntent.place(b, BookSide.BID, 2000 + 10 * i, 100, f"q-{i}", strategy="mm"))
+            for i in range(20)
+        ]
         assert len(await resting(node.rest)) >= 8
 
         report = await engine.kill(who="ops", why="test: stop everything")
@@ -142,3 +147,28 @@ async def test_an_order_group_trigger_is_a_breaker_for_that_strategy_only(
 
         assert await engine.reset_order_group("fast", who="ops", why="limit understood")
         assert (await engine.submit(OrderIntent.place(a, BookSide.BID, 3000, 100, "g-again", strategy="fast"))).ok
+
+
+async def test_a_breaker_trip_is_audited_and_its_cancel_all_is_carried_out(
+    exchange: RunningExchange, liquidity: Liquidity, db_url: str
+) -> None:
+    a = exchange.add_market(A)
+    async with trading_node(exchange, db_url, [a], risk={"max_consecutive_errors": 3}) as node:
+        engine = node.engine
+        for i in range(3):
+            assert (await engine.submit(OrderIntent.place(a, BookSide.BID, 1000 + 100 * i, 100, f"e-rest-{i}"))).ok
+        # Three requests the exchange refuses in a row (reduce-only with nothing held).
+        for i in range(3):
+            result = await engine.submit(OrderIntent.place(a, BookSide.ASK, 9000, 100, f"e-bad-{i}", reduce_only=True))
+            assert result.outcome is Outcome.REJECTED
+        assert [b.rule.value for b in node.risk.open_breakers()] == ["consecutive_errors"]
+        await engine.queue.drain()
+        assert await resting(node.rest) == []  # risk asked for everything to be canceled: done
+        refused = engine.submit(OrderIntent.place(a, BookSide.BID, 1000, 100, "e-after"))
+        assert (refused.approved, refused.rule) == (False, "consecutive_errors")
+        await node.recorder.flush()
+        trips = await node.store.audit_log(10, kind=AuditKind.BREAKER_TRIP)
+        assert [e.subject for e in trips] == ["consecutive_errors"]
+        assert [e.reason for e in await node.store.audit_log(10, kind="cancel_all")] == [
+            f"consecutive_errors: {node.risk.open_breakers()[0].reason}"
+        ]

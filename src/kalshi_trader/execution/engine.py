@@ -1,0 +1,915 @@
+"""The execution engine: the only way an intent reaches the exchange.
+
+Contract:
+- **Through risk, in order.** ``submit(intent)`` (place / amend / cancel) is a plain synchronous
+  call for the hot path: the engine's gate, then ``RiskManager.check_and_reserve`` (no ``await`` in
+  between, so two intents can never both pass a limit only one fits), then the audit records, the
+  order tracker and the create request are prepared and a job is appended to the one
+  ``ExecutionQueue``. It returns a ``Submission`` at once — the verdict (``approved``, ``rule``,
+  ``reason``) and an awaitable ``Result`` resolved when the exchange answered. Nothing reaches the
+  exchange any other way: brackets, emulated stops, flattening and reconciliation submit intents
+  here too. ``submit_batch`` judges places one by one and sends the approved ones in batch creates.
+- **The gate** (refusals audited as ``engine_refusal``): the engine is not running; a place reusing
+  a ``client_order_id`` the engine has seen; a resting (GTC) place while the kill switch is engaged;
+  a risk-adding place of a strategy whose order group is triggered; an amend or cancel of an order
+  the engine does not know, or a second amend while one is in flight.
+- **Audit trail** (through the ``Recorder``, never waiting on the database): every intent (kind
+  ``intent``) and its verdict with the reason (``risk_decision``); every order's pending row before
+  its create is sent — the queue awaits ``flush()`` first, so after a crash every order that may
+  exist at the exchange is on disk under its ``client_order_id``; order snapshots and order events
+  (``acked``, ``rejected``, ``unknown``, ``not_found``, ``purged``, ``amended``, ``decreased``,
+  ``amend_rejected``, ``canceled``, ``update``, ``fill``); every fill (idempotent by ``fill_id``)
+  and the position after it; breaker trips and resets, the kill switch and order-group triggers
+  (flushed at once, ``execution.safety``); brackets (``execution.protection``); reconciliation.
+- **Idempotent creates.** Every create carries a ``client_order_id`` (the intent's). The REST
+  client retries transient failures (transport, timeout, 429, 5xx; at most 3 retries, exponential
+  backoff with jitter) and resolves a 409 after a lost response to the order the lost attempt made.
+  If every attempt failed ambiguously the order is ``unknown``: its reservation is kept, and a
+  lookup by ``client_order_id`` decides (found: tracked; not found: rejected). Amends and decreases
+  are not retried (except after 429); an amend that only shrinks an order is sent as a decrease
+  (queue priority kept); a cancel answered 404 reads the order back.
+- **Risk bookkeeping.** After every ack, report, fill or cancel the order's reservation is synced to
+  what can still fill plus what the exchange reports filled whose fills have not arrived
+  (``sync_remaining``); amends report ``on_amend_result``; fills go to ``RiskManager.on_fill`` with
+  the tracker's position; request failures to ``record_error`` and successes to
+  ``record_success``. Every ``RiskAction`` risk returns is carried out and every ``RiskEvent``
+  audited (``execution.safety``: cancel-all, flatten, kill switch, order groups).
+- **Brackets** (``execution.protection``; the policy is ``execution.brackets``): take-profits rest,
+  stops are emulated from ``on_book``, one-cancels-other, resized on partial fills.
+- **Inputs** from the exchange: ``on_fill`` / ``on_order_update`` / ``on_order_group_event``
+  (the ``UserStream`` and reconciliation call them), ``on_book`` (top of book on risk's clock).
+  ``register_market`` gives the engine (and risk) each market's grid and event. ``tick`` (every
+  ``EngineConfig.tick_s`` once started) runs risk's timers, feeds it the session P&L and retries
+  protective actions. Read models: ``status()``, ``orders()``, ``open_orders()``, ``positions()``,
+  ``brackets()`` (``execution.views``).
+- Time: ``clock_ms`` must be risk's clock (monotonic ms; books carry ``as_of_ms`` on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable, Coroutine, Generator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from kalshi_trader.domain import (
+    BookSide,
+    BracketCancel,
+    BracketRequest,
+    Fill,
+    IntentAction,
+    MarketInfo,
+    Order,
+    OrderIntent,
+    OrderStatus,
+    Position,
+    Price,
+    Qty,
+    SelfTradePrevention,
+    TickGrid,
+    TopOfBook,
+    parse_qty,
+)
+from kalshi_trader.execution.brackets import BracketSpec
+from kalshi_trader.execution.orders import OrderState, OrderTracker, TrackedOrder
+from kalshi_trader.execution.protection import ENGINE_REFUSAL, BracketTicket, Protection
+from kalshi_trader.execution.queue import ExecutionQueue, Job
+from kalshi_trader.execution.safety import Safety
+from kalshi_trader.execution.views import BracketView, CancelAllReport, EngineStatus, Outcome, Result
+from kalshi_trader.kalshi import convert
+from kalshi_trader.kalshi import schemas as w
+from kalshi_trader.kalshi.errors import KalshiError, NotFoundError, ServerError, TransportError
+from kalshi_trader.kalshi.rest import KalshiRest
+from kalshi_trader.risk.decisions import RiskDecision
+from kalshi_trader.risk.manager import RiskManager
+from kalshi_trader.store import AuditKind, Recorder
+
+__all__ = ["BracketTicket", "EngineConfig", "ExecutionEngine", "Submission"]
+
+log = structlog.get_logger(__name__)
+
+
+def _monotonic_ms() -> int:
+    return time.monotonic_ns() // 1_000_000
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    self_trade_prevention: SelfTradePrevention = SelfTradePrevention.TAKER_AT_CROSS
+    order_group_limit: Qty | None = Qty(1_000_000)
+    """Contracts one strategy's group may fill in 15 s before the exchange cancels its orders
+    (10,000 by default); None: no order groups."""
+    stop_slippage: Price = Price(300)
+    """Default distance past the touch a stop's aggressive exit may go ($0.03)."""
+    retry_ms: int = 250
+    """Wait before retrying a protective action risk refused (stale book, write budget)."""
+    tick_s: float = 1.0
+    """Period of the housekeeping tick (risk timers, P&L, retries)."""
+    cancel_all_rounds: int = 5
+
+
+@dataclass(eq=False, slots=True)
+class Submission:
+    """One intent handed to the engine: the verdict now, the exchange's answer later (``await``)."""
+
+    intent: OrderIntent
+    approved: bool
+    rule: str
+    reason: str
+    decision: RiskDecision | None
+    result: asyncio.Future[Result]
+    request: w.CreateOrderV2Request | None = None
+    """The create body built on the hot path (places only)."""
+
+    def __await__(self) -> Generator[Any, None, Result]:
+        return asyncio.shield(self.result).__await__()
+
+
+@dataclass(slots=True)
+class _Counters:
+    submitted: int = 0
+    refused: int = 0
+    rejected: int = 0
+    errors: int = 0
+
+
+class ExecutionEngine:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        rest: KalshiRest,
+        risk: RiskManager,
+        recorder: Recorder,
+        *,
+        tracker: OrderTracker | None = None,
+        config: EngineConfig | None = None,
+        clock_ms: Callable[[], int] = _monotonic_ms,
+    ) -> None:
+        self.rest = rest
+        self.risk = risk
+        self.recorder = recorder
+        self.tracker = tracker if tracker is not None else OrderTracker()
+        self.config = config if config is not None else EngineConfig()
+        self.clock_ms = clock_ms
+        self.queue = ExecutionQueue(recorder.flush)
+        self._books: dict[str, TopOfBook] = {}
+        self._grids: dict[str, TickGrid] = {}
+        self._amending: set[str] = set()
+        self._unknown: set[str] = set()
+        self._queued: set[str] = set()
+        """client_order_ids with a create queued or in flight."""
+        self.protection = Protection(self)
+        self.safety = Safety(self)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._ticker: asyncio.Task[None] | None = None
+        self._running = False
+        self._last_fill_ms = 0
+        self.counters = _Counters()
+
+    # ------------------------------------------------------------------------------------------
+    # Lifecycle
+
+    async def start(self) -> None:
+        """Start the queue worker and the housekeeping tick."""
+        if self._running:
+            return
+        self._running = True
+        self.queue.start()
+        self._ticker = asyncio.get_running_loop().create_task(self._tick_loop(), name="execution-tick")
+
+    async def close(self) -> None:
+        """Stop ticking, let the job in flight finish, abort the rest (resting orders stay)."""
+        self._running = False
+        if self._ticker is not None:
+            self._ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticker
+            self._ticker = None
+        await self.queue.close()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def __aenter__(self) -> ExecutionEngine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def register_market(self, market: MarketInfo) -> None:
+        """Tell the engine and risk about a market (grid, event, status)."""
+        self._grids[market.ticker] = market.grid
+        self.risk.register_market(market)
+
+    # ------------------------------------------------------------------------------------------
+    # The hot path
+
+    def on_book(self, top: TopOfBook) -> None:
+        """The market's top of book changed (``as_of_ms`` on risk's clock). Checks its bracket's
+        stop and retries exits waiting for a book; otherwise only stores it."""
+        self._books[top.ticker] = top
+        self.protection.on_book(top)
+        self.safety.after_change(top.ticker)
+
+    def book(self, ticker: str) -> TopOfBook | None:
+        return self._books.get(ticker)
+
+    def grid(self, ticker: str) -> TickGrid | None:
+        return self._grids.get(ticker)
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def submit(
+        self, intent: OrderIntent, *, book: TopOfBook | None = None, fair_value: int | None = None
+    ) -> Submission:
+        """Judge ``intent`` and, if approved, queue it (see the module docstring). ``book`` defaults
+        to the last ``on_book`` for the market."""
+        refusal = self._gate(intent)
+        if refusal is not None:
+            rule, reason = refusal
+            self.recorder.audit(ENGINE_REFUSAL, intent.client_order_id, {"rule": rule}, reason)
+            return self.refuse(intent, rule, reason, None)
+        top = book if book is not None else self._books.get(intent.ticker)
+        decision = self.risk.check_and_reserve(intent, book=top, fair_value=fair_value)
+        self._audit_intent(intent, decision)
+        if not decision.approved:
+            return self.refuse(intent, decision.rule.value, decision.reason, decision)
+        self.counters.submitted += 1
+        if intent.action is IntentAction.PLACE:
+            return self._queue_place(intent, decision)
+        sub = self._submission(intent, decision)
+        coid = intent.client_order_id
+        if intent.action is IntentAction.AMEND:
+            self._amending.add(coid)
+            self.queue.put(
+                Job(
+                    f"amend {coid}", lambda: self._send_amend(sub), lambda r: self._amend_purged(sub, r), purgeable=True
+                )
+            )
+        else:
+            self.queue.put(Job(f"cancel {coid}", lambda: self._send_cancel(sub), lambda r: self._purged(sub, r)))
+        return sub
+
+    def submit_batch(
+        self, intents: Sequence[OrderIntent], *, books: dict[str, TopOfBook] | None = None
+    ) -> list[Submission]:
+        """Judge several places one by one and send the approved ones in batch creates (as many per
+        request as the write bucket holds)."""
+        subs: list[Submission] = []
+        approved: list[Submission] = []
+        for intent in intents:
+            if intent.action is not IntentAction.PLACE:
+                raise ValueError("a batch holds places only; amend and cancel one by one")
+            refusal = self._gate(intent)
+            if refusal is not None:
+                self.recorder.audit(ENGINE_REFUSAL, intent.client_order_id, {"rule": refusal[0]}, refusal[1])
+                subs.append(self.refuse(intent, refusal[0], refusal[1], None))
+                continue
+            top = (books or {}).get(intent.ticker) or self._books.get(intent.ticker)
+            decision = self.risk.check_and_reserve(intent, book=top)
+            self._audit_intent(intent, decision)
+            if not decision.approved:
+                subs.append(self.refuse(intent, decision.rule.value, decision.reason, decision))
+                continue
+            self.counters.submitted += 1
+            sub = self._prepare_place(intent, decision)
+            subs.append(sub)
+            approved.append(sub)
+        per_request = max(1, self.rest.limiter.tier.write_capacity // 10)
+        for start in range(0, len(approved), per_request):
+            self.queue.put(self._batch_job(approved[start : start + per_request]))
+        return subs
+
+    def _batch_job(self, chunk: list[Submission]) -> Job:
+        def abort(reason: str) -> None:
+            for sub in chunk:
+                self._purged(sub, reason)
+
+        return Job(
+            f"batch create {len(chunk)}", lambda: self._send_batch(chunk), abort, needs_flush=True, purgeable=True
+        )
+
+    def cancel(self, client_order_id: str, *, reason: str = "", strategy: str = "") -> Submission:
+        """Cancel one order (by ``client_order_id``)."""
+        tracked = self.tracker.order(client_order_id)
+        ticker = tracked.ticker if tracked is not None else ""
+        return self.submit(OrderIntent.cancel(ticker, client_order_id, strategy=strategy, reason=reason))
+
+    def amend(self, client_order_id: str, *, price: int, remaining: int, reason: str = "") -> Submission:
+        """Move an order to ``price`` with ``remaining`` contracts left to fill (sent as a decrease
+        when only the size shrinks, which keeps queue priority)."""
+        tracked = self.tracker.order(client_order_id)
+        if tracked is None:
+            intent = OrderIntent.amend("", BookSide.BID, price, remaining, client_order_id, reason=reason)
+        else:
+            intent = OrderIntent.amend(
+                tracked.ticker,
+                tracked.side,
+                price,
+                remaining,
+                tracked.client_order_id,
+                strategy=tracked.strategy,
+                reason=reason,
+            )
+        return self.submit(intent)
+
+    def decrease(self, client_order_id: str, *, remaining: int, reason: str = "") -> Submission:
+        """Shrink an order to ``remaining`` contracts at its price (risk-reducing)."""
+        tracked = self.tracker.order(client_order_id)
+        if tracked is None:
+            return self.amend(client_order_id, price=0, remaining=remaining, reason=reason)
+        intent = OrderIntent(
+            IntentAction.AMEND,
+            tracked.ticker,
+            tracked.client_order_id,
+            tracked.side,
+            tracked.price,
+            Qty(remaining),
+            reduce_only=True,
+            strategy=tracked.strategy,
+            reason=reason or "decrease",
+        )
+        return self.submit(intent)
+
+    # ------------------------------------------------------------------------------------------
+    # Gate, audit, bookkeeping shared by every intent
+
+    def _gate(self, intent: OrderIntent) -> tuple[str, str] | None:
+        if not self._running:
+            return "engine_stopped", "the execution engine is not running"
+        coid = intent.client_order_id
+        if intent.action is IntentAction.PLACE:
+            if coid and self.tracker.order(coid) is not None:
+                return "duplicate_client_order_id", f"client_order_id {coid} was used before"
+            return self.safety.refusal(intent)
+        tracked = self.tracker.order(coid)
+        if tracked is None:
+            return "unknown_order", f"no order {coid} to {intent.action.value}"
+        if intent.action is IntentAction.AMEND and coid in self._amending:
+            return "amend_in_flight", f"an amend of {coid} is already in flight"
+        return None
+
+    def _audit_intent(self, intent: OrderIntent, decision: RiskDecision) -> None:
+        coid = intent.client_order_id
+        payload: dict[str, Any] = {
+            "action": intent.action.value,
+            "ticker": intent.ticker,
+            "side": intent.side.value,
+            "price": intent.price,
+            "qty": intent.qty,
+            "tif": intent.tif.value,
+            "strategy": intent.strategy,
+        }
+        if intent.reduce_only:
+            payload["reduce_only"] = True
+        if intent.post_only:
+            payload["post_only"] = True
+        if intent.inputs:
+            payload["inputs"] = dict(intent.inputs)
+        self.recorder.audit(AuditKind.INTENT, coid, payload, intent.reason)
+        verdict = {"approved": decision.approved, "rule": decision.rule.value, **decision.details}
+        self.recorder.audit(AuditKind.RISK_DECISION, coid, verdict, decision.reason)
+
+    def _submission(self, intent: OrderIntent, decision: RiskDecision) -> Submission:
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        return Submission(intent, True, decision.rule.value, decision.reason, decision, future)
+
+    def refuse(self, intent: OrderIntent, rule: str, reason: str, decision: RiskDecision | None) -> Submission:
+        self.counters.refused += 1
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        future.set_result(Result(intent.client_order_id, Outcome.REFUSED, reason))
+        return Submission(intent, False, rule, reason, decision, future)
+
+    @staticmethod
+    def _finish(sub: Submission, outcome: Outcome, reason: str, order: TrackedOrder | None = None) -> None:
+        if not sub.result.done():
+            sub.result.set_result(Result(sub.intent.client_order_id, outcome, reason, order))
+
+    def _prepare_place(self, intent: OrderIntent, decision: RiskDecision) -> Submission:
+        coid = intent.client_order_id
+        self.tracker.on_submitted(intent)
+        self.recorder.record_order_intent(coid, intent.ticker, intent.side, intent.price, intent.qty, _wall_ms())
+        group_id = None if intent.reduce_only else self.safety.group_id(intent.strategy)
+        sub = self._submission(intent, decision)
+        sub.request = convert.create_request(
+            intent.ticker,
+            intent.side,
+            intent.price,
+            intent.qty,
+            time_in_force=intent.tif,
+            self_trade_prevention=self.config.self_trade_prevention,
+            client_order_id=coid,
+            post_only=intent.post_only,
+            reduce_only=intent.reduce_only,
+            order_group_id=group_id,
+        )
+        self._queued.add(coid)
+        return sub
+
+    def _queue_place(self, intent: OrderIntent, decision: RiskDecision) -> Submission:
+        sub = self._prepare_place(intent, decision)
+        coid = intent.client_order_id
+        self.queue.put(
+            Job(
+                f"create {coid}",
+                lambda: self._send_create(sub),
+                lambda reason: self._purged(sub, reason),
+                needs_flush=True,
+                purgeable=not intent.reduce_only,
+            )
+        )
+        return sub
+
+    def sync_risk(self, client_order_id: str) -> None:
+        """Shrink the reservation to what can still fill plus reported fills not yet received."""
+        if client_order_id in self._amending:
+            return
+        t = self.tracker.order(client_order_id)
+        if t is None:
+            return
+        keep = t.unconfirmed_fill_qty + (t.remaining if t.state.is_open else 0)
+        self.risk.sync_remaining(t.client_order_id, max(0, keep))
+
+    def record_state(
+        self, t: TrackedOrder, event: str, payload: dict[str, Any] | None = None, ts_ms: int | None = None
+    ) -> None:
+        order = _as_order(t)
+        if order is not None:
+            self.recorder.record_order(order)
+        body = {"state": t.state.value, "filled": t.filled, "remaining": t.remaining, "price": t.price}
+        if payload:
+            body.update(payload)
+        self.recorder.record_order_event(
+            event, client_order_id=t.client_order_id, order_id=t.order_id, payload=body, ts_ms=ts_ms
+        )
+
+    def _error(self, what: str, exc: KalshiError) -> None:
+        self.counters.errors += 1
+        self.safety.carry_out(self.risk.record_error(f"{what}: {exc.summary()}"))
+        self.safety.drain_risk_events()
+
+    def _purged(self, sub: Submission, reason: str) -> None:
+        intent = sub.intent
+        coid = intent.client_order_id
+        self._queued.discard(coid)
+        if intent.action is IntentAction.PLACE:
+            self.tracker.on_rejected(coid, reason)
+            self.risk.release(coid, reason)
+            self.recorder.record_order_rejected(coid)
+            self.recorder.record_order_event("purged", client_order_id=coid, payload={"reason": reason})
+        self._finish(sub, Outcome.PURGED, reason)
+        self.after_change(intent.ticker)
+
+    def _amend_purged(self, sub: Submission, reason: str) -> None:
+        coid = sub.intent.client_order_id
+        self._amending.discard(coid)
+        self.risk.on_amend_result(coid, False)
+        self.sync_risk(coid)
+        self._finish(sub, Outcome.PURGED, reason)
+        self.after_change(sub.intent.ticker)
+
+    # ------------------------------------------------------------------------------------------
+    # Jobs: what the queue runs
+
+    async def _send_create(self, sub: Submission) -> None:
+        req = await self.safety.with_group(sub)
+        try:
+            ack = await self.rest.create_order(req)
+        except KalshiError as exc:
+            self._create_failed(sub, exc)
+            return
+        finally:
+            self._queued.discard(sub.intent.client_order_id)
+        self._acked(sub, req, ack)
+
+    async def _send_batch(self, chunk: list[Submission]) -> None:
+        reqs = [await self.safety.with_group(sub) for sub in chunk]
+        try:
+            response = await self.rest.batch_create_orders(reqs)
+        except KalshiError as exc:
+            for sub in chunk:
+                self._queued.discard(sub.intent.client_order_id)
+                self._create_failed(sub, exc)
+            return
+        by_coid = {item.client_order_id: item for item in response.orders if item.client_order_id}
+        for sub, req, item in zip(chunk, reqs, response.orders, strict=False):
+            coid = sub.intent.client_order_id
+            self._queued.discard(coid)
+            found = by_coid.get(coid, item)
+            if found.error is None and isinstance(found.order_id, str):
+                ack = w.CreateOrderV2Response(
+                    order_id=found.order_id,
+                    fill_count=found.fill_count or "0.00",
+                    remaining_count=found.remaining_count or "0.00",
+                    ts_ms=found.ts_ms or 0,
+                    client_order_id=coid,
+                )
+                self._acked(sub, req, ack)
+            else:
+                detail = found.error
+                message = detail.message if detail is not None and isinstance(detail.message, str) else "rejected"
+                code = detail.code if detail is not None and isinstance(detail.code, str) else ""
+                self._create_failed(sub, KalshiError(message, status=400, code=code))
+        for sub in chunk[len(response.orders) :]:
+            self._queued.discard(sub.intent.client_order_id)
+            self._create_failed(sub, KalshiError("no result for this item in the batch reply", status=None))
+
+    def _acked(self, sub: Submission, req: w.CreateOrderV2Request, ack: w.CreateOrderV2Response) -> None:
+        coid = sub.intent.client_order_id
+        order = convert.order_from_ack(req, ack)
+        t = self.tracker.on_ack(
+            coid, order_id=order.order_id, filled=order.filled, remaining=order.remaining, ts_ms=order.created_ms
+        )
+        self.risk.record_success()
+        self._unknown.discard(coid)
+        self.record_state(t, "acked", {"order_group_id": order.order_group_id} if order.order_group_id else None)
+        self.sync_risk(coid)
+        self._finish(sub, Outcome.ACCEPTED, "", t)
+        self.after_change(t.ticker)
+
+    def _create_failed(self, sub: Submission, exc: KalshiError) -> None:
+        intent = sub.intent
+        coid = intent.client_order_id
+        if isinstance(exc, TransportError | ServerError):
+            self._unknown.add(coid)
+            self.recorder.record_order_event("unknown", client_order_id=coid, payload={"error": exc.summary()})
+            self._finish(sub, Outcome.UNKNOWN, f"no answer after retries: {exc.summary()}", self.tracker.order(coid))
+            self.spawn(self._resolve(coid, intent.ticker), f"resolve {coid}")
+        else:
+            self.counters.rejected += 1
+            self.tracker.on_rejected(coid, exc.summary())
+            self.risk.release(coid, exc.summary())
+            self.recorder.record_order_rejected(coid)
+            self.recorder.record_order_event(
+                "rejected",
+                client_order_id=coid,
+                payload={"status": exc.status, "code": exc.code, "message": exc.message},
+            )
+            self._finish(sub, Outcome.REJECTED, exc.summary(), self.tracker.order(coid))
+        self._error(f"create {coid}", exc)
+        self.after_change(intent.ticker)
+
+    async def _resolve(self, client_order_id: str, ticker: str) -> None:
+        """Find an order whose create got no answer: tracked if found, rejected if not."""
+        try:
+            found = await self.rest.find_order(client_order_id, ticker=ticker)
+        except KalshiError as exc:
+            log.warning("order_resolution_failed", client_order_id=client_order_id, error=str(exc))
+            return  # stays unknown: reconciliation retries
+        self.resolve_lookup(client_order_id, convert.order(found) if found is not None else None)
+
+    def resolve_lookup(self, client_order_id: str, found: Order | None) -> bool:
+        """Apply the outcome of looking an unanswered create up at the exchange. Returns True if
+        the order's state changed."""
+        t = self.tracker.order(client_order_id)
+        if t is None or client_order_id in self._queued:
+            return False
+        if found is not None:
+            self._unknown.discard(client_order_id)
+            self.on_order_update(found)
+            return True
+        if t.order_id is not None or t.state is not OrderState.PENDING:
+            self._unknown.discard(client_order_id)
+            return False
+        self._unknown.discard(client_order_id)
+        self.tracker.on_rejected(client_order_id, "not found at the exchange")
+        self.risk.release(client_order_id, "not found at the exchange")
+        self.recorder.record_order_rejected(client_order_id)
+        self.recorder.record_order_event(
+            "not_found", client_order_id=client_order_id, payload={"reason": "no order with this id at the exchange"}
+        )
+        self.after_change(t.ticker)
+        return True
+
+    async def _send_amend(self, sub: Submission) -> None:
+        intent = sub.intent
+        coid = intent.client_order_id
+        t = self.tracker.order(coid)
+        try:
+            if t is None or t.order_id is None or not t.state.is_open:
+                self.risk.on_amend_result(coid, False)
+                self._finish(sub, Outcome.REJECTED, f"order {coid} is not resting", t)
+                return
+            shrink_only = intent.price == t.price and intent.qty < t.remaining
+            try:
+                if shrink_only:
+                    dec = await self.rest.decrease_order(t.order_id, reduce_to=intent.qty)
+                    remaining: int | None = parse_qty(dec.remaining_count)
+                    price, ts, event = t.price, dec.ts_ms, "decreased"
+                else:
+                    req = convert.amend_request(
+                        t.ticker, t.side, intent.price, Qty(t.filled + intent.qty), client_order_id=t.client_order_id
+                    )
+                    amended = await self.rest.amend_order(t.order_id, req)
+                    remaining = parse_qty(amended.remaining_count) if amended.remaining_count is not None else None
+                    price, ts, event = intent.price, amended.ts_ms, "amended"
+            except KalshiError as exc:
+                self.counters.rejected += 1
+                self.risk.on_amend_result(coid, False)
+                self._finish(sub, Outcome.REJECTED, exc.summary(), t)
+                self.recorder.record_order_event(
+                    "amend_rejected",
+                    client_order_id=coid,
+                    order_id=t.order_id,
+                    payload={"status": exc.status, "code": exc.code, "message": exc.message},
+                )
+                self._error(f"amend {coid}", exc)
+                if exc.status in (400, 404):
+                    await self._refresh(t.order_id)
+                return
+            t = self.tracker.on_amended(coid, price=price, remaining=remaining, ts_ms=ts)
+            self.risk.on_amend_result(coid, True)
+            self.risk.record_success()
+            self.record_state(t, event, {"to_price": price, "to_remaining": remaining})
+            self._finish(sub, Outcome.ACCEPTED, "", t)
+        finally:
+            self._amending.discard(coid)
+            self.sync_risk(coid)
+            self.after_change(intent.ticker)
+
+    async def _send_cancel(self, sub: Submission) -> None:
+        intent = sub.intent
+        coid = intent.client_order_id
+        t = self.tracker.order(coid)
+        if t is not None and t.order_id is None and coid in self._unknown:
+            await self._resolve(coid, t.ticker)
+            t = self.tracker.order(coid)
+        if t is None or t.order_id is None or not t.state.is_open:
+            self.sync_risk(coid)
+            self._finish(sub, Outcome.ACCEPTED, "nothing rests under this id", t)
+            self.after_change(intent.ticker)
+            return
+        try:
+            resp = await self.rest.cancel_order(t.order_id)
+        except NotFoundError:
+            await self._refresh(t.order_id)
+            t = self.tracker.order(coid)
+            self._finish(sub, Outcome.ACCEPTED, "the order was no longer resting", t)
+        except KalshiError as exc:
+            self.counters.rejected += 1
+            self._finish(sub, Outcome.REJECTED, exc.summary(), t)
+            self._error(f"cancel {coid}", exc)
+        else:
+            t = self.tracker.on_canceled(coid, ts_ms=resp.ts_ms)
+            self.risk.record_success()
+            self.record_state(t, "canceled", {"reduced_by": parse_qty(resp.reduced_by), "reason": intent.reason})
+            self._finish(sub, Outcome.ACCEPTED, "", t)
+        self.sync_risk(coid)
+        self.after_change(intent.ticker)
+
+    async def _refresh(self, order_id: str) -> None:
+        """Read one order back from the exchange and apply it."""
+        try:
+            found = await self.rest.get_order(order_id)
+        except KalshiError as exc:
+            log.warning("order_refresh_failed", order_id=order_id, error=str(exc))
+            return
+        self.on_order_update(convert.order(found))
+
+    # ------------------------------------------------------------------------------------------
+    # Inputs from the exchange
+
+    def on_fill(self, fill: Fill) -> bool:
+        """One of our fills (WS or REST). Returns False for a fill already seen."""
+        if not self.tracker.on_fill(fill):
+            return False
+        self._last_fill_ms = max(self._last_fill_ms, fill.ts_ms)
+        t = self.tracker.order(fill.order_id) or (
+            self.tracker.order(fill.client_order_id) if fill.client_order_id else None
+        )
+        coid = t.client_order_id if t is not None else (fill.client_order_id or None)
+        position = self.tracker.position(fill.ticker)
+        self.risk.on_fill(fill, position, client_order_id=coid)
+        self.recorder.record_fill(fill)
+        self.recorder.record_order_event(
+            "fill",
+            client_order_id=coid,
+            order_id=fill.order_id,
+            payload={"fill_id": fill.fill_id, "price": fill.price, "qty": fill.qty, "fee": fill.fee},
+            event_id=f"fill:{fill.fill_id}",
+            ts_ms=fill.ts_ms or None,
+        )
+        self.recorder.upsert_position(position)
+        if coid is not None:
+            self.sync_risk(coid)
+        self.after_change(fill.ticker)
+        return True
+
+    def load_fill(self, fill: Fill) -> bool:
+        """A fill replayed from the store at start-up: it moves positions (tracker and risk) but is
+        not recorded again."""
+        if not self.tracker.on_fill(fill):
+            return False
+        self._last_fill_ms = max(self._last_fill_ms, fill.ts_ms)
+        self.risk.update_position(self.tracker.position(fill.ticker))
+        return True
+
+    def on_order_update(self, order: Order) -> TrackedOrder:
+        """An order report (WS ``user_order`` or a REST read). Unknown orders are tracked (adopted
+        by the tracker; whether risk keeps them is reconciliation's call)."""
+        t = self.tracker.on_order_update(order)
+        self.recorder.record_order(order)
+        self.recorder.record_order_event(
+            "update",
+            client_order_id=t.client_order_id,
+            order_id=order.order_id,
+            payload={"status": order.status.value, "filled": order.filled, "remaining": order.remaining},
+            ts_ms=order.updated_ms or None,
+        )
+        if t.order_id is not None:
+            self._unknown.discard(t.client_order_id)
+        self.sync_risk(t.client_order_id)
+        self.after_change(order.ticker)
+        return t
+
+    def load_order(self, order: Order) -> TrackedOrder:
+        """An order read from the store at start-up (not recorded again, no risk change)."""
+        return self.tracker.on_order_update(order)
+
+    # ------------------------------------------------------------------------------------------
+    # Kill switch, breakers, order groups
+
+    async def _tick_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.tick_s)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("execution_tick_failed")
+
+    def tick(self) -> None:
+        """Housekeeping (every ``tick_s``): risk's timers and P&L, retries of protective actions."""
+        actions = self.risk.tick()
+        marks = {
+            t: (top.best_bid + top.best_ask) // 2
+            for t, top in self._books.items()
+            if top.best_bid is not None and top.best_ask is not None and not top.stale
+        }
+        actions += self.risk.update_pnl(self.tracker.net_pnl(marks))
+        self.safety.drain_risk_events()
+        self.safety.carry_out(actions)
+        self.protection.maintain_all()
+        self.safety.retry_flatten()
+
+    # ------------------------------------------------------------------------------------------
+    # Brackets
+
+    # ------------------------------------------------------------------------------------------
+    # Brackets (``execution.protection``) and safety (``execution.safety``)
+
+    def act(self, action: OrderIntent | BracketRequest | BracketCancel) -> Submission | None:
+        """Carry out one strategy action (``strategy.base.Action``), in the order given."""
+        if isinstance(action, OrderIntent):
+            return self.submit(action)
+        if isinstance(action, BracketRequest):
+            self.protection.request(action)
+        else:
+            self.protection.cancel(action)
+        return None
+
+    def place_bracket(
+        self, spec: BracketSpec, *, book: TopOfBook | None = None, fair_value: int | None = None
+    ) -> BracketTicket:
+        """Submit the entry; as it fills, keep a take-profit resting and the stop-loss armed."""
+        return self.protection.place(spec, book=book, fair_value=fair_value)
+
+    def request_bracket(self, req: BracketRequest) -> str | None:
+        """A strategy protects (more of) a filled entry, or moves its prices (latest wins)."""
+        return self.protection.request(req)
+
+    def cancel_bracket(self, cancel: BracketCancel | str, *, reason: str = "") -> bool:
+        """Cancel the take-profit and disarm the stop (the position stays)."""
+        return self.protection.cancel(cancel, reason=reason)
+
+    def protect(self, ticker: str, *, take_profit: Price, stop_loss: Price, reason: str = "") -> str | None:
+        """Attach a take-profit and a stop-loss to the position held in ``ticker`` (no entry)."""
+        return self.protection.protect(ticker, take_profit=take_profit, stop_loss=stop_loss, reason=reason)
+
+    def restore_bracket(self, record: dict[str, Any]) -> str | None:
+        """Rebuild a bracket from its last ``bracket`` audit record (after a restart)."""
+        return self.protection.restore(record)
+
+    def bracket_for(self, ticker: str) -> str | None:
+        return self.protection.bracket_for(ticker)
+
+    def maintain(self, ticker: str) -> None:
+        self.protection.maintain(ticker)
+
+    def brackets(self) -> list[BracketView]:
+        return self.protection.views()
+
+    def bracket(self, bracket_id: str) -> BracketView | None:
+        return self.protection.view(bracket_id)
+
+    def kill(self, *, who: str, why: str, flatten: bool = False) -> asyncio.Future[CancelAllReport]:
+        """Engage the kill switch: cancel everything at the exchange (and flatten if asked); stay
+        halted until ``reset_kill``. Resolves when the cancel-all sweep is done."""
+        return self.safety.kill(who=who, why=why, flatten=flatten)
+
+    def reset_kill(self, *, who: str, why: str) -> asyncio.Future[bool]:
+        return self.safety.reset_kill(who=who, why=why)
+
+    def cancel_all(self, *, reason: str) -> asyncio.Future[CancelAllReport]:
+        """Cancel every resting order at the exchange (queued places and amends are dropped)."""
+        return self.safety.cancel_all(reason=reason)
+
+    def reset_order_group(self, strategy: str, *, who: str, why: str) -> asyncio.Future[bool]:
+        return self.safety.reset_order_group(strategy, who=who, why=why)
+
+    def on_order_group_event(self, group_id: str, kind: str) -> None:
+        """``order_group_updates`` (the ``UserStream`` calls it)."""
+        self.safety.on_order_group_event(group_id, kind)
+
+    def after_change(self, ticker: str) -> None:
+        """Something about ``ticker``'s orders or position changed: re-check its bracket and flatten."""
+        self.protection.after_change(ticker)
+        self.safety.after_change(ticker)
+
+    # ------------------------------------------------------------------------------------------
+    # Read models
+
+    def orders(self) -> list[TrackedOrder]:
+        return self.tracker.orders()
+
+    def open_orders(self, ticker: str | None = None) -> list[TrackedOrder]:
+        return self.tracker.open_orders(ticker)
+
+    def positions(self) -> list[Position]:
+        return self.tracker.positions()
+
+    def pending_client_order_ids(self) -> set[str]:
+        """Creates queued or in flight (not answered yet): reconciliation leaves them alone."""
+        return set(self._queued)
+
+    def unknown_client_order_ids(self) -> set[str]:
+        """Creates that got no answer and are not resolved yet."""
+        return set(self._unknown)
+
+    @property
+    def last_fill_ms(self) -> int:
+        return self._last_fill_ms
+
+    def status(self) -> EngineStatus:
+        current = self.queue.current
+        return EngineStatus(
+            running=self._running,
+            halted=self.risk.halted,
+            kill_switch=self.risk.kill_switch,
+            breakers=tuple(self.risk.open_breakers()),
+            queue_depth=self.queue.depth,
+            in_flight=current.label if current is not None else None,
+            open_orders=len(self.tracker.open_orders()),
+            unknown_orders=len(self._unknown),
+            positions=tuple(self.tracker.positions()),
+            brackets=tuple(self.protection.views()),
+            groups=self.safety.group_views(),
+            submitted=self.counters.submitted,
+            refused=self.counters.refused,
+            rejected=self.counters.rejected,
+            errors=self.counters.errors,
+            last_fill_ms=self._last_fill_ms,
+        )
+
+    # ------------------------------------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+_STATUS_OF = {OrderState.EXECUTED: OrderStatus.EXECUTED, OrderState.CANCELED: OrderStatus.CANCELED}
+
+
+def _as_order(t: TrackedOrder) -> Order | None:
+    """The tracker's view as a domain ``Order`` for the store (None until the exchange named it)."""
+    if t.order_id is None or t.state in (OrderState.PENDING, OrderState.REJECTED):
+        return None
+    status = _STATUS_OF.get(t.state, OrderStatus.RESTING)
+    return Order(
+        order_id=t.order_id,
+        client_order_id=t.client_order_id,
+        ticker=t.ticker,
+        side=t.side,
+        price=t.price,
+        initial=t.size,
+        filled=t.filled,
+        remaining=t.remaining,
+        status=status,
+        created_ms=t.exchange_ms,
+        updated_ms=t.exchange_ms,
+    )
