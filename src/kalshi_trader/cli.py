@@ -152,9 +152,190 @@ def exchange(
         fail(f"cannot listen on {ex.host}:{ex.port}: {exc.strerror or exc}", 1)
 
 
-db_app = typer.Typer(
-    help="The record database (orders, fills, positions, P&L, audit log).", no_args_is_help=True
-)
+class RunMode(StrEnum):
+    SIM = "sim"
+    PAPER = "paper"
+    DEMO = "demo"
+    PROD = "prod"
+
+
+@app.command()
+def run(
+    env: RunMode | None = typer.Option(
+        None,
+        "--env",
+        help="sim (the embedded exchange), paper (not supported yet), demo or prod [default: api.env, else sim].",
+        case_sensitive=False,
+        show_default=False,
+    ),
+    web_host: str = typer.Option("127.0.0.1", "--web-host", help="Interface the dashboard listens on."),
+    web_port: int = typer.Option(8000, "--web-port", min=0, max=65535, help="Dashboard port; 0 picks a free one."),
+    web_allow_remote: bool = typer.Option(
+        False,
+        "--web-allow-remote",
+        help="Allow --web-host to be a non-loopback address (anyone with the token "
+        "who can reach it can command the node).",
+    ),
+    data_dir: Path | None = typer.Option(
+        None,
+        "--data-dir",
+        help="Key files, the record database and web-token live here [default: ./data].",
+        show_default=False,
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="sim: scenario seed [default: exchange.seed, 1].", show_default=False
+    ),
+    speed: float = typer.Option(
+        60.0,
+        "--speed",
+        help="sim: the embedded exchange's clock runs this many times faster than real time "
+        "(60 = an hour a minute; 1 = real time).",
+    ),
+    exchange_port: int | None = typer.Option(
+        None,
+        "--exchange-port",
+        min=0,
+        max=65535,
+        help="sim: port of the embedded exchange; 0 picks a free one [default: exchange.port, 8765].",
+        show_default=False,
+    ),
+    api_url: ApiUrlOption = None,
+    key_id: KeyIdOption = None,
+    key_file: KeyFileOption = None,
+    config: ConfigOption = None,
+    paused: bool = typer.Option(
+        False,
+        "--paused",
+        help="Start with every strategy stopped (start them on the dashboard or with POST /api/strategy/start).",
+    ),
+    strategy: list[str] | None = typer.Option(
+        None,
+        "--strategy",
+        help="Load only this strategy (repeat for more): favorite, weather_mm [default: both].",
+        show_default=False,
+    ),
+    flatten_on_exit: bool = typer.Option(
+        False,
+        "--flatten-on-exit",
+        help="On Ctrl-C/SIGTERM also close open positions (reduce-only IOC orders) after canceling resting orders.",
+    ),
+    confirm_prod: bool = typer.Option(
+        False, "--yes-trade-real-money", help="Required with --env prod: the node trades real money."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", help="Log info messages too (to stderr)."),
+) -> None:
+    """Run the trading node and its dashboard until Ctrl-C: with no options, the embedded exchange (the
+    weather world on a fast clock), both strategies and the dashboard on http://127.0.0.1:8000."""
+    from kalshi_trader.node import Mode, NodeError, NodeOptions
+
+    mode_name = env.value if env is not None else None
+    api_env = None if mode_name in (None, "paper") else ApiEnv(mode_name)
+    settings = client_settings_or_exit(api_env, api_url, key_id, key_file, data_dir, config)
+    mode = Mode(mode_name or settings.api.env)
+    flags = {k: v for k, v in (("port", exchange_port), ("seed", seed)) if v is not None}
+    if flags:
+        try:
+            merged = settings.exchange.model_validate({**settings.exchange.model_dump(), **flags})
+        except ValidationError as exc:
+            fail(f"invalid exchange setting: {exc.errors()[0]['msg']}")
+        settings = settings.model_copy(update={"exchange": merged})
+    if not 0 < speed <= 1_000_000:
+        fail(f"--speed must be a positive number up to 1000000, not {speed:g}")
+    chosen = tuple(dict.fromkeys(strategy)) if strategy else ("favorite", "weather_mm")
+    unknown = [n for n in chosen if n not in ("favorite", "weather_mm")]
+    if unknown:
+        fail(f"--strategy must be favorite or weather_mm, not {unknown[0]!r}")
+    options = NodeOptions(
+        mode=mode,
+        confirm_prod=confirm_prod,
+        embedded=mode is Mode.SIM and api_url is None and not settings.api.url,
+        speed=None if speed == 1 else speed,
+        autostart=not paused,
+        strategies=chosen,
+        flatten_on_exit=flatten_on_exit,
+    )
+    if verbose:
+        import logging
+
+        import structlog
+
+        from kalshi_trader.cli_client import _CurrentStderr
+
+        structlog.configure(
+            wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+            logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
+        )
+    else:
+        quiet_logging()
+    from kalshi_trader.web.server import is_loopback
+
+    if not is_loopback(web_host) and not web_allow_remote:
+        fail(f"--web-host {web_host} is not a loopback address; add --web-allow-remote to serve it anyway")
+    try:
+        code = asyncio.run(_run_node(settings, options, web_host, web_port, web_allow_remote))
+    except NodeError as exc:
+        fail(str(exc), 1)
+    except KeyboardInterrupt:
+        fail("interrupted before the node stopped cleanly; check resting orders with kalshi-trader orders", 1)
+    if code:
+        raise typer.Exit(code)
+
+
+async def _run_node(settings: Settings, options: Any, web_host: str, web_port: int, allow_remote: bool) -> int:
+    """``run``'s work: node, then web; wait for SIGINT/SIGTERM; node down first, then web."""
+    import signal
+
+    from kalshi_trader.node import NodeError, TradingNode
+    from kalshi_trader.web.app import create_app
+    from kalshi_trader.web.auth import new_token, write_token
+    from kalshi_trader.web.server import WebServer
+
+    node = TradingNode(settings, options)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if stop.is_set():
+            typer.echo("Already stopping (canceling resting orders); please wait.", err=True)
+        stop.set()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, on_signal)
+    await node.start()
+    token = new_token()
+    try:
+        token_file = write_token(settings.data_dir, token)
+        web = WebServer(create_app(node, token=token), web_host, web_port, allow_remote=allow_remote)
+        url = await web.start()
+    except (OSError, ValueError) as exc:
+        await node.stop("the dashboard could not start")
+        what = f"cannot serve the dashboard on {web_host}:{web_port}"
+        raise NodeError(f"{what}: {getattr(exc, 'strerror', None) or exc}") from None
+    conn = node.connection()
+    where = f"embedded exchange, {conn.speed}, seed {settings.exchange.seed}" if node.embedded else conn.rest_url
+    typer.echo(f"kalshi-trader node running: mode {node.mode} ({where})")
+    typer.echo(f"Exchange REST: {conn.rest_url}")
+    typer.echo(f"Exchange WS:   {conn.ws_url}")
+    running = [s.name for s in node.strategies() if s.running]
+    typer.echo(f"Strategies:    {', '.join(running) if running else 'none running (start them on the dashboard)'}")
+    typer.echo(f"Dashboard:     {url}/?token={token}")
+    typer.echo(f"API docs:      {url}/docs   (token also in {token_file})")
+    typer.echo("Press Ctrl-C to stop: resting orders are canceled first.", err=False)
+    sys.stdout.flush()
+    try:
+        await stop.wait()
+    finally:
+        typer.echo("Stopping: canceling resting orders ...", err=True)
+        report = await node.stop("shutdown")
+        await web.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    left = "unknown" if report.still_resting < 0 else str(report.still_resting)
+    typer.echo(f"Stopped: {report.canceled} order(s) canceled, {left} left resting at the exchange.", err=True)
+    return 0 if report.still_resting == 0 else 1
+
+
+db_app = typer.Typer(help="The record database (orders, fills, positions, P&L, audit log).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
@@ -467,6 +648,198 @@ def book(
         fail(f"cannot read {ticker} from {settings.rest_url()}: {exc}", 1)
     except KeyboardInterrupt:
         typer.echo("Stopped.", err=True)
+
+
+def _table(headers: list[tuple[str, bool]], rows: list[tuple[str, ...]]) -> None:
+    """Print a Rich table (``(name, right_aligned)`` headers); wide when piped."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for name, right in headers:
+        table.add_column(name, justify="right" if right else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 160))
+    console.print(table)
+
+
+def _api_call(settings: Settings, what: str, work: Any) -> Any:
+    """Run ``work(rest)`` with a signed client; API trouble is one error line."""
+    from kalshi_trader.kalshi.auth import KeyFileError
+    from kalshi_trader.kalshi.errors import KalshiError
+    from kalshi_trader.kalshi.rest import KalshiRest
+
+    async def go() -> Any:
+        async with KalshiRest.from_settings(settings, require_key=True) as rest:
+            return await work(rest)
+
+    quiet_logging()
+    try:
+        return asyncio.run(go())
+    except KeyFileError as exc:
+        fail(str(exc))
+    except KalshiError as exc:
+        fail(f"cannot {what} at {settings.rest_url()}: {exc}", 1)
+    except ValueError as exc:
+        fail(f"unexpected data from {settings.rest_url()}: {exc}", 1)
+    except KeyboardInterrupt:
+        fail("interrupted", 1)
+
+
+@app.command()
+def orders(
+    ticker: str | None = typer.Option(None, "--ticker", help="Only this market.", show_default=False),
+    all_orders: bool = typer.Option(False, "--all", help="Every order, not only resting ones."),
+    limit: int = typer.Option(100, "--limit", min=1, max=100_000, help="Show at most N orders."),
+    env: EnvOption = None,
+    api_url: ApiUrlOption = None,
+    key_id: KeyIdOption = None,
+    key_file: KeyFileOption = None,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List the account's resting orders (or every order with --all), newest first."""
+    from kalshi_trader.domain import Order, format_price
+    from kalshi_trader.kalshi import convert
+
+    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
+
+    async def work(rest: Any) -> list[Order]:
+        found: list[Order] = []
+        filters: dict[str, Any] = {"ticker": ticker.upper() if ticker else None}
+        if not all_orders:
+            filters["status"] = "resting"
+        async for o in rest.iter_orders(**filters):
+            found.append(convert.order(o))
+            if len(found) >= limit:
+                break
+        return found
+
+    found: list[Order] = _api_call(settings, "list orders", work)
+    if not found:
+        typer.echo("No resting orders." if not all_orders else "No orders.")
+        return
+    _table(
+        [
+            ("Order id", False),
+            ("Ticker", False),
+            ("Side", False),
+            ("Price", True),
+            ("Left", True),
+            ("Filled", True),
+            ("Status", False),
+        ],
+        [
+            (
+                o.order_id,
+                o.ticker,
+                "buy YES" if o.side.value == "bid" else "buy NO",
+                format_price(o.price),
+                format_qty(o.remaining),
+                format_qty(o.filled),
+                o.status.value,
+            )
+            for o in sorted(found, key=lambda o: o.created_ms, reverse=True)
+        ],
+    )
+
+
+@app.command()
+def positions(
+    env: EnvOption = None,
+    api_url: ApiUrlOption = None,
+    key_id: KeyIdOption = None,
+    key_file: KeyFileOption = None,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """List the account's open positions (> 0 YES, < 0 NO) with exposure and realized P&L."""
+    from kalshi_trader.domain import Position, format_money
+    from kalshi_trader.kalshi import convert
+
+    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
+
+    async def work(rest: Any) -> list[Position]:
+        return [p for p in [convert.position(p) async for p in rest.iter_positions()] if p.qty]
+
+    found: list[Position] = _api_call(settings, "list positions", work)
+    if not found:
+        typer.echo("No open positions.")
+        return
+    _table(
+        [("Ticker", False), ("Position", True), ("Exposure", True), ("Realized P&L", True), ("Fees", True)],
+        [
+            (p.ticker, format_qty(p.qty), format_money(p.cost), format_money(p.realized_pnl), format_money(p.fees_paid))
+            for p in sorted(found, key=lambda p: p.ticker)
+        ],
+    )
+
+
+@app.command("cancel-all")
+def cancel_all(
+    ticker: str | None = typer.Option(None, "--ticker", help="Only this market's orders.", show_default=False),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+    env: EnvOption = None,
+    api_url: ApiUrlOption = None,
+    key_id: KeyIdOption = None,
+    key_file: KeyFileOption = None,
+    data_dir: DataDirOption = None,
+    config: ConfigOption = None,
+) -> None:
+    """Cancel every resting order of the account (asks first unless --yes); exit 1 if any remain."""
+    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
+    where = settings.rest_url()
+    if not yes:
+        if not sys.stdin.isatty():
+            fail("cancel-all needs --yes when not run from a terminal")
+        if not typer.confirm(f"Cancel every resting order{' in ' + ticker.upper() if ticker else ''} at {where}?"):
+            fail("nothing canceled", 1)
+
+    async def work(rest: Any) -> tuple[int, int]:
+        canceled = 0
+        filters: dict[str, Any] = {"status": "resting", "ticker": ticker.upper() if ticker else None}
+        for _ in range(5):
+            ids = [o.order_id async for o in rest.iter_orders(**filters)]
+            if not ids:
+                return canceled, 0
+            step = max(1, rest.limiter.tier.write_capacity // 2)
+            for i in range(0, len(ids), step):
+                reply = await rest.batch_cancel_orders(ids[i : i + step])
+                canceled += sum(1 for item in reply.orders if item.error is None)
+        left = len([o async for o in rest.iter_orders(**filters)])
+        return canceled, left
+
+    canceled, left = _api_call(settings, "cancel orders", work)
+    typer.echo(f"Canceled {canceled} order(s); {left} still resting.")
+    if left:
+        raise typer.Exit(1)
+
+
+config_app = typer.Typer(
+    help="Settings (from --config TOML, KALSHI_TRADER_* variables and defaults).", no_args_is_help=True
+)
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("show")
+def config_show(
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of TOML."),
+) -> None:
+    """Print the effective settings, every section, with secrets redacted."""
+    import json
+
+    from kalshi_trader.settings_view import effective_settings, to_toml
+
+    settings = client_settings_or_exit(None, None, None, None, data_dir, config)
+    values = effective_settings(settings)
+    typer.echo(json.dumps(values, indent=2) if as_json else to_toml(values), nl=not as_json)
+    if as_json:
+        typer.echo("")
 
 
 def main() -> None:

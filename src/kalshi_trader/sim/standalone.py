@@ -14,7 +14,8 @@ token). It then runs until
 always stops the exchange cleanly. ``ValueError`` (unknown scenario, speed not positive),
 ``CredentialsError`` (unusable data directory) and ``OSError`` (address in use / not bindable)
 propagate for the caller to report. Exchange state is not
-persisted: every start begins from the scenario.
+persisted: every start begins from the scenario. ``build_exchange(...)`` is the same setup without
+serving (the trading node embeds the exchange with it and starts it itself).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from pathlib import Path
 from kalshi_trader.domain import Money
 from kalshi_trader.sim.admin import write_admin_token
 from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.credentials import ensure_credentials
+from kalshi_trader.sim.credentials import Credentials, ensure_credentials
 from kalshi_trader.sim.exchange import EmbeddedExchange
 from kalshi_trader.sim.faults import FaultSpec
 from kalshi_trader.sim.nws import mount_nws, nws_base_url
@@ -56,19 +57,53 @@ class Announcement:
     nws_url: str | None = None
 
 
-async def serve(
+@dataclass(frozen=True, slots=True)
+class Embedded:
+    """An embedded exchange built by ``build_exchange``, not started yet."""
+
+    exchange: EmbeddedExchange
+    world: LivingWorld | None
+    credentials: Credentials
+    admin_token_path: Path
+    scenario: str
+    speed: float | None
+    seed: int
+
+    @property
+    def speed_text(self) -> str:
+        return "real time" if self.speed is None else f"{self.speed:g}x"
+
+    def announcement(self) -> Announcement:
+        """What ``serve`` announces, for the running exchange (call after ``exchange.start``)."""
+        ends = self.exchange.endpoints
+        c = self.credentials
+        return Announcement(
+            ends.rest_url,
+            ends.ws_url,
+            c.key_id,
+            c.key_id_path,
+            c.key_path,
+            c.created,
+            self.seed,
+            self.admin_token_path,
+            str(self.exchange.faults.spec),
+            self.scenario,
+            self.speed_text,
+            None if self.world is None else nws_base_url(self.exchange),
+        )
+
+
+def build_exchange(
     *,
-    host: str,
-    port: int,
     data_dir: Path,
     seed: int,
     cash: Money,
-    announce: Callable[[Announcement], None],
-    stop: asyncio.Event | None = None,
     faults: FaultSpec | None = None,
     scenario: str = "default",
     speed: float | None = None,
-) -> None:
+) -> Embedded:
+    """The exchange ``serve`` runs (credentials, admin token, scenario, clock, funded account),
+    built but not listening yet. Raises ``ValueError`` and ``CredentialsError`` as ``serve`` does."""
     if scenario not in SCENARIOS:
         raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     if speed is not None and not speed > 0:
@@ -91,28 +126,31 @@ async def serve(
         build_default_scenario(exchange, seed)
     exchange.open_account(DEFAULT_USER, cash)
     exchange.add_api_key(DEFAULT_USER, credentials.private_key.public_key(), key_id=credentials.key_id)
+    return Embedded(exchange, world, credentials, admin_token_path, scenario, speed, seed)
+
+
+async def serve(
+    *,
+    host: str,
+    port: int,
+    data_dir: Path,
+    seed: int,
+    cash: Money,
+    announce: Callable[[Announcement], None],
+    stop: asyncio.Event | None = None,
+    faults: FaultSpec | None = None,
+    scenario: str = "default",
+    speed: float | None = None,
+) -> None:
+    built = build_exchange(data_dir=data_dir, seed=seed, cash=cash, faults=faults, scenario=scenario, speed=speed)
+    exchange = built.exchange
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGTERM, stop.set)
     try:
-        rest_url, ws_url = await exchange.start(host, port)
-        announce(
-            Announcement(
-                rest_url,
-                ws_url,
-                credentials.key_id,
-                credentials.key_id_path,
-                credentials.key_path,
-                credentials.created,
-                seed,
-                admin_token_path,
-                str(exchange.faults.spec),
-                scenario,
-                "real time" if speed is None else f"{speed:g}x",
-                None if world is None else nws_base_url(exchange),
-            )
-        )
+        await exchange.start(host, port)
+        announce(built.announcement())
         await stop.wait()
     finally:
         with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -1,0 +1,285 @@
+"""Hosting the pure strategies: inputs from the node's state, actions to the execution engine.
+
+Contract:
+- ``StrategyHost(runners, engine, markets=..., fair_values=..., clock_ms=...)`` drives one
+  ``StrategyRunner`` per strategy. ``start(name)`` / ``stop(name)`` run the strategy's
+  ``on_start`` / ``on_stop`` and carry out their actions (stopping cancels the strategy's resting
+  orders; positions stay, with their brackets armed in the engine). ``step()`` calls ``decide`` of
+  every running strategy once and carries out the actions in order.
+- **Inputs** (``StrategyState``): ``now_ms`` from ``clock_ms`` (market time: the exchange's clock);
+  ``markets`` from ``markets()``; ``fair_values()``; the strategy's **own** open orders (the
+  tracker's orders whose intent named this strategy; pending ones included, so an order just sent
+  is never sent twice); every position of the account; the strategy's own fills since it started
+  (attributed through the tracker); and a per-process ``id_salt``.
+- **Actions**: an ``OrderIntent`` goes to ``engine.submit`` with the market's freshest top of book
+  (``top_of(ticker)``, on risk's clock) and its fair value when one exists, so risk judges the
+  price against it; ``BracketRequest`` / ``BracketCancel`` go to the engine's bracket handling.
+  Refusals are counted per strategy and rule (``refused_by``); risk has audited them already. Once
+  risk refuses for the write budget, the step's remaining places and amends are not sent
+  (``deferred``: they would be refused too); cancels always are.
+- ``run(wake)`` steps whenever ``wake`` is set (books changed, fills), at most once per
+  ``min_interval_s`` and at least every ``max_interval_s`` (strategies have timers), until
+  cancelled. A strategy whose ``decide`` raises is stopped (its orders canceled) and the error is
+  kept in ``last_error``: one bad strategy never takes the node down.
+- Decisions: the newest per market are kept (``decisions(name)``) for the dashboard.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from kalshi_trader.domain import (
+    BracketCancel,
+    BracketRequest,
+    Fill,
+    IntentAction,
+    Order,
+    OrderIntent,
+    OrderStatus,
+    Position,
+    Qty,
+    TopOfBook,
+)
+from kalshi_trader.execution.engine import ExecutionEngine
+from kalshi_trader.execution.orders import OrderState, TrackedOrder
+from kalshi_trader.strategy.base import (
+    Decision,
+    FairValue,
+    MarketSnapshot,
+    StrategyResult,
+    StrategyRunner,
+    StrategyState,
+)
+
+__all__ = ["HostedStrategy", "StrategyHost"]
+
+log = structlog.get_logger(__name__)
+
+MAX_DECISIONS = 200
+RATE_BUDGET = "rate_budget"
+"""Risk's rule name for the write budget (``risk.decisions.Rule.RATE_BUDGET``)."""
+MAX_FILLS = 2_000
+
+
+@dataclass(slots=True)
+class HostedStrategy:
+    runner: StrategyRunner[Any]
+    title: str
+    fills: deque[Fill] = field(default_factory=lambda: deque(maxlen=MAX_FILLS))
+    decisions: dict[str, Decision] = field(default_factory=dict)
+    steps: int = 0
+    actions: int = 0
+    refused: int = 0
+    refused_by: dict[str, int] = field(default_factory=dict)
+    """Refusals per rule (risk's or the engine's)."""
+    deferred: int = 0
+    """Places and amends not sent because the write budget was spent earlier in the same step
+    (the strategy asks again on its next step)."""
+    last_error: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.runner.name
+
+
+def _as_order(t: TrackedOrder) -> Order:
+    status = OrderStatus.RESTING if t.state.is_open else OrderStatus.CANCELED
+    if t.state is OrderState.EXECUTED:
+        status = OrderStatus.EXECUTED
+    return Order(
+        order_id=t.order_id or "",
+        client_order_id=t.client_order_id,
+        ticker=t.ticker,
+        side=t.side,
+        price=t.price,
+        initial=t.size,
+        filled=t.filled,
+        remaining=t.remaining,
+        status=status,
+        created_ms=t.exchange_ms,
+        updated_ms=t.exchange_ms,
+    )
+
+
+class StrategyHost:
+    """See the module docstring."""
+
+    def __init__(
+        self,
+        strategies: Sequence[tuple[StrategyRunner[Any], str]],
+        engine: ExecutionEngine,
+        *,
+        markets: Callable[[], Mapping[str, MarketSnapshot]],
+        fair_values: Callable[[], Mapping[str, FairValue]],
+        top_of: Callable[[str], TopOfBook | None],
+        clock_ms: Callable[[], int],
+        on_change: Callable[[], None] = lambda: None,
+        min_interval_s: float = 0.2,
+        max_interval_s: float = 1.0,
+    ) -> None:
+        self.engine = engine
+        self._hosted = {runner.name: HostedStrategy(runner, title) for runner, title in strategies}
+        self._markets = markets
+        self._fair_values = fair_values
+        self._top_of = top_of
+        self._clock_ms = clock_ms
+        self._on_change = on_change
+        self.min_interval_s = min_interval_s
+        self.max_interval_s = max_interval_s
+        self.salt = uuid.uuid4().hex[:12]
+
+    # -- reads -------------------------------------------------------------------------------------
+
+    @property
+    def names(self) -> list[str]:
+        return list(self._hosted)
+
+    def hosted(self, name: str) -> HostedStrategy:
+        try:
+            return self._hosted[name]
+        except KeyError:
+            raise KeyError(name) from None
+
+    def all(self) -> list[HostedStrategy]:
+        return list(self._hosted.values())
+
+    def own_orders(self, name: str) -> list[TrackedOrder]:
+        return [t for t in self.engine.open_orders() if t.strategy == name]
+
+    # -- inputs ------------------------------------------------------------------------------------
+
+    def on_fill(self, fill: Fill) -> None:
+        """A fill of the account (after the engine counted it): kept for the strategy that owns it."""
+        tracked = self.engine.tracker.order(fill.order_id) or (
+            self.engine.tracker.order(fill.client_order_id) if fill.client_order_id else None
+        )
+        if tracked is None:
+            return
+        hosted = self._hosted.get(tracked.strategy)
+        if hosted is not None:
+            if not fill.client_order_id:
+                fill = Fill(
+                    fill.fill_id,
+                    fill.order_id,
+                    fill.ticker,
+                    fill.side,
+                    fill.price,
+                    fill.qty,
+                    fill.fee,
+                    fill.is_taker,
+                    fill.ts_ms,
+                    tracked.client_order_id,
+                    fill.post_position,
+                )
+            hosted.fills.append(fill)
+
+    def state_for(self, name: str) -> StrategyState:
+        positions: dict[str, Position] = {p.ticker: p for p in self.engine.positions() if p.qty != Qty(0)}
+        return StrategyState(
+            now_ms=self._clock_ms(),
+            markets=self._markets(),
+            fair_values=self._fair_values(),
+            open_orders=tuple(_as_order(t) for t in self.own_orders(name)),
+            positions=positions,
+            fills=tuple(self._hosted[name].fills),
+            id_salt=self.salt,
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def start(self, name: str) -> HostedStrategy:
+        hosted = self.hosted(name)
+        if not hosted.runner.running:
+            hosted.fills.clear()
+            hosted.last_error = ""
+            self._carry_out(hosted, hosted.runner.start(self.state_for(name)))
+            self._on_change()
+        return hosted
+
+    def stop(self, name: str) -> HostedStrategy:
+        hosted = self.hosted(name)
+        if hosted.runner.running:
+            self._carry_out(hosted, hosted.runner.stop(self.state_for(name)))
+            self._on_change()
+        return hosted
+
+    def stop_all(self) -> list[str]:
+        stopped = [h.name for h in self._hosted.values() if h.runner.running]
+        for name in stopped:
+            self.stop(name)
+        return stopped
+
+    def step(self) -> None:
+        for hosted in self._hosted.values():
+            if not hosted.runner.running:
+                continue
+            try:
+                result = hosted.runner.step(self.state_for(hosted.name))
+            except Exception as exc:
+                hosted.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("strategy_failed", strategy=hosted.name)
+                hosted.runner.running = False
+                for t in self.own_orders(hosted.name):
+                    self.engine.cancel(t.client_order_id, reason="strategy failed", strategy=hosted.name)
+                self._on_change()
+                continue
+            hosted.steps += 1
+            self._carry_out(hosted, result)
+
+    async def run(self, wake: asyncio.Event) -> None:
+        """Step on ``wake`` (rate-limited) and on a timer, until cancelled."""
+        while True:
+            try:
+                async with asyncio.timeout(self.max_interval_s):
+                    await wake.wait()
+            except TimeoutError:
+                pass
+            wake.clear()
+            started = time.monotonic()
+            try:
+                self.step()
+            except Exception:  # never let the loop die
+                log.exception("strategy_step_failed")
+            await asyncio.sleep(max(0.0, self.min_interval_s - (time.monotonic() - started)))
+
+    # -- actions -----------------------------------------------------------------------------------
+
+    def _carry_out(self, hosted: HostedStrategy, result: StrategyResult[Any]) -> None:
+        for decision in result.decisions:
+            if decision.ticker:
+                hosted.decisions.pop(decision.ticker, None)
+                hosted.decisions[decision.ticker] = decision
+                if len(hosted.decisions) > MAX_DECISIONS:
+                    hosted.decisions.pop(next(iter(hosted.decisions)))
+        if not result.actions:
+            return
+        fair = self._fair_values()
+        budget_spent = False
+        for action in result.actions:
+            hosted.actions += 1
+            if isinstance(action, OrderIntent):
+                if budget_spent and action.action is not IntentAction.CANCEL:
+                    hosted.deferred += 1
+                    continue
+                fv = fair.get(action.ticker)
+                sub = self.engine.submit(
+                    action, book=self._top_of(action.ticker), fair_value=fv.price if fv is not None else None
+                )
+                if not sub.approved:
+                    hosted.refused += 1
+                    hosted.refused_by[sub.rule] = hosted.refused_by.get(sub.rule, 0) + 1
+                    budget_spent = sub.rule == RATE_BUDGET
+            elif isinstance(action, BracketRequest):
+                if self.engine.request_bracket(action) is None:
+                    hosted.refused += 1
+            elif isinstance(action, BracketCancel):
+                self.engine.cancel_bracket(action)
+        self._on_change()
