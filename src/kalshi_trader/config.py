@@ -121,7 +121,9 @@ class RiskSettings(BaseModel):
     max_event_exposure_dollars: Dollars = Decimal(250)
     """Worst-case loss summed over the markets of one event (brackets of one event are one risk)."""
     max_total_exposure_dollars: Dollars = Decimal(1_000)
-    max_open_orders: int = Field(50, gt=0, le=200_000)
+    max_open_orders: int = Field(150, gt=0, le=200_000)
+    """Orders resting or in flight; the market maker quotes both sides of every open weather bracket
+    (about 40 brackets in the simulated world: ~84 quotes), plus the favourite's entries and exits."""
     daily_loss_limit_dollars: Dollars = Decimal(100)
     """Realized + unrealized − fees since the day started; reaching it halts new risk."""
     max_writes_per_second: int = Field(5, gt=0, le=10_000)

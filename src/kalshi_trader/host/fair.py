@@ -78,7 +78,7 @@ class FairValueFeed:
         if errors != self.errors:
             for event, error in errors.items():
                 if self.errors.get(event) != error:
-                    log.warning("fair_value_failed", event=event, error=error)
+                    log.warning("fair_value_failed", event_ticker=event, error=error)
         self.errors = errors
         self.refreshes += 1
         self.last_refresh_ms = now_ms

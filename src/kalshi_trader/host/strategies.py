@@ -15,8 +15,11 @@ Contract:
   (``top_of(ticker)``, on risk's clock) and its fair value when one exists, so risk judges the
   price against it; ``BracketRequest`` / ``BracketCancel`` go to the engine's bracket handling.
   Refusals are counted per strategy and rule (``refused_by``); risk has audited them already. Once
-  risk refuses for the write budget, the step's remaining places and amends are not sent
-  (``deferred``: they would be refused too); cancels always are.
+  risk refuses for the write budget — or its budget has no write left (``writes_available``), checked
+  before each place or amend — the step's remaining places and amends are not sent (``deferred``:
+  they would be refused too; the strategy asks again on its next step); cancels always are. While
+  risk is halted, places and amends that are not reduce-only are held back too (``held_halted``),
+  so a halted node does not audit a refusal per market per step.
 - ``run(wake)`` steps whenever ``wake`` is set (books changed, fills), at most once per
   ``min_interval_s`` and at least every ``max_interval_s`` (strategies have timers), until
   cancelled. A strategy whose ``decide`` raises is stopped (its orders canceled) and the error is
@@ -83,6 +86,9 @@ class HostedStrategy:
     deferred: int = 0
     """Places and amends not sent because the write budget was spent earlier in the same step
     (the strategy asks again on its next step)."""
+    held_halted: int = 0
+    """Places and amends that add risk, not sent while risk is halted (kill switch or an open
+    breaker: risk would refuse them all; reduce-only exits and cancels are still sent)."""
     last_error: str = ""
 
     @property
@@ -266,7 +272,13 @@ class StrategyHost:
         for action in result.actions:
             hosted.actions += 1
             if isinstance(action, OrderIntent):
-                if budget_spent and action.action is not IntentAction.CANCEL:
+                if action.action is not IntentAction.CANCEL and not action.reduce_only and self.engine.risk.halted:
+                    hosted.held_halted += 1
+                    continue
+                if action.action is not IntentAction.CANCEL and (
+                    budget_spent or self.engine.risk.writes_available() < 1
+                ):
+                    budget_spent = True
                     hosted.deferred += 1
                     continue
                 fv = fair.get(action.ticker)

@@ -123,6 +123,11 @@ class RiskManager:
         self._kill: KillSwitchState | None = None
         self._events: list[RiskEvent] = []
 
+    def writes_available(self) -> int:
+        """Whole places/amends the write budget allows right now (cancels are never limited), so a
+        caller can hold back instead of sending an intent that would be refused."""
+        return self._budget.available(self._clock()) // 1000
+
     @staticmethod
     def from_settings(settings: RiskSettings, *, clock: Callable[[], int] = _monotonic_ms) -> RiskManager:
         return RiskManager(RiskLimits.from_settings(settings), clock=clock)

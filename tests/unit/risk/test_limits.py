@@ -20,7 +20,7 @@ def test_defaults_are_sensible_and_exact() -> None:
     assert limits.max_position_per_market == 500_00
     assert limits.max_event_exposure == 250_0000
     assert limits.max_total_exposure == 1_000_0000
-    assert limits.max_open_orders == 50
+    assert limits.max_open_orders == 150
     assert limits.daily_loss_limit == 100_0000
     assert limits.max_through_book == 500
     assert limits.max_fair_value_deviation == 1_000

@@ -1,0 +1,350 @@
+"""Evaluate both strategies against the embedded exchange's living weather world.
+
+For each seed: build the embedded exchange (weather scenario, other markets, background traders) on
+a fast ``SimClock`` in this process on loopback, start the trading node with ``favorite`` and
+``weather_mm`` (sim mode), run N simulated days, stop the node (it cancels resting orders) and
+report per strategy P&L, fills, favourite brackets, market-maker coverage, risk refusals, risk-limit
+checks and the fair value's Brier score against the market mid's on the same settled brackets.
+
+    .venv/bin/python bench/evaluate_strategies.py --days 5 --seeds 1 2 3 --speed 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import tempfile
+import time
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from kalshi_trader.config import ExchangeSettings, Settings, StrategiesSettings, WeatherMMSettings
+from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, BookSide
+from kalshi_trader.fairvalue.calibration import brier_score
+from kalshi_trader.node import NodeOptions, TradingNode
+
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+LEAD_MS = 12 * HOUR_MS
+"""The fixed lead for the Brier comparison: the last sample at least this long before close."""
+
+
+@dataclass
+class StratStats:
+    fills: int = 0
+    cash: float = 0.0
+    fees: float = 0.0
+    pos: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    realized: float = 0.0
+    unrealized: float = 0.0
+
+
+@dataclass
+class SeedResult:
+    seed: int
+    sim_days: float
+    wall_s: float
+    strat: dict[str, StratStats]
+    account: dict[str, float]
+    fav: dict[str, int]
+    mm_quoted: int
+    mm_existed: int
+    refused: dict[str, Counter[str]]
+    limit_breaches: list[str]
+    max_open_orders: int
+    max_exposure: float
+    brier_fair: float | None
+    brier_mid: float | None
+    brier_n: int
+    brier_fair_last: float | None
+    brier_mid_last: float | None
+    brier_n_last: int
+    still_resting: int
+    breakers: list[str] = field(default_factory=list)
+    """Circuit breakers that tripped (risk halting new risk as designed; not a limit exceeded)."""
+    deferred: dict[str, int] = field(default_factory=dict)
+    """Places/amends the host held back (write budget spent, or risk halted): not refusals."""
+    mm_reasons: Counter[str] = field(default_factory=Counter)
+    """The market maker's latest decision per market, by text before the first digit (why not quoting)."""
+
+
+def _quiet_logs() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+
+
+async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> SeedResult:
+    tmp = tempfile.mkdtemp(prefix=f"eval-{seed}-")
+    # A fair-value refresh (every event's NWS reads, one after another) takes about a wall second;
+    # at ``speed``x that is ``speed`` simulated seconds, so the market maker's fair-age limit (900 s
+    # of market time) would refuse every value. Allow a few refreshes' worth of market time instead.
+    fair_age_s = min(86_400.0, max(900.0, 3.0 * speed))
+    settings = Settings(
+        data_dir=Path(tmp),
+        exchange=ExchangeSettings(port=0, seed=seed),
+        strategies=StrategiesSettings(weather_mm=WeatherMMSettings(max_fair_age_s=fair_age_s)),
+    )
+    fair_interval = max(0.05, min(3.0, 300.0 * 1.0 / speed))  # every ~5 simulated minutes
+    node = TradingNode(
+        settings,
+        NodeOptions(speed=speed, fair_interval_s=fair_interval, sample_interval_s=0.5, reconcile_interval_s=None),
+    )
+    wall0 = time.monotonic()
+    await node.start()
+    engine = node.require_engine()
+    risk = engine.risk
+    limits = node.limits
+    start_ms = node.market_ms()
+    end_ms = start_ms + int(days * DAY_MS)
+    # ticker -> [(ms, fair, mid)]
+    samples: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
+    close_of: dict[str, int] = {}
+    weather_seen: set[str] = set()
+    breaches: list[str] = []
+    tripped: list[str] = []
+    max_orders, max_exposure = 0, 0.0
+    next_progress = start_ms + int(progress_h * HOUR_MS)
+    try:
+        while node.market_ms() < end_ms:
+            await asyncio.sleep(0.25)
+            now = node.market_ms()
+            monitor = node.monitor
+            assert monitor is not None
+            fair = node.fair_value_map()
+            for ticker, fv in fair.items():
+                info = monitor.markets.get(ticker)
+                book = monitor.book(ticker)
+                if info is None or book is None:
+                    continue
+                if info.status.value not in ("open", "active") or now >= info.close_ms:
+                    continue
+                weather_seen.add(ticker)
+                close_of[ticker] = info.close_ms
+                mid = book.mid()
+                if mid is None or book.stale:
+                    continue
+                samples[ticker].append((now, fv.price / PRICE_SCALE, mid / PRICE_SCALE))
+            status = engine.status()
+            max_orders = max(max_orders, status.open_orders)
+            exposure = risk.total_exposure() / PRICE_SCALE
+            max_exposure = max(max_exposure, exposure)
+            if status.open_orders > limits.max_open_orders:
+                breaches.append(f"open orders {status.open_orders} > {limits.max_open_orders}")
+            if risk.total_exposure() > limits.max_total_exposure:
+                breaches.append(f"exposure ${exposure:.2f} > limit")
+            for b in risk.open_breakers():
+                msg = f"{b.rule.value}: {b.reason}"
+                if msg not in tripped:
+                    tripped.append(msg)
+            if now >= next_progress:
+                next_progress += int(progress_h * HOUR_MS)
+                host = node.host
+                assert host is not None
+                fills = {n: len(host.hosted(n).fills) for n in host.names}
+                refused = {n: host.hosted(n).refused for n in host.names}
+                print(
+                    f"  seed {seed} sim +{(now - start_ms) / HOUR_MS:5.1f} h | wall {time.monotonic() - wall0:6.1f} s"
+                    f" | open orders {status.open_orders:3d} | exposure ${exposure:8.2f}"
+                    f" | fills {fills} | refused {refused}",
+                    flush=True,
+                )
+    finally:
+        final_ms = node.market_ms()
+        host = node.host
+        assert host is not None
+        marks = node._marks()  # the books close with the node: mark open positions first
+        report = await node.stop("evaluation finished")
+    wall = time.monotonic() - wall0
+    embedded = node.embedded
+    settled = {s.ticker: s for s in embedded.world.settlements()} if embedded and embedded.world else {}
+
+    # -- per-strategy P&L from attributed fills -------------------------------------------------
+    strat: dict[str, StratStats] = {n: StratStats() for n in host.names}
+    for name in host.names:
+        st = strat[name]
+        for f in host.hosted(name).fills:
+            qty = f.qty / QTY_SCALE
+            px = f.price / PRICE_SCALE
+            sign = 1.0 if f.side is BookSide.BID else -1.0
+            st.fills += 1
+            st.pos[f.ticker] += sign * qty
+            st.cash -= sign * qty * px
+            st.fees += f.fee / PRICE_SCALE
+        # value: settled → payout, open → mid, flat → nothing
+        per_ticker_cash: dict[str, float] = defaultdict(float)
+        for f in host.hosted(name).fills:
+            sign = 1.0 if f.side is BookSide.BID else -1.0
+            per_ticker_cash[f.ticker] -= sign * (f.qty / QTY_SCALE) * (f.price / PRICE_SCALE)
+        for ticker, cash in per_ticker_cash.items():
+            q = st.pos[ticker]
+            s = settled.get(ticker)
+            if abs(q) < 1e-9:
+                st.realized += cash
+            elif s is not None and s.result in ("yes", "no"):
+                st.realized += cash + q * (1.0 if s.result == "yes" else 0.0)
+            elif ticker in marks:
+                st.unrealized += cash + q * marks[ticker] / PRICE_SCALE
+            else:
+                st.unrealized += cash + q * 0.5
+    tracker = engine.tracker
+    account = {
+        "realized": tracker.realized_pnl() / PRICE_SCALE,
+        "unrealized": tracker.unrealized_pnl(marks) / PRICE_SCALE,
+        "fees": tracker.fees_paid() / PRICE_SCALE,
+    }
+
+    # -- favourite: entries, protection, take-profits, stops --------------------------------------
+    fav = Counter[str]()
+    brackets: dict[str, Any] = getattr(engine.protection, "_brackets", {})
+    for b in brackets.values():
+        if b.strategy != "favorite":
+            continue
+        fav["entries"] += 1
+        entry = tracker.order(b.entry_coid) if b.entry_coid else None
+        entry = entry or next((o for o in engine.orders() if o.client_order_id == b.entry_coid), None)
+        filled = entry is not None and entry.filled > 0
+        if filled:
+            fav["filled"] += 1
+            if b.tp_coids or b.exit_coids:
+                fav["protected"] += 1
+        by_coid = {o.client_order_id: o for o in engine.orders()}
+        if any(by_coid.get(c) is not None and by_coid[c].filled > 0 for c in b.tp_coids):
+            fav["tp_filled"] += 1
+        if b.exit_coids:
+            fav["stops"] += 1
+
+    # -- market maker coverage --------------------------------------------------------------------
+    mm_tickers = {o.ticker for o in engine.orders() if o.strategy == "weather_mm"}
+
+    # -- Brier: fair vs mid on settled weather brackets -----------------------------------------
+    pairs_f: list[tuple[float, int]] = []
+    pairs_m: list[tuple[float, int]] = []
+    last_f: list[tuple[float, int]] = []
+    last_m: list[tuple[float, int]] = []
+    for ticker, rows in samples.items():
+        s = settled.get(ticker)
+        if s is None or s.result not in ("yes", "no") or not rows:
+            continue
+        outcome = 1 if s.result == "yes" else 0
+        lead = [r for r in rows if r[0] <= close_of[ticker] - LEAD_MS]
+        if lead:
+            _, p_fair, p_mid = lead[-1]
+            pairs_f.append((min(1.0, max(0.0, p_fair)), outcome))
+            pairs_m.append((min(1.0, max(0.0, p_mid)), outcome))
+        _, p_fair, p_mid = rows[-1]
+        last_f.append((min(1.0, max(0.0, p_fair)), outcome))
+        last_m.append((min(1.0, max(0.0, p_mid)), outcome))
+
+    return SeedResult(
+        seed=seed,
+        sim_days=(final_ms - start_ms) / DAY_MS,
+        wall_s=wall,
+        strat=strat,
+        account=account,
+        fav=dict(fav),
+        mm_quoted=len(mm_tickers & weather_seen),
+        mm_existed=len(weather_seen),
+        refused={n: Counter(host.hosted(n).refused_by) for n in host.names},
+        limit_breaches=breaches,
+        breakers=tripped,
+        max_open_orders=max_orders,
+        max_exposure=max_exposure,
+        brier_fair=brier_score(pairs_f) if pairs_f else None,
+        brier_mid=brier_score(pairs_m) if pairs_m else None,
+        brier_n=len(pairs_f),
+        brier_fair_last=brier_score(last_f) if last_f else None,
+        brier_mid_last=brier_score(last_m) if last_m else None,
+        brier_n_last=len(last_f),
+        still_resting=report.still_resting,
+        deferred={n: host.hosted(n).deferred + getattr(host.hosted(n), "held_halted", 0) for n in host.names},
+        mm_reasons=Counter(
+            d.reason.split(";")[0][:60] for d in host.hosted("weather_mm").decisions.values() if d.reason
+        )
+        if "weather_mm" in host.names
+        else Counter(),
+    )
+
+
+def _b(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:.4f}"
+
+
+def _top(c: Counter[str]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in c.most_common(3)) or "none"
+
+
+def print_table(results: list[SeedResult]) -> None:
+    print()
+    print("| seed | sim days | wall s | strategy | fills | realized $ | unrealized $ | fees $ | net $ | details |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        for name, st in r.strat.items():
+            net = st.realized + st.unrealized - st.fees
+            if name == "favorite":
+                f = r.fav
+                details = (
+                    f"entries {f.get('entries', 0)}, filled {f.get('filled', 0)}, protected "
+                    f"{f.get('protected', 0)}/{f.get('filled', 0)}, TP filled {f.get('tp_filled', 0)}, "
+                    f"stops {f.get('stops', 0)}; refused: {_top(r.refused[name])}; deferred {r.deferred.get(name, 0)}"
+                )
+            else:
+                details = (
+                    f"quoted {r.mm_quoted}/{r.mm_existed} weather brackets; refused: {_top(r.refused[name])}; "
+                    f"deferred {r.deferred.get(name, 0)}"
+                )
+            print(
+                f"| {r.seed} | {r.sim_days:.2f} | {r.wall_s:.0f} | {name} | {st.fills} | {st.realized:.2f} | "
+                f"{st.unrealized:.2f} | {st.fees:.2f} | {net:.2f} | {details} |"
+            )
+    print()
+    print(
+        "| seed | account realized $ | unrealized $ | fees $ | max open orders | max exposure $ | "
+        "limits exceeded | breakers tripped | left resting | Brier fair (12 h lead) | Brier mid (12 h lead) | n | "
+        "Brier fair (last) | Brier mid (last) | n |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for r in results:
+        a = r.account
+        breaches = "; ".join(sorted(set(r.limit_breaches))[:3]) or "none"
+        print(
+            f"| {r.seed} | {a['realized']:.2f} | {a['unrealized']:.2f} | {a['fees']:.2f} | {r.max_open_orders} | "
+            f"{r.max_exposure:.2f} | {breaches} | {'; '.join(r.breakers[:2]) or 'none'} | {r.still_resting} | "
+            f"{_b(r.brier_fair)} | {_b(r.brier_mid)} | "
+            f"{r.brier_n} | {_b(r.brier_fair_last)} | {_b(r.brier_mid_last)} | {r.brier_n_last} |"
+        )
+
+
+async def main_async(args: argparse.Namespace) -> list[SeedResult]:
+    results = []
+    for seed in args.seeds:
+        print(f"seed {seed}: {args.days} simulated days at {args.speed:g}x", flush=True)
+        results.append(await run_seed(seed, args.days, args.speed, args.progress_hours))
+        r = results[-1]
+        print(f"seed {seed} done in {r.wall_s:.0f} s wall ({r.sim_days:.2f} simulated days)", flush=True)
+        print(f"  weather_mm latest decisions: {r.mm_reasons.most_common(5)}", flush=True)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--days", type=float, default=5.0)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--speed", type=float, default=600.0, help="simulated seconds per wall second")
+    parser.add_argument("--progress-hours", type=float, default=6.0, help="progress line every N simulated hours")
+    args = parser.parse_args(argv)
+    _quiet_logs()
+    t0 = time.monotonic()
+    results = asyncio.run(main_async(args))
+    print_table(results)
+    print(f"\ntotal wall time {time.monotonic() - t0:.0f} s; command: {' '.join(sys.argv)}")
+    return 1 if any(r.limit_breaches for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
