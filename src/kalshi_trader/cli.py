@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -547,9 +548,6 @@ def markets(
     config: ConfigOption = None,
 ) -> None:
     """List markets: ticker, title, YES bid/ask, volume, close time."""
-    from rich.console import Console
-    from rich.table import Table
-
     from kalshi_trader.kalshi.auth import KeyFileError
     from kalshi_trader.kalshi.errors import KalshiError
 
@@ -568,18 +566,12 @@ def markets(
     if not rows:
         typer.echo("No markets match.")
         return
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("Ticker", no_wrap=True)
-    table.add_column("Title", overflow="ellipsis", no_wrap=True, max_width=60)
-    for name in ("Yes bid", "Yes ask", "Volume"):
-        table.add_column(name, justify="right", no_wrap=True)
-    table.add_column("Closes (UTC)", no_wrap=True)
-    for row in rows:
-        table.add_row(*row)
-    console = Console()
-    if not console.is_terminal:  # piped: don't squeeze the table into Rich's default 80 columns
-        console = Console(width=max(console.width, 160))
-    console.print(table)
+    _table(
+        [("Ticker", False), ("Title", False), ("Yes bid", True), ("Yes ask", True), ("Volume", True),
+         ("Closes (UTC)", False)],
+        rows,
+        max_widths={"Title": 60},
+    )
 
 
 def _price_cell(price: int, *, empty: int) -> str:
@@ -650,14 +642,24 @@ def book(
         typer.echo("Stopped.", err=True)
 
 
-def _table(headers: list[tuple[str, bool]], rows: list[tuple[str, ...]]) -> None:
-    """Print a Rich table (``(name, right_aligned)`` headers); wide when piped."""
+def _table(
+    headers: list[tuple[str, bool]], rows: Sequence[tuple[str, ...]], *, max_widths: dict[str, int] | None = None
+) -> None:
+    """Print a Rich table (``(name, right_aligned)`` headers; ``max_widths`` cuts long columns with
+    an ellipsis); wide when piped, so it is not squeezed into Rich's default 80 columns."""
     from rich.console import Console
     from rich.table import Table
 
+    widths = max_widths or {}
     table = Table(box=None, header_style="bold", pad_edge=False)
     for name, right in headers:
-        table.add_column(name, justify="right" if right else "left", no_wrap=True)
+        table.add_column(
+            name,
+            justify="right" if right else "left",
+            no_wrap=True,
+            overflow="ellipsis" if name in widths else "fold",
+            max_width=widths.get(name),
+        )
     for row in rows:
         table.add_row(*row)
     console = Console()

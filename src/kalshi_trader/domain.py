@@ -679,9 +679,9 @@ class BracketCancel:
 # Fees
 
 
-_TAKER_RATE = (7, 100)
-"""0.07 (kalshi-api.md §7.1)."""
-_MAKER_RATES: dict[FeeType, tuple[int, int]] = {
+TAKER_FEE_RATE = (7, 100)
+"""0.07 (kalshi-api.md §7.1), as an exact fraction."""
+MAKER_FEE_RATES: dict[FeeType, tuple[int, int]] = {
     FeeType.QUADRATIC: (0, 1),
     FeeType.QUADRATIC_WITH_MAKER_FEES: (7, 400),  # 0.0175 = 0.25 × taker
     FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES: (7, 200),  # 0.035 = 0.5 × taker
@@ -690,7 +690,7 @@ _MAKER_RATES: dict[FeeType, tuple[int, int]] = {
 FLAT_FEE_PER_CONTRACT = Money(100)
 """``flat`` fee type: $0.01 per contract (× multiplier) for takers, none for makers — an
 assumption (the fee-schedule PDF's table is not reproduced anywhere we have), the same one the
-embedded exchange makes (``sim/fees.py``)."""
+embedded exchange makes (``sim/fees.py`` builds its rules from these constants)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -720,7 +720,7 @@ class FeeSchedule:
         if self.fee_type is FeeType.FLAT:
             num, den = (FLAT_FEE_PER_CONTRACT * m_num * qty, m_den * QTY_SCALE) if taker else (0, 1)
         else:
-            r_num, r_den = _TAKER_RATE if taker else _MAKER_RATES[self.fee_type]
+            r_num, r_den = TAKER_FEE_RATE if taker else MAKER_FEE_RATES[self.fee_type]
             # Money = rate·M·(qty/100)·(price/1e4)·((1e4−price)/1e4)·1e4
             num = r_num * m_num * qty * price * (PRICE_SCALE - price)
             den = r_den * m_den * QTY_SCALE * PRICE_SCALE

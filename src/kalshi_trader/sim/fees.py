@@ -17,7 +17,9 @@ Contract:
   ``flat`` is *our assumption*: Kalshi describes it only as "the Specific Trading Fees table" of
   its fee-schedule PDF, which no source we have reproduces (kalshi-api.md §9 item 20). A flat
   per-contract taker charge of one cent (scaled by M) and no maker fee is the simplest rule with
-  the documented name; change ``FLAT_TAKER_FEE_PER_CONTRACT`` if the table is ever found.
+  the documented name; change ``domain.FLAT_FEE_PER_CONTRACT`` if the table is ever found. The
+  rates themselves live in ``domain`` (``TAKER_FEE_RATE``, ``MAKER_FEE_RATES``) so the bot's
+  ``FeeSchedule`` and the exchange charge from one table.
 
 - ``charge_fill`` implements getting_started/fee_rounding.md for one fill of one order:
   ``balance_change = revenue − trade_fee`` is floored to the account's balance precision ($0.01
@@ -38,7 +40,15 @@ from __future__ import annotations
 
 from typing import Final, NamedTuple
 
-from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, FeeType, Money
+from kalshi_trader.domain import (
+    FLAT_FEE_PER_CONTRACT,
+    MAKER_FEE_RATES,
+    PRICE_SCALE,
+    QTY_SCALE,
+    TAKER_FEE_RATE,
+    FeeType,
+    Money,
+)
 
 MICROS_PER_MONEY: Final = 100
 """Micro-dollars ($0.000001) per ``Money`` unit ($0.0001)."""
@@ -48,17 +58,6 @@ DIRECT_MEMBER_PRECISION_MICROS: Final = 100
 """Balance precision of a direct member's account: $0.0001."""
 REBATE_MICROS: Final = 10_000
 """A rebate is always one whole cent."""
-
-# Coefficients as exact fractions (numerator, denominator).
-TAKER_COEFFICIENT: Final = (7, 100)
-"""0.07"""
-MAKER_COEFFICIENT: Final = (7, 400)
-"""0.0175 = 0.25 × taker (``quadratic_with_maker_fees``)."""
-COMBO_MAKER_COEFFICIENT: Final = (7, 200)
-"""0.035 = 0.5 × taker (``quadratic_with_combo_maker_fees``)."""
-FLAT_TAKER_FEE_PER_CONTRACT: Final = Money(100)
-"""$0.01 per contract before the multiplier (assumption; see the module docstring)."""
-
 
 class FeeRule(NamedTuple):
     """One liquidity role's fee on one market as an exact fraction:
@@ -80,7 +79,7 @@ def quadratic_rule(coefficient: tuple[int, int], multiplier: tuple[int, int]) ->
 
 def flat_rule(multiplier: tuple[int, int]) -> FeeRule:
     """``M × $0.01 × C`` (our documented assumption for ``flat``)."""
-    return FeeRule(FLAT_TAKER_FEE_PER_CONTRACT * multiplier[0], multiplier[1] * QTY_SCALE, quadratic=False)
+    return FeeRule(FLAT_FEE_PER_CONTRACT * multiplier[0], multiplier[1] * QTY_SCALE, quadratic=False)
 
 
 NO_FEE: Final = FeeRule(0, 1, quadratic=False)
@@ -90,12 +89,8 @@ def fee_rules(fee_type: FeeType, multiplier: tuple[int, int]) -> tuple[FeeRule, 
     """(taker rule, maker rule) of a market, per the table in the module docstring."""
     if fee_type is FeeType.FLAT:
         return flat_rule(multiplier), NO_FEE
-    taker = quadratic_rule(TAKER_COEFFICIENT, multiplier)
-    if fee_type is FeeType.QUADRATIC_WITH_MAKER_FEES:
-        return taker, quadratic_rule(MAKER_COEFFICIENT, multiplier)
-    if fee_type is FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES:
-        return taker, quadratic_rule(COMBO_MAKER_COEFFICIENT, multiplier)
-    return taker, NO_FEE
+    maker = MAKER_FEE_RATES[fee_type]
+    return quadratic_rule(TAKER_FEE_RATE, multiplier), quadratic_rule(maker, multiplier) if maker[0] else NO_FEE
 
 
 def rule_fee(rule: FeeRule, price: int, count: int) -> Money:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kalshi_trader.domain import FeeType, parse_money, parse_price, parse_qty
+from kalshi_trader.domain import FeeSchedule, FeeType, parse_money, parse_price, parse_qty
 from kalshi_trader.sim import fees
 
 M1 = (1, 1)
@@ -182,3 +182,19 @@ def test_rounding_invariants(price: int, lots: list[int], precision: int) -> Non
         total_rebates += charge.rebate_micros
         accumulator = charge.accumulator_micros
     assert total_rounding - total_rebates == accumulator  # every rebate is backed by overpayment
+
+
+@given(
+    st.sampled_from(list(FeeType)),
+    st.tuples(st.integers(0, 5), st.integers(1, 4)),
+    st.integers(1, 9_999),
+    st.integers(1, 1_000_000),
+    st.booleans(),
+)
+def test_exchange_fees_equal_the_bots_fee_schedule(
+    fee_type: FeeType, multiplier: tuple[int, int], price: int, count: int, taker: bool
+) -> None:
+    """One fee table: what the exchange charges (before balance rounding) is what
+    ``domain.FeeSchedule`` predicts for the strategies and risk."""
+    expected = FeeSchedule(fee_type, multiplier).fee(price, count, taker=taker)
+    assert fees.trade_fee(fee_type, multiplier, price, count, is_taker=taker) == expected
