@@ -125,7 +125,8 @@ class RiskSettings(BaseModel):
     """Orders resting or in flight; the market maker quotes both sides of every open weather bracket
     (about 40 brackets in the simulated world: ~84 quotes), plus the favourite's entries and exits."""
     daily_loss_limit_dollars: Dollars = Decimal(100)
-    """Realized + unrealized − fees since the day started; reaching it halts new risk."""
+    """Realized + unrealized − fees since the trading day (midnight New York, market time) started;
+    reaching it halts new risk until the next trading day or a reset by hand."""
     max_writes_per_second: int = Field(5, gt=0, le=10_000)
     """Places and amends per second (cancels are never limited)."""
     max_through_book_dollars: PriceBound = Decimal("0.05")
@@ -137,7 +138,9 @@ class RiskSettings(BaseModel):
     error_cooldown_s: Seconds = 60.0
     loss_velocity_limit_dollars: Dollars = Decimal(50)
     loss_velocity_window_s: Seconds = 300.0
+    """The loss-velocity window, in market time (the simulated clock in sim)."""
     loss_velocity_cooldown_s: Seconds = 900.0
+    """The loss-velocity breaker resets itself after this much market time."""
     feed_stale_s: Seconds = 10.0
     """The market-data feed down (or silent) this long trips the feed breaker."""
 

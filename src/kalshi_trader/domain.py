@@ -18,6 +18,8 @@ Contract:
 - ``FeeSchedule`` is a market's trading-fee rule (kalshi-api.md §7.1) as exact integer arithmetic.
 - ``inventory_skew_ticks`` / ``shift_on_grid`` are the market maker's inventory skew (used by
   strategies, re-exported by ``risk.skew``).
+- ``trading_day(market_ms)`` is the trading day a moment of market time belongs to: the calendar
+  date in New York (Kalshi's home time zone), so daily limits and daily P&L roll at midnight ET.
 
 This module imports nothing of the project.
 """
@@ -29,8 +31,10 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import NewType, cast
+from zoneinfo import ZoneInfo
 
 Price = NewType("Price", int)
 """A per-contract price in units of $0.0001, 0..10_000 ($0.00 .. $1.00)."""
@@ -47,6 +51,9 @@ QTY_SCALE = 100
 """Qty units per contract."""
 ONE_DOLLAR = Price(PRICE_SCALE)
 ZERO_PRICE = Price(0)
+
+TRADING_TIME_ZONE = ZoneInfo("America/New_York")
+"""Where a trading day begins and ends (midnight to midnight, local time)."""
 
 _MAX_MONEY_DIGITS = 15
 _MAX_QTY_DIGITS = 12
@@ -775,3 +782,8 @@ def shift_on_grid(grid: TickGrid, price: int, ticks: int) -> Price:
     start = bisect.bisect_right(levels, price) - 1 if ticks >= 0 else bisect.bisect_left(levels, price)
     index = min(len(levels) - 1, max(0, start + ticks))
     return levels[index]
+
+
+def trading_day(market_ms: int) -> date:
+    """The trading day of a moment of market time (epoch milliseconds): its date in New York."""
+    return datetime.fromtimestamp(market_ms / 1000, tz=UTC).astimezone(TRADING_TIME_ZONE).date()

@@ -27,7 +27,8 @@ Contract:
 - Time: *market time* (``market_ms()``) is the exchange's clock — the simulated clock of the
   embedded exchange, the wall clock otherwise (with ``embedded=False`` against a sped-up exchange
   strategies see wall time: use the embedded exchange for fast runs). Strategies, fair values and
-  market schedules use it; risk and the engine use a monotonic clock.
+  market schedules use it, and so do risk's loss velocity and trading-day roll; the rest of risk
+  and the engine use a monotonic clock.
 - Reads (``NodeApi`` of ``readmodels``) are synchronous and cheap; ``changes`` publishes a topic
   whenever what a read shows changed (book deltas, fills, orders, strategy and risk state,
   connection, samples every ``sample_interval_s``).
@@ -301,7 +302,7 @@ class TradingNode:
         self._stack.push_async_callback(store.close)
         self.recorder = recorder = store.recorder()
         self._stack.push_async_callback(recorder.close)
-        self.risk_manager = risk = RiskManager(self.limits, clock=_monotonic_ms)
+        self.risk_manager = risk = RiskManager(self.limits, clock=_monotonic_ms, market_clock=self.market_ms)
         self.engine = engine = ExecutionEngine(rest, risk, recorder, clock_ms=_monotonic_ms)
         self.ws = ws = WsSession(self.ws_url, signer)
         self._stack.push_async_callback(ws.close)

@@ -22,6 +22,10 @@ Contract:
 - Nothing here reads a clock: every call carries ``now_ms`` (monotonic milliseconds). Time-based trips
   and automatic resets happen in ``tick``; ``blocking`` also reports a feed that is already past its
   allowance before ``tick`` has run, so no order slips through in between.
+- Two clocks. The feed and the error count are about the connection, so they run on ``now_ms``. Loss
+  velocity is about how fast the *market* takes money, so its window and cool-down run on
+  ``market_ms`` (the exchange's clock — a simulated one runs faster than the wall; live, both
+  advance together). Event timestamps are always ``now_ms``.
 - P&L arrives as the session's net P&L (``update_pnl``); the day's P&L is measured from the value at
   the start of the day (``start_day``).
 """
@@ -44,7 +48,8 @@ class BreakerState:
     tripped_ms: int
     reason: str
     reset_after_ms: int | None
-    """When it resets itself (monotonic ms), None if it waits for a condition or a person."""
+    """When it resets itself (loss velocity: market ms; the others: monotonic ms), None if it waits
+    for a condition or a person."""
 
 
 class CircuitBreakers:
@@ -101,11 +106,11 @@ class CircuitBreakers:
     def record_success(self) -> None:
         self._errors = 0
 
-    def update_pnl(self, now_ms: int, session_pnl: int) -> list[RiskAction]:
+    def update_pnl(self, now_ms: int, market_ms: int, session_pnl: int) -> list[RiskAction]:
         self._session_pnl = session_pnl
         window = self._pnl
-        window.append((now_ms, session_pnl))
-        while window and window[0][0] < now_ms - self._limits.loss_velocity_window_ms:
+        window.append((market_ms, session_pnl))
+        while window and window[0][0] < market_ms - self._limits.loss_velocity_window_ms:
             window.popleft()
         actions: list[RiskAction] = []
         day = self.day_pnl
@@ -116,7 +121,7 @@ class CircuitBreakers:
         if drop >= self._limits.loss_velocity_limit:
             seconds = self._limits.loss_velocity_window_ms // 1000
             reason = f"lost {format_money(drop)} from the peak within {seconds}s"
-            reset_at = now_ms + self._limits.loss_velocity_cooldown_ms
+            reset_at = market_ms + self._limits.loss_velocity_cooldown_ms
             actions += self._trip(Rule.LOSS_VELOCITY, now_ms, reason, reset_at)
         return actions
 
@@ -133,10 +138,11 @@ class CircuitBreakers:
         if Rule.FEED_DOWN in self._open:
             self._reset(Rule.FEED_DOWN, now_ms, "risk", "the feed is alive again")
 
-    def tick(self, now_ms: int) -> list[RiskAction]:
+    def tick(self, now_ms: int, market_ms: int) -> list[RiskAction]:
         """Time-based trips (feed) and automatic resets (cooldowns)."""
         for state in list(self._open.values()):
-            if state.reset_after_ms is not None and now_ms >= state.reset_after_ms:
+            clock = market_ms if state.rule is Rule.LOSS_VELOCITY else now_ms
+            if state.reset_after_ms is not None and clock >= state.reset_after_ms:
                 if state.rule is Rule.CONSECUTIVE_ERRORS:
                     self._errors = 0
                 if state.rule is Rule.LOSS_VELOCITY:

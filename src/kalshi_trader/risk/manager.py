@@ -26,6 +26,10 @@ Contract:
 - Risk is a judge, not an actor: it imports only ``domain`` and ``config``, and it holds no position
   math of its own — positions come from the order tracker via ``on_fill`` / ``update_position``.
 - Time is a monotonic millisecond clock (injectable); book timestamps must be on the same clock.
+  *Market time* (``market_clock``, epoch ms; default: the wall clock) is the exchange's clock: loss
+  velocity is measured on it, and ``tick`` starts a new day (resetting the daily loss breaker) when
+  ``domain.trading_day`` of market time changes — so under a sped-up simulated exchange the
+  breakers keep the market's pace, not the wall's.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from kalshi_trader.domain import (
     format_price,
     format_qty,
     leg_price,
+    trading_day,
 )
 from kalshi_trader.risk.breakers import BreakerState, CircuitBreakers
 from kalshi_trader.risk.decisions import ActionKind, EventKind, RiskAction, RiskDecision, RiskEvent, Rule
@@ -62,6 +67,10 @@ __all__ = ["KillSwitchState", "RiskManager"]
 
 def _monotonic_ms() -> int:
     return time.monotonic_ns() // 1_000_000
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
 
 
 def _dollars(micros: int) -> str:
@@ -110,9 +119,17 @@ def _reject(rule: Rule, reason: str, **details: int | str) -> _Verdict:
 class RiskManager:
     """The risk judge of one trading node. Construct with limits (or settings) and a clock."""
 
-    def __init__(self, limits: RiskLimits | None = None, *, clock: Callable[[], int] = _monotonic_ms) -> None:
+    def __init__(
+        self,
+        limits: RiskLimits | None = None,
+        *,
+        clock: Callable[[], int] = _monotonic_ms,
+        market_clock: Callable[[], int] = _wall_ms,
+    ) -> None:
         self.limits = limits if limits is not None else RiskLimits.defaults()
         self._clock = clock
+        self._market_clock = market_clock
+        self._day = trading_day(market_clock())
         self._info: dict[str, MarketInfo] = {}
         self._markets: dict[str, MarketRisk] = {}
         self._event_loss: dict[str, int] = {}
@@ -129,8 +146,13 @@ class RiskManager:
         return self._budget.available(self._clock()) // 1000
 
     @staticmethod
-    def from_settings(settings: RiskSettings, *, clock: Callable[[], int] = _monotonic_ms) -> RiskManager:
-        return RiskManager(RiskLimits.from_settings(settings), clock=clock)
+    def from_settings(
+        settings: RiskSettings,
+        *,
+        clock: Callable[[], int] = _monotonic_ms,
+        market_clock: Callable[[], int] = _wall_ms,
+    ) -> RiskManager:
+        return RiskManager(RiskLimits.from_settings(settings), clock=clock, market_clock=market_clock)
 
     def register_market(self, market: MarketInfo) -> None:
         """Tell risk about a market (grid, event, status); call again when any of them changes."""
@@ -400,7 +422,7 @@ class RiskManager:
 
     def update_pnl(self, session_pnl: int) -> list[RiskAction]:
         """The session's net P&L (realized + unrealized − fees, e.g. ``OrderTracker.net_pnl``)."""
-        return self._breakers.update_pnl(self._clock(), session_pnl)
+        return self._breakers.update_pnl(self._clock(), self._market_clock(), session_pnl)
 
     def feed_alive(self) -> None:
         self._breakers.feed_alive(self._clock())
@@ -409,8 +431,14 @@ class RiskManager:
         self._breakers.feed_lost(self._clock())
 
     def tick(self) -> list[RiskAction]:
-        """Call periodically (e.g. every second): time-based trips and automatic resets."""
-        return self._breakers.tick(self._clock())
+        """Call periodically (e.g. every second): time-based trips, automatic resets, and a new
+        day when the trading day of market time has changed."""
+        market_ms = self._market_clock()
+        day = trading_day(market_ms)
+        if day != self._day:
+            self._day = day
+            self.start_new_day("risk")
+        return self._breakers.tick(self._clock(), market_ms)
 
     def start_new_day(self, who: str = "scheduler") -> None:
         """The day's P&L starts again from here; the daily loss breaker resets."""

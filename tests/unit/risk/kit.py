@@ -44,6 +44,10 @@ def usd(text: str | int) -> Money:
     return parse_money(str(text))
 
 
+MARKET_START_MS = 1_795_273_200_000
+"""2026-11-21 15:00 UTC = 10:00 in New York: market time at the start of every test."""
+
+
 class Clock:
     def __init__(self, now_ms: int = START_MS) -> None:
         self.now_ms = now_ms
@@ -85,7 +89,9 @@ class Desk:
 
     def __init__(self, **limits: Any) -> None:
         self.clock = Clock()
-        self.risk = RiskManager(replace(ROOMY, **limits), clock=self.clock)
+        self.market = Clock(MARKET_START_MS)
+        """Market time (the exchange's clock): loss velocity and the trading day run on it."""
+        self.risk = RiskManager(replace(ROOMY, **limits), clock=self.clock, market_clock=self.market)
         for m in (market("A1", "EV-1"), market("A2", "EV-1"), market("B1", "EV-2")):
             self.risk.register_market(m)
 

@@ -108,22 +108,59 @@ def test_daily_loss_limit_trips_at_the_limit_and_resets_next_day() -> None:
 def test_loss_velocity_trips_on_a_fast_drop_not_a_slow_one() -> None:
     desk = Desk(loss_velocity_limit=usd(50), loss_velocity_window_ms=300_000, loss_velocity_cooldown_ms=900_000)
     # Slow: $60 lost over 10 minutes, never $50 within 5.
+    # Its window and cool-down are market time: the monotonic clock stands still throughout.
     for step in range(11):
         assert desk.risk.update_pnl(usd(-6 * step)) == []
-        desk.clock.advance(60_000)
+        desk.market.advance(60_000)
     assert not desk.risk.halted
     # Fast: a new peak, then $50 down within the window.
     desk.risk.update_pnl(usd(10))
-    desk.clock.advance(120_000)
+    desk.market.advance(120_000)
     assert desk.risk.update_pnl(usd(-39)) == []
     actions = desk.risk.update_pnl(usd(-40))
     assert _kinds(actions) == _cancel_all(Rule.LOSS_VELOCITY)
     assert actions[0].reason == "lost 50.0000 from the peak within 300s"
     assert desk.place("A1", BID, "0.50", 1).rule is Rule.LOSS_VELOCITY
-    desk.clock.advance(900_000)
+    desk.market.advance(899_999)
+    desk.risk.tick()
+    assert desk.risk.halted
+    desk.market.advance(1)
     desk.risk.tick()
     assert not desk.risk.halted
     assert desk.risk.update_pnl(usd(-40)) == []  # the window starts afresh after a reset
+
+
+def test_loss_velocity_keeps_the_market_pace_not_the_wall() -> None:
+    """Under a simulated exchange at 600x, a drop spread over 10 market minutes is slow however
+    little wall time passed, and the cool-down ends after 15 market minutes (1.5 wall seconds)."""
+    desk = Desk(loss_velocity_limit=usd(50), loss_velocity_window_ms=300_000, loss_velocity_cooldown_ms=900_000)
+    for step in range(11):
+        assert desk.risk.update_pnl(usd(-6 * step)) == []
+        desk.clock.advance(100)  # 0.1 s of wall time …
+        desk.market.advance(60_000)  # … is a market minute
+    assert not desk.risk.halted
+    desk.risk.update_pnl(usd(0))
+    assert _kinds(desk.risk.update_pnl(usd(-50))) == _cancel_all(Rule.LOSS_VELOCITY)
+    desk.clock.advance(1_500)
+    desk.market.advance(900_000)
+    desk.risk.tick()
+    assert not desk.risk.halted
+
+
+def test_a_new_trading_day_in_market_time_resets_the_daily_loss_breaker() -> None:
+    desk = Desk(daily_loss_limit=usd(100), loss_velocity_limit=usd(1_000))
+    assert _kinds(desk.risk.update_pnl(usd(-100))) == _cancel_all(Rule.DAILY_LOSS_LIMIT)
+    desk.market.advance(13 * 3_600_000)  # 23:00 in New York: still the same trading day
+    desk.risk.tick()
+    assert desk.place("A1", BID, "0.50", 1).rule is Rule.DAILY_LOSS_LIMIT
+    desk.market.advance(3_600_000)  # midnight in New York
+    desk.risk.tick()
+    assert desk.risk.day_pnl == 0
+    assert desk.place("A1", BID, "0.50", 1).approved
+    day = [(e.kind, e.who) for e in desk.risk.drain_events() if e.kind is not EventKind.BREAKER_TRIPPED]
+    assert day == [(EventKind.DAY_STARTED, "risk"), (EventKind.BREAKER_RESET, "risk")]
+    desk.risk.tick()  # the same day again: nothing new
+    assert desk.risk.drain_events() == []
 
 
 def test_feed_down_blocks_after_the_allowance_and_resets_when_alive() -> None:
