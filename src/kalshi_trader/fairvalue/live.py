@@ -4,13 +4,21 @@ Contract:
 - ``event_fair_values(client, station, day, brackets, now=...)`` fetches, for the station's grid
   cell, the raw gridpoint, the hourly forecast and (as a fallback) the 12-hour forecast; once the
   climate day has begun, the station's observations so far; from 16:00 LST (after the ~4:30 PM
-  preliminary CLI) the newest CLI covering the day. It derives the model's plain inputs
-  (``nws.forecast_high_f``, ``nws.observed_max_f``, ``weather.lead_hours_until_peak``, the
-  remaining-hours maximum after the peak) and returns the ``weather`` distribution plus one
-  probability per bracket (coldest first, summing to 1 when brackets are given).
-- A forecast is required: when no source covers the day it raises ``NwsDataError`` (or the
-  first fetch error). Observations and the CLI are optional: their failures, like stale data,
-  become ``warnings`` and the price is made without them.
+  preliminary CLI) the newest CLI covering the day. ``day_model`` (pure) turns those into the
+  model's plain inputs (``nws.forecast_high_f``, the observed maximum, ``weather.lead_hours_until_peak``,
+  the remaining hours' forecast maximum after the peak) and the ``weather`` distribution;
+  ``event_fair_values`` returns it plus one probability per bracket (coldest first, summing to 1
+  when brackets are given).
+- Once the day is under way the forecasts may cover only its remaining hours (the hourly forecast
+  starts at the current hour; after ~6 PM the 12-hour forecast starts with "Tonight"), or none of
+  it (only night hours left, or the day over). The observed maximum so far is then the floor
+  (a point mass) and the remaining hours' forecast maximum, if any hour is left, the chance of
+  exceeding it; with no forecast left the observed maximum stands in for the forecast high, and
+  once the day is over it is the answer.
+- A forecast covering the day is required only until something has been observed: with neither,
+  it raises ``NoForecastError`` (an ``NwsDataError``; or the first forecast fetch error when
+  there was one). Observations and the CLI are otherwise optional: their failures, like stale
+  data, become ``warnings`` and the price is made without them.
 - The only I/O is through the given ``NwsClient``; ``now`` is explicit so a simulated clock can
   drive it.
 """
@@ -56,12 +64,79 @@ CLI_FROM_HOUR_LST = 16
 """Look for a CLI covering the day from this hour on (the preliminary one is issued ~4:30 PM)."""
 
 
+NO_HOURS_LEFT_MARGIN_F = 10.0
+"""Once the climate day is over, the remaining maximum is put this far below the observed maximum:
+the floor then holds all but ~1e-6 of the probability (the observed maximum is the answer)."""
+
+
+class NoForecastError(NwsDataError):
+    """No forecast covers the climate day and nothing has been observed of it: nothing to price."""
+
+
+@dataclass(frozen=True, slots=True)
+class DayModel:
+    """The model's inputs for one climate day at ``now`` and the distribution they give."""
+
+    forecast_high: ForecastHigh | None
+    """None once no forecast reaches into the day (priced from the observed maximum)."""
+    lead_hours: float
+    observed_max_f: int | None
+    remaining_max_f: float | None
+    distribution: MaxTempDistribution
+    notes: tuple[str, ...]
+    """Why the price rests on less than usual (for the caller's warnings)."""
+
+
+def day_model(
+    station: Station,
+    day: date,
+    now: datetime,
+    *,
+    grid: GridData | None = None,
+    hourly: Forecast | None = None,
+    daily: Forecast | None = None,
+    observed_max_f: int | None = None,
+    params: ModelParams | None = None,
+) -> DayModel:
+    """The distribution of ``station``'s climate-day ``day`` maximum at ``now`` from NWS values
+    (pure; see the module contract). ``observed_max_f`` is the maximum observed so far in the day
+    (observations and CLI), None when nothing is known. Raises ``NoForecastError`` when no forecast
+    covers the day and nothing has been observed."""
+    day_start, day_end = climate_day_bounds(day, station.time_zone)
+    high = forecast_high_f(
+        day_start, day_end, grid=grid, hourly=hourly, daily=daily, hourly_peak_bias_f=HOURLY_PEAK_BIAS_F
+    )
+    if high is None and observed_max_f is None:
+        seen = "" if now <= day_start else " and nothing has been observed of it"
+        raise NoForecastError(f"no NWS forecast covers the climate day {day} at {station.icao}{seen}")
+    lead = lead_hours_until_peak(now, day, station.time_zone)
+    notes: list[str] = []
+    remaining: float | None = None
+    if now >= day_end:
+        if observed_max_f is not None:  # no hours left: the observed maximum is the answer
+            remaining = float(observed_max_f) - NO_HOURS_LEFT_MARGIN_F
+    elif lead < 0 or high is None:
+        rest = remaining_max_f(hourly, now, day_end, grid=grid)
+        remaining = rest + HOURLY_PEAK_BIAS_F if rest is not None else None
+        if high is None and remaining is None:
+            notes.append(
+                f"no NWS forecast covers the rest of the climate day {day}: "
+                f"priced from the observed maximum ({observed_max_f} °F) alone"
+            )
+    model = params if params is not None else ModelParams(sigma_scale=station.sigma_scale)
+    dist = max_temp_distribution(
+        None if high is None else high.value_f, lead, observed_max_f, remaining_max_f=remaining, params=model
+    )
+    return DayModel(high, lead, observed_max_f, remaining, dist, tuple(notes))
+
+
 @dataclass(frozen=True, slots=True)
 class EventFairValue:
     station: Station
     day: date
     now: datetime
-    forecast_high: ForecastHigh
+    forecast_high: ForecastHigh | None
+    """None once no forecast reaches into the day (the observed maximum stands in for it)."""
     lead_hours: float
     observed_max_f: int | None
     remaining_max_f: float | None
@@ -91,15 +166,9 @@ async def event_fair_values(
     grid = _usable(grid_r, "gridpoint", errors, warnings)
     hourly = _usable(hourly_r, "hourly forecast", errors, warnings)
     daily = _usable(daily_r, "forecast", errors, warnings)
-    high = forecast_high_f(
-        day_start, day_end, grid=grid, hourly=hourly, daily=daily, hourly_peak_bias_f=HOURLY_PEAK_BIAS_F
-    )
-    if high is None:
-        if errors:
-            raise errors[0]
-        raise NwsDataError(f"no NWS forecast covers the climate day {day} at {station.icao}")
 
     observed: int | None = None
+    obs_error: NwsError | None = None
     cli: CliReport | None = None
     if now > day_start:
         try:
@@ -108,6 +177,7 @@ async def event_fair_values(
             if obs and obs[0].stale_reason is not None and now < day_end:
                 warnings.append(f"observations stale: {obs[0].stale_reason}")
         except NwsError as exc:
+            obs_error = exc
             warnings.append(f"observations: {exc}")
         if now >= day_start + timedelta(hours=CLI_FROM_HOUR_LST):
             try:
@@ -117,26 +187,28 @@ async def event_fair_values(
             if cli is not None and cli.maximum_f is not None:
                 observed = cli.maximum_f if observed is None else max(observed, cli.maximum_f)
 
-    lead = lead_hours_until_peak(now, day, station.time_zone)
-    remaining: float | None = None
-    if lead < 0:
-        rest = remaining_max_f(hourly, now, day_end) if hourly is not None else None
-        remaining = rest + HOURLY_PEAK_BIAS_F if rest is not None else None
-        if now >= day_end and observed is not None:
-            remaining = float(observed) - 10.0  # no hours left: the observed maximum is the answer
-    model = params if params is not None else ModelParams(sigma_scale=station.sigma_scale)
-    dist = max_temp_distribution(high.value_f, lead, observed, remaining_max_f=remaining, params=model)
-    priced = tuple(bracket_probabilities(dist, brackets)) if brackets else ()
+    try:
+        model = day_model(
+            station, day, now, grid=grid, hourly=hourly, daily=daily, observed_max_f=observed, params=params
+        )
+    except NoForecastError as exc:
+        if errors:
+            raise errors[0] from None
+        if obs_error is not None:
+            raise NoForecastError(f"{exc} (observations: {obs_error})") from obs_error
+        raise
+    warnings += model.notes
+    priced = tuple(bracket_probabilities(model.distribution, brackets)) if brackets else ()
     return EventFairValue(
         station=station,
         day=day,
         now=now,
-        forecast_high=high,
-        lead_hours=lead,
+        forecast_high=model.forecast_high,
+        lead_hours=model.lead_hours,
         observed_max_f=observed,
-        remaining_max_f=remaining,
+        remaining_max_f=model.remaining_max_f,
         cli=cli,
-        distribution=dist,
+        distribution=model.distribution,
         brackets=priced,
         warnings=tuple(warnings),
     )
@@ -161,10 +233,16 @@ def format_event(fv: EventFairValue, event_ticker: str = "") -> list[str]:
     st, dist = fv.station, fv.distribution
     shape = "normal" if dist.dof == float("inf") else f"Student-t ν={dist.dof:g}"
     observed = "none yet" if fv.observed_max_f is None else f"{fv.observed_max_f} °F"
+    high, over = fv.forecast_high, fv.lead_hours <= PEAK_HOUR_LST - 24.0  # the climate day has ended
+    if high is not None:
+        forecast = f"forecast high {high.value_f:.1f} °F ({', '.join(high.sources)})"
+    else:
+        forecast = "day over, no forecast left" if over else "no forecast covers the rest of the day"
+    if fv.remaining_max_f is not None and not over:
+        forecast += f", remaining hours {fv.remaining_max_f:.1f} °F"
     lines = [
         f"{event_ticker or st.series}  {st.name} ({st.icao})  climate day {fv.day.isoformat()} (LST)",
-        f"forecast high {fv.forecast_high.value_f:.1f} °F ({', '.join(fv.forecast_high.sources)}); "
-        f"{fv.lead_hours:+.1f} h to the {PEAK_HOUR_LST:g}:00 LST peak; observed max so far {observed}",
+        f"{forecast}; {fv.lead_hours:+.1f} h to the {PEAK_HOUR_LST:g}:00 LST peak; observed max so far {observed}",
         f"model: {shape}, centre {dist.center_f:.1f} °F, σ {dist.sigma_f:.2f} °F",
     ]
     if fv.cli is not None:

@@ -522,10 +522,16 @@ def forecast_high_f(
 
     Candidates: the grid ``maxTemperature`` value(s) whose window starts in the day (≈ 7 AM–7 PM
     LST); the daytime period of the 12-hour forecast that starts in the day (when no grid MaxT);
-    and the highest hourly value in the day — from ``hourly`` or else the grid ``temperature``
-    layer — which catches non-diurnal days (a max near midnight). Hourly values under-state the
-    peak: ``hourly_peak_bias_f`` is added to them only when no MaxT/daily high exists to compare
-    with. Returns the maximum of the candidates, or None when nothing covers the day."""
+    and the highest hourly value in the day — from ``hourly`` or, when it has none in the day,
+    the grid ``temperature`` layer — which catches non-diurnal days (a max near midnight). Hourly
+    values under-state the peak: ``hourly_peak_bias_f`` is added to them only when no MaxT/daily
+    high exists to compare with. Returns the maximum of the candidates, or None when nothing
+    covers the day.
+
+    Once the day is under way the forecasts may cover only part of it: the hourly forecast starts
+    at the current hour, and after ~6 PM the 12-hour forecast's first period is "Tonight" (no
+    daytime period for today). The value is then the forecast for the hours still covered, and
+    None once no source reaches into the day; the observed maximum covers the rest."""
     candidates: dict[str, float] = {}
 
     def inside(moment: datetime) -> bool:
@@ -541,21 +547,27 @@ def forecast_high_f(
         ]
         if highs:
             candidates["daily"] = max(highs)
-    hourly_values: list[float] = []
-    if hourly is not None:
-        hourly_values = [p.temperature_f for p in hourly.periods if p.temperature_f is not None and inside(p.start)]
-    elif grid is not None:
-        hourly_values = [
-            v.value
-            for v in grid.temperature_f
-            if v.value is not None and v.start < day_end and v.end > day_start  # overlaps the day
-        ]
+    hourly_values = _hourly_values(hourly, grid, day_start, day_end)
     if hourly_values:
         candidates["hourly"] = max(hourly_values) + (0.0 if candidates else hourly_peak_bias_f)
     if not candidates:
         return None
     best = max(candidates.values())
     return ForecastHigh(best, tuple(sorted(name for name, v in candidates.items() if v == best)))
+
+
+def _hourly_values(hourly: Forecast | None, grid: GridData | None, start: datetime, end: datetime) -> list[float]:
+    """Hourly forecast temperatures of the hours overlapping [start, end): from ``hourly``, or
+    from the grid ``temperature`` layer when ``hourly`` is missing or has none there."""
+    if hourly is not None:
+        values = [
+            p.temperature_f for p in hourly.periods if p.temperature_f is not None and p.start < end and p.end > start
+        ]
+        if values:
+            return values
+    if grid is not None:
+        return [v.value for v in grid.temperature_f if v.value is not None and v.start < end and v.end > start]
+    return []
 
 
 def observed_max_f(observations: Iterable[Observation], day_start: datetime, day_end: datetime) -> int | None:
@@ -573,11 +585,14 @@ def observed_max_f(observations: Iterable[Observation], day_start: datetime, day
     return None if best is None else round_half_up(c_to_f(best))
 
 
-def remaining_max_f(hourly: Forecast, now: datetime, day_end: datetime) -> float | None:
-    """The highest hourly forecast temperature from the current hour to the end of the day."""
-    values = [
-        p.temperature_f for p in hourly.periods if p.temperature_f is not None and p.end > now and p.start < day_end
-    ]
+def remaining_max_f(
+    hourly: Forecast | None, now: datetime, day_end: datetime, *, grid: GridData | None = None
+) -> float | None:
+    """The highest hourly forecast temperature from the current hour to the end of the day (from
+    ``hourly``, or else the grid ``temperature`` layer); None when no forecast hour is left."""
+    if now >= day_end:
+        return None
+    values = _hourly_values(hourly, grid, now, day_end)
     return max(values) if values else None
 
 

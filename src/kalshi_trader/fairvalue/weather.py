@@ -3,7 +3,10 @@ climate-day maximum (whole °F) turned into one probability per bracket.
 
 Contract:
 - Pure functions of plain values (no I/O, no NWS JSON, no clock): a forecast of the climate-day
-  high (°F), the lead time in hours, and optionally the observed maximum so far. Usable on its own.
+  high (°F), the lead time in hours, and optionally the observed maximum so far and the forecast
+  maximum of the hours still to come. Usable on its own. Once the day is under way the forecast
+  high may be missing (no forecast reaches into the day any more): the observed maximum then
+  stands in for it (``max_temp_distribution``); with neither there is nothing to price.
 - Time: the climate day is midnight-to-midnight local *standard* time (``climate_day_bounds``).
   ``lead_hours`` is the time from the decision to the day's nominal peak, ``PEAK_HOUR_LST`` (15:00
   LST) — so the hour of the climate day is ``PEAK_HOUR_LST - lead_hours``; it is negative once the
@@ -281,7 +284,7 @@ class MaxTempDistribution:
 
 
 def max_temp_distribution(
-    forecast_high_f: float,
+    forecast_high_f: float | None,
     lead_hours: float,
     observed_max_f: int | None = None,
     *,
@@ -290,23 +293,31 @@ def max_temp_distribution(
 ) -> MaxTempDistribution:
     """The distribution of the settled climate-day max.
 
-    - ``forecast_high_f``: forecast of the climate-day maximum (°F, fractional allowed).
+    - ``forecast_high_f``: forecast of the climate-day maximum (°F, fractional allowed); None when
+      no forecast covers the day any more (the day under way or over) — then ``observed_max_f``
+      or ``remaining_max_f`` is required, and the observed maximum stands in for the forecast.
     - ``lead_hours``: hours from now to the nominal peak (``lead_hours_until_peak``); negative after.
     - ``observed_max_f``: the CLI-consistent maximum observed so far this climate day (whole °F), or
       None before the day starts / when unknown. Acts as a floor (point mass), never a truncation.
     - ``remaining_max_f``: forecast maximum over the rest of the climate day (e.g. from the hourly
       forecast, already peak-corrected). When None, the remaining maximum is the forecast high
-      before the peak and declines by ``post_peak_decline_f_per_h`` per hour after it.
+      (else the observed maximum) before the peak and declines by ``post_peak_decline_f_per_h``
+      per hour after it.
 
     Centre = (remaining maximum) + ``bias_f``; σ = ``sigma_for_lead(lead_hours) × sigma_scale``.
     """
     p = params if params is not None else ModelParams()
-    if not math.isfinite(forecast_high_f) or not math.isfinite(lead_hours):
-        raise ValueError("forecast_high_f and lead_hours must be finite numbers")
+    if not math.isfinite(lead_hours):
+        raise ValueError("lead_hours must be a finite number")
+    base = forecast_high_f if forecast_high_f is not None else observed_max_f
     if remaining_max_f is not None:
         remaining = remaining_max_f
+    elif base is not None:
+        remaining = base - p.post_peak_decline_f_per_h * max(0.0, -lead_hours)
     else:
-        remaining = forecast_high_f - p.post_peak_decline_f_per_h * max(0.0, -lead_hours)
+        raise ValueError("nothing to price: no forecast high, no remaining-hours forecast and no observed maximum")
+    if not math.isfinite(remaining) or (forecast_high_f is not None and not math.isfinite(forecast_high_f)):
+        raise ValueError("forecast_high_f and remaining_max_f must be finite numbers")
     sigma = max(MIN_SIGMA_F, sigma_for_lead(lead_hours, p.sigma_by_lead) * p.sigma_scale)
     return MaxTempDistribution(
         center_f=remaining + p.bias_f,
