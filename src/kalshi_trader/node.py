@@ -303,7 +303,7 @@ class TradingNode:
         self.recorder = recorder = store.recorder()
         self._stack.push_async_callback(recorder.close)
         self.risk_manager = risk = RiskManager(self.limits, clock=_monotonic_ms, market_clock=self.market_ms)
-        self.engine = engine = ExecutionEngine(rest, risk, recorder, clock_ms=_monotonic_ms)
+        self.engine = engine = ExecutionEngine(rest, risk, recorder, clock_ms=_monotonic_ms, market_ms=self.market_ms)
         self.ws = ws = WsSession(self.ws_url, signer)
         self._stack.push_async_callback(ws.close)
         self.monitor = monitor = Monitor(
@@ -649,16 +649,12 @@ class TradingNode:
             await asyncio.sleep(0.5)
 
     async def _sample_loop(self) -> None:
-        day = datetime.now(UTC).date()
-        last_record = 0.0
+        # The daily_pnl rows are the engine's (per trading day of market time); samples stay in memory.
         while True:
             await asyncio.sleep(self.options.sample_interval_s)
             try:
                 self._watch_feed()
-                point = self._sample()
-                if self.recorder is not None and time.monotonic() - last_record >= 60:
-                    last_record = time.monotonic()
-                    self.recorder.record_daily_pnl(day, point.realized, point.unrealized, point.fees)
+                self._sample()
             except Exception:
                 log.exception("sample_failed")
             self._changes.publish("pnl", "health", "connection", "risk", "strategies", "markets")

@@ -42,7 +42,20 @@ Contract:
   ``EngineConfig.tick_s`` once started) runs risk's timers, feeds it the session P&L and retries
   protective actions. Read models: ``status()``, ``orders()``, ``open_orders()``, ``positions()``,
   ``brackets()`` (``execution.views``).
-- Time: ``clock_ms`` must be risk's clock (monotonic ms; books carry ``as_of_ms`` on it).
+- **Daily P&L** (``daily_pnl``, through the ``Recorder``): one row per trading day (the New York
+  date of *market time*, ``domain.trading_day``), last write wins. ``realized`` and ``fees`` are
+  the tracker's figures minus their values at the start of that day (the baseline is taken when
+  the day rolls); ``unrealized`` marks the open positions at the mids of fresh books (as ``tick``
+  does for risk). The row is refreshed from ``tick`` at most every ``EngineConfig.pnl_record_s``
+  (the first time that long after ``start``), written at ``close``, and when the day changes (the
+  old day's final figures, then the new day's first row) — on a tick, or on a fill stamped in a
+  later day. A fill stamped in an earlier day (replayed from the store at start-up, or late)
+  counts toward the baseline, not the current day, so a restart rebuilds the day's figures from
+  the day's own fills; a late fill of the day that ended while the engine ran also rewrites that
+  day's row. (Settlements the node applies to the tracker count on the day they are applied.)
+- Time: ``clock_ms`` must be risk's clock (monotonic ms; books carry ``as_of_ms`` on it);
+  ``market_ms`` is market time in epoch ms (the exchange's clock: simulated in sim mode; default:
+  the wall clock).
 """
 
 from __future__ import annotations
@@ -52,17 +65,20 @@ import contextlib
 import time
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
 
 from kalshi_trader.domain import (
+    TRADING_TIME_ZONE,
     BookSide,
     BracketCancel,
     BracketRequest,
     Fill,
     IntentAction,
     MarketInfo,
+    Money,
     Order,
     OrderIntent,
     OrderStatus,
@@ -73,6 +89,7 @@ from kalshi_trader.domain import (
     TickGrid,
     TopOfBook,
     parse_qty,
+    trading_day,
 )
 from kalshi_trader.execution.brackets import BracketSpec
 from kalshi_trader.execution.orders import OrderState, OrderTracker, TrackedOrder
@@ -86,7 +103,7 @@ from kalshi_trader.kalshi.errors import KalshiError, NotFoundError, ServerError,
 from kalshi_trader.kalshi.rest import KalshiRest
 from kalshi_trader.risk.decisions import RiskDecision
 from kalshi_trader.risk.manager import RiskManager
-from kalshi_trader.store import AuditKind, Recorder
+from kalshi_trader.store import AuditKind, Recorder, StoreError
 
 __all__ = ["BracketTicket", "EngineConfig", "ExecutionEngine", "Submission"]
 
@@ -114,6 +131,8 @@ class EngineConfig:
     tick_s: float = 1.0
     """Period of the housekeeping tick (risk timers, P&L, retries)."""
     cancel_all_rounds: int = 5
+    pnl_record_s: float = 60.0
+    """Least time (on risk's clock) between two refreshes of the day's ``daily_pnl`` row."""
 
 
 @dataclass(eq=False, slots=True)
@@ -131,6 +150,141 @@ class Submission:
 
     def __await__(self) -> Generator[Any, None, Result]:
         return asyncio.shield(self.result).__await__()
+
+
+def _midnight_ms(day: date) -> int:
+    """Market time (epoch ms) at which trading day ``day`` begins."""
+    return int(datetime(day.year, day.month, day.day, tzinfo=TRADING_TIME_ZONE).timestamp() * 1000)
+
+
+@dataclass(slots=True)
+class _Day:
+    day: date
+    start_ms: int
+    end_ms: int
+    realized: int
+    """The tracker's realized P&L at the start of the day (the baseline)."""
+    fees: int
+
+
+@dataclass(slots=True)
+class _Row:
+    """The figures last written for a day that has ended (late fills of that day adjust them)."""
+
+    day: date
+    realized: int
+    unrealized: int
+    fees: int
+
+
+class _DailyPnl:
+    """The trading day's P&L row (see "Daily P&L" in the module docstring)."""
+
+    def __init__(
+        self,
+        tracker: OrderTracker,
+        recorder: Recorder,
+        market_ms: Callable[[], int],
+        clock_ms: Callable[[], int],
+        interval_ms: int,
+    ) -> None:
+        self._tracker = tracker
+        self._recorder = recorder
+        self._market_ms = market_ms
+        self._clock_ms = clock_ms
+        self._interval_ms = interval_ms
+        self._day: _Day | None = None
+        self._ended: _Row | None = None
+        """The day before the current one, if it ended while this process ran."""
+        self._run: tuple[int, int] | None = None
+        """(realized, fees) before a run of fills stamped in an earlier day (not yet in the baseline)."""
+        self._written_ms = clock_ms()
+
+    def restart_timer(self) -> None:
+        """The next periodic refresh is ``interval`` from now (the engine started)."""
+        self._written_ms = self._clock_ms()
+
+    def _totals(self) -> tuple[int, int]:
+        return int(self._tracker.realized_pnl()), int(self._tracker.fees_paid())
+
+    def _begin(self, ms: int) -> _Day:
+        self._absorb()
+        day = trading_day(ms)
+        realized, fees = self._totals()
+        self._day = _Day(day, _midnight_ms(day), _midnight_ms(day + timedelta(days=1)), realized, fees)
+        return self._day
+
+    def current(self) -> _Day:
+        return self._day if self._day is not None else self._begin(self._market_ms())
+
+    def _absorb(self) -> tuple[int, int]:
+        """Move what the earlier-day fills since the run began changed into the baseline; returns
+        that change (realized, fees)."""
+        run, self._run = self._run, None
+        if run is None or self._day is None:
+            return 0, 0
+        realized, fees = self._totals()
+        delta = realized - run[0], fees - run[1]
+        self._day.realized += delta[0]
+        self._day.fees += delta[1]
+        return delta
+
+    def before_fill(self, ts_ms: int, marks: Callable[[], dict[str, int]], *, replay: bool = False) -> date | None:
+        """Called before a fill stamped ``ts_ms`` is applied: rolls the day if the fill is stamped in
+        a later one. Returns the fill's trading day if it is an earlier one (then ``after_early_fill``
+        once it is applied) — None when replaying, which leaves the run open (absorbed at the next
+        read, so that replaying many fills stays cheap)."""
+        day = self.current()
+        if ts_ms <= 0 or day.start_ms <= ts_ms < day.end_ms:
+            self._absorb()
+            return None
+        if ts_ms >= day.end_ms:
+            self.roll(ts_ms, marks())
+            return None
+        if replay:
+            if self._run is None:
+                self._run = self._totals()
+            return None
+        self._absorb()
+        self._run = self._totals()
+        return trading_day(ts_ms)
+
+    def after_early_fill(self, day: date) -> None:
+        """A fill of an earlier ``day`` was applied: out of the current day; into the day that ended
+        while this process ran, if it is that one (its row is written again)."""
+        realized, fees = self._absorb()
+        ended = self._ended
+        if ended is not None and ended.day == day and (realized or fees):
+            ended.realized += realized
+            ended.fees += fees
+            self._record(ended)
+
+    def roll(self, ms: int, marks: dict[str, int]) -> None:
+        """The day of market time ``ms`` began: the old day's final row, then the new day's."""
+        self._ended = self.write(marks)
+        self._begin(ms)
+        self.write(marks)
+
+    def tick(self, marks: dict[str, int]) -> None:
+        """The day changed (market time): roll; else refresh the row once ``interval`` passed."""
+        now = self._market_ms()
+        if now >= self.current().end_ms:
+            self.roll(now, marks)
+        elif self._clock_ms() - self._written_ms >= self._interval_ms:
+            self.write(marks)
+
+    def write(self, marks: dict[str, int]) -> _Row:
+        """Write the current day's row now."""
+        day = self.current()
+        self._absorb()
+        realized, fees = self._totals()
+        self._written_ms = self._clock_ms()
+        row = _Row(day.day, realized - day.realized, self._tracker.unrealized_pnl(marks), fees - day.fees)
+        self._record(row)
+        return row
+
+    def _record(self, row: _Row) -> None:
+        self._recorder.record_daily_pnl(row.day, Money(row.realized), Money(row.unrealized), Money(row.fees))
 
 
 @dataclass(slots=True)
@@ -153,6 +307,7 @@ class ExecutionEngine:
         tracker: OrderTracker | None = None,
         config: EngineConfig | None = None,
         clock_ms: Callable[[], int] = _monotonic_ms,
+        market_ms: Callable[[], int] = _wall_ms,
     ) -> None:
         self.rest = rest
         self.risk = risk
@@ -160,6 +315,7 @@ class ExecutionEngine:
         self.tracker = tracker if tracker is not None else OrderTracker()
         self.config = config if config is not None else EngineConfig()
         self.clock_ms = clock_ms
+        self.market_ms = market_ms
         self.queue = ExecutionQueue(recorder.flush)
         self._books: dict[str, TopOfBook] = {}
         self._grids: dict[str, TickGrid] = {}
@@ -174,6 +330,9 @@ class ExecutionEngine:
         self._running = False
         self._last_fill_ms = 0
         self.counters = _Counters()
+        self.daily = _DailyPnl(
+            self.tracker, recorder, lambda: self.market_ms(), clock_ms, int(self.config.pnl_record_s * 1000)
+        )
 
     # ------------------------------------------------------------------------------------------
     # Lifecycle
@@ -183,12 +342,14 @@ class ExecutionEngine:
         if self._running:
             return
         self._running = True
+        self.daily.restart_timer()
         self.queue.start()
         self._ticker = asyncio.get_running_loop().create_task(self._tick_loop(), name="execution-tick")
 
     async def close(self) -> None:
-        """Stop ticking, let the job in flight finish, abort the rest (resting orders stay)."""
-        self._running = False
+        """Stop ticking, let the job in flight finish, abort the rest (resting orders stay); write
+        the day's P&L row."""
+        was_running, self._running = self._running, False
         if self._ticker is not None:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -200,6 +361,11 @@ class ExecutionEngine:
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        if was_running:
+            try:
+                self.daily.write(self.marks())
+            except StoreError as exc:
+                log.warning("daily_pnl_not_recorded", error=str(exc))
 
     async def __aenter__(self) -> ExecutionEngine:
         await self.start()
@@ -685,8 +851,13 @@ class ExecutionEngine:
 
     def on_fill(self, fill: Fill) -> bool:
         """One of our fills (WS or REST). Returns False for a fill already seen."""
+        if self.tracker.seen_fill(fill.fill_id):
+            return False
+        early = self.daily.before_fill(fill.ts_ms, self.marks)
         if not self.tracker.on_fill(fill):
             return False
+        if early is not None:
+            self.daily.after_early_fill(early)
         self._last_fill_ms = max(self._last_fill_ms, fill.ts_ms)
         t = self.tracker.order(fill.order_id) or (
             self.tracker.order(fill.client_order_id) if fill.client_order_id else None
@@ -711,7 +882,11 @@ class ExecutionEngine:
 
     def load_fill(self, fill: Fill) -> bool:
         """A fill replayed from the store at start-up: it moves positions (tracker and risk) but is
-        not recorded again."""
+        not recorded again. Those stamped before the current trading day count toward its
+        baseline (the run is absorbed at the next read: replaying many stays cheap)."""
+        if self.tracker.seen_fill(fill.fill_id):
+            return False
+        self.daily.before_fill(fill.ts_ms, self.marks, replay=True)
         if not self.tracker.on_fill(fill):
             return False
         self._last_fill_ms = max(self._last_fill_ms, fill.ts_ms)
@@ -752,18 +927,24 @@ class ExecutionEngine:
                 log.exception("execution_tick_failed")
 
     def tick(self) -> None:
-        """Housekeeping (every ``tick_s``): risk's timers and P&L, retries of protective actions."""
+        """Housekeeping (every ``tick_s``): risk's timers and P&L, retries of protective actions,
+        the day's P&L row."""
         actions = self.risk.tick()
-        marks = {
-            t: (top.best_bid + top.best_ask) // 2
-            for t, top in self._books.items()
-            if top.best_bid is not None and top.best_ask is not None and not top.stale
-        }
+        marks = self.marks()
         actions += self.risk.update_pnl(self.tracker.net_pnl(marks))
         self.safety.drain_risk_events()
         self.safety.carry_out(actions)
         self.protection.maintain_all()
         self.safety.retry_flatten()
+        self.daily.tick(marks)
+
+    def marks(self) -> dict[str, int]:
+        """YES mids of the fresh books with both sides (what unrealized P&L is marked at)."""
+        return {
+            t: (top.best_bid + top.best_ask) // 2
+            for t, top in self._books.items()
+            if top.best_bid is not None and top.best_ask is not None and not top.stale
+        }
 
     # ------------------------------------------------------------------------------------------
     # Brackets

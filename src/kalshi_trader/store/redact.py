@@ -14,9 +14,7 @@ from urllib.parse import unquote
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-_USERINFO_RE = re.compile(
-    r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*):(?P<pw>\S*)@(?=[^@\s/?#]*(?:[/?#\s]|$))"
-)
+_USERINFO_RE = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*):(?P<pw>\S*)@(?=[^@\s/?#]*(?:[/?#\s]|$))")
 """``scheme://user:PASSWORD@host``; the password runs to the last ``@`` before the host, so an
 unescaped ``@`` inside it is still covered."""
 _QUERY_PW_RE = re.compile(r"(?P<head>[?&]password=)(?P<pw>[^&#\s]*)", re.IGNORECASE)

@@ -317,4 +317,3 @@ class Store:
         if subject is not None:
             stmt = stmt.where(t.c.subject == subject)
         return [records.to_audit_entry(r) for r in await self._rows("read the audit log", stmt)]
-

@@ -4,7 +4,8 @@ embedded exchange over loopback sockets.
 Contract:
 - ``trading_node(exchange, db_url, tickers, ...)`` builds, in the order a node does: a
   ``KalshiRest`` for the trader account; the store and its recorder; a ``RiskManager`` (limits from
-  ``RiskSettings`` overrides); the ``ExecutionEngine``; one ``WsSession`` carrying both the monitor's
+  ``RiskSettings`` overrides); the ``ExecutionEngine`` (market time from ``market_ms``, the wall
+  clock by default, for risk too); one ``WsSession`` carrying both the monitor's
   books (the ``Monitor``, filtered to ``tickers``) and the private channels (``UserStream``, with
   the monitor as its delegate; reconnects request a reconciliation); every followed market is
   registered with the engine and every book change becomes ``engine.on_book`` (top of book on
@@ -52,6 +53,10 @@ def clock_ms() -> int:
     return time.monotonic_ns() // 1_000_000
 
 
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
 def client_for(exchange: Venue, who: Credentials) -> KalshiRest:
     return KalshiRest(exchange.rest_url, Signer(who.key_id, who.private_key), tier="prestige", retry=FAST_RETRY)
 
@@ -87,9 +92,9 @@ class Node:
     reconciler: Reconciler
 
 
-def risk_manager(**overrides: Any) -> RiskManager:
+def risk_manager(*, market_clock: Callable[[], int] = wall_ms, **overrides: Any) -> RiskManager:
     settings = RiskSettings(**{**LOOSE, **overrides})
-    return RiskManager(RiskLimits.from_settings(settings), clock=clock_ms)
+    return RiskManager(RiskLimits.from_settings(settings), clock=clock_ms, market_clock=market_clock)
 
 
 @asynccontextmanager
@@ -102,6 +107,7 @@ async def trading_node(
     config: EngineConfig | None = None,
     policy: UnknownOrderPolicy = UnknownOrderPolicy.CANCEL,
     reconcile: bool = True,
+    market_ms: Callable[[], int] = wall_ms,
 ) -> AsyncIterator[Node]:
     async with AsyncExitStack() as stack:
         rest = client_for(exchange, exchange.trader)
@@ -110,8 +116,10 @@ async def trading_node(
         stack.push_async_callback(store.close)
         recorder = store.recorder()
         stack.push_async_callback(recorder.close)
-        manager = risk_manager(**(risk or {}))
-        engine = ExecutionEngine(rest, manager, recorder, config=config or EngineConfig(tick_s=0.05), clock_ms=clock_ms)
+        manager = risk_manager(market_clock=market_ms, **(risk or {}))
+        engine = ExecutionEngine(
+            rest, manager, recorder, config=config or EngineConfig(tick_s=0.05), clock_ms=clock_ms, market_ms=market_ms
+        )
         signer = Signer(exchange.trader.key_id, exchange.trader.private_key)
         ws = WsSession(exchange.ws_url, signer, backoff=FAST_BACKOFF)
         stack.push_async_callback(ws.close)

@@ -1,0 +1,205 @@
+"""``host.fair.FairValueFeed``: every followed daily-high event priced from NWS data at market
+time, values of markets no longer followed dropped, an event that cannot be priced keeping no
+value and its error while the others are priced, and ``run`` refreshing until cancelled.
+
+NWS is the only fake: ``tests.support.fake_nws.FakeNws`` over loopback, read by the real
+``NwsClient``. Market time is a fixed moment months away from the wall clock, so a feed pricing at
+the wall clock would price a different day."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from tests.support.fake_nws import FakeNws
+
+from kalshi_trader.config import NwsSettings
+from kalshi_trader.domain import PRICE_SCALE, MarketInfo, MarketStatus, TickGrid
+from kalshi_trader.fairvalue.live import event_fair_values
+from kalshi_trader.fairvalue.nws import NwsClient
+from kalshi_trader.fairvalue.stations import STATIONS
+from kalshi_trader.fairvalue.weather import Bracket, check_partition, climate_day_bounds
+from kalshi_trader.host.fair import FairValueFeed
+from kalshi_trader.strategy.weather_mm import fair_values_from_distribution
+
+pytestmark = pytest.mark.timeout(60)
+
+NYC, CHI, MIA = STATIONS["KXHIGHNY"], STATIONS["KXHIGHCHI"], STATIONS["KXHIGHMIA"]
+DAY = date(2026, 7, 15)
+NOW = climate_day_bounds(DAY, NYC.time_zone)[0] + timedelta(hours=9)  # 09:00 LST in New York
+NOW_MS = int(NOW.timestamp() * 1000)
+SETTINGS = NwsSettings(user_agent="(tests, ops@example.invalid)", backoff_s=0.0)
+GRID = TickGrid.named("linear_cent")
+
+
+def event_markets(series: str, low: int = 77, day: date = DAY) -> list[MarketInfo]:
+    """A Kalshi-shaped daily-high event: ≤low−1, four 2 °F brackets, ≥low+8."""
+    event = f"{series}-{day:%y}{day.strftime('%b').upper()}{day:%d}"
+
+    def market(suffix: str, strike_type: str, floor: float | None, cap: float | None) -> MarketInfo:
+        return MarketInfo(
+            ticker=f"{event}-{suffix}",
+            event_ticker=event,
+            series_ticker=series,
+            status=MarketStatus.ACTIVE,
+            grid=GRID,
+            close_ms=NOW_MS + 86_400_000,
+            strike_type=strike_type,
+            floor_strike=floor,
+            cap_strike=cap,
+        )
+
+    out = [market(f"T{low}", "less", None, low)]
+    out += [market(f"B{f}.5", "between", f, f + 1) for f in range(low, low + 8, 2)]
+    out.append(market(f"T{low + 7}", "greater", low + 7, None))
+    return out
+
+
+def by_ticker(markets: Iterable[MarketInfo]) -> dict[str, MarketInfo]:
+    return {m.ticker: m for m in markets}
+
+
+@pytest.fixture
+async def nws() -> AsyncIterator[FakeNws]:
+    server = FakeNws()
+    await server.start()
+    server.install_day(NYC, NOW, high_f=lambda d: 80.0)
+    server.install_day(MIA, NOW, high_f=lambda d: 90.0, grid=("MFL", 110, 50))
+    try:
+        yield server
+    finally:
+        await server.stop()
+
+
+@pytest.fixture
+async def client(nws: FakeNws) -> AsyncIterator[NwsClient]:
+    async with NwsClient(SETTINGS, base_url=nws.base_url, clock=lambda: NOW) as c:
+        yield c
+
+
+async def expected(client: NwsClient, station_series: str, markets: list[MarketInfo]) -> dict[str, object]:
+    """What the contract says the feed stores for one event, computed here from the same model."""
+    brackets = check_partition(Bracket.from_market(m) for m in markets)
+    fv = await event_fair_values(client, STATIONS[station_series], DAY, brackets, now=NOW)
+    return dict(fair_values_from_distribution(fv.distribution, brackets, NOW_MS))
+
+
+async def test_every_followed_weather_event_is_priced_at_market_time(client: NwsClient) -> None:
+    ny, mia = event_markets("KXHIGHNY"), event_markets("KXHIGHMIA", low=87)
+    other = MarketInfo("KXFED-26JUL-T4.25", "KXFED-26JUL", "KXFED", MarketStatus.ACTIVE, GRID, NOW_MS + 1)
+    feed = FairValueFeed(client, lambda: by_ticker([*ny, *mia, other]), lambda: NOW_MS)
+    assert set(feed.events()) == {ny[0].event_ticker, mia[0].event_ticker}  # not the non-weather market
+
+    await feed.refresh()
+
+    assert feed.errors == {}
+    assert set(feed.values) == {m.ticker for m in [*ny, *mia]}
+    assert {fv.as_of_ms for fv in feed.values.values()} == {NOW_MS}
+    assert (feed.refreshes, feed.last_refresh_ms) == (1, NOW_MS)
+    for markets in (ny, mia):
+        event_total = math.fsum(feed.values[m.ticker].price for m in markets)
+        assert event_total == pytest.approx(PRICE_SCALE, abs=len(markets))  # P(YES) of a partition sums to 1
+    assert {t: feed.values[t] for t in by_ticker(ny)} == await expected(client, "KXHIGHNY", ny)
+    assert {t: feed.values[t] for t in by_ticker(mia)} == await expected(client, "KXHIGHMIA", mia)
+    # The forecast high is 80 °F: the 79–80 bracket is the favourite in New York.
+    favourite = max(ny, key=lambda m: feed.values[m.ticker].price)
+    assert favourite.ticker.endswith("-B79.5")
+
+
+async def test_values_of_markets_no_longer_followed_are_dropped(client: NwsClient) -> None:
+    ny, mia = event_markets("KXHIGHNY"), event_markets("KXHIGHMIA", low=87)
+    followed = by_ticker([*ny, *mia])
+    feed = FairValueFeed(client, lambda: followed, lambda: NOW_MS)
+    await feed.refresh()
+    assert set(feed.values) == set(followed)
+
+    for m in mia:
+        del followed[m.ticker]
+    await feed.refresh()
+    assert set(feed.values) == {m.ticker for m in ny}
+
+    followed.clear()
+    await feed.refresh()
+    assert feed.values == {}
+    assert feed.errors == {}
+
+
+async def test_an_event_that_cannot_be_priced_keeps_no_value_and_its_error_while_the_others_are_priced(
+    nws: FakeNws, client: NwsClient
+) -> None:
+    ny, mia, chi = event_markets("KXHIGHNY"), event_markets("KXHIGHMIA", low=87), event_markets("KXHIGHCHI")
+    followed = by_ticker([*ny, *mia, *chi])
+    feed = FairValueFeed(client, lambda: followed, lambda: NOW_MS)
+
+    # Chicago: NWS knows nothing of the station's point (404).
+    await feed.refresh()
+    chi_event = chi[0].event_ticker
+    assert set(feed.errors) == {chi_event}
+    assert "404" in feed.errors[chi_event]
+    assert set(feed.values) == {m.ticker for m in [*ny, *mia]}
+
+    # Miami, priced before, gets an overlapping bracket: no partition, so no value is kept for any
+    # of its markets (a stale value is worse than none) and the error says why.
+    overlap = MarketInfo(
+        f"{mia[0].event_ticker}-B88.5X",
+        mia[0].event_ticker,
+        "KXHIGHMIA",
+        MarketStatus.ACTIVE,
+        GRID,
+        NOW_MS + 86_400_000,
+        strike_type="between",
+        floor_strike=88,
+        cap_strike=89,
+    )
+    followed[overlap.ticker] = overlap
+    await feed.refresh()
+    assert set(feed.errors) == {chi_event, mia[0].event_ticker}
+    assert set(feed.values) == {m.ticker for m in ny}
+
+    # Both recover: Chicago's data appears, Miami's extra market goes away.
+    nws.install_day(CHI, NOW, high_f=lambda d: 75.0, grid=("LOT", 70, 60))
+    del followed[overlap.ticker]
+    await feed.refresh()
+    assert feed.errors == {}
+    assert set(feed.values) == set(followed)
+
+
+async def test_run_refreshes_every_interval_and_outlives_a_failed_refresh(client: NwsClient) -> None:
+    ny = by_ticker(event_markets("KXHIGHNY"))
+    calls = 0
+
+    def markets() -> dict[str, MarketInfo]:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("the monitor's markets are being rebuilt")
+        return ny
+
+    feed = FairValueFeed(client, markets, lambda: NOW_MS)
+    updates: list[int] = []
+    four = asyncio.Event()
+
+    def on_update() -> None:
+        updates.append(feed.refreshes)
+        if len(updates) >= 4:
+            four.set()
+
+    task = asyncio.get_running_loop().create_task(feed.run(0.01, on_update))
+    try:
+        async with asyncio.timeout(10):
+            await four.wait()
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    # on_update after every refresh, the failed second one included (it counted nothing).
+    assert updates[:4] == [1, 1, 2, 3]
+    assert set(feed.values) == set(ny)
+
+
+def test_market_time_is_not_the_wall_clock() -> None:
+    """The premise of the tests above: pricing at the wall clock would price another moment."""
+    assert abs(datetime.now(UTC) - NOW) > timedelta(days=1)
