@@ -13,7 +13,7 @@ Contract:
 - Start order: exchange (sim) → REST client → store + recorder → risk → execution engine → one
   WebSocket session carrying the monitor's books and the private channels (``UserStream``;
   reconnects request a reconciliation) → markets registered with the engine → reconciliation (the
-  record replayed, the exchange's orders, fills and positions compared) → fair values (NWS) →
+  record replayed, the exchange's orders, fills, settlements and positions compared) → fair values (NWS) →
   strategies (started when ``autostart`` and enabled in config) → balance and sampling loops. A
   failure at any step closes what was started and raises ``NodeError`` (one line, no secrets).
 - The record: in embedded ``sim`` the exchange starts fresh every time, so its record does too —
@@ -607,20 +607,11 @@ class TradingNode:
             return
         if engine.tracker.position(event.ticker).qty == 0 and not engine.tracker.open_orders(event.ticker):
             return
-        try:
-            settled = engine.tracker.on_settlement(event.ticker, result)
+        try:  # once: reconciliation applies the exchange's settlement record through the same call
+            engine.on_settlement(event.ticker, result, source="lifecycle")
         except ValueError as exc:
             log.warning("settlement_ignored", ticker=event.ticker, error=str(exc))
             return
-        engine.risk.on_settlement(event.ticker)
-        if settled is not None and self.recorder is not None:
-            self.recorder.upsert_position(engine.tracker.position(event.ticker))
-            self.recorder.audit(
-                "settlement",
-                event.ticker,
-                {"qty": settled.qty, "yes_value": settled.yes_value, "pnl": settled.pnl},
-                f"settled {event.result}",
-            )
         self._balance_due.set()
         self._changes.publish("positions", "pnl", "balance", "risk")
 

@@ -37,7 +37,12 @@ Contract:
 - **Brackets** (``execution.protection``; the policy is ``execution.brackets``): take-profits rest,
   stops are emulated from ``on_book``, one-cancels-other, resized on partial fills.
 - **Inputs** from the exchange: ``on_fill`` / ``on_order_update`` / ``on_order_group_event``
-  (the ``UserStream`` and reconciliation call them), ``on_book`` (top of book on risk's clock).
+  (the ``UserStream`` and reconciliation call them), ``on_book`` (top of book on risk's clock),
+  ``on_settlement`` (the node's lifecycle feed and reconciliation call it: the tracker settles the
+  market once — a second report of it changes nothing and returns None — and risk drops the market
+  either way; the position and an audit entry of kind ``settlement`` with ``yes_value`` and the
+  ``market_ms`` it counted at are recorded). At start-up ``load_fill`` / ``load_order`` /
+  ``load_settlement`` replay the record (tracker and risk, not recorded again).
   ``register_market`` gives the engine (and risk) each market's grid and event. ``tick`` (every
   ``EngineConfig.tick_s`` once started) runs risk's timers, feeds it the session P&L and retries
   protective actions. Read models: ``status()``, ``orders()``, ``open_orders()``, ``positions()``,
@@ -52,7 +57,10 @@ Contract:
   later day. A fill stamped in an earlier day (replayed from the store at start-up, or late)
   counts toward the baseline, not the current day, so a restart rebuilds the day's figures from
   the day's own fills; a late fill of the day that ended while the engine ran also rewrites that
-  day's row. (Settlements the node applies to the tracker count on the day they are applied.)
+  day's row. A settlement counts like a fill stamped at its ``ts_ms`` (the lifecycle feed: when it
+  is applied; reconciliation: the exchange's settled time); replayed from the record
+  (``load_settlement``) it is stamped with the market time it was first applied at, so a restart
+  puts it on the same day as before.
 - Time: ``clock_ms`` must be risk's clock (monotonic ms; books carry ``as_of_ms`` on it);
   ``market_ms`` is market time in epoch ms (the exchange's clock: simulated in sim mode; default:
   the wall clock).
@@ -71,6 +79,7 @@ from typing import Any
 import structlog
 
 from kalshi_trader.domain import (
+    PRICE_SCALE,
     TRADING_TIME_ZONE,
     BookSide,
     BracketCancel,
@@ -86,13 +95,14 @@ from kalshi_trader.domain import (
     Price,
     Qty,
     SelfTradePrevention,
+    Side,
     TickGrid,
     TopOfBook,
     parse_qty,
     trading_day,
 )
 from kalshi_trader.execution.brackets import BracketSpec
-from kalshi_trader.execution.orders import OrderState, OrderTracker, TrackedOrder
+from kalshi_trader.execution.orders import OrderState, OrderTracker, SettlementResult, TrackedOrder
 from kalshi_trader.execution.protection import ENGINE_REFUSAL, BracketTicket, Protection
 from kalshi_trader.execution.queue import ExecutionQueue, Job
 from kalshi_trader.execution.safety import Safety
@@ -105,9 +115,13 @@ from kalshi_trader.risk.decisions import RiskDecision
 from kalshi_trader.risk.manager import RiskManager
 from kalshi_trader.store import AuditKind, Recorder, StoreError
 
-__all__ = ["BracketTicket", "EngineConfig", "ExecutionEngine", "Submission"]
+__all__ = ["SETTLEMENT_AUDIT", "BracketTicket", "EngineConfig", "ExecutionEngine", "Submission"]
 
 log = structlog.get_logger(__name__)
+
+SETTLEMENT_AUDIT = "settlement"
+"""Audit kind of an applied settlement (subject: the ticker; payload: ``qty``, ``yes_value``,
+``payout``, ``pnl``, ``market_ms``, ``source``)."""
 
 
 def _monotonic_ms() -> int:
@@ -914,6 +928,53 @@ class ExecutionEngine:
     def load_order(self, order: Order) -> TrackedOrder:
         """An order read from the store at start-up (not recorded again, no risk change)."""
         return self.tracker.on_order_update(order)
+
+    def on_settlement(
+        self, ticker: str, result: Side | int, *, ts_ms: int = 0, source: str = ""
+    ) -> SettlementResult | None:
+        """The market settled: ``result`` is the winning side or the YES value (a ``Price``). Applied
+        once (None if the tracker had settled it already); risk drops the market either way.
+        ``ts_ms`` (market time; 0: now) is the stamp the daily P&L counts it at. Raises
+        ``ValueError`` for a value outside $0..$1, before changing anything."""
+        if not isinstance(result, Side) and not 0 <= result <= PRICE_SCALE:
+            raise ValueError(f"settlement value {result} is outside $0..$1")
+        if self.tracker.settled_value(ticker) is not None:
+            self.risk.on_settlement(ticker)
+            return None
+        stamp = ts_ms if ts_ms > 0 else self.market_ms()
+        early = self.daily.before_fill(stamp, self.marks)
+        settled = self.tracker.on_settlement(ticker, result)
+        if early is not None:
+            self.daily.after_early_fill(early)
+        self.risk.on_settlement(ticker)
+        if settled is None:
+            return None
+        self.recorder.upsert_position(self.tracker.position(ticker))
+        self.recorder.audit(
+            SETTLEMENT_AUDIT,
+            ticker,
+            {
+                "qty": settled.qty,
+                "yes_value": settled.yes_value,
+                "payout": settled.payout,
+                "pnl": settled.pnl,
+                "market_ms": stamp,
+                "source": source,
+            },
+            f"settled at {settled.yes_value} per YES contract" + (f" ({source})" if source else ""),
+        )
+        self.after_change(ticker)
+        return settled
+
+    def load_settlement(self, ticker: str, result: Side | int, *, ts_ms: int) -> SettlementResult | None:
+        """A settlement replayed from the record at start-up (after the fills): tracker and risk,
+        not recorded again; stamped ``ts_ms`` (market time) for the daily P&L, like a replayed fill."""
+        if self.tracker.settled_value(ticker) is not None:
+            return None
+        self.daily.before_fill(ts_ms, self.marks, replay=True)
+        settled = self.tracker.on_settlement(ticker, result)
+        self.risk.on_settlement(ticker)
+        return settled
 
     # ------------------------------------------------------------------------------------------
     # Kill switch, breakers, order groups

@@ -34,7 +34,14 @@ Contract:
   the exit price of the held leg is ``$1 −`` the price paid for the other leg. Any excess opens a
   position on the other leg at the fill's price.
 - **Settlement** (``on_settlement``) pays the net position ($1 per winning contract, the scalar value
-  per YES contract) and realizes ``payout − cost``; the market's position becomes flat.
+  per YES contract) and realizes ``payout − cost``; the market's position becomes flat. A market
+  settles **once**: a second settlement of it (the lifecycle feed and reconciliation both report
+  it, or a restart replays it) changes nothing and returns None, whatever its value. A fill in a
+  market already settled (one that happened before the settlement but arrived after it) is settled
+  at once at the same value, so fills and the settlement may arrive in any order. A market never
+  traded is marked settled without a position being made for it (unless a ``fee`` is charged).
+  ``settled_value`` reads the YES value a market settled at; ``first_fill_ms`` the earliest
+  exchange timestamp of any fill applied (where a search for settlements can start).
 - **Money.** Internally every amount is in exact micro-dollars ($0.000001 = a ``Price`` unit times a
   ``Qty`` unit), so fractional contracts at sub-penny prices lose nothing. Reads convert to ``Money``
   ($0.0001) once, toward safety: costs round up, P&L rounds down. ``realized_pnl`` is gross of fees;
@@ -228,6 +235,15 @@ class _Holding:
         self.cost += leg * qty
         self.qty += sign * qty
 
+    def settle(self, yes_value: int) -> tuple[int, int]:
+        """Pay the position at ``yes_value`` per YES contract and go flat: (payout, P&L)."""
+        payout = self.value(yes_value)
+        pnl = payout - self.cost
+        self.realized += pnl
+        self.qty = 0
+        self.cost = 0
+        return payout, pnl
+
     def value(self, yes_price: int) -> int:
         """What the position pays if each contract is worth ``yes_price`` (YES) / $1 − it (NO)."""
         return self.qty * yes_price if self.qty >= 0 else -self.qty * (PRICE_SCALE - yes_price)
@@ -260,7 +276,9 @@ class OrderTracker:
         """order_id → (qty, fees) of fills received before the order was known by that id."""
         self._fill_ids: set[str] = set()
         self._holdings: dict[str, _Holding] = {}
-        self._settled: set[str] = set()
+        self._settled: dict[str, int] = {}
+        """ticker → the YES value (a ``Price``) the market settled at."""
+        self._first_fill_ms = 0
 
     # ---------------------------------------------------------------------------------------
     # Inputs: our own requests and the exchange's answers
@@ -383,9 +401,14 @@ class OrderTracker:
         if fill.qty <= 0:
             raise ValueError(f"fill {fill.fill_id}: quantity must be positive, got {fill.qty}")
         self._fill_ids.add(fill.fill_id)
+        if fill.ts_ms > 0 and (not self._first_fill_ms or fill.ts_ms < self._first_fill_ms):
+            self._first_fill_ms = fill.ts_ms
         holding = self._holdings.setdefault(fill.ticker, _Holding())
         holding.buy(fill.side, fill.price, fill.qty)
         holding.fees += fill.fee
+        settled = self._settled.get(fill.ticker)
+        if settled is not None:  # made before the settlement, heard of after it: settled with it
+            holding.settle(settled)
         entry = self._by_order_id.get(fill.order_id) or (
             self._orders.get(fill.client_order_id) if fill.client_order_id else None
         )
@@ -410,14 +433,14 @@ class OrderTracker:
             raise ValueError(f"settlement value {result} is outside $0..$1")
         if ticker in self._settled:
             return None
-        self._settled.add(ticker)
-        holding = self._holdings.setdefault(ticker, _Holding())
+        self._settled[ticker] = yes_value
+        holding = self._holdings.get(ticker)
+        if holding is None:
+            if not fee:
+                return SettlementResult(ticker, Qty(0), Price(yes_value), Money(0), Money(0))
+            holding = self._holdings[ticker] = _Holding()
         qty = holding.qty
-        payout = holding.value(yes_value)
-        pnl = payout - holding.cost
-        holding.realized += pnl
-        holding.qty = 0
-        holding.cost = 0
+        payout, pnl = holding.settle(yes_value)
         holding.fees += fee
         return SettlementResult(ticker, Qty(qty), Price(yes_value), _money_down(payout), _money_down(pnl))
 
@@ -442,6 +465,16 @@ class OrderTracker:
 
     def seen_fill(self, fill_id: str) -> bool:
         return fill_id in self._fill_ids
+
+    def settled_value(self, ticker: str) -> Price | None:
+        """The YES value ``ticker`` settled at, None if it has not settled."""
+        value = self._settled.get(ticker)
+        return None if value is None else Price(value)
+
+    @property
+    def first_fill_ms(self) -> int:
+        """The earliest exchange timestamp of the fills applied (0: none carried one)."""
+        return self._first_fill_ms
 
     def position(self, ticker: str) -> Position:
         holding = self._holdings.get(ticker)

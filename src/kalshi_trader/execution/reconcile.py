@@ -3,37 +3,55 @@ reconnect, and periodically.
 
 Contract:
 - ``Reconciler(engine, store)`` reads through the engine's REST client and applies everything
-  through the engine's inputs (``on_fill``, ``on_order_update``, ``submit``), so risk, the order
-  tracker and the record stay consistent; it never sends an order itself.
+  through the engine's inputs (``on_fill``, ``on_settlement``, ``on_order_update``, ``submit``),
+  so risk, the order tracker and the record stay consistent; it never sends an order itself.
 - **Start** (``start()``, once): the record is loaded first — every fill in the store replays into
-  the tracker (positions and P&L; not recorded again), every order the store knows is tracked
-  again, and the brackets whose last ``bracket`` audit entry is not ``done`` are restored — then a
-  sweep runs (``reason="start"``), then the periodic task starts (``interval_s``).
+  the tracker (positions and P&L; not recorded again), then every settlement the engine recorded
+  (the newest ``settlement`` audit entry per market, up to ``settlement_history`` entries) replays
+  through ``engine.load_settlement`` at the market time it was first applied (tracker and risk:
+  a market that settled before the restart is flat again, its payout realized, its exposure gone),
+  every order the store knows is tracked again, and the brackets whose last ``bracket`` audit
+  entry is not ``done`` are restored — then a sweep runs (``reason="start"``), then the periodic
+  task starts (``interval_s``).
 - **A sweep** (``reconcile(reason)``; sweeps never overlap; ``request(reason)`` schedules one from
   synchronous code, e.g. ``UserStream(on_reconnect=...)``):
   1. *Fills since the last seen*: ``GET /portfolio/fills`` from the newest fill's second (the store's
      or the engine's) — Kalshi's ``min_ts`` is in whole seconds, so a few are seen again and
      dropped by ``fill_id``; the new ones go through ``engine.on_fill`` (recorded once, positions
      and risk updated).
-  2. *Resting orders*: every order ``GET /portfolio/orders?status=resting`` lists is applied as an
+  2. *Settlements since the last seen*: the exchange is the truth. ``GET /portfolio/settlements``
+     from the second of the newest settlement an earlier sweep saw — the first time, from the
+     second of the earliest fill the tracker holds (no fills: no request; nothing of ours can have
+     settled). Each settlement of a market the tracker has not settled goes through
+     ``engine.on_settlement`` stamped with the exchange's ``settled_time`` (P&L realized at the
+     payout, position flat, risk released; recorded once, with an audit entry of kind
+     ``settlement``) and is a discrepancy ``settlement``; a net count at the exchange other than
+     the position the tracker settled is also a ``settlement_position`` discrepancy (recorded, not
+     forced). One the tracker had settled already (by the lifecycle feed, or replayed from the
+     record) changes nothing — a settlement counts once however often it is reported; settled
+     there at another value (to the cent: the record gives a scalar value in whole cents) it is
+     reported once as ``settlement_value`` (not forced). A settlement whose value cannot be read is
+     reported (``settlement_unreadable``) and skipped.
+  3. *Resting orders*: every order ``GET /portfolio/orders?status=resting`` lists is applied as an
      order report (missed ``user_order`` messages are made good).
-  3. *Orders we think open but the exchange does not list as resting* are read back one by one
+  4. *Orders we think open but the exchange does not list as resting* are read back one by one
      (by ``order_id``, or looked up by ``client_order_id`` when the create got no answer); one the
      exchange has never heard of is marked rejected. Creates still queued or in flight are left
      alone.
-  4. *Risk*: a resting order with no reservation in risk (found at the exchange, or tracked again
+  5. *Risk*: a resting order with no reservation in risk (found at the exchange, or tracked again
      after a restart) is judged again as a place of its remaining size: approved, it is **adopted**
      (its reservation is held again); refused, it is **canceled**. An order that is not ours (its
      ``client_order_id`` unknown to the engine and the store) is adopted that way only under
      ``UnknownOrderPolicy.ADOPT``; under ``CANCEL`` (the default) it is canceled.
-  5. *Positions*: ``GET /portfolio/positions`` is compared with the tracker's positions (from
+  6. *Positions*: ``GET /portfolio/positions`` is compared with the tracker's positions (from
      fills). A difference is a discrepancy (REST lags fills by up to a second; the fill stream is the
      truth) and is recorded, not forced.
-  6. *Protective exits*: every open position whose market has a bracket is re-checked (its
+  7. *Protective exits*: every open position whose market has a bracket is re-checked (its
      take-profit re-placed or resized, its stop re-armed); one without is given one by the
      ``protection`` policy if there is one, else reported as ``unprotected_position``.
   Every discrepancy (kind, subject, detail) is written to the audit log (kind ``reconcile``),
-  followed by one summary entry; the audit is flushed at the end of each sweep.
+  followed by one summary entry (with the count of settlements applied, ``settled``); the audit
+  is flushed at the end of each sweep.
 - A sweep that fails (exchange unreachable) is logged and recorded; the engine keeps its state
   and the next sweep tries again.
 """
@@ -50,11 +68,22 @@ from typing import Any
 
 import structlog
 
-from kalshi_trader.domain import IntentAction, Order, OrderIntent, OrderStatus, Position, Price, Qty
-from kalshi_trader.execution.engine import ExecutionEngine
+from kalshi_trader.domain import (
+    PRICE_SCALE,
+    IntentAction,
+    Order,
+    OrderIntent,
+    OrderStatus,
+    Position,
+    Price,
+    Qty,
+    parse_qty,
+)
+from kalshi_trader.execution.engine import SETTLEMENT_AUDIT, ExecutionEngine
 from kalshi_trader.execution.protection import BRACKET_AUDIT
 from kalshi_trader.execution.views import Discrepancy, ReconcileReport
 from kalshi_trader.kalshi import convert
+from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.kalshi.errors import KalshiError, NotFoundError
 from kalshi_trader.store import AuditKind, Store, StoreError
 
@@ -73,6 +102,32 @@ class UnknownOrderPolicy(StrEnum):
 ProtectionPolicy = Callable[[Position, Price | None], tuple[Price, Price] | None]
 """For an open position with no bracket and its average cost (YES price paid for YES, NO price
 paid for NO): ``(take_profit, stop_loss)`` as YES prices, or None to leave it unprotected."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Settlement:
+    """One ``GET /portfolio/settlements`` entry, read."""
+
+    ticker: str
+    yes_value: Price
+    settled_ms: int
+    net: int
+    """YES contracts minus NO contracts held at settlement (``Qty`` units)."""
+    revenue_cents: int
+
+
+def _read_settlement(s: w.Settlement) -> _Settlement:
+    """``ValueError`` if the entry says no value a position can be paid at."""
+    if s.market_result == "yes":
+        value = PRICE_SCALE
+    elif s.market_result == "no":
+        value = 0
+    elif s.value is not None and 0 <= s.value <= 100:  # scalar: cents per YES contract
+        value = s.value * (PRICE_SCALE // 100)
+    else:
+        raise ValueError(f"result {s.market_result!r} with value {s.value!r}")
+    net = parse_qty(s.yes_count_fp) - parse_qty(s.no_count_fp)
+    return _Settlement(s.ticker, Price(value), convert.ts_ms(s.settled_time), net, s.revenue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +161,7 @@ class Reconciler:
         protection: ProtectionPolicy | None = None,
         interval_s: float | None = 30.0,
         bracket_history: int = 10_000,
+        settlement_history: int = 10_000,
     ) -> None:
         self.engine = engine
         self.rest = engine.rest
@@ -114,6 +170,7 @@ class Reconciler:
         self.protection = protection
         self.interval_s = interval_s
         self.bracket_history = bracket_history
+        self.settlement_history = settlement_history
         self.last: ReconcileReport | None = None
         self.sweeps = 0
         self._ours: set[str] = set()
@@ -122,6 +179,10 @@ class Reconciler:
         self._task: asyncio.Task[None] | None = None
         self._requested: asyncio.Task[Any] | None = None
         self._loaded = False
+        self._settlements_since_s: int | None = None
+        """``min_ts`` of the next settlements request (None: from the tracker's first fill)."""
+        self._compared: set[str] = set()
+        """Markets whose exchange settlement a sweep has looked at (each reported once)."""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -171,6 +232,16 @@ class Reconciler:
         engine = self.engine
         for fill in await self.store.fills():
             engine.load_fill(fill)
+        replayed: set[str] = set()
+        for entry in await self.store.audit_log(self.settlement_history, kind=SETTLEMENT_AUDIT):  # newest first
+            ticker, value = entry.subject, entry.payload.get("yes_value")
+            if not ticker or ticker in replayed or not isinstance(value, int) or not 0 <= value <= PRICE_SCALE:
+                continue
+            replayed.add(ticker)
+            market_ms = entry.payload.get("market_ms")
+            if not isinstance(market_ms, int) or market_ms <= 0:  # recorded before market_ms was
+                market_ms = int(entry.ts.timestamp() * 1000)
+            engine.load_settlement(ticker, Price(value), ts_ms=market_ms)
         for stored in await self.store.orders():
             if stored.client_order_id:
                 self._ours.add(stored.client_order_id)
@@ -198,6 +269,51 @@ class Reconciler:
         async with self._lock:
             return await self._sweep(reason)
 
+    async def _settlements(self, reason: str, note: Callable[[str, str, str], None]) -> int:
+        """Step 2 of a sweep: apply the exchange's settlements the tracker has not applied."""
+        engine = self.engine
+        since = self._settlements_since_s
+        if since is None:
+            first_ms = engine.tracker.first_fill_ms
+            if not first_ms:
+                return 0
+            since = first_ms // 1000
+        found: list[_Settlement] = []
+        newest = since
+        async for wire in self.rest.iter_settlements(min_ts=since):
+            newest = max(newest, convert.ts_ms(wire.settled_time) // 1000)
+            try:
+                found.append(_read_settlement(wire))
+            except ValueError as exc:
+                if wire.ticker not in self._compared:
+                    self._compared.add(wire.ticker)
+                    note("settlement_unreadable", wire.ticker, f"not applied: {exc}")
+        found.sort(key=lambda s: (s.settled_ms, s.ticker))
+        applied = 0
+        for s in found:
+            before = engine.tracker.settled_value(s.ticker)
+            if before is not None:
+                cents = PRICE_SCALE // 100  # the exchange gives a scalar value in whole cents
+                if before // cents != s.yes_value // cents and s.ticker not in self._compared:
+                    note("settlement_value", s.ticker, f"settled at {before} here; the exchange says {s.yes_value}")
+                self._compared.add(s.ticker)
+                continue
+            self._compared.add(s.ticker)
+            result = engine.on_settlement(s.ticker, s.yes_value, ts_ms=s.settled_ms, source=f"reconcile ({reason})")
+            if result is None:
+                continue
+            applied += 1
+            note(
+                "settlement",
+                s.ticker,
+                f"settled at {s.yes_value} per YES contract: {result.qty} paid {result.payout}, P&L {result.pnl};"
+                f" exchange: net {s.net}, revenue {s.revenue_cents}¢",
+            )
+            if result.qty != s.net:
+                note("settlement_position", s.ticker, f"engine settled {result.qty} (from fills) vs exchange {s.net}")
+        self._settlements_since_s = newest
+        return applied
+
     async def _sweep(self, reason: str) -> ReconcileReport:
         engine, rest = self.engine, self.rest
         started = time.monotonic_ns()
@@ -219,7 +335,10 @@ class Reconciler:
                 new_fills += 1
                 note("missed_fill", fill.fill_id, f"{fill.ticker} {fill.side.value} {fill.qty} @ {fill.price}")
 
-        # 2. resting orders at the exchange
+        # 2. settlements since the last seen
+        settled = await self._settlements(reason, note)
+
+        # 3. resting orders at the exchange
         resting = [convert.order(o) async for o in rest.iter_orders(status="resting")]
         resting_ids = {o.order_id for o in resting}
         resolved = 0
@@ -230,7 +349,7 @@ class Reconciler:
                 note("order_state", report.order_id, f"engine had {_describe(before)}; exchange: resting")
             engine.on_order_update(report)
 
-        # 3. orders we think open that the exchange does not list as resting
+        # 4. orders we think open that the exchange does not list as resting
         in_flight = engine.pending_client_order_ids()
         for t in engine.open_orders():
             if t.client_order_id in in_flight or (t.order_id is not None and t.order_id in resting_ids):
@@ -256,7 +375,7 @@ class Reconciler:
             resolved += 1
             note("order_state", t.client_order_id, f"engine had {_describe(t)}; {detail}")
 
-        # 4. risk: adopt or cancel resting orders nobody reserves
+        # 5. risk: adopt or cancel resting orders nobody reserves
         adopted = canceled = 0
         for report in resting:
             tracked = engine.tracker.order(report.order_id)
@@ -296,7 +415,7 @@ class Reconciler:
                 canceled += 1
                 note("canceled_order", t.client_order_id, f"{_describe(t)}: risk refused ({decision.reason})")
 
-        # 5. positions
+        # 6. positions
         exchange_positions = {p.ticker: p for p in [convert.position(x) async for x in rest.iter_positions()] if p.qty}
         ours_positions = {p.ticker: p for p in engine.positions()}
         for ticker in sorted(set(exchange_positions) | set(ours_positions)):
@@ -306,7 +425,7 @@ class Reconciler:
             if a != b:
                 note("position", ticker, f"engine {a} (from fills) vs exchange {b}")
 
-        # 6. protective exits
+        # 7. protective exits
         protected = 0
         for position in engine.positions():
             if engine.bracket_for(position.ticker) is not None:
@@ -344,6 +463,7 @@ class Reconciler:
                 "sweep": reason,
                 "resting": summary.resting,
                 "new_fills": new_fills,
+                "settled": settled,
                 "adopted": adopted,
                 "canceled": canceled,
                 "resolved": resolved,

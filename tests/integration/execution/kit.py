@@ -9,10 +9,15 @@ Contract:
   books (the ``Monitor``, filtered to ``tickers``) and the private channels (``UserStream``, with
   the monitor as its delegate; reconnects request a reconciliation); every followed market is
   registered with the engine and every book change becomes ``engine.on_book`` (top of book on
-  risk's clock). It waits until the books are fresh and yields a ``Node``. On exit everything is
+  risk's clock). With ``settle_live`` the monitor also follows the lifecycle channel and each
+  ``determined`` market is settled through ``engine.on_settlement`` as the trading node does (its
+  live path). It waits until the books are fresh and yields a ``Node``. On exit everything is
   closed in reverse order (the exchange itself belongs to the caller).
+- ``sim_exchange(start_ms)`` runs the embedded exchange (default scenario, funded trader) on a
+  frozen ``SimClock`` that only ``advance_to`` moves (market time in the tests' hands).
 - ``Liquidity`` is the scenario's liquidity account through its own ``KalshiRest``: ``quote``
   rests an order, ``take`` sends an IOC, ``cancel_all`` pulls its orders — what moves the books.
+  ``Desk`` is the trader's engine taking the liquidity account's quotes with IOC orders.
 - ``resting(rest)`` / ``orders_at(rest, ticker)`` read the trader's orders back over REST, and
   ``eventually(check)`` polls a condition (the engine hears of fills over the WebSocket).
 """
@@ -27,21 +32,34 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
-from tests.support.exchange import Credentials, RunningExchange
+from tests.support.exchange import DEFAULT_TRADER_CASH, TRADER_USER, Credentials, RunningExchange, process_key
 
 from kalshi_trader.config import RiskSettings
-from kalshi_trader.domain import BookSide, Order, Position, Price, Qty, TimeInForce, TopOfBook
+from kalshi_trader.domain import BookSide, Fill, Order, OrderIntent, Position, Price, Qty, Side, TimeInForce, TopOfBook
 from kalshi_trader.execution.engine import EngineConfig, ExecutionEngine
 from kalshi_trader.execution.feed import UserStream
 from kalshi_trader.execution.reconcile import Reconciler, UnknownOrderPolicy
+from kalshi_trader.execution.views import Outcome
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.auth import Signer
 from kalshi_trader.kalshi.rest import KalshiRest, RetryPolicy
 from kalshi_trader.kalshi.ws import Backoff, WsSession
 from kalshi_trader.marketdata.book import L2Book
-from kalshi_trader.marketdata.monitor import BookChanged, BookFresh, BookStale, MarketFilter, Monitor, RestMarkets
+from kalshi_trader.marketdata.monitor import (
+    BookChanged,
+    BookFresh,
+    BookStale,
+    MarketFilter,
+    MarketLifecycle,
+    Monitor,
+    RestMarkets,
+)
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
+from kalshi_trader.sim.clock import SimClock
+from kalshi_trader.sim.exchange import EmbeddedExchange
+from kalshi_trader.sim.ratelimit import TIERS
+from kalshi_trader.sim.scenario import LIQUIDITY_USER, build_default_scenario
 from kalshi_trader.store import Recorder, Store
 
 FAST_RETRY = RetryPolicy(base_delay_s=0.005, max_delay_s=0.02)
@@ -108,6 +126,7 @@ async def trading_node(
     policy: UnknownOrderPolicy = UnknownOrderPolicy.CANCEL,
     reconcile: bool = True,
     market_ms: Callable[[], int] = wall_ms,
+    settle_live: bool = False,
 ) -> AsyncIterator[Node]:
     async with AsyncExitStack() as stack:
         rest = client_for(exchange, exchange.trader)
@@ -123,7 +142,7 @@ async def trading_node(
         signer = Signer(exchange.trader.key_id, exchange.trader.private_key)
         ws = WsSession(exchange.ws_url, signer, backoff=FAST_BACKOFF)
         stack.push_async_callback(ws.close)
-        monitor = Monitor(RestMarkets(rest), ws, MarketFilter(tickers=frozenset(tickers)), follow_lifecycle=False)
+        monitor = Monitor(RestMarkets(rest), ws, MarketFilter(tickers=frozenset(tickers)), follow_lifecycle=settle_live)
         reconciler = Reconciler(engine, store, policy=policy, interval_s=None)
         stream = UserStream(engine, ws, on_reconnect=lambda: reconciler.request("reconnect"), delegate=monitor)
 
@@ -135,9 +154,15 @@ async def trading_node(
             if book is not None:
                 engine.on_book(top_of(book))
 
+        def on_lifecycle(event: MarketLifecycle) -> None:  # as ``TradingNode._settle``
+            if event.kind == "determined" and event.result in ("yes", "no"):
+                engine.on_settlement(event.ticker, Side(event.result), source="lifecycle")
+
         monitor.subscribe(BookChanged, on_change)
         monitor.subscribe(BookFresh, on_change)
         monitor.subscribe(BookStale, on_stale)
+        if settle_live:
+            monitor.subscribe(MarketLifecycle, on_lifecycle)
         await monitor.start()
         stack.push_async_callback(monitor.close)
         for info in monitor.markets.values():
@@ -180,6 +205,69 @@ class Liquidity:
         ids = [o.order_id async for o in self.rest.iter_orders(ticker=ticker, status="resting")]
         if ids:
             await self.rest.batch_cancel_orders(ids)
+
+
+class Desk:
+    """The trader's engine taking the liquidity account's quotes with IOC orders."""
+
+    def __init__(self, node: Node, liquidity: Liquidity, ticker: str) -> None:
+        self.node, self.liquidity, self.ticker = node, liquidity, ticker
+        self._n = 0
+
+    async def take(self, side: BookSide, price: int, contracts: int) -> None:
+        """Rest ``contracts`` on the other side at ``price`` and take them all."""
+        engine = self.node.engine
+        await self.liquidity.quote(self.ticker, side.other, price, contracts)
+
+        def quoted() -> bool:
+            top = engine.book(self.ticker)
+            if top is None:
+                return False
+            return (top.best_ask if side is BookSide.BID else top.best_bid) == price
+
+        await eventually(quoted)
+        before = engine.tracker.position(self.ticker).qty
+        self._n += 1
+        intent = OrderIntent.place(
+            self.ticker,
+            side,
+            price,
+            contracts * 100,
+            f"pnl-{side.value}-{self._n}-{id(self)}",
+            tif=TimeInForce.IMMEDIATE_OR_CANCEL,
+        )
+        result = await engine.submit(intent)
+        assert result.outcome is Outcome.ACCEPTED, result.reason
+        moved = contracts * 100 if side is BookSide.BID else -contracts * 100
+        await eventually(lambda: engine.tracker.position(self.ticker).qty == before + moved)
+
+    async def exchange_fills(self) -> list[Fill]:
+        return [convert.fill(f) async for f in self.node.rest.iter_fills(ticker=self.ticker)]
+
+
+@asynccontextmanager
+async def sim_exchange(start_ms: int) -> AsyncIterator[tuple[RunningExchange, SimClock]]:
+    """``tests.support.exchange.running_exchange`` on a frozen ``SimClock`` only ``advance`` moves."""
+    clock = SimClock(start=start_ms, speed=0)
+    exchange = EmbeddedExchange(seed=1, clock_ms=clock, tier=TIERS["prestige"], housekeeping_interval_ms=100)
+    scenario = build_default_scenario(exchange, 1)
+    exchange.open_account(TRADER_USER, DEFAULT_TRADER_CASH)
+    trader_key, liquidity_key = process_key(0), process_key(1)
+    trader = Credentials(TRADER_USER, exchange.add_api_key(TRADER_USER, trader_key.public_key()), trader_key)
+    liquidity = Credentials(
+        LIQUIDITY_USER, exchange.add_api_key(LIQUIDITY_USER, liquidity_key.public_key()), liquidity_key
+    )
+    rest_url, ws_url = await exchange.start("127.0.0.1", 0)
+    try:
+        yield RunningExchange(exchange, scenario, rest_url, ws_url, trader, liquidity), clock
+    finally:
+        await exchange.stop()
+
+
+def advance_to(running: RunningExchange, clock: SimClock, ms: int) -> None:
+    clock.advance(ms - clock.now_ms())
+    running.exchange.housekeeping()  # steps through the scenario's boundaries up to the target
+    assert clock.now_ms() == ms
 
 
 async def orders_at(rest: KalshiRest, ticker: str | None = None, status: str | None = None) -> list[Order]:

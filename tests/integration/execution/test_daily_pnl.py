@@ -14,22 +14,24 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from tests.integration.execution.kit import LOOSE, Liquidity, Node, eventually, trading_node
-from tests.support.exchange import DEFAULT_TRADER_CASH, TRADER_USER, Credentials, RunningExchange, process_key
+from tests.integration.execution.kit import (
+    LOOSE,
+    Desk,
+    Liquidity,
+    Node,
+    advance_to,
+    eventually,
+    sim_exchange,
+    trading_node,
+)
 from tests.support.trading import taker_fee_cents
 
 from kalshi_trader.config import RiskSettings
-from kalshi_trader.domain import BookSide, Fill, Money, OrderIntent, Price, Qty, TimeInForce, TopOfBook
+from kalshi_trader.domain import BookSide, Fill, Money, Price, Qty, TopOfBook
 from kalshi_trader.execution.engine import EngineConfig, ExecutionEngine
-from kalshi_trader.execution.views import Outcome
-from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.rest import KalshiRest
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.ratelimit import TIERS
-from kalshi_trader.sim.scenario import LIQUIDITY_USER, build_default_scenario
 from kalshi_trader.store import DailyPnl, Store
 
 pytestmark = pytest.mark.timeout(60)
@@ -40,69 +42,6 @@ MIDNIGHT_MS = int(datetime(2026, 3, 3, tzinfo=NEW_YORK).timestamp() * 1000)
 """Market time at which DAY2 begins (05:00 UTC)."""
 TICKER = "KXPNL-26MAR03-T50"
 FAST = EngineConfig(tick_s=0.05, pnl_record_s=0.1)
-
-
-@asynccontextmanager
-async def sim_exchange(start_ms: int) -> AsyncIterator[tuple[RunningExchange, SimClock]]:
-    """``tests.support.exchange.running_exchange`` on a frozen ``SimClock`` only ``advance`` moves."""
-    clock = SimClock(start=start_ms, speed=0)
-    exchange = EmbeddedExchange(seed=1, clock_ms=clock, tier=TIERS["prestige"], housekeeping_interval_ms=100)
-    scenario = build_default_scenario(exchange, 1)
-    exchange.open_account(TRADER_USER, DEFAULT_TRADER_CASH)
-    trader_key, liquidity_key = process_key(0), process_key(1)
-    trader = Credentials(TRADER_USER, exchange.add_api_key(TRADER_USER, trader_key.public_key()), trader_key)
-    liquidity = Credentials(
-        LIQUIDITY_USER, exchange.add_api_key(LIQUIDITY_USER, liquidity_key.public_key()), liquidity_key
-    )
-    rest_url, ws_url = await exchange.start("127.0.0.1", 0)
-    try:
-        yield RunningExchange(exchange, scenario, rest_url, ws_url, trader, liquidity), clock
-    finally:
-        await exchange.stop()
-
-
-def advance_to(running: RunningExchange, clock: SimClock, ms: int) -> None:
-    clock.advance(ms - clock.now_ms())
-    running.exchange.housekeeping()  # steps through the scenario's boundaries up to the target
-    assert clock.now_ms() == ms
-
-
-class Desk:
-    """The trader's engine taking the liquidity account's quotes with IOC orders."""
-
-    def __init__(self, node: Node, liquidity: Liquidity, ticker: str) -> None:
-        self.node, self.liquidity, self.ticker = node, liquidity, ticker
-        self._n = 0
-
-    async def take(self, side: BookSide, price: int, contracts: int) -> None:
-        """Rest ``contracts`` on the other side at ``price`` and take them all."""
-        engine = self.node.engine
-        await self.liquidity.quote(self.ticker, side.other, price, contracts)
-
-        def quoted() -> bool:
-            top = engine.book(self.ticker)
-            if top is None:
-                return False
-            return (top.best_ask if side is BookSide.BID else top.best_bid) == price
-
-        await eventually(quoted)
-        before = engine.tracker.position(self.ticker).qty
-        self._n += 1
-        intent = OrderIntent.place(
-            self.ticker,
-            side,
-            price,
-            contracts * 100,
-            f"pnl-{side.value}-{self._n}-{id(self)}",
-            tif=TimeInForce.IMMEDIATE_OR_CANCEL,
-        )
-        result = await engine.submit(intent)
-        assert result.outcome is Outcome.ACCEPTED, result.reason
-        moved = contracts * 100 if side is BookSide.BID else -contracts * 100
-        await eventually(lambda: engine.tracker.position(self.ticker).qty == before + moved)
-
-    async def exchange_fills(self) -> list[Fill]:
-        return [convert.fill(f) async for f in self.node.rest.iter_fills(ticker=self.ticker)]
 
 
 def trading_day(ms: int) -> date:

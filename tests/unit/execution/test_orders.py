@@ -344,6 +344,57 @@ def test_scalar_settlement_and_settlement_fee() -> None:
         t.on_settlement("KX-B", 10_001)
 
 
+def test_a_market_settles_once_and_a_fill_heard_after_its_settlement_is_settled_with_it() -> None:
+    """Fills and the settlement may arrive in any order (a fill missed by the stream and read back
+    after the lifecycle feed settled the market): the result is the same."""
+    early = fill("o1", BID, "0.40", 10, fee="0.17")
+    late = fill("o2", ASK, "0.30", 4, fee="0.08")  # closes 4 YES (buys NO at 0.70)
+    in_order = OrderTracker()
+    in_order.on_fill(early)
+    in_order.on_fill(late)
+    in_order.on_settlement("KX-A", Side.YES)
+
+    settled_first = OrderTracker()
+    settled_first.on_fill(early)
+    result = settled_first.on_settlement("KX-A", Side.YES)
+    assert result is not None
+    assert result.qty == qty(10)
+    assert settled_first.settled_value("KX-A") == PRICE_SCALE
+    assert settled_first.on_fill(late)  # made before the settlement: counted, and settled at once
+    assert settled_first.position("KX-A").qty == 0
+    assert settled_first.on_settlement("KX-A", Side.YES) is None  # reported again: nothing changes
+    assert settled_first.on_settlement("KX-A", Side.NO) is None
+
+    for t in (in_order, settled_first):
+        pos = t.position("KX-A")
+        assert (pos.qty, pos.cost) == (0, 0)
+        # 6 YES paid $1 each for 0.40 (+3.60); 4 closed at 0.30 for 0.40 (−0.40).
+        assert t.realized_pnl() == usd("3.2")
+        assert t.fees_paid() == usd("0.25")
+        assert t.positions() == []
+
+
+def test_settling_a_market_never_traded_makes_no_position() -> None:
+    t = OrderTracker()
+    result = t.on_settlement("KX-Z", Price(2500))
+    assert result is not None
+    assert (result.qty, result.payout, result.pnl) == (0, 0, 0)
+    assert t.settled_value("KX-Z") == 2500
+    assert t.settled_value("KX-A") is None
+    assert t.positions(include_flat=True) == []
+    t.on_fill(fill("o1", ASK, "0.30", 2, ticker="KX-Z"))  # 2 NO at 0.70, each paid 0.75
+    assert t.position("KX-Z").qty == 0
+    assert t.realized_pnl() == usd("0.1")
+
+
+def test_first_fill_ms_is_the_earliest_exchange_stamp() -> None:
+    t = OrderTracker()
+    assert t.first_fill_ms == 0
+    for n, ts in enumerate((5_000, 0, 3_000, 9_000)):
+        t.on_fill(Fill(f"t{n}", "o", "KX-A", BID, px("0.40"), qty(1), Money(0), True, ts))
+    assert t.first_fill_ms == 3_000
+
+
 def test_fractional_sub_penny_fills_are_exact() -> None:
     """0.33 contracts at $0.5001 cost $0.165033: finer than Money; nothing is lost internally."""
     t = OrderTracker()
