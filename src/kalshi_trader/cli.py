@@ -3,8 +3,8 @@
 Contract: every command prints a user mistake as one clear line on stderr and exits 2 (1 for a
 runtime failure), never a traceback; secrets are never printed. Commands stay thin: their logic
 lives in the package they front (``exchange`` → ``sim/standalone.py``, ``check`` →
-``kalshi/check.py``). Commands that talk to the API declare the shared options of
-``cli_client.py`` and read them with ``client_settings_or_exit``.
+``kalshi/check.py``). Commands that talk to the API take the shared options of ``cli_client.py``
+through ``@client_options()``; errors become one line through ``cli_client.user_errors``.
 """
 
 from __future__ import annotations
@@ -14,22 +14,27 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import typer
 from pydantic import ValidationError
 
 from kalshi_trader.cli_client import (
+    PROG,
     ApiEnv,
     ApiUrlOption,
     ClientOptionsError,
     ConfigOption,
-    DataDirOption,
-    EnvOption,
+    Failure,
     KeyFileOption,
     KeyIdOption,
+    ServerClock,
+    client_options,
     client_settings,
+    fail,
     quiet_logging,
+    stderr_logging,
+    user_errors,
 )
 from kalshi_trader.config import Settings, load_settings
 from kalshi_trader.domain import PRICE_SCALE, Money, format_qty
@@ -49,13 +54,25 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-PROG = "kalshi-trader"
+
+def _local_settings(data_dir: Path | None) -> Settings:
+    """Settings from the environment and defaults, with ``--data-dir``; invalid: one line, exit 2."""
+    with user_errors(Failure(ValidationError, 2)):
+        return load_settings(**({} if data_dir is None else {"data_dir": data_dir}))
 
 
-def fail(message: str, code: int = 2) -> NoReturn:
-    """Print one error line on stderr and exit with ``code``."""
-    typer.echo(f"{PROG}: error: {message}", err=True)
-    raise typer.Exit(code)
+def _with_exchange(settings: Settings, **flags: Any) -> Settings:
+    """``settings`` with the given (not None) ``exchange`` flags; raises pydantic's ``ValidationError``."""
+    given = {k: v for k, v in flags.items() if v is not None}
+    if not given:
+        return settings
+    merged = settings.exchange.model_validate({**settings.exchange.model_dump(), **given})
+    return settings.model_copy(update={"exchange": merged})
+
+
+def _check_speed(speed: float | None) -> None:
+    if speed is not None and not 0 < speed <= 1_000_000:
+        fail(f"--speed must be a positive number up to 1000000, not {speed:g}")
 
 
 @app.callback()
@@ -97,26 +114,13 @@ def exchange(
     from kalshi_trader.sim.faults import FaultSpec, FaultSpecError
     from kalshi_trader.sim.standalone import SCENARIOS, Announcement, serve
 
-    try:
+    with user_errors(Failure(FaultSpecError, 2, "--faults")):
         fault_spec = FaultSpec.parse(faults) if faults is not None else None
-    except FaultSpecError as exc:
-        fail(f"--faults: {exc}")
     if scenario not in SCENARIOS:
         fail(f"--scenario must be one of {', '.join(SCENARIOS)}, not {scenario!r}")
-    if speed is not None and not 0 < speed <= 1_000_000:
-        fail(f"--speed must be a positive number up to 1000000, not {speed:g}")
-
-    overrides: dict[str, Any] = {} if data_dir is None else {"data_dir": data_dir}
-    flags = {k: v for k, v in (("host", host), ("port", port), ("seed", seed)) if v is not None}
-    try:
-        settings = load_settings(**overrides)
-        if flags:
-            merged = settings.exchange.model_validate({**settings.exchange.model_dump(), **flags})
-            settings = settings.model_copy(update={"exchange": merged})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "settings"
-        fail(f"invalid {where}: {first['msg']}")
+    _check_speed(speed)
+    with user_errors(Failure(ValidationError, 2)):
+        settings = _with_exchange(_local_settings(data_dir), host=host, port=port, seed=seed)
     ex = settings.exchange
 
     def announce(a: Announcement) -> None:
@@ -131,7 +135,8 @@ def exchange(
         typer.echo(f"Faults: {a.faults}")
         typer.echo("Press Ctrl-C to stop.")
 
-    try:
+    cannot_listen = f"cannot listen on {ex.host}:{ex.port}"
+    with user_errors(Failure(CredentialsError, 2), Failure(OSError, 1, cannot_listen), stopped="Exchange stopped."):
         asyncio.run(
             serve(
                 host=ex.host,
@@ -145,12 +150,6 @@ def exchange(
                 speed=speed,
             )
         )
-    except KeyboardInterrupt:
-        typer.echo("Exchange stopped.", err=True)
-    except CredentialsError as exc:
-        fail(str(exc), 2)
-    except OSError as exc:
-        fail(f"cannot listen on {ex.host}:{ex.port}: {exc.strerror or exc}", 1)
 
 
 class RunMode(StrEnum):
@@ -231,17 +230,16 @@ def run(
 
     mode_name = env.value if env is not None else None
     api_env = None if mode_name in (None, "paper") else ApiEnv(mode_name)
-    settings = client_settings_or_exit(api_env, api_url, key_id, key_file, data_dir, config)
+    with user_errors(Failure(ClientOptionsError, 2)):
+        settings = client_settings(
+            env=api_env, api_url=api_url, key_id=key_id, key_file=key_file, data_dir=data_dir, config=config
+        )
     mode = Mode(mode_name or settings.api.env)
-    flags = {k: v for k, v in (("port", exchange_port), ("seed", seed)) if v is not None}
-    if flags:
-        try:
-            merged = settings.exchange.model_validate({**settings.exchange.model_dump(), **flags})
-        except ValidationError as exc:
-            fail(f"invalid exchange setting: {exc.errors()[0]['msg']}")
-        settings = settings.model_copy(update={"exchange": merged})
-    if not 0 < speed <= 1_000_000:
-        fail(f"--speed must be a positive number up to 1000000, not {speed:g}")
+    try:
+        settings = _with_exchange(settings, port=exchange_port, seed=seed)
+    except ValidationError as exc:
+        fail(f"invalid exchange setting: {exc.errors()[0]['msg']}")
+    _check_speed(speed)
     chosen = tuple(dict.fromkeys(strategy)) if strategy else ("favorite", "weather_mm")
     unknown = [n for n in chosen if n not in ("favorite", "weather_mm")]
     if unknown:
@@ -258,26 +256,16 @@ def run(
     if verbose:
         import logging
 
-        import structlog
-
-        from kalshi_trader.cli_client import _CurrentStderr
-
-        structlog.configure(
-            wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
-            logger_factory=structlog.PrintLoggerFactory(_CurrentStderr()),  # type: ignore[arg-type]
-        )
+        stderr_logging(logging.INFO)
     else:
         quiet_logging()
     from kalshi_trader.web.server import is_loopback
 
     if not is_loopback(web_host) and not web_allow_remote:
         fail(f"--web-host {web_host} is not a loopback address; add --web-allow-remote to serve it anyway")
-    try:
+    interrupted = "interrupted before the node stopped cleanly; check resting orders with kalshi-trader orders"
+    with user_errors(Failure(NodeError, 1), interrupted=interrupted):
         code = asyncio.run(_run_node(settings, options, web_host, web_port, web_allow_remote))
-    except NodeError as exc:
-        fail(str(exc), 1)
-    except KeyboardInterrupt:
-        fail("interrupted before the node stopped cleanly; check resting orders with kalshi-trader orders", 1)
     if code:
         raise typer.Exit(code)
 
@@ -356,26 +344,16 @@ def db_upgrade(
     """Create the database or migrate it to the newest schema (safe to run again)."""
     from kalshi_trader.store import StoreError, resolve_url, upgrade_to_head
 
-    overrides: dict[str, Any] = {} if data_dir is None else {"data_dir": data_dir}
-    try:
-        settings = load_settings(**overrides)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        fail(f"invalid {'.'.join(str(p) for p in first['loc']) or 'settings'}: {first['msg']}")
-    try:
+    settings = _local_settings(data_dir)
+    with user_errors(Failure(StoreError, 2)):
         resolved = resolve_url(db_url if db_url is not None else settings.store.url, settings.data_dir)
-    except StoreError as exc:
-        fail(str(exc), 2)
-    try:
+    with user_errors(Failure(StoreError, 1), interrupted="interrupted; the database is at its previous revision"):
         revision = asyncio.run(upgrade_to_head(resolved))
-    except StoreError as exc:
-        fail(str(exc), 1)
-    except KeyboardInterrupt:
-        fail("interrupted; the database is at its previous revision", 1)
     typer.echo(f"Database {resolved.redacted} is at revision {revision} (head).")
 
 
 @app.command("fairvalue")
+@client_options()
 def fairvalue_cmd(
     series: str = typer.Argument(..., help="A daily-high series, e.g. KXHIGHNY."),
     event: str | None = typer.Option(None, "--event", help="Event ticker (default: the series' next open event)."),
@@ -391,35 +369,24 @@ def fairvalue_cmd(
         help="NWS API base URL (default: nws.base_url, else the embedded exchange's /nws in sim, else "
         "api.weather.gov).",
     ),
-    env: EnvOption = None,
-    api_url: ApiUrlOption = None,
-    key_id: KeyIdOption = None,
-    key_file: KeyFileOption = None,
-    data_dir: DataDirOption = None,
-    config: ConfigOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Print the model's bracket probabilities for SERIES's next open event from NWS data."""
     from kalshi_trader.fairvalue.nws import NwsError
     from kalshi_trader.fairvalue.stations import event_date, station_for_series
     from kalshi_trader.fairvalue.weather import BracketError, check_partition, parse_brackets
 
-    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
-    try:
+    with user_errors(Failure(ValueError, 2)):
         station = station_for_series(series)
         given = check_partition(parse_brackets(brackets)) if brackets is not None else None
         day = event_date(event) if event is not None else None
-    except ValueError as exc:
-        fail(str(exc))
     if event is not None and not event.upper().startswith(station.series + "-"):
         fail(f"event {event} is not an event of {station.series}")
-    try:
+    # Bad data from NWS or the exchange is a runtime failure; another ValueError (e.g. an unusable
+    # --nws-url) is the user's.
+    with user_errors(Failure((NwsError, BracketError), 1), Failure(ValueError, 2)):
         lines = asyncio.run(_fairvalue(settings, station, event, day, given, nws_url))
-    except (NwsError, BracketError) as exc:  # bad data from NWS or the exchange: a runtime failure
-        fail(str(exc), 1)
-    except ValueError as exc:  # e.g. an unusable --nws-url
-        fail(str(exc))
-    except KeyboardInterrupt:
-        fail("interrupted", 1)
     for line in lines:
         typer.echo(line)
 
@@ -433,22 +400,32 @@ async def _fairvalue(
     nws_url: str | None,
 ) -> list[str]:
     """``fairvalue``'s work: brackets (given, or the event's markets from the Kalshi REST API),
-    then NWS data → model → lines."""
-    from datetime import UTC, datetime
+    then NWS data → model → lines. "Now" is the NWS server's: the ``Date`` of its ``/points``
+    answer (the wall clock at api.weather.gov, the simulated clock at the embedded exchange's
+    ``/nws``), else the local clock."""
     from zoneinfo import ZoneInfo
+
+    import aiohttp
 
     from kalshi_trader.fairvalue.live import event_fair_values, format_event
     from kalshi_trader.fairvalue.nws import NwsClient
     from kalshi_trader.fairvalue.stations import event_date, event_ticker
 
-    now = datetime.now(UTC)
-    if given is not None:
-        day = day or now.astimezone(ZoneInfo(station.time_zone)).date()  # trading closes 23:59 local clock
-        event, brackets = event.upper() if event else event_ticker(station.series, day), given
-    else:
+    brackets = given
+    if brackets is None:
         event, brackets = await _event_brackets(settings, station.series, event)
         day = event_date(event)
-    async with NwsClient(settings.nws, base_url=nws_url or settings.nws_url()) as client:
+    clock = ServerClock()
+    timeout = aiohttp.ClientTimeout(total=settings.nws.timeout_s)
+    async with (
+        aiohttp.ClientSession(timeout=timeout, trace_configs=[clock.trace_config()]) as session,
+        NwsClient(settings.nws, base_url=nws_url or settings.nws_url(), session=session, clock=clock) as client,
+    ):
+        await client.point(station.latitude, station.longitude)  # cached: the model's lookup reuses it
+        now = clock()
+        if day is None:  # given brackets without --event: the event of "today" (trading closes 23:59 LST)
+            day = now.astimezone(ZoneInfo(station.time_zone)).date()
+        event = event.upper() if event else event_ticker(station.series, day)
         fv = await event_fair_values(client, station, day, brackets, now=now)
     return format_event(fv, event)
 
@@ -457,22 +434,17 @@ async def _event_brackets(settings: Settings, series: str, event: str | None) ->
     """The event (given, else the open event of ``series`` closing first) and its markets' brackets."""
     from kalshi_trader.fairvalue.weather import Bracket
     from kalshi_trader.kalshi.convert import market_info
-    from kalshi_trader.kalshi.errors import KalshiError
     from kalshi_trader.kalshi.rest import KalshiRest
 
     # Public market data: no key needed (and none is loaded).
     async with KalshiRest(settings.rest_url(), None, tier=settings.api.tier, timeout_s=settings.api.timeout_s) as rest:
-        try:
+        with user_errors(*_api_failures(f"cannot read markets from {settings.rest_url()}")):
             if event is not None:
                 markets = [m async for m in rest.iter_markets(event_ticker=event.upper())]
             else:
                 markets = [m async for m in rest.iter_markets(series_ticker=series, status="open")]
-        except KalshiError as exc:
-            fail(f"cannot read markets from {settings.rest_url()}: {exc}", 1)
-    try:
+    with user_errors(Failure(ValueError, 1, "unexpected market data")):
         infos = [market_info(m) for m in markets]
-    except ValueError as exc:
-        fail(f"unexpected market data: {exc}", 1)
     if not infos:
         what = f"markets in event {event.upper()}" if event else f"open event of {series}"
         fail(f"no {what} at {settings.rest_url()}", 1)
@@ -483,41 +455,15 @@ async def _event_brackets(settings: Settings, series: str, event: str | None) ->
 # -- API client commands (options shared through kalshi_trader.cli_client) ------------------------
 
 
-def client_settings_or_exit(
-    env: ApiEnv | None,
-    api_url: str | None,
-    key_id: str | None,
-    key_file: Path | None,
-    data_dir: Path | None,
-    config: Path | None,
-) -> Settings:
-    """``cli_client.client_settings`` for a command: a bad option is one error line and exit 2."""
-    try:
-        return client_settings(
-            env=env, api_url=api_url, key_id=key_id, key_file=key_file, data_dir=data_dir, config=config
-        )
-    except ClientOptionsError as exc:
-        fail(str(exc))
-
-
 @app.command()
-def check(
-    env: EnvOption = None,
-    api_url: ApiUrlOption = None,
-    key_id: KeyIdOption = None,
-    key_file: KeyFileOption = None,
-    data_dir: DataDirOption = None,
-    config: ConfigOption = None,
-) -> None:
+@client_options()
+def check(*, settings: Settings) -> None:
     """Check the API: reachable, key accepted, balance, clock skew (exit 1 if a check fails)."""
     from kalshi_trader.kalshi.check import run_checks
 
-    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
     quiet_logging()
-    try:
+    with user_errors():
         results = asyncio.run(run_checks(settings))
-    except KeyboardInterrupt:
-        fail("interrupted", 1)
     width = max(len(r.name) for r in results)
     for r in results:
         typer.echo(f"{'✓' if r.ok else '✗'} {r.name:<{width}}  {r.detail}")
@@ -534,41 +480,32 @@ class MarketStatusFilter(StrEnum):
 
 
 @app.command()
+@client_options()
 def markets(
     series: str | None = typer.Option(None, "--series", help="Only this series, e.g. KXHIGHNY.", show_default=False),
     status: MarketStatusFilter | None = typer.Option(
         None, "--status", help="Only markets in this state [default: any].", show_default=False, case_sensitive=False
     ),
     limit: int = typer.Option(50, "--limit", min=1, max=100_000, help="Show at most N markets."),
-    env: EnvOption = None,
-    api_url: ApiUrlOption = None,
-    key_id: KeyIdOption = None,
-    key_file: KeyFileOption = None,
-    data_dir: DataDirOption = None,
-    config: ConfigOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """List markets: ticker, title, YES bid/ask, volume, close time."""
-    from kalshi_trader.kalshi.auth import KeyFileError
-    from kalshi_trader.kalshi.errors import KalshiError
-
-    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
     quiet_logging()
-    try:
+    with user_errors(*_api_failures(f"cannot list markets from {settings.rest_url()}", "unexpected market data")):
         rows = asyncio.run(_market_rows(settings, series, status.value if status else None, limit))
-    except KeyFileError as exc:
-        fail(str(exc))
-    except KalshiError as exc:
-        fail(f"cannot list markets from {settings.rest_url()}: {exc}", 1)
-    except ValueError as exc:
-        fail(f"unexpected market data: {exc}", 1)
-    except KeyboardInterrupt:
-        fail("interrupted", 1)
     if not rows:
         typer.echo("No markets match.")
         return
     _table(
-        [("Ticker", False), ("Title", False), ("Yes bid", True), ("Yes ask", True), ("Volume", True),
-         ("Closes (UTC)", False)],
+        [
+            ("Ticker", False),
+            ("Title", False),
+            ("Yes bid", True),
+            ("Yes ask", True),
+            ("Volume", True),
+            ("Closes (UTC)", False),
+        ],
         rows,
         max_widths={"Title": 60},
     )
@@ -609,37 +546,24 @@ async def _market_rows(settings: Settings, series: str | None, status: str | Non
 
 
 @app.command()
+@client_options()
 def book(
     ticker: str = typer.Argument(..., help="Market ticker, e.g. KXHIGHNY-26MAY16-B78.5.", show_default=False),
     once: bool = typer.Option(False, "--once", help="Print one snapshot of the book and exit."),
     depth: int = typer.Option(10, "--depth", min=1, max=1000, help="Price levels shown per side."),
-    env: EnvOption = None,
-    api_url: ApiUrlOption = None,
-    key_id: KeyIdOption = None,
-    key_file: KeyFileOption = None,
-    data_dir: DataDirOption = None,
-    config: ConfigOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Show TICKER's order book ladder, live from the WebSocket feed, until Ctrl-C."""
     from rich.console import Console
 
-    from kalshi_trader.kalshi.auth import KeyFileError
-    from kalshi_trader.kalshi.errors import KalshiError
     from kalshi_trader.kalshi.ws import WsError
     from kalshi_trader.marketdata.ladder import BookViewError, show_book
 
-    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
     quiet_logging()
-    try:
+    api = _api_failures(f"cannot read {ticker} from {settings.rest_url()}")
+    with user_errors(Failure((BookViewError, WsError), 1), *api, stopped="Stopped."):
         asyncio.run(show_book(settings, ticker.strip().upper(), Console(), once=once, depth=depth))
-    except KeyFileError as exc:
-        fail(str(exc))
-    except (BookViewError, WsError) as exc:
-        fail(str(exc), 1)
-    except KalshiError as exc:
-        fail(f"cannot read {ticker} from {settings.rest_url()}: {exc}", 1)
-    except KeyboardInterrupt:
-        typer.echo("Stopped.", err=True)
 
 
 def _table(
@@ -668,10 +592,19 @@ def _table(
     console.print(table)
 
 
-def _api_call(settings: Settings, what: str, work: Any) -> Any:
-    """Run ``work(rest)`` with a signed client; API trouble is one error line."""
+def _api_failures(cannot: str, unexpected: str | None = None) -> tuple[Failure, ...]:
+    """The API client's errors for ``user_errors``: a key file that cannot be used (exit 2), the
+    API's errors (``cannot: <error>``, exit 1) and, given ``unexpected``, data that does not
+    convert (``ValueError``, exit 1)."""
     from kalshi_trader.kalshi.auth import KeyFileError
     from kalshi_trader.kalshi.errors import KalshiError
+
+    failures = (Failure(KeyFileError, 2), Failure(KalshiError, 1, cannot))
+    return failures if unexpected is None else (*failures, Failure(ValueError, 1, unexpected))
+
+
+def _api_call(settings: Settings, what: str, work: Any) -> Any:
+    """Run ``work(rest)`` with a signed client; API trouble is one error line."""
     from kalshi_trader.kalshi.rest import KalshiRest
 
     async def go() -> Any:
@@ -679,35 +612,23 @@ def _api_call(settings: Settings, what: str, work: Any) -> Any:
             return await work(rest)
 
     quiet_logging()
-    try:
+    where = settings.rest_url()
+    with user_errors(*_api_failures(f"cannot {what} at {where}", f"unexpected data from {where}")):
         return asyncio.run(go())
-    except KeyFileError as exc:
-        fail(str(exc))
-    except KalshiError as exc:
-        fail(f"cannot {what} at {settings.rest_url()}: {exc}", 1)
-    except ValueError as exc:
-        fail(f"unexpected data from {settings.rest_url()}: {exc}", 1)
-    except KeyboardInterrupt:
-        fail("interrupted", 1)
 
 
 @app.command()
+@client_options()
 def orders(
     ticker: str | None = typer.Option(None, "--ticker", help="Only this market.", show_default=False),
     all_orders: bool = typer.Option(False, "--all", help="Every order, not only resting ones."),
     limit: int = typer.Option(100, "--limit", min=1, max=100_000, help="Show at most N orders."),
-    env: EnvOption = None,
-    api_url: ApiUrlOption = None,
-    key_id: KeyIdOption = None,
-    key_file: KeyFileOption = None,
-    data_dir: DataDirOption = None,
-    config: ConfigOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """List the account's resting orders (or every order with --all), newest first."""
     from kalshi_trader.domain import Order, format_price
     from kalshi_trader.kalshi import convert
-
-    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
 
     async def work(rest: Any) -> list[Order]:
         found: list[Order] = []
@@ -750,19 +671,11 @@ def orders(
 
 
 @app.command()
-def positions(
-    env: EnvOption = None,
-    api_url: ApiUrlOption = None,
-    key_id: KeyIdOption = None,
-    key_file: KeyFileOption = None,
-    data_dir: DataDirOption = None,
-    config: ConfigOption = None,
-) -> None:
+@client_options()
+def positions(*, settings: Settings) -> None:
     """List the account's open positions (> 0 YES, < 0 NO) with exposure and realized P&L."""
     from kalshi_trader.domain import Position, format_money
     from kalshi_trader.kalshi import convert
-
-    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
 
     async def work(rest: Any) -> list[Position]:
         return [p for p in [convert.position(p) async for p in rest.iter_positions()] if p.qty]
@@ -781,18 +694,14 @@ def positions(
 
 
 @app.command("cancel-all")
+@client_options()
 def cancel_all(
     ticker: str | None = typer.Option(None, "--ticker", help="Only this market's orders.", show_default=False),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
-    env: EnvOption = None,
-    api_url: ApiUrlOption = None,
-    key_id: KeyIdOption = None,
-    key_file: KeyFileOption = None,
-    data_dir: DataDirOption = None,
-    config: ConfigOption = None,
+    *,
+    settings: Settings,
 ) -> None:
     """Cancel every resting order of the account (asks first unless --yes); exit 1 if any remain."""
-    settings = client_settings_or_exit(env, api_url, key_id, key_file, data_dir, config)
     where = settings.rest_url()
     if not yes:
         if not sys.stdin.isatty():
@@ -827,9 +736,9 @@ app.add_typer(config_app, name="config")
 
 
 @config_app.command("show")
+@client_options("config", "data_dir")
 def config_show(
-    config: ConfigOption = None,
-    data_dir: DataDirOption = None,
+    settings: Settings,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of TOML."),
 ) -> None:
     """Print the effective settings, every section, with secrets redacted."""
@@ -837,7 +746,6 @@ def config_show(
 
     from kalshi_trader.settings_view import effective_settings, to_toml
 
-    settings = client_settings_or_exit(None, None, None, None, data_dir, config)
     values = effective_settings(settings)
     typer.echo(json.dumps(values, indent=2) if as_json else to_toml(values), nl=not as_json)
     if as_json:

@@ -25,6 +25,10 @@ Contract:
   SUMMARY FOR <MONTH D YYYY>...`` headline, ``TEMPERATURE (F)`` / ``YESTERDAY`` (final) or
   ``TODAY`` plus ``VALID TODAY AS OF 0400 PM LOCAL TIME.`` (preliminary), ``MAXIMUM`` row with the
   value and its LST time). The final product's maximum is the value the markets settle on.
+- Every response under ``prefix`` (errors and redirects too) carries the HTTP ``Date`` header of the
+  exchange's clock (RFC 9110 IMF-fixdate, whole seconds), as a real server's ``Date`` is its own
+  clock: a client takes "now" for these data from it (the Kalshi REST routes keep the wall clock,
+  which signatures are checked against).
 """
 
 from __future__ import annotations
@@ -34,11 +38,12 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from email.utils import formatdate
 from typing import TYPE_CHECKING, Any, Final, Literal
 from zoneinfo import ZoneInfo
 
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 
 from kalshi_trader.sim.climate import (
     DAY_MS,
@@ -843,11 +848,20 @@ def _guard(handler: Handler) -> Handler:
     return guarded
 
 
+async def _world_date(request: web.Request, response: web.StreamResponse) -> None:
+    """``on_response_prepare`` hook: ``Date`` from the world's clock on every NWS response (aiohttp
+    has set the wall clock's by then; this replaces it)."""
+    state = request.app[_STATE_KEY]
+    if request.path == state.prefix or request.path.startswith(state.prefix + "/"):
+        response.headers[hdrs.DATE] = formatdate(state.world.now_ms() // 1000, usegmt=True)
+
+
 def add_nws_routes(app: web.Application, world: WeatherWorld, *, prefix: str = NWS_PREFIX) -> None:
     """Serve the NWS-compatible endpoints for ``world`` under ``prefix`` on ``app``."""
     if _STATE_KEY in app:
         raise RuntimeError("NWS routes are already mounted on this application")
     app[_STATE_KEY] = _State(world, prefix.rstrip("/"))
+    app.on_response_prepare.append(_world_date)
     p = prefix.rstrip("/")
     grid = p + "/gridpoints/{wfo}/{x:-?\\d+},{y:-?\\d+}"
     routes: list[tuple[str, Handler]] = [

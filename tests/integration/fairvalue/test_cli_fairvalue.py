@@ -1,5 +1,6 @@
 """``kalshi-trader fairvalue SERIES`` as a user runs it: a subprocess against the embedded exchange
-(Kalshi REST markets + simulated NWS on the same server), and one clear error line on failure."""
+(Kalshi REST markets + simulated NWS on the same server), and one clear error line on failure.
+"Now" is the NWS server's clock (its ``Date`` header): the simulated one, far from the wall clock."""
 
 from __future__ import annotations
 
@@ -10,18 +11,24 @@ import re
 import socket
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from tests.support.fake_nws import FakeNws
 
 from kalshi_trader.fairvalue.stations import STATIONS
+from kalshi_trader.fairvalue.weather import lead_hours_until_peak
+from kalshi_trader.sim.clock import SimClock
 from kalshi_trader.sim.exchange import EmbeddedExchange
 from kalshi_trader.sim.nws import mount_nws
 from kalshi_trader.sim.weather import build_weather_world
 
 CLI = str(Path(sys.executable).with_name("kalshi-trader"))
 ROW = re.compile(r"^(KXHIGH\S+)\s+(\S+)\s+(\d\.\d{4})\s+(\d\.\d{4})$")
+HEADER = re.compile(r"^(KXHIGH\S+)  .*  climate day (\d{4}-\d{2}-\d{2}) \(LST\)$")
+LEAD = re.compile(r"; ([+-]\d+\.\d) h to the ")
+SIM_NOW = datetime(2026, 5, 16, 14, 0, 7, tzinfo=UTC)  # 10:00 EDT; months from the wall clock of any run
 
 
 async def run_cli(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -44,10 +51,8 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-async def sim_url() -> AsyncIterator[str]:
-    """An embedded exchange on the wall clock with the weather world and its NWS endpoints."""
-    exchange = EmbeddedExchange(seed=3, tier=None)
+async def serve_weather(exchange: EmbeddedExchange) -> AsyncIterator[str]:
+    """``exchange`` with the weather world and its NWS endpoints, serving; yields the REST URL."""
     world = build_weather_world(exchange, seed=3)
     mount_nws(exchange, world)
     rest_url, _ = await exchange.start("127.0.0.1", 0)
@@ -55,6 +60,29 @@ async def sim_url() -> AsyncIterator[str]:
         yield rest_url
     finally:
         await exchange.stop()
+
+
+@pytest.fixture
+async def sim_url() -> AsyncIterator[str]:
+    """An embedded exchange on the wall clock with the weather world and its NWS endpoints."""
+    async for url in serve_weather(EmbeddedExchange(seed=3, tier=None)):
+        yield url
+
+
+@pytest.fixture
+async def far_sim_url() -> AsyncIterator[str]:
+    """The same on a frozen simulated clock at ``SIM_NOW``."""
+    async for url in serve_weather(EmbeddedExchange(seed=3, clock_ms=SimClock(start=SIM_NOW, speed=0), tier=None)):
+        yield url
+
+
+def day_and_lead(out: str) -> tuple[str, date, float]:
+    """(event, climate day, hours to the peak) as ``fairvalue`` prints them."""
+    header = HEADER.match(out.splitlines()[0])
+    lead = LEAD.search(out)
+    assert header is not None, out
+    assert lead is not None, out
+    return header[1], date.fromisoformat(header[2]), float(lead[1])
 
 
 def one_error_line(err: str) -> str:
@@ -90,9 +118,27 @@ async def test_an_explicit_event_and_brackets(sim_url: str) -> None:
     assert "no markets in event KXHIGHNY-20JAN01" in one_error_line(err)
 
 
-async def test_given_brackets_against_an_nws_look_alike() -> None:
-    from datetime import UTC, datetime
+async def test_now_is_the_simulated_clock_of_the_embedded_exchange(far_sim_url: str) -> None:
+    nyc = STATIONS["KXHIGHNY"]
+    env = {"KALSHI_TRADER_API__URL": far_sim_url}
+    code, out, err = await run_cli("KXHIGHNY", "--brackets", "77-,78-79,80-81,82+", env=env)
+    assert code == 0, err
+    event, day, lead = day_and_lead(out)  # "today" is the simulated day, not the wall clock's
+    assert (event, day) == ("KXHIGHNY-26MAY16", date(2026, 5, 16))
+    assert lead == pytest.approx(lead_hours_until_peak(SIM_NOW, day, nyc.time_zone), abs=0.051)
+    assert "observed max so far none yet" not in out  # observations published by 10:00 sim time
+    assert "stale" not in out  # staleness is judged by the simulated clock too
 
+    code, out, err = await run_cli("KXHIGHNY", env=env)  # the exchange's next open event
+    assert code == 0, err
+    event, day, lead = day_and_lead(out)
+    assert date(2026, 5, 16) <= day <= date(2026, 5, 18)
+    assert lead == pytest.approx(lead_hours_until_peak(SIM_NOW, day, nyc.time_zone), abs=0.051)
+    assert len([line for line in out.splitlines() if ROW.match(line)]) == 6
+    assert "stale" not in out
+
+
+async def test_given_brackets_against_an_nws_look_alike() -> None:
     fake = FakeNws()
     await fake.start("/nws")
     fake.install_day(STATIONS["KXHIGHNY"], datetime.now(UTC), high_f=lambda d: 80.0)
