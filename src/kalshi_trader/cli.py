@@ -383,6 +383,7 @@ def fairvalue_cmd(
         day = event_date(event) if event is not None else None
     if event is not None and not event.upper().startswith(station.series + "-"):
         fail(f"event {event} is not an event of {station.series}")
+    quiet_logging()  # retries and warnings go to stderr: stdout is the table
     # Bad data from NWS or the exchange is a runtime failure; another ValueError (e.g. an unusable
     # --nws-url) is the user's.
     with user_errors(Failure((NwsError, BracketError), 1), Failure(ValueError, 2)):
