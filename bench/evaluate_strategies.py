@@ -14,20 +14,24 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import re
 import sys
 import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import structlog
 
 from kalshi_trader.config import ExchangeSettings, Settings, StrategiesSettings, WeatherMMSettings
-from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, BookSide
+from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, BookSide, OrderIntent
 from kalshi_trader.fairvalue.calibration import brier_score
 from kalshi_trader.node import NodeOptions, TradingNode
+from kalshi_trader.risk.decisions import BREAKERS, Rule
+from kalshi_trader.risk.manager import RiskManager
+from kalshi_trader.strategy.base import Verdict
+from kalshi_trader.strategy.weather_mm import WeatherMMStrategy, plan_quotes
 
 DAY_MS = 86_400_000
 HOUR_MS = 3_600_000
@@ -53,8 +57,7 @@ class SeedResult:
     strat: dict[str, StratStats]
     account: dict[str, float]
     fav: dict[str, int]
-    mm_quoted: int
-    mm_existed: int
+    mm: MMCoverage
     refused: dict[str, Counter[str]]
     limit_breaches: list[str]
     max_open_orders: int
@@ -74,12 +77,146 @@ class SeedResult:
     """The market maker's latest decision per market, by text before the first digit (why not quoting)."""
 
 
+QUOTED = "quoted"
+WAITING = "allowed, not quoted"
+ALLOWED = (QUOTED, WAITING)
+ROOM_RULES = {Rule.MAX_OPEN_ORDERS, Rule.MAX_POSITION_PER_MARKET, Rule.MAX_EVENT_EXPOSURE, Rule.MAX_TOTAL_EXPOSURE}
+HALT_RULES = {Rule.KILL_SWITCH, *BREAKERS}
+
+
+def _refusal(rules: list[Rule]) -> str:
+    """Why risk would refuse every quote wanted in a market (by the first quote's rule)."""
+    rule = rules[0]
+    if rule in HALT_RULES:
+        return f"risk halted ({rule.value})"
+    if rule in ROOM_RULES:
+        return f"no room ({rule.value})"
+    return f"risk refuses ({rule.value})"
+
+
+def _gate_reason(why: str) -> str:
+    """The market maker's reason for not quoting a market, without its figures."""
+    if why.startswith("market closes in"):
+        return "near close"
+    if why.startswith("fair value is"):
+        return "fair value too old"
+    if why.startswith("book is stale"):
+        return "stale book"
+    if why.startswith("book is"):
+        return "book too old"
+    if why.startswith("market is") and why != "market is not in the feed":
+        return "market not active"
+    return why
+
+
+@dataclass
+class MMCoverage:
+    """Whether the market maker quotes every weather bracket it is allowed to, sampled over the run.
+
+    Each sample classifies every open weather bracket (listed as open, before its close, with a fair
+    value): ``quoted`` (the market maker has an order resting there), or the reason it may not be
+    quoted — the market maker's own gate (near close, stale or old book, old fair value; see
+    ``WeatherMMStrategy.why_not_quote``), or risk: every quote the market maker wants there fails
+    risk's dry run (``RiskManager.check``) on a rule other than the write budget (``no room`` for a
+    position, exposure or open-order limit, ``risk halted`` for the kill switch or a breaker) — or
+    else ``allowed, not quoted`` (it could quote there now and does not), with the
+    market maker's latest decision on it. A bracket counts as *allowed* if it was in some sample,
+    and as *quoted* if it was quoted in some sample; a bracket never allowed is listed under the
+    reason it had most often."""
+
+    ticks: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    waiting_why: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def sample(self, node: TradingNode, mm: WeatherMMStrategy, risk: RiskManager, tickers: set[str]) -> None:
+        host = node.host
+        assert host is not None
+        state = host.state_for(mm.name)
+        decisions = host.hosted(mm.name).decisions
+        quoted = {o.ticker for o in state.open_orders}
+        events: dict[str, int] = defaultdict(int)
+        for ticker, market in state.markets.items():
+            events[market.event_ticker] += state.position(ticker)
+        for ticker in tickers:
+            if ticker in quoted:
+                self.ticks[ticker][QUOTED] += 1
+                continue
+            why = mm.why_not_quote(state, ticker)
+            if why:
+                self.ticks[ticker][_gate_reason(why)] += 1
+                continue
+            snap, fv = state.markets[ticker], state.fair_values[ticker]
+            plan = plan_quotes(mm.params, snap, fv, state.position(ticker), events[snap.event_ticker])
+            rules: list[Rule] = []
+            for quote in (plan.bid, plan.ask):
+                if quote is None:
+                    continue
+                intent = OrderIntent.place(ticker, quote.side, quote.price, quote.qty, "coverage-dry-run")
+                rules.append(risk.check(intent, book=node.top_of(ticker), fair_value=fv.price).rule)
+            if rules and all(r not in (Rule.APPROVED, Rule.RATE_BUDGET) for r in rules):
+                self.ticks[ticker][_refusal(rules)] += 1
+                continue
+            self.ticks[ticker][WAITING] += 1
+            decision = decisions.get(ticker)
+            if not rules:
+                why_not = f"no side worth quoting (bid: {plan.why_no_bid}; ask: {plan.why_no_ask})"
+            elif decision is None:
+                why_not = "no decision yet"
+            elif decision.verdict is Verdict.TRADE:
+                why_not = "placed, not resting yet (write budget, refusal or in flight)"
+            else:
+                why_not = f"{decision.verdict.value}: {decision.reason}"
+            self.waiting_why[ticker][re.sub(r"\$[0-9.]+", "$x", why_not)[:150]] += 1
+
+    def allowed(self) -> set[str]:
+        return {t for t, c in self.ticks.items() if any(c[k] for k in ALLOWED)}
+
+    def quoted(self) -> set[str]:
+        return {t for t, c in self.ticks.items() if c[QUOTED]}
+
+    def not_allowed(self) -> Counter[str]:
+        """Brackets never allowed, by the reason they had most often."""
+        out = Counter[str]()
+        for ticker in set(self.ticks) - self.allowed():
+            out[self.ticks[ticker].most_common(1)[0][0]] += 1
+        return out
+
+    def unquoted_why(self) -> Counter[str]:
+        """Brackets allowed but never quoted, by the market maker's most frequent explanation."""
+        out = Counter[str]()
+        for ticker in self.allowed() - self.quoted():
+            top = self.waiting_why[ticker].most_common(1)
+            out[top[0][0] if top else "?"] += 1
+        return out
+
+    def time_share(self) -> float | None:
+        """Of the samples where a bracket was allowed, the share in which it was quoted."""
+        quoted = sum(c[QUOTED] for c in self.ticks.values())
+        allowed = quoted + sum(c[WAITING] for c in self.ticks.values())
+        return quoted / allowed if allowed else None
+
+    def waiting_reasons(self) -> Counter[str]:
+        """The samples in which a bracket was allowed and not quoted, by the market maker's explanation."""
+        total = Counter[str]()
+        for c in self.waiting_why.values():
+            total.update(c)
+        return total
+
+    def sample_reasons(self) -> Counter[str]:
+        """Every sample of every bracket, by class."""
+        total = Counter[str]()
+        for c in self.ticks.values():
+            total.update(c)
+        return total
+
+
 def _quiet_logs() -> None:
     logging.basicConfig(level=logging.ERROR)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
 
 
-async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> SeedResult:
+async def run_seed(
+    seed: int, days: float, speed: float, progress_h: float, strategies: tuple[str, ...] = ("favorite", "weather_mm")
+) -> SeedResult:
     tmp = tempfile.mkdtemp(prefix=f"eval-{seed}-")
     # A fair-value refresh (every event's NWS reads, one after another) takes about a wall second;
     # at ``speed``x that is ``speed`` simulated seconds, so the market maker's fair-age limit (900 s
@@ -93,7 +230,13 @@ async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> S
     fair_interval = max(0.05, min(3.0, 300.0 * 1.0 / speed))  # every ~5 simulated minutes
     node = TradingNode(
         settings,
-        NodeOptions(speed=speed, fair_interval_s=fair_interval, sample_interval_s=0.5, reconcile_interval_s=None),
+        NodeOptions(
+            speed=speed,
+            fair_interval_s=fair_interval,
+            sample_interval_s=0.5,
+            reconcile_interval_s=None,
+            strategies=strategies,
+        ),
     )
     wall0 = time.monotonic()
     await node.start()
@@ -110,6 +253,10 @@ async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> S
     tripped: list[str] = []
     max_orders, max_exposure = 0, 0.0
     next_progress = start_ms + int(progress_h * HOUR_MS)
+    coverage = MMCoverage()
+    host = node.host
+    assert host is not None
+    mm = host.hosted("weather_mm").runner.strategy if "weather_mm" in host.names else None
     try:
         while node.market_ms() < end_ms:
             await asyncio.sleep(0.25)
@@ -117,6 +264,7 @@ async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> S
             monitor = node.monitor
             assert monitor is not None
             fair = node.fair_value_map()
+            open_now: set[str] = set()
             for ticker, fv in fair.items():
                 info = monitor.markets.get(ticker)
                 book = monitor.book(ticker)
@@ -125,11 +273,14 @@ async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> S
                 if info.status.value not in ("open", "active") or now >= info.close_ms:
                     continue
                 weather_seen.add(ticker)
+                open_now.add(ticker)
                 close_of[ticker] = info.close_ms
                 mid = book.mid()
                 if mid is None or book.stale:
                     continue
                 samples[ticker].append((now, fv.price / PRICE_SCALE, mid / PRICE_SCALE))
+            if isinstance(mm, WeatherMMStrategy) and mm.enabled:
+                coverage.sample(node, mm, risk, open_now)
             status = engine.status()
             max_orders = max(max_orders, status.open_orders)
             exposure = risk.total_exposure() / PRICE_SCALE
@@ -156,8 +307,6 @@ async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> S
                 )
     finally:
         final_ms = node.market_ms()
-        host = node.host
-        assert host is not None
         marks = node._marks()  # the books close with the node: mark open positions first
         report = await node.stop("evaluation finished")
     wall = time.monotonic() - wall0
@@ -176,7 +325,8 @@ async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> S
             st.pos[f.ticker] += sign * qty
             st.cash -= sign * qty * px
             st.fees += f.fee / PRICE_SCALE
-        # value: settled → payout, open → mid, flat → nothing
+        # value: settled → payout, open → mid, closed but not settled yet (no book left: today's
+        # brackets at the end of a run) → the last fair value seen while open, flat → nothing
         per_ticker_cash: dict[str, float] = defaultdict(float)
         for f in host.hosted(name).fills:
             sign = 1.0 if f.side is BookSide.BID else -1.0
@@ -191,7 +341,8 @@ async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> S
             elif ticker in marks:
                 st.unrealized += cash + q * marks[ticker] / PRICE_SCALE
             else:
-                st.unrealized += cash + q * 0.5
+                rows = samples.get(ticker)
+                st.unrealized += cash + q * (rows[-1][1] if rows else 0.5)
     tracker = engine.tracker
     account = {
         "realized": tracker.realized_pnl() / PRICE_SCALE,
@@ -201,26 +352,24 @@ async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> S
 
     # -- favourite: entries, protection, take-profits, stops --------------------------------------
     fav = Counter[str]()
-    brackets: dict[str, Any] = getattr(engine.protection, "_brackets", {})
-    for b in brackets.values():
-        if b.strategy != "favorite":
+    # Public reads only: a bracket's id is its entry's client order id, and its children are
+    # ``<bracket_id>-tp<n>`` (take-profits) / ``-sl<n>`` (stop exits) (``execution.brackets``).
+    by_coid = {o.client_order_id: o for o in engine.orders()}
+    for view in engine.brackets():
+        if view.strategy != "favorite":
             continue
         fav["entries"] += 1
-        entry = tracker.order(b.entry_coid) if b.entry_coid else None
-        entry = entry or next((o for o in engine.orders() if o.client_order_id == b.entry_coid), None)
-        filled = entry is not None and entry.filled > 0
-        if filled:
+        entry = tracker.order(view.bracket_id) or by_coid.get(view.bracket_id)
+        tps = [o for c, o in by_coid.items() if c.startswith(f"{view.bracket_id}-tp")]
+        exits = [o for c, o in by_coid.items() if c.startswith(f"{view.bracket_id}-sl")]
+        if entry is not None and entry.filled > 0:
             fav["filled"] += 1
-            if b.tp_coids or b.exit_coids:
+            if tps or exits:
                 fav["protected"] += 1
-        by_coid = {o.client_order_id: o for o in engine.orders()}
-        if any(by_coid.get(c) is not None and by_coid[c].filled > 0 for c in b.tp_coids):
+        if any(o.filled > 0 for o in tps):
             fav["tp_filled"] += 1
-        if b.exit_coids:
+        if exits:
             fav["stops"] += 1
-
-    # -- market maker coverage --------------------------------------------------------------------
-    mm_tickers = {o.ticker for o in engine.orders() if o.strategy == "weather_mm"}
 
     # -- Brier: fair vs mid on settled weather brackets -----------------------------------------
     pairs_f: list[tuple[float, int]] = []
@@ -248,8 +397,7 @@ async def run_seed(seed: int, days: float, speed: float, progress_h: float) -> S
         strat=strat,
         account=account,
         fav=dict(fav),
-        mm_quoted=len(mm_tickers & weather_seen),
-        mm_existed=len(weather_seen),
+        mm=coverage,
         refused={n: Counter(host.hosted(n).refused_by) for n in host.names},
         limit_breaches=breaches,
         breakers=tripped,
@@ -275,8 +423,26 @@ def _b(x: float | None) -> str:
     return "n/a" if x is None else f"{x:.4f}"
 
 
-def _top(c: Counter[str]) -> str:
-    return ", ".join(f"{k} {v}" for k, v in c.most_common(3)) or "none"
+def _top(c: Counter[str], n: int = 3) -> str:
+    return ", ".join(f"{k} {v}" for k, v in c.most_common(n)) or "none"
+
+
+def _coverage(c: MMCoverage) -> str:
+    allowed, quoted = c.allowed(), c.quoted()
+    share = c.time_share()
+    text = (
+        f"quoted {len(quoted & allowed)}/{len(allowed)} allowed weather brackets "
+        f"({'n/a' if share is None else f'{share:.0%}'} of allowed bracket-samples)"
+        f"; not allowed: {', '.join(f'{v} {k}' for k, v in c.not_allowed().most_common()) or 'none'}"
+    )
+    samples = c.sample_reasons()
+    barred = [(k, v) for k, v in samples.most_common() if k not in ALLOWED]
+    if barred:
+        text += f" (bracket-samples not allowed: {', '.join(f'{v} {k}' for k, v in barred)})"
+    unquoted = c.unquoted_why()
+    if unquoted:
+        text += f"; allowed, never quoted: {', '.join(f'{v} {k}' for k, v in unquoted.most_common())}"
+    return text
 
 
 def print_table(results: list[SeedResult]) -> None:
@@ -294,10 +460,7 @@ def print_table(results: list[SeedResult]) -> None:
                     f"stops {f.get('stops', 0)}; refused: {_top(r.refused[name])}; deferred {r.deferred.get(name, 0)}"
                 )
             else:
-                details = (
-                    f"quoted {r.mm_quoted}/{r.mm_existed} weather brackets; refused: {_top(r.refused[name])}; "
-                    f"deferred {r.deferred.get(name, 0)}"
-                )
+                details = f"{_coverage(r.mm)}; refused: {_top(r.refused[name])}; deferred {r.deferred.get(name, 0)}"
             print(
                 f"| {r.seed} | {r.sim_days:.2f} | {r.wall_s:.0f} | {name} | {st.fills} | {st.realized:.2f} | "
                 f"{st.unrealized:.2f} | {st.fees:.2f} | {net:.2f} | {details} |"
@@ -324,10 +487,13 @@ async def main_async(args: argparse.Namespace) -> list[SeedResult]:
     results = []
     for seed in args.seeds:
         print(f"seed {seed}: {args.days} simulated days at {args.speed:g}x", flush=True)
-        results.append(await run_seed(seed, args.days, args.speed, args.progress_hours))
+        results.append(await run_seed(seed, args.days, args.speed, args.progress_hours, tuple(args.strategies)))
         r = results[-1]
         print(f"seed {seed} done in {r.wall_s:.0f} s wall ({r.sim_days:.2f} simulated days)", flush=True)
         print(f"  weather_mm latest decisions: {r.mm_reasons.most_common(5)}", flush=True)
+        print(f"  weather_mm coverage: {_coverage(r.mm)}", flush=True)
+        print(f"  weather_mm bracket-samples by class: {_top(r.mm.sample_reasons(), 12)}", flush=True)
+        print(f"  weather_mm allowed, not quoted, by why: {_top(r.mm.waiting_reasons(), 6)}", flush=True)
     return results
 
 
@@ -336,6 +502,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=float, default=5.0)
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--speed", type=float, default=600.0, help="simulated seconds per wall second")
+    parser.add_argument(
+        "--strategies",
+        nargs="+",
+        choices=["favorite", "weather_mm"],
+        default=["favorite", "weather_mm"],
+        help="strategies to run (one alone shows its behaviour without the other's effects on shared risk)",
+    )
     parser.add_argument("--progress-hours", type=float, default=6.0, help="progress line every N simulated hours")
     args = parser.parse_args(argv)
     _quiet_logs()

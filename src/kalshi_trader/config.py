@@ -122,8 +122,9 @@ class RiskSettings(BaseModel):
     """Worst-case loss summed over the markets of one event (brackets of one event are one risk)."""
     max_total_exposure_dollars: Dollars = Decimal(1_000)
     max_open_orders: int = Field(150, gt=0, le=200_000)
-    """Orders resting or in flight; the market maker quotes both sides of every open weather bracket
-    (about 40 brackets in the simulated world: ~84 quotes), plus the favourite's entries and exits."""
+    """Orders resting or in flight: the market maker's quotes (capped by its own
+    ``max_open_quotes``; up to 84 weather brackets are open at once in the simulated world) plus the
+    favourite's entries, take-profits and exits."""
     daily_loss_limit_dollars: Dollars = Decimal(100)
     """Realized + unrealized − fees since the trading day (midnight New York, market time) started;
     reaching it halts new risk until the next trading day or a reset by hand."""
@@ -191,8 +192,18 @@ class FavoriteSettings(BaseModel):
     entry_timeout_s: Seconds = 300.0
     reprice_threshold_dollars: PriceBound = Decimal("0.01")
     take_profit_dollars: PriceBound = Decimal("0.04")
-    stop_loss_dollars: PriceBound = Decimal("0.06")
+    """The take-profit rests this far above the average entry price (on the leg held)."""
+    stop_loss_dollars: PriceBound = Decimal("0.08")
+    """The stop triggers this far below the average entry price: outside the ordinary swings of a
+    favourite's price (in the simulated world, winners bought at 0.85–0.95 dipped a median 0.03 and
+    0.09 at the 75th percentile for 5 s or more; a 0.06 stop was reached by 36% of them, 0.08 by 29%)."""
     stop_slippage_dollars: PriceBound = Decimal("0.03")
+    """The stop's exit is never worse than this beyond the trigger."""
+    stop_confirm_s: Duration = 5.0
+    """The strategy's own stop backstop sells only once the held leg's bid has stayed at or below the
+    trigger this long (seen fresh at the start and the end; one snapshot of a repricing book is not a
+    fall). The engine's emulated stop confirms on its own, shorter window (``execution.protection``);
+    0 exits on the first sight."""
     exit_slippage_dollars: PriceBound = Decimal("0.03")
     exit_before_close_s: Duration = 600.0
     exit_retry_s: Seconds = 5.0
@@ -221,7 +232,10 @@ class WeatherMMSettings(BaseModel):
     max_quote_risk_dollars: Dollars = Decimal(10)
     min_edge_dollars: PriceBound = Decimal("0.005")
     min_half_spread_dollars: PriceBound = Decimal("0.01")
-    max_half_spread_dollars: PriceBound = Decimal("0.15")
+    max_half_spread_dollars: PriceBound = Decimal("0.25")
+    """Above this half-spread the model is too unsure to quote. The half-spread already carries the fair
+    value's uncertainty (its change for a 1 °F forecast shift, ~0.13 on a tail bracket whose strike sits
+    at the forecast high); at 0.15 those brackets — the ones straddling the forecast — went unquoted."""
     uncertainty_multiplier: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal(1)
     """Half-spread added per unit of the fair value's uncertainty (its ±1σ band)."""
     unwind_fee_share: Share = Decimal(1)
@@ -238,6 +252,10 @@ class WeatherMMSettings(BaseModel):
     """Fees are estimated per order rounded up to this (an ordinary account moves in cents)."""
     ack_timeout_s: Seconds = 5.0
     """How long a sent place/amend/cancel is assumed in flight before the open orders are trusted."""
+    max_open_quotes: int = Field(120, gt=0, le=200_000)
+    """The market maker's own cap on its quotes, within `risk.max_open_orders` (150) with room left for
+    the favourite: two sides of every open bracket (up to 84 brackets, 168 quotes) do not fit, so past
+    it every bracket keeps one side first (the one reducing the position, else the cheaper worst case)."""
 
 
 class StrategiesSettings(BaseModel):

@@ -595,9 +595,11 @@ class BracketRequest:
     - **Take-profit** rests as a GTC limit order on ``exit_side`` at ``take_profit_price``
       (``reduce_only``), for ``qty`` minus whatever the bracket has already exited.
     - **Stop-loss** is emulated: the engine watches the market's top of book and, once
-      ``stop_triggered(best_bid, best_ask)`` is true, cancels the take-profit and sends a marketable
-      IOC limit order on ``exit_side`` at ``stop_limit_price`` (``reduce_only``) for what is left.
-      An empty exit side does not trigger (there is nothing to hit); the engine keeps watching.
+      ``stop_triggered(best_bid, best_ask)`` has held on fresh books for a short confirmation window
+      (``execution.protection``: a repricing maker's delete-then-add is not a fall), cancels the
+      take-profit and sends a marketable IOC limit order on ``exit_side`` at ``stop_limit_price``
+      (``reduce_only``) for what is left. An empty exit side does not trigger (there is nothing to
+      hit); the engine keeps watching.
     - The two are one OCO pair: a take-profit fill shrinks the stop's size; the stop firing cancels
       the take-profit; partial fills resize the sibling.
 
@@ -662,7 +664,8 @@ class BracketRequest:
         return self.entry_side.other
 
     def stop_triggered(self, best_bid: int | None, best_ask: int | None) -> bool:
-        """Whether the stop fires on this top of book (YES prices; ``None`` = that side is empty)."""
+        """Whether this top of book is at or through the stop (YES prices; ``None`` = that side is
+        empty); the engine fires once it has stayed so for its confirmation window."""
         if self.entry_side is BookSide.BID:
             return best_bid is not None and best_bid <= self.stop_trigger_price
         return best_ask is not None and best_ask >= self.stop_trigger_price

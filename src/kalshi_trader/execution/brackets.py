@@ -12,11 +12,13 @@ Contract (no I/O, no clock, no awaits; the engine owns every side effect):
   ``take_profit``, sized to what the bracket holds. **Stop-loss is emulated** (Kalshi has no stop
   orders): the stop is *hit* when the price we could exit at right now — the best YES bid when
   selling YES, the best YES ask when buying YES — is at or through ``stop_loss`` on a fresh book.
-  The engine then cancels the entry's remainder and the take-profit and sends an aggressive exit:
-  a reduce-only IOC limit at the worst acceptable price — the touch moved ``slippage`` further
-  (the engine's bound, within risk's through-book limit), rounded onto the grid toward the touch,
-  and never worse than the bracket's ``stop_limit`` when it has one. It is marketable unless the
-  book gapped past the limit, in which case it is retried on every fresh book.
+  ``execution.protection`` fires it once the hit has lasted its confirmation window (a repricing
+  maker's delete-then-add is not a fall). The engine then cancels the entry's remainder and the
+  take-profit and sends an aggressive exit: a reduce-only IOC limit at the worst acceptable
+  price — the touch moved ``slippage`` further (the engine's bound, within risk's through-book
+  limit), rounded onto the grid toward the touch, and never worse than the bracket's
+  ``stop_limit`` when it has one. It is marketable unless the book gapped past the limit, in which
+  case it is retried on every fresh book.
 - **What a bracket holds** (``open_qty``) is derived, never counted by hand: what it protects —
   the ``BracketRequest``'s cumulative quantity, or else the entry's filled contracts (``filled`` as
   the order tracker knows it: the larger of the exchange's report and the fills seen), plus any

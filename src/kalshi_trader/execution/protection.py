@@ -18,9 +18,20 @@ each and the audit log explains each):
   and carries out ``plan``'s actions: place / amend / decrease the take-profit, cancel the entry's
   remainder and the take-profit when the stop is hit, send the stop's reduce-only IOC exits until
   flat. The engine calls it after every order report, fill and answer concerning the market
-  (``after_change``), on book updates that hit a stop or that a stopping bracket waits for
+  (``after_change``), on book updates that touch a stop or that a stopping bracket waits for
   (``on_book``: a few comparisons otherwise), and on every tick (``maintain_all``). An action risk
   refuses (a stale book, the write budget) is retried ``EngineConfig.retry_ms`` later.
+- **Confirmed stops.** A stop fires only once the touch has stayed at or through it for
+  ``stop_confirm_ms`` of market time (``engine.market_ms``; default ``STOP_CONFIRM_MS``), judged
+  by ``stop_confirmation`` on every book update and tick: a fresh book with the touch back on the
+  safe side restarts the clock; a stale book or an empty touch side is no evidence either way (the
+  clock keeps running, nothing fires on it). A single book update is not a market move: a maker
+  repricing its quote reaches us as a delete then an add, and a thin top level lifted and refilled
+  a moment later, both of which show a touch levels below the real market for an instant (in the
+  simulated world most stops of the favourite strategy fired on such instants, their touch back
+  above the stop within 0.4 s). Until the breach is confirmed ``plan`` is shown no book for the stop
+  (``Facts.top`` is ``None``), so it keeps the bracket active; once it is, ``plan`` hits the stop on
+  the live book as before. ``stop_confirm_ms=0`` fires on the first touch.
 - Every bracket state change (placed, updated, stop hit, done, restored) is audited (kind
   ``bracket``, subject the ticker, the terms in the payload): that record is what ``restore`` reads.
 """
@@ -28,7 +39,7 @@ each and the audit log explains each):
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -53,12 +64,32 @@ from kalshi_trader.execution.views import BracketView
 if TYPE_CHECKING:
     from kalshi_trader.execution.engine import ExecutionEngine, Submission
 
-__all__ = ["BRACKET_AUDIT", "ENGINE_REFUSAL", "BracketTicket", "Protection"]
+__all__ = ["BRACKET_AUDIT", "ENGINE_REFUSAL", "STOP_CONFIRM_MS", "BracketTicket", "Protection", "stop_confirmation"]
 
 log = structlog.get_logger(__name__)
 
 BRACKET_AUDIT = "bracket"
 ENGINE_REFUSAL = "engine_refusal"
+STOP_CONFIRM_MS = 2_000
+"""How long (market time) the touch must stay at or through a stop before it fires: longer than a
+quote's delete-then-add and a refilled top level, short enough that a real break costs little."""
+
+
+def stop_confirmation(
+    since_ms: int | None, exit_side: BookSide, stop: int, top: TopOfBook | None, now_ms: int, confirm_ms: int
+) -> tuple[int | None, bool]:
+    """Debounce an emulated stop: (when the current breach began, whether the stop fires now).
+
+    ``since_ms`` is the start of the breach seen so far (None: none). A fresh book whose touch is at
+    or through ``stop`` starts the breach (or continues it); a fresh book whose touch is on the safe
+    side ends it. A stale book, an empty touch side or no book says nothing: the breach neither ends
+    nor fires. The stop fires on a fresh breached book once the breach is ``confirm_ms`` old."""
+    if top is None or top.stale or br.touch(exit_side, top) is None:
+        return since_ms, False
+    if not br.stop_hit(exit_side, stop, top):
+        return None, False
+    since = now_ms if since_ms is None else since_ms
+    return since, now_ms - since >= confirm_ms
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,18 +102,29 @@ class BracketTicket:
 class Protection:
     """See the module docstring."""
 
-    def __init__(self, engine: ExecutionEngine) -> None:
+    def __init__(self, engine: ExecutionEngine, *, stop_confirm_ms: int = STOP_CONFIRM_MS) -> None:
+        if stop_confirm_ms < 0:
+            raise ValueError("stop_confirm_ms must not be negative")
         self.engine = engine
+        self.stop_confirm_ms = stop_confirm_ms
         self._brackets: dict[str, br.Bracket] = {}
         self._bracket_of: dict[str, str] = {}
         """ticker → id of its bracket that is not done."""
+        self._breach_since: dict[str, int] = {}
+        """bracket id → market time since which the touch has been at or through its stop."""
 
     def on_book(self, top: TopOfBook) -> None:
-        """A cheap check on the hot path: act only if the book hits the stop or is awaited."""
+        """A cheap check on the hot path: act only if the book touches the stop, ends a breach or is
+        awaited."""
         bid = self._bracket_of.get(top.ticker)
         if bid is not None:
             b = self._brackets[bid]
-            if b.state is br.BracketState.STOPPING or b.retry_at_ms or br.stop_hit(b.exit_side, b.stop_loss, top):
+            if (
+                b.state is br.BracketState.STOPPING
+                or b.retry_at_ms
+                or bid in self._breach_since
+                or br.stop_hit(b.exit_side, b.stop_loss, top)
+            ):
                 self._maintain(b)
 
     def after_change(self, ticker: str) -> None:
@@ -150,6 +192,8 @@ class Protection:
                 b.state, b.reason = br.BracketState.ACTIVE, ""
                 self._bracket_of[b.ticker] = bid
             b.protect_qty = req.qty
+            if req.stop_trigger_price != b.stop_loss:
+                self._breach_since.pop(bid, None)
             b.take_profit, b.stop_loss, b.stop_limit = (
                 req.take_profit_price,
                 req.stop_trigger_price,
@@ -194,6 +238,7 @@ class Protection:
             self.engine.submit(OrderIntent.cancel(b.ticker, tp.client_order_id, strategy=b.strategy, reason=why))
         b.state = br.BracketState.DONE
         b.reason = why
+        self._breach_since.pop(bid, None)
         self._bracket_of.pop(b.ticker, None)
         self._audit(b, why)
         return True
@@ -347,10 +392,29 @@ class Protection:
             resting_allowed=not self.engine.risk.halted,
         )
 
+    def _stop_confirmed(self, b: br.Bracket, top: TopOfBook | None) -> bool:
+        """Track the bracket's breach of its stop; True once it is confirmed (see the module docstring)."""
+        since, fire = stop_confirmation(
+            self._breach_since.get(b.bracket_id),
+            b.exit_side,
+            b.stop_loss,
+            top,
+            self.engine.market_ms(),
+            self.stop_confirm_ms,
+        )
+        if since is None:
+            self._breach_since.pop(b.bracket_id, None)
+        else:
+            self._breach_since[b.bracket_id] = since
+        return fire
+
     def _maintain(self, b: br.Bracket) -> None:
         if b.state is br.BracketState.DONE or not self.engine.running:
             return
-        actions = br.plan(b, self.facts(b))
+        facts = self.facts(b)
+        if b.state is br.BracketState.ACTIVE and not self._stop_confirmed(b, facts.top):
+            facts = replace(facts, top=None)  # no confirmed breach: plan must not hit the stop
+        actions = br.plan(b, facts)
         if not actions:
             return
         now = self.engine.clock_ms()
@@ -363,11 +427,17 @@ class Protection:
     def _act(self, b: br.Bracket, action: br.Action, now: int) -> None:
         ticker, strategy = b.ticker, b.strategy
         if isinstance(action, br.StopHit):
+            since = self._breach_since.pop(b.bracket_id, None)
+            held_ms = 0 if since is None else self.engine.market_ms() - since
             b.state = br.BracketState.STOPPING
-            b.reason = f"stop-loss {format_price(b.stop_loss)} hit at {format_price(action.touch)}"
+            b.reason = (
+                f"stop-loss {format_price(b.stop_loss)} hit at {format_price(action.touch)}"
+                f" (at or through it for {held_ms / 1000:.1f} s)"
+            )
             self._audit(b, b.reason)
             return
         if isinstance(action, br.Finish):
+            self._breach_since.pop(b.bracket_id, None)
             b.state = br.BracketState.DONE
             b.reason = f"{action.reason} ({b.reason})" if b.reason else action.reason
             self._bracket_of.pop(ticker, None)

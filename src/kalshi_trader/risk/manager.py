@@ -211,6 +211,8 @@ class RiskManager:
             return _reject(Rule.UNKNOWN_MARKET, f"market {ticker} is not registered with risk (no grid, no event)")
         if info.status is not MarketStatus.ACTIVE:
             return _reject(Rule.MARKET_NOT_ACTIVE, f"market {ticker} is {info.status.value}, not active")
+        if self._market_clock() >= info.close_ms:  # closed by the clock before any status update says so
+            return _reject(Rule.MARKET_NOT_ACTIVE, f"market {ticker} closed at its close time")
 
         old = self._reservations.get(coid)
         if intent.action is IntentAction.PLACE:
@@ -259,7 +261,7 @@ class RiskManager:
         through = _through_book(intent.side, intent.price, book, limits.max_through_book)
         if through is not None:
             return _reject(Rule.PRICE_THROUGH_BOOK, through, price=intent.price)
-        if fair is not None:
+        if fair is not None and (adds_risk or not intent.reduce_only):  # a model never blocks getting out
             worse = _worse_than_fair(intent.side, intent.price, fair, limits.max_fair_value_deviation)
             if worse is not None:
                 return _reject(Rule.PRICE_FAR_FROM_FAIR, worse, price=intent.price, fair_value=fair)

@@ -25,16 +25,25 @@ Contract (``FavoriteStrategy.decide(state, memory)``, pure — see ``strategy.ba
   quantity: take-profit ``take_profit`` above the average entry price, stop trigger ``stop_loss``
   below it, stop limit ``stop_slippage`` beyond the trigger (all on the held leg, converted to YES
   prices, rounded toward safety for the exit side). The execution engine rests the take-profit and
-  emulates the stop.
+  emulates the stop (firing once the touch has stayed through it for a moment, see
+  ``execution.protection``). The distances are sized to the noise of a favourite's price: in the
+  simulated world the bid of favourites bought at $0.85–0.95 that went on to win dipped (for 5 s
+  or more) by a median 3¢, 9¢ at the 75th percentile; a stop 6¢ away was reached by 36% of the
+  winners (and 81% of the losers), one 8¢ away by 29% (68%), so the stop sits 8¢ away and the
+  take-profit 4¢ above.
 - **Resting entries** are cancelled when the market stops qualifying, the book goes stale or
   ``entry_timeout_ms`` passes, and amended (not replaced) when outbid by ``reprice_threshold`` or
   more — never above ``max_entry_price``. An amend or cancel is sent once: the entry is left alone
   until it lands (or ``ack_grace_ms`` passes), however often the strategy is called meanwhile.
-- **Exits.** When the close is ``exit_before_close_ms`` away, or the held leg's best bid has fallen
-  to the stop trigger (a backstop to the engine's emulated stop), the strategy cancels the bracket
-  (``BracketCancel``) and any resting entry and sells the position with a reduce-only IOC limit
-  order ``exit_slippage`` below the leg's best bid, retrying every ``exit_retry_ms`` while a
-  position remains.
+- **Exits.** When the close is ``exit_before_close_ms`` away, or the held leg's best bid has stayed
+  at or below the stop trigger for ``stop_confirm_ms`` (a backstop to the engine's emulated stop:
+  the first fresh snapshot at or below the trigger starts the clock, ``Trade.breach_ms``, a fresh
+  one above it stops it, a stale one or an empty bid leaves it running; an exit needs a fresh bid
+  at or below the trigger that long after the first — one snapshot of a thin or repricing book is
+  not a fall), the strategy cancels the bracket (``BracketCancel``) and any resting entry and
+  sells the position with a reduce-only IOC limit order ``exit_slippage`` below the leg's best bid,
+  retrying every ``exit_retry_ms`` while a position remains (even if the bid recovers meanwhile:
+  the bracket is gone). The close exit needs no confirmation.
 - **Cool-downs.** A trade ends when the entry is gone (seen by the node, or ``ack_grace_ms`` after
   it was placed) and the position is flat — closed by take-profit, stop, exit or an unfilled entry.
   The market then cools down for ``cooldown_ms``: no new entry, so the strategy never churns on
@@ -120,8 +129,9 @@ class FavoriteParams:
     entry_timeout_ms: int = 5 * 60_000
     reprice_threshold: Price = Price(100)
     take_profit: Price = Price(400)
-    stop_loss: Price = Price(600)
+    stop_loss: Price = Price(800)
     stop_slippage: Price = Price(300)
+    stop_confirm_ms: int = 5_000
     exit_slippage: Price = Price(300)
     exit_before_close_ms: int = 10 * 60_000
     exit_retry_ms: int = 5_000
@@ -153,8 +163,8 @@ class FavoriteParams:
             problems.append("exit_before_close must be shorter than min_time_to_close (else entries exit at once)")
         if min(self.entry_timeout_ms, self.exit_retry_ms, self.max_book_age_ms, self.ack_grace_ms) <= 0:
             problems.append("timeouts must be positive")
-        if self.cooldown_ms < 0:
-            problems.append("cooldown must not be negative")
+        if self.cooldown_ms < 0 or self.stop_confirm_ms < 0:
+            problems.append("cooldown and stop_confirm must not be negative")
         if problems:
             raise ValueError("invalid favorite params: " + "; ".join(problems))
 
@@ -177,6 +187,7 @@ class FavoriteParams:
             take_profit=c.price("take_profit_dollars"),
             stop_loss=c.price("stop_loss_dollars"),
             stop_slippage=c.price("stop_slippage_dollars"),
+            stop_confirm_ms=c.ms("stop_confirm_s"),
             exit_slippage=c.price("exit_slippage_dollars"),
             exit_before_close_ms=c.ms("exit_before_close_s"),
             exit_retry_ms=c.ms("exit_retry_s"),
@@ -215,6 +226,9 @@ class Trade:
     entry_pending_price: Price = Price(0)
     """The YES price that amend asked for (0: a cancel)."""
     closed_ms: int | None = None
+    breach_ms: int | None = None
+    """When a fresh snapshot first showed the held leg's bid at or below the stop trigger, in the
+    breach still going on (None: no breach)."""
 
     @property
     def entry_side(self) -> BookSide:
@@ -519,17 +533,33 @@ class FavoriteStrategy:
             inputs=facts,
         )
 
-    def _exit_reason(self, snap: MarketSnapshot | None, trade: Trade, now: int) -> str | None:
-        left = trade.close_ms - now
-        if left <= self.params.exit_before_close_ms:
-            return f"market closes in {max(0, left) // 1000} s"
+    def _watch_stop(self, snap: MarketSnapshot | None, trade: Trade, now: int) -> tuple[Trade, str | None]:
+        """Track the held leg's bid against the stop trigger (``Trade.breach_ms``); the reason to
+        exit once it has stayed at or below the trigger for ``stop_confirm_ms``, else None."""
         if snap is None or snap.stale or snap.age_ms(now) > self.params.max_book_age_ms:
-            return None
+            return trade, None  # no evidence either way
         bid = snap.leg_bid(trade.outcome)
+        if bid is None:
+            return trade, None
         trigger = self._stop_prices(snap.grid, trade.outcome, trade.average_price or trade.entry_price)[0]
-        if bid is not None and bid <= trigger:
-            return f"{trade.outcome.value.upper()} bid {dollars(bid)} fell through the stop {dollars(trigger)}"
-        return None
+        if bid > trigger:
+            return (replace(trade, breach_ms=None) if trade.breach_ms is not None else trade), None
+        since = now if trade.breach_ms is None else trade.breach_ms
+        trade = replace(trade, breach_ms=since)
+        if now - since < self.params.stop_confirm_ms:
+            return trade, None
+        leg = trade.outcome.value.upper()
+        return trade, (
+            f"{leg} bid {dollars(bid)} fell through the stop {dollars(trigger)}"
+            f" and stayed there {(now - since) // 1000} s"
+        )
+
+    def _exit_reason(self, snap: MarketSnapshot | None, trade: Trade, now: int) -> tuple[Trade, str | None]:
+        left = trade.close_ms - now
+        trade, broken = self._watch_stop(snap, trade, now)
+        if left <= self.params.exit_before_close_ms:
+            return trade, f"market closes in {max(0, left) // 1000} s"
+        return trade, broken
 
     # -----------------------------------------------------------------------------------------
     # Managing a trade
@@ -573,7 +603,14 @@ class FavoriteStrategy:
 
         # 2. Exit when the thesis breaks (then no new bracket: the position is being sold).
         if filled > 0 and held > 0:
-            why = self._exit_reason(snap, trade, now)
+            trade, why = self._exit_reason(snap, trade, now)
+            if why is None and trade.exiting_ms is not None:
+                why = "finish the exit (the bracket is cancelled)"
+            if why is None and trade.breach_ms is not None:
+                notes.append(
+                    f"{leg} bid at or below the stop: exit if it stays there {p.stop_confirm_ms / 1000:g} s"
+                    " (the engine's stop may fire first)"
+                )
             if why is not None:
                 return self._exit(state, snap, trade, entry, (filled, held), why, actions, notes)
 

@@ -26,12 +26,23 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
   ``±max_position`` and the event's net position within ``±max_event_position``, and so that the
   quote's cost (bid × size, or (1 − ask) × size) stays within ``max_quote_risk``; rounded down to
   ``size_step``. A side with no size left is not quoted (the decision says which limit).
+- **Quote budget.** At most ``max_quotes`` quotes in all (the market maker's share of the risk
+  limit on open orders: two sides of every bracket can exceed it — 14 events × 6 brackets × 2 =
+  168). When the quotes wanted exceed it, every market keeps its *first* side — the one reducing
+  its position, else the one whose worst case costs less a contract (the bid below a fair of
+  $0.50, the ask above) — then second sides already resting, then the other second sides,
+  cheapest worst case first; the sides left out are not quoted (the decision says so).
 - **Requotes.** One resting order per side. A missing quote is placed; an unwanted one cancelled;
   a resting one is **amended** (never cancel-and-replace) only when the wanted price moved by
   ``requote_threshold`` or more, its remaining size fell below ``top_up_pct``% of the wanted size,
   or it became unsafe (priced beyond the fee/edge bound after a fair-value move, or larger than
   the limits now allow) — so small moves of the fair value or the book cause no churn. Extra orders
   on a side are cancelled.
+- **What goes first.** The host sends places and amends only while the write budget lasts and
+  defers the rest to the next decision, so actions come out most urgent first (never by ticker
+  alone, which would starve the same markets every time): cancels; amends of unsafe quotes (beyond
+  the fee/edge bound, or larger than the limits allow); first quotes in a market with none;
+  second sides; then the other amends, largest price move first.
 - **No duplicates in flight.** Called on every book change, the strategy may decide again before
   its last place / amend / cancel shows in the open orders. ``WeatherMMMemory`` keeps those actions
   (``base.InFlight``) until the open orders confirm them or ``ack_timeout_ms`` passes, and decides
@@ -48,7 +59,8 @@ Imports: ``domain``, ``fairvalue.weather`` (pure values) and ``strategy.base`` o
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 
 from kalshi_trader.domain import (
@@ -90,7 +102,9 @@ __all__ = [
     "WeatherMMMemory",
     "WeatherMMParams",
     "WeatherMMStrategy",
+    "budget_quotes",
     "fair_values_from_distribution",
+    "first_side",
     "plan_quotes",
 ]
 
@@ -111,7 +125,7 @@ class WeatherMMParams:
     max_quote_risk: Money = Money(100_000)
     min_edge: Price = Price(50)
     min_half_spread: Price = Price(100)
-    max_half_spread: Price = Price(1_500)
+    max_half_spread: Price = Price(2_500)
     uncertainty_pct: int = 100
     unwind_fee_pct: int = 100
     max_skew_ticks: int = 3
@@ -123,6 +137,7 @@ class WeatherMMParams:
     stop_before_close_ms: int = 1_800_000
     fee_rounding: Money = Money(100)
     ack_timeout_ms: int = 5_000
+    max_quotes: int = 120
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -142,6 +157,8 @@ class WeatherMMParams:
             problems.append("requote_threshold and fee_rounding must be positive")
         if min(self.max_book_age_ms, self.max_fair_age_ms, self.ack_timeout_ms) <= 0 or self.stop_before_close_ms < 0:
             problems.append("ages must be positive and stop_before_close not negative")
+        if self.max_quotes <= 0:
+            problems.append("max_quotes must be positive")
         if problems:
             raise ValueError("invalid weather_mm params: " + "; ".join(problems))
 
@@ -171,6 +188,7 @@ class WeatherMMParams:
             stop_before_close_ms=c.ms("stop_before_close_s"),
             fee_rounding=c.money("fee_rounding_dollars"),
             ack_timeout_ms=c.ms("ack_timeout_s"),
+            max_quotes=c.integer("max_open_quotes"),
         )
 
 
@@ -321,7 +339,68 @@ def _size(params: WeatherMMParams, *, room_market: int, room_event: int, cost_pe
 
 
 # --------------------------------------------------------------------------------------------
+# The quote budget (pure, across markets)
+
+
+def _worst_cost(quote: Quote) -> int:
+    """What one contract of ``quote`` can lose: the bid's price, or $1 − the ask's."""
+    return quote.price if quote.side is BookSide.BID else PRICE_SCALE - quote.price
+
+
+def first_side(plan: QuotePlan, position: int) -> BookSide | None:
+    """The side ``plan``'s market keeps when the quote budget allows it one: the only side wanted,
+    else the one reducing ``position``, else the one whose worst case costs less a contract (on a
+    tie, the bid); None when no side is wanted."""
+    wanted = [q for q in (plan.bid, plan.ask) if q is not None]
+    if not wanted:
+        return None
+    if len(wanted) == 1:
+        return wanted[0].side
+    if position:
+        return BookSide.ASK if position > 0 else BookSide.BID
+    return min(wanted, key=lambda q: (_worst_cost(q), q.side is BookSide.ASK)).side
+
+
+def budget_quotes(
+    plans: Sequence[QuotePlan],
+    positions: Mapping[str, int],
+    resting: AbstractSet[tuple[str, BookSide]],
+    max_quotes: int,
+) -> list[QuotePlan]:
+    """``plans`` with at most ``max_quotes`` quotes left in all: every market's first side
+    (``first_side``) first, then second sides in ``resting`` (ticker, side), then the other second
+    sides — each group cheapest worst case first, then by ticker. A side left out is not quoted and
+    says why."""
+    ranked: list[tuple[tuple[int, int, str, bool], str, BookSide]] = []
+    for plan in plans:
+        first = first_side(plan, positions.get(plan.ticker, 0))
+        for quote in (plan.bid, plan.ask):
+            if quote is None:
+                continue
+            tier = 0 if quote.side is first else 1 if (plan.ticker, quote.side) in resting else 2
+            key = (tier, _worst_cost(quote), plan.ticker, quote.side is BookSide.ASK)
+            ranked.append((key, plan.ticker, quote.side))
+    if len(ranked) <= max_quotes:
+        return list(plans)
+    ranked.sort()
+    left_out = {(ticker, side) for _, ticker, side in ranked[max_quotes:]}
+    why = f"over the {max_quotes}-quote budget (one side in every market first, then the cheapest second sides)"
+    out: list[QuotePlan] = []
+    for plan in plans:
+        if (plan.ticker, BookSide.BID) in left_out:
+            plan = replace(plan, bid=None, why_no_bid=why)
+        if (plan.ticker, BookSide.ASK) in left_out:
+            plan = replace(plan, ask=None, why_no_ask=why)
+        out.append(plan)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
 # The strategy
+
+_CANCEL, _UNSAFE, _FIRST, _SECOND, _AMEND = range(5)
+"""Action priorities (lowest first): the host sends places and amends only while the write budget
+lasts, so the urgent ones must come first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,33 +458,53 @@ class WeatherMMStrategy:
         event_positions: dict[str, int] = {}
         for ticker, market in state.markets.items():
             event_positions[market.event_ticker] = event_positions.get(market.event_ticker, 0) + state.position(ticker)
-        actions: list[Action] = []
+        keyed: list[tuple[tuple[int, int], Action]] = []
         decisions: list[Decision] = []
+        plans: list[QuotePlan] = []
         for ticker in sorted(set(in_scope) | {o.ticker for o in orders}):
             snap = in_scope.get(ticker)
-            mine = [o for o in orders if o.ticker == ticker]
             why = self._why_not_quote(state, ticker, snap)
             if why:
-                cancels = [cancel_intent(o, self.name, f"pull quote: {why}") for o in mine]
-                actions.extend(cancels)
+                cancels = [cancel_intent(o, self.name, f"pull quote: {why}") for o in orders if o.ticker == ticker]
+                keyed.extend(((_CANCEL, 0), c) for c in cancels)
                 verdict = Verdict.TRADE if cancels else Verdict.SKIP
                 text = f"not quoting: {why}" + (f"; cancel {len(cancels)} quote(s)" if cancels else "")
                 decisions.append(Decision(self.name, ticker, verdict, text, (), now))
                 continue
             assert snap is not None
-            plan = plan_quotes(
-                p, snap, state.fair_values[ticker], state.position(ticker), event_positions.get(snap.event_ticker, 0)
+            plans.append(
+                plan_quotes(
+                    p,
+                    snap,
+                    state.fair_values[ticker],
+                    state.position(ticker),
+                    event_positions.get(snap.event_ticker, 0),
+                )
             )
-            acts, notes = self._reconcile(state, plan, mine)
-            actions.extend(acts)
+        positions = {plan.ticker: state.position(plan.ticker) for plan in plans}
+        resting = {(o.ticker, o.side) for o in orders}
+        for plan in budget_quotes(plans, positions, resting, p.max_quotes):
+            mine = [o for o in orders if o.ticker == plan.ticker]
+            acts, notes = self._reconcile(state, plan, mine, first_side(plan, positions[plan.ticker]))
+            keyed.extend(acts)
             verdict = Verdict.TRADE if acts else Verdict.HOLD
             if not acts and plan.bid is None and plan.ask is None:
                 verdict = Verdict.SKIP
-            decisions.append(Decision(self.name, ticker, verdict, "; ".join(notes), plan.facts, now))
+            decisions.append(Decision(self.name, plan.ticker, verdict, "; ".join(notes), plan.facts, now))
+        ranked = sorted(enumerate(keyed), key=lambda item: (item[1][0], item[0]))  # stable within a priority
+        actions = [action for _, (_, action) in ranked]
         for action in actions:
             if isinstance(action, OrderIntent):
                 in_flight[action.client_order_id] = InFlight.of(action, now)
         return StrategyResult(WeatherMMMemory(in_flight), tuple(actions), tuple(decisions))
+
+    def why_not_quote(self, state: StrategyState, ticker: str) -> str:
+        """Why ``decide`` would not quote ``ticker`` in ``state`` ("" when the market qualifies):
+        the same gate ``decide`` applies (feed, fair value, series, status, freshness, close)."""
+        p = self.params
+        snap = state.markets.get(ticker)
+        in_scope = snap is not None and ticker in state.fair_values and (not p.series or snap.series_ticker in p.series)
+        return self._why_not_quote(state, ticker, snap if in_scope else None)
 
     def _why_not_quote(self, state: StrategyState, ticker: str, snap: MarketSnapshot | None) -> str:
         p, now = self.params, state.now_ms
@@ -427,23 +526,31 @@ class WeatherMMStrategy:
             return f"market closes in {max(0, left) // 1000} s (stop {p.stop_before_close_ms // 1000} s before)"
         return ""
 
-    def _reconcile(self, state: StrategyState, plan: QuotePlan, orders: list[Order]) -> tuple[list[Action], list[str]]:
-        """Actions turning the resting orders into the plan, one side at a time."""
+    def _reconcile(
+        self, state: StrategyState, plan: QuotePlan, orders: list[Order], first: BookSide | None
+    ) -> tuple[list[tuple[tuple[int, int], Action]], list[str]]:
+        """Actions turning the resting orders into the plan, one side at a time, each with its
+        priority (see "What goes first"; ``first`` is the market's first side)."""
         p = self.params
-        actions: list[Action] = []
+        actions: list[tuple[tuple[int, int], Action]] = []
         notes: list[str] = [
             f"fair {dollars(plan.fair)}, half-spread {dollars(plan.half_spread)}, skew {plan.skew_ticks:+d}"
         ]
+        kept: dict[BookSide, bool] = {}
+        for side in (BookSide.BID, BookSide.ASK):
+            kept[side] = plan.quote(side) is not None and any(o.side is side for o in orders)
         for side in (BookSide.BID, BookSide.ASK):
             name = side.value
             mine = sorted((o for o in orders if o.side is side), key=lambda o: (o.created_ms, o.client_order_id))
             keep, extras = (mine[0], mine[1:]) if mine else (None, [])
-            actions.extend(cancel_intent(o, self.name, f"cancel a duplicate {name}") for o in extras)
+            actions.extend(((_CANCEL, 0), cancel_intent(o, self.name, f"cancel a duplicate {name}")) for o in extras)
             want = plan.quote(side)
             if want is None:
                 why = plan.why_not(side)
                 if keep is not None:
-                    actions.append(cancel_intent(keep, self.name, f"pull the {name}: {why}", plan.facts))
+                    actions.append(
+                        ((_CANCEL, 0), cancel_intent(keep, self.name, f"pull the {name}: {why}", plan.facts))
+                    )
                     notes.append(f"pull the {name}: {why}")
                 else:
                     notes.append(f"no {name}: {why}")
@@ -451,56 +558,68 @@ class WeatherMMStrategy:
             label = f"{name} {format_qty(want.qty)} at {dollars(want.price)}"
             if keep is None:
                 reason = f"quote {label} around fair {dollars(plan.fair)}"
+                other = BookSide.ASK if side is BookSide.BID else BookSide.BID
+                alone = not kept[other] and (side is first or plan.quote(other) is None)
+                priority = (_FIRST if alone else _SECOND, 0)
                 actions.append(
-                    OrderIntent.place(
-                        plan.ticker,
-                        side,
-                        want.price,
-                        want.qty,
-                        client_order_id(self.name, plan.ticker, name, state.now_ms, state.id_salt),
-                        post_only=True,
-                        strategy=self.name,
-                        reason=reason,
-                        inputs=plan.facts,
+                    (
+                        priority,
+                        OrderIntent.place(
+                            plan.ticker,
+                            side,
+                            want.price,
+                            want.qty,
+                            client_order_id(self.name, plan.ticker, name, state.now_ms, state.id_salt),
+                            post_only=True,
+                            strategy=self.name,
+                            reason=reason,
+                            inputs=plan.facts,
+                        ),
                     )
                 )
                 notes.append(reason)
                 continue
-            why_move = self._why_requote(plan, keep, want)
+            why_move, unsafe = self._why_requote(plan, keep, want)
             if not why_move:
                 notes.append(f"keep the {name} at {dollars(keep.price)} (within {dollars(p.requote_threshold)})")
                 continue
             reason = (
                 f"amend the {name} from {format_qty(keep.remaining)} at {dollars(keep.price)} to {label}: {why_move}"
             )
+            priority = (_UNSAFE, 0) if unsafe else (_AMEND, -abs(keep.price - want.price))
             actions.append(
-                OrderIntent.amend(
-                    plan.ticker,
-                    side,
-                    want.price,
-                    want.qty,
-                    keep.client_order_id,
-                    strategy=self.name,
-                    reason=reason,
-                    inputs=(*plan.facts, ("old_price", keep.price), ("old_remaining", keep.remaining)),
+                (
+                    priority,
+                    OrderIntent.amend(
+                        plan.ticker,
+                        side,
+                        want.price,
+                        want.qty,
+                        keep.client_order_id,
+                        strategy=self.name,
+                        reason=reason,
+                        inputs=(*plan.facts, ("old_price", keep.price), ("old_remaining", keep.remaining)),
+                    ),
                 )
             )
             notes.append(reason)
         return actions, notes
 
-    def _why_requote(self, plan: QuotePlan, order: Order, want: Quote) -> str:
+    def _why_requote(self, plan: QuotePlan, order: Order, want: Quote) -> tuple[str, bool]:
+        """Why the resting ``order`` must move to ``want`` ("" when it may stay), and whether it is
+        unsafe as it stands (beyond the fee/edge bound, or larger than the limits allow now)."""
         p = self.params
         if order.side is BookSide.BID and order.price > plan.max_bid:
-            return f"the bid is above the safe bound {dollars(plan.max_bid)}"
+            return f"the bid is above the safe bound {dollars(plan.max_bid)}", True
         if order.side is BookSide.ASK and order.price < plan.min_ask:
-            return f"the ask is below the safe bound {dollars(plan.min_ask)}"
+            return f"the ask is below the safe bound {dollars(plan.min_ask)}", True
         if order.remaining > want.qty:
-            return "the resting size exceeds what the limits allow now"
+            return "the resting size exceeds what the limits allow now", True
         if abs(order.price - want.price) >= p.requote_threshold:
-            return f"the wanted price moved {dollars(abs(order.price - want.price))}"
+            return f"the wanted price moved {dollars(abs(order.price - want.price))}", False
         if order.remaining * 100 < want.qty * p.top_up_pct:
-            return f"only {format_qty(order.remaining)} left, top up"
-        return ""
+            return f"only {format_qty(order.remaining)} left, top up", False
+        return "", False
 
 
 # --------------------------------------------------------------------------------------------

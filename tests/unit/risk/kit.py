@@ -80,8 +80,14 @@ ROOMY = RiskLimits(
 """Limits loose enough that only the one a test tightens can bite."""
 
 
-def market(ticker: str, event: str = "EV-1", status: MarketStatus = MarketStatus.ACTIVE) -> MarketInfo:
-    return MarketInfo(ticker, event, "SER", status, CENT, close_ms=0)
+CLOSE_MS = MARKET_START_MS + 86_400_000
+"""Every test market closes a market day after the test starts."""
+
+
+def market(
+    ticker: str, event: str = "EV-1", status: MarketStatus = MarketStatus.ACTIVE, close_ms: int = CLOSE_MS
+) -> MarketInfo:
+    return MarketInfo(ticker, event, "SER", status, CENT, close_ms=close_ms)
 
 
 class Desk:

@@ -78,6 +78,20 @@ def test_market_not_active() -> None:
     assert "A1 is closed, not active" in d.reason
 
 
+def test_market_past_its_close_time_is_not_active_before_any_status_says_so() -> None:
+    """Kalshi sends no lifecycle event at close: the close time in market time is enough."""
+    desk = Desk()
+    desk.risk.register_market(market("A1", close_ms=desk.market.now_ms + 60_000))
+    assert desk.place("A1", BID, "0.50", 1).approved
+    desk.market.advance(59_999)
+    assert desk.place("A1", BID, "0.50", 1).approved
+    desk.market.advance(1)
+    d = desk.place("A1", BID, "0.50", 1)
+    assert (d.approved, d.rule) == (False, Rule.MARKET_NOT_ACTIVE)
+    assert d.reason == "market A1 closed at its close time"
+    assert desk.risk.check_and_reserve(OrderIntent.cancel("A1", "c-any")).approved  # cancels still pass
+
+
 def test_duplicate_client_order_id() -> None:
     desk = Desk()
     assert desk.place("A1", BID, "0.50", 1, coid="same").approved
@@ -154,6 +168,19 @@ def test_price_far_from_fair() -> None:
     assert "for NO worth 0.5000" in d.reason
     # Far from fair in our favour is not a fat finger: it just will not fill.
     assert desk.place("A1", BID, "0.05", 1, fair="0.50").approved
+
+
+def test_fair_value_never_blocks_a_risk_reducing_exit() -> None:
+    """Long 10 YES, the model now says 0.90: selling at 0.70 (buying NO at 0.30, 0.20 under its 0.10
+    fair) is an exit; the same order without reduce_only, or one that would go short, is not."""
+    desk = Desk(max_fair_value_deviation=px("0.10"), max_through_book=px("0.50"))
+    assert desk.place("A1", BID, "0.50", 10, coid="long").approved
+    desk.fill("long", "A1", BID, "0.50", 10, Position("A1", qty(10), usd(5)))
+    book = desk.book("A1", bid="0.70", ask="0.72")
+    d = desk.place("A1", ASK, "0.70", 10, fair="0.90", book=book)
+    assert (d.approved, d.rule) == (False, Rule.PRICE_FAR_FROM_FAIR)
+    assert desk.place("A1", ASK, "0.70", 11, fair="0.90", book=book, reduce_only=True).rule is Rule.PRICE_FAR_FROM_FAIR
+    assert desk.place("A1", ASK, "0.70", 10, fair="0.90", book=book, reduce_only=True).approved
 
 
 def test_max_open_orders() -> None:

@@ -101,23 +101,23 @@ def test_take_mode_on_a_no_favourite_hits_the_yes_bid() -> None:
 
 
 def test_sizes_by_the_risk_to_the_stop() -> None:
-    # Entry 0.89, stop limit 0.89 − 0.06 − 0.03 = 0.80, taker fee at 0.80 = $0.0112:
-    # $0.1012 at risk per contract → $5 buys 49 contracts (50 would risk $5.06).
-    intent = only_intent(run(state(NOW, [snap()]), max_risk_per_trade=Money(50_000)))
+    # Entry 0.89, stop limit 0.89 − 0.08 − 0.03 = 0.78, taker fee at 0.78 = $0.0121:
+    # $0.1221 at risk per contract → $6 buys 49 contracts (50 would risk $6.105).
+    intent = only_intent(run(state(NOW, [snap()]), max_risk_per_trade=Money(60_000)))
     assert intent.qty == ct(49)
-    assert dict(intent.inputs)["stop_limit_leg_price"] == px("0.80")
+    assert dict(intent.inputs)["stop_limit_leg_price"] == px("0.78")
     # The cap on contracts and the size step apply too.
     assert only_intent(run(state(NOW, [snap()]), max_contracts=ct(7))).qty == ct(7)
-    stepped = run(state(NOW, [snap()]), max_risk_per_trade=Money(50_000), size_step=ct(10))
+    stepped = run(state(NOW, [snap()]), max_risk_per_trade=Money(60_000), size_step=ct(10))
     assert only_intent(stepped).qty == ct(40)
 
 
 def test_maker_fees_reduce_the_size() -> None:
     from kalshi_trader.domain import FeeSchedule, FeeType
 
-    plain = only_intent(run(state(NOW, [snap()]), max_risk_per_trade=Money(50_000))).qty
+    plain = only_intent(run(state(NOW, [snap()]), max_risk_per_trade=Money(60_000))).qty
     fees = FeeSchedule(FeeType.QUADRATIC_WITH_MAKER_FEES)
-    costly = only_intent(run(state(NOW, [snap(fees=fees)]), max_risk_per_trade=Money(50_000))).qty
+    costly = only_intent(run(state(NOW, [snap(fees=fees)]), max_risk_per_trade=Money(60_000))).qty
     assert costly < plain
 
 
@@ -195,11 +195,11 @@ def test_each_fill_asks_for_a_bracket_for_the_cumulative_quantity() -> None:
     assert (bracket.qty, bracket.take_profit_price, bracket.stop_trigger_price, bracket.stop_limit_price) == (
         ct(10),
         px("0.93"),
-        px("0.83"),
-        px("0.80"),
+        px("0.81"),
+        px("0.78"),
     )
     assert bracket.strategy == "favorite"
-    assert "take profit at $0.9300, stop at $0.8300" in bracket.reason
+    assert "take profit at $0.9300, stop at $0.8100" in bracket.reason
 
     # The same fills again: nothing new to protect.
     assert not any(isinstance(a, BracketRequest) for a in run(st, result.memory).actions)
@@ -227,14 +227,15 @@ def test_a_no_position_gets_a_mirrored_bracket() -> None:
     )
     (bracket,) = run(st, memory).actions
     assert isinstance(bracket, BracketRequest)
-    # NO bought at 0.89: take profit NO 0.93 = YES bid 0.07; stop NO 0.83 = YES ask ≥ 0.17; limit NO 0.80 = YES 0.20.
+    # NO bought at 0.89: take profit NO 0.93 = YES bid 0.07; stop NO 0.81 = YES ask ≥ 0.19; limit NO 0.78 = YES 0.22.
     assert (bracket.exit_side, bracket.take_profit_price, bracket.stop_trigger_price, bracket.stop_limit_price) == (
         BID,
         px("0.07"),
-        px("0.17"),
-        px("0.20"),
+        px("0.19"),
+        px("0.22"),
     )
-    assert bracket.stop_triggered(px("0.15"), px("0.17"))
+    assert bracket.stop_triggered(px("0.17"), px("0.19"))
+    assert not bracket.stop_triggered(px("0.16"), px("0.18"))
 
 
 def test_fills_reported_before_the_fill_messages_are_protected_at_the_limit_price() -> None:
@@ -261,24 +262,87 @@ def _protected(market: MarketSnapshot | None = None) -> tuple[str, FavoriteMemor
     return coid, result.memory
 
 
-def test_exits_when_the_price_falls_through_the_stop() -> None:
+def _at(t: int, bid: str | None, *, stale: bool = False) -> list[MarketSnapshot]:
+    return [snap(bid=bid, ask="0.86", now=t, stale=stale)]
+
+
+def test_exits_when_the_bid_stays_through_the_stop() -> None:
     coid, memory = _protected()
     fills = [fill(T, BID, "0.89", 10, coid, "f1")]
-    calm = run(state(NOW + 2 * SECOND, [snap(bid="0.84", ask="0.86")], positions={T: 10}, fills=fills), memory)
+
+    def step(t: int, bid: str, memory: FavoriteMemory) -> StrategyResult[FavoriteMemory]:
+        return run(state(t, _at(t, bid), positions={T: 10}, fills=fills), memory)
+
+    calm = step(NOW + 2 * SECOND, "0.84", memory)
     assert calm.actions == ()
     assert calm.decisions[0].verdict is Verdict.HOLD
 
-    # The bid reaching the trigger (0.83) is enough.
-    broken = run(state(NOW + 2 * SECOND, [snap(bid="0.83", ask="0.86")], positions={T: 10}, fills=fills), memory)
+    # The bid reaching the trigger (0.89 − 0.08 = 0.81) starts the clock; it is not an exit yet.
+    first = step(NOW + 3 * SECOND, "0.81", calm.memory)
+    assert first.actions == ()
+    assert "bid at or below the stop: exit if it stays there 5 s" in first.decisions[0].reason
+    still = step(NOW + 7 * SECOND, "0.80", first.memory)
+    assert still.actions == ()  # 4 s of 5
+
+    # 5 s after the first sight and still through: the thesis is broken.
+    broken = step(NOW + 8 * SECOND, "0.80", still.memory)
     cancel, exit_ = broken.actions
     assert isinstance(cancel, BracketCancel)
     assert cancel.entry_client_order_id == coid
     assert isinstance(exit_, OrderIntent)
-    assert (exit_.side, exit_.price, exit_.qty) == (ASK, px("0.80"), ct(10))
+    assert (exit_.side, exit_.price, exit_.qty) == (ASK, px("0.77"), ct(10))
     assert exit_.tif is TimeInForce.IMMEDIATE_OR_CANCEL
     assert exit_.reduce_only
     assert not exit_.post_only
-    assert "fell through the stop $0.8300" in exit_.reason
+    assert "YES bid $0.8000 fell through the stop $0.8100 and stayed there 5 s" in exit_.reason
+
+    # Without confirmation the first sight exits (the old rule).
+    at_once = run(
+        state(NOW + 3 * SECOND, _at(NOW + 3 * SECOND, "0.81"), positions={T: 10}, fills=fills),
+        calm.memory,
+        stop_confirm_ms=0,
+    )
+    assert any(isinstance(a, BracketCancel) for a in at_once.actions)
+
+
+def test_a_transient_dip_through_the_stop_does_not_exit() -> None:
+    coid, memory = _protected()
+    fills = [fill(T, BID, "0.89", 10, coid, "f1")]
+
+    def step(t: int, bid: str | None, memory: FavoriteMemory, stale: bool = False) -> StrategyResult[FavoriteMemory]:
+        return run(state(t, _at(t, bid, stale=stale), positions={T: 10}, fills=fills), memory)
+
+    # A maker repricing its bid (delete, then add) shows the next level, far below, for an instant.
+    dip = step(NOW + 2 * SECOND, "0.70", memory)
+    back = step(NOW + 3 * SECOND, "0.88", dip.memory)
+    assert back.memory.trades[T].breach_ms is None  # a fresh bid above the trigger ends the breach
+    again = step(NOW + 8 * SECOND, "0.75", back.memory)  # 6 s after the first dip: a new breach
+    assert dip.actions == back.actions == again.actions == ()
+
+    # Neither a stale book nor an empty bid side ends a breach or fires it...
+    stale = step(NOW + 11 * SECOND, "0.70", again.memory, stale=True)
+    empty = step(NOW + 12 * SECOND, None, stale.memory)
+    assert stale.actions == empty.actions == ()
+    assert empty.memory.trades[T].breach_ms == NOW + 8 * SECOND
+    # ...the next fresh bid still through the stop, 5 s after the breach began, does.
+    fired = step(NOW + 13 * SECOND, "0.80", empty.memory)
+    assert any(isinstance(a, BracketCancel) for a in fired.actions)
+
+
+def test_an_exit_under_way_finishes_even_if_the_bid_recovers() -> None:
+    coid, memory = _protected()
+    fills = [fill(T, BID, "0.89", 10, coid, "f1")]
+    t0 = NOW + 2 * SECOND
+    first = run(state(t0, _at(t0, "0.80"), positions={T: 10}, fills=fills), memory, stop_confirm_ms=0)
+    assert any(isinstance(a, BracketCancel) for a in first.actions)
+    # 4 of 10 are still held (the IOC filled 6) and the bid is back above the stop: the bracket is
+    # gone, so the rest is sold too rather than left unprotected.
+    t1 = t0 + 6 * SECOND
+    rest = run(state(t1, _at(t1, "0.86"), positions={T: 4}, fills=fills), first.memory, stop_confirm_ms=0)
+    (exit_,) = rest.actions
+    assert isinstance(exit_, OrderIntent)
+    assert (exit_.side, exit_.qty, exit_.reduce_only) == (ASK, ct(4), True)
+    assert "finish the exit" in exit_.reason
 
 
 def test_exits_near_the_close_and_cancels_a_resting_entry_first() -> None:
@@ -318,13 +382,16 @@ def test_exit_retries_only_after_the_retry_interval_and_cancels_the_bracket_once
     fills = [fill(T, BID, "0.89", 10, coid, "f1")]
 
     def low(at: int) -> list[MarketSnapshot]:
-        return [snap(bid="0.82", ask="0.86", now=at)]
+        return [snap(bid="0.80", ask="0.86", now=at)]
 
-    first = run(state(NOW + 2 * SECOND, low(NOW + 2 * SECOND), positions={T: 10}, fills=fills), memory)
-    waiting = run(state(NOW + 3 * SECOND, low(NOW + 3 * SECOND), positions={T: 4}, fills=fills), first.memory)
+    def step(t: int, held: int, memory: FavoriteMemory) -> StrategyResult[FavoriteMemory]:
+        return run(state(t, low(t), positions={T: held}, fills=fills), memory, stop_confirm_ms=0)
+
+    first = step(NOW + 2 * SECOND, 10, memory)
+    waiting = step(NOW + 3 * SECOND, 4, first.memory)
     assert waiting.actions == ()
     assert "waiting" in waiting.decisions[0].reason
-    retry = run(state(NOW + 8 * SECOND, low(NOW + 8 * SECOND), positions={T: 4}, fills=fills), waiting.memory)
+    retry = step(NOW + 8 * SECOND, 4, waiting.memory)
     (exit_,) = retry.actions
     assert isinstance(exit_, OrderIntent)
     assert exit_.qty == ct(4)

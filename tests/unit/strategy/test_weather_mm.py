@@ -5,9 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from tests.unit.strategy.kit import ASK, BID, MINUTE, NOW, SECOND, ct, fair, order, px, snap, state
 
-from kalshi_trader.domain import FeeSchedule, FeeType, IntentAction, MarketStatus, Money, OrderIntent, TickGrid
+from kalshi_trader.domain import (
+    BookSide,
+    FeeSchedule,
+    FeeType,
+    IntentAction,
+    MarketStatus,
+    Money,
+    OrderIntent,
+    Price,
+    TickGrid,
+)
 from kalshi_trader.fairvalue.weather import max_temp_distribution, parse_brackets
 from kalshi_trader.strategy.base import FairValue, MarketSnapshot, StrategyResult, StrategyState, Verdict
 from kalshi_trader.strategy.weather_mm import (
@@ -15,7 +27,9 @@ from kalshi_trader.strategy.weather_mm import (
     WeatherMMMemory,
     WeatherMMParams,
     WeatherMMStrategy,
+    budget_quotes,
     fair_values_from_distribution,
+    first_side,
     plan_quotes,
 )
 
@@ -83,10 +97,20 @@ def test_model_uncertainty_widens_the_spread_and_too_much_stops_quoting() -> Non
     assert unsure.half_spread == 430
     assert unsure.bid is not None
     assert unsure.bid.price == 4_570
-    lost = run(state(NOW, [wide()], fair_values=[fair(T, "0.50", uncertainty="0.20")]))
+    lost = run(state(NOW, [wide()], fair_values=[fair(T, "0.50", uncertainty="0.30")]))
     assert lost.actions == ()
     assert lost.decisions[0].verdict is Verdict.SKIP
-    assert "above the $0.1500 maximum" in lost.decisions[0].reason
+    assert "above the $0.2500 maximum" in lost.decisions[0].reason
+
+
+def test_a_bracket_straddling_the_forecast_is_quoted_wide_not_skipped() -> None:
+    # A tail whose strike sits at the forecast high: a 1 °F forecast shift moves it ~0.13. The
+    # half-spread carries that doubt (0.018 unwind fee + 0.13 + 0.005 edge = 0.153), still a quote.
+    straddle = plan(snap(T, bid="0.01", ask="0.99"), fair(T, "0.45", uncertainty="0.13"))
+    assert straddle.half_spread == 1_530
+    assert straddle.bid is not None
+    assert straddle.ask is not None
+    assert (straddle.bid.price, straddle.ask.price) == (px("0.29"), px("0.61"))
 
 
 def test_quotes_round_toward_safety_on_a_tapered_grid() -> None:
@@ -358,3 +382,162 @@ def test_stop_cancels_places_still_in_flight() -> None:
     first = strategy.decide(state(NOW, [wide()], fair_values=[fair(T, "0.50")]), WeatherMMMemory())
     stopped = strategy.on_stop(state(NOW + 100, [wide()]), first.memory)
     assert sorted(i.client_order_id for i in stopped.intents) == sorted(i.client_order_id for i in first.intents)
+
+
+# ---------------------------------------------------------------------------------------------
+# Every bracket gets quoted: one-sided at the extremes, a quote budget, urgent actions first
+
+
+def test_a_decided_bracket_is_still_quoted_on_the_side_that_makes_sense() -> None:
+    # Fair $0.00 (the observed high already rules YES out): no bid can sit below it, but an ask
+    # just above it is sound — quote that one side rather than skip the bracket.
+    low = run(state(NOW, [snap(T, bid=None, ask=None)], fair_values=[fair(T, "0.00")]))
+    assert {s: (i.price, i.qty) for s, i in placed(low).items()} == {"ask": (px("0.01"), ct(5))}
+    assert low.decisions[0].verdict is Verdict.TRADE
+    assert "no bid: no valid bid price below $0.0000" in low.decisions[0].reason
+    high = run(state(NOW, [snap(T, bid=None, ask=None)], fair_values=[fair(T, "1.00")]))
+    assert {s: (i.price, i.qty) for s, i in placed(high).items()} == {"bid": (px("0.99"), ct(5))}
+    assert "no ask: no valid ask price above $1.0000" in high.decisions[0].reason
+    # A long-NO position skews quotes up, but never into a bid at or above a fair of $0.
+    skewed = run(state(NOW, [snap(T, bid=None, ask=None)], fair_values=[fair(T, "0.00")], positions={T: -10}))
+    assert {s: i.price for s, i in placed(skewed).items()} == {"ask": px("0.02")}
+
+
+def three_markets(*fairs: str) -> tuple[list[MarketSnapshot], list[FairValue]]:
+    tickers = [f"KXHIGHNY-26MAY16-B{70 + 2 * n}.5" for n in range(len(fairs))]
+    return [snap(t, bid="0.01", ask="0.99") for t in tickers], [fair(t, f) for t, f in zip(tickers, fairs, strict=True)]
+
+
+def test_over_the_quote_budget_every_market_keeps_one_side_first() -> None:
+    markets, values = three_markets("0.20", "0.50", "0.80")
+    a, b, c = (m.ticker for m in markets)
+    everything = run(state(NOW, markets, fair_values=values))
+    assert len(everything.intents) == 6  # within the default budget: both sides everywhere
+    result = run(state(NOW, markets, fair_values=values), max_quotes=4)
+    sides = sorted((i.ticker, i.side.value) for i in result.intents)
+    # First sides: the cheaper worst case — the bid below $0.50 (ties: the bid), the ask above.
+    # The one second side that fits is the cheapest: B's ask at 0.53 costs $0.47 a contract
+    # (A's at 0.22 would cost $0.78, C's bid at 0.78 $0.78).
+    assert sides == [(a, "bid"), (b, "ask"), (b, "bid"), (c, "ask")]
+    why = "over the 4-quote budget"
+    decisions = {d.ticker: d.reason for d in result.decisions}
+    assert why in decisions[a]
+    assert why in decisions[c]
+    assert why not in decisions[b]
+    # A position makes the side that reduces it the first one.
+    long_a = run(state(NOW, markets, fair_values=values, positions={a: 5}), max_quotes=3)
+    assert sorted((i.ticker, i.side.value) for i in long_a.intents) == [(a, "ask"), (b, "bid"), (c, "ask")]
+
+
+def test_first_sides_displace_resting_second_sides_and_resting_ones_beat_new_ones() -> None:
+    markets, values = three_markets("0.20", "0.50", "0.80")
+    a, b, c = (m.ticker for m in markets)
+    # A and B are quoted on both sides (4 quotes = the budget); C, newly listed, has none.
+    orders = [
+        order(a, BID, "0.18", 5, "a-bid"),
+        order(a, ASK, "0.22", 5, "a-ask"),
+        order(b, BID, "0.47", 5, "b-bid"),
+        order(b, ASK, "0.53", 5, "b-ask"),
+    ]
+    result = run(state(NOW, markets, fair_values=values, orders=orders), max_quotes=4)
+    acts = [(i.action, i.ticker, i.side.value) for i in result.intents]
+    # C's first side comes in; the costliest resting second side (A's ask, $0.77 a contract) goes.
+    assert acts == [(IntentAction.CANCEL, a, "ask"), (IntentAction.PLACE, c, "ask")]
+    # With room for one more, a resting second side is kept before a cheaper new one is placed.
+    kept = run(state(NOW, markets, fair_values=values, orders=orders), max_quotes=5)
+    assert [(i.action, i.ticker, i.side.value) for i in kept.intents] == [(IntentAction.PLACE, c, "ask")]
+
+
+def test_urgent_actions_come_first_whatever_the_ticker() -> None:
+    # The host sends places and amends only while the write budget lasts: in ticker order alone,
+    # the same markets (here A's amends) would take the budget every time and the others starve.
+    a, b, c, d = (
+        "KXHIGHAUS-26MAY16-B80.5",
+        "KXHIGHMIA-26MAY16-B80.5",
+        "KXHIGHNY-26MAY16-B80.5",
+        "KXHIGHPHIL-26MAY16-B80.5",
+    )
+    markets = [wide(a), wide(b), wide(c), wide(d, stale=True)]
+    values = [fair(a, "0.55"), fair(b, "0.50"), fair(c, "0.50"), fair(d, "0.50")]
+    orders = [
+        order(a, BID, "0.47", 5, "a-bid"),  # fair moved 0.50 → 0.55: wanted 0.52, a safe drift
+        order(a, ASK, "0.53", 5, "a-ask"),  # wanted 0.58 and 0.53 is below the safe bound: unsafe
+        order(b, BID, "0.47", 5, "b-bid"),  # as wanted; B lacks its ask
+        order(d, BID, "0.47", 5, "d-bid"),  # stale book: pulled
+    ]
+    result = run(state(NOW, markets, fair_values=values, orders=orders))
+    acts = [(i.action, i.ticker, i.side.value, i.price) for i in result.intents]
+    assert acts == [
+        (IntentAction.CANCEL, d, "bid", px("0.47")),
+        (IntentAction.AMEND, a, "ask", px("0.58")),  # unsafe first
+        (IntentAction.PLACE, c, "bid", px("0.47")),  # C has no quote at all: its first side
+        (IntentAction.PLACE, b, "ask", px("0.53")),  # then second sides
+        (IntentAction.PLACE, c, "ask", px("0.53")),
+        (IntentAction.AMEND, a, "bid", px("0.52")),  # a safe quote that drifted: last
+    ]
+
+
+def test_drift_amends_go_largest_move_first() -> None:
+    a, b = "KXHIGHAUS-26MAY16-B80.5", "KXHIGHCHI-26MAY16-B80.5"
+    markets = [snap(a, bid="0.01", ask="0.99"), snap(b, bid="0.01", ask="0.99")]
+    values = [fair(a, "0.52"), fair(b, "0.40")]
+    orders = [
+        order(a, BID, "0.47", 5, "a-bid"),  # → 0.49: moved 0.02
+        order(a, ASK, "0.53", 5, "a-ask"),  # → 0.55: moved 0.02
+        order(b, BID, "0.47", 5, "b-bid"),  # → 0.37: moved 0.10
+        order(b, ASK, "0.44", 5, "b-ask"),  # → 0.43: within the threshold, kept
+    ]
+    result = run(state(NOW, markets, fair_values=values, orders=orders))
+    acts = [(i.action, i.ticker, i.side.value, i.price) for i in result.intents]
+    assert acts == [
+        (IntentAction.AMEND, b, "bid", px("0.37")),
+        (IntentAction.AMEND, a, "bid", px("0.49")),
+        (IntentAction.AMEND, a, "ask", px("0.55")),
+    ]
+
+
+def test_why_not_quote_is_the_gate_decide_applies() -> None:
+    strategy = WeatherMMStrategy()
+    st = state(NOW, [wide(), wide("B", close_in=20 * MINUTE)], fair_values=[fair(T, "0.50"), fair("B", "0.50")])
+    assert strategy.why_not_quote(st, T) == ""
+    assert strategy.why_not_quote(st, "B").startswith("market closes in 1200 s")
+    assert strategy.why_not_quote(st, "C") == "market is not in the feed"
+    only_ny = WeatherMMStrategy(WeatherMMParams(series=frozenset({"KXHIGHCHI"})))
+    assert only_ny.why_not_quote(st, T) == "series not configured"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    fairs=st.lists(st.integers(0, 10_000), min_size=1, max_size=12),
+    positions=st.lists(st.integers(-3_000, 3_000), min_size=12, max_size=12),
+    resting=st.sets(st.tuples(st.integers(0, 11), st.sampled_from([BID, ASK]))),
+    max_quotes=st.integers(1, 30),
+)
+def test_the_quote_budget_keeps_a_side_everywhere_it_can_and_never_exceeds(
+    fairs: list[int], positions: list[int], resting: set[tuple[int, BookSide]], max_quotes: int
+) -> None:
+    tickers = [f"KXHIGHNY-26MAY16-B{60 + 2 * n}.5" for n in range(len(fairs))]
+    plans = [
+        plan(snap(t, bid=None, ask=None), FairValue(t, Price(f), NOW), pos / 100)
+        for t, f, pos in zip(tickers, fairs, positions, strict=False)
+    ]
+    by_ticker = {p.ticker: p for p in plans}
+    held = {t: pos for t, pos in zip(tickers, positions, strict=False)}
+    rest = {(tickers[i], side) for i, side in resting if i < len(tickers)}
+    kept = budget_quotes(plans, held, rest, max_quotes)
+    assert [p.ticker for p in kept] == tickers
+    quotes = [(p.ticker, q) for p in kept for q in (p.bid, p.ask) if q is not None]
+    wanted = [(p.ticker, q) for p in plans for q in (p.bid, p.ask) if q is not None]
+    assert len(quotes) == min(max_quotes, len(wanted))
+    assert all(q == by_ticker[t].quote(q.side) for t, q in quotes)  # kept as planned, or left out
+    quoted_markets = {p.ticker for p in plans if p.bid is not None or p.ask is not None}
+    if len(quoted_markets) <= max_quotes:  # room for one side each: every market keeps its first side
+        for p in plans:
+            first = first_side(p, held[p.ticker])
+            if first is not None:
+                side_kept = next(k for k in kept if k.ticker == p.ticker).quote(first)
+                assert side_kept is not None
+    for p in kept:
+        for side in (BID, ASK):
+            if p.quote(side) is None and by_ticker[p.ticker].quote(side) is not None:
+                assert "quote budget" in p.why_not(side)
