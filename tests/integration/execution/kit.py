@@ -29,8 +29,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from tests.support.exchange import DEFAULT_TRADER_CASH, TRADER_USER, Credentials, RunningExchange, process_key
 
@@ -65,6 +67,12 @@ from kalshi_trader.store import Recorder, Store
 FAST_RETRY = RetryPolicy(base_delay_s=0.005, max_delay_s=0.02)
 FAST_BACKOFF = Backoff(initial_s=0.02, max_s=0.2, jitter=0.5)
 LOOSE = {"max_writes_per_second": 1_000, "max_open_orders": 1_000}
+
+NEW_YORK = ZoneInfo("America/New_York")
+DAY1, DAY2 = date(2026, 3, 2), date(2026, 3, 3)
+"""Two trading days for tests that cross midnight in New York (market time)."""
+MIDNIGHT_MS = int(datetime(2026, 3, 3, tzinfo=NEW_YORK).timestamp() * 1000)
+"""Market time at which DAY2 begins (05:00 UTC)."""
 
 
 def clock_ms() -> int:

@@ -11,11 +11,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from tests.integration.execution.kit import (
+    DAY1,
+    DAY2,
     LOOSE,
+    MIDNIGHT_MS,
+    NEW_YORK,
     Desk,
     Liquidity,
     Node,
@@ -36,10 +39,6 @@ from kalshi_trader.store import DailyPnl, Store
 
 pytestmark = pytest.mark.timeout(60)
 
-NEW_YORK = ZoneInfo("America/New_York")
-DAY1, DAY2 = date(2026, 3, 2), date(2026, 3, 3)
-MIDNIGHT_MS = int(datetime(2026, 3, 3, tzinfo=NEW_YORK).timestamp() * 1000)
-"""Market time at which DAY2 begins (05:00 UTC)."""
 TICKER = "KXPNL-26MAR03-T50"
 FAST = EngineConfig(tick_s=0.05, pnl_record_s=0.1)
 

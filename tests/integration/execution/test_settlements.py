@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from tests.integration.execution.kit import (
+    DAY1,
+    DAY2,
+    MIDNIGHT_MS,
+    NEW_YORK,
     Desk,
     Liquidity,
     Node,
@@ -34,10 +37,6 @@ from kalshi_trader.store import AuditEntry, AuditKind, Store
 
 pytestmark = pytest.mark.timeout(90)
 
-NEW_YORK = ZoneInfo("America/New_York")
-DAY1, DAY2 = date(2026, 3, 2), date(2026, 3, 3)
-MIDNIGHT_MS = int(datetime(2026, 3, 3, tzinfo=NEW_YORK).timestamp() * 1000)
-"""Market time at which DAY2 begins."""
 NOON_MS = int(datetime(2026, 3, 2, 12, tzinfo=NEW_YORK).timestamp() * 1000)
 MINUTE = 60_000
 TICKER = "KXSET-26MAR02-T50"
