@@ -322,7 +322,13 @@ def ours_stage(grids: dict[str, TickGrid], stage: int) -> Feed:
 
 
 STAGES = (
-    "decode + dispatch", "+ seq check", "+ book lookup", "+ parse_price", "+ parse_qty", "+ apply_delta", "+ 2 reads"
+    "decode + dispatch",
+    "+ seq check",
+    "+ book lookup",
+    "+ parse_price",
+    "+ parse_qty",
+    "+ apply_delta",
+    "+ 2 reads",
 )
 
 

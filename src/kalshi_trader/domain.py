@@ -303,9 +303,7 @@ class TickGrid:
 
     @staticmethod
     def from_ranges(ranges: Iterable[tuple[str, str, str]], structure: str = "") -> TickGrid:
-        bands = tuple(
-            PriceBand(parse_price(start), parse_price(end), parse_price(step)) for start, end, step in ranges
-        )
+        bands = tuple(PriceBand(parse_price(start), parse_price(end), parse_price(step)) for start, end, step in ranges)
         return TickGrid(bands, structure)
 
     @staticmethod

@@ -30,8 +30,17 @@ from kalshi_trader.domain import (
 
 @pytest.mark.parametrize(
     ("text", "units"),
-    [("0.5600", 5600), ("0.56", 5600), ("0.5", 5000), ("1.0000", 10000), ("0", 0), ("0.0001", 1),
-     ("1", 10000), (".5", None), ("0.560000", 5600)],
+    [
+        ("0.5600", 5600),
+        ("0.56", 5600),
+        ("0.5", 5000),
+        ("1.0000", 10000),
+        ("0", 0),
+        ("0.0001", 1),
+        ("1", 10000),
+        (".5", None),
+        ("0.560000", 5600),
+    ],
 )
 def test_parse_price_accepts_documented_forms(text: str, units: int | None) -> None:
     if units is None:
@@ -95,7 +104,7 @@ def test_price_round_trip(units: int) -> None:
     assert parse_price(format_price(units)) == units
 
 
-@given(st.integers(min_value=-10**12, max_value=10**12))
+@given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_qty_round_trip(units: int) -> None:
     assert parse_qty(format_qty(units)) == units
 

@@ -457,11 +457,7 @@ class OrderTracker:
 
     def open_orders(self, ticker: str | None = None) -> list[TrackedOrder]:
         """Orders that could still trade (pending, resting, partially filled)."""
-        return [
-            e.view()
-            for e in self._orders.values()
-            if e.state.is_open and (ticker is None or e.ticker == ticker)
-        ]
+        return [e.view() for e in self._orders.values() if e.state.is_open and (ticker is None or e.ticker == ticker)]
 
     def seen_fill(self, fill_id: str) -> bool:
         return fill_id in self._fill_ids

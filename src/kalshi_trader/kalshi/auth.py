@@ -61,8 +61,7 @@ def load_private_key(path: str | os.PathLike[str], *, check_permissions: bool = 
         raise KeyFileError(f"private key file {p} cannot be read: {exc.strerror or exc}") from None
     if check_permissions and os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KeyFileError(
-            f"private key file {p} is readable by other users (mode {stat.S_IMODE(mode):04o}); "
-            f"run: chmod 600 {p}"
+            f"private key file {p} is readable by other users (mode {stat.S_IMODE(mode):04o}); run: chmod 600 {p}"
         )
     return parse_private_key(data, source=str(p))
 
@@ -162,11 +161,7 @@ class Verifier:
         key_id = headers.get(HEADER_KEY)
         ts = headers.get(HEADER_TIMESTAMP)
         sig = headers.get(HEADER_SIGNATURE)
-        missing = [
-            h
-            for h, v in ((HEADER_KEY, key_id), (HEADER_TIMESTAMP, ts), (HEADER_SIGNATURE, sig))
-            if not v
-        ]
+        missing = [h for h, v in ((HEADER_KEY, key_id), (HEADER_TIMESTAMP, ts), (HEADER_SIGNATURE, sig)) if not v]
         if missing:
             raise AuthError(f"missing authentication header(s): {', '.join(missing)}")
         assert key_id is not None
@@ -188,7 +183,5 @@ class Verifier:
         try:
             public.verify(raw, message_to_sign(ts, method, path), _PSS, hashes.SHA256())
         except InvalidSignature:
-            raise AuthError(
-                "signature does not match (sign timestamp + METHOD + full path without query)"
-            ) from None
+            raise AuthError("signature does not match (sign timestamp + METHOD + full path without query)") from None
         return key_id

@@ -59,6 +59,7 @@ DIRECT_MEMBER_PRECISION_MICROS: Final = 100
 REBATE_MICROS: Final = 10_000
 """A rebate is always one whole cent."""
 
+
 class FeeRule(NamedTuple):
     """One liquidity role's fee on one market as an exact fraction:
     quadratic: ``ceil(numerator × C × P × (1 − P) / denominator)``; flat: ``ceil(numerator × C / denominator)``

@@ -40,6 +40,7 @@ def wire_user_id(user_id: str) -> str:
     except ValueError:
         return str(uuid.uuid5(_USER_NAMESPACE, user_id))
 
+
 EXCHANGE_INDEX = 0
 ZERO_FP = "0.00"
 _DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")

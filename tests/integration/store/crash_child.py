@@ -34,5 +34,6 @@ async def main(url: str, n_fills: int) -> None:
     await asyncio.sleep(0.005)  # the writer is mid-stream: some batches committed, one in flight
     os.kill(os.getpid(), signal.SIGKILL)
 
+
 if __name__ == "__main__":
     asyncio.run(main(sys.argv[1], int(sys.argv[2])))

@@ -63,9 +63,7 @@ async def test_cancelled_writer_keeps_what_was_flushed_and_a_replay_completes_it
         pending = await reopened.order(client_order_id="cid-1")
         assert pending is not None
         assert pending.state is OrderState.PENDING
-        assert [(e.kind, e.subject, e.reason) for e in await reopened.audit_log()] == [
-            ("intent", "cid-1", "favorite")
-        ]
+        assert [(e.kind, e.subject, e.reason) for e in await reopened.audit_log()] == [("intent", "cid-1", "favorite")]
         assert {f.fill_id for f in await reopened.fills()} == {f.fill_id for f in exchange[:20]}
         await assert_recovers(reopened, exchange)
     finally:

@@ -66,9 +66,7 @@ def fill(
     ticker: str = "KX-A",
     fill_id: str | None = None,
 ) -> Fill:
-    return Fill(
-        fill_id or f"f{next(_ids)}", order_id, ticker, side, px(price), qty(count), usd(fee), True, 0, coid
-    )
+    return Fill(fill_id or f"f{next(_ids)}", order_id, ticker, side, px(price), qty(count), usd(fee), True, 0, coid)
 
 
 def report(

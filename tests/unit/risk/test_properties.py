@@ -299,7 +299,6 @@ TestRiskInvariants.settings = settings(
 )
 
 
-
 def test_worst_terms_pick_the_larger_size_at_the_worse_price() -> None:
     """A bid's worse price is the higher YES price; an ask's the lower one (a dearer NO)."""
     assert Open("A1", BookSide.BID, 6_000, 300, 5_000, 200).worst_terms() == (300, 6_000)

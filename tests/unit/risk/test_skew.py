@@ -19,7 +19,7 @@ def test_skew_is_linear_rounded_and_clamped(position: int, ticks: int) -> None:
     assert inventory_skew_ticks(position, 1_000, 10) == ticks
 
 
-@given(st.integers(-10**6, 10**6), st.integers(1, 10**6), st.integers(0, 50))
+@given(st.integers(-(10**6), 10**6), st.integers(1, 10**6), st.integers(0, 50))
 def test_skew_leans_against_inventory_and_stays_in_bounds(position: int, limit: int, max_ticks: int) -> None:
     ticks = inventory_skew_ticks(position, limit, max_ticks)
     assert -max_ticks <= ticks <= max_ticks
