@@ -28,7 +28,10 @@ Contract:
   ``BookChanged`` is sent; the next snapshot makes it fresh (``BookFresh``) and replaces it whole.
 - Lifecycle: ``created`` markets the filter could admit are fetched over REST and followed;
   ``determined`` / ``settled`` markets (and, in the periodic sweep, markets whose close time has
-  passed — Kalshi sends no event for that) are reported and dropped from the subscriptions;
+  passed — Kalshi sends no event for that) are reported and dropped from the subscriptions; a
+  market dropped at its close time is still remembered (the newest ``CLOSED_MEMORY``) so that its
+  ``determined`` / ``settled`` events, which come hours later, are reported too (a position in it
+  settles then);
   ``activated``/``deactivated``/``close_date_updated``/``metadata_updated`` update ``markets``;
   ``price_level_structure_updated`` rebuilds the book on the new grid. With ``rediscover_s`` set,
   the REST listing is repeated that often to pick up markets that opened without an event.
@@ -109,6 +112,8 @@ LIFECYCLE: Final = "market_lifecycle_v2"
 DEFAULT_CHANNELS: Final = ("ticker", "trade")
 _MEMO_LIMIT: Final = 1 << 16
 _REMOVED_ON: Final = frozenset({"determined", "settled"})
+CLOSED_MEMORY: Final = 10_000
+"""Markets dropped at their close time whose outcome events are still reported."""
 _SIDES: Final[dict[str, Side]] = {"yes": Side.YES, "no": Side.NO}
 _qty_digits = cast("Callable[[str], Qty]", int)
 """``int`` typed as returning ``Qty`` (hundredths as digits: ``"-1234"`` → -12.34 contracts)."""
@@ -376,6 +381,8 @@ class Monitor:
         self.stats = MonitorStats()
         self._books: dict[str, L2Book] = {}
         self._markets: dict[str, MarketInfo] = {}
+        self._closed: dict[str, MarketInfo] = {}
+        """Dropped at close time, awaiting their outcome (oldest first, at most ``CLOSED_MEMORY``)."""
         self._listeners: dict[type[Any], list[Callable[[Any], None]]] = {
             cls: [] for cls in (BookChanged, TradePrinted, TickerUpdated, MarketLifecycle, BookStale, BookFresh)
         }
@@ -540,6 +547,9 @@ class Monitor:
             info = self._markets[ticker]
             self._markets[ticker] = dataclasses.replace(info, status=MarketStatus.CLOSED)
             self._unfollow(ticker, "close time passed", kind="closed")
+            self._closed[ticker] = self._closed.pop(ticker, info)
+            while len(self._closed) > CLOSED_MEMORY:
+                del self._closed[next(iter(self._closed))]
         if closed:
             await self.ws.unsubscribe([ORDERBOOK, *self.channels], closed)
 
@@ -772,8 +782,12 @@ class Monitor:
                 self._spawn(self._adopt(ticker), f"monitor-adopt-{ticker}")
             self._emit(MarketLifecycle(ticker, kind, info))
             return
-        if info is None:
-            return
+        closed = info is None
+        if closed:
+            info = self._closed.get(ticker)
+            if info is None or kind not in _REMOVED_ON:
+                return
+        assert info is not None
         result, settlement = "", None
         if kind in ("activated", "deactivated"):
             paused = m.is_deactivated if isinstance(m.is_deactivated, bool) else kind == "deactivated"
@@ -807,6 +821,13 @@ class Monitor:
                 cap_strike=m.cap_strike if isinstance(m.cap_strike, float | int) else info.cap_strike,
                 yes_sub_title=m.yes_sub_title if isinstance(m.yes_sub_title, str) else info.yes_sub_title,
             )
+        if closed:  # its outcome, hours after the close: reported, not followed again
+            if kind == "settled":
+                self._closed.pop(ticker, None)
+            else:
+                self._closed[ticker] = info
+            self._emit(MarketLifecycle(ticker, kind, info, result=result, settlement_value=settlement))
+            return
         self._markets[ticker] = info
         self._emit(MarketLifecycle(ticker, kind, info, result=result, settlement_value=settlement))
         if kind in _REMOVED_ON:

@@ -408,6 +408,38 @@ async def test_the_sweep_drops_markets_whose_close_time_passed() -> None:
     assert closed.info.status is MarketStatus.CLOSED
 
 
+
+async def test_a_market_dropped_at_close_still_reports_its_outcome_hours_later() -> None:
+    """Weather brackets close at midnight and are determined the next morning: a position there
+    settles only if the monitor still reports the outcome of a market it no longer follows."""
+    monitor, ws, events = await monitor_for(info(NY, close_ms=NOW + HOUR), info("KXHIGHNY-26MAY16-T83"))
+    clock = monitor.clock_ms
+    assert isinstance(clock, Clock)
+    clock.now = NOW + HOUR
+    await monitor.sweep()
+    events.clear()
+    ws.on_text(lifecycle(market_ticker=NY, event_type="deactivated", is_deactivated=True))
+    assert events == []  # nothing but the outcome is reported for a closed market
+    ws.on_text(json.dumps(factsheet()["market_lifecycle_v2"]).encode())  # NY determined "yes" at $1
+    (determined,) = events
+    assert isinstance(determined, MarketLifecycle)
+    assert (determined.ticker, determined.kind, determined.result, determined.settlement_value) == (
+        NY,
+        "determined",
+        "yes",
+        10_000,
+    )
+    assert determined.info is not None and determined.info.status is MarketStatus.DETERMINED
+    assert NY not in monitor.books and NY not in monitor.markets  # not followed again
+    ws.on_text(lifecycle(market_ticker=NY, event_type="settled", settled_ts=1))
+    assert [(e.ticker, e.kind) for e in events if isinstance(e, MarketLifecycle)][-1] == (NY, "settled")
+    events.clear()
+    ws.on_text(lifecycle(market_ticker=NY, event_type="settled", settled_ts=2))
+    assert events == []  # forgotten once settled
+    ws.on_text(lifecycle(market_ticker="NEVER-SEEN", event_type="settled", settled_ts=1))
+    assert events == []
+
+
 async def test_discovery_keeps_only_what_the_filter_admits() -> None:
     ws = WsSession("ws://127.0.0.1:9/trade-api/ws/v2", None)
     source = Source(info(NY), info("KXHIGHCHI-26MAY16-B70.5"), info("KXHIGHNY-26MAY16-T83", status=MarketStatus.CLOSED))
