@@ -19,7 +19,11 @@ Contract:
   before each place or amend — the step's remaining places and amends are not sent (``deferred``:
   they would be refused too; the strategy asks again on its next step); cancels always are. While
   risk is halted, places and amends that are not reduce-only are held back too (``held_halted``),
-  so a halted node does not audit a refusal per market per step.
+  so a halted node does not audit a refusal per market per step. Likewise, once risk refused a
+  place or amend in a market and side, the same kind of intent there is first judged as a dry run
+  (``risk.check``): refused again by the same rule, it is not sent and not audited again
+  (``repeated``) — a market maker pressing on a full exposure limit every step leaves one audit
+  entry per episode, not one per step; anything else goes through ``submit`` as usual.
 - ``run(wake)`` steps whenever ``wake`` is set (books changed, fills), at most once per
   ``min_interval_s`` and at least every ``max_interval_s`` (strategies have timers), until
   cancelled. A strategy whose ``decide`` raises is stopped (its orders canceled) and the error is
@@ -89,6 +93,11 @@ class HostedStrategy:
     held_halted: int = 0
     """Places and amends that add risk, not sent while risk is halted (kill switch or an open
     breaker: risk would refuse them all; reduce-only exits and cancels are still sent)."""
+    repeated: int = 0
+    """Places and amends a dry run found refused again by the rule that refused the last one in the
+    same market, side and kind: not sent, not audited again."""
+    refusing: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    """(ticker, side, intent kind) → the rule that refused the last such intent."""
     last_error: str = ""
 
     @property
@@ -282,13 +291,21 @@ class StrategyHost:
                     hosted.deferred += 1
                     continue
                 fv = fair.get(action.ticker)
-                sub = self.engine.submit(
-                    action, book=self._top_of(action.ticker), fair_value=fv.price if fv is not None else None
-                )
+                book, price = self._top_of(action.ticker), fv.price if fv is not None else None
+                key = (action.ticker, action.side.value, action.action.value)
+                last_rule = hosted.refusing.get(key)
+                if last_rule is not None and action.action is not IntentAction.CANCEL:
+                    if self.engine.risk.check(action, book=book, fair_value=price).rule == last_rule:
+                        hosted.repeated += 1
+                        continue
+                    del hosted.refusing[key]
+                sub = self.engine.submit(action, book=book, fair_value=price)
                 if not sub.approved:
                     hosted.refused += 1
                     hosted.refused_by[sub.rule] = hosted.refused_by.get(sub.rule, 0) + 1
                     budget_spent = sub.rule == RATE_BUDGET
+                    if action.action is not IntentAction.CANCEL and not budget_spent:
+                        hosted.refusing[key] = sub.rule
             elif isinstance(action, BracketRequest):
                 if self.engine.request_bracket(action) is None:
                     hosted.refused += 1

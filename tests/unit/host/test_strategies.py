@@ -312,6 +312,44 @@ async def test_places_and_amends_beyond_the_write_budget_are_deferred_and_cancel
     assert await resting_coids(desk) == {"a-1", "a-2", "a-3", "a-4", "a-5"}
 
 
+async def test_a_refusal_repeated_by_the_same_rule_is_neither_sent_nor_audited_again(
+    desk_factory: Callable[..., Any],
+) -> None:
+    """A strategy pressing on a full limit every step: one refusal, one audit entry; the repeats
+    are judged as dry runs and counted; once the limit has room the intent is sent again."""
+    desk: Desk = await desk_factory(max_open_orders=2)
+    desk.book(T, 3000, 6000)
+    a = Scripted(
+        "alpha",
+        lambda s: [place("alpha", "a-1", BookSide.BID, 3000, 1), place("alpha", "a-2", BookSide.BID, 3100, 1)],
+        *(lambda s, n=n: [place("alpha", f"a-more-{n}", BookSide.BID, 3200, 1)] for n in range(4)),
+        lambda s: [cancel("alpha", "a-1")],
+        lambda s: [place("alpha", "a-more-4", BookSide.BID, 3200, 1)],
+    )
+    host = desk.host(a)
+    host.start("alpha")
+    host.step()
+    refused_before = desk.engine.counters.refused
+    for _ in range(4):
+        desk.next_second()
+        host.step()
+    hosted = host.hosted("alpha")
+    assert (hosted.refused, hosted.repeated) == (1, 3)
+    assert hosted.refused_by == {"max_open_orders": 1}
+    assert desk.engine.counters.refused == refused_before + 1
+    await desk.settle()
+    desk.next_second()
+    host.step()  # a-1 canceled: room again
+    await desk.settle()
+    desk.next_second()
+    host.step()
+    assert (hosted.refused, hosted.repeated) == (1, 3)
+    assert await resting_coids(desk) == {"a-2", "a-more-4"}
+    await desk.engine.recorder.flush()
+    audited = sorted(e.subject for e in await desk.store.audit_log(kind=AuditKind.INTENT) if "a-more" in e.subject)
+    assert audited == ["a-more-0", "a-more-4"]  # the repeats never reached the audit log
+
+
 async def test_while_risk_is_halted_risk_adding_actions_are_held_and_exits_and_cancels_still_go(desk: Desk) -> None:
     desk.book(T, 4800, 5000)
     await desk.liquidity.quote(T, BookSide.ASK, 5000, 3)

@@ -408,7 +408,6 @@ async def test_the_sweep_drops_markets_whose_close_time_passed() -> None:
     assert closed.info.status is MarketStatus.CLOSED
 
 
-
 async def test_a_market_dropped_at_close_still_reports_its_outcome_hours_later() -> None:
     """Weather brackets close at midnight and are determined the next morning: a position there
     settles only if the monitor still reports the outcome of a market it no longer follows."""
@@ -429,8 +428,10 @@ async def test_a_market_dropped_at_close_still_reports_its_outcome_hours_later()
         "yes",
         10_000,
     )
-    assert determined.info is not None and determined.info.status is MarketStatus.DETERMINED
-    assert NY not in monitor.books and NY not in monitor.markets  # not followed again
+    assert determined.info is not None
+    assert determined.info.status is MarketStatus.DETERMINED
+    assert NY not in monitor.books
+    assert NY not in monitor.markets
     ws.on_text(lifecycle(market_ticker=NY, event_type="settled", settled_ts=1))
     assert [(e.ticker, e.kind) for e in events if isinstance(e, MarketLifecycle)][-1] == (NY, "settled")
     events.clear()
