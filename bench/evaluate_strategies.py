@@ -73,6 +73,8 @@ class SeedResult:
     """Circuit breakers that tripped (risk halting new risk as designed; not a limit exceeded)."""
     deferred: dict[str, int] = field(default_factory=dict)
     """Places/amends the host held back (write budget spent, or risk halted): not refusals."""
+    unprotected: list[str] = field(default_factory=list)
+    """Filled favourite entries with no take-profit or stop exit order yet, and why."""
     mm_reasons: Counter[str] = field(default_factory=Counter)
     """The market maker's latest decision per market, by text before the first digit (why not quoting)."""
 
@@ -352,6 +354,7 @@ async def run_seed(
 
     # -- favourite: entries, protection, take-profits, stops --------------------------------------
     fav = Counter[str]()
+    unprotected: list[str] = []
     # Public reads only: a bracket's id is its entry's client order id, and its children are
     # ``<bracket_id>-tp<n>`` (take-profits) / ``-sl<n>`` (stop exits) (``execution.brackets``).
     by_coid = {o.client_order_id: o for o in engine.orders()}
@@ -366,6 +369,14 @@ async def run_seed(
             fav["filled"] += 1
             if tps or exits:
                 fav["protected"] += 1
+            else:  # the stop is armed in the engine from the fill on; say why no take-profit rests yet
+                info = node.monitor.markets.get(view.ticker) if node.monitor is not None else None
+                closes = f"closes in {(info.close_ms - final_ms) / 1000:.0f} s" if info else "closed or not followed"
+                held = view.open_qty / QTY_SCALE
+                unprotected.append(
+                    f"{view.bracket_id} {view.ticker} ({closes}): bracket {view.state}, open {held:g} contracts,"
+                    f" stop {view.stop_loss / PRICE_SCALE:.2f} armed; {view.reason or 'no reason given'}"
+                )
         if any(o.filled > 0 for o in tps):
             fav["tp_filled"] += 1
         if exits:
@@ -397,6 +408,7 @@ async def run_seed(
         strat=strat,
         account=account,
         fav=dict(fav),
+        unprotected=unprotected,
         mm=coverage,
         refused={n: Counter(host.hosted(n).refused_by) for n in host.names},
         limit_breaches=breaches,
@@ -491,6 +503,8 @@ async def main_async(args: argparse.Namespace) -> list[SeedResult]:
         r = results[-1]
         print(f"seed {seed} done in {r.wall_s:.0f} s wall ({r.sim_days:.2f} simulated days)", flush=True)
         print(f"  weather_mm latest decisions: {r.mm_reasons.most_common(5)}", flush=True)
+        for line in r.unprotected:
+            print(f"  favorite fill without a take-profit yet: {line}", flush=True)
         print(f"  weather_mm coverage: {_coverage(r.mm)}", flush=True)
         print(f"  weather_mm bracket-samples by class: {_top(r.mm.sample_reasons(), 12)}", flush=True)
         print(f"  weather_mm allowed, not quoted, by why: {_top(r.mm.waiting_reasons(), 6)}", flush=True)
