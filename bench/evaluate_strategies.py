@@ -365,9 +365,12 @@ async def run_seed(
         entry = tracker.order(view.bracket_id) or by_coid.get(view.bracket_id)
         tps = [o for c, o in by_coid.items() if c.startswith(f"{view.bracket_id}-tp")]
         exits = [o for c, o in by_coid.items() if c.startswith(f"{view.bracket_id}-sl")]
+        # The strategy's own exit closed the bracket: its stop backstop, or the exit before close.
+        by_strategy = view.reason.startswith("exit:")
+        backstop = by_strategy and "through the stop" in view.reason
         if entry is not None and entry.filled > 0:
             fav["filled"] += 1
-            if tps or exits:
+            if tps or exits or by_strategy:
                 fav["protected"] += 1
             else:  # the stop is armed in the engine from the fill on; say why no take-profit rests yet
                 info = node.monitor.markets.get(view.ticker) if node.monitor is not None else None
@@ -379,7 +382,7 @@ async def run_seed(
                 )
         if any(o.filled > 0 for o in tps):
             fav["tp_filled"] += 1
-        if exits:
+        if exits or backstop:
             fav["stops"] += 1
 
     # -- Brier: fair vs mid on settled weather brackets -----------------------------------------
