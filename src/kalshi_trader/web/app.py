@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from importlib import resources
 from typing import Annotated, Any
 
@@ -273,7 +274,7 @@ def create_app(node: NodeApi, *, token: str, push_interval_s: float = 0.25) -> F
         if name == "risk":
             return s.risk(node.risk()).model_dump()
         if name == "connection":
-            return s.connection(node.connection()).model_dump()
+            return dataclasses.asdict(node.connection())
         if name == "health":
             return s.health(node.health(), node.connection()).model_dump()
         return None

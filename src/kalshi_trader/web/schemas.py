@@ -187,36 +187,13 @@ class Risk(BaseModel):
     errors: int
 
 
-class Connection(BaseModel):
-    mode: str
-    rest_url: str
-    ws_url: str
-    ws_connected: bool
-    connects: int
-    disconnects: int
-    frames: int
-    books_fresh: int
-    books_total: int
-    market_time_ms: int
-    speed: str
-    store: str
-    store_pending: int
-    store_error: str
-    last_reconcile: str
-
-
-class Check(BaseModel):
-    name: str
-    ok: bool
-    detail: str
-
-
 class Health(BaseModel):
     status: str
     mode: str
     uptime_s: float
-    checks: list[Check]
-    connection: Connection
+    checks: list[rm.HealthCheck]
+    connection: rm.ConnectionView
+    """The read model as it is: every field is already plain JSON (no amounts to format)."""
 
 
 class KillOut(BaseModel):
@@ -413,33 +390,13 @@ def risk(v: rm.RiskView) -> Risk:
     )
 
 
-def connection(v: rm.ConnectionView) -> Connection:
-    return Connection(
-        mode=v.mode,
-        rest_url=v.rest_url,
-        ws_url=v.ws_url,
-        ws_connected=v.ws_connected,
-        connects=v.connects,
-        disconnects=v.disconnects,
-        frames=v.frames,
-        books_fresh=v.books_fresh,
-        books_total=v.books_total,
-        market_time_ms=v.market_time_ms,
-        speed=v.speed,
-        store=v.store,
-        store_pending=v.store_pending,
-        store_error=v.store_error,
-        last_reconcile=v.last_reconcile,
-    )
-
-
 def health(v: rm.HealthView, conn: rm.ConnectionView) -> Health:
     return Health(
         status=v.status,
         mode=v.mode,
         uptime_s=round(v.uptime_s, 1),
-        checks=[Check(name=c.name, ok=c.ok, detail=c.detail) for c in v.checks],
-        connection=connection(conn),
+        checks=list(v.checks),
+        connection=conn,
     )
 
 

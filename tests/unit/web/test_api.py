@@ -300,6 +300,16 @@ def test_bodies_are_fixed_point_strings(client: TestClient) -> None:
     assert client.get("/api/orders", params={"status": "bogus"}, headers=AUTH).status_code == 422
 
 
+def test_health_carries_its_checks_and_the_connection(client: TestClient) -> None:
+    health = client.get("/api/health", headers=AUTH).json()
+    assert (health["status"], health["mode"], health["uptime_s"]) == ("ok", "sim", 1.0)
+    assert health["checks"] == [{"name": "exchange feed", "ok": True, "detail": "connected"}]
+    conn = health["connection"]
+    assert (conn["ws_connected"], conn["speed"], conn["store"], conn["books_total"]) == (True, "60x", "sqlite:///x", 1)
+    spec = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "ws_connected" in spec["ConnectionView"]["properties"]  # documented on the OpenAPI page
+
+
 def test_commands(client: TestClient, stub: StubNode) -> None:
     r = client.post("/api/strategy/start", json={"name": "weather_mm"}, headers=AUTH)
     assert r.status_code == 200
