@@ -326,6 +326,31 @@ class Strategy(Protocol[M]):
         ...
 
 
+class _Switchable(Protocol):
+    @property
+    def enabled(self) -> bool: ...
+
+
+P = TypeVar("P", bound=_Switchable)
+
+
+class ConfiguredStrategy(Generic[P]):
+    """The plumbing every strategy shares: its immutable ``params`` (which say whether it is
+    ``enabled``) and its ``name``."""
+
+    def __init__(self, params: P, name: str) -> None:
+        self.params = params
+        self._name = name
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def enabled(self) -> bool:
+        return self.params.enabled
+
+
 class StrategyRunner(Generic[M]):
     """Holds one strategy's memory and running flag for whichever host drives it: ``start``,
     ``step`` and ``stop`` call the strategy with the stored memory and keep the memory it returns.

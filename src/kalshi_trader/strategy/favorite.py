@@ -85,6 +85,7 @@ from kalshi_trader.domain import (
 from kalshi_trader.strategy.base import (
     Action,
     ConfigReader,
+    ConfiguredStrategy,
     Decision,
     Facts,
     MarketSnapshot,
@@ -253,20 +254,11 @@ class _Entry:
     how: str
 
 
-class FavoriteStrategy:
+class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
     """See the module docstring."""
 
     def __init__(self, params: FavoriteParams | None = None, name: str = NAME) -> None:
-        self.params = params if params is not None else FavoriteParams()
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def enabled(self) -> bool:
-        return self.params.enabled
+        super().__init__(params if params is not None else FavoriteParams(), name)
 
     def initial_memory(self) -> FavoriteMemory:
         return FavoriteMemory()

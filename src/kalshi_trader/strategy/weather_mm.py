@@ -81,6 +81,7 @@ from kalshi_trader.fairvalue.weather import Bracket, MaxTempDistribution, bracke
 from kalshi_trader.strategy.base import (
     Action,
     ConfigReader,
+    ConfiguredStrategy,
     Decision,
     Facts,
     FairValue,
@@ -411,20 +412,11 @@ class WeatherMMMemory:
     in_flight: Mapping[str, InFlight] = field(default_factory=dict)
 
 
-class WeatherMMStrategy:
+class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
     """See the module docstring."""
 
     def __init__(self, params: WeatherMMParams | None = None, name: str = NAME) -> None:
-        self.params = params if params is not None else WeatherMMParams()
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def enabled(self) -> bool:
-        return self.params.enabled
+        super().__init__(params if params is not None else WeatherMMParams(), name)
 
     def initial_memory(self) -> WeatherMMMemory:
         return WeatherMMMemory()
