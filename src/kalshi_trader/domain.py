@@ -15,7 +15,10 @@ Contract:
   judges it.
 - ``BracketRequest`` / ``BracketCancel`` ask the execution engine to protect (or stop protecting) the
   position an entry order opened with a resting take-profit and an emulated stop-loss (one OCO pair).
-- ``FeeSchedule`` is a market's trading-fee rule (kalshi-api.md §7.1) as exact integer arithmetic.
+- ``FeeSchedule`` is a market's trading-fee rule (kalshi-api.md §7.1) as exact integer arithmetic;
+  ``round_fill_balance`` is the documented rounding of one fill's balance change (fee_rounding.md)
+  and ``net_purchase`` the netting of a purchase into a signed position — the pieces every venue
+  that books fills (the embedded exchange, the paper venue) shares.
 - ``inventory_skew_ticks`` / ``shift_on_grid`` are the market maker's inventory skew (used by
   strategies, re-exported by ``risk.skew``).
 - ``trading_day(market_ms)`` is the trading day a moment of market time belongs to: the calendar
@@ -740,6 +743,62 @@ class FeeSchedule:
 
     def maker_fee(self, price: int, qty: int) -> Money:
         return self.fee(price, qty, taker=False)
+
+
+MICROS_PER_MONEY = 100
+"""Micro-dollars ($0.000001, a ``Price`` unit times a ``Qty`` unit) per ``Money`` unit."""
+ORDINARY_PRECISION_MICROS = 10_000
+"""Balance precision of an ordinary (non-direct-member) account: $0.01."""
+DIRECT_MEMBER_PRECISION_MICROS = 100
+"""Balance precision of a direct member's account: $0.0001."""
+REBATE_MICROS = 10_000
+"""A rebate is always one whole cent."""
+
+
+def round_fill_balance(
+    revenue_micros: int, fee: Money, accumulator_micros: int, precision_micros: int
+) -> tuple[int, int, int, int, int]:
+    """getting_started/fee_rounding.md for one fill of one order, in micro-dollars: ``revenue`` is
+    signed (negative for a buyer), ``fee`` the trade fee (``FeeSchedule.fee``), the accumulator the
+    order's carried rounding overpayment. Returns (balance change floored to the account's
+    precision, rounding fee, accumulator before rebate, rebate, accumulator carried on).
+
+    Whenever the accumulator *exceeds* $0.01 a whole-cent rebate is paid — but never more than the
+    fill's own fee and rounding, so the net fee is never negative (the page's promise); a rebate
+    that would break it stays in the accumulator."""
+    balance = revenue_micros - fee * MICROS_PER_MONEY
+    floored = (balance // precision_micros) * precision_micros
+    rounding = balance - floored
+    accumulated = accumulator_micros + rounding
+    gross = fee * MICROS_PER_MONEY + rounding
+    rebate = 0
+    carried = accumulated
+    while carried > REBATE_MICROS and gross - rebate >= REBATE_MICROS:
+        rebate += REBATE_MICROS
+        carried -= REBATE_MICROS
+    return floored, rounding, accumulated, rebate, carried
+
+
+def net_purchase(position: int, basis: int, sign: int, qty: int, cost: int) -> tuple[int, int, int, int]:
+    """Net the purchase of ``qty`` contracts of one leg (``sign`` +1 YES, -1 NO) that cost ``cost``
+    (Money, fees excluded) into a signed position (``Qty``, > 0 YES) with average-cost ``basis``.
+
+    Buying the leg opposite to the one held closes ``min(qty, held)`` contracts; each closed
+    YES+NO pair is worth exactly $1, so closing realizes ``$1 × closed − (cost of the legs just
+    bought that closed) − (basis released)``; any excess opens a position on the bought leg.
+    Returns (position, basis, realized P&L of this purchase, contracts closed)."""
+    held = position * sign
+    if held >= 0:
+        return position + sign * qty, basis + cost, 0, 0
+    held_abs = -held
+    closed = min(qty, held_abs)
+    cost_of_closing_legs = cost * closed // qty
+    released = basis if closed == held_abs else basis * closed // held_abs
+    realized = closed * (PRICE_SCALE // QTY_SCALE) - cost_of_closing_legs - released
+    basis -= released
+    if qty > closed:  # flipped through zero: the rest opens a position on the bought side
+        basis += cost - cost_of_closing_legs
+    return position + sign * qty, basis, realized, closed
 
 
 # --------------------------------------------------------------------------------------------

@@ -28,7 +28,8 @@ Contract:
   paid and the accumulator drops by $0.01. Net fee = trade fee + rounding fee − rebate (≥ 0).
   The page does not say what happens when a rebate would exceed a tiny fill's own fee (possible
   only for sub-cent notionals, e.g. 0.01 contract at $0.0001); we then defer the rebate — it stays
-  in the accumulator — so that the net fee is never negative, as the page promises.
+  in the accumulator — so that the net fee is never negative, as the page promises. The rounding
+  itself is ``domain.round_fill_balance``, shared with the paper venue.
 
 - Intermediate amounts are in **micro-dollars** (int, $0.000001): a price ($0.0001) times a count
   (0.01 contract) is exact only at that resolution (fee_rounding's "6 decimal places"). Every
@@ -41,23 +42,41 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from kalshi_trader.domain import (
+    DIRECT_MEMBER_PRECISION_MICROS,
     FLAT_FEE_PER_CONTRACT,
     MAKER_FEE_RATES,
+    MICROS_PER_MONEY,
+    ORDINARY_PRECISION_MICROS,
     PRICE_SCALE,
     QTY_SCALE,
+    REBATE_MICROS,
     TAKER_FEE_RATE,
     FeeType,
     Money,
 )
+from kalshi_trader.domain import round_fill_balance as _round_balance
 
-MICROS_PER_MONEY: Final = 100
-"""Micro-dollars ($0.000001) per ``Money`` unit ($0.0001)."""
-ORDINARY_PRECISION_MICROS: Final = 10_000
-"""Balance precision of an ordinary (non-direct-member) account: $0.01."""
-DIRECT_MEMBER_PRECISION_MICROS: Final = 100
-"""Balance precision of a direct member's account: $0.0001."""
-REBATE_MICROS: Final = 10_000
-"""A rebate is always one whole cent."""
+__all__ = [
+    "DIRECT_MEMBER_PRECISION_MICROS",
+    "MICROS_PER_MONEY",
+    "NO_FEE",
+    "ORDINARY_PRECISION_MICROS",
+    "REBATE_MICROS",
+    "FeeRule",
+    "FillCharge",
+    "balance_change",
+    "charge_fill",
+    "fee_rules",
+    "flat_fee",
+    "flat_rule",
+    "maker_fee",
+    "quadratic_fee",
+    "quadratic_rule",
+    "rule_fee",
+    "taker_fee",
+    "trade_fee",
+    "validate_multiplier",
+]
 
 
 class FeeRule(NamedTuple):
@@ -183,22 +202,3 @@ def balance_change(
     """``charge_fill`` reduced to what booking needs: (cash change, accumulator to carry)."""
     floored, _, _, rebate, carried = _round_balance(revenue_micros, fee, accumulator_micros, precision_micros)
     return Money((floored + rebate) // MICROS_PER_MONEY), carried
-
-
-def _round_balance(
-    revenue_micros: int, fee: Money, accumulator_micros: int, precision_micros: int
-) -> tuple[int, int, int, int, int]:
-    """(floored balance change, rounding fee, accumulator before rebate, rebate, accumulator after)."""
-    balance = revenue_micros - fee * MICROS_PER_MONEY
-    floored = (balance // precision_micros) * precision_micros
-    rounding = balance - floored
-    accumulated = accumulator_micros + rounding
-    gross = fee * MICROS_PER_MONEY + rounding
-    rebate = 0
-    carried = accumulated
-    # "Once the accumulated rounding exceeds $0.01, a whole-cent rebate is issued" — but never more
-    # than this fill's own fee, because the page also promises "Net fee ... always >= $0.00".
-    while carried > REBATE_MICROS and gross - rebate >= REBATE_MICROS:
-        rebate += REBATE_MICROS
-        carried -= REBATE_MICROS
-    return floored, rounding, accumulated, rebate, carried

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, NamedTuple
 
-from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, Money, Qty, Side
+from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, Money, Qty, Side, net_purchase
 from kalshi_trader.sim.fees import ORDINARY_PRECISION_MICROS, balance_change
 from kalshi_trader.sim.model import Account, PositionState
 
@@ -88,22 +88,15 @@ def book_purchase(
 
 
 def apply_purchase(position: PositionState, outcome: Side, qty: int, cost: int) -> Qty:
-    """Net a purchase into a signed position (average cost). Returns the contracts closed."""
-    sign = 1 if outcome is _YES else -1
-    held = position.position * sign
-    if held >= 0:
-        position.position = Qty(position.position + sign * qty)
-        position.cost = Money(position.cost + cost)
-        return Qty(0)
-    held_abs = -held
-    closed = min(qty, held_abs)
-    cost_of_closing_legs = cost * closed // qty
-    released_basis = position.cost if closed == held_abs else position.cost * closed // held_abs
-    position.realized_pnl = Money(position.realized_pnl + dollars_for(closed) - cost_of_closing_legs - released_basis)
-    position.cost = Money(position.cost - released_basis)
-    position.position = Qty(position.position + sign * qty)
-    if qty > closed:  # flipped through zero: the rest opens a position on the bought side
-        position.cost = Money(position.cost + cost - cost_of_closing_legs)
+    """Net a purchase into a signed position (average cost, ``domain.net_purchase``). Returns
+    the contracts closed."""
+    after, basis, realized, closed = net_purchase(
+        position.position, position.cost, 1 if outcome is _YES else -1, qty, cost
+    )
+    position.position = Qty(after)
+    position.cost = Money(basis)
+    if realized:
+        position.realized_pnl = Money(position.realized_pnl + realized)
     return Qty(closed)
 
 
