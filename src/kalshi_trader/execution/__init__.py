@@ -9,6 +9,8 @@
 - ``feed``: the private WebSocket channels (fills, order reports, order groups) → the engine.
 - ``reconcile``: the engine's view made equal to the exchange's at start, on reconnect, periodically.
 - ``orders``: the order tracker (lifecycle, fills, positions, P&L); ``views``: read models.
+- ``venue``: the venue port — what the engine needs from a venue (Kalshi, or ``paper``), in
+  domain values, and the sink of its private events.
 
 Imports (import-linter): ``kalshi``, ``risk``, ``domain``, ``store`` — never strategy, web or sim.
 """

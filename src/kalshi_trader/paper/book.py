@@ -25,6 +25,7 @@ Prices are ``Price`` ints, sizes ``Qty`` ints; nothing here knows orders.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -33,7 +34,7 @@ from kalshi_trader.domain import PRICE_SCALE, Side
 __all__ = ["Decrease", "Level", "PublicBook"]
 
 
-@dataclass(slots=True)
+@dataclass(eq=False, slots=True)
 class Decrease:
     """A decrease of a level not yet explained by a trade."""
 
@@ -67,14 +68,19 @@ class Level:
 class PublicBook:
     """See the module docstring."""
 
-    __slots__ = ("_levels", "fresh", "pending_count", "seq")
+    __slots__ = ("_levels", "_pending", "fresh", "seq")
 
     def __init__(self) -> None:
         self._levels: dict[Side, dict[int, Level]] = {Side.YES: {}, Side.NO: {}}
+        self._pending: deque[tuple[Side, int, Decrease]] = deque()
+        """Every pending decrease in the order it happened (explained ones are skipped)."""
         self.fresh = False
         self.seq = 0
         """Numbers the pending decreases (an order remembers it when it joins a queue)."""
-        self.pending_count = 0
+
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._pending)
 
     # -- reads ------------------------------------------------------------------------------
 
@@ -141,8 +147,9 @@ class PublicBook:
             level.credit -= explained
             if gone > explained:
                 self.seq += 1
-                level.pending.append(Decrease(self.seq, now_ms, gone - explained, before - explained))
-                self.pending_count += 1
+                decrease = Decrease(self.seq, now_ms, gone - explained, before - explained)
+                level.pending.append(decrease)
+                self._pending.append((side, leg, decrease))
         return level
 
     def match_trade(self, side: Side, leg: int, qty: int) -> list[tuple[int, int]]:
@@ -159,23 +166,23 @@ class PublicBook:
             newest.qty -= take
             if newest.qty == 0:
                 level.pending.pop()
-                self.pending_count -= 1
         level.credit += left
         return matched
 
     def take_due(self, before_ms: int) -> list[tuple[Side, int, Decrease]]:
         """Remove and return the pending decreases recorded before ``before_ms`` (oldest first)."""
-        if not self.pending_count:
-            return []
         due: list[tuple[Side, int, Decrease]] = []
-        for side, ladder in self._levels.items():
-            for price, level in list(ladder.items()):
-                keep = [d for d in level.pending if d.at_ms >= before_ms]
-                if len(keep) == len(level.pending):
-                    continue
-                due.extend((side, price, d) for d in level.pending if d.at_ms < before_ms)
-                self.pending_count -= len(level.pending) - len(keep)
-                level.pending = keep
-                self.prune(side, price)
-        due.sort(key=lambda item: item[2].seq)
+        pending = self._pending
+        while pending and pending[0][2].at_ms < before_ms:
+            side, leg, decrease = pending.popleft()
+            if decrease.qty <= 0:
+                continue  # a trade explained it
+            level = self._levels[side][leg]
+            if level.pending[0] is decrease:  # the usual case: the level's oldest
+                del level.pending[0]
+            else:
+                level.pending = [d for d in level.pending if d is not decrease]
+            due.append((side, leg, decrease))
+            if not level.size:
+                self.prune(side, leg)
         return due

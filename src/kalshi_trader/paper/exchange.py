@@ -39,7 +39,8 @@ Contract:
   updates — the first one is the acknowledgement —, fills, settlements, group events) queued;
   ``take_changes`` hands them over (``paper.venue`` makes them durable, then delivers the events).
   Queue positions alone are not urgent (``urgent`` stays False): a stale queue position is only
-  ever further back.
+  ever further back. Memory holds the open orders and the last ``keep_finished`` ended ones
+  (``order`` / ``find_order`` answer None for older ones: the record has them).
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ from kalshi_trader.paper.model import (
     PaperPosition,
 )
 
-__all__ = ["GROUP_WINDOW_MS", "MAX_COUNT", "PaperExchange"]
+__all__ = ["GROUP_WINDOW_MS", "MAX_COUNT", "PaperExchange", "new_uuid"]
 
 GROUP_WINDOW_MS: Final = 15_000
 MAX_COUNT: Final = 1_000_000 * QTY_SCALE
@@ -113,7 +114,7 @@ _CLOSED: Final = frozenset(
 )
 
 
-def _new_id() -> str:
+def new_uuid() -> str:
     return str(uuid.uuid4())
 
 
@@ -125,18 +126,22 @@ class PaperExchange:
         *,
         cash: Money,
         clock_ms: Callable[[], int],
-        new_id: Callable[[], str] = _new_id,
+        new_id: Callable[[], str] = new_uuid,
         precision_micros: int = ORDINARY_PRECISION_MICROS,
         trade_wait_ms: int = 2_000,
+        keep_finished: int = 10_000,
     ) -> None:
         self.clock_ms = clock_ms
         self.new_id = new_id
         self.trade_wait_ms = trade_wait_ms
+        self.keep_finished = keep_finished
         self.ledger = Ledger(cash, precision_micros=precision_micros)
         self._markets: dict[str, PaperMarket] = {}
         self._books: dict[str, PublicBook] = {}
         self._orders: dict[str, PaperOrder] = {}
         self._by_coid: dict[str, PaperOrder] = {}
+        self._finished: dict[str, None] = {}
+        """Ended orders still held in memory, oldest first (the record keeps them all)."""
         self._used_coids: set[str] = set()
         self._resting: dict[str, dict[str, PaperOrder]] = {}
         """ticker → order_id → resting order."""
@@ -219,7 +224,12 @@ class PaperExchange:
         book = self._books.get(ticker)
         if book is None or not book.fresh:
             return
-        level = book.apply_delta(side, price, delta, self.clock_ms())
+        now = self.clock_ms()
+        level = book.apply_delta(side, price, delta, now)
+        if ticker not in self._resting:  # the common case: only the bookkeeping
+            if book.has_pending:
+                book.take_due(now - self.trade_wait_ms)
+            return
         if delta < 0:
             self._moved(queue.bound(self._at(ticker, side, price), level))
         self._after_feed(ticker)
@@ -293,7 +303,7 @@ class PaperExchange:
 
     def _confirm_cancels(self, ticker: str) -> None:
         book = self._books[ticker]
-        if not book.pending_count:
+        if not book.has_pending:
             return
         for side, leg, decrease in book.take_due(self.clock_ms() - self.trade_wait_ms):
             self._moved(queue.cancel_advance(decrease, self._at(ticker, side, leg)))
@@ -805,6 +815,15 @@ class PaperExchange:
         self._dirty_positions, self._dirty_groups = set(), set()
         self._account_dirty = False
         self._fills, self._settlements, self._events = [], [], []
+        for order in changes.orders:
+            if not order.resting:
+                self._finished[order.order_id] = None
+        while len(self._finished) > self.keep_finished:  # in these changes or earlier ones: recorded
+            oldest = next(iter(self._finished))
+            del self._finished[oldest]
+            forgotten = self._orders.pop(oldest, None)
+            if forgotten is not None:
+                self._by_coid.pop(forgotten.client_order_id, None)
         return changes
 
     def give_back(self, changes: Changes) -> None:
@@ -812,8 +831,9 @@ class PaperExchange:
         state, fills, settlements and events go back in front)."""
         for order in changes.orders:
             current = self._orders.get(order.order_id)
-            if current is not None:
-                self._dirty_orders.setdefault(order.order_id, current)
+            if current is None:  # ended and forgotten: its copy is final
+                current = self._orders[order.order_id] = self._by_coid[order.client_order_id] = order
+            self._dirty_orders.setdefault(order.order_id, current)
         self._dirty_positions.update(p.ticker for p in changes.positions)
         self._dirty_groups.update(g.group_id for g in changes.groups)
         self._account_dirty = True

@@ -52,8 +52,6 @@ from kalshi_trader.domain import (
     Money,
     Order,
     OrderStatus,
-    Price,
-    Qty,
     SelfTradePrevention,
     TimeInForce,
 )
@@ -270,10 +268,7 @@ class PaperRecord:
             query = query.where(settlements.c.settled_ms >= since_ms)
         async with self._reading() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [
-            Settlement(r["ticker"], Price(r["yes_value"]), r["settled_ms"], Qty(r["net"]), Money(r["revenue"]))
-            for r in rows
-        ]
+        return [Settlement(**r) for r in rows]
 
     @asynccontextmanager
     async def _reading(self) -> AsyncIterator[AsyncConnection]:
@@ -293,136 +288,49 @@ async def _upsert(conn: AsyncConnection, table: Table, key: str, rows: Sequence[
 
 
 # -- rows ----------------------------------------------------------------------------------------
+# Column names are the records' attribute names; enums are stored as their strings.
 
 
-def _order_row(o: PaperOrder) -> dict[str, Any]:
-    return {
-        "order_id": o.order_id,
-        "client_order_id": o.client_order_id,
-        "ticker": o.ticker,
-        "side": o.side.value,
-        "price": o.price,
-        "initial": o.initial,
-        "filled": o.filled,
-        "remaining": o.remaining,
-        "status": o.status.value,
-        "time_in_force": o.time_in_force.value,
-        "self_trade_prevention": o.self_trade_prevention.value,
-        "created_ms": o.created_ms,
-        "updated_ms": o.updated_ms,
-        "post_only": o.post_only,
-        "reduce_only": o.reduce_only,
-        "order_group_id": o.order_group_id,
-        "reason": o.reason,
-        "collateral": o.collateral,
-        "fee_acc_micros": o.fee_acc_micros,
-        "ahead": o.ahead,
-        "rest_seq": o.rest_seq,
-    }
+def _row(value: object, table: Table) -> dict[str, Any]:
+    return {column.name: getattr(value, column.name) for column in table.columns}
+
+
+def _order_row(order: PaperOrder) -> dict[str, Any]:
+    return _row(order, orders)
 
 
 def _paper_order(r: RowMapping) -> PaperOrder:
-    return PaperOrder(
-        order_id=r["order_id"],
-        client_order_id=r["client_order_id"],
-        ticker=r["ticker"],
-        side=BookSide(r["side"]),
-        price=Price(r["price"]),
-        initial=Qty(r["initial"]),
-        filled=Qty(r["filled"]),
-        remaining=Qty(r["remaining"]),
-        status=OrderStatus(r["status"]),
-        time_in_force=TimeInForce(r["time_in_force"]),
-        self_trade_prevention=SelfTradePrevention(r["self_trade_prevention"]),
-        created_ms=r["created_ms"],
-        updated_ms=r["updated_ms"],
-        post_only=r["post_only"],
-        reduce_only=r["reduce_only"],
-        order_group_id=r["order_group_id"],
-        reason=r["reason"],
-        collateral=Money(r["collateral"]),
-        fee_acc_micros=r["fee_acc_micros"],
-        ahead=Qty(r["ahead"]),
-        rest_seq=r["rest_seq"],
-    )
+    order = PaperOrder(**r)
+    order.side = BookSide(r["side"])
+    order.status = OrderStatus(r["status"])
+    order.time_in_force = TimeInForce(r["time_in_force"])
+    order.self_trade_prevention = SelfTradePrevention(r["self_trade_prevention"])
+    return order
 
 
-def _position_row(p: PaperPosition) -> dict[str, Any]:
-    return {
-        "ticker": p.ticker,
-        "qty": p.qty,
-        "cost": p.cost,
-        "realized": p.realized,
-        "fees_paid": p.fees_paid,
-        "settled": p.settled,
-        "updated_ms": p.updated_ms,
-    }
+def _position_row(position: PaperPosition) -> dict[str, Any]:
+    return _row(position, positions)
 
 
 def _paper_position(r: RowMapping) -> PaperPosition:
-    return PaperPosition(
-        r["ticker"],
-        Qty(r["qty"]),
-        Money(r["cost"]),
-        Money(r["realized"]),
-        Money(r["fees_paid"]),
-        r["settled"],
-        r["updated_ms"],
-    )
+    return PaperPosition(**r)
 
 
-def _group_row(g: PaperGroup) -> dict[str, Any]:
-    return {
-        "group_id": g.group_id,
-        "contracts_limit": g.contracts_limit,
-        "triggered": g.triggered,
-        "deleted": g.deleted,
-        "window": [[ms, qty] for ms, qty in g.window],
-    }
+def _group_row(group: PaperGroup) -> dict[str, Any]:
+    return {**_row(group, groups), "window": [[ms, qty] for ms, qty in group.window]}
 
 
 def _paper_group(r: RowMapping) -> PaperGroup:
-    window = [(int(ms), int(qty)) for ms, qty in r["window"]]
-    return PaperGroup(r["group_id"], Qty(r["contracts_limit"]), r["triggered"], window, r["deleted"])
+    return PaperGroup(**{**r, "window": [(int(ms), int(qty)) for ms, qty in r["window"]]})
 
 
-def _fill_row(f: Fill) -> dict[str, Any]:
-    return {
-        "fill_id": f.fill_id,
-        "order_id": f.order_id,
-        "client_order_id": f.client_order_id,
-        "ticker": f.ticker,
-        "side": f.side.value,
-        "price": f.price,
-        "qty": f.qty,
-        "fee": f.fee,
-        "is_taker": f.is_taker,
-        "post_position": f.post_position,
-        "ts_ms": f.ts_ms,
-    }
+def _fill_row(fill: Fill) -> dict[str, Any]:
+    return _row(fill, fills)
 
 
 def _fill(r: RowMapping) -> Fill:
-    return Fill(
-        fill_id=r["fill_id"],
-        order_id=r["order_id"],
-        ticker=r["ticker"],
-        side=BookSide(r["side"]),
-        price=Price(r["price"]),
-        qty=Qty(r["qty"]),
-        fee=Money(r["fee"]),
-        is_taker=r["is_taker"],
-        ts_ms=r["ts_ms"],
-        client_order_id=r["client_order_id"],
-        post_position=None if r["post_position"] is None else Qty(r["post_position"]),
-    )
+    return Fill(**{**r, "side": BookSide(r["side"])})
 
 
-def _settlement_row(s: Settlement) -> dict[str, Any]:
-    return {
-        "ticker": s.ticker,
-        "yes_value": s.yes_value,
-        "settled_ms": s.settled_ms,
-        "net": s.net,
-        "revenue": s.revenue,
-    }
+def _settlement_row(settlement: Settlement) -> dict[str, Any]:
+    return _row(settlement, settlements)

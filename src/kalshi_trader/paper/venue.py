@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -64,7 +63,7 @@ from kalshi_trader.execution.venue import (
     VenueNotFound,
     VenueTransient,
 )
-from kalshi_trader.paper.exchange import PaperExchange
+from kalshi_trader.paper.exchange import PaperExchange, new_uuid
 from kalshi_trader.paper.model import GroupNotice, PaperEvent
 from kalshi_trader.paper.record import PaperRecord
 from kalshi_trader.store import StoreError
@@ -74,10 +73,6 @@ __all__ = ["PaperVenue"]
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
-
-
-def _new_id() -> str:
-    return str(uuid.uuid4())
 
 
 class PaperVenue:
@@ -103,9 +98,10 @@ class PaperVenue:
         *,
         starting_cash: Money,
         clock_ms: Callable[[], int],
-        new_id: Callable[[], str] = _new_id,
+        new_id: Callable[[], str] = new_uuid,
         precision_micros: int = ORDINARY_PRECISION_MICROS,
         trade_wait_ms: int = 2_000,
+        keep_finished: int = 10_000,
         tick_s: float = 1.0,
     ) -> PaperVenue:
         record = await PaperRecord.open(path)
@@ -120,6 +116,7 @@ class PaperVenue:
                 new_id=new_id,
                 precision_micros=precision_micros,
                 trade_wait_ms=trade_wait_ms,
+                keep_finished=keep_finished,
             )
             if snapshot is not None:
                 exchange.restore(
@@ -275,13 +272,19 @@ class PaperVenue:
     # Reads
 
     async def get_order(self, order_id: str) -> Order:
-        order = self.exchange.order(order_id) or await self.record.order(order_id)
+        order = self.exchange.order(order_id)
+        if order is None:
+            await self._durable(None)  # an ended order the exchange let go of may be on its way to disk
+            order = await self.record.order(order_id)
         if order is None:
             raise VenueNotFound(f"order {order_id} not found", code="not_found")
         return order
 
     async def find_order(self, client_order_id: str, *, ticker: str | None = None) -> Order | None:
-        order = self.exchange.find_order(client_order_id) or await self.record.order(client_order_id=client_order_id)
+        order = self.exchange.find_order(client_order_id)
+        if order is None:
+            await self._durable(None)
+            order = await self.record.order(client_order_id=client_order_id)
         return order if order is not None and (ticker is None or order.ticker == ticker) else None
 
     async def resting_orders(self, ticker: str | None = None) -> list[Order]:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
+from tests.unit.sim.engine_kit import Clock, px, qty, usd
+
 from kalshi_trader.domain import (
     BookSide,
     FeeSchedule,
     Fill,
     Money,
     Order,
-    Price,
     Qty,
     SelfTradePrevention,
     Side,
@@ -20,13 +21,30 @@ from kalshi_trader.domain import (
     TimeInForce,
     notional_ceil,
     parse_money,
-    parse_price,
-    parse_qty,
 )
 from kalshi_trader.execution.venue import PlaceRequest, Settlement
 from kalshi_trader.paper.exchange import PaperExchange
 
-START_MS = 1_790_000_000_000
+__all__ = [
+    "ASK",
+    "BID",
+    "CASH",
+    "FOK",
+    "GTC",
+    "IOC",
+    "MAKER_STP",
+    "NO",
+    "TICKER",
+    "WAIT_MS",
+    "YES",
+    "Clock",
+    "Kit",
+    "check_invariants",
+    "px",
+    "qty",
+    "usd",
+]
+
 TICKER = "KXHIGHNY-26OCT08-B70"
 BID = BookSide.BID
 ASK = BookSide.ASK
@@ -38,29 +56,6 @@ FOK = TimeInForce.FILL_OR_KILL
 MAKER_STP = SelfTradePrevention.MAKER
 CASH = parse_money("1000.00")
 WAIT_MS = 2_000
-
-
-class Clock:
-    def __init__(self, now: int = START_MS) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
-
-    def advance(self, ms: int) -> None:
-        self.now += ms
-
-
-def px(text: str) -> Price:
-    return parse_price(text)
-
-
-def qty(text: str) -> Qty:
-    return parse_qty(text)
-
-
-def usd(text: str) -> Money:
-    return parse_money(text)
 
 
 class Kit:

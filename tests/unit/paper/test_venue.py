@@ -298,3 +298,26 @@ async def test_amend_and_decrease_through_the_venue(venue: PaperVenue) -> None:
     amended = await venue.amend(order.order_id, AmendRequest(TICKER, BID, px("0.49"), qty("8"), "c1"))
     assert (amended.price, amended.remaining) == (px("0.49"), qty("8"))
     assert venue.queue_position(order.order_id) == 0  # nobody displayed at 0.49
+
+
+async def test_ended_orders_the_exchange_let_go_of_are_read_from_the_record(tmp_path: Path, clock: Clock) -> None:
+    counter = itertools.count(1)
+    venue = await PaperVenue.open(
+        tmp_path / "paper.db",
+        starting_cash=CASH,
+        clock_ms=clock,
+        new_id=lambda: f"o-{next(counter)}",
+        keep_finished=1,
+        tick_s=3600,
+    )
+    try:
+        venue.add_market(TICKER, TickGrid.named("linear_cent"))
+        venue.on_book_snapshot(TICKER, [(px("0.50"), qty("30"))], [(px("0.44"), qty("20"))])
+        first = await venue.place(request("0.56", "1", "first", tif=IOC))
+        await venue.place(request("0.56", "1", "second", tif=IOC))
+        await venue.place(request("0.56", "1", "third", tif=IOC))
+        assert venue.exchange.order(first.order_id) is None  # let go of
+        assert await venue.get_order(first.order_id) == first
+        assert await venue.find_order("first") == first
+    finally:
+        await venue.close()
