@@ -17,8 +17,8 @@ Contract:
     cancel. ``credit``: trade volume printed at the level whose decrease has not arrived yet.
   - ``match_trade`` explains pending decreases with a trade, newest first, and returns the
     ``(seq, qty)`` it matched; volume left over becomes ``credit``, which absorbs the next
-    decreases. ``take_due`` hands out the pending decreases older than a moment: they were
-    cancels.
+    decreases. ``take_due`` forgets the pending decreases older than a moment (they were
+    cancels) and says where they were.
 
 Prices are ``Price`` ints, sizes ``Qty`` ints; nothing here knows orders.
 """
@@ -41,7 +41,6 @@ class Decrease:
     seq: int
     at_ms: int
     qty: int
-    size_before: int
 
 
 @dataclass(slots=True)
@@ -147,7 +146,7 @@ class PublicBook:
             level.credit -= explained
             if gone > explained:
                 self.seq += 1
-                decrease = Decrease(self.seq, now_ms, gone - explained, before - explained)
+                decrease = Decrease(self.seq, now_ms, gone - explained)
                 level.pending.append(decrease)
                 self._pending.append((side, leg, decrease))
         return level
@@ -169,9 +168,10 @@ class PublicBook:
         level.credit += left
         return matched
 
-    def take_due(self, before_ms: int) -> list[tuple[Side, int, Decrease]]:
-        """Remove and return the pending decreases recorded before ``before_ms`` (oldest first)."""
-        due: list[tuple[Side, int, Decrease]] = []
+    def take_due(self, before_ms: int) -> list[tuple[Side, int]]:
+        """Forget the pending decreases recorded before ``before_ms`` (they were cancels); returns
+        the levels they were at, oldest first."""
+        due: list[tuple[Side, int]] = []
         pending = self._pending
         while pending and pending[0][2].at_ms < before_ms:
             side, leg, decrease = pending.popleft()
@@ -182,7 +182,7 @@ class PublicBook:
                 del level.pending[0]
             else:
                 level.pending = [d for d in level.pending if d is not decrease]
-            due.append((side, leg, decrease))
+            due.append((side, leg))
             if not level.size:
                 self.prune(side, leg)
         return due

@@ -291,7 +291,8 @@ class PaperExchange:
         return settlement
 
     def tick(self) -> None:
-        """Book decreases no trade explained in time are cancels: advance the queues."""
+        """Book decreases no trade explained in time are cancels: the queues they may have moved
+        are bound again."""
         for ticker in self._books:
             self._confirm_cancels(ticker)
 
@@ -305,8 +306,8 @@ class PaperExchange:
         book = self._books[ticker]
         if not book.has_pending:
             return
-        for side, leg, decrease in book.take_due(self.clock_ms() - self.trade_wait_ms):
-            self._moved(queue.cancel_advance(decrease, self._at(ticker, side, leg)))
+        for side, leg in book.take_due(self.clock_ms() - self.trade_wait_ms):
+            self._moved(queue.bound(self._at(ticker, side, leg), book.peek(side, leg)))
 
     # ------------------------------------------------------------------------------------------
     # Order entry

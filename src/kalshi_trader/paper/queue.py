@@ -15,12 +15,17 @@ filled it at the same place in the same queue.
   below our bid, a buyer above our ask) fill it up to the traded size — the taker would have met
   our better price first. Several of our orders share one trade: best price first, then
   time; the trade's size is never handed out twice.
-- **Cancels ahead: proportional.** A decrease at its price that no trade explains is taken as
-  cancels spread evenly over the queue: the order advances by ``decrease × ahead / size before``
-  (rounded down). Because Kalshi reports the trade and the book decrease it causes on two
-  channels in either order, an unexplained decrease first waits (``PaperExchange``'s
-  ``trade_wait_ms``) for the trade that may explain it (``cancel_advance`` then runs); waiting
-  only ever delays a fill.
+- **Cancels: from behind first.** A decrease at its price that no trade explains is a cancel,
+  and the feed does not say whose. We assume the least favourable case it allows: the canceled
+  contracts were the ones behind the order (what joined after it — a market maker re-quoting,
+  say — often is what goes), so a cancel moves the order up only by what cannot have come from
+  behind it: ``ahead`` drops only when the level shrinks below it (``bound``). A proportional
+  split (``cancel × ahead / size``) is more optimistic and puts the order ahead of where it is
+  whenever the cancels were behind it; this rule never does: ``ahead`` is never less than the
+  true queue in front. Because Kalshi reports the trade and the book decrease it
+  causes on two channels in either order, an unexplained decrease first waits
+  (``PaperExchange``'s ``trade_wait_ms``) for the trade that may explain it; waiting only ever
+  delays a fill.
 - **Bounds.** ``ahead`` never exceeds what is displayed at the price plus the decreases still
   waiting there (``bound``): everything in front of us is still on the book.
 - **The book crossing it.** When the other ladder shows liquidity at or through the order's price
@@ -38,10 +43,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kalshi_trader.domain import Qty, Side
-from kalshi_trader.paper.book import Decrease, Level, PublicBook
+from kalshi_trader.paper.book import Level, PublicBook
 from kalshi_trader.paper.model import PaperOrder
 
-__all__ = ["bound", "cancel_advance", "cross_fills", "join", "trade_fills"]
+__all__ = ["bound", "cross_fills", "join", "trade_fills"]
 
 
 def join(order: PaperOrder, book: PublicBook) -> None:
@@ -95,20 +100,6 @@ def trade_fills(
             fills.append((order, take))
             given += take
     return fills
-
-
-def cancel_advance(decrease: Decrease, orders: Iterable[PaperOrder]) -> list[PaperOrder]:
-    """A decrease no trade explained: cancels, proportional to each order's share of the queue
-    before it. Orders that joined after it are not moved. Returns the orders that moved."""
-    moved = []
-    for order in orders:
-        if order.arrival_seq >= decrease.seq or order.ahead <= 0:
-            continue
-        step = decrease.qty * order.ahead // max(decrease.size_before, order.ahead)
-        if step > 0:
-            order.ahead = Qty(order.ahead - min(step, order.ahead))
-            moved.append(order)
-    return moved
 
 
 def cross_fills(book: PublicBook, orders: Iterable[PaperOrder]) -> list[tuple[PaperOrder, int]]:

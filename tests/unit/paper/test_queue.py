@@ -63,15 +63,30 @@ def test_a_decrease_waits_for_its_trade_so_it_is_not_counted_as_a_cancel_too() -
     assert kit.fills_of(order) == []
 
 
-def test_cancels_ahead_advance_it_proportionally_once_no_trade_explains_them() -> None:
+def test_cancels_move_it_only_by_what_cannot_have_come_from_behind_it() -> None:
     kit = Kit()
     order = resting_bid(kit)
-    kit.delta(YES, "0.50", "30")  # 30 in front, 30 behind
-    kit.delta(YES, "0.50", "-20")  # 20 canceled somewhere in the queue of 60
-    assert kit.ahead(order) == qty("30")
+    kit.delta(YES, "0.50", "30")  # 30 in front, 30 joined behind
+    kit.delta(YES, "0.50", "-20")  # 20 canceled: they may all have been behind us
     kit.later()
-    assert kit.ahead(order) == qty("20")  # 20 × 30/60 of them were in front
+    assert kit.ahead(order) == qty("30")
+    kit.delta(YES, "0.50", "-25")  # 15 left at the price: at most 15 can be in front
+    assert kit.ahead(order) == qty("30")  # a trade may still explain it: not yet
+    kit.later()
+    assert kit.ahead(order) == qty("15")
     assert kit.fills_of(order) == []  # cancels alone never fill anybody
+
+
+def test_a_market_maker_requoting_behind_it_does_not_move_it_up() -> None:
+    kit = Kit()
+    order = resting_bid(kit)  # 30 in front
+    for _ in range(20):  # a maker adds 50 behind us and pulls them again, over and over
+        kit.delta(YES, "0.50", "50")
+        kit.delta(YES, "0.50", "-50")
+        kit.later()
+    assert kit.ahead(order) == qty("30")
+    kit.sold("0.50", "30")
+    assert kit.fills_of(order) == []  # the 30 in front still had to trade first
 
 
 def test_a_decrease_shown_before_the_order_arrived_does_not_move_it() -> None:
