@@ -192,8 +192,11 @@ class PaperVenue:
         self._flush = loop.create_task(self._flush_quietly(), name="paper-flush")
 
     async def _flush_quietly(self) -> None:
+        """Commit until nothing urgent is left (the feed may change more while a write runs)."""
         try:
             await self.commit()
+            while self.exchange.urgent:
+                await self.commit()
         except StoreError as exc:
             log.error("paper_record_write_failed", error=str(exc))
 
