@@ -23,6 +23,8 @@ Contract:
   strategies, re-exported by ``risk.skew``).
 - ``trading_day(market_ms)`` is the trading day a moment of market time belongs to: the calendar
   date in New York (Kalshi's home time zone), so daily limits and daily P&L roll at midnight ET.
+- ``Candle`` (with ``Ohlc``) is one candlestick of a market; ``HistoricalCutoff`` says where an
+  exchange's live data set ends and its historical endpoints take over.
 
 This module imports nothing of the project.
 """
@@ -463,6 +465,51 @@ class Level:
 
 def levels_from(pairs: Sequence[tuple[int, int]]) -> list[Level]:
     return [Level(Price(p), Qty(q)) for p, q in pairs]
+
+
+# --------------------------------------------------------------------------------------------
+# A market's past: candlesticks and the live/historical partition
+
+
+@dataclass(frozen=True, slots=True)
+class Ohlc:
+    """Open, high, low and close of one price over a period."""
+
+    open: Price
+    high: Price
+    low: Price
+    close: Price
+
+
+@dataclass(frozen=True, slots=True)
+class Candle:
+    """One candlestick of one market: the period ends at ``end_s`` (Unix seconds, inclusive).
+
+    ``yes_bid`` / ``yes_ask`` are the best YES bid and ask over the period (an empty side counts as
+    $0 bid / $1 ask); ``trades`` the traded YES prices, ``None`` when nothing traded in the period;
+    ``mean`` their volume-weighted mean; ``previous`` the last traded price before the period;
+    ``volume`` contracts traded in the period; ``open_interest`` contracts outstanding at its end."""
+
+    end_s: int
+    yes_bid: Ohlc
+    yes_ask: Ohlc
+    trades: Ohlc | None
+    mean: Price | None
+    previous: Price | None
+    volume: Qty
+    open_interest: Qty
+
+
+@dataclass(frozen=True, slots=True)
+class HistoricalCutoff:
+    """Where an exchange's live data set ends (Unix milliseconds): older records are served only
+    by the historical endpoints. ``positions_ms`` is the settled positions' backfill horizon
+    (``None`` when the exchange does not report it)."""
+
+    market_settled_ms: int
+    trades_created_ms: int
+    orders_updated_ms: int
+    positions_ms: int | None = None
 
 
 def iter_grid_prices(grid: TickGrid, low: int, high: int) -> Iterator[Price]:

@@ -15,10 +15,11 @@ Contract:
   task starts (``interval_s``).
 - **A sweep** (``reconcile(reason)``; sweeps never overlap; ``request(reason)`` schedules one from
   synchronous code, e.g. ``UserStream(on_reconnect=...)``):
-  1. *Fills since the last seen*: ``GET /portfolio/fills`` from the newest fill's second (the store's
-     or the engine's) — Kalshi's ``min_ts`` is in whole seconds, so a few are seen again and
-     dropped by ``fill_id``; the new ones go through ``engine.on_fill`` (recorded once, positions
-     and risk updated).
+  1. *Fills since the last seen*, live and archived (``kalshi.account_history.fills_since``: after a
+     long downtime the older ones are only under ``/historical/fills``), from the newest fill's
+     second (the store's or the engine's) — Kalshi's ``min_ts`` is in whole seconds, so a few are
+     seen again and dropped by ``fill_id``; the new ones go through ``engine.on_fill`` (recorded
+     once, positions and risk updated).
   2. *Settlements since the last seen*: the exchange is the truth. ``GET /portfolio/settlements``
      from the second of the newest settlement an earlier sweep saw — the first time, from the
      second of the earliest fill the tracker holds (no fills: no request; nothing of ours can have
@@ -31,13 +32,17 @@ Contract:
      record) changes nothing — a settlement counts once however often it is reported; settled
      there at another value (to the cent: the record gives a scalar value in whole cents) it is
      reported once as ``settlement_value`` (not forced). A settlement whose value cannot be read is
-     reported (``settlement_unreadable``) and skipped.
+     reported (``settlement_unreadable``) and skipped. On the first sweep, the markets where the
+     tracker still holds a position the live records did not settle are also looked up in the
+     historical tier (a settlement handed off to ``/historical/positions`` while the node was
+     down), and settled from their market's result the same way (without the net-count check:
+     archived records carry no counts).
   3. *Resting orders*: every order ``GET /portfolio/orders?status=resting`` lists is applied as an
      order report (missed ``user_order`` messages are made good).
   4. *Orders we think open but the exchange does not list as resting* are read back one by one
-     (by ``order_id``, or looked up by ``client_order_id`` when the create got no answer); one the
-     exchange has never heard of is marked rejected. Creates still queued or in flight are left
-     alone.
+     (by ``order_id``, or looked up by ``client_order_id`` when the create got no answer), live or
+     archived (``/historical/orders``); one the exchange has never heard of is marked rejected.
+     Creates still queued or in flight are left alone.
   5. *Risk*: a resting order with no reservation in risk (found at the exchange, or tracked again
      after a restart) is judged again as a place of its remaining size: approved, it is **adopted**
      (its reservation is held again); refused, it is **canceled**. An order that is not ours (its
@@ -77,14 +82,12 @@ from kalshi_trader.domain import (
     Position,
     Price,
     Qty,
-    parse_qty,
 )
 from kalshi_trader.execution.engine import SETTLEMENT_AUDIT, ExecutionEngine
 from kalshi_trader.execution.protection import BRACKET_AUDIT
 from kalshi_trader.execution.views import Discrepancy, ReconcileReport
-from kalshi_trader.kalshi import convert
-from kalshi_trader.kalshi import schemas as w
-from kalshi_trader.kalshi.errors import KalshiError, NotFoundError
+from kalshi_trader.kalshi import account_history, convert
+from kalshi_trader.kalshi.errors import KalshiError
 from kalshi_trader.store import AuditKind, Store, StoreError
 
 __all__ = ["FixedProtection", "ProtectionPolicy", "Reconciler", "UnknownOrderPolicy"]
@@ -102,32 +105,6 @@ class UnknownOrderPolicy(StrEnum):
 ProtectionPolicy = Callable[[Position, Price | None], tuple[Price, Price] | None]
 """For an open position with no bracket and its average cost (YES price paid for YES, NO price
 paid for NO): ``(take_profit, stop_loss)`` as YES prices, or None to leave it unprotected."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Settlement:
-    """One ``GET /portfolio/settlements`` entry, read."""
-
-    ticker: str
-    yes_value: Price
-    settled_ms: int
-    net: int
-    """YES contracts minus NO contracts held at settlement (``Qty`` units)."""
-    revenue_cents: int
-
-
-def _read_settlement(s: w.Settlement) -> _Settlement:
-    """``ValueError`` if the entry says no value a position can be paid at."""
-    if s.market_result == "yes":
-        value = PRICE_SCALE
-    elif s.market_result == "no":
-        value = 0
-    elif s.value is not None and 0 <= s.value <= 100:  # scalar: cents per YES contract
-        value = s.value * (PRICE_SCALE // 100)
-    else:
-        raise ValueError(f"result {s.market_result!r} with value {s.value!r}")
-    net = parse_qty(s.yes_count_fp) - parse_qty(s.no_count_fp)
-    return _Settlement(s.ticker, Price(value), convert.ts_ms(s.settled_time), net, s.revenue)
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,8 +246,9 @@ class Reconciler:
         async with self._lock:
             return await self._sweep(reason)
 
-    async def _settlements(self, reason: str, note: Callable[[str, str, str], None]) -> int:
-        """Step 2 of a sweep: apply the exchange's settlements the tracker has not applied."""
+    async def _settlements(self, reason: str, note: Callable[[str, str, str], None], *, archived: bool) -> int:
+        """Step 2 of a sweep: apply the exchange's settlements the tracker has not applied (with
+        ``archived``, also those already handed off to the historical tier)."""
         engine = self.engine
         since = self._settlements_since_s
         if since is None:
@@ -278,16 +256,22 @@ class Reconciler:
             if not first_ms:
                 return 0
             since = first_ms // 1000
-        found: list[_Settlement] = []
-        newest = since
-        async for wire in self.rest.iter_settlements(min_ts=since):
-            newest = max(newest, convert.ts_ms(wire.settled_time) // 1000)
-            try:
-                found.append(_read_settlement(wire))
-            except ValueError as exc:
-                if wire.ticker not in self._compared:
-                    self._compared.add(wire.ticker)
-                    note("settlement_unreadable", wire.ticker, f"not applied: {exc}")
+        found, unreadable = await account_history.live_settlements(self.rest, since)
+        newest = max([since, *(s.settled_ms // 1000 for s in found)])
+        if archived:
+            reported = {s.ticker for s in found}
+            held = [
+                p.ticker
+                for p in engine.positions()
+                if p.ticker not in reported and engine.tracker.settled_value(p.ticker) is None
+            ]
+            more, unread = await account_history.archived_settlements(self.rest, held)
+            found += more
+            unreadable += unread
+        for ticker, why in unreadable:
+            if ticker not in self._compared:
+                self._compared.add(ticker)
+                note("settlement_unreadable", ticker, f"not applied: {why}")
         found.sort(key=lambda s: (s.settled_ms, s.ticker))
         applied = 0
         for s in found:
@@ -303,13 +287,14 @@ class Reconciler:
             if result is None:
                 continue
             applied += 1
+            exchange = f"net {s.net}, revenue {s.revenue_cents}¢" if s.net is not None else "archived, no counts"
             note(
                 "settlement",
                 s.ticker,
                 f"settled at {s.yes_value} per YES contract: {result.qty} paid {result.payout}, P&L {result.pnl};"
-                f" exchange: net {s.net}, revenue {s.revenue_cents}¢",
+                f" exchange: {exchange}",
             )
-            if result.qty != s.net:
+            if s.net is not None and result.qty != s.net:
                 note("settlement_position", s.ticker, f"engine settled {result.qty} (from fills) vs exchange {s.net}")
         self._settlements_since_s = newest
         return applied
@@ -327,16 +312,14 @@ class Reconciler:
         # 1. fills since the last seen
         last_ms = max(engine.last_fill_ms, (await self.store.last_fill_ts()) or 0)
         since_s = last_ms // 1000 if last_ms else None
-        fills = [convert.fill(f) async for f in rest.iter_fills(min_ts=since_s)]
-        fills.sort(key=lambda f: (f.ts_ms, f.fill_id))
         new_fills = 0
-        for fill in fills:
+        for fill in await account_history.fills_since(rest, since_s):
             if engine.on_fill(fill):
                 new_fills += 1
                 note("missed_fill", fill.fill_id, f"{fill.ticker} {fill.side.value} {fill.qty} @ {fill.price}")
 
         # 2. settlements since the last seen
-        settled = await self._settlements(reason, note)
+        settled = await self._settlements(reason, note, archived=self.sweeps == 0)
 
         # 3. resting orders at the exchange
         resting = [convert.order(o) async for o in rest.iter_orders(status="resting")]
@@ -355,14 +338,10 @@ class Reconciler:
             if t.client_order_id in in_flight or (t.order_id is not None and t.order_id in resting_ids):
                 continue
             order: Order | None
-            try:
-                if t.order_id is not None:
-                    order = convert.order(await rest.get_order(t.order_id))
-                else:
-                    wire = await rest.find_order(t.client_order_id, ticker=t.ticker)
-                    order = convert.order(wire) if wire is not None else None
-            except NotFoundError:
-                order = None
+            if t.order_id is not None:
+                order = await account_history.order_by_id(rest, t.order_id, ticker=t.ticker)
+            else:
+                order = await account_history.find_order(rest, t.client_order_id, ticker=t.ticker)
             if t.order_id is None:
                 engine.resolve_lookup(t.client_order_id, order)
                 detail = "found at the exchange" if order is not None else "never reached the exchange"

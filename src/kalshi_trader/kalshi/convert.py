@@ -26,11 +26,15 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from kalshi_trader.domain import (
+    PRICE_SCALE,
     BookSide,
+    Candle,
     Fill,
+    HistoricalCutoff,
     MarketInfo,
     MarketStatus,
     Money,
+    Ohlc,
     Order,
     OrderStatus,
     Position,
@@ -280,6 +284,91 @@ def balance(b: w.GetBalanceResponse) -> Money:
 def portfolio_value(b: w.GetBalanceResponse) -> Money:
     """``portfolio_value`` is integer cents on the wire."""
     return Money(b.portfolio_value * 100)
+
+
+# -- the past: cutoff, candlesticks, settled markets ------------------------------------------------
+
+
+def historical_cutoff(c: w.GetHistoricalCutoffResponse) -> HistoricalCutoff:
+    owner = "historical cutoff"
+    positions = c.market_positions_last_updated_ts
+    return HistoricalCutoff(
+        market_settled_ms=_time(c.market_settled_ts, "market_settled_ts", owner),
+        trades_created_ms=_time(c.trades_created_ts, "trades_created_ts", owner),
+        orders_updated_ms=_time(c.orders_updated_ts, "orders_updated_ts", owner),
+        positions_ms=_time(positions, "market_positions_last_updated_ts", owner)
+        if isinstance(positions, str)
+        else None,
+    )
+
+
+def _ohlc(values: Sequence[str], what: str, owner: str) -> Ohlc:
+    o, h, lo, c = (_field(parse_price, v, f"{what}.{n}", owner) for v, n in zip(values, _OHLC, strict=True))
+    return Ohlc(o, h, lo, c)
+
+
+def _trade_ohlc(values: Sequence[str | None], what: str, owner: str) -> Ohlc | None:
+    if any(v is None for v in values):
+        return None
+    return _ohlc([v for v in values if v is not None], what, owner)
+
+
+def _maybe_price(value: str | None, what: str, owner: str) -> Price | None:
+    return None if value is None else _field(parse_price, value, what, owner)
+
+
+_OHLC = ("open", "high", "low", "close")
+
+
+def candle(c: w.MarketCandlestick, ticker: str = "") -> Candle:
+    """A live market's ``MarketCandlestick`` → ``Candle``."""
+    owner = f"candlestick {ticker}@{c.end_period_ts}"
+    b, a, p = c.yes_bid, c.yes_ask, c.price
+    return Candle(
+        end_s=c.end_period_ts,
+        yes_bid=_ohlc((b.open_dollars, b.high_dollars, b.low_dollars, b.close_dollars), "yes_bid", owner),
+        yes_ask=_ohlc((a.open_dollars, a.high_dollars, a.low_dollars, a.close_dollars), "yes_ask", owner),
+        trades=_trade_ohlc((p.open_dollars, p.high_dollars, p.low_dollars, p.close_dollars), "price", owner),
+        mean=_maybe_price(p.mean_dollars, "price.mean_dollars", owner),
+        previous=_maybe_price(p.previous_dollars, "price.previous_dollars", owner),
+        volume=_field(parse_qty, c.volume_fp, "volume_fp", owner),
+        open_interest=_field(parse_qty, c.open_interest_fp, "open_interest_fp", owner),
+    )
+
+
+def historical_candle(c: w.MarketCandlestickHistorical, ticker: str = "") -> Candle:
+    """An archived market's ``MarketCandlestickHistorical`` (flat names) → ``Candle``."""
+    owner = f"candlestick {ticker}@{c.end_period_ts}"
+    b, a, p = c.yes_bid, c.yes_ask, c.price
+    return Candle(
+        end_s=c.end_period_ts,
+        yes_bid=_ohlc((b.open, b.high, b.low, b.close), "yes_bid", owner),
+        yes_ask=_ohlc((a.open, a.high, a.low, a.close), "yes_ask", owner),
+        trades=_trade_ohlc((p.open, p.high, p.low, p.close), "price", owner),
+        mean=_maybe_price(p.mean, "price.mean", owner),
+        previous=_maybe_price(p.previous, "price.previous", owner),
+        volume=_field(parse_qty, c.volume, "volume", owner),
+        open_interest=_field(parse_qty, c.open_interest, "open_interest", owner),
+    )
+
+
+def settled_value(m: w.Market) -> tuple[Price, int] | None:
+    """``(YES value, settlement time in ms)`` of a market whose result is known; ``None`` before.
+    A scalar result is worth ``settlement_value_dollars`` per YES contract. ``ValueError`` if the
+    market names a result it gives no value for."""
+    owner = f"market {m.ticker}"
+    if m.result == "yes":
+        value = Price(PRICE_SCALE)
+    elif m.result == "no":
+        value = Price(0)
+    elif m.result == "scalar" and m.settlement_value_dollars is not None:
+        value = _field(parse_price, m.settlement_value_dollars, "settlement_value_dollars", owner)
+    elif m.result == "":
+        return None
+    else:
+        raise ValueError(f"{owner}: result {m.result!r} without a settlement value")
+    settled = _time(m.settlement_ts, "settlement_ts", owner) or _time(m.close_time, "close_time", owner)
+    return value, settled
 
 
 # -- requests -----------------------------------------------------------------------------------

@@ -507,6 +507,209 @@ class KalshiRest:
             lambda c: self.get_trades(limit=page_size, cursor=c, **filters), lambda p: p.trades, lambda p: p.cursor
         )
 
+    # -- candlesticks and the historical tier -----------------------------------------------------
+    # Records older than ``GET /historical/cutoff`` are served only by the ``/historical`` routes
+    # (``kalshi.history`` reads an account's past across both tiers).
+
+    async def get_market_candlesticks(
+        self,
+        series_ticker: str,
+        ticker: str,
+        *,
+        start_ts: int,
+        end_ts: int,
+        period_interval: int,
+        include_latest_before_start: bool | None = None,
+    ) -> w.GetMarketCandlesticksResponse:
+        """Candles of a live market ending in ``[start_ts, end_ts]`` (unix seconds); ``period_interval``
+        is 1, 60 or 1440 minutes (``convert.candle``)."""
+        query: dict[str, QueryValue] = {
+            "start_ts": start_ts,
+            "end_ts": end_ts,
+            "period_interval": period_interval,
+            "include_latest_before_start": include_latest_before_start,
+        }
+        return await self._get(
+            "/series/{s}/markets/{t}/candlesticks",
+            w.GetMarketCandlesticksResponse,
+            path_params={"s": series_ticker, "t": ticker},
+            query=query,
+        )
+
+    async def get_candlesticks_batch(
+        self,
+        tickers: Sequence[str],
+        *,
+        start_ts: int,
+        end_ts: int,
+        period_interval: int,
+        include_latest_before_start: bool | None = None,
+    ) -> w.BatchGetMarketCandlesticksResponse:
+        """Candles of up to 100 live markets at once (10,000 candles at most in all)."""
+        query: dict[str, QueryValue] = {
+            "market_tickers": tickers,
+            "start_ts": start_ts,
+            "end_ts": end_ts,
+            "period_interval": period_interval,
+            "include_latest_before_start": include_latest_before_start,
+        }
+        return await self._get("/markets/candlesticks", w.BatchGetMarketCandlesticksResponse, query=query)
+
+    async def get_historical_cutoff(self) -> w.GetHistoricalCutoffResponse:
+        """Where the live data set ends (``convert.historical_cutoff``)."""
+        return await self._get("/historical/cutoff", w.GetHistoricalCutoffResponse)
+
+    async def get_historical_markets(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        tickers: Sequence[str] | None = None,
+        event_ticker: str | None = None,
+        series_ticker: str | None = None,
+        mve_filter: str | None = None,
+    ) -> w.GetMarketsResponse:
+        """Archived (settled before the cutoff) markets; the three filters are mutually exclusive."""
+        query: dict[str, QueryValue] = {
+            "limit": limit,
+            "cursor": cursor,
+            "tickers": tickers,
+            "event_ticker": event_ticker,
+            "series_ticker": series_ticker,
+            "mve_filter": mve_filter,
+        }
+        return await self._get("/historical/markets", w.GetMarketsResponse, query=query)
+
+    def iter_historical_markets(self, *, page_size: int = 1000, **filters: Any) -> AsyncIterator[w.Market]:
+        return self._pages(
+            lambda c: self.get_historical_markets(limit=page_size, cursor=c, **filters),
+            lambda p: p.markets,
+            lambda p: p.cursor,
+        )
+
+    async def get_historical_market(self, ticker: str) -> w.Market:
+        """An archived market (``NotFoundError`` if the ticker is not in the historical data set)."""
+        return (await self._get("/historical/markets/{t}", w.GetMarketResponse, path_params={"t": ticker})).market
+
+    async def get_historical_candlesticks(
+        self, ticker: str, *, start_ts: int, end_ts: int, period_interval: int
+    ) -> w.GetMarketCandlesticksHistoricalResponse:
+        """Candles of an archived market (``convert.historical_candle``)."""
+        query: dict[str, QueryValue] = {"start_ts": start_ts, "end_ts": end_ts, "period_interval": period_interval}
+        return await self._get(
+            "/historical/markets/{t}/candlesticks",
+            w.GetMarketCandlesticksHistoricalResponse,
+            path_params={"t": ticker},
+            query=query,
+        )
+
+    async def get_historical_trades(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+    ) -> w.GetTradesResponse:
+        query: dict[str, QueryValue] = {
+            "limit": limit,
+            "cursor": cursor,
+            "ticker": ticker,
+            "min_ts": min_ts,
+            "max_ts": max_ts,
+        }
+        return await self._get("/historical/trades", w.GetTradesResponse, query=query)
+
+    def iter_historical_trades(self, *, page_size: int = 1000, **filters: Any) -> AsyncIterator[w.Trade]:
+        return self._pages(
+            lambda c: self.get_historical_trades(limit=page_size, cursor=c, **filters),
+            lambda p: p.trades,
+            lambda p: p.cursor,
+        )
+
+    async def get_historical_fills(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        subaccount: int | None = None,
+    ) -> w.GetFillsResponse:
+        """Our fills made before ``trades_created_ts`` (newest first)."""
+        query: dict[str, QueryValue] = {
+            "limit": limit,
+            "cursor": cursor,
+            "ticker": ticker,
+            "min_ts": min_ts,
+            "max_ts": max_ts,
+            "subaccount": subaccount,
+        }
+        return await self._get("/historical/fills", w.GetFillsResponse, query=query)
+
+    def iter_historical_fills(self, *, page_size: int = 1000, **filters: Any) -> AsyncIterator[w.Fill]:
+        return self._pages(
+            lambda c: self.get_historical_fills(limit=page_size, cursor=c, **filters),
+            lambda p: p.fills,
+            lambda p: p.cursor,
+        )
+
+    async def get_historical_orders(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        ticker: str | None = None,
+        min_ts: int | None = None,
+        max_ts: int | None = None,
+        subaccount: int | None = None,
+    ) -> w.GetOrdersResponse:
+        """Our orders canceled or executed before ``orders_updated_ts`` (newest first)."""
+        query: dict[str, QueryValue] = {
+            "limit": limit,
+            "cursor": cursor,
+            "ticker": ticker,
+            "min_ts": min_ts,
+            "max_ts": max_ts,
+            "subaccount": subaccount,
+        }
+        return await self._get("/historical/orders", w.GetOrdersResponse, query=query)
+
+    def iter_historical_orders(self, *, page_size: int = 1000, **filters: Any) -> AsyncIterator[w.Order]:
+        return self._pages(
+            lambda c: self.get_historical_orders(limit=page_size, cursor=c, **filters),
+            lambda p: p.orders,
+            lambda p: p.cursor,
+        )
+
+    async def get_historical_positions(
+        self,
+        *,
+        limit: int | None = None,
+        cursor: str | None = None,
+        ticker: str | None = None,
+        event_ticker: str | None = None,
+        subaccount: int | None = None,
+    ) -> w.GetPositionsResponse:
+        """Our settled positions whose event was handed off to the historical data set."""
+        query: dict[str, QueryValue] = {
+            "limit": limit,
+            "cursor": cursor,
+            "ticker": ticker,
+            "event_ticker": event_ticker,
+            "subaccount": subaccount,
+        }
+        return await self._get("/historical/positions", w.GetPositionsResponse, query=query)
+
+    def iter_historical_positions(self, *, page_size: int = 1000, **filters: Any) -> AsyncIterator[w.MarketPosition]:
+        return self._pages(
+            lambda c: self.get_historical_positions(limit=page_size, cursor=c, **filters),
+            lambda p: p.market_positions,
+            lambda p: p.cursor,
+        )
+
     # -- portfolio reads ------------------------------------------------------------------------
 
     async def get_balance(self) -> w.GetBalanceResponse:

@@ -787,6 +787,108 @@ class UpdateOrderGroupLimitRequest(_Wire):
 
 
 # ============================================================================================
+# REST — historical data and candlesticks
+# (The historical lists reuse the live responses: ``GetMarketsResponse``, ``GetMarketResponse``,
+# ``GetTradesResponse``, ``GetFillsResponse``, ``GetOrdersResponse``, ``GetPositionsResponse``.)
+
+
+class GetHistoricalCutoffResponse(_Wire):
+    """``GET /historical/cutoff``: RFC 3339 times; older records are only under ``/historical``."""
+
+    market_settled_ts: str
+    trades_created_ts: str
+    orders_updated_ts: str
+    market_positions_last_updated_ts: str | UnsetType = UNSET
+
+
+class BidAskDistribution(_Wire):
+    """Open/low/high/close of the best YES bid or ask over a candle's period."""
+
+    open_dollars: str
+    low_dollars: str
+    high_dollars: str
+    close_dollars: str
+
+
+class PriceDistribution(_Wire):
+    """Traded YES prices over a candle's period (``None``: no trade in it)."""
+
+    open_dollars: str | None = None
+    low_dollars: str | None = None
+    high_dollars: str | None = None
+    close_dollars: str | None = None
+    mean_dollars: str | None = None
+    previous_dollars: str | None = None
+    min_dollars: str | None = None
+    max_dollars: str | None = None
+
+
+class MarketCandlestick(_Wire):
+    """One period (``end_period_ts``: its inclusive end, unix seconds) of a live market."""
+
+    end_period_ts: int
+    yes_bid: BidAskDistribution
+    yes_ask: BidAskDistribution
+    price: PriceDistribution
+    volume_fp: str
+    open_interest_fp: str
+
+
+class GetMarketCandlesticksResponse(_Wire):
+    """``GET /series/{series_ticker}/markets/{ticker}/candlesticks``."""
+
+    ticker: str
+    candlesticks: list[MarketCandlestick]
+
+
+class MarketCandlesticksResponse(_Wire):
+    market_ticker: str
+    candlesticks: list[MarketCandlestick]
+
+
+class BatchGetMarketCandlesticksResponse(_Wire):
+    """``GET /markets/candlesticks``: one entry per requested market."""
+
+    markets: list[MarketCandlesticksResponse]
+
+
+class BidAskDistributionHistorical(_Wire):
+    open: str
+    low: str
+    high: str
+    close: str
+
+
+class PriceDistributionHistorical(_Wire):
+    """Required and nullable: always sent, ``None`` when nothing traded."""
+
+    open: str | None
+    low: str | None
+    high: str | None
+    close: str | None
+    mean: str | None
+    previous: str | None
+
+
+class MarketCandlestickHistorical(_Wire):
+    """One period of an archived market (flat field names, ``volume`` / ``open_interest``)."""
+
+    end_period_ts: int
+    yes_bid: BidAskDistributionHistorical
+    yes_ask: BidAskDistributionHistorical
+    price: PriceDistributionHistorical
+    volume: str
+    open_interest: str
+
+
+class GetMarketCandlesticksHistoricalResponse(_Wire):
+    """``GET /historical/markets/{ticker}/candlesticks``."""
+
+    ticker: str
+    candlesticks: list[MarketCandlestickHistorical]
+
+
+# ============================================================================================
 # WebSocket — client commands ({"id", "cmd", "params"})
 
 

@@ -1,4 +1,4 @@
-"""The embedded exchange's operator API under ``/admin``: faults and market pauses.
+"""The embedded exchange's operator API under ``/admin``: faults, market pauses, the historical cutoff.
 
 Contract:
 - Authentication: ``Authorization: Bearer <admin token>``. The token is random per exchange start
@@ -15,9 +15,15 @@ Contract:
   ``.../resume`` moves it back to ``active`` (Kalshi cancels every resting order on reactivation).
   Both answer ``{"ticker", "status"}``; unknown market 404, a transition the market cannot make
   (e.g. resuming a closed market) 400. WS ``market_lifecycle_v2`` announces both.
+- ``GET /admin/historical/cutoff`` → ``{"cutoff": {name: RFC 3339}, "pinned": {name: RFC 3339 |
+  null}, "lag_seconds": {name: int}}`` for the four cutoffs of ``GET /historical/cutoff``
+  (``sim/archive.py``). ``PUT`` with any of ``{"<cutoff name>": RFC 3339 time (pin it there, not after
+  the exchange's time) | null (follow its lag again), "lag_seconds": {"<cutoff name>": seconds}}``
+  moves them — in market time, so a test can archive what happened before a moment — and answers
+  like GET; anything invalid is a 400 and changes nothing.
 - Errors use the exchange's usual ``{"error": {"code", "message", "details"}}`` body.
-- ``install(app, faults, engine, admin_token)`` adds the faults middleware (outermost) and these
-  routes to an exchange application. ``write_admin_token(data_dir)`` makes a fresh random token and
+- ``install(app, faults, engine, admin_token, archive)`` adds the faults middleware (outermost) and
+  these routes to an exchange application. ``write_admin_token(data_dir)`` makes a fresh random token and
   writes it to ``DATA_DIR/admin-token`` with mode 0600 from the first byte (``CredentialsError`` if
   it cannot).
 """
@@ -28,22 +34,27 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from aiohttp import web
 
 from kalshi_trader.domain import MarketStatus
 from kalshi_trader.kalshi.auth import HEADER_KEY
+from kalshi_trader.sim.archive import CUTOFF_NAMES, Archive
 from kalshi_trader.sim.credentials import CredentialsError
 from kalshi_trader.sim.faults import FaultInjector, FaultSpec, FaultSpecError
 from kalshi_trader.sim.matching import MatchingEngine
 from kalshi_trader.sim.model import ExchangeError
-from kalshi_trader.sim.params import Shape, decode_object, get_str
+from kalshi_trader.sim.params import Shape, as_object, decode_object, get_int, get_str, invalid
+from kalshi_trader.sim.render import iso, iso_or_none
 from kalshi_trader.sim.rest import respond
 
 P = "/admin"
 TOKEN_FILE = "admin-token"
 SET_FAULTS = Shape(required=("spec",))
+SET_CUTOFF = Shape(required=(), optional=(*CUTOFF_NAMES, "lag_seconds"))
+LAGS = Shape(required=(), optional=CUTOFF_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +62,7 @@ class AdminDeps:
     faults: FaultInjector
     engine: MatchingEngine
     token: str | None
+    archive: Archive
 
 
 ADMIN: web.AppKey[AdminDeps] = web.AppKey("admin", AdminDeps)
@@ -118,10 +130,63 @@ async def resume_market(request: web.Request) -> web.Response:
     return await _set_status(request, MarketStatus.ACTIVE)
 
 
-def install(app: web.Application, faults: FaultInjector, engine: MatchingEngine, token: str | None) -> None:
+def _cutoff_body(archive: Archive) -> dict[str, object]:
+    return {
+        "cutoff": {name: iso(ms) for name, ms in archive.cutoff().by_name().items()},
+        "pinned": {name: iso_or_none(ms) for name, ms in archive.pins_ms.items()},
+        "lag_seconds": {name: ms // 1000 for name, ms in archive.lags_ms.items()},
+    }
+
+
+def _moment(value: object, name: str) -> int | None:
+    """An RFC 3339 time (with an offset) → exchange milliseconds; ``None`` stays ``None``."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else ""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        raise invalid(f"field {name!r} must be an RFC 3339 time with an offset (e.g. 2026-03-02T12:00:00Z) or null")
+    return int(moment.timestamp() * 1000)
+
+
+@routes.get(P + "/historical/cutoff")
+async def get_cutoff(request: web.Request) -> web.Response:
+    return respond(_cutoff_body(_authorize(request).archive))
+
+
+@routes.put(P + "/historical/cutoff")
+async def put_cutoff(request: web.Request) -> web.Response:
+    admin = _authorize(request)
+    body = decode_object(await request.read())
+    SET_CUTOFF.check(body, "cutoff request")
+    pins = {name: _moment(body[name], name) for name in CUTOFF_NAMES if name in body}
+    lags: dict[str, int] = {}
+    if body.get("lag_seconds") is not None:
+        raw = as_object(body["lag_seconds"], "lag_seconds")
+        LAGS.check(raw, "lag_seconds")
+        lags = {
+            name: seconds * 1000 for name in raw if (seconds := get_int(raw, name, "lag_seconds", lo=0)) is not None
+        }
+    now = admin.archive.now_ms()
+    late = [name for name, ms in pins.items() if ms is not None and ms > now]
+    if late:
+        raise invalid(f"{', '.join(late)} cannot be after the exchange's current time ({iso(now)})")
+    for name, lag in lags.items():
+        admin.archive.set_lag(name, lag)
+    for name, ms in pins.items():
+        admin.archive.pin(name, ms)
+    return respond(_cutoff_body(admin.archive))
+
+
+def install(
+    app: web.Application, faults: FaultInjector, engine: MatchingEngine, token: str | None, archive: Archive
+) -> None:
     """Add the faults middleware (outermost, before the app is frozen) and the ``/admin`` routes."""
     app.middlewares.insert(0, faults.middleware)
-    app[ADMIN] = AdminDeps(faults, engine, token)
+    app[ADMIN] = AdminDeps(faults, engine, token, archive)
     app.add_routes(routes)
 
 

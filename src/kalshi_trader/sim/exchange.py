@@ -29,7 +29,12 @@ Contract:
   aiohttp application before it is started.
 - Faults: ``faults`` (a ``sim.faults.FaultInjector``, off unless ``faults=`` is given) injects
   WS and REST faults, deterministically under the seed; the operator API under ``/admin``
-  (``sim/admin.py``: faults, market pause/resume) needs the ``admin_token`` given here.
+  (``sim/admin.py``: faults, market pause/resume, the historical cutoff) needs the
+  ``admin_token`` given here.
+- History: ``archive`` (``sim/archive.py``) partitions records into live and historical at cutoffs
+  that trail the exchange clock by ``archive_lags_ms`` (Kalshi's documented lags by default);
+  ``history`` (``sim/history.py``) keeps each market's top of book per minute and every settled
+  position, for candlesticks and ``/historical/positions``.
 - Ids: with a ``seed`` every generated id (orders, trades, API keys) is a deterministic UUID4.
 """
 
@@ -50,10 +55,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from kalshi_trader.domain import MarketStatus, Money
 from kalshi_trader.kalshi.auth import AuthError, Verifier, generate_private_key
 from kalshi_trader.sim import admin
+from kalshi_trader.sim.archive import Archive
 from kalshi_trader.sim.catalog import Catalog
 from kalshi_trader.sim.clock import SimClock
 from kalshi_trader.sim.faults import FaultInjector, FaultSpec
 from kalshi_trader.sim.feed import Feed
+from kalshi_trader.sim.history import MarketHistory
 from kalshi_trader.sim.matching import MatchingEngine
 from kalshi_trader.sim.model import EngineEvent, MarketEvent
 from kalshi_trader.sim.ratelimit import DEFAULT_TIER, RateLimiter, Tier
@@ -97,10 +104,12 @@ class EmbeddedExchange:
         rate_clock_ns: Callable[[], int] = time.monotonic_ns,
         faults: FaultSpec | None = None,
         admin_token: str | None = None,
+        archive_lags_ms: Mapping[str, int] | None = None,
     ) -> None:
         """``tier=None`` disables rate limiting (benchmarks); ``rate_clock_ns`` is the limiter's
         monotonic clock (tests inject a fake one). ``faults`` switches faults on from the start
-        (``self.faults`` switches them at run time); ``admin_token`` enables ``/admin``."""
+        (``self.faults`` switches them at run time); ``admin_token`` enables ``/admin``;
+        ``archive_lags_ms`` maps cutoff names to how far behind the exchange clock they trail."""
         self.clock_ms = clock_ms
         owner = clock_ms if isinstance(clock_ms, SimClock) else getattr(clock_ms, "__self__", None)
         self.sim_clock: SimClock | None = owner if isinstance(owner, SimClock) else None
@@ -110,6 +119,8 @@ class EmbeddedExchange:
         self.engine = MatchingEngine(clock_ms=clock_ms, new_id=self.new_id)
         self.catalog = Catalog()
         self.engine.add_listener(self._record_lifecycle)  # before the feed, so it reads fresh metadata
+        self.archive = Archive(clock_ms, self.catalog, lags_ms=archive_lags_ms)
+        self.history = MarketHistory(self.engine)
         self.verifier = Verifier(max_skew_ms=max_skew_ms, clock_ms=wall_clock_ms)
         self.limiter = RateLimiter(tier, clock_ns=rate_clock_ns) if tier is not None else None
         self.feed = Feed(self.engine, self.catalog, clock_ms=clock_ms)
@@ -120,7 +131,7 @@ class EmbeddedExchange:
         self._app_setup: list[Callable[[web.Application], None]] = []
         self._interval_s = housekeeping_interval_ms / 1000
         self.faults = FaultInjector(seed, feed=self.feed, spec=faults)
-        self._app_setup.append(lambda app: admin.install(app, self.faults, self.engine, admin_token))
+        self._app_setup.append(lambda app: admin.install(app, self.faults, self.engine, admin_token, self.archive))
         self._runner: web.AppRunner | None = None
         self._housekeeper: asyncio.Task[None] | None = None
         self._endpoints: Endpoints | None = None
@@ -273,6 +284,8 @@ class EmbeddedExchange:
             feed=self.feed,
             clock_ms=self.clock_ms,
             flags=self.flags,
+            archive=self.archive,
+            history=self.history,
         )
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> tuple[str, str]:

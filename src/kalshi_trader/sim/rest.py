@@ -1,12 +1,13 @@
 """Shared plumbing of the embedded exchange's REST handlers.
 
 Contract: ``ServerDeps`` is everything a handler may use (engine, catalog, authentication, rate
-limiter, feed, clock, exchange flags); handlers reach it with ``deps(request)`` and the signed-in
-caller with ``principal(request)`` (set by the server's gate middleware on every ``/portfolio``
-call). ``respond`` encodes a ``msgspec`` struct (or plain JSON value) with the given status;
-``error_body`` is Kalshi's nested error shape ``{"error": {"code", "message", "details"}}``;
-``RATE_LIMITED_BODY`` is the documented 429 body. ``bill`` charges a handler-computed cost (batch
-endpoints) and raises ``RateLimited`` if the bucket cannot cover it.
+limiter, feed, clock, exchange flags, the live/historical partition and the market history);
+handlers reach it with ``deps(request)`` and the signed-in caller with ``principal(request)`` (set
+by the server's gate middleware on every ``/portfolio`` call). ``respond`` encodes a ``msgspec``
+struct (or plain JSON value) with the given status; ``error_body`` is Kalshi's nested error shape
+``{"error": {"code", "message", "details"}}``; ``RATE_LIMITED_BODY`` is the documented 429 body.
+``bill`` charges a handler-computed cost (batch endpoints) and raises ``RateLimited`` if the bucket
+cannot cover it.
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from kalshi_trader.sim.archive import Archive
 from kalshi_trader.sim.catalog import Catalog
 from kalshi_trader.sim.feed import Feed
+from kalshi_trader.sim.history import MarketHistory
 from kalshi_trader.sim.matching import MatchingEngine
 from kalshi_trader.sim.ratelimit import Bucket, RateLimiter
 
@@ -50,6 +53,8 @@ class ServerDeps:
     feed: Feed | None
     clock_ms: Callable[[], int]
     flags: ExchangeFlags
+    archive: Archive
+    history: MarketHistory
 
 
 DEPS: web.AppKey[ServerDeps] = web.AppKey("deps", ServerDeps)

@@ -9,7 +9,9 @@ naming the parameter. Unknown series/event/market in the path → 404 ``not_foun
 in list filters simply match nothing. Lists are in listing (registration) order except trades
 (newest first). Market status filters map to object statuses as market_lifecycle.md documents
 (``unopened``=initialized, ``open``=active, ``paused``=inactive, ``closed``=closed/determined/
-disputed/amended, ``settled``=finalized).
+disputed/amended, ``settled``=finalized). Markets settled before the historical cutoff and trades
+made before it (``sim/archive.py``) are not served here — they are under ``/historical``: such a
+market is 404 and missing from lists and nested event markets.
 """
 
 from __future__ import annotations
@@ -73,6 +75,12 @@ def market_struct(d: ServerDeps, ticker: str, now_ms: int) -> w.Market:
         result=state.result,
         settlement_value=state.settlement_value,
     )
+
+
+def live_markets(d: ServerDeps, tickers: list[str]) -> list[str]:
+    """``tickers`` without the markets archived to the historical data set."""
+    cutoff = d.archive.cutoff()
+    return [t for t in tickers if not d.archive.market_archived(t, cutoff)]
 
 
 def _status_of(d: ServerDeps, ticker: str) -> MarketStatus:
@@ -175,7 +183,9 @@ async def get_events(request: web.Request) -> web.Response:
         render.event(
             info,
             d.catalog.series(info.series_ticker),
-            [market_struct(d, t, now) for t in d.catalog.event_market_tickers(info.event_ticker)] if nested else None,
+            [market_struct(d, t, now) for t in live_markets(d, d.catalog.event_market_tickers(info.event_ticker))]
+            if nested
+            else None,
         )
         for info in page
     ]
@@ -192,7 +202,7 @@ async def get_event(request: web.Request) -> web.Response:
     except KeyError:
         raise not_found(f"event {ticker}") from None
     now = d.clock_ms()
-    markets = [market_struct(d, t, now) for t in d.catalog.event_market_tickers(ticker)]
+    markets = [market_struct(d, t, now) for t in live_markets(d, d.catalog.event_market_tickers(ticker))]
     data = render.event(info, d.catalog.series(info.series_ticker), markets if nested else None)
     return respond(w.GetEventResponse(event=data, markets=markets))
 
@@ -275,8 +285,11 @@ async def get_markets(request: web.Request) -> web.Response:
     ts = _market_filters(request)
     wanted = MARKET_STATUS_FILTER[status] if status else None
     matches: list[MarketMeta] = []
+    cutoff = d.archive.cutoff()
     if mve != "only":  # the embedded exchange lists no multivariate (combo) markets
         for meta in d.catalog.all_markets():
+            if d.archive.market_archived(meta.ticker, cutoff):
+                continue
             if event_ticker is not None and meta.event_ticker != event_ticker:
                 continue
             if series_ticker is not None and d.catalog.event(meta.event_ticker).series_ticker != series_ticker:
@@ -304,7 +317,12 @@ async def get_trades(request: web.Request) -> web.Response:
     if ticker is not None and not d.catalog.has_market(ticker):
         trades = []
     else:
-        trades = [t for t in d.engine.trades(ticker) if not block_only and _in_range(t.ts_ms // 1000, min_ts, max_ts)]
+        cutoff = d.archive.cutoff()
+        trades = [
+            t
+            for t in d.engine.trades(ticker)
+            if not block_only and not cutoff.trade_archived(t.ts_ms) and _in_range(t.ts_ms // 1000, min_ts, max_ts)
+        ]
     page, cursor = paginate(trades, key=lambda t: t.trade_id, limit=limit, cursor=query_str(q, "cursor"), kind="trades")
     return respond(w.GetTradesResponse(trades=[render.trade(t) for t in page], cursor=cursor))
 
@@ -313,7 +331,7 @@ async def get_trades(request: web.Request) -> web.Response:
 async def get_market(request: web.Request) -> web.Response:
     d = deps(request)
     ticker = request.match_info["ticker"]
-    if not d.catalog.has_market(ticker):
+    if not d.catalog.has_market(ticker) or not live_markets(d, [ticker]):
         raise not_found(f"market {ticker}")
     return respond(w.GetMarketResponse(market=market_struct(d, ticker, d.clock_ms())))
 

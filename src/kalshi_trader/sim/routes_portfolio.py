@@ -9,6 +9,9 @@ signed-in caller only (another account's order id is 404, exactly like an unknow
 - Positions of settled (finalized) markets are not listed (they are in ``/portfolio/settlements``).
   ``event_positions`` aggregate all matching market positions per event and are sent with the first
   page only, so that a client merging pages never double counts.
+- Only the live data set is served (``sim/archive.py``): fills made before the trades cutoff,
+  orders finished before the orders cutoff (also by id: 404) and settlement records of events
+  handed off to ``/historical/positions`` are only under ``/historical`` (``routes_historical``).
 - Lists are newest first (orders by creation, fills, settlements) and cursor-paginated; time filters
   are unix seconds, inclusive. Only subaccount 0 exists: any other ``subaccount`` is a 400; an
   ``exchange_index`` filter other than 0 matches nothing.
@@ -23,6 +26,7 @@ from aiohttp import web
 from kalshi_trader.domain import MarketStatus, Money, OrderStatus, format_qty, notional_floor
 from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.sim import render
+from kalshi_trader.sim.checks import not_found
 from kalshi_trader.sim.model import PositionState, SimOrder
 from kalshi_trader.sim.pagination import paginate
 from kalshi_trader.sim.params import invalid, query_enum, query_int, query_limit, query_list, query_str
@@ -133,10 +137,12 @@ async def get_fills(request: web.Request) -> web.Response:
     check_subaccount(q)
     ticker, order_id = query_str(q, "ticker"), query_str(q, "order_id")
     low, high = _time_filters(q)
+    cutoff = d.archive.cutoff()
     fills = [
         f
         for f in (d.engine.fills(user_id(request)) if not other_shard(q) else [])
-        if (ticker is None or f.ticker == ticker)
+        if not cutoff.trade_archived(f.ts_ms)
+        and (ticker is None or f.ticker == ticker)
         and (order_id is None or f.order_id == order_id)
         and _in_range(f.ts_ms // 1000, low, high)
     ]
@@ -151,10 +157,12 @@ async def get_settlements(request: web.Request) -> web.Response:
     check_subaccount(q)
     ticker, event_ticker = query_str(q, "ticker"), query_str(q, "event_ticker")
     low, high = _time_filters(q)
+    cutoff = d.archive.cutoff()
     records = [
         s
         for s in d.engine.settlements(user_id(request))
-        if (ticker is None or s.ticker == ticker)
+        if not d.archive.event_handed_off(s.event_ticker, cutoff)
+        and (ticker is None or s.ticker == ticker)
         and (event_ticker is None or s.event_ticker == event_ticker)
         and _in_range(s.settled_ms // 1000, low, high)
     ]
@@ -173,10 +181,12 @@ async def get_orders(request: web.Request) -> web.Response:
     events = query_list(q, "event_ticker", max_items=10)
     status = query_enum(q, "status", [s.value for s in OrderStatus])
     low, high = _time_filters(q)
+    cutoff = d.archive.cutoff()
     orders: list[SimOrder] = [
         o
         for o in (d.engine.orders(user_id(request)) if not other_shard(q) else [])
-        if (ticker is None or o.ticker == ticker)
+        if not cutoff.order_archived(o)
+        and (ticker is None or o.ticker == ticker)
         and (events is None or d.engine.market(o.ticker).event_ticker in events)
         and (status is None or o.status.value == status)
         and _in_range(o.created_ms // 1000, low, high)
@@ -212,7 +222,10 @@ async def get_queue_positions(request: web.Request) -> web.Response:
 
 @routes.get(P + "/portfolio/orders/{order_id}")
 async def get_order(request: web.Request) -> web.Response:
-    order = deps(request).engine.order(user_id(request), request.match_info["order_id"])
+    d, order_id = deps(request), request.match_info["order_id"]
+    order = d.engine.order(user_id(request), order_id)
+    if d.archive.cutoff().order_archived(order):
+        raise not_found(f"order {order_id}")
     return respond(w.GetOrderResponse(order=render.order(order)))
 
 

@@ -2,8 +2,10 @@
 
 Contract:
 - Routes and JSON shapes are Kalshi's current API as ``openapi.yaml`` documents them (handlers in
-  ``routes_market``, ``routes_portfolio``, ``routes_orders``, ``routes_groups``).
-- Authentication: every ``/portfolio`` call must carry valid ``KALSHI-ACCESS-*`` headers signing
+  ``routes_market``, ``routes_portfolio``, ``routes_orders``, ``routes_groups``,
+  ``routes_historical``).
+- Authentication: every ``/portfolio`` call (and the account's historical fills, orders and
+  positions) must carry valid ``KALSHI-ACCESS-*`` headers signing
   ``timestamp + METHOD + path`` (path without query) or gets 401. Public market-data calls need
   no headers; if a public call does carry them they must verify too (401 otherwise) and the call
   is billed to that key.
@@ -25,7 +27,7 @@ import structlog
 from aiohttp import web
 
 from kalshi_trader.kalshi.auth import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, AuthError
-from kalshi_trader.sim import routes_groups, routes_market, routes_orders, routes_portfolio
+from kalshi_trader.sim import routes_groups, routes_historical, routes_market, routes_orders, routes_portfolio
 from kalshi_trader.sim.model import ExchangeError
 from kalshi_trader.sim.ratelimit import PER_ITEM_COSTS, bucket_for, cost_for
 from kalshi_trader.sim.rest import (
@@ -90,7 +92,7 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
     if pattern is None or pattern == WS_PATH:
         return await handler(request)
     d = deps(request)
-    if pattern.startswith(PRIVATE_PREFIX) or _carries_auth(request):
+    if pattern.startswith(PRIVATE_PREFIX) or pattern in routes_historical.PRIVATE_ROUTES or _carries_auth(request):
         try:
             caller = d.authenticate(request.headers, request.method, request.rel_url.raw_path)
         except AuthError as exc:
@@ -127,7 +129,9 @@ def build_app(server_deps: ServerDeps) -> web.Application:
     app = web.Application(middlewares=[_errors, _gate], client_max_size=MAX_BODY)
     app[DEPS] = server_deps
     app.router.add_get(WS_PATH, _websocket)
-    # Literal paths are registered before their ``{param}`` siblings in each module.
+    # Literal paths are registered before their ``{param}`` siblings in each module, and the
+    # historical module (``/markets/candlesticks``) before ``/markets/{ticker}``.
+    app.add_routes(routes_historical.routes)
     app.add_routes(routes_market.routes)
     app.add_routes(routes_portfolio.routes)
     app.add_routes(routes_orders.routes)
