@@ -14,7 +14,8 @@ Contract:
 - ``RunningExchange.add_market(...)`` lists a fresh market with an empty book (own series and
   event) for tests that need exact, book-independent arithmetic; ``add_trader`` opens another
   funded account with an API key. ``rate_clock_ns`` replaces the rate limiter's clock;
-  ``admin_token`` enables the ``/admin`` API (faults are at ``exchange.faults``).
+  ``admin_token`` enables the ``/admin`` API (faults are at ``exchange.faults``); ``clock_ms`` is
+  the exchange clock (e.g. a frozen ``SimClock``: market time in the test's hands).
 - The fixtures in ``tests/conftest.py`` wrap this: ``exchange`` (a ``RunningExchange``),
   ``trader`` / ``liquidity`` (``SignedClient`` for each account) and ``public`` (unsigned client).
 """
@@ -130,9 +131,11 @@ async def running_exchange(
     housekeeping_interval_ms: int = 100,
     rate_clock_ns: Callable[[], int] = time.monotonic_ns,
     admin_token: str | None = None,
+    clock_ms: Callable[[], int] = wall_clock_ms,
 ) -> AsyncIterator[RunningExchange]:
     exchange = EmbeddedExchange(
         seed=seed,
+        clock_ms=clock_ms,
         tier=TIERS["prestige"] if tier is _UNSET else tier,
         housekeeping_interval_ms=housekeeping_interval_ms,
         rate_clock_ns=rate_clock_ns,
