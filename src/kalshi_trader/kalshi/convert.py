@@ -302,54 +302,49 @@ def historical_cutoff(c: w.GetHistoricalCutoffResponse) -> HistoricalCutoff:
     )
 
 
-def _ohlc(values: Sequence[str], what: str, owner: str) -> Ohlc:
-    o, h, lo, c = (_field(parse_price, v, f"{what}.{n}", owner) for v, n in zip(values, _OHLC, strict=True))
-    return Ohlc(o, h, lo, c)
-
-
-def _trade_ohlc(values: Sequence[str | None], what: str, owner: str) -> Ohlc | None:
-    if any(v is None for v in values):
-        return None
-    return _ohlc([v for v in values if v is not None], what, owner)
-
-
-def _maybe_price(value: str | None, what: str, owner: str) -> Price | None:
-    return None if value is None else _field(parse_price, value, what, owner)
-
-
 _OHLC = ("open", "high", "low", "close")
+
+
+def _candle(
+    end_s: int, dists: tuple[object, object, object], volume: str, open_interest: str, suffix: str, owner: str
+) -> Candle:
+    """A candlestick whose bid, ask and price distributions name their fields ``<name><suffix>``."""
+
+    def read(dist: object, name: str) -> Price | None:
+        value = getattr(dist, name + suffix)
+        return None if value is None else _field(parse_price, value, f"{name}{suffix}", owner)
+
+    def four(dist: object) -> Ohlc | None:
+        o, h, lo, c = (read(dist, name) for name in _OHLC)
+        return None if o is None or h is None or lo is None or c is None else Ohlc(o, h, lo, c)
+
+    bid, ask, price = dists
+    yes_bid, yes_ask = four(bid), four(ask)
+    if yes_bid is None or yes_ask is None:
+        raise ValueError(f"{owner}: yes_bid and yes_ask need all four prices")
+    return Candle(
+        end_s=end_s,
+        yes_bid=yes_bid,
+        yes_ask=yes_ask,
+        trades=four(price),
+        mean=read(price, "mean"),
+        previous=read(price, "previous"),
+        volume=_field(parse_qty, volume, "volume", owner),
+        open_interest=_field(parse_qty, open_interest, "open_interest", owner),
+    )
 
 
 def candle(c: w.MarketCandlestick, ticker: str = "") -> Candle:
     """A live market's ``MarketCandlestick`` → ``Candle``."""
     owner = f"candlestick {ticker}@{c.end_period_ts}"
-    b, a, p = c.yes_bid, c.yes_ask, c.price
-    return Candle(
-        end_s=c.end_period_ts,
-        yes_bid=_ohlc((b.open_dollars, b.high_dollars, b.low_dollars, b.close_dollars), "yes_bid", owner),
-        yes_ask=_ohlc((a.open_dollars, a.high_dollars, a.low_dollars, a.close_dollars), "yes_ask", owner),
-        trades=_trade_ohlc((p.open_dollars, p.high_dollars, p.low_dollars, p.close_dollars), "price", owner),
-        mean=_maybe_price(p.mean_dollars, "price.mean_dollars", owner),
-        previous=_maybe_price(p.previous_dollars, "price.previous_dollars", owner),
-        volume=_field(parse_qty, c.volume_fp, "volume_fp", owner),
-        open_interest=_field(parse_qty, c.open_interest_fp, "open_interest_fp", owner),
-    )
+    dists = (c.yes_bid, c.yes_ask, c.price)
+    return _candle(c.end_period_ts, dists, c.volume_fp, c.open_interest_fp, "_dollars", owner)
 
 
 def historical_candle(c: w.MarketCandlestickHistorical, ticker: str = "") -> Candle:
     """An archived market's ``MarketCandlestickHistorical`` (flat names) → ``Candle``."""
     owner = f"candlestick {ticker}@{c.end_period_ts}"
-    b, a, p = c.yes_bid, c.yes_ask, c.price
-    return Candle(
-        end_s=c.end_period_ts,
-        yes_bid=_ohlc((b.open, b.high, b.low, b.close), "yes_bid", owner),
-        yes_ask=_ohlc((a.open, a.high, a.low, a.close), "yes_ask", owner),
-        trades=_trade_ohlc((p.open, p.high, p.low, p.close), "price", owner),
-        mean=_maybe_price(p.mean, "price.mean", owner),
-        previous=_maybe_price(p.previous, "price.previous", owner),
-        volume=_field(parse_qty, c.volume, "volume", owner),
-        open_interest=_field(parse_qty, c.open_interest, "open_interest", owner),
-    )
+    return _candle(c.end_period_ts, (c.yes_bid, c.yes_ask, c.price), c.volume, c.open_interest, "", owner)
 
 
 def settled_value(m: w.Market) -> tuple[Price, int] | None:

@@ -46,7 +46,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack, cast
 from urllib.parse import quote, urlsplit
 
 import aiohttp
@@ -85,6 +85,17 @@ P = TypeVar("P")
 
 USER_AGENT = "kalshi-trader/0.1"
 QueryValue = str | int | bool | Sequence[str] | None
+
+
+class AccountWindow(TypedDict, total=False):
+    """Filters of ``GET /historical/fills`` and ``/historical/orders`` (times in unix seconds)."""
+
+    limit: int | None
+    cursor: str | None
+    ticker: str | None
+    min_ts: int | None
+    max_ts: int | None
+    subaccount: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -628,26 +639,9 @@ class KalshiRest:
             lambda p: p.cursor,
         )
 
-    async def get_historical_fills(
-        self,
-        *,
-        limit: int | None = None,
-        cursor: str | None = None,
-        ticker: str | None = None,
-        min_ts: int | None = None,
-        max_ts: int | None = None,
-        subaccount: int | None = None,
-    ) -> w.GetFillsResponse:
+    async def get_historical_fills(self, **filters: Unpack[AccountWindow]) -> w.GetFillsResponse:
         """Our fills made before ``trades_created_ts`` (newest first)."""
-        query: dict[str, QueryValue] = {
-            "limit": limit,
-            "cursor": cursor,
-            "ticker": ticker,
-            "min_ts": min_ts,
-            "max_ts": max_ts,
-            "subaccount": subaccount,
-        }
-        return await self._get("/historical/fills", w.GetFillsResponse, query=query)
+        return await self._get("/historical/fills", w.GetFillsResponse, query=cast(Mapping[str, QueryValue], filters))
 
     def iter_historical_fills(self, *, page_size: int = 1000, **filters: Any) -> AsyncIterator[w.Fill]:
         return self._pages(
@@ -656,26 +650,9 @@ class KalshiRest:
             lambda p: p.cursor,
         )
 
-    async def get_historical_orders(
-        self,
-        *,
-        limit: int | None = None,
-        cursor: str | None = None,
-        ticker: str | None = None,
-        min_ts: int | None = None,
-        max_ts: int | None = None,
-        subaccount: int | None = None,
-    ) -> w.GetOrdersResponse:
+    async def get_historical_orders(self, **filters: Unpack[AccountWindow]) -> w.GetOrdersResponse:
         """Our orders canceled or executed before ``orders_updated_ts`` (newest first)."""
-        query: dict[str, QueryValue] = {
-            "limit": limit,
-            "cursor": cursor,
-            "ticker": ticker,
-            "min_ts": min_ts,
-            "max_ts": max_ts,
-            "subaccount": subaccount,
-        }
-        return await self._get("/historical/orders", w.GetOrdersResponse, query=query)
+        return await self._get("/historical/orders", w.GetOrdersResponse, query=cast(Mapping[str, QueryValue], filters))
 
     def iter_historical_orders(self, *, page_size: int = 1000, **filters: Any) -> AsyncIterator[w.Order]:
         return self._pages(

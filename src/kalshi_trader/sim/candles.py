@@ -195,63 +195,36 @@ def _projected(real: Candle, end_s: int) -> Candle:
 # -- wire forms ---------------------------------------------------------------------------------
 
 
-def _price(p: Price | None) -> str | None:
-    return None if p is None else format_price(p)
+def _quotes(ohlc: Ohlc, suffix: str) -> dict[str, str]:
+    """``open``/``low``/``high``/``close`` + ``suffix`` of a bid or ask distribution."""
+    return {f"{name}{suffix}": format_price(getattr(ohlc, name)) for name in ("open", "low", "high", "close")}
+
+
+def _prices(c: Candle, suffix: str) -> dict[str, str | None]:
+    """The traded-price distribution's fields (``None`` where nothing traded)."""
+    t = c.trades
+    values = {name: getattr(t, name) if t is not None else None for name in ("open", "low", "high", "close")}
+    values |= {"mean": c.mean, "previous": c.previous}
+    return {f"{name}{suffix}": None if p is None else format_price(p) for name, p in values.items()}
 
 
 def live(c: Candle) -> w.MarketCandlestick:
-    t = c.trades
     return w.MarketCandlestick(
         end_period_ts=c.end_s,
-        yes_bid=w.BidAskDistribution(
-            open_dollars=format_price(c.yes_bid.open),
-            low_dollars=format_price(c.yes_bid.low),
-            high_dollars=format_price(c.yes_bid.high),
-            close_dollars=format_price(c.yes_bid.close),
-        ),
-        yes_ask=w.BidAskDistribution(
-            open_dollars=format_price(c.yes_ask.open),
-            low_dollars=format_price(c.yes_ask.low),
-            high_dollars=format_price(c.yes_ask.high),
-            close_dollars=format_price(c.yes_ask.close),
-        ),
-        price=w.PriceDistribution(
-            open_dollars=_price(t.open if t else None),
-            low_dollars=_price(t.low if t else None),
-            high_dollars=_price(t.high if t else None),
-            close_dollars=_price(t.close if t else None),
-            mean_dollars=_price(c.mean),
-            previous_dollars=_price(c.previous),
-        ),
+        yes_bid=w.BidAskDistribution(**_quotes(c.yes_bid, "_dollars")),
+        yes_ask=w.BidAskDistribution(**_quotes(c.yes_ask, "_dollars")),
+        price=w.PriceDistribution(**_prices(c, "_dollars")),
         volume_fp=format_qty(c.volume),
         open_interest_fp=format_qty(c.open_interest),
     )
 
 
 def historical(c: Candle) -> w.MarketCandlestickHistorical:
-    t = c.trades
     return w.MarketCandlestickHistorical(
         end_period_ts=c.end_s,
-        yes_bid=w.BidAskDistributionHistorical(
-            open=format_price(c.yes_bid.open),
-            low=format_price(c.yes_bid.low),
-            high=format_price(c.yes_bid.high),
-            close=format_price(c.yes_bid.close),
-        ),
-        yes_ask=w.BidAskDistributionHistorical(
-            open=format_price(c.yes_ask.open),
-            low=format_price(c.yes_ask.low),
-            high=format_price(c.yes_ask.high),
-            close=format_price(c.yes_ask.close),
-        ),
-        price=w.PriceDistributionHistorical(
-            open=_price(t.open if t else None),
-            low=_price(t.low if t else None),
-            high=_price(t.high if t else None),
-            close=_price(t.close if t else None),
-            mean=_price(c.mean),
-            previous=_price(c.previous),
-        ),
+        yes_bid=w.BidAskDistributionHistorical(**_quotes(c.yes_bid, "")),
+        yes_ask=w.BidAskDistributionHistorical(**_quotes(c.yes_ask, "")),
+        price=w.PriceDistributionHistorical(**_prices(c, "")),
         volume=format_qty(c.volume),
         open_interest=format_qty(c.open_interest),
     )

@@ -28,7 +28,8 @@ taken for a market ticker).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -157,44 +158,56 @@ async def get_historical_trades(request: web.Request) -> web.Response:
 # -- the caller's records -------------------------------------------------------------------------
 
 
-@routes.get(H + "/fills")
-async def get_historical_fills(request: web.Request) -> web.Response:
-    d, q = deps(request), request.query
+R = TypeVar("R", FillRecord, SimOrder)
+
+
+def _archived_records(
+    request: web.Request,
+    records: list[R],
+    *,
+    archived: Callable[[R], bool],
+    when_s: Callable[[R], int],
+    key: Callable[[R], str],
+    kind: str,
+) -> tuple[list[R], str]:
+    """One page of the caller's archived ``records`` after the ``ticker``/``min_ts``/``max_ts``
+    filters (``when_s``: a record's time for them), with the next cursor."""
+    q = request.query
     limit = query_limit(q, default=100, hi=1000)
     check_subaccount(q)
     ticker = query_str(q, "ticker")
     low, high = _time_window(q)
-    cutoff = d.archive.cutoff()
-    found: list[FillRecord] = [
-        f
-        for f in d.engine.fills(user_id(request))
-        if cutoff.trade_archived(f.ts_ms)
-        and (ticker is None or f.ticker == ticker)
-        and _in_range(f.ts_ms // 1000, low, high)
+    found = [
+        r for r in records if archived(r) and (ticker is None or r.ticker == ticker) and _in_range(when_s(r), low, high)
     ]
-    page, cursor = paginate(
-        found, key=lambda f: f.fill_id, limit=limit, cursor=query_str(q, "cursor"), kind="historical_fills"
+    return paginate(found, key=key, limit=limit, cursor=query_str(q, "cursor"), kind=kind)
+
+
+@routes.get(H + "/fills")
+async def get_historical_fills(request: web.Request) -> web.Response:
+    d = deps(request)
+    cutoff = d.archive.cutoff()
+    page, cursor = _archived_records(
+        request,
+        d.engine.fills(user_id(request)),
+        archived=lambda f: cutoff.trade_archived(f.ts_ms),
+        when_s=lambda f: f.ts_ms // 1000,
+        key=lambda f: f.fill_id,
+        kind="historical_fills",
     )
     return respond(w.GetFillsResponse(fills=[render.fill(f) for f in page], cursor=cursor))
 
 
 @routes.get(H + "/orders")
 async def get_historical_orders(request: web.Request) -> web.Response:
-    d, q = deps(request), request.query
-    limit = query_limit(q, default=100, hi=1000)
-    check_subaccount(q)
-    ticker = query_str(q, "ticker")
-    low, high = _time_window(q)
-    cutoff = d.archive.cutoff()
-    found: list[SimOrder] = [
-        o
-        for o in d.engine.orders(user_id(request))
-        if cutoff.order_archived(o)
-        and (ticker is None or o.ticker == ticker)
-        and _in_range(o.created_ms // 1000, low, high)
-    ]
-    page, cursor = paginate(
-        found, key=lambda o: o.order_id, limit=limit, cursor=query_str(q, "cursor"), kind="historical_orders"
+    d = deps(request)
+    page, cursor = _archived_records(
+        request,
+        d.engine.orders(user_id(request)),
+        archived=d.archive.cutoff().order_archived,
+        when_s=lambda o: o.created_ms // 1000,  # as on /portfolio/orders
+        key=lambda o: o.order_id,
+        kind="historical_orders",
     )
     return respond(w.GetOrdersResponse(orders=[render.order(o) for o in page], cursor=cursor))
 
