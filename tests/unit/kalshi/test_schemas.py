@@ -579,6 +579,69 @@ def rest_responses() -> list[tuple[str, str, int, msgspec.Struct]]:
         ("POST", "/portfolio/events/orders", 409, s.ErrorResponse.of("order_already_exists", "duplicate", "x")),
         ("GET", f"/markets/{TICKER}", 404, s.ErrorResponse.of("not_found", "market not found")),
         ("POST", "/portfolio/events/orders", 429, s.RATE_LIMITED),
+        *history_responses(),
+    ]
+
+
+def history_responses() -> list[tuple[str, str, int, msgspec.Struct]]:
+    """The historical tier (reusing the live list responses) and candlesticks."""
+    quotes = s.BidAskDistribution(
+        open_dollars="0.4000", low_dollars="0.3900", high_dollars="0.4200", close_dollars="0.4100"
+    )
+    traded = s.PriceDistribution(
+        open_dollars="0.4000",
+        low_dollars="0.4000",
+        high_dollars="0.4300",
+        close_dollars="0.4300",
+        mean_dollars="0.4150",
+        previous_dollars="0.3900",
+        min_dollars="0.4000",
+        max_dollars="0.4300",
+    )
+    live = s.MarketCandlestick(
+        end_period_ts=TS_MS // 1000,
+        yes_bid=quotes,
+        yes_ask=quotes,
+        price=traded,
+        volume_fp="3.00",
+        open_interest_fp="10.00",
+    )
+    quiet = msgspec.structs.replace(live, price=s.PriceDistribution(previous_dollars="0.4300"), volume_fp="0.00")
+    flat = s.BidAskDistributionHistorical(open="0.4000", low="0.3900", high="0.4200", close="0.4100")
+    nothing = s.PriceDistributionHistorical(open=None, low=None, high=None, close=None, mean=None, previous=None)
+    archived = s.MarketCandlestickHistorical(
+        end_period_ts=TS_MS // 1000, yes_bid=flat, yes_ask=flat, price=nothing, volume="0.00", open_interest="1.00"
+    )
+    cutoff = s.GetHistoricalCutoffResponse(market_settled_ts=TS, trades_created_ts=TS, orders_updated_ts=TS)
+    return [
+        ("GET", "/historical/cutoff", 200, msgspec.structs.replace(cutoff, market_positions_last_updated_ts=TS)),
+        ("GET", "/historical/cutoff", 200, cutoff),
+        ("GET", "/historical/markets", 200, s.GetMarketsResponse(markets=[market_full()], cursor="")),
+        ("GET", f"/historical/markets/{TICKER}", 200, s.GetMarketResponse(market=market_full())),
+        ("GET", "/historical/trades", 200, s.GetTradesResponse(trades=[trade()], cursor="")),
+        ("GET", "/historical/fills", 200, s.GetFillsResponse(fills=[fill_full()], cursor="")),
+        ("GET", "/historical/orders", 200, s.GetOrdersResponse(orders=[order_full()], cursor="")),
+        ("GET", "/historical/positions", 200, s.GetPositionsResponse(market_positions=[], event_positions=[])),
+        (
+            "GET",
+            f"/series/KXHIGHNY/markets/{TICKER}/candlesticks",
+            200,
+            s.GetMarketCandlesticksResponse(ticker=TICKER, candlesticks=[live, quiet]),
+        ),
+        (
+            "GET",
+            "/markets/candlesticks",
+            200,
+            s.BatchGetMarketCandlesticksResponse(
+                markets=[s.MarketCandlesticksResponse(market_ticker=TICKER, candlesticks=[live])]
+            ),
+        ),
+        (
+            "GET",
+            f"/historical/markets/{TICKER}/candlesticks",
+            200,
+            s.GetMarketCandlesticksHistoricalResponse(ticker=TICKER, candlesticks=[archived]),
+        ),
     ]
 
 
@@ -1395,6 +1458,13 @@ for _cls in (
     s.GetOrderQueuePositionResponse, s.GetOrderQueuePositionsResponse, s.CreateOrderGroupRequest,
     s.CreateOrderGroupResponse, s.OrderGroup, s.GetOrderGroupsResponse, s.GetOrderGroupResponse,
     s.UpdateOrderGroupLimitRequest,
+):  # fmt: skip
+    _openapi(_cls)
+for _cls in (
+    s.GetHistoricalCutoffResponse, s.BidAskDistribution, s.PriceDistribution, s.MarketCandlestick,
+    s.GetMarketCandlesticksResponse, s.MarketCandlesticksResponse, s.BatchGetMarketCandlesticksResponse,
+    s.BidAskDistributionHistorical, s.PriceDistributionHistorical, s.MarketCandlestickHistorical,
+    s.GetMarketCandlesticksHistoricalResponse,
 ):  # fmt: skip
     _openapi(_cls)
 _openapi(s.ErrorDetail, "ErrorResponse")
