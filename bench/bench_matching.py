@@ -21,7 +21,9 @@ Paths, each the median of R runs, in operations per second:
   (a) baseline: the same operations appended as tuples to a dict keyed by order id (adds and
       amends store, cancels pop) — no validation, no matching, no accounting;
   (b) engine, no listeners (no event objects are built);
-  (c) engine with one listener that only counts events (what the server pays at minimum).
+  (c) engine with one listener that only counts events (what the server pays at minimum);
+  (d) as (c) plus the exchange's market history (``sim/history.py``: top of book per minute for
+      candlesticks, settled positions), which every embedded exchange attaches.
 
 Ids come from a counter so that uuid4 generation is not measured (the exchange's own id source
 is injected the same way). Machine information is printed with the figures.
@@ -51,6 +53,7 @@ from kalshi_trader.domain import (
     TickGrid,
     TimeInForce,
 )
+from kalshi_trader.sim.history import MarketHistory
 from kalshi_trader.sim.matching import MatchingEngine
 from kalshi_trader.sim.model import EngineEvent, ExchangeError, MarketState, NewOrder, SimOrder
 
@@ -163,11 +166,13 @@ def generate_simple(n_ops: int, seed: int = SEED) -> list[Op]:
     return ops
 
 
-def fresh_engine(listener: Callable[[EngineEvent], None] | None) -> MatchingEngine:
+def fresh_engine(listener: Callable[[EngineEvent], None] | None, *, history: bool = False) -> MatchingEngine:
     counter = iter(range(1, 1 << 62))
     engine = MatchingEngine(clock_ms=lambda: 1_750_000_000_000, new_id=lambda: f"{next(counter):x}")
     if listener is not None:
         engine.add_listener(listener)
+    if history:
+        MarketHistory(engine)
     for ticker, structure in MARKETS:
         engine.add_market(MarketState(ticker, f"EV-{ticker}", TickGrid.named(structure), FeeType.QUADRATIC))
     for user in USERS:
@@ -175,9 +180,11 @@ def fresh_engine(listener: Callable[[EngineEvent], None] | None) -> MatchingEngi
     return engine
 
 
-def run_engine(ops: list[Op], listener: Callable[[EngineEvent], None] | None) -> tuple[float, int, int]:
+def run_engine(
+    ops: list[Op], listener: Callable[[EngineEvent], None] | None, *, history: bool = False
+) -> tuple[float, int, int]:
     """Seconds for the whole stream, trades made, rejections."""
-    engine = fresh_engine(listener)
+    engine = fresh_engine(listener, history=history)
     ids: list[str] = []
     rejected = 0
     gc.collect()
@@ -236,20 +243,25 @@ def report(name: str, ops: list[Op], runs: int) -> None:
     baseline = [len(ops) / run_baseline(ops) for _ in range(runs)]
     bare: list[float] = []
     listened: list[float] = []
-    trades = rejected = 0
+    remembered: list[float] = []
+    trades = rejected = counted = 0
     for _ in range(runs):
         seconds, trades, rejected = run_engine(ops, None)
         bare.append(len(ops) / seconds)
         events[0] = 0
         seconds, _, _ = run_engine(ops, counting)
         listened.append(len(ops) / seconds)
-    print(f"per run: {trades:,} trades, {rejected:,} rejected ops, {events[0]:,} events (listener path)")
+        counted = events[0]
+        seconds, _, _ = run_engine(ops, counting, history=True)
+        remembered.append(len(ops) / seconds)
+    print(f"per run: {trades:,} trades, {rejected:,} rejected ops, {counted:,} events (listener path)")
     base_median = statistics.median(baseline)
     print(f"{'path':<36}{'median ops/s':>16}{'min':>14}{'max':>14}{'vs baseline':>14}")
     for label, figures in (
         ("(a) baseline: dict of tuples", baseline),
         ("(b) engine, no listener", bare),
         ("(c) engine, counting listener", listened),
+        ("(d) (c) + market history", remembered),
     ):
         median = statistics.median(figures)
         print(f"{label:<36}{median:>16,.0f}{min(figures):>14,.0f}{max(figures):>14,.0f}{median / base_median:>13.4f}x")
