@@ -6,9 +6,11 @@ Contract:
   strings, ``""`` when absent), plus ``method`` and ``path`` (URL path without query). ``str(e)``
   is one line: ``"POST /trade-api/v2/portfolio/events/orders: 409 order_already_exists: ..."``.
 - One subclass per status family: ``BadRequestError`` 400, ``AuthenticationError`` 401,
-  ``PermissionDeniedError`` 403, ``NotFoundError`` 404, ``ConflictError`` 409,
-  ``RateLimitedError`` 429, ``ServerError`` 5xx; other statuses (and undecodable success bodies)
-  are ``UnexpectedResponseError``. ``TransportError`` (connection refused/reset, server
+  ``PermissionDeniedError`` 403 (openapi.yaml's ``ForbiddenError``: never retried, the answer
+  will not change), ``NotFoundError`` 404, ``ConflictError`` 409, ``RateLimitedError`` 429,
+  ``ServerError`` 5xx with ``ServiceUnavailableError`` for 503 (openapi.yaml's
+  ``ServiceUnavailableError``: temporary, retried where repeating is safe); other statuses (and
+  undecodable success bodies) are ``UnexpectedResponseError``. ``TransportError`` (connection refused/reset, server
   disconnected, TLS) and its ``RequestTimeoutError`` have ``status None``: the request may or may
   not have been applied.
 - ``error_from_response`` parses every body shape Kalshi sends: the nested
@@ -89,6 +91,10 @@ class ServerError(KalshiError):
     """5xx: the exchange failed or is unavailable."""
 
 
+class ServiceUnavailableError(ServerError):
+    """503: the service is temporarily unavailable (maintenance, overload); try again later."""
+
+
 class UnexpectedResponseError(KalshiError):
     """A status this client does not expect, or a success body that does not decode."""
 
@@ -113,6 +119,8 @@ _BY_STATUS: dict[int, type[KalshiError]] = {
 
 
 def error_class(status: int) -> type[KalshiError]:
+    if status == 503:
+        return ServiceUnavailableError
     if status >= 500:
         return ServerError
     return _BY_STATUS.get(status, UnexpectedResponseError)

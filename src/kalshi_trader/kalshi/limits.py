@@ -1,23 +1,32 @@
-"""Kalshi's rate limits: the one table of tiers and endpoint costs, and the token bucket both sides run.
+"""Kalshi's rate limits: the one table of tiers, endpoint costs and write billing, and the token
+bucket both sides run.
 
-Contract (kalshi-docs getting_started/rate_limits.md, kalshi-api.md §5.3):
-- Every API key has two independent buckets, **read** (GETs and anything not routed to write) and
-  **write** (order create/amend/decrease/cancel and order groups). A bucket refills continuously at
-  its tier's rate up to its capacity; a request passes iff the bucket holds its whole cost, which is
-  then taken. A refused request takes nothing (no penalty, no cooldown).
-- ``TIERS`` holds the documented budgets. Capacity: Basic and Advanced read buckets and every write
-  bucket above Basic hold two seconds of budget; the Basic write bucket and read buckets above
-  Advanced hold one second.
-- Costs (``cost_for`` / ``PER_ITEM_COSTS``): default 10 tokens; V2 cancel 2; V2 batch cancel 2 per
-  item; V2 batch create 10 per item; ``GET /portfolio/orders/{order_id}`` 2. Routes are the full
-  path patterns (``/trade-api/v2/portfolio/orders/{order_id}``). A batch is billed as one spend of
-  the total, so the whole batch must fit in the bucket at once.
+Contract (kalshi-docs getting_started/rate_limits.md, exchange_sharding.md):
+- Every API key has a **read** bucket (GETs and anything not routed to write) and **write** buckets
+  (order create/amend/decrease/cancel, cancel-all and order groups). A bucket refills continuously
+  at its tier's rate up to its capacity; a request passes iff every bucket it bills holds its whole
+  cost, which is then taken from each. A refused request takes nothing (no penalty, no cooldown).
+- ``TIERS`` holds the documented per-second budgets (Premier and above +20 % since Sep 24 2026).
+  Capacity: the Basic and Advanced read buckets and every write bucket above Basic hold **three
+  seconds** of budget; the Basic write bucket and read buckets above Advanced hold one second.
+- **Write billing per shard** (``write_scopes`` / ``scopes_for``): besides the unscoped write bucket
+  (scope ``UNSCOPED`` = 0) each shard ``1 .. SHARD_COUNT - 1`` has a write bucket carrying the full
+  tier budget. A single order write (create, cancel, decrease, amend) with ``exchange_index >= 1``
+  bills that shard's bucket; ``exchange_index: 0`` bills the unscoped one; an auto-routed write
+  (``-1``, or no ``exchange_index`` with a market ticker — a create or amend always names its
+  ticker) bills the unscoped bucket and every shard's; no index and no ticker means shard 0.
+  Batches, cancel-all and order groups bill the unscoped bucket; reads are not shard-scoped.
+- Costs (``cost_for`` / ``PER_ITEM_COSTS``): default 10 tokens; V2 cancel 2; cancel-all 2 (the same
+  as cancelling one order); V2 batch cancel 2 per item; V2 batch create 10 per item;
+  ``GET /portfolio/orders/{order_id}`` 2. Routes are the full path patterns
+  (``/trade-api/v2/portfolio/orders/{order_id}``; placeholder names do not matter). A batch is
+  billed as one spend of the total, so the whole batch must fit in the bucket at once.
 - ``TokenBucket`` is exact integer arithmetic (micro-tokens, nanoseconds) on an injected monotonic
   clock. The embedded exchange enforces limits with it (``sim/ratelimit.py``); the client budgets
-  with ``ClientRateLimiter``, which waits (never fails) until a request's cost is covered while
-  keeping a small reserve (``reserve_for``) for the latency between its clock and the server's, so a
-  client that is the only user of its key never earns a 429. A cost that can never fit raises
-  ``ValueError`` instead of waiting forever.
+  with ``ClientRateLimiter``, which waits (never fails) until a request's cost is covered in every
+  bucket it bills while keeping a small reserve (``reserve_for``) for the latency between its clock
+  and the server's, so a client that is the only user of its key never earns a 429. A cost that
+  can never fit raises ``ValueError`` instead of waiting forever.
 
 This module imports nothing of the project; the embedded exchange imports it (one table, not two).
 """
@@ -25,8 +34,9 @@ This module imports nothing of the project; the embedded exchange imports it (on
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -53,15 +63,19 @@ class Tier:
         return self.read_capacity if bucket is Bucket.READ else self.write_capacity
 
 
+BURST_SECONDS = 3
+"""Seconds of budget a bursting bucket holds (Basic/Advanced read, write above Basic)."""
+
+
 def _tier(name: str, read: int, write: int) -> Tier:
-    two_second_read = name in ("basic", "advanced")
-    two_second_write = name != "basic"
+    bursting_read = name in ("basic", "advanced")
+    bursting_write = name != "basic"
     return Tier(
         name=name,
         read_rate=read,
         write_rate=write,
-        read_capacity=read * (2 if two_second_read else 1),
-        write_capacity=write * (2 if two_second_write else 1),
+        read_capacity=read * (BURST_SECONDS if bursting_read else 1),
+        write_capacity=write * (BURST_SECONDS if bursting_write else 1),
     )
 
 
@@ -71,13 +85,13 @@ TIERS: dict[str, Tier] = {
         _tier("basic", 200, 100),
         _tier("advanced", 300, 300),
         _tier("expert", 600, 600),
-        _tier("premier", 1_000, 1_000),
-        _tier("paragon", 2_000, 2_000),
-        _tier("prime", 4_000, 4_000),
-        _tier("prestige", 10_000, 8_000),
+        _tier("premier", 1_200, 1_200),
+        _tier("paragon", 2_400, 2_400),
+        _tier("prime", 4_800, 4_800),
+        _tier("prestige", 12_000, 9_600),
     )
 }
-"""Documented event-contract tiers (rate_limits.md, Aug 2026)."""
+"""Documented event-contract tiers (rate_limits.md, Sep 2026)."""
 
 DEFAULT_TIER = TIERS["basic"]
 DEFAULT_COST = 10
@@ -93,9 +107,19 @@ def tier_named(name: str) -> Tier:
 
 REST_PREFIX = "/trade-api/v2"
 V2_ORDERS = REST_PREFIX + "/portfolio/events/orders"
+_PLACEHOLDER = re.compile(r"\{[^}]*\}")
+
+
+def _key(method: str, route: str) -> tuple[str, str]:
+    """(method, route) with every ``{name}`` placeholder made anonymous, so ``{id}`` and
+    ``{order_id}`` name the same route."""
+    return method.upper(), _PLACEHOLDER.sub("{}", route)
+
+
 _FIXED_COSTS: dict[tuple[str, str], int] = {
-    ("DELETE", V2_ORDERS + "/{order_id}"): 2,
-    ("GET", REST_PREFIX + "/portfolio/orders/{order_id}"): 2,
+    _key("DELETE", V2_ORDERS + "/{order_id}"): 2,
+    _key("DELETE", V2_ORDERS): 2,
+    _key("GET", REST_PREFIX + "/portfolio/orders/{order_id}"): 2,
 }
 PER_ITEM_COSTS: dict[tuple[str, str], int] = {
     ("POST", V2_ORDERS + "/batched"): 10,
@@ -103,7 +127,24 @@ PER_ITEM_COSTS: dict[tuple[str, str], int] = {
 }
 """Batch endpoints: cost per item; a batch is billed ``per_item × len(items)`` in one spend."""
 
+SHARDED_WRITES: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("POST", V2_ORDERS),
+        ("DELETE", V2_ORDERS + "/{order_id}"),
+        ("POST", V2_ORDERS + "/{order_id}/amend"),
+        ("POST", V2_ORDERS + "/{order_id}/decrease"),
+    }
+)
+"""The single order writes billed per shard (everything else bills ``UNSCOPED``)."""
+_SHARDED = frozenset(_key(m, r) for m, r in SHARDED_WRITES)
+
 _WRITE_PREFIXES = (V2_ORDERS, REST_PREFIX + "/portfolio/orders", REST_PREFIX + "/portfolio/order_groups")
+
+SHARD_COUNT = 4
+"""Kalshi's exchange shards (exchange_sharding.md): 0 default, 1 combos, 2 crypto and commodities,
+3 tennis, baseball and basketball. Each has a write bucket (shard 0's is the unscoped one)."""
+UNSCOPED = 0
+EVERY_SHARD: tuple[int, ...] = tuple(range(SHARD_COUNT))
 
 
 def bucket_for(method: str, route: str) -> Bucket:
@@ -116,11 +157,32 @@ def bucket_for(method: str, route: str) -> Bucket:
 def cost_for(method: str, route: str, items: int = 1) -> int:
     """Token cost of a request to ``route`` (the full route pattern, e.g.
     ``/trade-api/v2/portfolio/orders/{order_id}``); batch endpoints cost per item × ``items``."""
-    key = (method.upper(), route)
+    key = _key(method, route)
     per_item = PER_ITEM_COSTS.get(key)
     if per_item is not None:
         return per_item * items
     return _FIXED_COSTS.get(key, DEFAULT_COST)
+
+
+def write_scopes(exchange_index: int | None, *, by_ticker: bool) -> tuple[int, ...]:
+    """The write buckets one single order write bills (``UNSCOPED`` and shards ``1..``):
+    ``exchange_index >= 1`` that shard's, ``0`` the unscoped one, auto-routed (``-1``, or omitted
+    with a market ticker) every one; omitted without a ticker routes to (and bills) shard 0."""
+    if exchange_index is None:
+        return EVERY_SHARD if by_ticker else (UNSCOPED,)
+    if exchange_index < 0:
+        return EVERY_SHARD
+    return (exchange_index,)
+
+
+def scopes_for(
+    method: str, route: str, *, exchange_index: int | None = None, by_ticker: bool = False
+) -> tuple[int, ...]:
+    """The buckets of ``bucket_for(method, route)`` a request bills: per ``write_scopes`` for the
+    single order writes (``SHARDED_WRITES``), ``(UNSCOPED,)`` for everything else."""
+    if _key(method, route) not in _SHARDED:
+        return (UNSCOPED,)
+    return write_scopes(exchange_index, by_ticker=by_ticker)
 
 
 _MICRO = 1_000_000
@@ -186,28 +248,59 @@ class TokenBucket:
         self._level = 0
 
 
+def take_all(buckets: Sequence[TokenBucket], cost: int) -> bool:
+    """Take ``cost`` from every bucket if each holds it; otherwise take nothing from any."""
+    if any(b.available() < cost for b in buckets):
+        return False
+    for b in buckets:
+        b.try_take(cost)
+    return True
+
+
+class KeyBuckets:
+    """One API key's read bucket and its write buckets (unscoped and per shard), created full on
+    first use."""
+
+    __slots__ = ("_buckets", "_clock_ns", "tier")
+
+    def __init__(self, tier: Tier, clock_ns: Callable[[], int]) -> None:
+        self.tier = tier
+        self._clock_ns = clock_ns
+        self._buckets: dict[tuple[Bucket, int], TokenBucket] = {}
+
+    def get(self, bucket: Bucket, scope: int = UNSCOPED) -> TokenBucket:
+        key = (bucket, UNSCOPED if bucket is Bucket.READ else scope)
+        b = self._buckets.get(key)
+        if b is None:
+            b = self._buckets[key] = TokenBucket(self.tier.rate(bucket), self.tier.capacity(bucket), self._clock_ns)
+        return b
+
+    def billed(self, bucket: Bucket, scopes: Sequence[int]) -> list[TokenBucket]:
+        return [self.get(bucket)] if bucket is Bucket.READ else [self.get(bucket, s) for s in scopes]
+
+
 def reserve_for(tier: Tier, bucket: Bucket) -> int:
-    """Tokens the client keeps in hand beyond a request's cost: 5 % of the capacity (50-100 ms of
+    """Tokens the client keeps in hand beyond a request's cost: 5 % of the capacity (50-150 ms of
     refill, the slack for request latency between the client's clock and the server's), at least
     one default request."""
     return max(DEFAULT_COST, tier.capacity(bucket) // 20)
 
 
 class ClientRateLimiter:
-    """The client's model of its key's two buckets (share one instance between every client of a key).
+    """The client's model of its key's buckets (share one instance between every client of a key).
 
-    ``acquire(bucket, cost)`` waits until the bucket holds ``cost`` plus the reserve (or is full, for
-    a cost that needs the whole bucket), then takes ``cost``. Waiters are served first come, first
-    served. ``penalize(bucket)`` empties the model after the server answered 429 (another user of the
-    key, or a restart, drained the real bucket)."""
+    ``acquire(bucket, cost, scopes)`` waits until every billed bucket holds ``cost`` plus the
+    reserve (or is full, for a cost that needs the whole bucket), then takes ``cost`` from each.
+    Waiters are served first come, first served. ``penalize(bucket, scopes)`` empties the model
+    after the server answered 429 (another user of the key, or a restart, drained the real bucket)."""
 
     def __init__(self, tier: Tier = DEFAULT_TIER, *, clock_ns: Callable[[], int] = time.monotonic_ns) -> None:
         self.tier = tier
-        self._buckets = {b: TokenBucket(tier.rate(b), tier.capacity(b), clock_ns) for b in Bucket}
+        self._buckets = KeyBuckets(tier, clock_ns)
         self._locks = {b: asyncio.Lock() for b in Bucket}
 
-    def available(self, bucket: Bucket) -> int:
-        return self._buckets[bucket].available()
+    def available(self, bucket: Bucket, scope: int = UNSCOPED) -> int:
+        return self._buckets.get(bucket, scope).available()
 
     def check_fits(self, bucket: Bucket, cost: int) -> None:
         """``ValueError`` if ``cost`` exceeds what the bucket can ever hold."""
@@ -218,16 +311,17 @@ class ClientRateLimiter:
                 f"{capacity}; split the batch"
             )
 
-    async def acquire(self, bucket: Bucket, cost: int) -> None:
+    async def acquire(self, bucket: Bucket, cost: int, scopes: Sequence[int] = (UNSCOPED,)) -> None:
         self.check_fits(bucket, cost)
-        b = self._buckets[bucket]
-        need = min(cost + reserve_for(self.tier, bucket), b.capacity)
+        billed = self._buckets.billed(bucket, scopes)
+        need = min(cost + reserve_for(self.tier, bucket), self.tier.capacity(bucket))
         async with self._locks[bucket]:
             while True:
-                wait = b.wait_ns(need)
-                if wait == 0 and b.try_take(cost):
+                wait = max(b.wait_ns(need) for b in billed)
+                if wait == 0 and take_all(billed, cost):
                     return
                 await asyncio.sleep(max(wait, 1_000_000) / 1e9)
 
-    def penalize(self, bucket: Bucket) -> None:
-        self._buckets[bucket].drain()
+    def penalize(self, bucket: Bucket, scopes: Sequence[int] = (UNSCOPED,)) -> None:
+        for b in self._buckets.billed(bucket, scopes):
+            b.drain()

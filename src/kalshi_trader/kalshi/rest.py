@@ -14,9 +14,15 @@ Contract:
   ``probe`` (reachability and clock) goes unsigned. Nothing logged or raised ever contains
   headers, signatures or keys.
 - Rate limits: each request first acquires its documented cost from a ``ClientRateLimiter``
-  (``kalshi/limits.py``) for the configured tier, read or write bucket, so a client that is the
-  only user of its key never earns a 429. Share one limiter between clients of the same key. A
-  batch larger than the bucket raises ``ValueError`` before anything is sent.
+  (``kalshi/limits.py``) for the configured tier, in every bucket it bills (read; or the write
+  buckets ``limits.scopes_for`` names: order writes are auto-routed by their market ticker and so
+  billed to every shard's), so a client that is the only user of its key never earns a 429. Share
+  one limiter between clients of the same key. A batch larger than the bucket raises
+  ``ValueError`` before anything is sent.
+- Routing: a create or amend names its ticker; cancels (single, batch) and decreases send
+  ``market_ticker`` when given it — without one Kalshi routes to shard 0 and cannot find an order
+  on another shard. ``cancel_all`` (``DELETE /portfolio/events/orders``) cancels every resting
+  order on every shard (204, 2 tokens).
 - Retries (``RetryPolicy``: at most ``max_retries`` = 3 retries, exponential backoff with jitter)
   only where repeating is safe: every GET, cancels (single and batch) and creates (single and
   batch), which always carry a ``client_order_id`` (a UUID4 is generated when the caller gives
@@ -32,7 +38,9 @@ Contract:
 - A cancel retried after a lost response may answer 404 (the first attempt already canceled it);
   that is raised as ``NotFoundError`` (batch: the item's error) — the order is not resting, which is
   what the caller wanted; reconcile through the order or the WS ``user_orders`` stream.
-- Errors are ``kalshi.errors`` types carrying Kalshi's code/message/details.
+- Errors are ``kalshi.errors`` types carrying Kalshi's code/message/details. 503
+  (``ServiceUnavailableError``) is retried like any 5xx where repeating is safe; 403
+  (``PermissionDeniedError``) never is.
 - aiohttp itself re-sends a GET/PUT/DELETE once, transparently, when a pooled keep-alive
   connection turns out to be closed before any response; all such calls here are idempotent.
 """
@@ -74,6 +82,7 @@ from kalshi_trader.kalshi.limits import (
     Tier,
     bucket_for,
     cost_for,
+    scopes_for,
     tier_named,
 )
 
@@ -304,13 +313,16 @@ class KalshiRest:
         body: Any = None,
         mode: _Mode = _Mode.SAFE,
         items: int = 1,
+        routed: bool = False,
     ) -> tuple[T, bool]:
         """Send with budgeting and retries; returns the decoded body and whether an earlier attempt
-        failed ambiguously (transport error or 5xx: it may have been executed)."""
+        failed ambiguously (transport error or 5xx: it may have been executed). ``routed``: the
+        request names its market ticker (auto-routed, billed to every shard's write bucket)."""
         path = route.format(**{k: _seg(v) for k, v in (path_params or {}).items()})
         full_route = REST_PREFIX + route
         bucket = bucket_for(method, full_route)
         cost = cost_for(method, full_route, items)
+        scopes = scopes_for(method, full_route, by_ticker=routed)
         self.limiter.check_fits(bucket, cost)
         params = encode_query(query or {})
         payload = w.ENCODER.encode(body) if body is not None else None
@@ -318,7 +330,7 @@ class KalshiRest:
         ambiguous = False
         retry = 0
         while True:
-            await self.limiter.acquire(bucket, cost)
+            await self.limiter.acquire(bucket, cost, scopes)
             error: KalshiError
             try:
                 outcome = await self._send(method, path, params, payload)
@@ -330,7 +342,7 @@ class KalshiRest:
                 error = error_from_response(outcome.status, outcome.body, method=method, path=self._base_path + path)
                 maybe_done = isinstance(error, ServerError)
                 if outcome.status == 429:
-                    self.limiter.penalize(bucket)
+                    self.limiter.penalize(bucket, scopes)
                     retryable = True
                 else:
                     retryable = maybe_done and mode is not _Mode.UNSAFE
@@ -871,7 +883,7 @@ class KalshiRest:
         req = self._with_client_order_id(req)
         try:
             ack, _ = await self._call(
-                "POST", "/portfolio/events/orders", w.CreateOrderV2Response, body=req, mode=_Mode.CREATE
+                "POST", "/portfolio/events/orders", w.CreateOrderV2Response, body=req, mode=_Mode.CREATE, routed=True
             )
         except _Resolve as resolve:
             return await self._existing_ack(req, resolve.conflict)
@@ -914,18 +926,38 @@ class KalshiRest:
                     )
         return response
 
-    async def cancel_order(self, order_id: str) -> w.CancelOrderV2Response:
-        """Cancel one resting order (2 write tokens); ``reduced_by`` = contracts canceled."""
+    async def cancel_order(self, order_id: str, *, market_ticker: str | None = None) -> w.CancelOrderV2Response:
+        """Cancel one resting order (2 write tokens); ``reduced_by`` = contracts canceled. Give the
+        order's ``market_ticker`` so that Kalshi can route the cancel to the order's shard."""
         response, _ = await self._call(
-            "DELETE", "/portfolio/events/orders/{id}", w.CancelOrderV2Response, path_params={"id": order_id}
+            "DELETE",
+            "/portfolio/events/orders/{id}",
+            w.CancelOrderV2Response,
+            path_params={"id": order_id},
+            query={"market_ticker": market_ticker},
+            routed=market_ticker is not None,
         )
         return response
 
-    async def batch_cancel_orders(self, order_ids: Sequence[str]) -> w.BatchCancelOrdersV2Response:
-        """Cancel several orders (2 write tokens each); per-item errors are in the result."""
+    async def cancel_all(self) -> None:
+        """Cancel every resting order of the account on every shard (``DELETE
+        /portfolio/events/orders``, 204; costs one cancel). Kalshi may also cancel orders placed in
+        the minute after it. Retried like every cancel."""
+        await self._call("DELETE", "/portfolio/events/orders", w.EmptyResponse)
+
+    async def batch_cancel_orders(
+        self, order_ids: Sequence[str], *, market_tickers: Mapping[str, str] | None = None
+    ) -> w.BatchCancelOrdersV2Response:
+        """Cancel several orders (2 write tokens each); per-item errors are in the result.
+        ``market_tickers`` (order id → its market) lets Kalshi route each item to its shard."""
         if not order_ids:
             raise ValueError("a batch needs at least one order id")
-        body = w.BatchCancelOrdersV2Request(orders=[w.BatchCancelOrdersV2RequestOrder(order_id=o) for o in order_ids])
+        tickers = market_tickers or {}
+        body = w.BatchCancelOrdersV2Request(
+            orders=[
+                w.BatchCancelOrdersV2RequestOrder(order_id=o, market_ticker=tickers.get(o, w.UNSET)) for o in order_ids
+            ]
+        )
         response, _ = await self._call(
             "DELETE", "/portfolio/events/orders/batched", w.BatchCancelOrdersV2Response, body=body, items=len(order_ids)
         )
@@ -940,19 +972,26 @@ class KalshiRest:
             path_params={"id": order_id},
             body=req,
             mode=_Mode.UNSAFE,
+            routed=True,
         )
         return response
 
     async def decrease_order(
-        self, order_id: str, *, reduce_by: Qty | None = None, reduce_to: Qty | None = None
+        self,
+        order_id: str,
+        *,
+        reduce_by: Qty | None = None,
+        reduce_to: Qty | None = None,
+        market_ticker: str | None = None,
     ) -> w.DecreaseOrderV2Response:
         """Shrink a resting order keeping its queue priority: exactly one of ``reduce_by`` /
-        ``reduce_to``. Not retried except after 429."""
+        ``reduce_to``; ``market_ticker`` routes it to the order's shard. Not retried except after 429."""
         if (reduce_by is None) == (reduce_to is None):
             raise ValueError("give exactly one of reduce_by or reduce_to")
         body = w.DecreaseOrderV2Request(
             reduce_by=format_qty(reduce_by) if reduce_by is not None else None,
             reduce_to=format_qty(reduce_to) if reduce_to is not None else None,
+            market_ticker=market_ticker if market_ticker is not None else w.UNSET,
         )
         response, _ = await self._call(
             "POST",
@@ -961,6 +1000,7 @@ class KalshiRest:
             path_params={"id": order_id},
             body=body,
             mode=_Mode.UNSAFE,
+            routed=market_ticker is not None,
         )
         return response
 

@@ -3,7 +3,8 @@
 
 Contract: error statuses and codes follow kalshi-api.md §4.7 and §5.2 — ``400 invalid_order``
 (with the documented messages for IOC + expiration and past expirations, details ``"post only
-cross"`` for post-only crosses), ``400 invalid_order_size``, ``400 insufficient_balance``,
+cross"`` for post-only crosses, ``"reduce only requires immediate_or_cancel"`` for a reduce-only
+order of another time in force), ``400 invalid_order_size``, ``400 insufficient_balance``,
 ``400 MARKET_INACTIVE``, ``404 not_found``, ``409 order_already_exists``; engine-level misuse
 (bad lifecycle transition, bad group limit) is ``400 invalid_parameters``.
 """
@@ -34,6 +35,7 @@ _BID: Final = BookSide.BID
 _ACTIVE: Final = MarketStatus.ACTIVE
 _OPEN_STATUSES: Final = (MarketStatus.ACTIVE, MarketStatus.INACTIVE)
 _GTC: Final = TimeInForce.GOOD_TILL_CANCELED
+_IOC: Final = TimeInForce.IMMEDIATE_OR_CANCEL
 _TAKER_AT_CROSS: Final = SelfTradePrevention.TAKER_AT_CROSS
 _RESULT_STATUSES: Final = (MarketStatus.DETERMINED, MarketStatus.AMENDED, MarketStatus.FINALIZED)
 
@@ -100,6 +102,17 @@ def check_time_in_force(req: NewOrder, now: int) -> None:
         raise reject(400, "invalid_order", "Cannot specify both immediate_or_cancel and expiration_ts")
     if req.expiration_ms <= now:
         raise reject(400, "invalid_order", "Expiration timestamp must be in the future")
+
+
+def check_reduce_only(req: NewOrder) -> None:
+    """``reduce_only`` is refused unless the order is immediate-or-cancel (create-order-v2.md)."""
+    if req.reduce_only and req.time_in_force is not _IOC:
+        raise reject(
+            400,
+            "invalid_order",
+            f"reduce_only orders must be immediate_or_cancel, not {req.time_in_force.value}",
+            "reduce only requires immediate_or_cancel",
+        )
 
 
 def usable_group(member: Member, group_id: str | None) -> OrderGroup | None:

@@ -31,7 +31,9 @@ Contract:
   counts what it injected (``injected``), is the ``Feed.frame_hook`` while a WS fault is on (and
   detaches itself otherwise, so a fault-free feed pays nothing), and provides the aiohttp
   ``middleware`` (outermost). ``arm(kind, method=, path=, count=)`` queues one-shot REST faults
-  for exact requests (tests: "lose the response of the next create"); ``disarm()`` drops them.
+  for exact requests (tests: "lose the response of the next create"); besides the rate-based
+  kinds it takes ``http_403`` (403 ``forbidden``) and ``http_503`` (503 ``service_unavailable``),
+  the answers create and amend document, nothing executed; ``disarm()`` drops them.
 - Pausing a market is ``sim/admin.py``'s (``POST /admin/markets/{ticker}/pause|resume``).
 """
 
@@ -57,8 +59,8 @@ PPM: Final = 1_000_000
 MAX_LATENCY_MS: Final = 60_000
 REST_PREFIX: Final = "/trade-api/v2/"
 
-HttpFault = Literal["http_429", "http_5xx", "lost_response"]
-HTTP_FAULTS: Final[tuple[HttpFault, ...]] = ("http_429", "http_5xx", "lost_response")
+HttpFault = Literal["http_429", "http_5xx", "lost_response", "http_403", "http_503"]
+HTTP_FAULTS: Final[tuple[HttpFault, ...]] = ("http_429", "http_5xx", "lost_response", "http_403", "http_503")
 
 _RATE_RE = re.compile(r"^(?:0|1)?(?:\.\d{1,6})?$")
 _SEQUENCED_FRAME = re.compile(rb'^\{"type":"[a-z_]+","sid":\d+,"seq":\d+,')
@@ -279,6 +281,10 @@ class FaultInjector:
         if kind == "http_5xx":
             status, code, message = self._http_rng.choice(_5XX)
             return error_response(status, code, f"injected fault: {message}")
+        if kind == "http_403":
+            return error_response(403, "forbidden", "injected fault: forbidden")
+        if kind == "http_503":
+            return error_response(503, "service_unavailable", "injected fault: service unavailable")
         response = await handler(request)  # lost_response: executed in full, answer never sent
         transport = request.transport
         if transport is not None:

@@ -29,8 +29,11 @@ Choices where the documentation is silent (the server relies on these):
 - ``amend`` sets ``initial`` to the new ``count`` (= filled + new remaining, the docs' "new max
   fillable"); ``decrease`` leaves ``initial`` alone. Hence ``filled + remaining ≤ initial`` always.
 - ``PlaceResult.fill_count`` is what *this request* filled (for a create: the order's fill count).
-- A reduce-only order's count is capped at the position it reduces; it still reserves its leg
-  cost (conservative: the closing fill returns $1 per closed pair straight away).
+- A reduce-only order must be immediate-or-cancel (any other time in force is refused, as Kalshi
+  does since Oct 2026), so one never rests and an amend never meets one. Its count is capped at the
+  position it reduces; it still reserves its leg cost (conservative: the closing fill returns $1
+  per closed pair straight away).
+- ``cancel_all`` cancels every resting order of one account, in every market (``UserCanceled``).
 - ``buy_max_cost`` (legacy) makes the order immediate: it fills while the next 0.01 contract keeps
   the summed leg cost ≤ ``buy_max_cost`` and cancels the rest.
 - Market → ``closed`` emits ``MarketEvent("close_date_updated")`` (Kalshi announces early closes
@@ -263,6 +266,7 @@ class MatchingEngine:
         checks.require_trading(book)
         group = checks.usable_group(member, req.order_group_id)
         checks.check_time_in_force(req, now)
+        checks.check_reduce_only(req)
         checks.check_price(book, req.price)
         checks.check_count(req.count)
         if req.client_order_id and req.client_order_id in member.coids:
@@ -357,6 +361,17 @@ class MatchingEngine:
         self._flush_tickers(now)
         return order, reduced
 
+    def cancel_all(self, user_id: str) -> int:
+        """Cancel every resting order of ``user_id``, in every market; returns how many."""
+        now = self._clock()
+        self._expire_if_due(now)
+        member = self._member(user_id)
+        resting = [placement for placement in self._live.values() if placement.member is member]
+        for placement in resting:
+            self._finish(placement, now, "UserCanceled")
+        self._flush_tickers(now)
+        return len(resting)
+
     def decrease(
         self, user_id: str, order_id: str, *, reduce_by: Qty | None = None, reduce_to: Qty | None = None
     ) -> SimOrder:
@@ -419,8 +434,6 @@ class MatchingEngine:
         new_remaining = count - order.filled
         if new_remaining <= 0:
             raise reject(400, "invalid_order_size", f"count must exceed the filled count {format_qty(order.filled)}")
-        if order.reduce_only:
-            new_remaining = checks.reduce_only_cap(member, order.ticker, side, new_remaining)
         new_coid = updated_client_order_id
         if new_coid is not None and new_coid != order.client_order_id and new_coid in member.coids:
             raise reject(409, "order_already_exists", f"an order with client_order_id {new_coid} exists")

@@ -6,13 +6,13 @@ handlers reach it with ``deps(request)`` and the signed-in caller with ``princip
 by the server's gate middleware on every ``/portfolio`` call). ``respond`` encodes a ``msgspec``
 struct (or plain JSON value) with the given status; ``error_body`` is Kalshi's nested error shape
 ``{"error": {"code", "message", "details"}}``; ``RATE_LIMITED_BODY`` is the documented 429 body.
-``bill`` charges a handler-computed cost (batch endpoints) and raises ``RateLimited`` if the bucket
-cannot cover it.
+``bill`` charges a handler-computed cost to the buckets it names (batch endpoints, single order
+writes billed per shard) and raises ``RateLimited`` unless every one covers it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +24,7 @@ from kalshi_trader.sim.catalog import Catalog
 from kalshi_trader.sim.feed import Feed
 from kalshi_trader.sim.history import MarketHistory
 from kalshi_trader.sim.matching import MatchingEngine
-from kalshi_trader.sim.ratelimit import Bucket, RateLimiter
+from kalshi_trader.sim.ratelimit import UNSCOPED, Bucket, RateLimiter
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,10 +82,11 @@ def user_id(request: web.Request) -> str:
     return principal(request).user_id
 
 
-def bill(request: web.Request, bucket: Bucket, cost: int) -> None:
-    """Charge ``cost`` tokens to the caller's ``bucket`` or raise ``RateLimited``."""
+def bill(request: web.Request, bucket: Bucket, cost: int, scopes: Sequence[int] = (UNSCOPED,)) -> None:
+    """Charge ``cost`` tokens to each of the caller's ``bucket`` buckets in ``scopes`` (all or
+    nothing) or raise ``RateLimited``."""
     limiter = deps(request).limiter
-    if limiter is not None and not limiter.try_spend(principal(request).key_id, bucket, cost):
+    if limiter is not None and not limiter.try_spend(principal(request).key_id, bucket, cost, scopes):
         raise RateLimited()
 
 

@@ -2,17 +2,26 @@
 
 Contract (openapi.yaml, kalshi-api.md §4.7):
 - ``POST /portfolio/events/orders`` → 201 ``CreateOrderV2Response``; ``DELETE .../{order_id}`` →
-  ``CancelOrderV2Response``; ``POST .../{order_id}/amend`` → ``AmendOrderV2Response``;
+  ``CancelOrderV2Response``; ``POST .../{order_id}/amend`` → ``AmendOrderV2Response`` (its
+  ``remaining_count`` is what rests after the fills a crossing amend made);
   ``POST .../{order_id}/decrease`` → ``DecreaseOrderV2Response``; ``POST .../batched`` → 201 and
-  ``DELETE .../batched`` → 200 with one result per item.
+  ``DELETE .../batched`` → 200 with one result per item; ``DELETE /portfolio/events/orders``
+  (cancel all, optional ``subaccount`` query) → 204 with no body, every resting order of the caller
+  canceled. (Kalshi may also cancel orders placed in the minute after a cancel-all; this exchange
+  cancels exactly what rests when the request arrives.)
 - Bodies are checked field by field before the engine sees them (unknown/missing fields, JSON
   types, price and count strings parsed exactly); the engine then applies the business rules
-  (grid, market status, balance, post-only, self-trade, order groups, duplicate
-  ``client_order_id`` → 409). Any rejection leaves all state unchanged.
+  (grid, market status, balance, post-only, reduce-only only with immediate-or-cancel, self-trade,
+  order groups, duplicate ``client_order_id`` → 409). Any rejection leaves all state unchanged.
 - Batches: a structurally malformed item rejects the whole request (400, naming ``orders[i]``);
   business rejections are per item (``error`` set, other items proceed in order). The batch is
   billed per item (create 10, cancel 2 tokens) in one spend, so it must fit the write bucket at once.
-- Only subaccount 0 and exchange index 0 (or -1, auto-routing) exist; anything else is a 400.
+- Routing and billing: ``exchange_index`` may be -1 (auto-route) or a Kalshi shard
+  (``kalshi.limits.SHARD_COUNT``); a single order write is billed per shard from it and its market
+  ticker (``kalshi.limits.write_scopes``: a create or amend always names its ticker, a cancel or
+  decrease auto-routes only with ``market_ticker``; -1 without one is a 400) once those are parsed.
+  Every market of this exchange lives on shard 0, so a write naming shard 1..3 is billed to that
+  shard and then refused (400); only subaccount 0 exists.
 - The retired v1 order writes (``POST /portfolio/orders``, ``.../batched``, ``.../{id}/amend``,
   ``.../{id}/decrease``, ``DELETE /portfolio/orders/{id}``) answer 400 telling the caller to switch
   to the V2 endpoints, as Kalshi has since June 2026.
@@ -46,8 +55,9 @@ from kalshi_trader.sim.params import (
     invalid,
     missing,
     query_int,
+    query_str,
 )
-from kalshi_trader.sim.ratelimit import Bucket
+from kalshi_trader.sim.ratelimit import EVERY_SHARD, Bucket, cost_for, scopes_for
 from kalshi_trader.sim.rest import ServerDeps, bill, deps, respond, user_id
 
 P = "/trade-api/v2/portfolio/events/orders"
@@ -80,16 +90,49 @@ CANCEL_ITEM = Shape(required=("order_id",), optional=("subaccount", "exchange_in
 
 # -- routing parameters -------------------------------------------------------------------------
 
+MAX_SHARD = len(EVERY_SHARD) - 1
 
-def _check_route(subaccount: int | None, exchange_index: int | None, where: str) -> None:
+
+def _check_subaccount(subaccount: int | None, where: str) -> None:
     if subaccount not in (None, 0):
         raise invalid(f"subaccount {subaccount} in {where} does not exist; only subaccount 0 is available")
+
+
+def _check_shard(exchange_index: int | None, where: str) -> None:
+    """Every market of this exchange lives on shard 0: naming another shard finds nothing."""
     if exchange_index not in (None, 0, -1):
-        raise invalid(f"exchange_index {exchange_index} in {where} is not a shard of this exchange (use 0 or -1)")
+        raise invalid(
+            f"exchange_index {exchange_index} in {where}: every market of this exchange is on exchange index 0 "
+            "(use 0, or -1 / omit it to auto-route)"
+        )
+
+
+def _check_route(subaccount: int | None, exchange_index: int | None, where: str) -> None:
+    _check_subaccount(subaccount, where)
+    _check_shard(exchange_index, where)
 
 
 def _check_query_route(query: Mapping[str, str]) -> None:
     _check_route(query_int(query, "subaccount", lo=0, hi=63), query_int(query, "exchange_index", lo=-1), "the query")
+
+
+def _index(obj: Mapping[str, Any], where: str) -> int | None:
+    return get_int(obj, "exchange_index", where, lo=-1, hi=MAX_SHARD)
+
+
+def _bill_write(request: web.Request, route: str, exchange_index: int | None, by_ticker: bool, where: str) -> None:
+    """Bill one single order write per shard (``kalshi.limits.write_scopes``), then refuse a shard
+    this exchange has no market on."""
+    if exchange_index == -1 and not by_ticker:
+        raise invalid(f"exchange_index -1 in {where} auto-routes, which needs market_ticker")
+    method = request.method
+    bill(
+        request,
+        Bucket.WRITE,
+        cost_for(method, route),
+        scopes_for(method, route, exchange_index=exchange_index, by_ticker=by_ticker),
+    )
+    _check_shard(exchange_index, where)
 
 
 def _check_trading(d: ServerDeps, *, placing: bool) -> None:
@@ -108,6 +151,14 @@ def _check_client_order_id(value: str | None, name: str, where: str) -> None:
 
 
 def parse_new_order(obj: Mapping[str, Any], where: str) -> NewOrder:
+    """A create body (also a batch item) parsed; routing checked (see ``_parse_order``)."""
+    order, exchange_index = _parse_order(obj, where)
+    _check_shard(exchange_index, where)
+    return order
+
+
+def _parse_order(obj: Mapping[str, Any], where: str) -> tuple[NewOrder, int | None]:
+    """A create body parsed, with its ``exchange_index`` (not yet checked against the shards)."""
     CREATE.check(obj, where)
     ticker = get_nonempty_str(obj, "ticker", where)
     side = get_enum(obj, "side", where, BookSide)
@@ -123,8 +174,8 @@ def parse_new_order(obj: Mapping[str, Any], where: str) -> NewOrder:
     client_order_id = get_str(obj, "client_order_id", where) or ""
     _check_client_order_id(client_order_id, "client_order_id", where)
     expiration = get_int(obj, "expiration_time", where, lo=0, hi=10**11)
-    _check_route(get_int(obj, "subaccount", where, lo=0), get_int(obj, "exchange_index", where, lo=-1), where)
-    return NewOrder(
+    _check_subaccount(get_int(obj, "subaccount", where, lo=0), where)
+    order = NewOrder(
         ticker=ticker,
         side=side,
         price=price,
@@ -138,6 +189,7 @@ def parse_new_order(obj: Mapping[str, Any], where: str) -> NewOrder:
         cancel_order_on_pause=bool(get_bool(obj, "cancel_order_on_pause", where)),
         order_group_id=get_str(obj, "order_group_id", where) or None,
     )
+    return order, _index(obj, where)
 
 
 def _place(d: ServerDeps, uid: str, order: NewOrder) -> PlaceResult:
@@ -190,7 +242,8 @@ def _error_detail(exc: ExchangeError) -> w.ErrorDetail:
 @routes.post(P)
 async def create_order(request: web.Request) -> web.Response:
     d = deps(request)
-    order = parse_new_order(decode_object(await request.read()), "order")
+    order, exchange_index = _parse_order(decode_object(await request.read()), "order")
+    _bill_write(request, P, exchange_index, True, "order")
     _check_trading(d, placing=True)
     return respond(_created(_place(d, user_id(request), order)), 201)
 
@@ -237,7 +290,7 @@ async def batch_cancel(request: web.Request) -> web.Response:
         CANCEL_ITEM.check(obj, where)
         order_ids.append(get_nonempty_str(obj, "order_id", where))
         get_str(obj, "market_ticker", where)
-        _check_route(get_int(obj, "subaccount", where, lo=0), get_int(obj, "exchange_index", where, lo=-1), where)
+        _check_route(get_int(obj, "subaccount", where, lo=0), _index(obj, where), where)
     bill(request, Bucket.WRITE, 2 * len(order_ids))
     _check_trading(d, placing=False)
     uid = user_id(request)
@@ -261,10 +314,22 @@ async def batch_cancel(request: web.Request) -> web.Response:
     return respond(w.BatchCancelOrdersV2Response(orders=results))
 
 
+@routes.delete(P)
+async def cancel_all_orders(request: web.Request) -> web.Response:
+    d = deps(request)
+    _check_subaccount(query_int(request.query, "subaccount", lo=0, hi=63), "the query")
+    _check_trading(d, placing=False)
+    d.engine.cancel_all(user_id(request))
+    return web.Response(status=204)
+
+
 @routes.delete(P + "/{order_id}")
 async def cancel_order(request: web.Request) -> web.Response:
     d = deps(request)
-    _check_query_route(request.query)
+    query = request.query
+    _check_subaccount(query_int(query, "subaccount", lo=0, hi=63), "the query")
+    exchange_index = query_int(query, "exchange_index", lo=-1, hi=MAX_SHARD)
+    _bill_write(request, P + "/{order_id}", exchange_index, bool(query_str(query, "market_ticker")), "the query")
     _check_trading(d, placing=False)
     order, reduced = d.engine.cancel(user_id(request), request.match_info["order_id"])
     return respond(
@@ -294,7 +359,7 @@ async def amend_order(request: web.Request) -> web.Response:
     client_order_id = get_str(body, "client_order_id", where)
     updated = get_str(body, "updated_client_order_id", where)
     _check_client_order_id(updated, "updated_client_order_id", where)
-    _check_route(None, get_int(body, "exchange_index", where, lo=-1), where)
+    _bill_write(request, P + "/{order_id}/amend", _index(body, where), True, where)
     _check_trading(d, placing=True)
     uid, order_id = user_id(request), request.match_info["order_id"]
     before = d.engine.order(uid, order_id).remaining
@@ -336,8 +401,8 @@ async def decrease_order(request: web.Request) -> web.Response:
         raise missing("decrease request needs exactly one of 'reduce_by' or 'reduce_to'")
     if reduce_by is not None and reduce_to is not None:
         raise invalid("decrease request takes exactly one of 'reduce_by' or 'reduce_to', not both")
-    get_str(body, "market_ticker", where)
-    _check_route(None, get_int(body, "exchange_index", where, lo=-1), where)
+    market_ticker = get_str(body, "market_ticker", where)
+    _bill_write(request, P + "/{order_id}/decrease", _index(body, where), bool(market_ticker), where)
     _check_trading(d, placing=False)
     order = d.engine.decrease(
         user_id(request),

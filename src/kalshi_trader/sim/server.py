@@ -10,8 +10,9 @@ Contract:
   no headers; if a public call does carry them they must verify too (401 otherwise) and the call
   is billed to that key.
 - Rate limits: an authenticated call is billed to its key's read or write bucket before the handler
-  runs (batch endpoints bill ``per-item cost × items`` after parsing their body); an uncovered
-  call gets 429 ``{"error": "too many requests"}`` with no ``Retry-After`` header.
+  runs, except batches (``per-item cost × items``) and single order writes (billed per shard from
+  their ``exchange_index`` and market ticker), which their handlers bill once those are parsed; an
+  uncovered call gets 429 ``{"error": "too many requests"}`` with no ``Retry-After`` header.
 - Errors: every failure is ``{"error": {"code", "message", "details"}}`` with the HTTP status of
   the ``ExchangeError`` raised (400/401/404/409…); unknown paths are 404 ``not_found``; unexpected
   exceptions are logged and answered 500 ``internal_error`` without internals.
@@ -29,7 +30,7 @@ from aiohttp import web
 from kalshi_trader.kalshi.auth import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, AuthError
 from kalshi_trader.sim import routes_groups, routes_historical, routes_market, routes_orders, routes_portfolio
 from kalshi_trader.sim.model import ExchangeError
-from kalshi_trader.sim.ratelimit import PER_ITEM_COSTS, bucket_for, cost_for
+from kalshi_trader.sim.ratelimit import PER_ITEM_COSTS, SHARDED_WRITES, bucket_for, cost_for
 from kalshi_trader.sim.rest import (
     DEPS,
     PRINCIPAL_KEY,
@@ -103,6 +104,7 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
         if (
             limiter is not None
             and key not in PER_ITEM_COSTS
+            and key not in SHARDED_WRITES
             and not limiter.try_spend(caller.key_id, bucket_for(*key), cost_for(*key))
         ):
             return rate_limited_response()

@@ -6,14 +6,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.support.exchange import RunningExchange
+from tests.support.exchange import RunningExchange, running_exchange
 
 from kalshi_trader.domain import BookSide, MarketStatus, OrderStatus, Price, Qty, TimeInForce
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.kalshi.auth import Signer
-from kalshi_trader.kalshi.errors import BadRequestError, NotFoundError
+from kalshi_trader.kalshi.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from kalshi_trader.kalshi.rest import KalshiRest
+from kalshi_trader.sim.ratelimit import TIERS, Bucket
 
 TICKER = "KXRESTCLI-26JAN01-T50"
 
@@ -213,3 +214,53 @@ async def test_order_groups(exchange: RunningExchange, rest: KalshiRest) -> None
     with pytest.raises(NotFoundError):
         await rest.get_order_group(group_id)
     assert [o.status async for o in rest.iter_orders(ticker=ticker, status="resting")] == []
+
+
+class _StillClock:
+    """The exchange's rate-limit clock, standing still: every token spent stays spent."""
+
+    ns = 10**12
+
+    def __call__(self) -> int:
+        return self.ns
+
+
+async def test_order_writes_route_by_market_ticker_and_are_billed_to_every_shard() -> None:
+    """Creates, amends, cancels and decreases name their market, so Kalshi auto-routes them (an
+    order id alone cannot find the shard) and bills every shard's write bucket; batches and
+    cancel-all bill the unscoped bucket alone. Read back from the exchange's own buckets."""
+    async with running_exchange(tier=TIERS["premier"], rate_clock_ns=_StillClock()) as rx:
+        ticker = rx.add_market(TICKER)
+        limiter = rx.exchange.limiter
+        assert limiter is not None
+        key = rx.trader.key_id
+
+        def write_tokens() -> list[int]:
+            return [limiter.available(key, Bucket.WRITE, shard) for shard in range(4)]
+
+        async with KalshiRest(rx.rest_url, Signer(key, rx.trader.private_key), tier="premier") as rest:
+            assert write_tokens() == [3_600] * 4
+            ack = await rest.create_order(bid(ticker, 40, 10))  # 10 everywhere
+            await rest.amend_order(ack.order_id, convert.amend_request(ticker, BookSide.BID, Price(4100), Qty(800)))
+            await rest.decrease_order(ack.order_id, reduce_by=Qty(100), market_ticker=ticker)  # 10 everywhere
+            canceled = await rest.cancel_order(ack.order_id, market_ticker=ticker)  # 2 everywhere
+            assert canceled.reduced_by == "7.00"
+            assert write_tokens() == [3_568] * 4
+            batch = await rest.batch_create_orders([bid(ticker, 30 + i, 1) for i in range(3)])  # 30, unscoped
+            ids = [item.order_id for item in batch.orders if isinstance(item.order_id, str)]
+            await rest.batch_cancel_orders(ids[:1], market_tickers={ids[0]: ticker})  # 2, unscoped
+            await rest.cancel_all()  # one cancel: 2, unscoped
+            assert write_tokens() == [3_534, 3_568, 3_568, 3_568]
+            left = [o async for o in rest.iter_orders(ticker=ticker, status="resting")]
+            assert left == []
+
+
+async def test_403_is_typed_and_never_retried(exchange: RunningExchange, rest: KalshiRest) -> None:
+    ticker = exchange.add_market(TICKER)
+    faults = exchange.exchange.faults
+    faults.arm("http_403", method="POST", path="/trade-api/v2/portfolio/events/orders", count=3)
+    with pytest.raises(PermissionDeniedError) as info:
+        await rest.create_order(bid(ticker, 40, 1))
+    assert (info.value.status, info.value.code) == (403, "forbidden")
+    assert faults.injected["http_403"] == 1  # one attempt: the answer would not change
+    assert [o async for o in rest.iter_orders(ticker=ticker)] == []

@@ -19,6 +19,7 @@ from kalshi_trader.kalshi.errors import (
     RateLimitedError,
     RequestTimeoutError,
     ServerError,
+    ServiceUnavailableError,
     TransportError,
 )
 from kalshi_trader.kalshi.rest import KalshiRest, RetryPolicy
@@ -189,3 +190,24 @@ async def test_unreachable_server_is_a_transport_error() -> None:
             await rest.get_exchange_status()
     assert info.value.status is None
     assert "127.0.0.1" in str(info.value)
+
+
+async def test_503_on_a_create_is_retried_and_places_one_order(exchange: RunningExchange, rest: KalshiRest) -> None:
+    ticker = exchange.add_market(TICKER)
+    faults = exchange.exchange.faults
+    faults.arm("http_503", method="POST", path=V2, count=2)
+    ack = await rest.create_order(convert.create_request(ticker, BookSide.BID, Price(4500), Qty(300)))
+    assert faults.injected["http_503"] == 2
+    assert [o.order_id for o in await orders_at_exchange(rest, ticker)] == [ack.order_id]
+
+
+async def test_503_on_an_amend_is_typed_and_not_retried(exchange: RunningExchange, rest: KalshiRest) -> None:
+    ticker = exchange.add_market(TICKER)
+    faults = exchange.exchange.faults
+    ack = await rest.create_order(convert.create_request(ticker, BookSide.BID, Price(3000), Qty(500)))
+    faults.arm("http_503", method="POST", path=f"{V2}/{ack.order_id}/amend", count=3)
+    with pytest.raises(ServiceUnavailableError) as info:
+        await rest.amend_order(ack.order_id, convert.amend_request(ticker, BookSide.BID, Price(3100), Qty(500)))
+    assert (info.value.status, info.value.code) == (503, "service_unavailable")
+    assert faults.injected["http_503"] == 1
+    assert convert.order(await rest.get_order(ack.order_id)).price == 3000

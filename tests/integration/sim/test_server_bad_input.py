@@ -145,10 +145,17 @@ CREATE_CASES: list[tuple[str, Any, int, str, str]] = [
     ("insufficient-balance", order_body(T, "bid", "100000", "0.2000"), 400, "insufficient_balance", "available"),
     (
         "reduce-only-flat",
-        order_body(T, "ask", "1", "0.5000", reduce_only=True),
+        order_body(T, "ask", "1", "0.5000", tif="immediate_or_cancel", reduce_only=True),
         400,
         "invalid_order",
         "increase position",
+    ),
+    (
+        "reduce-only-resting",
+        order_body(T, "ask", "1", "0.5000", reduce_only=True),
+        400,
+        "invalid_order",
+        "reduce_only orders must be immediate_or_cancel",
     ),
     (
         "duplicate-client-id",

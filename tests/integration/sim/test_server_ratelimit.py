@@ -94,8 +94,8 @@ async def test_batch_must_fit_the_bucket_at_once(limited: Limited) -> None:
 async def test_read_bucket_and_order_lookup_cost(limited: Limited) -> None:
     t = limited.trader
     order_id = (await t.post(ORDERS, _bid(limited.ticker))).body["order_id"]
-    # Basic read: 400 tokens. GET order by id costs 2 → 200 lookups; then a 10-token read fails.
-    for _ in range(200):
+    # Basic read: 600 tokens (three seconds). GET order by id costs 2 → 300 lookups; then a 10-token read fails.
+    for _ in range(300):
         assert (await t.get(f"/portfolio/orders/{order_id}")).status == 200
     assert (await t.get("/portfolio/balance")).status == 429
     assert (await t.get(f"/portfolio/orders/{order_id}")).status == 429
@@ -105,7 +105,7 @@ async def test_read_bucket_and_order_lookup_cost(limited: Limited) -> None:
 
 async def test_unsigned_public_calls_are_not_metered(limited: Limited) -> None:
     async with limited.exchange.client() as public:
-        for _ in range(50):  # 50 × 10 > 400: would exceed a read bucket
+        for _ in range(70):  # 70 × 10 > 600: would exceed a read bucket
             assert (await public.get("/exchange/status")).status == 200
 
 
@@ -116,3 +116,46 @@ async def test_recovery_with_the_real_clock() -> None:
         assert (await t.post(f"{ORDERS}/batched", batch)).status == 201  # spends the whole bucket
         await asyncio.sleep(0.15)  # 100 tokens/s refills 10 tokens in 0.1 s
         assert (await t.post(ORDERS, _bid(ticker, 50))).status == 201
+
+
+async def test_writes_are_billed_per_shard(limited: Limited) -> None:
+    """Explicit ``exchange_index: 0`` bills only the unscoped write bucket; an auto-routed write
+    (a create names its ticker) needs every shard's bucket; ``exchange_index >= 1`` bills that
+    shard's bucket alone (and is then refused: every market here lives on shard 0)."""
+    t, ticker = limited.trader, limited.ticker
+    placed = []
+    for i in range(10):  # Basic write: 100 tokens, 10 per create
+        reply = await t.post(ORDERS, {**_bid(ticker, 1 + i), "exchange_index": 0})
+        assert reply.status == 201
+        placed.append(reply.body["order_id"])
+    assert (await t.post(ORDERS, _bid(ticker, 20))).status == 429  # auto-routed: unscoped is empty
+    on_shard_one = await t.delete(f"{ORDERS}/{placed[0]}", params={"exchange_index": "1"})
+    assert (on_shard_one.status, on_shard_one.error_code) == (400, "invalid_parameters")  # billed, not 429
+    assert "exchange index 0" in on_shard_one.body["error"]["message"]
+    limited.clock.advance_ms(1_000)  # every bucket full again
+    for i in range(10):  # auto-routed creates drain the unscoped bucket and every shard's
+        assert (await t.post(ORDERS, _bid(ticker, 30 + i))).status == 201
+    assert (await t.delete(f"{ORDERS}/{placed[0]}", params={"exchange_index": "3"})).status == 429
+    assert (await t.delete(f"{ORDERS}/{placed[0]}", params={"exchange_index": "0"})).status == 429
+
+
+async def test_auto_routing_a_cancel_needs_its_market_ticker(limited: Limited) -> None:
+    t, ticker = limited.trader, limited.ticker
+    order_id = (await t.post(ORDERS, _bid(ticker))).body["order_id"]
+    refused = await t.delete(f"{ORDERS}/{order_id}", params={"exchange_index": "-1"})
+    assert (refused.status, refused.error_code) == (400, "invalid_parameters")
+    assert "market_ticker" in refused.body["error"]["message"]
+    routed = await t.delete(f"{ORDERS}/{order_id}", params={"exchange_index": "-1", "market_ticker": ticker})
+    assert (routed.status, routed.body["reduced_by"]) == (200, "1.00")
+
+
+async def test_cancel_all_costs_one_cancel_and_answers_204(limited: Limited) -> None:
+    t, ticker = limited.trader, limited.ticker
+    for i in range(9):  # 90 of the 100 write tokens
+        assert (await t.post(ORDERS, _bid(ticker, 1 + i))).status == 201
+    # (cancel-all is newer than the vendored openapi.yaml; its documented answer is 204 without a body)
+    for _ in range(5):  # 5 × 2 = the last 10 tokens
+        reply = await t.delete(ORDERS, validate=False)
+        assert (reply.status, reply.body) == (204, None)
+    assert (await t.get("/portfolio/orders", params={"status": "resting"})).body["orders"] == []
+    assert (await t.delete(ORDERS, validate=False)).status == 429

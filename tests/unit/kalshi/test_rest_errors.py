@@ -13,6 +13,7 @@ from kalshi_trader.kalshi.errors import (
     PermissionDeniedError,
     RateLimitedError,
     ServerError,
+    ServiceUnavailableError,
     UnexpectedResponseError,
     error_from_response,
 )
@@ -30,7 +31,8 @@ PATH = "/trade-api/v2/portfolio/events/orders"
         (409, ConflictError),
         (429, RateLimitedError),
         (500, ServerError),
-        (503, ServerError),
+        (502, ServerError),
+        (503, ServiceUnavailableError),
         (418, UnexpectedResponseError),
     ],
 )

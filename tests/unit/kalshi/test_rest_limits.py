@@ -52,23 +52,23 @@ def test_wait_is_exact_and_drain_empties() -> None:
 
 
 def test_reserve_is_five_percent_but_at_least_one_request() -> None:
-    assert reserve_for(TIERS["basic"], Bucket.READ) == 20
+    assert reserve_for(TIERS["basic"], Bucket.READ) == 30
     assert reserve_for(TIERS["basic"], Bucket.WRITE) == 10
-    assert reserve_for(TIERS["prestige"], Bucket.READ) == 500
+    assert reserve_for(TIERS["prestige"], Bucket.READ) == 600
 
 
 async def test_acquire_takes_now_while_the_reserve_holds_then_waits() -> None:
     clock = FakeClock()
     limiter = ClientRateLimiter(TIERS["basic"], clock_ns=clock)
-    for _ in range(38):  # 400 capacity, 20 kept in reserve: 38 reads of 10 go at once
+    for _ in range(57):  # 600 capacity, 30 kept in reserve: 57 reads of 10 go at once
         await asyncio.wait_for(limiter.acquire(Bucket.READ, 10), 0.01)
-    assert limiter.available(Bucket.READ) == 20
+    assert limiter.available(Bucket.READ) == 30
     waiter = asyncio.ensure_future(limiter.acquire(Bucket.READ, 10))
     await asyncio.sleep(0.01)
     assert not waiter.done()  # the fake clock stands still: no refill
     clock.ns += 50_000_000  # +10 tokens
     await asyncio.wait_for(waiter, 1.0)
-    assert limiter.available(Bucket.READ) == 20
+    assert limiter.available(Bucket.READ) == 30
 
 
 async def test_a_batch_needing_the_whole_bucket_waits_for_a_full_bucket() -> None:
@@ -86,3 +86,60 @@ async def test_penalize_empties_the_model() -> None:
     limiter.penalize(Bucket.READ)
     assert limiter.available(Bucket.READ) == 0
     assert limiter.available(Bucket.WRITE) == 100
+
+
+V2 = "/trade-api/v2/portfolio/events/orders"
+
+
+@pytest.mark.parametrize(
+    ("exchange_index", "by_ticker", "scopes"),
+    [
+        (None, True, (0, 1, 2, 3)),  # omitted with a market ticker: auto-routed, every shard
+        (-1, True, (0, 1, 2, 3)),
+        (0, True, (0,)),  # explicit shard 0: the unscoped bucket
+        (2, True, (2,)),  # explicit shard >= 1: that shard's bucket alone
+        (3, False, (3,)),
+        (None, False, (0,)),  # no index, no ticker: routed to (and billed as) shard 0
+    ],
+)
+def test_single_order_writes_bill_per_shard(
+    exchange_index: int | None, by_ticker: bool, scopes: tuple[int, ...]
+) -> None:
+    assert limits.write_scopes(exchange_index, by_ticker=by_ticker) == scopes
+    for method, route in (("POST", V2), ("DELETE", V2 + "/{id}"), ("POST", V2 + "/{x}/amend")):
+        assert limits.scopes_for(method, route, exchange_index=exchange_index, by_ticker=by_ticker) == scopes
+
+
+def test_batches_cancel_all_groups_and_reads_bill_the_unscoped_bucket() -> None:
+    for method, route in (
+        ("POST", V2 + "/batched"),
+        ("DELETE", V2 + "/batched"),
+        ("DELETE", V2),
+        ("PUT", "/trade-api/v2/portfolio/order_groups/{id}/trigger"),
+        ("GET", "/trade-api/v2/markets"),
+    ):
+        assert limits.scopes_for(method, route, exchange_index=2, by_ticker=True) == (limits.UNSCOPED,)
+
+
+def test_costs_ignore_placeholder_names() -> None:
+    assert cost_for("DELETE", V2 + "/{id}") == cost_for("DELETE", V2 + "/{order_id}") == 2
+    assert cost_for("GET", "/trade-api/v2/portfolio/orders/{id}") == 2
+    assert cost_for("DELETE", V2) == 2  # cancel-all costs one cancel
+    assert cost_for("POST", V2 + "/{id}/amend") == 10
+
+
+async def test_an_auto_routed_write_waits_for_every_shard_and_spends_each() -> None:
+    clock = FakeClock()
+    limiter = ClientRateLimiter(TIERS["premier"], clock_ns=clock)  # write: 1,200/s, holds 3,600
+    await asyncio.wait_for(limiter.acquire(Bucket.WRITE, 3_000, scopes=(2,)), 0.01)
+    assert [limiter.available(Bucket.WRITE, s) for s in range(4)] == [3_600, 3_600, 600, 3_600]
+    await asyncio.wait_for(limiter.acquire(Bucket.WRITE, 10, scopes=(0,)), 0.01)  # shard 2 is not billed
+    waiter = asyncio.ensure_future(limiter.acquire(Bucket.WRITE, 600, scopes=limits.EVERY_SHARD))
+    await asyncio.sleep(0.01)
+    assert not waiter.done()  # shard 2 holds 600, short of the cost plus the reserve
+    assert [limiter.available(Bucket.WRITE, s) for s in range(4)] == [3_590, 3_600, 600, 3_600]
+    clock.ns += 1_000_000_000  # +1,200 everywhere (up to the capacity)
+    await asyncio.wait_for(waiter, 1.0)
+    assert [limiter.available(Bucket.WRITE, s) for s in range(4)] == [3_000, 3_000, 1_200, 3_000]
+    limiter.penalize(Bucket.WRITE, (1,))
+    assert [limiter.available(Bucket.WRITE, s) for s in range(4)] == [3_000, 0, 1_200, 3_000]

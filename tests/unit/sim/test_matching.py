@@ -10,6 +10,7 @@ from tests.unit.sim.engine_kit import (
     ASK,
     BID,
     FOK,
+    GTC,
     IOC,
     Harness,
     check_invariants,
@@ -355,9 +356,24 @@ def buy_yes(h: Harness, user: str, count: str, price: str = "0.40") -> None:
 
 def test_reduce_only_is_capped_at_the_position(h: Harness) -> None:
     buy_yes(h, "alice", "10")
-    result = h.engine.place("alice", order(ASK, "0.50", "15", reduce_only=True))
+    h.engine.place("bob", order(BID, "0.50", "20"))
+    result = h.engine.place("alice", order(ASK, "0.50", "15", tif=IOC, reduce_only=True))
     assert result.order.initial == qty("10")
-    assert result.order.remaining == qty("10")
+    assert (result.fill_count, result.remaining) == (qty("10"), 0)
+    assert h.engine.account("alice").positions["MKT"].position == 0  # flat, never short
+    consistent(h)
+
+
+@pytest.mark.parametrize("tif", [GTC, FOK])
+def test_reduce_only_must_be_immediate_or_cancel(h: Harness, tif: object) -> None:
+    buy_yes(h, "alice", "10")
+    before = cash(h, "alice")
+    with pytest.raises(ExchangeError) as err:
+        h.engine.place("alice", order(ASK, "0.60", "10", tif=tif, reduce_only=True))
+    assert (err.value.status, err.value.code) == (400, "invalid_order")
+    assert "immediate_or_cancel" in err.value.message
+    assert h.engine.book("MKT") == ([], [])
+    assert cash(h, "alice") == before
     consistent(h)
 
 
@@ -366,9 +382,25 @@ def test_reduce_only_that_would_increase_is_rejected(h: Harness, side: object) -
     if side is BID:
         buy_yes(h, "alice", "10")  # a bid would add to the YES position
     with pytest.raises(ExchangeError) as err:
-        h.engine.place("alice", order(BID, "0.30", "1", reduce_only=True))
+        h.engine.place("alice", order(BID, "0.30", "1", tif=IOC, reduce_only=True))
     assert err.value.code == "invalid_order"
     assert "reduce only" in err.value.message
+
+
+def test_cancel_all_cancels_every_resting_order_of_the_account_only(h: Harness) -> None:
+    h.add_market("OTHER")
+    mine = [
+        h.engine.place("alice", order(BID, "0.30", "2")).order,
+        h.engine.place("alice", order(ASK, "0.70", "3")).order,
+        h.engine.place("alice", order(BID, "0.20", "1", ticker="OTHER")).order,
+    ]
+    theirs = h.engine.place("carol", order(BID, "0.31", "4")).order
+    assert h.engine.cancel_all("alice") == 3
+    assert all(o.status is OrderStatus.CANCELED and o.remaining == 0 for o in mine)
+    assert theirs.status is OrderStatus.RESTING
+    assert cash(h, "alice") == (usd("1000.00"), 0)
+    assert h.engine.cancel_all("alice") == 0
+    consistent(h)
 
 
 # --- amend, decrease, cancel -----------------------------------------------------------------

@@ -27,14 +27,40 @@ class FakeClock:
 
 
 def test_documented_tier_budgets_and_capacities() -> None:
-    basic = TIERS["basic"]
-    assert (basic.read_rate, basic.write_rate) == (200, 100)
-    # Basic read holds two seconds, Basic write one second.
-    assert (basic.read_capacity, basic.write_capacity) == (400, 100)
-    premier = TIERS["premier"]
-    assert (premier.read_capacity, premier.write_capacity) == (1_000, 2_000)
-    assert (TIERS["advanced"].read_capacity, TIERS["advanced"].write_capacity) == (600, 600)
-    assert (TIERS["prestige"].read_rate, TIERS["prestige"].write_rate) == (10_000, 8_000)
+    """rate_limits.md (Sep 2026): Premier and above +20 %; Basic and Advanced read and every write
+    bucket above Basic hold three seconds, the rest one."""
+    budgets = {name: (t.read_rate, t.write_rate) for name, t in TIERS.items()}
+    assert budgets == {
+        "basic": (200, 100),
+        "advanced": (300, 300),
+        "expert": (600, 600),
+        "premier": (1_200, 1_200),
+        "paragon": (2_400, 2_400),
+        "prime": (4_800, 4_800),
+        "prestige": (12_000, 9_600),
+    }
+    capacities = {name: (t.read_capacity, t.write_capacity) for name, t in TIERS.items()}
+    assert capacities == {
+        "basic": (600, 100),
+        "advanced": (900, 900),
+        "expert": (600, 1_800),
+        "premier": (1_200, 3_600),
+        "paragon": (2_400, 7_200),
+        "prime": (4_800, 14_400),
+        "prestige": (12_000, 28_800),
+    }
+
+
+def test_the_documented_premier_write_example() -> None:
+    """rate_limits.md's table: 3,600 after three idle seconds, 360 orders at once, 1,200 a second later."""
+    clock = FakeClock()
+    limiter = RateLimiter(TIERS["premier"], clock_ns=clock)
+    clock.advance_ms(3_000)
+    assert limiter.available("k", Bucket.WRITE) == 3_600
+    assert all(limiter.try_spend("k", Bucket.WRITE, 10) for _ in range(360))
+    assert not limiter.try_spend("k", Bucket.WRITE, 10)
+    clock.advance_ms(1_000)
+    assert limiter.available("k", Bucket.WRITE) == 1_200
 
 
 @pytest.mark.parametrize(
@@ -94,5 +120,17 @@ def test_batch_larger_than_capacity_never_fits() -> None:
 def test_per_key_tier_override() -> None:
     limiter = RateLimiter(TIERS["basic"], clock_ns=FakeClock())
     limiter.set_tier("vip", TIERS["premier"])
-    assert limiter.available("vip", Bucket.WRITE) == 2_000
+    assert limiter.available("vip", Bucket.WRITE) == 3_600
     assert limiter.available("other", Bucket.WRITE) == 100
+
+
+def test_a_spend_billed_to_several_shards_is_all_or_nothing() -> None:
+    clock = FakeClock()
+    limiter = RateLimiter(TIERS["basic"], clock_ns=clock)
+    assert limiter.try_spend("k", Bucket.WRITE, 95, scopes=(1,))
+    assert not limiter.try_spend("k", Bucket.WRITE, 10, scopes=(0, 1, 2, 3))  # shard 1 is short
+    assert [limiter.available("k", Bucket.WRITE, s) for s in range(4)] == [100, 5, 100, 100]
+    assert limiter.try_spend("k", Bucket.WRITE, 10, scopes=(0, 2, 3))
+    assert [limiter.available("k", Bucket.WRITE, s) for s in range(4)] == [90, 5, 90, 90]
+    assert limiter.try_spend("k", Bucket.READ, 10, scopes=(1, 2))  # reads have one bucket
+    assert limiter.available("k", Bucket.READ) == 590
