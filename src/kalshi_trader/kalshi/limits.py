@@ -116,16 +116,26 @@ def _key(method: str, route: str) -> tuple[str, str]:
     return method.upper(), _PLACEHOLDER.sub("{}", route)
 
 
-_FIXED_COSTS: dict[tuple[str, str], int] = {
-    _key("DELETE", V2_ORDERS + "/{order_id}"): 2,
-    _key("DELETE", V2_ORDERS): 2,
-    _key("GET", REST_PREFIX + "/portfolio/orders/{order_id}"): 2,
-}
+FIXED_COSTS: tuple[tuple[str, str, int], ...] = (
+    ("DELETE", V2_ORDERS + "/{order_id}", 2),
+    ("DELETE", V2_ORDERS, 2),
+    ("GET", REST_PREFIX + "/portfolio/orders/{order_id}", 2),
+)
+"""(method, route, cost) of the single requests that do not cost ``DEFAULT_COST``."""
+_FIXED_COSTS: dict[tuple[str, str], int] = {_key(method, route): cost for method, route, cost in FIXED_COSTS}
 PER_ITEM_COSTS: dict[tuple[str, str], int] = {
     ("POST", V2_ORDERS + "/batched"): 10,
     ("DELETE", V2_ORDERS + "/batched"): 2,
 }
 """Batch endpoints: cost per item; a batch is billed ``per_item × len(items)`` in one spend."""
+
+
+def non_default_costs() -> list[tuple[str, str, int]]:
+    """(method, route, cost) of every endpoint whose cost is not ``DEFAULT_COST`` (a batch's cost
+    per item), what ``GET /account/endpoint_costs`` lists."""
+    per_item = [(method, route, cost) for (method, route), cost in PER_ITEM_COSTS.items() if cost != DEFAULT_COST]
+    return [*FIXED_COSTS, *per_item]
+
 
 SHARDED_WRITES: frozenset[tuple[str, str]] = frozenset(
     {

@@ -409,6 +409,15 @@ class KalshiRest:
                 server_ms = None
         return Probe(status, server_ms, (start_ns + end_ns) // 2_000_000, (end_ns - start_ns) // 1_000_000)
 
+    # -- account --------------------------------------------------------------------------------
+
+    async def get_account_limits(self) -> w.GetAccountApiLimitsResponse:
+        """The key's rate-limit tier and buckets as the exchange bills them."""
+        return await self._get("/account/limits", w.GetAccountApiLimitsResponse)
+
+    async def get_endpoint_costs(self) -> w.GetAccountEndpointCostsResponse:
+        return await self._get("/account/endpoint_costs", w.GetAccountEndpointCostsResponse)
+
     # -- series, events, markets ----------------------------------------------------------------
 
     async def get_series_list(

@@ -889,6 +889,44 @@ class GetMarketCandlesticksHistoricalResponse(_Wire):
 
 
 # ============================================================================================
+# REST — account (rate-limit tier)
+
+
+class BucketLimit(_Wire):
+    refill_rate: int
+    bucket_capacity: int
+
+
+class ApiUsageLevelGrant(_Wire):
+    exchange_instance: str  # event_contract | margined
+    level: str
+    source: str  # volume | manual
+    expires_ts: int | None = None
+
+
+class GetAccountApiLimitsResponse(_Wire):
+    """``GET /account/limits``: the key's tier and its read/write buckets."""
+
+    usage_tier: str
+    read: BucketLimit
+    write: BucketLimit
+    grants: list[ApiUsageLevelGrant] = _list()
+
+
+class EndpointTokenCost(_Wire):
+    method: str
+    path: str
+    cost: int
+
+
+class GetAccountEndpointCostsResponse(_Wire):
+    """``GET /account/endpoint_costs``: the endpoints whose cost is not ``default_cost``."""
+
+    default_cost: int
+    endpoint_costs: list[EndpointTokenCost] = _list()
+
+
+# ============================================================================================
 # WebSocket — client commands ({"id", "cmd", "params"})
 
 

@@ -3,9 +3,9 @@
 Contract:
 - Routes and JSON shapes are Kalshi's current API as ``openapi.yaml`` documents them (handlers in
   ``routes_market``, ``routes_portfolio``, ``routes_orders``, ``routes_groups``,
-  ``routes_historical``).
-- Authentication: every ``/portfolio`` call (and the account's historical fills, orders and
-  positions) must carry valid ``KALSHI-ACCESS-*`` headers signing
+  ``routes_historical``, ``routes_account``).
+- Authentication: every ``/portfolio`` and ``/account/limits`` call (and the account's historical
+  fills, orders and positions) must carry valid ``KALSHI-ACCESS-*`` headers signing
   ``timestamp + METHOD + path`` (path without query) or gets 401. Public market-data calls need
   no headers; if a public call does carry them they must verify too (401 otherwise) and the call
   is billed to that key.
@@ -28,7 +28,14 @@ import structlog
 from aiohttp import web
 
 from kalshi_trader.kalshi.auth import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, AuthError
-from kalshi_trader.sim import routes_groups, routes_historical, routes_market, routes_orders, routes_portfolio
+from kalshi_trader.sim import (
+    routes_account,
+    routes_groups,
+    routes_historical,
+    routes_market,
+    routes_orders,
+    routes_portfolio,
+)
 from kalshi_trader.sim.model import ExchangeError
 from kalshi_trader.sim.ratelimit import PER_ITEM_COSTS, SHARDED_WRITES, bucket_for, cost_for
 from kalshi_trader.sim.rest import (
@@ -44,7 +51,7 @@ from kalshi_trader.sim.rest import (
 log = structlog.get_logger(__name__)
 
 REST_PREFIX = "/trade-api/v2"
-PRIVATE_PREFIX = REST_PREFIX + "/portfolio"
+PRIVATE_PREFIXES = (REST_PREFIX + "/portfolio", routes_account.LIMITS)
 WS_PATH = "/trade-api/ws/v2"
 WS_MAX_MESSAGE = 1 << 20
 """Largest client frame accepted on the WebSocket (commands are small)."""
@@ -93,7 +100,7 @@ async def _gate(request: web.Request, handler: Handler) -> web.StreamResponse:
     if pattern is None or pattern == WS_PATH:
         return await handler(request)
     d = deps(request)
-    if pattern.startswith(PRIVATE_PREFIX) or pattern in routes_historical.PRIVATE_ROUTES or _carries_auth(request):
+    if pattern.startswith(PRIVATE_PREFIXES) or pattern in routes_historical.PRIVATE_ROUTES or _carries_auth(request):
         try:
             caller = d.authenticate(request.headers, request.method, request.rel_url.raw_path)
         except AuthError as exc:
@@ -138,4 +145,5 @@ def build_app(server_deps: ServerDeps) -> web.Application:
     app.add_routes(routes_portfolio.routes)
     app.add_routes(routes_orders.routes)
     app.add_routes(routes_groups.routes)
+    app.add_routes(routes_account.routes)
     return app

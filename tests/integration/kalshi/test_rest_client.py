@@ -264,3 +264,31 @@ async def test_403_is_typed_and_never_retried(exchange: RunningExchange, rest: K
     assert (info.value.status, info.value.code) == (403, "forbidden")
     assert faults.injected["http_403"] == 1  # one attempt: the answer would not change
     assert [o async for o in rest.iter_orders(ticker=ticker)] == []
+
+
+@pytest.mark.parametrize("tier", ["basic", "premier", "prestige"])
+async def test_account_limits_and_costs_are_the_shared_table(tier: str) -> None:
+    async with running_exchange(tier=TIERS[tier]) as rx:
+        async with KalshiRest(rx.rest_url, Signer(rx.trader.key_id, rx.trader.private_key), tier=tier) as rest:
+            limits = await rest.get_account_limits()
+            assert limits.usage_tier == tier
+            assert (limits.read.refill_rate, limits.read.bucket_capacity) == (
+                TIERS[tier].read_rate,
+                TIERS[tier].read_capacity,
+            )
+            assert (limits.write.refill_rate, limits.write.bucket_capacity) == (
+                rest.limiter.tier.write_rate,
+                rest.limiter.tier.write_capacity,
+            )
+            assert [(g.exchange_instance, g.level) for g in limits.grants] == [("event_contract", tier)]
+            costs = await rest.get_endpoint_costs()
+            assert costs.default_cost == 10
+            listed = {(c.method, c.path): c.cost for c in costs.endpoint_costs}
+            assert listed[("DELETE", "/trade-api/v2/portfolio/events/orders/{order_id}")] == 2
+            assert listed[("DELETE", "/trade-api/v2/portfolio/events/orders")] == 2
+            assert all(cost != 10 for cost in listed.values())
+        async with rx.client(rx.trader) as signed:  # both bodies validate against openapi.yaml
+            assert (await signed.get("/account/limits")).status == 200
+            assert (await signed.get("/account/endpoint_costs")).status == 200
+        async with rx.client() as public:
+            assert (await public.get("/account/limits")).status == 401
