@@ -15,7 +15,8 @@ Contract:
   judges it.
 - ``BracketRequest`` / ``BracketCancel`` ask the execution engine to protect (or stop protecting) the
   position an entry order opened with a resting take-profit and an emulated stop-loss (one OCO pair).
-- ``FeeSchedule`` is a market's trading-fee rule (kalshi-api.md §7.1) as exact integer arithmetic;
+- ``FeeSchedule`` is a market's trading-fee rule (kalshi-api.md §7.1) as exact integer arithmetic:
+  the trade fee in micro-dollars ($0.000001, fee_rounding.md), its balance effect in ``Money``;
   ``round_fill_balance`` is the documented rounding of one fill's balance change (fee_rounding.md)
   and ``net_purchase`` the netting of a purchase into a signed position — the pieces every venue
   that books fills (the embedded exchange, the paper venue) shares.
@@ -749,6 +750,13 @@ FLAT_FEE_PER_CONTRACT = Money(100)
 """``flat`` fee type: $0.01 per contract (× multiplier) for takers, none for makers — an
 assumption (the fee-schedule PDF's table is not reproduced anywhere we have), the same one the
 embedded exchange makes (``sim/fees.py`` builds its rules from these constants)."""
+MICROS_PER_MONEY = 100
+"""Micro-dollars ($0.000001, a ``Price`` unit times a ``Qty`` unit, the grid trade fees are rounded
+up to) per ``Money`` unit."""
+ORDINARY_PRECISION_MICROS = 10_000
+"""Balance grid of a non-direct member's account: $0.01."""
+DIRECT_MEMBER_PRECISION_MICROS = 100
+"""Balance grid of a direct member's account: $0.0001."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -756,11 +764,14 @@ class FeeSchedule:
     """One market's trading fees: its series' ``fee_type`` and ``fee_multiplier`` (an exact
     fraction ``(numerator, denominator)``; an event's ``fee_multiplier_override`` replaces it).
 
-    ``fee`` is the trade fee of one fill of ``qty`` at ``price`` (either leg's price: P·(1−P) is
-    the same), rounded **up** to $0.0001 — kalshi-api.md §7.1/§7.2 step 1:
+    ``trade_fee_micros`` is the trade fee of one fill of ``qty`` at ``price`` (either leg's price:
+    P·(1−P) is the same) as getting_started/fee_rounding.md defines it: the fee model rounded **up**
+    to $0.000001, in micro-dollars (finer than ``Money``, so it is exact):
     taker ``0.07·M·C·P·(1−P)``; maker 0 / ``0.0175·M·C·P·(1−P)`` / ``0.035·M·C·P·(1−P)`` by fee type;
-    ``flat``: ``M·$0.01·C`` taker, no maker fee. An ordinary account's balance additionally moves in
-    whole cents (§7.2), which ``fee(..., round_to=100)`` models: the fee rounded up to the cent."""
+    ``flat``: ``M·$0.01·C`` taker, no maker fee. ``fee(..., round_to=g)`` is that fee's effect on a
+    balance kept on a grid of ``g`` ``Money`` units ($0.0001 for direct members, ``round_to=100``
+    = $0.01 for the others): the trade fee rounded up to the grid — exactly what a fill whose
+    price × count is on the grid costs before any rebate of the order's fee accumulator."""
 
     fee_type: FeeType = FeeType.QUADRATIC
     multiplier: tuple[int, int] = (1, 1)
@@ -772,18 +783,24 @@ class FeeSchedule:
                 f"fee multiplier must be a fraction >= 0 with a positive denominator, not {self.multiplier}"
             )
 
-    def fee(self, price: int, qty: int, *, taker: bool, round_to: int = 1) -> Money:
-        """Fee of one fill, rounded up to a multiple of ``round_to`` Money units (1 = $0.0001)."""
+    def trade_fee_micros(self, price: int, qty: int, *, taker: bool) -> int:
+        """The trade fee of one fill, rounded up to $0.000001, in micro-dollars."""
         m_num, m_den = self.multiplier
         if self.fee_type is FeeType.FLAT:
-            num, den = (FLAT_FEE_PER_CONTRACT * m_num * qty, m_den * QTY_SCALE) if taker else (0, 1)
+            # micro-dollars = $0.01·M·(qty/100) × 10^6 = FLAT (Money) × 100 × M × qty / 100
+            num, den = (FLAT_FEE_PER_CONTRACT * m_num * qty, m_den) if taker else (0, 1)
         else:
             r_num, r_den = TAKER_FEE_RATE if taker else MAKER_FEE_RATES[self.fee_type]
-            # Money = rate·M·(qty/100)·(price/1e4)·((1e4−price)/1e4)·1e4
+            # micro-dollars = rate·M·(qty/100)·(price/1e4)·((1e4−price)/1e4) × 10^6
             num = r_num * m_num * qty * price * (PRICE_SCALE - price)
-            den = r_den * m_den * QTY_SCALE * PRICE_SCALE
-        units = -(-num // den)
-        return Money(-(-units // round_to) * round_to)
+            den = r_den * m_den * PRICE_SCALE
+        return -(-num // den)
+
+    def fee(self, price: int, qty: int, *, taker: bool, round_to: int = 1) -> Money:
+        """The fee of one fill on a balance grid of ``round_to`` Money units (1 = $0.0001): the
+        trade fee rounded up to that grid."""
+        step = round_to * MICROS_PER_MONEY
+        return Money(-(-self.trade_fee_micros(price, qty, taker=taker) // step) * round_to)
 
     def taker_fee(self, price: int, qty: int) -> Money:
         return self.fee(price, qty, taker=True)
@@ -792,38 +809,24 @@ class FeeSchedule:
         return self.fee(price, qty, taker=False)
 
 
-MICROS_PER_MONEY = 100
-"""Micro-dollars ($0.000001, a ``Price`` unit times a ``Qty`` unit) per ``Money`` unit."""
-ORDINARY_PRECISION_MICROS = 10_000
-"""Balance precision of an ordinary (non-direct-member) account: $0.01."""
-DIRECT_MEMBER_PRECISION_MICROS = 100
-"""Balance precision of a direct member's account: $0.0001."""
-REBATE_MICROS = 10_000
-"""A rebate is always one whole cent."""
-
-
 def round_fill_balance(
-    revenue_micros: int, fee: Money, accumulator_micros: int, precision_micros: int
+    revenue_micros: int, trade_fee_micros: int, accumulator_micros: int, precision_micros: int
 ) -> tuple[int, int, int, int, int]:
     """getting_started/fee_rounding.md for one fill of one order, in micro-dollars: ``revenue`` is
-    signed (negative for a buyer), ``fee`` the trade fee (``FeeSchedule.fee``), the accumulator the
-    order's carried rounding overpayment. Returns (balance change floored to the account's
-    precision, rounding fee, accumulator before rebate, rebate, accumulator carried on).
+    signed (negative for a buyer), ``trade_fee_micros`` the trade fee rounded up to $0.000001
+    (``FeeSchedule.trade_fee_micros``), the accumulator the order's carried rounding overpayment,
+    ``precision_micros`` the account's balance grid. Returns (balance change aligned — floored — to
+    the grid, rounding fee, accumulator before rebate, rebate, accumulator carried on).
 
-    Whenever the accumulator *exceeds* $0.01 a whole-cent rebate is paid — but never more than the
-    fill's own fee and rounding, so the net fee is never negative (the page's promise); a rebate
-    that would break it stays in the accumulator."""
-    balance = revenue_micros - fee * MICROS_PER_MONEY
-    floored = (balance // precision_micros) * precision_micros
-    rounding = balance - floored
+    The rounding fee joins the accumulator, which is rebated in whole grid steps — but never more
+    than the fill's own trade and rounding fees, so its net fee (trade + rounding − rebate) is never
+    negative (the page's promise); what that cap holds back stays in the accumulator."""
+    change = revenue_micros - trade_fee_micros
+    aligned = (change // precision_micros) * precision_micros
+    rounding = change - aligned
     accumulated = accumulator_micros + rounding
-    gross = fee * MICROS_PER_MONEY + rounding
-    rebate = 0
-    carried = accumulated
-    while carried > REBATE_MICROS and gross - rebate >= REBATE_MICROS:
-        rebate += REBATE_MICROS
-        carried -= REBATE_MICROS
-    return floored, rounding, accumulated, rebate, carried
+    rebate = min(accumulated, trade_fee_micros + rounding) // precision_micros * precision_micros
+    return aligned, rounding, accumulated, rebate, accumulated - rebate
 
 
 def net_purchase(position: int, basis: int, sign: int, qty: int, cost: int) -> tuple[int, int, int, int]:

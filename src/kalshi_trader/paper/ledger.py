@@ -6,10 +6,11 @@ Contract (as Kalshi and the embedded exchange keep an account):
   order rests, shrinks, fills or ends. Nothing is reserved for fees: they are charged at the fill,
   so fees can take an account that committed all its cash slightly below zero.
 - **A fill is the purchase of one leg** at ``leg_paid`` (the YES price for a bid, the NO price for
-  an ask). Its trade fee is the market's ``FeeSchedule.fee`` (taker, or maker where the series
-  charges makers); the balance moves by fee_rounding.md's floored change plus any rebate
-  (``domain.round_fill_balance``, the order's accumulator carried across its fills) at the
-  account's balance precision ($0.01 for an ordinary account, $0.0001 for a direct member). The
+  an ask). Its trade fee is the market's ``FeeSchedule.trade_fee_micros`` (taker, or maker where
+  the series charges makers; rounded up to $0.000001); the balance moves by fee_rounding.md's
+  aligned change plus any rebate in whole grid steps (``domain.round_fill_balance``, the order's
+  accumulator carried across its fills) on the account's balance grid ($0.01 for a non-direct
+  member, $0.0001 for a direct member). The
   fill's cost is its leg cost rounded up to $0.0001 and its fee what the balance paid beyond that.
 - **Netting** (``domain.net_purchase``): buying the leg opposite to the one held closes pairs;
   each closed YES+NO pair returns $1 to cash at once. Realized P&L excludes fees.
@@ -72,7 +73,7 @@ class Ledger:
         its collateral is released down to what that remaining needs). Returns (fee paid,
         position after)."""
         self.hold(order, order.remaining)
-        fee = fees.fee(leg_paid, qty, taker=taker)
+        fee = fees.trade_fee_micros(leg_paid, qty, taker=taker)
         floored, _, _, rebate, carried = round_fill_balance(
             -(leg_paid * qty), fee, order.fee_acc_micros, self.precision_micros
         )

@@ -3,8 +3,9 @@
 Contract (pure functions over ``Account``/``PositionState`` from ``sim/model.py``; no I/O):
 
 - **Every fill is a purchase of one leg.** A YES buyer (book side ``bid``) pays the YES price, a NO
-  buyer (``ask``) pays the NO price = $1 − YES price. Cash moves by fee_rounding.md's floored
-  balance change (``fees.charge_fill``), so an ordinary account's total balance stays on whole cents.
+  buyer (``ask``) pays the NO price = $1 − YES price. Cash moves by fee_rounding.md's aligned
+  balance change plus the accumulator's rebate (``fees.charge_fill``), so the balance stays on the
+  account's grid (whole cents for the exchange's non-direct accounts).
 - **Netting.** A position is one signed ``Qty`` (> 0 YES, < 0 NO). Buying the leg opposite to what
   is held closes ``min(bought, held)`` contracts; each closed YES+NO pair is worth exactly $1 and
   that dollar is returned to cash immediately.
@@ -66,13 +67,16 @@ def book_purchase(
     outcome: Side,
     leg_price: int,
     qty: int,
-    trade_fee: Money,
+    trade_fee_micros: int,
     accumulator_micros: int,
     now_ms: int,
     precision_micros: int = ORDINARY_PRECISION_MICROS,
 ) -> FillBooking:
-    """Book the purchase of ``qty`` ``outcome`` contracts at ``leg_price`` into cash and position."""
-    cash_change, accumulator = balance_change(-(leg_price * qty), trade_fee, accumulator_micros, precision_micros)
+    """Book the purchase of ``qty`` ``outcome`` contracts at ``leg_price`` into cash and position
+    (``trade_fee_micros``: the fill's trade fee, rounded up to $0.000001)."""
+    cash_change, accumulator = balance_change(
+        -(leg_price * qty), trade_fee_micros, accumulator_micros, precision_micros
+    )
     cost = Money(-(-leg_price * qty // QTY_SCALE))  # leg_cost, inlined (hot path)
     before = position.position
     closed = apply_purchase(position, outcome, qty, cost)

@@ -1,5 +1,6 @@
-"""sim/fees.py: the fee formulas of kalshi-api.md §7.1 and the worked examples of
-getting_started/fee_rounding.md, reproduced exactly."""
+"""sim/fees.py: the fee formulas of kalshi-api.md §7.1 and getting_started/fee_rounding.md (trade
+fee rounded up to $0.000001, balance aligned to the member's grid, accumulator rebated in grid
+steps, net fee never negative), its worked examples reproduced exactly."""
 
 from __future__ import annotations
 
@@ -7,64 +8,74 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kalshi_trader.domain import FeeSchedule, FeeType, parse_money, parse_price, parse_qty
+from kalshi_trader.domain import FeeSchedule, FeeType, parse_price, parse_qty
 from kalshi_trader.sim import fees
 
 M1 = (1, 1)
+CENT = fees.ORDINARY_PRECISION_MICROS
+CENTICENT = fees.DIRECT_MEMBER_PRECISION_MICROS
 
 
 def micros(text: str) -> int:
-    """'$0.009597' → 9597 micro-dollars."""
-    whole, _, frac = text.partition(".")
-    return int(whole) * 1_000_000 + int(frac.ljust(6, "0"))
+    """'$0.009597' / '-0.06' → micro-dollars (signed)."""
+    sign = -1 if text.startswith("-") else 1
+    whole, _, frac = text.lstrip("-").partition(".")
+    return sign * (int(whole) * 1_000_000 + int(frac.ljust(6, "0")))
 
 
 @pytest.mark.parametrize(
     ("count", "price", "trade_fee", "net_fee"),
     [
-        ("1", "0.50", "0.0175", "0.02"),
-        ("10", "0.50", "0.1750", "0.18"),
-        ("100", "0.50", "1.7500", "1.75"),
-        ("100", "0.10", "0.6300", "0.63"),
-        ("100", "0.05", "0.3325", "0.34"),
-        ("1", "0.99", "0.0007", "0.01"),  # 0.000693 ceiled to a centicent
+        ("1", "0.50", "0.017500", "0.02"),
+        ("10", "0.50", "0.175000", "0.18"),
+        ("100", "0.50", "1.750000", "1.75"),
+        ("100", "0.10", "0.630000", "0.63"),
+        ("100", "0.05", "0.332500", "0.34"),
+        ("1", "0.99", "0.000693", "0.01"),  # 0.000693 exactly: no longer ceiled to a centicent
     ],
 )
 def test_section_7_1_taker_examples(count: str, price: str, trade_fee: str, net_fee: str) -> None:
     c, p = parse_qty(count), parse_price(price)
-    fee = fees.taker_fee(FeeType.QUADRATIC, M1, p, c)
-    assert fee == parse_money(trade_fee)
+    fee = fees.trade_fee_micros(FeeType.QUADRATIC, M1, p, c, is_taker=True)
+    assert fee == micros(trade_fee)
     charge = fees.charge_fill(-(p * c), fee, 0)
     assert charge.net_fee_micros == micros(net_fee)
-    assert charge.cash_change == -(parse_money(price) * c // 100) - parse_money(net_fee)
+    assert charge.cash_change * 100 == -(p * c) - micros(net_fee)
 
 
 def test_fee_is_the_same_on_both_legs() -> None:
     for p in range(1, 10_000, 37):
-        assert fees.taker_fee(FeeType.QUADRATIC, M1, p, 1234) == fees.taker_fee(FeeType.QUADRATIC, M1, 10_000 - p, 1234)
+        assert fees.trade_fee_micros(FeeType.QUADRATIC, M1, p, 1234, is_taker=True) == fees.trade_fee_micros(
+            FeeType.QUADRATIC, M1, 10_000 - p, 1234, is_taker=True
+        )
 
 
 def test_maker_fee_by_fee_type() -> None:
     p, c = parse_price("0.50"), parse_qty("100")
-    assert fees.maker_fee(FeeType.QUADRATIC, M1, p, c) == 0
-    assert fees.maker_fee(FeeType.QUADRATIC_WITH_MAKER_FEES, M1, p, c) == parse_money("0.4375")  # 0.0175·100·¼
-    assert fees.maker_fee(FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES, M1, p, c) == parse_money("0.8750")  # ½ taker
-    assert fees.maker_fee(FeeType.FLAT, M1, p, c) == 0
-    assert fees.trade_fee(FeeType.QUADRATIC_WITH_MAKER_FEES, M1, p, c, is_taker=False) == parse_money("0.4375")
-    assert fees.trade_fee(FeeType.QUADRATIC_WITH_MAKER_FEES, M1, p, c, is_taker=True) == parse_money("1.7500")
+
+    def maker(fee_type: FeeType) -> int:
+        return fees.trade_fee_micros(fee_type, M1, p, c, is_taker=False)
+
+    assert maker(FeeType.QUADRATIC) == 0
+    assert maker(FeeType.QUADRATIC_WITH_MAKER_FEES) == micros("0.4375")  # 0.0175·100·¼
+    assert maker(FeeType.QUADRATIC_WITH_COMBO_MAKER_FEES) == micros("0.875")  # ½ taker
+    assert maker(FeeType.FLAT) == 0
+    assert fees.trade_fee_micros(FeeType.QUADRATIC_WITH_MAKER_FEES, M1, p, c, is_taker=True) == micros("1.75")
 
 
 def test_multiplier_is_exact() -> None:
     p, c = parse_price("0.50"), parse_qty("100")
-    assert fees.taker_fee(FeeType.QUADRATIC, (1, 2), p, c) == parse_money("0.8750")
-    # M = 1/3: 1.75 / 3 = 0.58333… → ceil to 0.5834
-    assert fees.taker_fee(FeeType.QUADRATIC, (1, 3), p, c) == parse_money("0.5834")
-    assert fees.taker_fee(FeeType.QUADRATIC, (0, 1), p, c) == 0
+    assert fees.trade_fee_micros(FeeType.QUADRATIC, (1, 2), p, c, is_taker=True) == micros("0.875")
+    # M = 1/3: 1.75 / 3 = 0.583333… → ceil to 0.583334
+    assert fees.trade_fee_micros(FeeType.QUADRATIC, (1, 3), p, c, is_taker=True) == micros("0.583334")
+    assert fees.trade_fee_micros(FeeType.QUADRATIC, (0, 1), p, c, is_taker=True) == 0
 
 
 def test_flat_fee_rule() -> None:
-    assert fees.taker_fee(FeeType.FLAT, M1, parse_price("0.20"), parse_qty("7")) == parse_money("0.0700")
-    assert fees.taker_fee(FeeType.FLAT, (1, 2), parse_price("0.90"), parse_qty("0.33")) == parse_money("0.0017")
+    seven = fees.trade_fee_micros(FeeType.FLAT, M1, parse_price("0.20"), parse_qty("7"), is_taker=True)
+    assert seven == micros("0.07")
+    third = fees.trade_fee_micros(FeeType.FLAT, (1, 2), parse_price("0.90"), parse_qty("0.33"), is_taker=True)
+    assert third == micros("0.00165")
 
 
 def test_validate_multiplier() -> None:
@@ -75,113 +86,117 @@ def test_validate_multiplier() -> None:
         fees.validate_multiplier((-1, 1))
 
 
-# --- fee_rounding.md worked examples (trade fees as printed in the page) -----------------------
-
-# rows: (trade fee, rounding, accumulator, rebate, net fee, balance change)
-SUBPENNY_ROWS = [
-    ("0.0085", "0.0065", "0.0065", "0", "0.0150", "-0.07"),
-    ("0.0085", "0.0065", "0.0130", "0.0100", "0.0050", "-0.07"),
-    ("0.0085", "0.0065", "0.0095", "0", "0.0150", "-0.07"),
-]
-FRACTIONAL_ROWS = [
-    ("0.0041", "0.0059", "0.0059", "0", "0.0100", "-0.16"),
-    ("0.0041", "0.0059", "0.0118", "0.0100", "0.0000", "-0.16"),
-    ("0.0041", "0.0059", "0.0077", "0", "0.0100", "-0.16"),
-]
-COMBINED_ROWS = [
-    ("0.0005", "0.009597", "0.009597", "0", "0.010097", "-0.02"),
-    ("0.0005", "0.009597", "0.019194", "0.0100", "0.000097", "-0.02"),
-    ("0.0005", "0.009597", "0.018791", "0.0100", "0.000097", "-0.02"),
-]
+# --- fee_rounding.md worked examples ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("price", "lot", "rows"),
-    [
-        ("0.055", "1", SUBPENNY_ROWS),
-        ("0.50", "0.30", FRACTIONAL_ROWS),
-        ("0.3301", "0.03", COMBINED_ROWS),
-    ],
-    ids=["subpenny", "fractional", "combined"],
-)
-def test_fee_rounding_worked_examples(price: str, lot: str, rows: list[tuple[str, ...]]) -> None:
-    p, c = parse_price(price), parse_qty(lot)
+def test_fcm_cleared_fill_example() -> None:
+    """A non-direct member buys 1 contract at $0.055: signed revenue −$0.055000, model fee
+    $0.00363825 (0.07 × 0.055 × 0.945)."""
+    fee = fees.trade_fee_micros(FeeType.QUADRATIC, M1, parse_price("0.055"), parse_qty("1"), is_taker=True)
+    assert fee == micros("0.003639")  # ceil_6dp($0.00363825)
+    charge = fees.charge_fill(micros("-0.055"), fee, 0, CENT)
+    assert charge.aligned_change_micros == micros("-0.06")
+    assert charge.rounding_fee_micros == micros("0.001361")
+    assert charge.rebate_micros == 0
+    assert charge.cash_change == -600  # the balance changes by −$0.06
+    assert charge.trade_fee_micros + charge.rounding_fee_micros == micros("0.005")  # "exactly $0.005"
+
+
+def test_accumulator_across_fills_example() -> None:
+    """Three fills each add $0.004 of rounding overpayment (a non-direct member's $0.01 grid); the
+    third has enough total fee to cover a $0.01 rebate. Rows: Added, Before Rebate, Rebate,
+    Carried Forward."""
+    table = [
+        ("0.004", "0.004", "0", "0.004"),
+        ("0.004", "0.008", "0", "0.008"),
+        ("0.004", "0.012", "0.010", "0.002"),
+    ]
+    # (signed revenue, trade fee) chosen so that each fill rounds by $0.004; the third's fees
+    # (trade $0.006 + rounding $0.004) cover the rebate.
+    fills = [
+        (micros("-0.005"), micros("0.001")),
+        (micros("-0.005"), micros("0.001")),
+        (micros("-0.01"), micros("0.006")),
+    ]
     accumulator = 0
-    for trade_fee, rounding, accumulated, rebate, net_fee, balance_change in rows:
-        charge = fees.charge_fill(-(p * c), parse_money(trade_fee), accumulator)
-        assert charge.trade_fee == parse_money(trade_fee)
-        assert charge.rounding_fee_micros == micros(rounding)
-        assert charge.accumulator_before_rebate_micros == micros(accumulated)
+    for (revenue, trade_fee), (added, before, rebate, carried) in zip(fills, table, strict=True):
+        charge = fees.charge_fill(revenue, trade_fee, accumulator, CENT)
+        assert charge.rounding_fee_micros == micros(added)
+        assert charge.accumulator_before_rebate_micros == micros(before)
         assert charge.rebate_micros == micros(rebate)
-        assert charge.net_fee_micros == micros(net_fee)
-        assert charge.balance_change_micros == -micros(balance_change.lstrip("-"))
-        assert charge.cash_change * 100 == charge.balance_change_micros + charge.rebate_micros
+        assert charge.accumulator_micros == micros(carried)
+        assert charge.net_fee_micros >= 0
         accumulator = charge.accumulator_micros
+    assert charge.net_fee_micros == 0  # the rebate took back exactly the third fill's fees
 
 
-def test_combined_example_trade_fee_follows_the_formula() -> None:
-    # 0.07 × 0.03 × 0.3301 × 0.6699 = 0.000464… → $0.0005, as printed.
-    assert fees.taker_fee(FeeType.QUADRATIC, M1, parse_price("0.3301"), parse_qty("0.03")) == parse_money("0.0005")
+def test_direct_members_rebate_in_centicent_steps() -> None:
+    """The same mechanics on the $0.0001 grid: 0.03 contract at $0.3301 four times."""
+    p, c = parse_price("0.3301"), parse_qty("0.03")
+    fee = fees.trade_fee_micros(FeeType.QUADRATIC, M1, p, c, is_taker=True)
+    assert fee == micros("0.000465")  # 0.07 × 0.03 × 0.3301 × 0.6699 = 0.000464…
+    accumulator, rebates = 0, []
+    for _ in range(4):
+        charge = fees.charge_fill(-(p * c), fee, accumulator, CENTICENT)
+        assert charge.aligned_change_micros == micros("-0.0104")  # −$0.010368 floored to the centicent
+        assert charge.rounding_fee_micros == 32
+        rebates.append(charge.rebate_micros)
+        accumulator = charge.accumulator_micros
+    assert rebates == [0, 0, 0, 100]  # 4 × 32 = 128 micro-dollars: one $0.0001 step back
+    assert accumulator == 28
 
 
-def test_subpenny_walkthrough_first_fill() -> None:
-    charge = fees.charge_fill(-(550 * 100), parse_money("0.0085"), 0)
-    assert charge.balance_change_micros == -70_000  # -$0.0635 floored to -$0.07
-    assert charge.rounding_fee_micros == 6_500
-
-
-def test_rebate_never_makes_the_net_fee_negative() -> None:
-    # 0.01 contract at $0.0001: revenue -$0.000001, fee $0.0001, balance -$0.000101 → -$0.01.
-    first = fees.charge_fill(-1, parse_money("0.0001"), 0)
-    second = fees.charge_fill(-1, parse_money("0.0001"), first.accumulator_micros)
-    assert second.accumulator_before_rebate_micros == 19_798
-    assert second.rebate_micros == 0  # a $0.01 rebate would exceed this fill's $0.009999 fee
+def test_a_rebate_never_makes_a_fills_net_fee_negative() -> None:
+    # 0.01 contract at $0.0001: revenue −$0.000001, trade fee $0.000001, aligned −$0.01.
+    first = fees.charge_fill(-1, 1, 0, CENT)
+    second = fees.charge_fill(-1, 1, first.accumulator_micros, CENT)
+    assert second.accumulator_before_rebate_micros == 19_996
+    assert second.rebate_micros == 0  # a $0.01 rebate would exceed this fill's $0.009999 of fees
     assert second.net_fee_micros == 9_999
-    big = fees.charge_fill(-(5000 * 100), parse_money("0.0175"), second.accumulator_micros)
-    # gross $0.02 (0.0175 + 0.0025 rounding) lets the deferred cent and this fill's cent come back
-    assert big.accumulator_before_rebate_micros == 22_298
+    big = fees.charge_fill(-500_000, micros("0.0175"), second.accumulator_micros, CENT)
+    # fees $0.02 (0.0175 + 0.0025 rounding) let the deferred cent and this fill's cent come back
+    assert big.accumulator_before_rebate_micros == 22_496
     assert big.rebate_micros == 20_000
     assert big.net_fee_micros == 0
-    assert big.accumulator_micros == 2_298
+    assert big.accumulator_micros == 2_496
 
 
-def test_direct_member_precision() -> None:
-    charge = fees.charge_fill(-(3301 * 3), parse_money("0.0005"), 0, fees.DIRECT_MEMBER_PRECISION_MICROS)
-    assert charge.balance_change_micros == -10_500  # -$0.010403 floored to -$0.0105
-    assert charge.rounding_fee_micros == 97
-    assert charge.cash_change == -105
-
-
-def test_whole_cent_prices_and_contracts_reduce_to_fee_ceiled_to_the_cent() -> None:
+def test_whole_cent_fills_cost_the_fee_ceiled_to_the_cent_as_the_bot_estimates() -> None:
     for cents in range(1, 100):
         for count in (1, 3, 10, 57):
             p, c = cents * 100, count * 100
-            fee = fees.taker_fee(FeeType.QUADRATIC, M1, p, c)
-            charge = fees.charge_fill(-(p * c), fee, 0)
-            assert charge.net_fee_micros == -(-fee // 100) * 100 * 100
+            fee = fees.trade_fee_micros(FeeType.QUADRATIC, M1, p, c, is_taker=True)
+            charge = fees.charge_fill(-(p * c), fee, 0, CENT)
+            assert charge.net_fee_micros == FeeSchedule().fee(p, c, taker=True, round_to=100) * 100
 
 
 @given(
     price=st.integers(1, 9_999),
     lots=st.lists(st.integers(1, 500), min_size=1, max_size=30),
-    precision=st.sampled_from([fees.ORDINARY_PRECISION_MICROS, fees.DIRECT_MEMBER_PRECISION_MICROS]),
+    precision=st.sampled_from([CENT, CENTICENT]),
 )
 def test_rounding_invariants(price: int, lots: list[int], precision: int) -> None:
     accumulator = 0
-    total_rounding = total_rebates = 0
+    total_rounding = total_rebates = total_trade = total_net = 0
     for lot in lots:
-        fee = fees.taker_fee(FeeType.QUADRATIC, M1, price, lot)
+        fee = fees.trade_fee_micros(FeeType.QUADRATIC, M1, price, lot, is_taker=True)
         charge = fees.charge_fill(-(price * lot), fee, accumulator, precision)
         assert charge.net_fee_micros >= 0
         assert 0 <= charge.rounding_fee_micros < precision
-        assert charge.balance_change_micros % precision == 0
-        assert charge.cash_change * 100 == charge.balance_change_micros + charge.rebate_micros
+        assert charge.aligned_change_micros % precision == 0
+        assert charge.rebate_micros % precision == 0
+        assert charge.cash_change * 100 == charge.aligned_change_micros + charge.rebate_micros
         assert -(price * lot) - charge.net_fee_micros == charge.cash_change * 100
         assert charge.accumulator_micros >= 0
+        if charge.trade_fee_micros + charge.rounding_fee_micros >= charge.accumulator_before_rebate_micros:
+            assert charge.accumulator_micros < precision  # the cap held nothing back: less than a step carries
         total_rounding += charge.rounding_fee_micros
         total_rebates += charge.rebate_micros
+        total_trade += charge.trade_fee_micros
+        total_net += charge.net_fee_micros
         accumulator = charge.accumulator_micros
     assert total_rounding - total_rebates == accumulator  # every rebate is backed by overpayment
+    assert total_net == total_trade + accumulator  # the order pays its trade fees plus what still carries
 
 
 @given(
@@ -190,11 +205,16 @@ def test_rounding_invariants(price: int, lots: list[int], precision: int) -> Non
     st.integers(1, 9_999),
     st.integers(1, 1_000_000),
     st.booleans(),
+    st.sampled_from([1, 100]),
 )
 def test_exchange_fees_equal_the_bots_fee_schedule(
-    fee_type: FeeType, multiplier: tuple[int, int], price: int, count: int, taker: bool
+    fee_type: FeeType, multiplier: tuple[int, int], price: int, count: int, taker: bool, grid: int
 ) -> None:
     """One fee table: what the exchange charges (before balance rounding) is what
-    ``domain.FeeSchedule`` predicts for the strategies and risk."""
-    expected = FeeSchedule(fee_type, multiplier).fee(price, count, taker=taker)
-    assert fees.trade_fee(fee_type, multiplier, price, count, is_taker=taker) == expected
+    ``domain.FeeSchedule`` predicts for the strategies and risk, and its estimate on a balance grid
+    is that fee rounded up to the grid."""
+    schedule = FeeSchedule(fee_type, multiplier)
+    charged = fees.trade_fee_micros(fee_type, multiplier, price, count, is_taker=taker)
+    assert charged == schedule.trade_fee_micros(price, count, taker=taker)
+    step = grid * fees.MICROS_PER_MONEY
+    assert schedule.fee(price, count, taker=taker, round_to=grid) * fees.MICROS_PER_MONEY == -(-charged // step) * step

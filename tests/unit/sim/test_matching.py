@@ -180,12 +180,12 @@ def test_fractional_counts_use_the_fee_accumulator(h: Harness) -> None:
     makers = [h.engine.place("bob", order(ASK, "0.50", "0.30")).order for _ in range(3)]
     result = h.engine.place("alice", order(BID, "0.50", "0.90"))
     assert result.fill_count == qty("0.90")
-    # each 0.30@0.50: fee 0.07·0.3·0.25 = 0.00525 → 0.0053; −0.15−0.0053 → −0.16, rounding 0.0047;
-    # accumulator 0.0047, 0.0094, 0.0141 → a $0.01 rebate on the third fill.
+    # each 0.30@0.50: fee 0.07·0.3·0.25 = 0.00525 (exact to $0.000001); −0.15−0.00525 → −0.16,
+    # rounding 0.00475; accumulator 0.00475, 0.0095, 0.01425 → a $0.01 rebate on the third fill.
     assert [f.fee for f in result.fills] == [usd("0.01"), usd("0.01"), 0]
     assert cash(h, "alice") == (usd("1000") - usd("0.47"), 0)  # = the single-fill equivalent 0.4658 → 0.47
     assert result.order.taker_fees == usd("0.02")
-    assert result.order.fee_accumulator == usd("0.0041")
+    assert result.order.fee_accumulator == usd("0.0042")  # $0.00425 carried, shown to $0.0001
     assert result.average_fee_paid == usd("0.0222")  # 0.02 / 0.9
     assert all(m.status is OrderStatus.EXECUTED for m in makers)
     assert cash(h, "bob") == (usd("1000") - usd("0.45"), 0)
@@ -791,16 +791,16 @@ def test_fee_accumulator_carries_from_taker_fills_to_maker_fills() -> None:
     h.add_market("MF", fee_type=FeeType.QUADRATIC_WITH_MAKER_FEES)
     h.engine.place("bob", order(ASK, "0.50", "0.30", ticker="MF"))
     alice = h.engine.place("alice", order(BID, "0.50", "0.90", ticker="MF")).order
-    # taker fill 0.30@0.50: fee 0.0053, −0.1553 → −0.16, rounding 0.0047 (accumulator 0.0047)
+    # taker fill 0.30@0.50: fee 0.00525, −0.15525 → −0.16, rounding 0.00475 (accumulator 0.00475)
     assert alice.fee_accumulator == usd("0.0047")
     assert cash(h, "alice") == (usd("1000") - usd("0.16") - usd("0.30"), usd("0.30"))
     h.engine.place("carol", order(ASK, "0.50", "0.30", ticker="MF", tif=IOC))
-    # maker fill: fee 0.0175·0.3·0.25 = 0.0013125 → 0.0014; −0.1514 → −0.16, rounding 0.0086;
-    # accumulator 0.0133 > 0.01 → $0.01 rebate, so this fill's net fee is 0.
+    # maker fill: fee 0.0175·0.3·0.25 = 0.0013125 → 0.001313; −0.151313 → −0.16, rounding 0.008687;
+    # accumulator 0.013437 → a $0.01 rebate (its fees are exactly $0.01), so this fill's net fee is 0.
     maker_fill = h.engine.fills("alice")[0]
     assert not maker_fill.is_taker
     assert maker_fill.fee == 0
-    assert alice.fee_accumulator == usd("0.0033")
+    assert alice.fee_accumulator == usd("0.0034")  # $0.003437 carried
     assert (alice.taker_fees, alice.maker_fees) == (usd("0.01"), 0)
     assert cash(h, "alice") == (usd("1000") - usd("0.16") - usd("0.15") - usd("0.15"), usd("0.15"))
     check_invariants(h.engine, h.users, h.initial_cash)
