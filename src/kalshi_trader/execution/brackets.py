@@ -8,39 +8,48 @@ Contract (no I/O, no clock, no awaits; the engine owns every side effect):
   entry's side is the leg held: a ``bid`` entry holds YES, so its exits sell YES (``ask``); an
   ``ask`` entry holds NO, so its exits buy YES (``bid``). For a YES holding
   ``stop_loss < take_profit``; for a NO holding the reverse.
-- **Take-profit rests** (Kalshi has limit orders): a reduce-only GTC order on the exit side at
-  ``take_profit``, sized to what the bracket holds. **Stop-loss is emulated** (Kalshi has no stop
-  orders): the stop is *hit* when the price we could exit at right now — the best YES bid when
-  selling YES, the best YES ask when buying YES — is at or through ``stop_loss`` on a fresh book.
-  ``execution.protection`` fires it once the hit has lasted its confirmation window (a repricing
-  maker's delete-then-add is not a fall). The engine then cancels the entry's remainder and the
-  take-profit and sends an aggressive exit: a reduce-only IOC limit at the worst acceptable
-  price — the touch moved ``slippage`` further (the engine's bound, within risk's through-book
-  limit), rounded onto the grid toward the touch, and never worse than the bracket's
-  ``stop_limit`` when it has one. It is marketable unless the book gapped past the limit, in which
-  case it is retried on every fresh book.
+- **Take-profit rests** (Kalshi has limit orders): a plain GTC order on the exit side at
+  ``take_profit``, sized to what the bracket holds. It is *not* reduce-only — Kalshi refuses
+  ``reduce_only`` unless the order is immediate-or-cancel — so it is the engine's job to keep it
+  from ever selling more than is held: it never exceeds ``open_qty`` (below), it shrinks as soon as
+  ``open_qty`` does, and it is gone (its cancel confirmed) before any exit is sent (see "never flips"
+  below). **Stop-loss is emulated** (Kalshi has no stop orders): the stop is *hit* when the price we
+  could exit at right now — the best YES bid when selling YES, the best YES ask when buying YES —
+  is at or through ``stop_loss`` on a fresh book. ``execution.protection`` fires it once the hit
+  has lasted its confirmation window (a repricing maker's delete-then-add is not a fall). The
+  engine then cancels the entry's remainder and the take-profit and, once no take-profit can
+  still trade, sends an aggressive exit: a reduce-only IOC limit at the worst acceptable price —
+  the touch moved ``slippage`` further (the engine's bound, within risk's through-book limit),
+  rounded onto the grid toward the touch, and never worse than the bracket's ``stop_limit`` when
+  it has one. It is marketable unless the book gapped past the limit, in which case it is retried
+  on every fresh book.
 - **What a bracket holds** (``open_qty``) is derived, never counted by hand: what it protects —
   the ``BracketRequest``'s cumulative quantity, or else the entry's filled contracts (``filled`` as
   the order tracker knows it: the larger of the exchange's report and the fills seen), plus any
   adopted position — minus everything its exits (take-profits and stop exits) have filled, capped
-  by the position actually held on that leg (so a take-profit never asks the exchange to cap a
-  reduce-only order, which would make its size disagree with the bracket's). Deriving it from the same figures
-  the orders' ``remaining`` comes from keeps the take-profit's size and ``open_qty`` consistent
-  whichever of a fill or an order report arrives first.
+  by the position actually held on that leg less what our other open orders on the exit side could
+  still sell (``execution.protection`` computes it). Deriving it from the same figures the orders'
+  ``remaining`` comes from keeps the take-profit's size and ``open_qty`` consistent whichever of a
+  fill or an order report arrives first.
 - **Partial fills resize**: while the entry fills, the take-profit grows (amend); when the bracket
   holds less than the take-profit's remaining size, it shrinks (decrease, which keeps queue
-  priority); a new take-profit price moves it (amend). **OCO**: the take-profit filling lowers
-  ``open_qty``, which is also the stop's size — so
-  a fully filled take-profit leaves the stop nothing to sell (and the bracket finishes once its
-  entry is done); a hit stop cancels the take-profit before its exit is sent (the engine's single
-  ordered queue keeps that order) and keeps exiting until the bracket holds nothing.
+  priority) — even while trading is halted; a new take-profit price moves it (amend). **OCO**: the
+  take-profit filling lowers ``open_qty``, which is also the stop's size — so a fully filled
+  take-profit leaves the stop nothing to sell (and the bracket finishes once its entry is done); a
+  hit stop cancels the take-profit and sends its exit only once no take-profit is live, and keeps
+  exiting until the bracket holds nothing.
+- **Never flips.** The position can shrink only through the take-profit itself (which shrinks it
+  by what it fills) or an exit; no exit is planned while a take-profit is live, and a take-profit
+  is never larger than ``open_qty`` ≤ the position held. So whatever fills, in any order, the
+  position never crosses zero through the take-profit (a property test drives ``plan`` against
+  an exchange model to check it).
 - ``plan`` is the whole policy: from a bracket and the facts about it now (``Facts``) it returns the
   next ``Action`` values; it is level-triggered (call it after any change; it asks only for what is
   missing), and asks for nothing while the bracket's previous actions are still in flight, except
   that a stop can be hit at any moment.
 - ``resting_allowed`` false (the kill switch or a breaker halted trading) stops take-profits from
-  being placed or resized; stops stay armed — their exits are reduce-only and immediate-or-cancel,
-  so they never leave a resting order behind.
+  being placed, grown or moved (shrinking and cancelling still happen); stops stay armed — their
+  exits are reduce-only and immediate-or-cancel, so they never leave a resting order behind.
 """
 
 from __future__ import annotations
@@ -321,13 +330,15 @@ def _active(b: Bracket, f: Facts) -> list[Action]:
         if tp is not None:
             return [Cancel(tp.client_order_id, "the bracket holds nothing")]
         return [Finish("take-profit filled" if b.tp_coids else "the entry finished without a fill")]
+    if tp is not None and tp.remaining > f.open_qty:  # the position shrank: the take-profit follows first
+        if f.open_qty == 0:
+            return [Cancel(tp.client_order_id, "the bracket holds nothing")]
+        return [ResizeTakeProfit(tp.client_order_id, f.open_qty)]
     if not f.resting_allowed:
         return []
     if tp is None:
         return [PlaceTakeProfit(f.open_qty)] if f.open_qty > 0 else []
     if tp.remaining != f.open_qty or tp.price != b.take_profit:
-        if f.open_qty == 0:
-            return [Cancel(tp.client_order_id, "the bracket holds nothing")]
         return [ResizeTakeProfit(tp.client_order_id, f.open_qty)]
     return []
 
@@ -342,8 +353,8 @@ def _stopping(b: Bracket, f: Facts) -> list[Action]:
         if not actions and not f.exit_in_flight and _flat(f):
             actions.append(Finish("stopped out"))
         return actions
-    if f.exit_in_flight or f.top is None:
-        return actions
+    if f.take_profit is not None or f.exit_in_flight or f.top is None:
+        return actions  # the exit waits until no take-profit can trade: it could flip the position
     price = exit_price(b.exit_side, f.top, b.slippage, f.grid, b.stop_limit)
     if price is not None:
         actions.append(Exit(f.open_qty, price))

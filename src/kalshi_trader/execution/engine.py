@@ -76,6 +76,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+import msgspec
 import structlog
 
 from kalshi_trader.domain import (
@@ -98,6 +99,7 @@ from kalshi_trader.domain import (
     Side,
     TickGrid,
     TopOfBook,
+    format_qty,
     parse_qty,
     trading_day,
 )
@@ -337,6 +339,8 @@ class ExecutionEngine:
         self._unknown: set[str] = set()
         self._queued: set[str] = set()
         """client_order_ids with a create queued or in flight."""
+        self._working: dict[str, set[str]] = {}
+        """ticker → client_order_ids that may still trade or await fills (``working_orders``)."""
         self.protection = Protection(self)
         self.safety = Safety(self)
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -430,6 +434,8 @@ class ExecutionEngine:
             return self.refuse(intent, decision.rule.value, decision.reason, decision)
         self.counters.submitted += 1
         if intent.action is IntentAction.PLACE:
+            if intent.reduce_only:
+                self.protection.before_exit(intent)  # the take-profit's cancel is queued first
             return self._queue_place(intent, decision)
         sub = self._submission(intent, decision)
         coid = intent.client_order_id
@@ -466,6 +472,8 @@ class ExecutionEngine:
                 subs.append(self.refuse(intent, decision.rule.value, decision.reason, decision))
                 continue
             self.counters.submitted += 1
+            if intent.reduce_only:
+                self.protection.before_exit(intent)
             sub = self._prepare_place(intent, decision)
             subs.append(sub)
             approved.append(sub)
@@ -519,7 +527,6 @@ class ExecutionEngine:
             tracked.side,
             tracked.price,
             Qty(remaining),
-            reduce_only=True,
             strategy=tracked.strategy,
             reason=reason or "decrease",
         )
@@ -582,8 +589,9 @@ class ExecutionEngine:
     def _prepare_place(self, intent: OrderIntent, decision: RiskDecision) -> Submission:
         coid = intent.client_order_id
         self.tracker.on_submitted(intent)
+        self._work(intent.ticker, coid)
         self.recorder.record_order_intent(coid, intent.ticker, intent.side, intent.price, intent.qty, _wall_ms())
-        group_id = None if intent.reduce_only else self.safety.group_id(intent.strategy)
+        group_id = None if self.protective(intent) else self.safety.group_id(intent.strategy)
         sub = self._submission(intent, decision)
         sub.request = convert.create_request(
             intent.ticker,
@@ -613,6 +621,53 @@ class ExecutionEngine:
             )
         )
         return sub
+
+    def protective(self, intent: OrderIntent) -> bool:
+        """An exit (reduce-only) or a bracket's own order: it joins no order group, and a
+        triggered group does not stop it."""
+        return intent.reduce_only or self.protection.protective(intent.client_order_id)
+
+    def working_orders(self, ticker: str) -> list[TrackedOrder]:
+        """Our orders in ``ticker`` that can still trade or whose reported fills have not all
+        arrived (an index kept as orders are placed or reported; finished ones drop out)."""
+        ids = self._working.get(ticker)
+        if not ids:
+            return []
+        working = []
+        for coid in list(ids):
+            t = self.tracker.order(coid)
+            if t is None or (not t.state.is_open and t.unconfirmed_fill_qty <= 0):
+                ids.discard(coid)
+            else:
+                working.append(t)
+        return working
+
+    def _work(self, ticker: str, client_order_id: str) -> None:
+        self._working.setdefault(ticker, set()).add(client_order_id)
+
+    def sellable(self, ticker: str, side: BookSide, working: Sequence[TrackedOrder] | None = None) -> int:
+        """What an order on ``side`` could sell of the position now: the position on the leg
+        ``side`` sells (YES for an ask, NO for a bid), less what the exchange reported filled on
+        ``side`` whose fills have not arrived (they will shrink the position)."""
+        orders = self.working_orders(ticker) if working is None else working
+        position = self.tracker.position(ticker).qty
+        held = max(0, position) if side is BookSide.ASK else max(0, -position)
+        return held - sum(t.unconfirmed_fill_qty for t in orders if t.side is side)
+
+    def exit_room(self, ticker: str, side: BookSide, client_order_id: str) -> int | None:
+        """How much an exit on ``side`` may sell without letting the position flip through our
+        other open orders on ``side`` (which are not reduce-only: they can sell past zero):
+        ``sellable`` less what those orders could still sell. None when no such order rests (a
+        reduce-only order alone is capped by the exchange)."""
+        working = self.working_orders(ticker)
+        covering = sum(
+            t.remaining
+            for t in working
+            if t.side is side and t.state.is_open and not t.reduce_only and t.client_order_id != client_order_id
+        )
+        if not covering:
+            return None
+        return self.sellable(ticker, side, working) - covering
 
     def sync_risk(self, client_order_id: str) -> None:
         """Shrink the reservation to what can still fill plus reported fills not yet received."""
@@ -666,7 +721,10 @@ class ExecutionEngine:
     # Jobs: what the queue runs
 
     async def _send_create(self, sub: Submission) -> None:
-        req = await self.safety.with_group(sub)
+        grouped = await self.safety.with_group(sub)
+        req = self._within_exit_room(sub, grouped) if sub.intent.reduce_only else grouped
+        if req is None:
+            return
         try:
             ack = await self.rest.create_order(req)
         except KalshiError as exc:
@@ -708,6 +766,21 @@ class ExecutionEngine:
             self._queued.discard(sub.intent.client_order_id)
             self._create_failed(sub, KalshiError("no result for this item in the batch reply", status=None))
 
+    def _within_exit_room(self, sub: Submission, req: w.CreateOrderV2Request) -> w.CreateOrderV2Request | None:
+        """An exit, as it leaves: cut to ``exit_room`` (a plain order of ours on its side still
+        rests — a cancel ahead of it failed), or refused here if there is no room at all."""
+        intent = sub.intent
+        room = self.exit_room(intent.ticker, intent.side, intent.client_order_id)
+        if room is None or room >= intent.qty:
+            return req
+        if room > 0:
+            return msgspec.structs.replace(req, count=format_qty(room))
+        reason = "an order of ours on the same side still rests: this exit could flip the position through it"
+        self._queued.discard(intent.client_order_id)
+        self._rejected(sub, KalshiError(reason, code="would_flip_position"))  # not the exchange's error
+        self.after_change(intent.ticker)
+        return None
+
     def _acked(self, sub: Submission, req: w.CreateOrderV2Request, ack: w.CreateOrderV2Response) -> None:
         coid = sub.intent.client_order_id
         order = convert.order_from_ack(req, ack)
@@ -730,18 +803,22 @@ class ExecutionEngine:
             self._finish(sub, Outcome.UNKNOWN, f"no answer after retries: {exc.summary()}", self.tracker.order(coid))
             self.spawn(self._resolve(coid, intent.ticker), f"resolve {coid}")
         else:
-            self.counters.rejected += 1
-            self.tracker.on_rejected(coid, exc.summary())
-            self.risk.release(coid, exc.summary())
-            self.recorder.record_order_rejected(coid)
-            self.recorder.record_order_event(
-                "rejected",
-                client_order_id=coid,
-                payload={"status": exc.status, "code": exc.code, "message": exc.message},
-            )
-            self._finish(sub, Outcome.REJECTED, exc.summary(), self.tracker.order(coid))
+            self._rejected(sub, exc)
         self._error(f"create {coid}", exc)
         self.after_change(intent.ticker)
+
+    def _rejected(self, sub: Submission, exc: KalshiError) -> None:
+        coid = sub.intent.client_order_id
+        self.counters.rejected += 1
+        self.tracker.on_rejected(coid, exc.summary())
+        self.risk.release(coid, exc.summary())
+        self.recorder.record_order_rejected(coid)
+        self.recorder.record_order_event(
+            "rejected",
+            client_order_id=coid,
+            payload={"status": exc.status, "code": exc.code, "message": exc.message},
+        )
+        self._finish(sub, Outcome.REJECTED, exc.summary(), self.tracker.order(coid))
 
     async def _resolve(self, client_order_id: str, ticker: str) -> None:
         """Find an order whose create got no answer: tracked if found, rejected if not."""
@@ -911,6 +988,7 @@ class ExecutionEngine:
         """An order report (WS ``user_order`` or a REST read). Unknown orders are tracked (adopted
         by the tracker; whether risk keeps them is reconciliation's call)."""
         t = self.tracker.on_order_update(order)
+        self._work(t.ticker, t.client_order_id)
         self.recorder.record_order(order)
         self.recorder.record_order_event(
             "update",
@@ -927,7 +1005,9 @@ class ExecutionEngine:
 
     def load_order(self, order: Order) -> TrackedOrder:
         """An order read from the store at start-up (not recorded again, no risk change)."""
-        return self.tracker.on_order_update(order)
+        t = self.tracker.on_order_update(order)
+        self._work(t.ticker, t.client_order_id)
+        return t
 
     def on_settlement(
         self, ticker: str, result: Side | int, *, ts_ms: int = 0, source: str = ""

@@ -14,12 +14,15 @@ each and the audit log explains each):
 - One bracket per market at a time (a second is refused with the reason, audited as an
   ``engine_refusal``); terms are checked against the market's grid (``brackets.validate``).
 - **Level-triggered upkeep.** ``maintain`` computes the bracket's ``Facts`` from the order tracker
-  (what the entry and exits filled, what rests, the position, the book, whether trading is halted)
-  and carries out ``plan``'s actions: place / amend / decrease the take-profit, cancel the entry's
-  remainder and the take-profit when the stop is hit, send the stop's reduce-only IOC exits until
-  flat. The engine calls it after every order report, fill and answer concerning the market
-  (``after_change``), on book updates that touch a stop or that a stopping bracket waits for
-  (``on_book``: a few comparisons otherwise), and on every tick (``maintain_all``). An action risk
+  (what the entry and exits filled, what rests, the position — less fills the exchange reported on
+  the exit side that have not arrived and what our other open orders there could sell — the book,
+  whether trading is halted) and carries out ``plan``'s
+  actions: place / amend / decrease the take-profit (a plain GTC order: Kalshi refuses resting
+  reduce-only orders), cancel the entry's remainder and the take-profit when the stop is hit, send
+  the stop's reduce-only IOC exits until flat once no take-profit is live. The engine calls it
+  after every order report, fill and answer concerning the market (``after_change``), on book
+  updates that touch a stop or that a stopping bracket waits for (``on_book``: a few comparisons
+  otherwise), and on every tick (``maintain_all``). An action risk
   refuses (a stale book, the write budget) is retried ``EngineConfig.retry_ms`` later.
 - **Confirmed stops.** A stop fires only once the touch has stayed at or through it for
   ``stop_confirm_ms`` of market time (``engine.market_ms``; default ``STOP_CONFIRM_MS``), judged
@@ -32,12 +35,20 @@ each and the audit log explains each):
   above the stop within 0.4 s). Until the breach is confirmed ``plan`` is shown no book for the stop
   (``Facts.top`` is ``None``), so it keeps the bracket active; once it is, ``plan`` hits the stop on
   the live book as before. ``stop_confirm_ms=0`` fires on the first touch.
+- **Exits go through the take-profit first.** ``before_exit`` (the engine calls it for every other
+  reduce-only exit it approves: a strategy's, a flatten) cancels the market's live take-profit, and
+  the engine queues that cancel ahead of the exit, so the position can never flip through the
+  take-profit; once the exit is done the bracket re-places a take-profit for whatever it still
+  holds. ``protective(client_order_id)`` names the bracket children (they join no order group).
+- An action the exchange did not carry out (rejected, unknown) is retried ``EngineConfig.retry_ms``
+  later, like one risk refused, not at once.
 - Every bracket state change (placed, updated, stop hit, done, restored) is audited (kind
   ``bracket``, subject the ticker, the terms in the payload): that record is what ``restore`` reads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -59,7 +70,7 @@ from kalshi_trader.domain import (
     format_qty,
 )
 from kalshi_trader.execution import brackets as br
-from kalshi_trader.execution.views import BracketView
+from kalshi_trader.execution.views import BracketView, Result
 
 if TYPE_CHECKING:
     from kalshi_trader.execution.engine import ExecutionEngine, Submission
@@ -322,6 +333,33 @@ class Protection:
         """The id of the market's bracket that is not done yet."""
         return self._bracket_of.get(ticker)
 
+    def protective(self, client_order_id: str) -> bool:
+        """True for a bracket's take-profit or stop exit (``<bracket_id>-tp<n>`` / ``-sl<n>``)."""
+        bracket_id, _, kind = client_order_id.rpartition("-")
+        b = self._brackets.get(bracket_id)
+        return b is not None and (kind.startswith("tp") or kind.startswith("sl")) and b.owns(client_order_id)
+
+    def before_exit(self, exit_: OrderIntent) -> None:
+        """An exit (reduce-only) is about to be queued in ``exit_.ticker``: cancel the market's live
+        take-profit on the same side first, so that the two can never together sell more than is
+        held (the engine queues this cancel ahead of the exit)."""
+        bid = self._bracket_of.get(exit_.ticker)
+        if bid is None or self.protective(exit_.client_order_id):
+            return
+        b = self._brackets[bid]
+        if b.exit_side is not exit_.side:
+            return
+        tp = self.facts(b).take_profit
+        if tp is not None:
+            self.engine.submit(
+                OrderIntent.cancel(
+                    b.ticker,
+                    tp.client_order_id,
+                    strategy=b.strategy,
+                    reason=f"exit {exit_.client_order_id} first takes the take-profit of bracket {b.bracket_id} away",
+                )
+            )
+
     def maintain(self, ticker: str) -> None:
         """Re-check the market's bracket now (take-profit size, stop)."""
         bid = self._bracket_of.get(ticker)
@@ -377,9 +415,12 @@ class Protection:
         entry_filled = filled(b.entry_coid) if b.entry_coid else 0
         entered = (b.protect_qty if b.protect_qty is not None else entry_filled) + b.adopted_qty
         exited = sum(filled(c) for c in b.tp_coids) + sum(filled(c) for c in b.exit_coids)
-        position = tracker.position(b.ticker).qty
-        held = max(0, position if b.held_side is BookSide.BID else -position)
-        open_qty = Qty(max(0, min(entered - exited, held)))
+        working = self.engine.working_orders(b.ticker)
+        held = self.engine.sellable(b.ticker, b.exit_side, working)
+        selling = sum(  # what our other open orders on the exit side could still sell
+            t.remaining for t in working if t.side is b.exit_side and t.state.is_open and not b.owns(t.client_order_id)
+        )
+        open_qty = Qty(max(0, min(entered - exited, held - selling)))
         return br.Facts(
             open_qty=open_qty,
             unexited=Qty(max(0, entered - exited)),
@@ -457,7 +498,6 @@ class Protection:
                     b.take_profit,
                     action.qty,
                     coid,
-                    reduce_only=True,
                     strategy=strategy,
                     reason=f"take-profit of bracket {b.bracket_id}",
                 )
@@ -471,7 +511,6 @@ class Protection:
                     b.exit_side,
                     b.take_profit,
                     action.remaining,
-                    reduce_only=True,
                     strategy=strategy,
                     reason=f"resize take-profit of bracket {b.bracket_id} to {format_qty(action.remaining)}",
                 )
@@ -497,8 +536,10 @@ class Protection:
             return
         b.busy += 1
 
-        def done(_: object) -> None:
+        def done(result: asyncio.Future[Result]) -> None:
             b.busy -= 1
+            if not result.cancelled() and not result.result().ok:
+                b.retry_at_ms = self.engine.clock_ms() + self.engine.config.retry_ms
             self._maintain(b)
 
         sub.result.add_done_callback(done)

@@ -91,7 +91,7 @@ class Safety:
         if kill is not None and intent.tif is TimeInForce.GOOD_TILL_CANCELED:
             return "kill_switch", f"no resting orders while the kill switch is engaged ({kill.who}: {kill.why})"
         group = self.groups.get(intent.strategy)
-        if group is not None and group.triggered and not intent.reduce_only:
+        if group is not None and group.triggered and not self.engine.protective(intent):
             return "order_group_triggered", f"order group of strategy {intent.strategy!r} is triggered"
         return None
 
@@ -367,7 +367,7 @@ class Safety:
     async def with_group(self, sub: Submission) -> w.CreateOrderV2Request:
         req = sub.request
         assert req is not None
-        if sub.intent.reduce_only or isinstance(req.order_group_id, str):
+        if self.engine.protective(sub.intent) or isinstance(req.order_group_id, str):
             return req
         group_id = await self.group_for(sub.intent.strategy)
         return req if group_id is None else msgspec.structs.replace(req, order_group_id=group_id)

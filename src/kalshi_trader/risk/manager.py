@@ -10,9 +10,16 @@ Contract:
   duplicate/unknown order, kill switch, breakers, order size, grid, stale book, price through the
   book, price against fair value, open orders, worst-case position, event exposure, total exposure,
   write-rate budget. Cancels always pass (they only remove risk), even when halted.
-- While the kill switch is engaged or a breaker is open, only cancels and ``reduce_only`` orders that
-  add no worst-case risk pass (so the engine can flatten). Position and exposure limits reject only
-  intents that would raise the worst case beyond the limit; an exit is never blocked by them.
+- While the kill switch is engaged or a breaker is open, only cancels and intents that add no
+  worst-case risk pass (so the engine can flatten, shrink a take-profit, exit). An intent is judged
+  risk-reducing by its effect, not by its ``reduce_only`` flag: with it reserved, neither leg's
+  worst-case position nor the worst-case loss grows — so even if every reserved order on its side
+  filled, the position would only shrink toward flat, never cross it (a plain take-profit sized
+  within the position qualifies; one that, with the other orders on its side, exceeds it does not).
+  Position and exposure limits reject only intents that would raise the worst case beyond the
+  limit; an exit is never blocked by them, nor by a fair value.
+- ``reduce_only`` is a create flag Kalshi accepts only on immediate-or-cancel orders: a place with it
+  and another time in force, or an amend carrying it, is ``invalid_intent``.
 - **Reservations.** An approved place reserves its size at its limit price; an approved amend swaps
   the terms, counting the larger size at the worse price of old and new until ``on_amend_result``.
   The engine reports back: ``release`` (rejected, canceled, expired, IOC remainder), ``on_fill``
@@ -50,6 +57,7 @@ from kalshi_trader.domain import (
     OrderIntent,
     Position,
     Qty,
+    TimeInForce,
     TopOfBook,
     format_money,
     format_price,
@@ -63,6 +71,8 @@ from kalshi_trader.risk.exposure import MICROS_PER_MONEY, Exposure, MarketRisk, 
 from kalshi_trader.risk.limits import RiskLimits
 
 __all__ = ["KillSwitchState", "RiskManager"]
+
+_IOC = TimeInForce.IMMEDIATE_OR_CANCEL
 
 
 def _monotonic_ms() -> int:
@@ -206,6 +216,10 @@ class RiskManager:
         if not 0 < intent.price < PRICE_SCALE:
             reason = f"price {format_price(intent.price)} is not strictly between $0 and $1"
             return _reject(Rule.INVALID_INTENT, reason, price=intent.price)
+        if intent.reduce_only and (intent.action is not IntentAction.PLACE or intent.tif is not _IOC):
+            what = "an amend" if intent.action is not IntentAction.PLACE else f"a {intent.tif.value} order"
+            reason = f"reduce_only is for immediate-or-cancel creates only (Kalshi refuses it otherwise), not {what}"
+            return _reject(Rule.INVALID_INTENT, reason)
         info = self._info.get(ticker)
         if info is None:
             return _reject(Rule.UNKNOWN_MARKET, f"market {ticker} is not registered with risk (no grid, no event)")
@@ -241,7 +255,7 @@ class RiskManager:
             "worst_loss_micros": after.loss,
         }
 
-        if adds_risk or not intent.reduce_only:
+        if adds_risk:  # by its effect: an intent that can only shrink the position passes a halt
             halt = self._halt_reason(now)
             if halt is not None:
                 rule, why = halt
@@ -261,7 +275,7 @@ class RiskManager:
         through = _through_book(intent.side, intent.price, book, limits.max_through_book)
         if through is not None:
             return _reject(Rule.PRICE_THROUGH_BOOK, through, price=intent.price)
-        if fair is not None and (adds_risk or not intent.reduce_only):  # a model never blocks getting out
+        if fair is not None and adds_risk:  # a model never blocks getting out
             worse = _worse_than_fair(intent.side, intent.price, fair, limits.max_fair_value_deviation)
             if worse is not None:
                 return _reject(Rule.PRICE_FAR_FROM_FAIR, worse, price=intent.price, fair_value=fair)

@@ -10,12 +10,13 @@ import pytest
 from tests.integration.execution.kit import eventually, orders_at, trading_node
 from tests.support.exchange import RunningExchange
 
-from kalshi_trader.domain import BookSide, OrderIntent, OrderStatus
+from kalshi_trader.domain import BookSide, OrderIntent, OrderStatus, TimeInForce
 from kalshi_trader.execution.views import Outcome
 from kalshi_trader.store import AuditKind, OrderState
 
 pytestmark = pytest.mark.timeout(60)
 
+IOC = TimeInForce.IMMEDIATE_OR_CANCEL
 TICKER = "KXENG-26JAN01-T50"
 V2 = "/trade-api/v2/portfolio/events/orders"
 
@@ -64,7 +65,8 @@ async def test_a_create_the_exchange_refuses_releases_its_risk_and_is_recorded_r
     ticker = exchange.add_market(TICKER)
     async with trading_node(exchange, db_url, [ticker]) as node:
         # Reduce-only with nothing held: the exchange refuses it (400), risk let it through.
-        sub = node.engine.submit(OrderIntent.place(ticker, BookSide.ASK, 4500, 100, "ro-1", reduce_only=True))
+        exit_ = OrderIntent.place(ticker, BookSide.ASK, 4500, 100, "ro-1", tif=IOC, reduce_only=True)
+        sub = node.engine.submit(exit_)
         assert sub.approved
         result = await sub
         assert result.outcome is Outcome.REJECTED

@@ -69,10 +69,10 @@ async def test_kill_switch_leaves_zero_resting_orders_and_stays_halted_until_res
         assert engine.open_orders() == []
         assert node.risk.reservations() == []
 
-        # Halted: no new risk, no resting order of any kind — even a reduce-only GTC.
+        # Halted: no new risk, no resting order of any kind — even a sell that only reduces.
         refused = engine.submit(OrderIntent.place(b, BookSide.BID, 1500, 100, "after-kill", strategy="mm"))
         assert (refused.approved, refused.rule) == (False, "kill_switch")
-        tp_like = engine.submit(OrderIntent.place(a, BookSide.ASK, 6000, 100, "ro-gtc", reduce_only=True))
+        tp_like = engine.submit(OrderIntent.place(a, BookSide.ASK, 6000, 100, "tp-like", strategy="fav"))
         assert (tp_like.approved, tp_like.rule) == (False, "kill_switch")
         engine.tick()  # the bracket does not re-place its take-profit while halted
         await engine.queue.drain()
@@ -159,7 +159,10 @@ async def test_a_breaker_trip_is_audited_and_its_cancel_all_is_carried_out(
             assert (await engine.submit(OrderIntent.place(a, BookSide.BID, 1000 + 100 * i, 100, f"e-rest-{i}"))).ok
         # Three requests the exchange refuses in a row (reduce-only with nothing held).
         for i in range(3):
-            result = await engine.submit(OrderIntent.place(a, BookSide.ASK, 9000, 100, f"e-bad-{i}", reduce_only=True))
+            bad = OrderIntent.place(
+                a, BookSide.ASK, 9000, 100, f"e-bad-{i}", tif=TimeInForce.IMMEDIATE_OR_CANCEL, reduce_only=True
+            )
+            result = await engine.submit(bad)
             assert result.outcome is Outcome.REJECTED
         assert [b.rule.value for b in node.risk.open_breakers()] == ["consecutive_errors"]
         await engine.queue.drain()

@@ -135,9 +135,9 @@ def test_plan_waits_while_actions_are_in_flight_except_for_the_stop() -> None:
     b = bracket(busy=1)
     assert br.plan(b, facts(400)) == []
     hit = br.plan(b, facts(400, tp=br.LiveOrder("e1-tp1", Qty(400), Price(6000)), book=top(3400, 3600)))
-    assert hit == [
+    assert hit == [br.StopHit(Price(3400)), br.Cancel("e1-tp1", "stop-loss hit (one-cancels-other)")]
+    assert br.plan(bracket(busy=1), facts(400, book=top(3400, 3600))) == [
         br.StopHit(Price(3400)),
-        br.Cancel("e1-tp1", "stop-loss hit (one-cancels-other)"),
         br.Exit(Qty(400), Price(3100)),
     ]
 
@@ -160,9 +160,13 @@ def test_stopping_cancels_everything_then_exits_until_flat() -> None:
     b = bracket(state=br.BracketState.STOPPING)
     entry = br.LiveOrder("e1", Qty(300), Price(5000))
     tp = br.LiveOrder("e1-tp1", Qty(700), Price(6000))
+    # No exit while the take-profit can still trade: both filling would sell 1,400 of the 700 held.
     assert br.plan(b, facts(700, entry=entry, tp=tp, book=top(3000, 3200))) == [
         br.Cancel("e1", "stop-loss hit"),
         br.Cancel("e1-tp1", "stop-loss hit (one-cancels-other)"),
+    ]
+    assert br.plan(b, facts(700, entry=entry, book=top(3000, 3200))) == [  # its cancel is confirmed
+        br.Cancel("e1", "stop-loss hit"),
         br.Exit(Qty(700), Price(2700)),
     ]
     assert br.plan(b, facts(300, exit_in_flight=True)) == []  # one exit at a time
@@ -175,6 +179,23 @@ def test_halted_trading_keeps_stops_armed_but_places_no_take_profit() -> None:
     b = bracket()
     assert br.plan(b, facts(400, resting_allowed=False)) == []
     assert br.plan(b, facts(400, resting_allowed=False, book=top(3500, 3600)))[0] == br.StopHit(Price(3500))
+    # A take-profit is neither grown nor moved while halted, but it still shrinks with the position.
+    tp = br.LiveOrder("e1-tp1", Qty(400), Price(6000))
+    assert br.plan(b, facts(700, tp=tp, resting_allowed=False)) == []
+    b.take_profit = Price(6100)
+    assert br.plan(b, facts(400, tp=tp, resting_allowed=False)) == []
+    assert br.plan(b, facts(300, tp=tp, resting_allowed=False)) == [br.ResizeTakeProfit("e1-tp1", Qty(300))]
+    entry = br.LiveOrder("e1", Qty(600), Price(5000))
+    assert br.plan(b, facts(0, entry=entry, tp=tp, resting_allowed=False)) == [
+        br.Cancel("e1-tp1", "the bracket holds nothing")
+    ]
+
+
+def test_the_take_profit_shrinks_before_anything_else() -> None:
+    """It may never be larger than what is held: a shrink comes before a price move."""
+    b = bracket(take_profit=Price(6100))
+    tp = br.LiveOrder("e1-tp1", Qty(700), Price(6000))
+    assert br.plan(b, facts(500, tp=tp)) == [br.ResizeTakeProfit("e1-tp1", Qty(500))]
 
 
 def test_a_no_holding_bracket_mirrors_everything() -> None:

@@ -87,6 +87,12 @@ class FakeEngine:
             position=lambda ticker: SimpleNamespace(qty=self.position),
         )
 
+    def working_orders(self, ticker: str) -> list[Any]:
+        return []
+
+    def sellable(self, ticker: str, side: BookSide, working: Any = None) -> int:
+        return self.position if side is BookSide.ASK else -self.position
+
     def market_ms(self) -> int:
         return self.now_ms
 

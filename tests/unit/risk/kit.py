@@ -17,6 +17,7 @@ from kalshi_trader.domain import (
     Price,
     Qty,
     TickGrid,
+    TimeInForce,
     TopOfBook,
     parse_money,
     parse_price,
@@ -116,9 +117,13 @@ class Desk:
         book: TopOfBook | None = None,
         fair: str | None = None,
         reduce_only: bool = False,
+        tif: TimeInForce | None = None,
     ) -> Any:
+        """A place; a ``reduce_only`` one is immediate-or-cancel unless ``tif`` says otherwise."""
+        if tif is None:
+            tif = TimeInForce.IMMEDIATE_OR_CANCEL if reduce_only else TimeInForce.GOOD_TILL_CANCELED
         intent = OrderIntent.place(
-            ticker, side, px(price), qty(count), coid or f"c{next(_ids)}", reduce_only=reduce_only
+            ticker, side, px(price), qty(count), coid or f"c{next(_ids)}", tif=tif, reduce_only=reduce_only
         )
         return self.risk.check_and_reserve(
             intent, book=book or self.book(ticker), fair_value=None if fair is None else px(fair)

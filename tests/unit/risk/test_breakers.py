@@ -53,17 +53,21 @@ def test_consecutive_errors_trip_block_and_reset_after_cooldown() -> None:
     assert desk.risk.drain_events() == []
 
 
-def test_breaker_lets_reduce_only_exits_and_cancels_through() -> None:
+def test_breaker_lets_risk_reducing_exits_and_cancels_through() -> None:
     desk = Desk(max_consecutive_errors=1)
     _long_a1(desk)
     assert desk.place("A1", BID, "0.40", 1, coid="resting").approved
     desk.risk.record_error("boom")
     assert desk.risk.check_and_reserve(OrderIntent.cancel("A1", "resting")).approved
-    # An exit that is not marked reduce_only is refused: only explicit exits pass a halt.
-    assert desk.place("A1", ASK, "0.49", 10).rule is Rule.CONSECUTIVE_ERRORS
-    assert desk.place("A1", ASK, "0.49", 10, reduce_only=True).approved
-    # Once the position is covered, another "reduce only" sell would open NO: refused.
-    assert desk.place("A1", ASK, "0.49", 1, reduce_only=True).rule is Rule.CONSECUTIVE_ERRORS
+    # An exit passes a halt by its effect, reduce-only or not: a plain resting sell of 4 of the 10
+    # YES held (a take-profit) and a reduce-only IOC for the other 6 can only shrink the position.
+    assert desk.place("A1", ASK, "0.60", 4, coid="take-profit").approved
+    assert desk.amend("A1", ASK, "0.60", 3, "take-profit").approved  # shrinking it passes too
+    assert desk.place("A1", ASK, "0.49", 6, reduce_only=True).approved
+    # The position is now covered (worst case: every sell fills): one more would open NO, refused,
+    # marked reduce_only or not; so is growing the take-profit back.
+    assert desk.place("A1", ASK, "0.49", 2, reduce_only=True).rule is Rule.CONSECUTIVE_ERRORS
+    assert desk.place("A1", ASK, "0.60", 2).rule is Rule.CONSECUTIVE_ERRORS
 
 
 def test_manual_breaker_reset_needs_who_and_why() -> None:

@@ -28,6 +28,7 @@ from kalshi_trader.domain import (
     Price,
     Qty,
     Side,
+    TimeInForce,
     TopOfBook,
 )
 from kalshi_trader.execution.orders import OrderTracker
@@ -102,7 +103,8 @@ class RiskInvariants(RuleBasedStateMachine):
 
     @rule(ticker=tickers, side=sides, price=prices, size=sizes, reduce_only=st.booleans())
     def place(self, ticker: str, side: BookSide, price: Price, size: Qty, reduce_only: bool) -> None:
-        intent = OrderIntent.place(ticker, side, price, size, f"o{next(self.ids)}", reduce_only=reduce_only)
+        tif = TimeInForce.IMMEDIATE_OR_CANCEL if reduce_only else TimeInForce.GOOD_TILL_CANCELED
+        intent = OrderIntent.place(ticker, side, price, size, f"o{next(self.ids)}", tif=tif, reduce_only=reduce_only)
         decision = self.risk.check_and_reserve(intent, book=self._book(ticker))
         event(f"place: {decision.rule.value}")
         if decision.approved:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from tests.unit.risk.kit import ASK, BID, Desk, market, px, qty, usd
 
-from kalshi_trader.domain import MarketStatus, OrderIntent, Position, TickGrid
+from kalshi_trader.domain import IntentAction, MarketStatus, OrderIntent, Position, TickGrid, TimeInForce
 from kalshi_trader.risk.decisions import Rule
 
 
@@ -172,15 +172,33 @@ def test_price_far_from_fair() -> None:
 
 def test_fair_value_never_blocks_a_risk_reducing_exit() -> None:
     """Long 10 YES, the model now says 0.90: selling at 0.70 (buying NO at 0.30, 0.20 under its 0.10
-    fair) is an exit; the same order without reduce_only, or one that would go short, is not."""
+    fair) is an exit — by its effect, reduce-only or a plain resting sell — but one that would go
+    short is not."""
     desk = Desk(max_fair_value_deviation=px("0.10"), max_through_book=px("0.50"))
     assert desk.place("A1", BID, "0.50", 10, coid="long").approved
     desk.fill("long", "A1", BID, "0.50", 10, Position("A1", qty(10), usd(5)))
     book = desk.book("A1", bid="0.70", ask="0.72")
-    d = desk.place("A1", ASK, "0.70", 10, fair="0.90", book=book)
+    d = desk.place("A1", ASK, "0.70", 11, fair="0.90", book=book)
     assert (d.approved, d.rule) == (False, Rule.PRICE_FAR_FROM_FAIR)
     assert desk.place("A1", ASK, "0.70", 11, fair="0.90", book=book, reduce_only=True).rule is Rule.PRICE_FAR_FROM_FAIR
-    assert desk.place("A1", ASK, "0.70", 10, fair="0.90", book=book, reduce_only=True).approved
+    assert desk.place("A1", ASK, "0.70", 4, fair="0.90", book=book).approved
+    assert desk.place("A1", ASK, "0.70", 6, fair="0.90", book=book, reduce_only=True).approved
+
+
+def test_reduce_only_is_for_immediate_or_cancel_creates_only() -> None:
+    """Kalshi refuses ``reduce_only`` unless the order is immediate-or-cancel: so does risk, before
+    anything is reserved (an exit is IOC; a take-profit is a plain resting order)."""
+    desk = Desk()
+    assert desk.place("A1", BID, "0.50", 10, coid="long").approved
+    desk.fill("long", "A1", BID, "0.50", 10, Position("A1", qty(10), usd(5)))
+    for tif in (TimeInForce.GOOD_TILL_CANCELED, TimeInForce.FILL_OR_KILL):
+        d = desk.place("A1", ASK, "0.60", 10, reduce_only=True, tif=tif)
+        assert (d.approved, d.rule) == (False, Rule.INVALID_INTENT)
+        assert "immediate-or-cancel" in d.reason
+    amend = OrderIntent(IntentAction.AMEND, "A1", "long", ASK, px("0.60"), qty(5), reduce_only=True)
+    assert desk.risk.check_and_reserve(amend, book=desk.book("A1")).rule is Rule.INVALID_INTENT
+    assert desk.risk.reservations() == []
+    assert desk.place("A1", ASK, "0.49", 10, reduce_only=True).approved
 
 
 def test_max_open_orders() -> None:
