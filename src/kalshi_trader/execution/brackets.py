@@ -299,6 +299,8 @@ class Facts:
     top: TopOfBook | None
     grid: TickGrid
     resting_allowed: bool
+    take_profit_filled: Qty = Qty(0)
+    """What the bracket's take-profits have filled in all."""
 
 
 def plan(b: Bracket, f: Facts) -> list[Action]:
@@ -329,7 +331,11 @@ def _active(b: Bracket, f: Facts) -> list[Action]:
     if f.entry_open is None and _flat(f):
         if tp is not None:
             return [Cancel(tp.client_order_id, "the bracket holds nothing")]
-        return [Finish("take-profit filled" if b.tp_coids else "the entry finished without a fill")]
+        if f.take_profit_filled:
+            return [Finish("take-profit filled")]
+        if b.tp_coids:
+            return [Finish("nothing held any more: another order closed the position")]
+        return [Finish("the entry finished without a fill")]
     if tp is not None and tp.remaining > f.open_qty:  # the position shrank: the take-profit follows first
         if f.open_qty == 0:
             return [Cancel(tp.client_order_id, "the bracket holds nothing")]

@@ -27,7 +27,14 @@ Contract:
   If every attempt failed ambiguously the order is ``unknown``: its reservation is kept, and a
   lookup by ``client_order_id`` decides (found: tracked; not found: rejected). Amends and decreases
   are not retried (except after 429); an amend that only shrinks an order is sent as a decrease
-  (queue priority kept); a cancel answered 404 reads the order back.
+  (queue priority kept); a cancel answered 404 reads the order back. Cancels and decreases name
+  the order's market (Kalshi routes them to its shard by the ticker).
+- **Exits cannot flip a position.** An approved reduce-only exit first lets the market's bracket
+  take its take-profit away (``Protection.before_exit``: the cancel is queued ahead of the exit);
+  as it leaves, an exit is cut to ``exit_room`` — the position less fills reported but not
+  received and less what our other plain orders on its side could sell — or refused here
+  (``would_flip_position``) if nothing is left. ``working_orders(ticker)`` is the index this and
+  the brackets read (orders that can still trade or await fills).
 - **Risk bookkeeping.** After every ack, report, fill or cancel the order's reservation is synced to
   what can still fill plus what the exchange reports filled whose fills have not arrived
   (``sync_remaining``); amends report ``on_amend_result``; fills go to ``RiskManager.on_fill`` with
@@ -864,7 +871,7 @@ class ExecutionEngine:
             shrink_only = intent.price == t.price and intent.qty < t.remaining
             try:
                 if shrink_only:
-                    dec = await self.rest.decrease_order(t.order_id, reduce_to=intent.qty)
+                    dec = await self.rest.decrease_order(t.order_id, reduce_to=intent.qty, market_ticker=t.ticker)
                     remaining: int | None = parse_qty(dec.remaining_count)
                     price, ts, event = t.price, dec.ts_ms, "decreased"
                 else:
@@ -911,7 +918,7 @@ class ExecutionEngine:
             self.after_change(intent.ticker)
             return
         try:
-            resp = await self.rest.cancel_order(t.order_id)
+            resp = await self.rest.cancel_order(t.order_id, market_ticker=t.ticker)
         except NotFoundError:
             await self._refresh(t.order_id)
             t = self.tracker.order(coid)

@@ -414,7 +414,8 @@ class Protection:
 
         entry_filled = filled(b.entry_coid) if b.entry_coid else 0
         entered = (b.protect_qty if b.protect_qty is not None else entry_filled) + b.adopted_qty
-        exited = sum(filled(c) for c in b.tp_coids) + sum(filled(c) for c in b.exit_coids)
+        tp_filled = sum(filled(c) for c in b.tp_coids)
+        exited = tp_filled + sum(filled(c) for c in b.exit_coids)
         working = self.engine.working_orders(b.ticker)
         held = self.engine.sellable(b.ticker, b.exit_side, working)
         selling = sum(  # what our other open orders on the exit side could still sell
@@ -431,6 +432,7 @@ class Protection:
             top=self.engine.book(b.ticker),
             grid=self._grid(b.ticker),
             resting_allowed=not self.engine.risk.halted,
+            take_profit_filled=Qty(tp_filled),
         )
 
     def _stop_confirmed(self, b: br.Bracket, top: TopOfBook | None) -> bool:

@@ -10,9 +10,11 @@ and ``submit``, never around them):
   breaker trips and resets, the kill switch) and trips are flushed at once.
 - **Cancel-all sweep**: with ``trigger_groups`` every strategy's order group is triggered first
   (the exchange cancels their orders and refuses new ones in one write each); then, round after
-  round (``EngineConfig.cancel_all_rounds``), every order ``GET /portfolio/orders?status=resting``
-  lists is canceled in batches as large as the write bucket holds, until the exchange lists none.
-  It resolves to a ``CancelAllReport`` and is audited (``cancel_all``).
+  round (``EngineConfig.cancel_all_rounds``), the orders ``GET /portfolio/orders?status=resting``
+  lists are canceled — in the first round by one ``DELETE /portfolio/events/orders`` (every shard,
+  one cancel's tokens; each listed order the next listing no longer shows is taken as canceled),
+  after that (or if the exchange refuses it) in batches as large as the write bucket holds — until
+  the exchange lists none. It resolves to a ``CancelAllReport`` and is audited (``cancel_all``).
 - **Kill switch**: ``kill(who, why, flatten)`` engages risk's switch and carries out its actions
   with ``trigger_groups``; ``reset_kill(who, why)`` lifts it and resets the triggered groups.
   (While engaged the engine's gate refuses resting orders and brackets place no take-profit.)
@@ -34,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 import structlog
 
-from kalshi_trader.domain import BookSide, OrderIntent, TimeInForce
+from kalshi_trader.domain import BookSide, Order, OrderIntent, TimeInForce
 from kalshi_trader.execution import brackets as br
 from kalshi_trader.execution.queue import Job
 from kalshi_trader.execution.views import CancelAllReport, GroupView
@@ -212,6 +214,7 @@ class Safety:
                 groups += 1
         per_request = max(1, self.engine.rest.limiter.tier.write_capacity // 2)
         canceled, rounds, left = 0, 0, -1
+        swept: list[Order] = []  # listed before the one-request cancel-all: gone from the next listing = canceled
         for rounds in range(1, self.engine.config.cancel_all_rounds + 1):
             try:
                 resting = [convert.order(o) async for o in self.engine.rest.iter_orders(status="resting")]
@@ -219,30 +222,44 @@ class Safety:
                 log.warning("cancel_all_listing_failed", error=str(exc))
                 await asyncio.sleep(0.05 * rounds)
                 continue
+            still = {o.order_id for o in resting}
+            canceled += sum(self._canceled(o.order_id, reason) for o in swept if o.order_id not in still)
+            swept = []
             left = len(resting)
             if not resting:
                 break
             for order in resting:
                 self.engine.on_order_update(order)
+            if rounds == 1:
+                try:
+                    await self.engine.rest.cancel_all()
+                except KalshiError as exc:
+                    log.warning("cancel_all_request_failed", error=str(exc))
+                else:
+                    swept = resting
+                    continue
             for start in range(0, len(resting), per_request):
                 chunk = resting[start : start + per_request]
                 try:
-                    reply = await self.engine.rest.batch_cancel_orders([o.order_id for o in chunk])
+                    reply = await self.engine.rest.batch_cancel_orders(
+                        [o.order_id for o in chunk], market_tickers={o.order_id: o.ticker for o in chunk}
+                    )
                 except KalshiError as exc:
                     log.warning("cancel_all_batch_failed", error=str(exc))
                     continue
-                for item in reply.orders:
-                    t = self.engine.tracker.order(item.order_id)
-                    if item.error is None and t is not None:
-                        t = self.engine.tracker.on_canceled(item.order_id, ts_ms=item.ts_ms or 0)
-                        self.engine.record_state(t, "canceled", {"reason": reason})
-                        self.engine.sync_risk(t.client_order_id)
-                        canceled += 1
+                canceled += sum(
+                    self._canceled(item.order_id, reason, item.ts_ms or 0)
+                    for item in reply.orders
+                    if item.error is None
+                )
         else:
             try:
-                left = len([o async for o in self.engine.rest.iter_orders(status="resting")])
+                still = {o.order_id async for o in self.engine.rest.iter_orders(status="resting")}
             except KalshiError:
                 left = -1
+            else:
+                left = len(still)
+                canceled += sum(self._canceled(o.order_id, reason) for o in swept if o.order_id not in still)
         report = CancelAllReport(reason, canceled, left, rounds, groups, purged)
         self.engine.recorder.audit(
             CANCEL_ALL_AUDIT,
@@ -259,6 +276,16 @@ class Safety:
         await self.flush_quietly()
         self.engine.protection.maintain_all()
         return report
+
+    def _canceled(self, order_id: str, reason: str, ts_ms: int = 0) -> bool:
+        """The exchange canceled one of our orders in the sweep: record it (False if unknown)."""
+        t = self.engine.tracker.order(order_id)
+        if t is None:
+            return False
+        t = self.engine.tracker.on_canceled(order_id, ts_ms=ts_ms)
+        self.engine.record_state(t, "canceled", {"reason": reason})
+        self.engine.sync_risk(t.client_order_id)
+        return True
 
     def try_flatten(self, ticker: str) -> None:
         want = self._flatten.get(ticker)

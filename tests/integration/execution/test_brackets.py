@@ -1,15 +1,18 @@
-"""Brackets end to end against the embedded exchange: the take-profit rests at the exchange, the
+"""Brackets end to end against the embedded exchange, as Kalshi now behaves (a resting reduce-only
+order is refused): the take-profit rests at the exchange as a plain sell sized to the position, the
 stop-loss is emulated by the engine from the live book (driven through the stop by the liquidity
-account), they cancel each other, and partial fills resize them. Everything is checked through the
-exchange's REST API, not the engine's own view."""
+account), they cancel each other, and partial fills resize them; whatever happens — partial fills,
+a stop firing while the take-profit rests and its cancel fails, another exit, a kill switch that
+flattens — the position never crosses zero (read from the exchange's own fill records). Everything
+is checked through the exchange, not the engine's own view."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.integration.execution.kit import Liquidity, Node, eventually, orders_at, positions_at, trading_node
-from tests.support.exchange import RunningExchange
+from tests.integration.execution.kit import Liquidity, Node, eventually, orders_at, positions_at, resting, trading_node
+from tests.support.exchange import TRADER_USER, RunningExchange
 
 from kalshi_trader.domain import (
     BookSide,
@@ -23,6 +26,8 @@ from kalshi_trader.domain import (
     TimeInForce,
 )
 from kalshi_trader.execution.brackets import BracketSpec
+from kalshi_trader.kalshi import convert
+from kalshi_trader.kalshi.errors import BadRequestError
 from kalshi_trader.store import AuditKind
 
 pytestmark = pytest.mark.timeout(60)
@@ -35,6 +40,13 @@ async def liquidity(exchange: RunningExchange) -> AsyncIterator[Liquidity]:
     liq = Liquidity(exchange)
     yield liq
     await liq.close()
+
+
+def positions_after_each_fill(exchange: RunningExchange, ticker: str) -> list[int]:
+    """The trader's position in ``ticker`` after each of its fills, in execution order, as the
+    exchange booked them."""
+    records = exchange.exchange.engine.fills(TRADER_USER)[::-1]
+    return [r.post_position for r in records if r.ticker == ticker]
 
 
 def by_coid(orders: list[Order]) -> dict[str, Order]:
@@ -245,3 +257,152 @@ async def test_strategy_bracket_request_moves_the_take_profit_and_a_cancel_disar
         assert AuditKind.INTENT in kinds
         assert AuditKind.RISK_DECISION in kinds
         assert "bracket" in kinds
+
+
+async def bracket_holding(node: Node, liquidity: Liquidity, ticker: str, bracket_id: str) -> Order:
+    """Buy 10 YES at 0.50 behind a bracket (take-profit 0.60, stop 0.35); the take-profit rests."""
+    entry = OrderIntent.place(ticker, BookSide.BID, 5000, 1000, bracket_id, strategy="fav")
+    node.engine.place_bracket(BracketSpec(entry, Price(6000), Price(3500)))
+
+    async def tp_resting() -> bool:
+        tp = await tp_at_exchange(node, bracket_id)
+        return tp is not None and tp.status is OrderStatus.RESTING and tp.remaining == 1000
+
+    await eventually(tp_resting)
+    tp = await tp_at_exchange(node, bracket_id)
+    assert tp is not None
+    return tp
+
+
+async def test_the_exchange_refuses_a_resting_reduce_only_order_so_the_take_profit_is_a_plain_sell(
+    exchange: RunningExchange, liquidity: Liquidity, db_url: str
+) -> None:
+    ticker = exchange.add_market(TICKER)
+    await liquidity.quote(ticker, BookSide.ASK, 5000, 10)
+    await liquidity.quote(ticker, BookSide.BID, 4000, 10)
+    async with trading_node(exchange, db_url, [ticker]) as node:
+        tp = await bracket_holding(node, liquidity, ticker, "ro-entry")
+        assert (tp.side, tp.price, tp.remaining) == (BookSide.ASK, 6000, 1000)
+        # What the take-profit used to be — a reduce-only GTC sell — Kalshi (and so the exchange) refuses.
+        req = convert.create_request(ticker, BookSide.ASK, Price(6000), Qty(1000), reduce_only=True)
+        with pytest.raises(BadRequestError) as refused:
+            await node.rest.create_order(req)
+        assert (refused.value.status, refused.value.code) == (400, "invalid_order")
+        assert "immediate_or_cancel" in refused.value.message
+        # Risk refuses it before it is sent; as an immediate-or-cancel exit it is fine.
+        resting_ro = node.engine.submit(OrderIntent.place(ticker, BookSide.ASK, 6000, 1000, "ro-gtc", reduce_only=True))
+        assert (resting_ro.approved, resting_ro.rule) == (False, "invalid_intent")
+        assert sorted(o.client_order_id for o in await orders_at(node.rest, ticker)) == ["ro-entry", "ro-entry-tp1"]
+        assert await positions_at(node.rest) == {ticker: 1000}
+
+
+async def test_a_stop_firing_while_the_take_profit_rests_exits_only_once_the_take_profit_is_gone(
+    exchange: RunningExchange, liquidity: Liquidity, db_url: str
+) -> None:
+    """The stop fires while the take-profit's cancel keeps failing (503): no exit is sent, and the
+    take-profit — lifted meanwhile — closes the position; nothing ever sells past it."""
+    ticker = exchange.add_market(TICKER)
+    await liquidity.quote(ticker, BookSide.ASK, 5000, 10)
+    bid = await liquidity.quote(ticker, BookSide.BID, 4000, 10)
+    async with trading_node(exchange, db_url, [ticker], risk={"max_consecutive_errors": 1_000}) as node:
+        tp = await bracket_holding(node, liquidity, ticker, "sf-entry")
+        faults = exchange.exchange.faults
+        faults.arm(
+            "http_503", method="DELETE", path=f"/trade-api/v2/portfolio/events/orders/{tp.order_id}", count=10_000
+        )
+        await liquidity.rest.cancel_order(bid.order_id)
+        await liquidity.quote(ticker, BookSide.BID, 3400, 10)  # through the stop: 10 buyers at 0.34
+        await eventually(lambda: node.engine.bracket("sf-entry").state == "stopping")  # type: ignore[union-attr]
+        await eventually(lambda: faults.injected["http_503"] >= 8)  # two rounds of cancels failed
+        orders = by_coid(await orders_at(node.rest, ticker))
+        assert not [c for c in orders if c.startswith("sf-entry-sl")]  # no exit while the take-profit rests
+        assert await positions_at(node.rest) == {ticker: 1000}
+
+        await liquidity.take(ticker, BookSide.BID, 6000, 10)  # someone lifts the take-profit
+        faults.disarm()
+        await eventually(lambda: node.engine.bracket("sf-entry").state == "done")  # type: ignore[union-attr]
+        await node.engine.queue.drain()
+        orders = by_coid(await orders_at(node.rest, ticker))
+        assert (orders["sf-entry-tp1"].status, orders["sf-entry-tp1"].filled) == (OrderStatus.EXECUTED, 1000)
+        assert sum(o.filled for c, o in orders.items() if c.startswith("sf-entry-sl")) == 0
+        assert await positions_at(node.rest) == {}
+        assert min(positions_after_each_fill(exchange, ticker)) == 0  # flat at the end, never short
+
+
+async def test_partial_fills_then_a_stop_never_sell_more_than_was_bought(
+    exchange: RunningExchange, liquidity: Liquidity, db_url: str
+) -> None:
+    """Entry fills in pieces, the take-profit fills in pieces, then the stop: every filled contract
+    was protected, and the take-profit and the stop together sold exactly what was bought."""
+    ticker = exchange.add_market(TICKER)
+    await liquidity.quote(ticker, BookSide.ASK, 5000, 3)
+    bid = await liquidity.quote(ticker, BookSide.BID, 4000, 20)
+    async with trading_node(exchange, db_url, [ticker]) as node:
+        entry = OrderIntent.place(ticker, BookSide.BID, 5000, 1000, "pp-entry", strategy="fav")
+        node.engine.place_bracket(BracketSpec(entry, Price(6000), Price(3500)))
+        for more, tp_fill in ((2, 1), (4, 3), (1, 0)):
+            await liquidity.quote(ticker, BookSide.ASK, 5000, more)  # the resting entry fills a bit more
+            if tp_fill:
+                await eventually(lambda: node.engine.bracket("pp-entry").take_profit_order is not None)  # type: ignore[union-attr]
+                await liquidity.take(ticker, BookSide.BID, 6000, tp_fill)  # someone lifts part of the take-profit
+            positions = await positions_at(node.rest)
+            tp = await tp_at_exchange(node, "pp-entry")
+            assert tp is None or tp.remaining <= positions.get(ticker, 0)  # never more than held
+        await liquidity.rest.cancel_order(bid.order_id)
+        await liquidity.quote(ticker, BookSide.BID, 3400, 20)
+        await eventually(lambda: node.engine.bracket("pp-entry").state == "done")  # type: ignore[union-attr]
+        await node.engine.queue.drain()
+        orders = by_coid(await orders_at(node.rest, ticker))
+        bought = orders["pp-entry"].filled
+        sold = sum(o.filled for c, o in orders.items() if c.startswith("pp-entry-"))
+        assert (bought, sold) == (1000, 1000)
+        assert await positions_at(node.rest) == {}
+        assert min(positions_after_each_fill(exchange, ticker)) >= 0
+
+
+async def test_another_exit_takes_the_take_profit_away_first(
+    exchange: RunningExchange, liquidity: Liquidity, db_url: str
+) -> None:
+    """A strategy sells its position with a reduce-only IOC: the engine cancels the take-profit
+    ahead of it, so the two never together sell more than is held."""
+    ticker = exchange.add_market(TICKER)
+    await liquidity.quote(ticker, BookSide.ASK, 5000, 10)
+    await liquidity.quote(ticker, BookSide.BID, 4000, 10)
+    async with trading_node(exchange, db_url, [ticker]) as node:
+        await bracket_holding(node, liquidity, ticker, "ox-entry")
+        exit_ = OrderIntent.place(
+            ticker, BookSide.ASK, 3800, 1000, "ox-exit", tif=TimeInForce.IMMEDIATE_OR_CANCEL, reduce_only=True
+        )
+        assert (await node.engine.submit(exit_)).ok
+        await liquidity.take(ticker, BookSide.BID, 6000, 10)  # a buyer at the take-profit finds nothing
+        await eventually(lambda: node.engine.bracket("ox-entry").state == "done")  # type: ignore[union-attr]
+        orders = by_coid(await orders_at(node.rest, ticker))
+        assert (orders["ox-entry-tp1"].status, orders["ox-entry-tp1"].filled) == (OrderStatus.CANCELED, 0)
+        assert orders["ox-exit"].filled == 1000
+        assert await positions_at(node.rest) == {}
+        assert min(positions_after_each_fill(exchange, ticker)) == 0
+        view = node.engine.bracket("ox-entry")
+        assert view is not None
+        assert view.reason == "nothing held any more: another order closed the position"
+
+
+async def test_a_kill_switch_that_flattens_cancels_the_take_profit_before_the_exit(
+    exchange: RunningExchange, liquidity: Liquidity, db_url: str
+) -> None:
+    ticker = exchange.add_market(TICKER)
+    await liquidity.quote(ticker, BookSide.ASK, 5000, 10)
+    await liquidity.quote(ticker, BookSide.BID, 4000, 10)
+    async with trading_node(exchange, db_url, [ticker]) as node:
+        await bracket_holding(node, liquidity, ticker, "kf-entry")
+        report = await node.engine.kill(who="ops", why="test: flatten", flatten=True)
+        assert report.clean
+        await eventually(lambda: node.engine.positions() == [])
+        await liquidity.take(ticker, BookSide.BID, 6000, 10)  # a buyer at the take-profit finds nothing
+        await node.engine.queue.drain()
+        orders = by_coid(await orders_at(node.rest, ticker))
+        assert (orders["kf-entry-tp1"].status, orders["kf-entry-tp1"].filled) == (OrderStatus.CANCELED, 0)
+        flatten = [o for c, o in orders.items() if c.startswith("flat-")]
+        assert sum(o.filled for o in flatten) == 1000
+        assert await positions_at(node.rest) == {}
+        assert min(positions_after_each_fill(exchange, ticker)) == 0
+        assert await resting(node.rest) == []  # halted: the bracket places no new take-profit

@@ -3,6 +3,8 @@ is priced at, and which actions ``plan`` asks for at each step of a bracket's li
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -144,7 +146,12 @@ def test_plan_waits_while_actions_are_in_flight_except_for_the_stop() -> None:
 
 def test_a_filled_take_profit_finishes_the_bracket_and_disarms_the_stop() -> None:
     b = bracket(tp_coids=["e1-tp1"])
-    assert br.plan(b, facts(0, book=top(3000, 3100))) == [br.Finish("take-profit filled")]
+    assert br.plan(b, replace(facts(0, book=top(3000, 3100)), take_profit_filled=Qty(400))) == [
+        br.Finish("take-profit filled")
+    ]
+    assert br.plan(b, facts(0, book=top(3000, 3100))) == [  # sold by something else (an exit)
+        br.Finish("nothing held any more: another order closed the position")
+    ]
     # With the entry still working the bracket stays, holding nothing, and the stop has nothing to sell.
     entry = br.LiveOrder("e1", Qty(300), Price(5000))
     assert br.plan(b, facts(0, entry=entry, book=top(3000, 3100))) == []
