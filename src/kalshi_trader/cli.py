@@ -714,12 +714,13 @@ def cancel_all(
         canceled = 0
         filters: dict[str, Any] = {"status": "resting", "ticker": ticker.upper() if ticker else None}
         for _ in range(5):
-            ids = [o.order_id async for o in rest.iter_orders(**filters)]
+            markets = {o.order_id: o.ticker async for o in rest.iter_orders(**filters)}
+            ids = list(markets)
             if not ids:
                 return canceled, 0
             step = max(1, rest.limiter.tier.write_capacity // 2)
-            for i in range(0, len(ids), step):
-                reply = await rest.batch_cancel_orders(ids[i : i + step])
+            for i in range(0, len(ids), step):  # each item names its market: Kalshi routes it to its shard
+                reply = await rest.batch_cancel_orders(ids[i : i + step], market_tickers=markets)
                 canceled += sum(1 for item in reply.orders if item.error is None)
         left = len([o async for o in rest.iter_orders(**filters)])
         return canceled, left

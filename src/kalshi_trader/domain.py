@@ -641,8 +641,9 @@ class BracketRequest:
     Made by a strategy when its entry fills; honoured by the execution engine, which owns the child
     orders. Kalshi has no stop orders, so (architecture.md §3):
 
-    - **Take-profit** rests as a GTC limit order on ``exit_side`` at ``take_profit_price``
-      (``reduce_only``), for ``qty`` minus whatever the bracket has already exited.
+    - **Take-profit** rests as a plain GTC limit order on ``exit_side`` at ``take_profit_price``
+      for ``qty`` minus whatever the bracket has already exited, never more than is held (Kalshi
+      refuses resting ``reduce_only`` orders: the engine keeps it within the position instead).
     - **Stop-loss** is emulated: the engine watches the market's top of book and, once
       ``stop_triggered(best_bid, best_ask)`` has held on fresh books for a short confirmation window
       (``execution.protection``: a repricing maker's delete-then-add is not a fall), cancels the

@@ -360,3 +360,28 @@ async def test_trading_and_exchange_pauses(exchange: RunningExchange, trader: Si
     flags.exchange_active = flags.trading_active = True
     assert (await trader.delete(f"{ORDERS}/{resting}")).body["reduced_by"] == "3.00"
     assert await balance_cents(trader) == START
+
+
+async def test_a_crossing_amend_reports_what_rests_after_its_fills(
+    exchange: RunningExchange, trader: SignedClient, liquidity: SignedClient
+) -> None:
+    """changelog Sep 3 2026: ``remaining_count`` is what rests after the fills the amend made (not
+    0, not the pre-match remainder); ``fill_count`` is those fills."""
+    ticker = exchange.add_market()
+    order_id = (await trader.post(ORDERS, order_body(ticker, "bid", "10", "0.3000"))).body["order_id"]
+    await liquidity.post(ORDERS, order_body(ticker, "ask", "4", "0.3500"))
+    reply = await trader.post(
+        f"{ORDERS}/{order_id}/amend", {"ticker": ticker, "side": "bid", "price": "0.3500", "count": "10"}
+    )
+    assert reply.status == 200
+    assert (reply.body["fill_count"], reply.body["remaining_count"]) == ("4.00", "6.00")
+    assert reply.body["average_fill_price"] == "0.3500"
+    order = (await trader.get(f"/portfolio/orders/{order_id}")).body["order"]
+    assert (order["status"], order["fill_count_fp"], order["remaining_count_fp"]) == ("resting", "4.00", "6.00")
+    # Crossing everything: nothing rests, and the reply says 0 (the order executed).
+    await liquidity.post(ORDERS, order_body(ticker, "ask", "8", "0.3600"))
+    reply = await trader.post(
+        f"{ORDERS}/{order_id}/amend", {"ticker": ticker, "side": "bid", "price": "0.3600", "count": "10"}
+    )
+    assert (reply.body["fill_count"], reply.body["remaining_count"]) == ("6.00", "0.00")
+    assert (await trader.get(f"/portfolio/orders/{order_id}")).body["order"]["status"] == "executed"
