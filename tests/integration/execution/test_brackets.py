@@ -63,9 +63,7 @@ async def tp_at_exchange(node: Node, bracket_id: str) -> Order | None:
 async def test_take_profit_rests_and_its_fill_disarms_the_stop(
     exchange: RunningExchange, liquidity: Liquidity, db_url: str
 ) -> None:
-    ticker = exchange.add_market(TICKER)
-    await liquidity.quote(ticker, BookSide.ASK, 5000, 10)
-    await liquidity.quote(ticker, BookSide.BID, 4000, 10)
+    ticker = await two_sided(exchange, liquidity)
     async with trading_node(exchange, db_url, [ticker]) as node:
         entry = OrderIntent.place(ticker, BookSide.BID, 5000, 1000, "tp-entry", strategy="fav")
         ticket = node.engine.place_bracket(BracketSpec(entry, Price(6000), Price(3500)))
@@ -259,6 +257,14 @@ async def test_strategy_bracket_request_moves_the_take_profit_and_a_cancel_disar
         assert "bracket" in kinds
 
 
+async def two_sided(exchange: RunningExchange, liquidity: Liquidity) -> str:
+    """The test market with 10 contracts offered at 0.50 and bid at 0.40."""
+    ticker = exchange.add_market(TICKER)
+    await liquidity.quote(ticker, BookSide.ASK, 5000, 10)
+    await liquidity.quote(ticker, BookSide.BID, 4000, 10)
+    return ticker
+
+
 async def bracket_holding(node: Node, liquidity: Liquidity, ticker: str, bracket_id: str) -> Order:
     """Buy 10 YES at 0.50 behind a bracket (take-profit 0.60, stop 0.35); the take-profit rests."""
     entry = OrderIntent.place(ticker, BookSide.BID, 5000, 1000, bracket_id, strategy="fav")
@@ -277,9 +283,7 @@ async def bracket_holding(node: Node, liquidity: Liquidity, ticker: str, bracket
 async def test_the_exchange_refuses_a_resting_reduce_only_order_so_the_take_profit_is_a_plain_sell(
     exchange: RunningExchange, liquidity: Liquidity, db_url: str
 ) -> None:
-    ticker = exchange.add_market(TICKER)
-    await liquidity.quote(ticker, BookSide.ASK, 5000, 10)
-    await liquidity.quote(ticker, BookSide.BID, 4000, 10)
+    ticker = await two_sided(exchange, liquidity)
     async with trading_node(exchange, db_url, [ticker]) as node:
         tp = await bracket_holding(node, liquidity, ticker, "ro-entry")
         assert (tp.side, tp.price, tp.remaining) == (BookSide.ASK, 6000, 1000)
@@ -365,9 +369,7 @@ async def test_another_exit_takes_the_take_profit_away_first(
 ) -> None:
     """A strategy sells its position with a reduce-only IOC: the engine cancels the take-profit
     ahead of it, so the two never together sell more than is held."""
-    ticker = exchange.add_market(TICKER)
-    await liquidity.quote(ticker, BookSide.ASK, 5000, 10)
-    await liquidity.quote(ticker, BookSide.BID, 4000, 10)
+    ticker = await two_sided(exchange, liquidity)
     async with trading_node(exchange, db_url, [ticker]) as node:
         await bracket_holding(node, liquidity, ticker, "ox-entry")
         exit_ = OrderIntent.place(
@@ -389,9 +391,7 @@ async def test_another_exit_takes_the_take_profit_away_first(
 async def test_a_kill_switch_that_flattens_cancels_the_take_profit_before_the_exit(
     exchange: RunningExchange, liquidity: Liquidity, db_url: str
 ) -> None:
-    ticker = exchange.add_market(TICKER)
-    await liquidity.quote(ticker, BookSide.ASK, 5000, 10)
-    await liquidity.quote(ticker, BookSide.BID, 4000, 10)
+    ticker = await two_sided(exchange, liquidity)
     async with trading_node(exchange, db_url, [ticker]) as node:
         await bracket_holding(node, liquidity, ticker, "kf-entry")
         report = await node.engine.kill(who="ops", why="test: flatten", flatten=True)
