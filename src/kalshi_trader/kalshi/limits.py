@@ -25,7 +25,9 @@ Contract (kalshi-docs getting_started/rate_limits.md, exchange_sharding.md):
   clock. The embedded exchange enforces limits with it (``sim/ratelimit.py``); the client budgets
   with ``ClientRateLimiter``, which waits (never fails) until a request's cost is covered in every
   bucket it bills while keeping a small reserve (``reserve_for``) for the latency between its clock
-  and the server's, so a client that is the only user of its key never earns a 429. A cost that
+  and the server's, and counts no refill after a take from a full bucket until that request is
+  answered (the server's bucket was full until it arrived), so a client that is the only user of
+  its key never earns a 429. A cost that
   can never fit raises ``ValueError`` instead of waiting forever.
 
 This module imports nothing of the project; the embedded exchange imports it (one table, not two).
@@ -201,7 +203,7 @@ _MICRO = 1_000_000
 class TokenBucket:
     """A continuously refilling bucket; all state is integer micro-tokens. Starts full."""
 
-    __slots__ = ("_capacity", "_clock_ns", "_last_ns", "_level", "_rate")
+    __slots__ = ("_capacity", "_clock_ns", "_holds", "_last_ns", "_level", "_rate")
 
     def __init__(self, rate: int, capacity: int, clock_ns: Callable[[], int]) -> None:
         if rate <= 0 or capacity <= 0:
@@ -211,6 +213,7 @@ class TokenBucket:
         self._clock_ns = clock_ns
         self._last_ns = clock_ns()
         self._level = self._capacity
+        self._holds = 0
 
     @property
     def rate(self) -> int:
@@ -224,8 +227,9 @@ class TokenBucket:
         now = self._clock_ns()
         elapsed = now - self._last_ns
         if elapsed > 0:
-            # rate tokens/s × elapsed ns = rate × elapsed / 1e9 tokens = rate × elapsed / 1e3 micro-tokens
-            self._level = min(self._capacity, self._level + self._rate * elapsed // 1_000)
+            if not self._holds:
+                # rate tokens/s × elapsed ns = rate × elapsed / 1e9 tokens = rate × elapsed / 1e3 micro-tokens
+                self._level = min(self._capacity, self._level + self._rate * elapsed // 1_000)
             self._last_ns = now
 
     def available(self) -> int:
@@ -256,6 +260,16 @@ class TokenBucket:
         """Empty the bucket (it refills from now)."""
         self._refill()
         self._level = 0
+
+    def hold(self) -> None:
+        """Stop refilling until as many ``release`` calls as ``hold`` calls (the client's model
+        while the server's bucket may still be full, see ``ClientRateLimiter``)."""
+        self._refill()
+        self._holds += 1
+
+    def release(self) -> None:
+        self._refill()
+        self._holds = max(0, self._holds - 1)
 
 
 def take_all(buckets: Sequence[TokenBucket], cost: int) -> bool:
@@ -290,9 +304,8 @@ class KeyBuckets:
 
 
 def reserve_for(tier: Tier, bucket: Bucket) -> int:
-    """Tokens the client keeps in hand beyond a request's cost: 5 % of the capacity (50-150 ms of
-    refill, the slack for request latency between the client's clock and the server's), at least
-    one default request."""
+    """Tokens the client keeps in hand beyond a request's cost: 5 % of the capacity (the slack for
+    the latency between the client's clock and the server's), at least one default request."""
     return max(DEFAULT_COST, tier.capacity(bucket) // 20)
 
 
@@ -302,7 +315,13 @@ class ClientRateLimiter:
     ``acquire(bucket, cost, scopes)`` waits until every billed bucket holds ``cost`` plus the
     reserve (or is full, for a cost that needs the whole bucket), then takes ``cost`` from each.
     Waiters are served first come, first served. ``penalize(bucket, scopes)`` empties the model
-    after the server answered 429 (another user of the key, or a restart, drained the real bucket)."""
+    after the server answered 429 (another user of the key, or a restart, drained the real bucket).
+
+    A take from a (nearly) full bucket starts a drain that the server sees only when the request
+    arrives — after it was signed and sent behind the rest of the burst, or a fresh TLS handshake;
+    until then the server's bucket is full and wastes its refill. So such a take *holds* the
+    model's refill: ``acquire`` returns the held buckets and the caller passes them to ``release`` once
+    the request has been answered (or failed), which is never before the server billed it."""
 
     def __init__(self, tier: Tier = DEFAULT_TIER, *, clock_ns: Callable[[], int] = time.monotonic_ns) -> None:
         self.tier = tier
@@ -321,16 +340,29 @@ class ClientRateLimiter:
                 f"{capacity}; split the batch"
             )
 
-    async def acquire(self, bucket: Bucket, cost: int, scopes: Sequence[int] = (UNSCOPED,)) -> None:
+    async def acquire(self, bucket: Bucket, cost: int, scopes: Sequence[int] = (UNSCOPED,)) -> tuple[TokenBucket, ...]:
+        """Take ``cost`` from every billed bucket; returns those whose refill now waits for this
+        request's answer (pass them to ``release``)."""
         self.check_fits(bucket, cost)
         billed = self._buckets.billed(bucket, scopes)
-        need = min(cost + reserve_for(self.tier, bucket), self.tier.capacity(bucket))
+        reserve = reserve_for(self.tier, bucket)
+        need = min(cost + reserve, self.tier.capacity(bucket))
         async with self._locks[bucket]:
             while True:
                 wait = max(b.wait_ns(need) for b in billed)
-                if wait == 0 and take_all(billed, cost):
-                    return
+                if wait == 0:
+                    fresh = tuple(b for b in billed if b.available() + reserve >= b.capacity)
+                    if take_all(billed, cost):
+                        for b in fresh:
+                            b.hold()
+                        return fresh
                 await asyncio.sleep(max(wait, 1_000_000) / 1e9)
+
+    @staticmethod
+    def release(held: Sequence[TokenBucket]) -> None:
+        """The request that ``acquire`` returned ``held`` for has been answered (or failed)."""
+        for b in held:
+            b.release()
 
     def penalize(self, bucket: Bucket, scopes: Sequence[int] = (UNSCOPED,)) -> None:
         for b in self._buckets.billed(bucket, scopes):

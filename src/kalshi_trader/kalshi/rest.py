@@ -330,7 +330,7 @@ class KalshiRest:
         ambiguous = False
         retry = 0
         while True:
-            await self.limiter.acquire(bucket, cost, scopes)
+            held = await self.limiter.acquire(bucket, cost, scopes)
             error: KalshiError
             try:
                 outcome = await self._send(method, path, params, payload)
@@ -346,6 +346,8 @@ class KalshiRest:
                     retryable = True
                 else:
                     retryable = maybe_done and mode is not _Mode.UNSAFE
+            finally:
+                self.limiter.release(held)  # answered, failed or cancelled: the server has seen it, or never will
             if ambiguous and mode is _Mode.CREATE and isinstance(error, ConflictError):
                 raise _Resolve(error)
             if not retryable or retry >= self.retry.max_retries:
@@ -393,9 +395,12 @@ class KalshiRest:
         reachability and clock checks, independent of the key)."""
         route = "/exchange/status"
         full_route = REST_PREFIX + route
-        await self.limiter.acquire(bucket_for("GET", full_route), cost_for("GET", full_route))
+        held = await self.limiter.acquire(bucket_for("GET", full_route), cost_for("GET", full_route))
         start_ns = time.time_ns()
-        outcome = await self._send("GET", route, {}, None, sign=False)
+        try:
+            outcome = await self._send("GET", route, {}, None, sign=False)
+        finally:
+            self.limiter.release(held)
         end_ns = time.time_ns()
         if not 200 <= outcome.status < 300:
             raise error_from_response(outcome.status, outcome.body, method="GET", path=self._base_path + route)

@@ -910,7 +910,7 @@ class GetAccountApiLimitsResponse(_Wire):
     usage_tier: str
     read: BucketLimit
     write: BucketLimit
-    grants: list[ApiUsageLevelGrant] = _list()
+    grants: list[ApiUsageLevelGrant]
 
 
 class EndpointTokenCost(_Wire):
@@ -923,7 +923,7 @@ class GetAccountEndpointCostsResponse(_Wire):
     """``GET /account/endpoint_costs``: the endpoints whose cost is not ``default_cost``."""
 
     default_cost: int
-    endpoint_costs: list[EndpointTokenCost] = _list()
+    endpoint_costs: list[EndpointTokenCost]
 
 
 # ============================================================================================

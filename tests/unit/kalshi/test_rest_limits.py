@@ -61,7 +61,7 @@ async def test_acquire_takes_now_while_the_reserve_holds_then_waits() -> None:
     clock = FakeClock()
     limiter = ClientRateLimiter(TIERS["basic"], clock_ns=clock)
     for _ in range(57):  # 600 capacity, 30 kept in reserve: 57 reads of 10 go at once
-        await asyncio.wait_for(limiter.acquire(Bucket.READ, 10), 0.01)
+        limiter.release(await asyncio.wait_for(limiter.acquire(Bucket.READ, 10), 0.01))
     assert limiter.available(Bucket.READ) == 30
     waiter = asyncio.ensure_future(limiter.acquire(Bucket.READ, 10))
     await asyncio.sleep(0.01)
@@ -69,6 +69,24 @@ async def test_acquire_takes_now_while_the_reserve_holds_then_waits() -> None:
     clock.ns += 50_000_000  # +10 tokens
     await asyncio.wait_for(waiter, 1.0)
     assert limiter.available(Bucket.READ) == 30
+
+
+async def test_a_take_from_a_full_bucket_counts_no_refill_until_it_is_answered() -> None:
+    """The server's bucket stays full (wasting its refill) until the first request of a burst
+    arrives — after signing the burst, a TLS handshake: the model refills only from the answer."""
+    clock = FakeClock()
+    limiter = ClientRateLimiter(TIERS["basic"], clock_ns=clock)
+    first = await asyncio.wait_for(limiter.acquire(Bucket.READ, 10), 0.01)
+    assert first  # taken from a full bucket: its refill waits
+    rest = [await asyncio.wait_for(limiter.acquire(Bucket.READ, 10), 0.01) for _ in range(56)]
+    assert limiter.available(Bucket.READ) == 30
+    clock.ns += 1_000_000_000  # a second passes before any answer: no refill counted
+    assert limiter.available(Bucket.READ) == 30
+    limiter.release(first)
+    for held in rest:
+        limiter.release(held)
+    clock.ns += 100_000_000  # answered: 100 ms of refill from now on
+    assert limiter.available(Bucket.READ) == 50
 
 
 async def test_a_batch_needing_the_whole_bucket_waits_for_a_full_bucket() -> None:
@@ -131,15 +149,16 @@ def test_costs_ignore_placeholder_names() -> None:
 async def test_an_auto_routed_write_waits_for_every_shard_and_spends_each() -> None:
     clock = FakeClock()
     limiter = ClientRateLimiter(TIERS["premier"], clock_ns=clock)  # write: 1,200/s, holds 3,600
-    await asyncio.wait_for(limiter.acquire(Bucket.WRITE, 3_000, scopes=(2,)), 0.01)
+    limiter.release(await asyncio.wait_for(limiter.acquire(Bucket.WRITE, 3_000, scopes=(2,)), 0.01))
     assert [limiter.available(Bucket.WRITE, s) for s in range(4)] == [3_600, 3_600, 600, 3_600]
-    await asyncio.wait_for(limiter.acquire(Bucket.WRITE, 10, scopes=(0,)), 0.01)  # shard 2 is not billed
+    # shard 2 is not billed (each request answered at once: no refill waits)
+    limiter.release(await asyncio.wait_for(limiter.acquire(Bucket.WRITE, 10, scopes=(0,)), 0.01))
     waiter = asyncio.ensure_future(limiter.acquire(Bucket.WRITE, 600, scopes=limits.EVERY_SHARD))
     await asyncio.sleep(0.01)
     assert not waiter.done()  # shard 2 holds 600, short of the cost plus the reserve
     assert [limiter.available(Bucket.WRITE, s) for s in range(4)] == [3_590, 3_600, 600, 3_600]
     clock.ns += 1_000_000_000  # +1,200 everywhere (up to the capacity)
-    await asyncio.wait_for(waiter, 1.0)
+    limiter.release(await asyncio.wait_for(waiter, 1.0))
     assert [limiter.available(Bucket.WRITE, s) for s in range(4)] == [3_000, 3_000, 1_200, 3_000]
     limiter.penalize(Bucket.WRITE, (1,))
     assert [limiter.available(Bucket.WRITE, s) for s in range(4)] == [3_000, 0, 1_200, 3_000]

@@ -576,6 +576,35 @@ def rest_responses() -> list[tuple[str, str, int, msgspec.Struct]]:
         ("PUT", "/portfolio/order_groups/og-1/reset", 200, s.EmptyResponse()),
         ("PUT", "/portfolio/order_groups/og-1/limit", 200, s.EmptyResponse()),
         ("DELETE", "/portfolio/order_groups/og-1", 200, s.EmptyResponse()),
+        (
+            "GET",
+            "/account/limits",
+            200,
+            s.GetAccountApiLimitsResponse(
+                usage_tier="premier",
+                read=s.BucketLimit(refill_rate=1200, bucket_capacity=1200),
+                write=s.BucketLimit(refill_rate=1200, bucket_capacity=3600),
+                grants=[
+                    s.ApiUsageLevelGrant(
+                        exchange_instance="event_contract", level="premier", expires_ts=1751558400, source="volume"
+                    ),
+                    s.ApiUsageLevelGrant(exchange_instance="event_contract", level="advanced", source="manual"),
+                ],
+            ),
+        ),
+        (
+            "GET",
+            "/account/endpoint_costs",
+            200,
+            s.GetAccountEndpointCostsResponse(
+                default_cost=10,
+                endpoint_costs=[
+                    s.EndpointTokenCost(
+                        method="DELETE", path="/trade-api/v2/portfolio/events/orders/{order_id}", cost=2
+                    )
+                ],
+            ),
+        ),
         ("POST", "/portfolio/events/orders", 409, s.ErrorResponse.of("order_already_exists", "duplicate", "x")),
         ("GET", f"/markets/{TICKER}", 404, s.ErrorResponse.of("not_found", "market not found")),
         ("POST", "/portfolio/events/orders", 429, s.RATE_LIMITED),
@@ -1457,7 +1486,8 @@ for _cls in (
     s.BatchCancelOrdersV2Request, s.BatchCancelOrdersV2Response, s.OrderQueuePosition,
     s.GetOrderQueuePositionResponse, s.GetOrderQueuePositionsResponse, s.CreateOrderGroupRequest,
     s.CreateOrderGroupResponse, s.OrderGroup, s.GetOrderGroupsResponse, s.GetOrderGroupResponse,
-    s.UpdateOrderGroupLimitRequest,
+    s.UpdateOrderGroupLimitRequest, s.BucketLimit, s.ApiUsageLevelGrant, s.GetAccountApiLimitsResponse,
+    s.EndpointTokenCost, s.GetAccountEndpointCostsResponse,
 ):  # fmt: skip
     _openapi(_cls)
 for _cls in (
