@@ -731,6 +731,110 @@ def cancel_all(
         raise typer.Exit(1)
 
 
+# -- recording the market and downloading its history ----------------------------------------------
+
+
+def _names(values: list[str] | None) -> frozenset[str]:
+    """Repeated and comma-separated tickers, upper-cased."""
+    return frozenset(n.strip().upper() for v in values or () for n in v.split(",") if n.strip())
+
+
+def _size(n: int) -> str:
+    """Bytes for people: ``812 B``, ``3.4 MB``."""
+    size, units = float(n), ("B", "KB", "MB", "GB")
+    for unit in units[:-1]:
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} {units[-1]}"
+
+
+@app.command()
+@client_options()
+def record(
+    series: list[str] | None = typer.Option(
+        None,
+        "--series",
+        help="Record the open markets of this series (repeat or comma-separate) [default: the strategies' series].",
+        show_default=False,
+    ),
+    markets: list[str] | None = typer.Option(
+        None, "--markets", help="Record these market tickers (repeat or comma-separate).", show_default=False
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Recording directory [default: DATA_DIR/recordings].", show_default=False
+    ),
+    *,
+    settings: Settings,
+) -> None:
+    """Record the public feed of the chosen markets (every WebSocket frame, the REST market metadata and,
+    for weather series, the NWS responses) into compressed rotating files until Ctrl-C; a rerun appends."""
+    from kalshi_trader.recording.live import RecordError, Selection, default_series
+    from kalshi_trader.recording.manifest import ManifestError
+    from kalshi_trader.recording.writer import RecordingBusyError
+
+    chosen_series, chosen_markets = _names(series), _names(markets)
+    if not chosen_series and not chosen_markets:
+        chosen_series = default_series(settings)
+    selection = Selection(chosen_series, chosen_markets)
+    out_dir = out if out is not None else settings.data_dir / "recordings"
+    quiet_logging()
+    failures = (
+        Failure((ManifestError, RecordingBusyError), 2),
+        Failure(RecordError, 1),
+        *_api_failures("cannot record"),
+    )
+    with user_errors(*failures, stopped="Stopped."):
+        asyncio.run(_record(settings, out_dir, selection))
+
+
+async def _record(settings: Settings, out_dir: Path, selection: Any) -> None:
+    import signal
+    import time
+
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    from kalshi_trader.host.fair import FairValueFeed
+    from kalshi_trader.recording.live import Status, record_market
+
+    console = Console(stderr=True)
+    live = Live(console=console, auto_refresh=False, transient=False) if console.is_terminal else None
+    last_line = [0.0]
+
+    def line(s: Status) -> str:
+        state = "connected" if s.connected else "disconnected"
+        lost = f", {s.dropped} lost" if s.dropped else ""
+        error = f", error: {s.last_error}" if s.last_error else ""
+        return (
+            f"recording {s.markets} markets to {out_dir}: {s.frames} frames, {s.frames_per_s:.0f} frames/s, "
+            f"{_size(s.disk_bytes)} on disk in {s.segments} segment(s), {state}{lost}{error}"
+        )
+
+    def on_status(s: Status) -> None:
+        if live is not None:
+            live.update(Text(line(s)), refresh=True)
+        elif time.monotonic() - last_line[0] >= 10:
+            last_line[0] = time.monotonic()
+            typer.echo(line(s), err=True)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    if live is not None:
+        live.start()
+    try:
+        final = await record_market(settings, out_dir, selection, stop=stop, on_status=on_status, weather=FairValueFeed)
+    finally:
+        if live is not None:
+            live.stop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
+    typer.echo(f"Stopped: {final.frames} frames recorded in {out_dir} ({_size(final.disk_bytes)} on disk).", err=True)
+
+
 config_app = typer.Typer(
     help="Settings (from --config TOML, KALSHI_TRADER_* variables and defaults).", no_args_is_help=True
 )

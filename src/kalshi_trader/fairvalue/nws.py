@@ -23,6 +23,10 @@ Contract:
 - Units: temperatures come out in °F as floats (°C × 9/5 + 32, unrounded); ``observed_max_f``
   rounds to the whole °F the CLI reports. ``parse_cli`` reads a CLI text product's daily MAXIMUM
   and the date it covers (from the headline, never from the issuance time).
+- Tap: ``on_response(path, params, status, date, body)``, when given, sees every HTTP response
+  ``get_json`` receives (retried ones too) as received: the path under ``base_url``, the query,
+  the status, the ``Date`` header (the embedded exchange's NWS dates by its simulated clock) and
+  the raw body. A recorder uses it; it must not block.
 - No module state; tests never contact api.weather.gov (they serve the same JSON on loopback).
 """
 
@@ -602,6 +606,8 @@ def remaining_max_f(
 
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
+ResponseTap = Callable[[str, Mapping[str, str], int, str, bytes], None]
+"""``(path, params, status, Date header, body)`` of one NWS response."""
 
 
 def _utc_now() -> datetime:
@@ -628,8 +634,10 @@ class NwsClient:
         monotonic: Callable[[], float] = _time.monotonic,
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
+        on_response: ResponseTap | None = None,
     ) -> None:
         self.settings = settings if settings is not None else NwsSettings()
+        self.on_response = on_response
         self.base_url = (base_url or self.settings.base_url or NWS_DEFAULT_URL).rstrip("/")
         parts = urlsplit(self.base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
@@ -683,6 +691,8 @@ class NwsClient:
                 ) as resp:
                     raw = await resp.read()
                     status = resp.status
+                    if self.on_response is not None:
+                        self.on_response(path, params or {}, status, resp.headers.get("Date", ""), raw)
             except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
                 last = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
                 continue

@@ -43,6 +43,10 @@ Contract (kalshi-api.md §2.3, §6; asyncapi.yaml):
   no task). Handlers must not block; they may call ``resync`` (it only schedules work). ``on_text``
   is a closure over the session's state (rebuilt by ``set_handler``) and an in-order orderbook
   frame costs one decode, one ``sid``/``seq`` comparison and one call.
+- Tap: ``set_tap(tap)`` hands every text frame, as received and before it is parsed, to
+  ``tap.frame`` (a recorder; it must copy a memoryview it keeps), and reports ``on_stale`` and
+  connection changes to it too (``tap.stale``, ``tap.connection`` with the reason of a drop).
+  Without a tap the frame path is unchanged; ``set_tap(None)`` removes it.
 - The transport is picows (chosen by measurement, see bench/bench_feed.py: per frame it costs about
   a third of aiohttp and a sixth of websockets). ``on_text`` takes bytes or a memoryview so tests and
   benchmarks can drive the session without a socket. ``stats.frames`` counts the text messages the
@@ -101,6 +105,7 @@ __all__ = [
     "Backoff",
     "BookDeltaMsg",
     "FeedHandler",
+    "FrameTap",
     "NullHandler",
     "WsAuthError",
     "WsCommandError",
@@ -166,6 +171,17 @@ class FeedHandler(Protocol):
 
     def on_connection(self, connected: bool) -> None:
         """The connection opened (subscriptions restored) or dropped."""
+
+
+class FrameTap(Protocol):
+    """What sees the raw feed beside the handler (a recorder); called synchronously, must not block."""
+
+    def frame(self, data: bytes | memoryview) -> None:
+        """A text frame as received (a memoryview is valid only during the call)."""
+
+    def stale(self, tickers: Sequence[str], reason: str) -> None: ...
+
+    def connection(self, connected: bool, reason: str) -> None: ...
 
 
 class NullHandler:
@@ -361,6 +377,7 @@ class WsSession:
         self._closing = False
         self._bad_logged = 0
         self._terminal_reason = ""
+        self._tap: FrameTap | None = None
         self.handler: FeedHandler = NullHandler()
         self._on_delta: Callable[[OrderbookDeltaMsg], None] = self.handler.on_orderbook_delta
         self._on_snapshot: Callable[[OrderbookSnapshotMsg], None] = self.handler.on_orderbook_snapshot
@@ -381,6 +398,11 @@ class WsSession:
         self.on_text = self._frame_handler()
         if self._listener is not None:
             self._listener.on_text = self.on_text
+
+    def set_tap(self, tap: FrameTap | None) -> None:
+        """Show every frame, stale report and connection change to ``tap`` too (None: to nobody)."""
+        self._tap = tap
+        self.set_handler(self.handler)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -689,7 +711,7 @@ class WsSession:
             book = self._channels.get(ORDERBOOK)
             if book is not None and book.tickers:
                 self._call_handler_stale(list(book.tickers), reason)
-            self._call_handler_connection(False)
+            self._call_handler_connection(False, reason)
 
     async def _supervise(self) -> None:
         loop = asyncio.get_running_loop()
@@ -762,6 +784,7 @@ class WsSession:
         delta_frame, snapshot_frame = BookDeltaFrame, OrderbookSnapshotFrame
         on_delta, on_snapshot = self._on_delta, self._on_snapshot
         undecodable, slow, failed = self._undecodable, self._slow_frame, self._handler_failed
+        tap = self._tap.frame if self._tap is not None else None
 
         def on_text(data: bytes | memoryview) -> None:
             """Handle one text frame (the transport calls it; tests and benchmarks may too)."""
@@ -791,7 +814,15 @@ class WsSession:
                     return
             slow(frame)
 
-        return on_text
+        if tap is None:
+            return on_text
+        handle = on_text
+
+        def on_text_tapped(data: bytes | memoryview) -> None:
+            tap(data)
+            handle(data)
+
+        return on_text_tapped
 
     def _slow_frame(self, frame: ServerFrame) -> None:
         """Everything but an in-order orderbook frame: replies, other channels, seq trouble."""
@@ -937,13 +968,17 @@ class WsSession:
 
     def _call_handler_stale(self, tickers: list[str], reason: str) -> None:
         try:
+            if self._tap is not None:
+                self._tap.stale(tickers, reason)
             self.handler.on_stale(tickers, reason)
         except Exception:
             self.stats.handler_errors += 1
             log.exception("ws_handler_on_stale_failed")
 
-    def _call_handler_connection(self, connected: bool) -> None:
+    def _call_handler_connection(self, connected: bool, reason: str = "") -> None:
         try:
+            if self._tap is not None:
+                self._tap.connection(connected, reason)
             self.handler.on_connection(connected)
         except Exception:
             self.stats.handler_errors += 1
