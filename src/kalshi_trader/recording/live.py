@@ -3,19 +3,20 @@ record everything it receives until stopped.
 
 Contract:
 - ``Selection``: the series and market tickers to follow; ``default_series(settings)`` is the
-  strategies' series (the weather maker's default: the seven stations' series). Markets are followed
-  as the node's monitor follows them: the open markets of those series (or those tickers), new ones
-  as they are created, each dropped at its close (Kalshi's ``GET /markets`` refuses a close-time
-  window together with ``status=open``, so there is no horizon); the books' channels (``orderbook_delta``, ``ticker``, ``trade``) per market and
-  ``market_lifecycle_v2`` for all.
-- ``record_market(settings, out_dir, selection, ...)``: opens the recording (``RecordingWriter``; ``RecordingBusyError`` if another recorder writes there, ``ManifestError``
-  if the directory holds something else),
-  connects (``WsSession`` with the settings' key; ``Monitor`` over ``FeedRecorder.market_source``),
-  and, when a followed series has a settlement station, runs the weather fair-value refresh the node
-  runs (``weather``: a factory the caller supplies, e.g. ``host.fair.FairValueFeed``) over an
-  ``NwsClient`` whose responses are recorded. Calls ``on_status(Status)`` once started and about
-  every ``status_s`` until ``stop`` is set, then closes everything and the recording. Raises
-  ``RecordError`` (one line) when it cannot start: no markets, no key, the server unreachable.
+  strategies' series (the weather maker's default: the seven stations' series). Markets are
+  followed as the node's monitor follows them: the open markets of those series (or those tickers),
+  new ones as they are created, each dropped at its close (Kalshi's ``GET /markets`` refuses a
+  close-time window together with ``status=open``, so there is no horizon); the books' channels
+  (``orderbook_delta``, ``ticker``, ``trade``) per market and ``market_lifecycle_v2`` for all.
+- ``record_market(settings, out_dir, selection, ...)``: opens the recording (``RecordingWriter``;
+  ``RecordingBusyError`` if another recorder writes there, ``ManifestError`` if the directory
+  holds something else), connects (``WsSession`` with the settings' key; ``Monitor`` over
+  ``FeedRecorder.market_source``), and, when a followed series has a settlement station, runs the
+  weather fair-value refresh the node runs (``weather``: a factory the caller supplies, e.g.
+  ``host.fair.FairValueFeed``) over an ``NwsClient`` whose responses are recorded. Calls
+  ``on_status(Status)`` once started and about every ``status_s`` until ``stop`` is set, then
+  closes everything and the recording. Raises ``RecordError`` (one line) when it cannot start: no
+  markets, no key, the server unreachable.
 - Times: records carry no market time (the wall clock is Kalshi's clock; against a sped-up embedded
   exchange use ``run --record`` to record its simulated clock).
 """

@@ -21,7 +21,8 @@ Contract:
 - Rotation: a new segment when the current one has ``rotate_bytes`` on disk or the wall clock
   enters a new ``rotate_s`` period (hourly by default, aligned to the hour).
 - ``close()`` writes what is queued, closes the segment (``closed``; a segment that received no
-  record is removed), saves the manifest and frees the directory; idempotent. ``stats`` gives counts, bytes on disk and the last error.
+  record is removed), saves the manifest and frees the directory; idempotent. ``stats`` gives
+  counts, bytes on disk and the last error.
 """
 
 from __future__ import annotations
