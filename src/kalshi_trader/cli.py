@@ -223,6 +223,9 @@ def run(
         False, "--yes-trade-real-money", help="Required with --env prod: the node trades real money."
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Log info messages too (to stderr)."),
+    record: bool = typer.Option(
+        False, "--record", help="Record the market feed while trading, into DATA_DIR/recordings (see `record`)."
+    ),
 ) -> None:
     """Run the trading node and its dashboard until Ctrl-C: with no options, the embedded exchange (the
     weather world on a fast clock), both strategies and the dashboard on http://127.0.0.1:8000."""
@@ -252,6 +255,7 @@ def run(
         autostart=not paused,
         strategies=chosen,
         flatten_on_exit=flatten_on_exit,
+        record_dir=settings.data_dir / "recordings" if record else None,
     )
     if verbose:
         import logging

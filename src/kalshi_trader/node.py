@@ -108,6 +108,8 @@ from kalshi_trader.readmodels import (
     RiskView,
     StrategyView,
 )
+from kalshi_trader.recording.feed import FeedRecorder
+from kalshi_trader.recording.manifest import ManifestError, Source
 from kalshi_trader.risk.decisions import BREAKERS
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
@@ -160,6 +162,8 @@ class NodeOptions:
     reconcile_interval_s: float | None = 30.0
     shutdown_timeout_s: float = 15.0
     fresh_timeout_s: float = 10.0
+    record_dir: Path | None = None
+    """Record the market feed here while trading (``recording``; ``run --record``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,6 +239,7 @@ class TradingNode:
         self.reconciler: Reconciler | None = None
         self.fair: FairValueFeed | None = None
         self.host: StrategyHost | None = None
+        self.feed_recorder: FeedRecorder | None = None
         self._balance = BalanceView(Money(0), Money(0), 0)
         self._balance_error = ""
         self._fills: deque[Fill] = deque(maxlen=MAX_FILLS)
@@ -294,6 +299,7 @@ class TradingNode:
         signer = await self._exchange_side()
         self.rest = rest = KalshiRest(self.rest_url, signer, tier=settings.api.tier, timeout_s=settings.api.timeout_s)
         self._stack.push_async_callback(rest.close)
+        self.feed_recorder = feed_recorder = self._start_recording(rest)
         store_url = self._store_url()
         try:
             self.store = store = await Store.open(store_url, data_dir=settings.data_dir, echo=settings.store.echo)
@@ -307,7 +313,9 @@ class TradingNode:
         self.ws = ws = WsSession(self.ws_url, signer)
         self._stack.push_async_callback(ws.close)
         self.monitor = monitor = Monitor(
-            RestMarkets(rest, clock_ms=self._market_ms),
+            feed_recorder.market_source(clock_ms=self._market_ms)
+            if feed_recorder
+            else RestMarkets(rest, clock_ms=self._market_ms),
             ws,
             self._market_filter(),
             rediscover_s=60.0,
@@ -315,6 +323,8 @@ class TradingNode:
         )
         self.reconciler = reconciler = Reconciler(engine, store, interval_s=opts.reconcile_interval_s)
         UserStream(_UserEvents(self), ws, on_reconnect=lambda: reconciler.request("reconnect"), delegate=monitor)
+        if feed_recorder is not None:
+            feed_recorder.attach(ws, monitor)
         monitor.subscribe(BookChanged, self._on_book)
         monitor.subscribe(BookFresh, self._on_book)
         monitor.subscribe(BookStale, self._on_stale)
@@ -394,6 +404,23 @@ class TradingNode:
         except KeyFileError as exc:
             raise NodeError(str(exc)) from None
 
+    def _start_recording(self, rest: KalshiRest) -> FeedRecorder | None:
+        """With ``record_dir``: a recorder of the feed (closed after the session it records)."""
+        if self.options.record_dir is None:
+            return None
+        sim = self.embedded is not None
+        source = Source(
+            mode="run", rest_url=self.rest_url, ws_url=self.ws_url, market_clock="exchange" if sim else "wall"
+        )
+        try:
+            recorder = FeedRecorder.open(
+                self.options.record_dir, rest, source, market_clock=self._market_ms if sim else None
+            )
+        except (OSError, ManifestError) as exc:
+            raise NodeError(f"cannot record to {self.options.record_dir}: {_one_line(exc)}") from None
+        self._stack.push_async_callback(recorder.close)
+        return recorder
+
     def _store_url(self) -> str | None:
         settings = self.settings
         if settings.store.url or self.embedded is None:
@@ -426,11 +453,12 @@ class TradingNode:
         def now_s() -> float:
             return self._market_ms() / 1000
 
+        tap = self.feed_recorder.nws if self.feed_recorder is not None else None
         try:
             client = (
-                NwsClient(settings.nws, base_url=self.nws_url, clock=now_dt, monotonic=now_s)
+                NwsClient(settings.nws, base_url=self.nws_url, clock=now_dt, monotonic=now_s, on_response=tap)
                 if sim_clock
-                else NwsClient(settings.nws, base_url=self.nws_url)
+                else NwsClient(settings.nws, base_url=self.nws_url, on_response=tap)
             )
         except ValueError as exc:
             raise NodeError(f"nws: {exc}") from None

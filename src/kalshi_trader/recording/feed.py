@@ -2,7 +2,8 @@
 turned into records of a ``RecordingWriter``.
 
 Contract:
-- ``FeedRecorder(writer, rest, market_clock=None)``. ``attach(ws, monitor)`` makes it the
+- ``FeedRecorder(writer, rest, market_clock=None)`` (or ``FeedRecorder.open(directory, rest, source)``);
+  ``close()`` ends it and closes the writer. ``attach(ws, monitor)`` makes it the
   session's ``FrameTap`` (every text frame → a ``ws`` record, byte for byte; each stale report →
   a ``gap`` record; a drop → a ``gap`` record, a (re)connect → a ``conn`` record) and follows the
   monitor's lifecycle events: on every change of a market (``market_lifecycle_v2`` events, new
@@ -25,6 +26,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Coroutine, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Final
 
 import msgspec
@@ -38,6 +40,7 @@ from kalshi_trader.kalshi.rest import KalshiRest
 from kalshi_trader.kalshi.ws import WsSession
 from kalshi_trader.marketdata.monitor import MarketLifecycle, Monitor, RestMarkets, wall_clock_ms
 from kalshi_trader.recording.format import gap_payload
+from kalshi_trader.recording.manifest import Source
 from kalshi_trader.recording.writer import RecordingWriter
 
 __all__ = ["FeedRecorder", "RecordingMarkets"]
@@ -129,13 +132,22 @@ class FeedRecorder:
     def market_source(self, *, clock_ms: Callable[[], int] = wall_clock_ms) -> RecordingMarkets:
         return RecordingMarkets(self, clock_ms=clock_ms)
 
+    @classmethod
+    def open(
+        cls, directory: Path, rest: KalshiRest, source: Source, *, market_clock: Callable[[], int] | None = None
+    ) -> FeedRecorder:
+        """A recorder writing to ``directory`` (``RecordingWriter.open``: it appends a session)."""
+        return cls(RecordingWriter.open(directory, source), rest, market_clock=market_clock)
+
     async def close(self) -> None:
+        """Stop the metadata reads and close the recording (what is queued is written)."""
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await asyncio.to_thread(self.writer.close)
 
     # -- REST metadata -----------------------------------------------------------------------------------
 

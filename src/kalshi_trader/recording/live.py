@@ -112,11 +112,10 @@ async def record_market(
         markets=sorted(selection.markets),
     )
     async with contextlib.AsyncExitStack() as stack:
-        writer = RecordingWriter.open(out_dir, source)
-        stack.callback(writer.close)
         rest = KalshiRest(rest_url, signer, tier=settings.api.tier, timeout_s=settings.api.timeout_s)
         stack.push_async_callback(rest.close)
-        recorder = FeedRecorder(writer, rest)
+        recorder = FeedRecorder.open(out_dir, rest, source)
+        writer = recorder.writer
         stack.push_async_callback(recorder.close)
         ws = WsSession(ws_url, signer)
         stack.push_async_callback(ws.close)
