@@ -839,6 +839,85 @@ async def _record(settings: Settings, out_dir: Path, selection: Any) -> None:
     typer.echo(f"Stopped: {final.frames} frames recorded in {out_dir} ({_size(final.disk_bytes)} on disk).", err=True)
 
 
+history_app = typer.Typer(help="Kalshi's market history (settled markets, trades, candlesticks).", no_args_is_help=True)
+app.add_typer(history_app, name="history")
+
+
+@history_app.command("download")
+@client_options()
+def history_download(
+    series: list[str] | None = typer.Option(
+        None, "--series", help="Series to download (repeat or comma-separate), e.g. KXHIGHNY.", show_default=False
+    ),
+    first: str = typer.Option(
+        ..., "--from", help="First day, e.g. 2026-05-01 (the date in the event ticker).", show_default=False
+    ),
+    last: str | None = typer.Option(None, "--to", help="Last day [default: --from].", show_default=False),
+    markets: list[str] | None = typer.Option(
+        None, "--markets", help="Only these market tickers (their series are implied).", show_default=False
+    ),
+    period: int = typer.Option(60, "--period", help="Candlestick period in minutes: 1, 60 or 1440."),
+    *,
+    settings: Settings,
+) -> None:
+    """Download settled markets with their trades and candlesticks into DATA_DIR/history/<SERIES>/ as
+    Parquet, from Kalshi's live and historical tiers; a rerun resumes where a stopped one left off."""
+    from kalshi_trader.history.download import HistoryError, HistoryRequest, parse_day
+    from kalshi_trader.kalshi.convert import series_of
+
+    chosen_markets = _names(markets)
+    chosen_series = _names(series) | {series_of(t.rsplit("-", 1)[0]) for t in chosen_markets}
+    if not chosen_series:
+        fail("give --series (or --markets)")
+    with user_errors(Failure(HistoryError, 2)):
+        start = parse_day(first, "--from")
+        end = parse_day(last, "--to") if last is not None else start
+        request = HistoryRequest(tuple(sorted(chosen_series)), start, end, chosen_markets, period)
+    quiet_logging()
+    where = settings.rest_url()
+    failures = (
+        Failure(HistoryError, 2),
+        *_api_failures(f"cannot download from {where}", f"unexpected data from {where}"),
+    )
+    with user_errors(*failures, interrupted="interrupted; run the same command again to resume"):
+        summaries = asyncio.run(_history_download(settings, request))
+    root = settings.data_dir / "history"
+    for s in summaries:
+        tiers = ", ".join(f"{n} {tier}" for tier, n in sorted(s.by_tier.items())) or "none"
+        typer.echo(
+            f"{s.series}: {s.markets} settled market(s) ({tiers}); this run fetched {s.fetched} "
+            f"({s.trades} trades, {s.candles} candles) into {root / s.series}"
+        )
+
+
+async def _history_download(settings: Settings, request: Any) -> Any:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from kalshi_trader.history.download import download
+    from kalshi_trader.kalshi.rest import KalshiRest
+
+    bars = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+    )
+    tasks: dict[str, Any] = {}
+
+    class Shown:
+        def series_started(self, series: str, markets: int, done: int) -> None:
+            tasks[series] = bars.add_task(f"{series} markets", total=markets, completed=done)
+
+        def market_done(self, series: str, ticker: str, trades: int, candles: int) -> None:
+            bars.advance(tasks[series])
+
+    async with KalshiRest.from_settings(settings) as rest:
+        with bars:
+            return await download(rest, settings.data_dir / "history", request, Shown())
+
+
 config_app = typer.Typer(
     help="Settings (from --config TOML, KALSHI_TRADER_* variables and defaults).", no_args_is_help=True
 )
