@@ -81,9 +81,8 @@ class HistoryRequest:
 
 
 _EVENT_DATE: Final = re.compile(r"-(\d{2})([A-Z]{3})(\d{2})")
-_MONTHS: Final = {
-    m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)
-}
+_MONTH_NAMES: Final = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_MONTHS: Final = {m: i for i, m in enumerate(_MONTH_NAMES, 1)}
 
 
 def market_day(market: w.Market) -> date:
