@@ -13,8 +13,12 @@ Contract:
   the first time an event or a series appears, its ``GET /events/{ticker}`` / ``GET /series/{ticker}``
   (``event`` / ``series`` records); all payloads are the wire JSON as ``kalshi.schemas`` encodes it.
 - ``nws`` is an ``NwsClient`` ``on_response`` tap: each response → an ``nws`` record.
-- Every record carries the wall receive time and, with ``market_clock``, the market time.
-- Hot path: ``frame`` copies the frame and queues it (``time.time_ns``, the market clock if any,
+- Every record carries the wall receive time and, with ``market_clock``, the market time. For
+  frames the market clock is read at most every ``CLOCK_READ_NS`` (10 ms of wall time) and
+  extrapolated between reads at the rate the last two showed: exact for a clock that runs at a
+  steady speed (the wall clock, the embedded exchange's ``SimClock``), corrected at the next read
+  otherwise.
+- Hot path: ``frame`` copies the frame and queues it (``time.time_ns``, the market time as above,
   one ``deque.append``); formatting, compression and I/O happen in the writer's thread.
 - REST reads for metadata run as background tasks (``close()`` cancels them); a failed read is
   logged and skipped (the frames are still recorded).
@@ -55,6 +59,9 @@ EVENT: Final = b"event"
 SERIES: Final = b"series"
 NWS: Final = b"nws"
 _ENCODER: Final = msgspec.json.Encoder()
+CLOCK_READ_NS: Final = 10_000_000
+"""The frame tap reads the market clock at most this often (a simulated clock costs microseconds)
+and extrapolates between reads at the rate the last two reads showed."""
 _REREAD_ON: Final = frozenset(
     {
         "activated",
@@ -97,10 +104,20 @@ class FeedRecorder:
                     stats.dropped += 1
 
         else:
+            sample = [0, 0, 0.0]
+            """Last market-clock read: wall ns, market ms, market ms per wall ns since the read before."""
 
             def frame(data: bytes | memoryview) -> None:
                 if len(pending) < cap:
-                    append((WS, now(), clock(), bytes(data)))
+                    t = now()
+                    if t - sample[0] >= CLOCK_READ_NS:
+                        m = clock()
+                        if sample[0]:
+                            sample[2] = (m - sample[1]) / (t - sample[0])
+                        sample[0], sample[1] = t, m
+                    else:
+                        m = sample[1] + int((t - sample[0]) * sample[2])
+                    append((WS, t, m, bytes(data)))
                 else:
                     stats.dropped += 1
 

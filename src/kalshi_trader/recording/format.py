@@ -51,7 +51,8 @@ NO_MARKET: Final = b"-"
 GZIP_WBITS: Final = 31
 """zlib's window bits for the gzip container (header and CRC-32/length trailer)."""
 GZIP_MAGIC: Final = b"\x1f\x8b\x08"
-COMPRESS_LEVEL: Final = 6
+COMPRESS_LEVEL: Final = 1
+"""zlib's fastest level: it costs the node least CPU (bench/bench_record.py); ~8x on the feed."""
 READ_CHUNK: Final = 1 << 20
 
 RecordTuple = tuple[bytes, int, int | None, bytes]
