@@ -104,19 +104,21 @@ class FeedRecorder:
                     stats.dropped += 1
 
         else:
-            sample = [0, 0, 0.0]
-            """Last market-clock read: wall ns, market ms, market ms per wall ns since the read before."""
+            read = [0, 0]
+            """The last market-clock read: wall ns, market ms."""
+            rate = [0.0]
+            """Market ms per wall ns between the last two reads."""
 
             def frame(data: bytes | memoryview) -> None:
                 if len(pending) < cap:
                     t = now()
-                    if t - sample[0] >= CLOCK_READ_NS:
+                    if t - read[0] >= CLOCK_READ_NS:
                         m = clock()
-                        if sample[0]:
-                            sample[2] = (m - sample[1]) / (t - sample[0])
-                        sample[0], sample[1] = t, m
+                        if read[0]:
+                            rate[0] = (m - read[1]) / (t - read[0])
+                        read[0], read[1] = t, m
                     else:
-                        m = sample[1] + int((t - sample[0]) * sample[2])
+                        m = read[1] + int((t - read[0]) * rate[0])
                     append((WS, t, m, bytes(data)))
                 else:
                     stats.dropped += 1
