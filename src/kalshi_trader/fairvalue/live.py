@@ -32,8 +32,8 @@ from datetime import date, datetime, timedelta
 from typing import TypeVar
 
 from kalshi_trader.domain import format_price
+from kalshi_trader.fairvalue.climate_report import CliReport
 from kalshi_trader.fairvalue.nws import (
-    CliReport,
     Forecast,
     ForecastHigh,
     GridData,

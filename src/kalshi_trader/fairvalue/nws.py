@@ -21,8 +21,8 @@ Contract:
   observation older than ``observation_stale_s``, carry ``stale_reason`` (``stale`` is True). They
   are still returned — the caller decides. "Now" comes from the injected ``clock``.
 - Units: temperatures come out in °F as floats (°C × 9/5 + 32, unrounded); ``observed_max_f``
-  rounds to the whole °F the CLI reports. ``parse_cli`` reads a CLI text product's daily MAXIMUM
-  and the date it covers (from the headline, never from the issuance time).
+  rounds to the whole °F the CLI reports. CLI text products are read by ``climate_report``
+  (``latest_cli`` fetches and parses them).
 - Tap: ``on_response(path, params, status, date, body)``, when given, sees every HTTP response
   ``get_json`` receives (retried ones too) as received: the path under ``base_url``, the query,
   the status, the ``Date`` header (the embedded exchange's NWS dates by its simulated clock) and
@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from kalshi_trader.config import NWS_DEFAULT_URL, NwsSettings
+from kalshi_trader.fairvalue.climate_report import CliParseError, CliReport, parse_cli
 
 JSON = Any
 
@@ -85,10 +86,6 @@ class NwsUnavailableError(NwsError):
 
 class NwsDataError(NwsError):
     """A response (or CLI text) that is not the documented shape."""
-
-
-class CliParseError(NwsDataError):
-    """A CLI text product without a readable summary date or MAXIMUM line."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -199,20 +196,6 @@ class ProductRef:
     issuance_time: datetime
     issuing_office: str
     wmo_collective_id: str
-
-
-@dataclass(frozen=True, slots=True)
-class CliReport:
-    """What fair value needs from a Daily Climate Report (CLI)."""
-
-    station_name: str
-    summary_date: date
-    maximum_f: int | None
-    """None when the product reports ``MM`` (missing)."""
-    maximum_time: str | None
-    preliminary: bool
-    corrected: bool
-    record: bool
 
 
 # --------------------------------------------------------------------------------------------
@@ -423,83 +406,6 @@ def parse_product_list(body: JSON) -> list[ProductRef]:
         )
     out.sort(key=lambda r: r.issuance_time, reverse=True)
     return out
-
-
-# --------------------------------------------------------------------------------------------
-# CLI text products
-
-
-_CLI_MONTHS = {
-    name: i
-    for i, name in enumerate(
-        (
-            "JANUARY",
-            "FEBRUARY",
-            "MARCH",
-            "APRIL",
-            "MAY",
-            "JUNE",
-            "JULY",
-            "AUGUST",
-            "SEPTEMBER",
-            "OCTOBER",
-            "NOVEMBER",
-            "DECEMBER",
-        ),
-        1,
-    )
-}
-_CLI_HEADLINE_RE = re.compile(r"\.\.\.\s*THE\s+(.+?)\s+CLIMATE\s+SUMMARY\s+FOR\s+([A-Z]+)\s+(\d{1,2})\s*,?\s+(\d{4})")
-_CLI_TEMPERATURE_RE = re.compile(r"^\s*TEMPERATURE\s+\(F\)\s*$", re.MULTILINE)
-_CLI_MAXIMUM_RE = re.compile(r"^\s*MAXIMUM\s+(?:(-?\d+)(R?)|(MM))(?:\s+(\d{1,2}:?\d{2}\s*[AP]M|MM))?", re.MULTILINE)
-_CLI_SECTION_RE = re.compile(r"^\s*(YESTERDAY|TODAY)\s*$", re.MULTILINE)
-_CLI_VALID_TODAY_RE = re.compile(r"VALID\s+(?:TODAY\s+)?AS\s+OF", re.IGNORECASE)
-_CLI_CORRECTED_RE = re.compile(r"^\S+\s+\S+\s+\d{6}\s+CC[A-Z]\s*$|\bCORRECT(?:ED|ION)\b", re.MULTILINE)
-CLI_MAX_BOUNDS_F = (-100, 140)
-"""Sanity bounds for a daily maximum (weather.md §2.7)."""
-
-
-def parse_cli(text: str) -> CliReport:
-    """The daily MAXIMUM (whole °F, None if ``MM``) of a CLI product and the date it covers.
-
-    The date comes from the ``...THE <SITE> CLIMATE SUMMARY FOR <MONTH D YYYY>...`` headline; the
-    maximum is the first ``MAXIMUM`` line after the ``TEMPERATURE (F)`` header (the ``YESTERDAY``
-    block of a final report, the ``TODAY`` block of a preliminary one). ``preliminary`` when the
-    product says ``VALID TODAY AS OF ...`` or its block is ``TODAY``; ``corrected`` for a ``CCx``
-    BBB or CORRECTED text; ``record`` for an ``R`` suffix."""
-    upper = text.upper()
-    head = _CLI_HEADLINE_RE.search(upper)
-    if head is None:
-        raise CliParseError("CLI product has no '...THE <SITE> CLIMATE SUMMARY FOR <DATE>...' headline")
-    month = _CLI_MONTHS.get(head.group(2))
-    try:
-        if month is None:
-            raise ValueError(head.group(2))
-        summary_date = date(int(head.group(4)), month, int(head.group(3)))
-    except ValueError:
-        raise CliParseError(f"CLI headline date {' '.join(head.group(2, 3, 4))!r} is not a date") from None
-    temp = _CLI_TEMPERATURE_RE.search(upper, head.end())
-    if temp is None:
-        raise CliParseError("CLI product has no 'TEMPERATURE (F)' section")
-    maximum = _CLI_MAXIMUM_RE.search(upper, temp.end())
-    if maximum is None:
-        raise CliParseError("CLI product has no MAXIMUM line under 'TEMPERATURE (F)'")
-    section = _CLI_SECTION_RE.search(upper, temp.end(), maximum.start())
-    value: int | None = None
-    if maximum.group(1) is not None:
-        value = int(maximum.group(1))
-        if not CLI_MAX_BOUNDS_F[0] <= value <= CLI_MAX_BOUNDS_F[1]:
-            raise CliParseError(f"CLI MAXIMUM {value} °F is outside {CLI_MAX_BOUNDS_F}")
-    max_time = maximum.group(4)
-    return CliReport(
-        station_name=" ".join(head.group(1).split()),
-        summary_date=summary_date,
-        maximum_f=value,
-        maximum_time=None if max_time in (None, "MM") else max_time,
-        preliminary=bool(_CLI_VALID_TODAY_RE.search(upper)) or (section is not None and section.group(1) == "TODAY"),
-        corrected=bool(_CLI_CORRECTED_RE.search(upper)),
-        record=maximum.group(2) == "R",
-    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -800,12 +706,15 @@ class NwsClient:
             raise NwsDataError(f"product {product_id}: no productText")
         return text
 
-    async def latest_cli(self, location: str, day: date | None = None, *, max_products: int = 5) -> CliReport | None:
-        """The newest CLI report for ``location`` (covering ``day`` if given), parsed; None when
-        none of the newest ``max_products`` products qualifies."""
+    async def latest_cli(
+        self, location: str, day: date | None = None, *, site: str | None = None, max_products: int = 5
+    ) -> CliReport | None:
+        """The newest CLI report for ``location`` (covering ``day`` if given; the ``site`` section
+        of a multi-site product), parsed; None when none of the newest ``max_products`` products
+        qualifies."""
         for ref in (await self.cli_products(location))[:max_products]:
             try:
-                report = parse_cli(await self.product_text(ref.product_id))
+                report = parse_cli(await self.product_text(ref.product_id), site)
             except CliParseError:
                 continue
             if day is None or report.summary_date == day:

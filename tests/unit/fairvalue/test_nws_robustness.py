@@ -10,10 +10,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kalshi_trader.fairvalue.climate_report import CliParseError, parse_cli
 from kalshi_trader.fairvalue.nws import (
-    CliParseError,
     NwsDataError,
-    parse_cli,
     parse_forecast,
     parse_gridpoint,
     parse_observations,
@@ -60,7 +59,7 @@ def test_json_parsers_raise_only_data_errors(body: Any) -> None:
     | st.builds(
         lambda head, body: head + body,
         st.sampled_from(["...THE X CLIMATE SUMMARY FOR MAY 16 2026...\n", "SUMMARY FOR FEBRUARY 30 2026\n", ""]),
-        st.text(alphabet="TEMPRAUX (F)MIN0123456789-R \n", max_size=200),
+        st.text(alphabet="TEMPRAUXYSDO (F)MIN0123456789-R \n\t", max_size=200),
     )
 )
 def test_cli_parser_raises_only_parse_errors(text: str) -> None:
@@ -68,4 +67,5 @@ def test_cli_parser_raises_only_parse_errors(text: str) -> None:
         report = parse_cli(text)
     except CliParseError:
         return
-    assert report.maximum_f is None or -100 <= report.maximum_f <= 140
+    for value in (report.maximum_f, report.minimum_f):
+        assert value is None or -100 <= value <= 140
