@@ -359,7 +359,7 @@ def db_upgrade(
 @app.command("fairvalue")
 @client_options()
 def fairvalue_cmd(
-    series: str = typer.Argument(..., help="A daily-high series, e.g. KXHIGHNY."),
+    series: str = typer.Argument(..., help="A daily temperature series: a high (KXHIGHNY) or a low (KXLOWTNYC)."),
     event: str | None = typer.Option(None, "--event", help="Event ticker (default: the series' next open event)."),
     brackets: str | None = typer.Option(
         None,
@@ -418,7 +418,7 @@ async def _fairvalue(
 
     brackets = given
     if brackets is None:
-        event, brackets = await _event_brackets(settings, station.series, event)
+        event, brackets, station = await _event_brackets(settings, station.series, event)
         day = event_date(event)
     clock = ServerClock()
     timeout = aiohttp.ClientTimeout(total=settings.nws.timeout_s)
@@ -435,10 +435,13 @@ async def _fairvalue(
     return format_event(fv, event)
 
 
-async def _event_brackets(settings: Settings, series: str, event: str | None) -> tuple[str, list[Bracket]]:
-    """The event (given, else the open event of ``series`` closing first) and its markets' brackets."""
+async def _event_brackets(settings: Settings, series: str, event: str | None) -> tuple[str, list[Bracket], Station]:
+    """The event (given, else the open event of ``series`` closing first), its markets' brackets,
+    and the settlement station as the API states it (the markets' rules, the series' settlement
+    sources; ``fairvalue.stations.station_from_api``)."""
+    from kalshi_trader.fairvalue.stations import station_from_api
     from kalshi_trader.fairvalue.weather import Bracket
-    from kalshi_trader.kalshi.convert import market_info
+    from kalshi_trader.kalshi.convert import market_info, settlement_sources
     from kalshi_trader.kalshi.rest import KalshiRest
 
     # Public market data: no key needed (and none is loaded).
@@ -448,13 +451,19 @@ async def _event_brackets(settings: Settings, series: str, event: str | None) ->
                 markets = [m async for m in rest.iter_markets(event_ticker=event.upper())]
             else:
                 markets = [m async for m in rest.iter_markets(series_ticker=series, status="open")]
+            info = await rest.get_series(series) if markets else None
     with user_errors(Failure(ValueError, 1, "unexpected market data")):
         infos = [market_info(m) for m in markets]
-    if not infos:
+    if not infos or info is None:
         what = f"markets in event {event.upper()}" if event else f"open event of {series}"
         fail(f"no {what} at {settings.rest_url()}", 1)
     chosen = event.upper() if event is not None else min(infos, key=lambda m: (m.close_ms, m.event_ticker)).event_ticker
-    return chosen, [Bracket.from_market(m) for m in infos if m.event_ticker == chosen]
+    ours = [m for m in infos if m.event_ticker == chosen]
+    with user_errors(Failure(ValueError, 1)):
+        station = station_from_api(
+            series, rules_primary=ours[0].rules_primary, settlement_sources=settlement_sources(info), title=info.title
+        )
+    return chosen, [Bracket.from_market(m) for m in ours], station
 
 
 # -- API client commands (options shared through kalshi_trader.cli_client) ------------------------

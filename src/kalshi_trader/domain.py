@@ -454,6 +454,8 @@ class MarketInfo:
     strike_type: str = ""
     floor_strike: float | None = None
     cap_strike: float | None = None
+    rules_primary: str = ""
+    """The market's settlement rules (for a weather market: which station, highest or lowest)."""
 
 
 @dataclass(frozen=True, slots=True)

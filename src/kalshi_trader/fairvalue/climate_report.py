@@ -29,12 +29,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Literal
+
+from kalshi_trader.fairvalue.weather import Extreme
 
 CLI_TEMPERATURE_BOUNDS_F = (-100, 140)
 """Sanity bounds for a daily maximum or minimum (°F)."""
-
-Extreme = Literal["high", "low"]
 
 
 class CliParseError(ValueError):

@@ -1,20 +1,22 @@
-"""Price one daily-high event from live NWS data: fetch → model inputs → bracket probabilities.
+"""Price one daily temperature event (a high or a low) from live NWS data: fetch → model inputs →
+bracket probabilities.
 
 Contract:
 - ``event_fair_values(client, station, day, brackets, now=...)`` fetches, for the station's grid
   cell, the raw gridpoint, the hourly forecast and (as a fallback) the 12-hour forecast; once the
   climate day has begun, the station's observations so far; from 16:00 LST (after the ~4:30 PM
   preliminary CLI) the newest CLI covering the day. ``day_model`` (pure) turns those into the
-  model's plain inputs (``nws.forecast_high_f``, the observed maximum, ``weather.lead_hours_until_peak``,
-  the remaining hours' forecast maximum after the peak) and the ``weather`` distribution;
-  ``event_fair_values`` returns it plus one probability per bracket (coldest first, summing to 1
-  when brackets are given).
+  model's plain inputs for the extreme the station's series settles on (``station.extreme``: the
+  day's maximum or minimum — ``nws.forecast_extreme_f``, the observed extreme so far,
+  ``weather.lead_hours_until_extreme``, the remaining hours' forecast extreme after its nominal
+  time) and the ``weather`` distribution; ``event_fair_values`` returns it plus one probability
+  per bracket (coldest first, summing to 1 when brackets are given).
 - Once the day is under way the forecasts may cover only its remaining hours (the hourly forecast
   starts at the current hour; after ~6 PM the 12-hour forecast starts with "Tonight"), or none of
   it (only night hours left, or the day over). The observed maximum so far is then the floor
-  (a point mass) and the remaining hours' forecast maximum, if any hour is left, the chance of
-  exceeding it; with no forecast left the observed maximum stands in for the forecast high, and
-  once the day is over it is the answer.
+  (a point mass; for a low the observed minimum is the ceiling) and the remaining hours'
+  forecast extreme, if any hour is left, the chance of passing it; with no forecast left the
+  observed extreme stands in for the forecast, and once the day is over it is the answer.
 - A forecast covering the day is required only until something has been observed: with neither,
   it raises ``NoForecastError`` (an ``NwsDataError``; or the first forecast fetch error when
   there was one). Observations and the CLI are otherwise optional: their failures, like stale
@@ -35,27 +37,27 @@ from kalshi_trader.domain import format_price
 from kalshi_trader.fairvalue.climate_report import CliReport
 from kalshi_trader.fairvalue.nws import (
     Forecast,
-    ForecastHigh,
+    ForecastExtreme,
     GridData,
     NwsClient,
     NwsDataError,
     NwsError,
-    forecast_high_f,
-    observed_max_f,
-    remaining_max_f,
+    forecast_extreme_f,
+    observed_extreme_f,
+    remaining_extreme_f,
 )
 from kalshi_trader.fairvalue.stations import Station
 from kalshi_trader.fairvalue.weather import (
     HOURLY_PEAK_BIAS_F,
-    PEAK_HOUR_LST,
     Bracket,
     BracketProbability,
-    MaxTempDistribution,
     ModelParams,
+    TempDistribution,
     bracket_probabilities,
     climate_day_bounds,
-    lead_hours_until_peak,
-    max_temp_distribution,
+    extreme_hour_lst,
+    lead_hours_until_extreme,
+    temp_distribution,
 )
 
 _F = TypeVar("_F", GridData, Forecast)
@@ -65,8 +67,9 @@ CLI_FROM_HOUR_LST = 16
 
 
 NO_HOURS_LEFT_MARGIN_F = 10.0
-"""Once the climate day is over, the remaining maximum is put this far below the observed maximum:
-the floor then holds all but ~1e-6 of the probability (the observed maximum is the answer)."""
+"""Once the climate day is over, the remaining maximum is put this far below the observed maximum
+(a low's remaining minimum this far above the observed minimum): the floor (ceiling) then holds
+all but ~1e-6 of the probability (the observed extreme is the answer)."""
 
 
 class NoForecastError(NwsDataError):
@@ -77,12 +80,15 @@ class NoForecastError(NwsDataError):
 class DayModel:
     """The model's inputs for one climate day at ``now`` and the distribution they give."""
 
-    forecast_high: ForecastHigh | None
-    """None once no forecast reaches into the day (priced from the observed maximum)."""
+    forecast: ForecastExtreme | None
+    """The day's forecast maximum (minimum for a low); None once no forecast reaches into the day
+    (priced from the observed extreme)."""
     lead_hours: float
-    observed_max_f: int | None
-    remaining_max_f: float | None
-    distribution: MaxTempDistribution
+    """Hours to the nominal time of the extreme (15:00 LST for a high, 06:00 LST for a low)."""
+    observed_f: int | None
+    """The maximum (minimum) observed so far."""
+    remaining_f: float | None
+    distribution: TempDistribution
     notes: tuple[str, ...]
     """Why the price rests on less than usual (for the caller's warnings)."""
 
@@ -95,39 +101,45 @@ def day_model(
     grid: GridData | None = None,
     hourly: Forecast | None = None,
     daily: Forecast | None = None,
-    observed_max_f: int | None = None,
+    observed_f: int | None = None,
     params: ModelParams | None = None,
 ) -> DayModel:
-    """The distribution of ``station``'s climate-day ``day`` maximum at ``now`` from NWS values
-    (pure; see the module contract). ``observed_max_f`` is the maximum observed so far in the day
-    (observations and CLI), None when nothing is known. Raises ``NoForecastError`` when no forecast
-    covers the day and nothing has been observed."""
+    """The distribution of ``station``'s climate-day ``day`` maximum (minimum for a low series) at
+    ``now`` from NWS values (pure; see the module contract). ``observed_f`` is the extreme observed
+    so far in the day (observations and CLI), None when nothing is known. Raises
+    ``NoForecastError`` when no forecast covers the day and nothing has been observed."""
+    extreme = station.extreme
+    sign = 1.0 if extreme == "high" else -1.0  # a low's corrections point the other way
     day_start, day_end = climate_day_bounds(day, station.time_zone)
-    high = forecast_high_f(
-        day_start, day_end, grid=grid, hourly=hourly, daily=daily, hourly_peak_bias_f=HOURLY_PEAK_BIAS_F
+    forecast = forecast_extreme_f(
+        extreme, day_start, day_end, grid=grid, hourly=hourly, daily=daily, hourly_bias_f=HOURLY_PEAK_BIAS_F
     )
-    if high is None and observed_max_f is None:
+    if forecast is None and observed_f is None:
         seen = "" if now <= day_start else " and nothing has been observed of it"
         raise NoForecastError(f"no NWS forecast covers the climate day {day} at {station.icao}{seen}")
-    lead = lead_hours_until_peak(now, day, station.time_zone)
+    lead = lead_hours_until_extreme(now, day, station.time_zone, extreme)
     notes: list[str] = []
     remaining: float | None = None
     if now >= day_end:
-        if observed_max_f is not None:  # no hours left: the observed maximum is the answer
-            remaining = float(observed_max_f) - NO_HOURS_LEFT_MARGIN_F
-    elif lead < 0 or high is None:
-        rest = remaining_max_f(hourly, now, day_end, grid=grid)
-        remaining = rest + HOURLY_PEAK_BIAS_F if rest is not None else None
-        if high is None and remaining is None:
+        if observed_f is not None:  # no hours left: the observed extreme is the answer
+            remaining = float(observed_f) - sign * NO_HOURS_LEFT_MARGIN_F
+    elif lead < 0 or forecast is None:
+        rest = remaining_extreme_f(extreme, hourly, now, day_end, grid=grid)
+        remaining = rest + sign * HOURLY_PEAK_BIAS_F if rest is not None else None
+        if forecast is None and remaining is None:
             notes.append(
                 f"no NWS forecast covers the rest of the climate day {day}: "
-                f"priced from the observed maximum ({observed_max_f} °F) alone"
+                f"priced from the observed {_WORDS[extreme][1]} ({observed_f} °F) alone"
             )
     model = params if params is not None else ModelParams(sigma_scale=station.sigma_scale)
-    dist = max_temp_distribution(
-        None if high is None else high.value_f, lead, observed_max_f, remaining_max_f=remaining, params=model
+    dist = temp_distribution(
+        extreme, None if forecast is None else forecast.value_f, lead, observed_f, remaining_f=remaining, params=model
     )
-    return DayModel(high, lead, observed_max_f, remaining, dist, tuple(notes))
+    return DayModel(forecast, lead, observed_f, remaining, dist, tuple(notes))
+
+
+_WORDS = {"high": ("high", "maximum", "peak"), "low": ("low", "minimum", "trough")}
+"""(forecast …, observed …, nominal time) words per extreme, for messages."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +147,13 @@ class EventFairValue:
     station: Station
     day: date
     now: datetime
-    forecast_high: ForecastHigh | None
-    """None once no forecast reaches into the day (the observed maximum stands in for it)."""
+    forecast: ForecastExtreme | None
+    """None once no forecast reaches into the day (the observed extreme stands in for it)."""
     lead_hours: float
-    observed_max_f: int | None
-    remaining_max_f: float | None
+    observed_f: int | None
+    remaining_f: float | None
     cli: CliReport | None
-    distribution: MaxTempDistribution
+    distribution: TempDistribution
     brackets: tuple[BracketProbability, ...]
     warnings: tuple[str, ...]
 
@@ -173,7 +185,7 @@ async def event_fair_values(
     if now > day_start:
         try:
             obs = await client.observations(station.icao, day_start, min(now, day_end))
-            observed = observed_max_f(obs, day_start, day_end)
+            observed = observed_extreme_f(station.extreme, obs, day_start, day_end)
             if obs and obs[0].stale_reason is not None and now < day_end:
                 warnings.append(f"observations stale: {obs[0].stale_reason}")
         except NwsError as exc:
@@ -181,16 +193,16 @@ async def event_fair_values(
             warnings.append(f"observations: {exc}")
         if now >= day_start + timedelta(hours=CLI_FROM_HOUR_LST):
             try:
-                cli = await client.latest_cli(station.cli_location, day)
+                cli = await client.latest_cli(station.cli_location, day, site=station.cli_site)
             except NwsError as exc:
                 warnings.append(f"CLI: {exc}")
-            if cli is not None and cli.maximum_f is not None:
-                observed = cli.maximum_f if observed is None else max(observed, cli.maximum_f)
+            reported = None if cli is None else cli.value_f(station.extreme)
+            if reported is not None:
+                pick = max if station.extreme == "high" else min
+                observed = reported if observed is None else pick(observed, reported)
 
     try:
-        model = day_model(
-            station, day, now, grid=grid, hourly=hourly, daily=daily, observed_max_f=observed, params=params
-        )
+        model = day_model(station, day, now, grid=grid, hourly=hourly, daily=daily, observed_f=observed, params=params)
     except NoForecastError as exc:
         if errors:
             raise errors[0] from None
@@ -203,10 +215,10 @@ async def event_fair_values(
         station=station,
         day=day,
         now=now,
-        forecast_high=model.forecast_high,
+        forecast=model.forecast,
         lead_hours=model.lead_hours,
-        observed_max_f=observed,
-        remaining_max_f=model.remaining_max_f,
+        observed_f=observed,
+        remaining_f=model.remaining_f,
         cli=cli,
         distribution=model.distribution,
         brackets=priced,
@@ -231,23 +243,27 @@ def format_event(fv: EventFairValue, event_ticker: str = "") -> list[str]:
     """Plain-text lines for the CLI: inputs, then one row per bracket (or per degree when no
     brackets were given), then warnings."""
     st, dist = fv.station, fv.distribution
+    high_low, maximum, peak = _WORDS[st.extreme]
+    hour = extreme_hour_lst(st.extreme)
     shape = "normal" if dist.dof == float("inf") else f"Student-t ν={dist.dof:g}"
-    observed = "none yet" if fv.observed_max_f is None else f"{fv.observed_max_f} °F"
-    high, over = fv.forecast_high, fv.lead_hours <= PEAK_HOUR_LST - 24.0  # the climate day has ended
-    if high is not None:
-        forecast = f"forecast high {high.value_f:.1f} °F ({', '.join(high.sources)})"
+    observed = "none yet" if fv.observed_f is None else f"{fv.observed_f} °F"
+    over = fv.lead_hours <= hour - 24.0  # the climate day has ended
+    if fv.forecast is not None:
+        forecast = f"forecast {high_low} {fv.forecast.value_f:.1f} °F ({', '.join(fv.forecast.sources)})"
     else:
         forecast = "day over, no forecast left" if over else "no forecast covers the rest of the day"
-    if fv.remaining_max_f is not None and not over:
-        forecast += f", remaining hours {fv.remaining_max_f:.1f} °F"
+    if fv.remaining_f is not None and not over:
+        forecast += f", remaining hours {fv.remaining_f:.1f} °F"
     lines = [
-        f"{event_ticker or st.series}  {st.name} ({st.icao})  climate day {fv.day.isoformat()} (LST)",
-        f"{forecast}; {fv.lead_hours:+.1f} h to the {PEAK_HOUR_LST:g}:00 LST peak; observed max so far {observed}",
+        f"{event_ticker or st.series}  {st.name} ({st.icao})  climate day {fv.day.isoformat()} (LST), "
+        f"settles on the day's {maximum}",
+        f"{forecast}; {fv.lead_hours:+.1f} h to the {hour:02.0f}:00 LST {peak}; "
+        f"observed {maximum[:3]} so far {observed}",
         f"model: {shape}, centre {dist.center_f:.1f} °F, σ {dist.sigma_f:.2f} °F",
     ]
     if fv.cli is not None:
         kind = "preliminary" if fv.cli.preliminary else "final"
-        lines.append(f"CLI ({kind}) for {fv.cli.summary_date}: maximum {fv.cli.maximum_f} °F")
+        lines.append(f"CLI ({kind}) for {fv.cli.summary_date}: {maximum} {fv.cli.value_f(st.extreme)} °F")
     if fv.brackets:
         lines.append(f"{'market':<28} {'bracket':>8} {'P(yes)':>8} {'fair':>7}")
         lines += [

@@ -20,9 +20,10 @@ Contract:
   missing), or whose first period ended over an hour ago (a CDN serving an old forecast), and an
   observation older than ``observation_stale_s``, carry ``stale_reason`` (``stale`` is True). They
   are still returned — the caller decides. "Now" comes from the injected ``clock``.
-- Units: temperatures come out in °F as floats (°C × 9/5 + 32, unrounded); ``observed_max_f``
-  rounds to the whole °F the CLI reports. CLI text products are read by ``climate_report``
-  (``latest_cli`` fetches and parses them).
+- Units: temperatures come out in °F as floats (°C × 9/5 + 32, unrounded);
+  ``observed_extreme_f`` rounds to the whole °F the CLI reports. Every NWS → model helper reads
+  either extreme: the day's maximum (``"high"``) or minimum (``"low"``). CLI text products are
+  read by ``climate_report`` (``latest_cli`` fetches and parses them).
 - Tap: ``on_response(path, params, status, date, body)``, when given, sees every HTTP response
   ``get_json`` receives (retried ones too) as received: the path under ``base_url``, the query,
   the status, the ``Date`` header (the embedded exchange's NWS dates by its simulated clock) and
@@ -49,6 +50,7 @@ import aiohttp
 
 from kalshi_trader.config import NWS_DEFAULT_URL, NwsSettings
 from kalshi_trader.fairvalue.climate_report import CliParseError, CliReport, parse_cli
+from kalshi_trader.fairvalue.weather import Extreme
 
 JSON = Any
 
@@ -161,6 +163,7 @@ class GridData:
     update_time: datetime | None
     temperature_f: tuple[GridValue, ...]
     max_temperature_f: tuple[GridValue, ...]
+    min_temperature_f: tuple[GridValue, ...] = ()
     stale_reason: str | None = None
 
     @property
@@ -177,6 +180,8 @@ class Observation:
     raw_message: str
     max_6h_c: float | None
     """The METAR 6-hour maximum remark group (``1sTTT``), if present."""
+    min_6h_c: float | None = None
+    """The METAR 6-hour minimum remark group (``2sTTT``), if present."""
     stale_reason: str | None = None
 
     @property
@@ -338,23 +343,36 @@ def parse_gridpoint(body: JSON, *, now: datetime, stale_after_s: float) -> GridD
         update_time=update_time,
         temperature_f=_grid_layer(p, "temperature"),
         max_temperature_f=_grid_layer(p, "maxTemperature"),
+        min_temperature_f=_grid_layer(p, "minTemperature"),
         stale_reason=_staleness(update_time, now, stale_after_s, "gridpoint updateTime"),
     )
 
 
-_REMARK_MAX_6H_RE = re.compile(r"(?<!\S)1([01])(\d{3})(?!\S)")
+_REMARK_6H_RE = {
+    "high": re.compile(r"(?<!\S)1([01])(\d{3})(?!\S)"),
+    "low": re.compile(r"(?<!\S)2([01])(\d{3})(?!\S)"),
+}
 
 
-def max_6h_from_metar(raw: str) -> float | None:
-    """The 6-hour maximum (°C) from a METAR's ``1sTTT`` remark group (s=1 → negative), if any."""
+def _remark_6h(raw: str, extreme: Extreme) -> float | None:
     _, sep, remarks = raw.partition(" RMK ")
     if not sep:
         return None
-    m = _REMARK_MAX_6H_RE.search(remarks)
+    m = _REMARK_6H_RE[extreme].search(remarks)
     if m is None:
         return None
     tenths = int(m.group(2))
     return -tenths / 10.0 if m.group(1) == "1" else tenths / 10.0
+
+
+def max_6h_from_metar(raw: str) -> float | None:
+    """The 6-hour maximum (°C) from a METAR's ``1sTTT`` remark group (s=1 → negative), if any."""
+    return _remark_6h(raw, "high")
+
+
+def min_6h_from_metar(raw: str) -> float | None:
+    """The 6-hour minimum (°C) from a METAR's ``2sTTT`` remark group (s=1 → negative), if any."""
+    return _remark_6h(raw, "low")
 
 
 def parse_observation(feature: JSON, *, now: datetime, stale_after_s: float) -> Observation:
@@ -374,6 +392,7 @@ def parse_observation(feature: JSON, *, now: datetime, stale_after_s: float) -> 
         quality=str(temp.get("qualityControl") or "") if isinstance(temp, dict) else "",
         raw_message=raw,
         max_6h_c=max_6h_from_metar(raw),
+        min_6h_c=min_6h_from_metar(raw),
         stale_reason=_staleness(timestamp, now, stale_after_s, "observation"),
     )
 
@@ -413,57 +432,78 @@ def parse_product_list(body: JSON) -> list[ProductRef]:
 
 
 @dataclass(frozen=True, slots=True)
-class ForecastHigh:
+class ForecastExtreme:
+    """The forecast maximum (or minimum) of a climate day and where it came from."""
+
     value_f: float
     sources: tuple[str, ...]
-    """Which inputs reached the maximum (``maxTemperature``, ``hourly``, ``daily``)."""
+    """Which inputs reached it (``maxTemperature`` / ``minTemperature``, ``hourly``, ``daily``)."""
 
 
-def forecast_high_f(
+def forecast_extreme_f(
+    extreme: Extreme,
     day_start: datetime,
     day_end: datetime,
     *,
     grid: GridData | None = None,
     hourly: Forecast | None = None,
     daily: Forecast | None = None,
-    hourly_peak_bias_f: float = 0.0,
-) -> ForecastHigh | None:
-    """The forecast maximum over the climate day [day_start, day_end).
+    hourly_bias_f: float = 0.0,
+) -> ForecastExtreme | None:
+    """The forecast maximum (``"high"``) or minimum (``"low"``) over the climate day [day_start,
+    day_end).
 
-    Candidates: the grid ``maxTemperature`` value(s) whose window starts in the day (≈ 7 AM–7 PM
-    LST); the daytime period of the 12-hour forecast that starts in the day (when no grid MaxT);
-    and the highest hourly value in the day — from ``hourly`` or, when it has none in the day,
-    the grid ``temperature`` layer — which catches non-diurnal days (a max near midnight). Hourly
-    values under-state the peak: ``hourly_peak_bias_f`` is added to them only when no MaxT/daily
-    high exists to compare with. Returns the maximum of the candidates, or None when nothing
-    covers the day.
+    Candidates for a high: the grid ``maxTemperature`` value(s) whose window starts in the day
+    (≈ 7 AM–7 PM LST); the daytime period of the 12-hour forecast that starts in the day (when no
+    grid MaxT); and the highest hourly value in the day — from ``hourly`` or, when it has none in
+    the day, the grid ``temperature`` layer — which catches non-diurnal days (a max near
+    midnight). For a low, the mirror: the grid ``minTemperature`` value(s) whose window ends in the
+    day (the night before, ≈ 7 PM–9 AM LST), else the night period of the 12-hour forecast that
+    ends in the day ("low around …"), and the lowest hourly value in the day (a cold front that
+    brings the minimum near midnight). Hourly values miss the 2-minute extreme between hours:
+    ``hourly_bias_f`` is added to the hourly maximum (subtracted from the hourly minimum) only
+    when no MaxT/MinT/12-hour value exists to compare with. Returns the maximum (minimum) of the
+    candidates, or None when nothing covers the day.
 
     Once the day is under way the forecasts may cover only part of it: the hourly forecast starts
-    at the current hour, and after ~6 PM the 12-hour forecast's first period is "Tonight" (no
-    daytime period for today). The value is then the forecast for the hours still covered, and
-    None once no source reaches into the day; the observed maximum covers the rest."""
+    at the current hour, and after ~6 PM the 12-hour forecast's first period is "Tonight". The
+    value is then the forecast for the hours still covered, and None once no source reaches into
+    the day; the observed extreme covers the rest."""
+    high = extreme == "high"
+    pick = max if high else min
     candidates: dict[str, float] = {}
 
     def inside(moment: datetime) -> bool:
         return day_start <= moment < day_end
 
+    def ends_inside(end: datetime) -> bool:
+        return day_start < end <= day_end
+
     if grid is not None:
-        maxt = [v.value for v in grid.max_temperature_f if v.value is not None and inside(v.start)]
-        if maxt:
-            candidates["maxTemperature"] = max(maxt)
-    if daily is not None and "maxTemperature" not in candidates:
-        highs = [
-            p.temperature_f for p in daily.periods if p.is_daytime and p.temperature_f is not None and inside(p.start)
+        if high:
+            values = [v.value for v in grid.max_temperature_f if v.value is not None and inside(v.start)]
+        else:
+            values = [v.value for v in grid.min_temperature_f if v.value is not None and ends_inside(v.end)]
+        if values:
+            candidates["maxTemperature" if high else "minTemperature"] = pick(values)
+    if daily is not None and not candidates:
+        periods = [
+            p.temperature_f
+            for p in daily.periods
+            if p.temperature_f is not None
+            and p.is_daytime == high
+            and (inside(p.start) if high else ends_inside(p.end))
         ]
-        if highs:
-            candidates["daily"] = max(highs)
+        if periods:
+            candidates["daily"] = pick(periods)
     hourly_values = _hourly_values(hourly, grid, day_start, day_end)
     if hourly_values:
-        candidates["hourly"] = max(hourly_values) + (0.0 if candidates else hourly_peak_bias_f)
+        bias = 0.0 if candidates else (hourly_bias_f if high else -hourly_bias_f)
+        candidates["hourly"] = pick(hourly_values) + bias
     if not candidates:
         return None
-    best = max(candidates.values())
-    return ForecastHigh(best, tuple(sorted(name for name, v in candidates.items() if v == best)))
+    best = pick(candidates.values())
+    return ForecastExtreme(best, tuple(sorted(name for name, v in candidates.items() if v == best)))
 
 
 def _hourly_values(hourly: Forecast | None, grid: GridData | None, start: datetime, end: datetime) -> list[float]:
@@ -480,30 +520,36 @@ def _hourly_values(hourly: Forecast | None, grid: GridData | None, start: dateti
     return []
 
 
-def observed_max_f(observations: Iterable[Observation], day_start: datetime, day_end: datetime) -> int | None:
-    """The whole-°F maximum observed in [day_start, day_end): the highest temperature of the
-    observations timed inside the day and of each METAR 6-hour maximum group whose 6-hour window
-    lies inside the day, °C → °F rounded half up. Observations failing QC (``X``) are ignored.
-    None when there is none."""
+def observed_extreme_f(
+    extreme: Extreme, observations: Iterable[Observation], day_start: datetime, day_end: datetime
+) -> int | None:
+    """The whole-°F maximum (minimum) observed in [day_start, day_end): the highest (lowest)
+    temperature of the observations timed inside the day and of each METAR 6-hour maximum
+    (minimum) group whose 6-hour window lies inside the day, °C → °F rounded half up. Observations
+    failing QC (``X``) are ignored. None when there is none."""
+    high = extreme == "high"
     best: float | None = None
     for obs in observations:
         if not day_start <= obs.timestamp < day_end or obs.quality == "X":
             continue
-        for value_c in (obs.temperature_c, obs.max_6h_c if obs.timestamp - timedelta(hours=6) >= day_start else None):
-            if value_c is not None and (best is None or value_c > best):
+        six_hour = obs.max_6h_c if high else obs.min_6h_c
+        for value_c in (obs.temperature_c, six_hour if obs.timestamp - timedelta(hours=6) >= day_start else None):
+            if value_c is not None and (best is None or (value_c > best if high else value_c < best)):
                 best = value_c
     return None if best is None else round_half_up(c_to_f(best))
 
 
-def remaining_max_f(
-    hourly: Forecast | None, now: datetime, day_end: datetime, *, grid: GridData | None = None
+def remaining_extreme_f(
+    extreme: Extreme, hourly: Forecast | None, now: datetime, day_end: datetime, *, grid: GridData | None = None
 ) -> float | None:
-    """The highest hourly forecast temperature from the current hour to the end of the day (from
-    ``hourly``, or else the grid ``temperature`` layer); None when no forecast hour is left."""
+    """The highest (lowest) hourly forecast temperature from the current hour to the end of the
+    day (from ``hourly``, or else the grid ``temperature`` layer); None when no hour is left."""
     if now >= day_end:
         return None
     values = _hourly_values(hourly, grid, now, day_end)
-    return max(values) if values else None
+    if not values:
+        return None
+    return max(values) if extreme == "high" else min(values)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Fair value of Kalshi daily-high temperature brackets: a predictive distribution of the station's
-climate-day maximum (whole °F) turned into one probability per bracket.
+"""Fair value of Kalshi daily temperature brackets (highs and lows): a predictive distribution of
+the station's climate-day maximum or minimum (whole °F) turned into one probability per bracket.
 
 Contract:
 - Pure functions of plain values (no I/O, no NWS JSON, no clock): a forecast of the climate-day
@@ -7,10 +7,15 @@ Contract:
   maximum of the hours still to come. Usable on its own. Once the day is under way the forecast
   high may be missing (no forecast reaches into the day any more): the observed maximum then
   stands in for it (``max_temp_distribution``); with neither there is nothing to price.
+- Lows are the mirror image (``min_temp_distribution``, ``MinTempDistribution``): the minimum of the
+  same climate day, its nominal time ``TROUGH_HOUR_LST`` (06:00 LST), the observed minimum so far a
+  *ceiling* (T = min(L, Y), a point mass at L), the remaining hours' forecast minimum rising after
+  the trough. ``Extreme`` (``"high"`` / ``"low"``) names which one a series settles on.
 - Time: the climate day is midnight-to-midnight local *standard* time (``climate_day_bounds``).
   ``lead_hours`` is the time from the decision to the day's nominal peak, ``PEAK_HOUR_LST`` (15:00
   LST) — so the hour of the climate day is ``PEAK_HOUR_LST - lead_hours``; it is negative once the
-  peak has passed (``lead_hours_until_peak`` computes it from a clock time).
+  peak has passed (``lead_hours_until_peak`` computes it from a clock time; for a low,
+  ``lead_hours_until_extreme`` measures to the trough).
 - The settled value T is an integer °F (the CLI reports whole degrees). The model is a continuous
   location-scale distribution for the maximum Y of the hours still to come — Student-t with ``dof``
   degrees of freedom (``math.inf`` = normal) whose *standard deviation* is ``sigma_f`` — integerised
@@ -36,16 +41,24 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from kalshi_trader.domain import PRICE_SCALE, MarketInfo, Price
 
+Extreme = Literal["high", "low"]
+"""What a daily temperature series settles on: the climate day's maximum or its minimum."""
+
 PEAK_HOUR_LST = 15.0
 """Nominal time of the daily maximum, hours after the start of the climate day (3 PM LST;
 weather.md §3.3 puts the typical peak at 1–5 PM local)."""
+
+TROUGH_HOUR_LST = 6.0
+"""Nominal time of the daily minimum, hours after the start of the climate day (06:00 LST, near
+sunrise; an evening front can move it to the end of the day, which the forecast then shows)."""
 
 SIGMA_BY_LEAD: tuple[tuple[float, float], ...] = (
     (-9.0, 0.75),  # late evening, temperatures falling: rounding / CLI-vs-forecast only
@@ -69,8 +82,10 @@ POST_PEAK_DECLINE_F_PER_H = 1.5
 range of ~15–20 °F lost over the evening). Used only when ``remaining_max_f`` is not given."""
 
 HOURLY_PEAK_BIAS_F = 0.9
-"""Hourly values under-state the CLI's 2-minute peak (the peak falls between hours). weather.md §3.1:
-CLI − hourly max was +1 °F on ~50% of days, +2 on ~25%, −1 on ~10% (else 0) → mean ≈ +0.9 °F."""
+"""Hourly values under-state the CLI's 2-minute peak (the peak falls between hours): CLI − hourly max
+was +1 °F on ~50% of days, +2 on ~25%, −1 on ~10% (else 0) → mean ≈ +0.9 °F. By the same sampling
+argument the hourly minimum over-states the CLI's minimum by as much (applied with the sign
+flipped for lows)."""
 
 MIN_SIGMA_F = 0.25
 """Smallest spread accepted (below this the ±0.5 integerisation dominates anyway)."""
@@ -106,8 +121,19 @@ def climate_date(moment: datetime, time_zone: str) -> date:
 
 def lead_hours_until_peak(now: datetime, day: date, time_zone: str) -> float:
     """Hours from the aware ``now`` to ``PEAK_HOUR_LST`` on climate day ``day`` (negative after)."""
+    return lead_hours_until_extreme(now, day, time_zone, "high")
+
+
+def extreme_hour_lst(extreme: Extreme) -> float:
+    """Nominal hour of the day's maximum (``PEAK_HOUR_LST``) or minimum (``TROUGH_HOUR_LST``)."""
+    return PEAK_HOUR_LST if extreme == "high" else TROUGH_HOUR_LST
+
+
+def lead_hours_until_extreme(now: datetime, day: date, time_zone: str, extreme: Extreme) -> float:
+    """Hours from the aware ``now`` to the nominal time of ``day``'s maximum or minimum (negative
+    after it)."""
     start, _ = climate_day_bounds(day, time_zone)
-    return (start + timedelta(hours=PEAK_HOUR_LST) - now).total_seconds() / 3600.0
+    return (start + timedelta(hours=extreme_hour_lst(extreme)) - now).total_seconds() / 3600.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -213,46 +239,15 @@ def sigma_for_lead(lead_hours: float, table: Sequence[tuple[float, float]] = SIG
     return table[-1][1]
 
 
-@dataclass(frozen=True, slots=True)
-class MaxTempDistribution:
-    """Predictive distribution of the settled climate-day maximum T (integer °F).
+class _IntegerDistribution:
+    """What both daily distributions share once ``cdf`` (P(T ≤ k)) is defined."""
 
-    T = max(floor, Y) where Y ~ center_f + t_dof · scale (standard deviation ``sigma_f``) rounded to
-    whole degrees, and ``floor`` is ``observed_max_f + δ`` with the weights of ``floor_slack``
-    (no floor when ``observed_max_f`` is None)."""
+    __slots__ = ()
 
     center_f: float
-    sigma_f: float
-    dof: float = DEFAULT_DOF
-    observed_max_f: int | None = None
-    floor_slack: tuple[tuple[int, float], ...] = ((0, 1.0),)
-    _scale: float = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        if not (math.isfinite(self.center_f) and math.isfinite(self.sigma_f)) or self.sigma_f <= 0:
-            raise ValueError("center_f must be finite and sigma_f positive")
-        if not self.dof > 0:
-            raise ValueError("dof must be positive (math.inf for a normal)")
-        # Student-t variance is scale² ν/(ν−2): choose the scale so the standard deviation is sigma_f
-        # (for ν ≤ 2 the variance is infinite and sigma_f is used as the scale itself).
-        if math.isinf(self.dof) or self.dof <= 2:
-            scale = self.sigma_f
-        else:
-            scale = self.sigma_f * math.sqrt((self.dof - 2.0) / self.dof)
-        object.__setattr__(self, "_scale", scale)
-
-    def remaining_cdf(self, x: float) -> float:
-        """G(x) = P(Y ≤ x) for the continuous maximum of the remaining hours."""
-        return student_t_cdf((x - self.center_f) / self._scale, self.dof)
 
     def cdf(self, k: int | None) -> float:
-        """P(T ≤ k) for integer k (``None`` = +∞)."""
-        if k is None:
-            return 1.0
-        g = self.remaining_cdf(k + 0.5)
-        if self.observed_max_f is None:
-            return g
-        return sum(w for delta, w in self.floor_slack if k >= self.observed_max_f + delta) * g
+        raise NotImplementedError
 
     def pmf(self, k: int) -> float:
         """P(T = k)."""
@@ -281,6 +276,94 @@ class MaxTempDistribution:
         (1 − mass)/2 and (1 + mass)/2 quantiles), for display."""
         tail = (1.0 - mass) / 2.0
         return self.quantile(tail), self.quantile(1.0 - tail)
+
+
+@dataclass(frozen=True, slots=True)
+class MaxTempDistribution(_IntegerDistribution):
+    """Predictive distribution of the settled climate-day maximum T (integer °F).
+
+    T = max(floor, Y) where Y ~ center_f + t_dof · scale (standard deviation ``sigma_f``) rounded to
+    whole degrees, and ``floor`` is ``observed_max_f + δ`` with the weights of ``floor_slack``
+    (no floor when ``observed_max_f`` is None)."""
+
+    center_f: float
+    sigma_f: float
+    dof: float = DEFAULT_DOF
+    observed_max_f: int | None = None
+    floor_slack: tuple[tuple[int, float], ...] = ((0, 1.0),)
+    _scale: float = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.center_f) and math.isfinite(self.sigma_f)) or self.sigma_f <= 0:
+            raise ValueError("center_f must be finite and sigma_f positive")
+        if not self.dof > 0:
+            raise ValueError("dof must be positive (math.inf for a normal)")
+        # Student-t variance is scale² ν/(ν−2): choose the scale so the standard deviation is sigma_f
+        # (for ν ≤ 2 the variance is infinite and sigma_f is used as the scale itself).
+        if math.isinf(self.dof) or self.dof <= 2:
+            scale = self.sigma_f
+        else:
+            scale = self.sigma_f * math.sqrt((self.dof - 2.0) / self.dof)
+        object.__setattr__(self, "_scale", scale)
+
+    @property
+    def extreme(self) -> Extreme:
+        return "high"
+
+    def remaining_cdf(self, x: float) -> float:
+        """G(x) = P(Y ≤ x) for the continuous maximum of the remaining hours."""
+        return student_t_cdf((x - self.center_f) / self._scale, self.dof)
+
+    def cdf(self, k: int | None) -> float:
+        """P(T ≤ k) for integer k (``None`` = +∞)."""
+        if k is None:
+            return 1.0
+        g = self.remaining_cdf(k + 0.5)
+        if self.observed_max_f is None:
+            return g
+        return sum(w for delta, w in self.floor_slack if k >= self.observed_max_f + delta) * g
+
+
+@dataclass(frozen=True, slots=True)
+class MinTempDistribution(_IntegerDistribution):
+    """Predictive distribution of the settled climate-day minimum T (integer °F): the mirror image
+    of ``MaxTempDistribution``.
+
+    T = min(ceiling, Y) where Y ~ center_f + t_dof · scale (standard deviation ``sigma_f``) rounded
+    to whole degrees, and ``ceiling`` is ``observed_min_f − δ`` with the weights of
+    ``ceiling_slack`` (the same (δ, weight) table as a high's ``floor_slack``: a CLI minimum can sit
+    below what real-time feeds showed as a CLI maximum can sit above). Computed as −max(−ceiling, −Y)."""
+
+    center_f: float
+    sigma_f: float
+    dof: float = DEFAULT_DOF
+    observed_min_f: int | None = None
+    ceiling_slack: tuple[tuple[int, float], ...] = ((0, 1.0),)
+    _mirror: MaxTempDistribution = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        mirror = MaxTempDistribution(
+            center_f=-self.center_f,
+            sigma_f=self.sigma_f,
+            dof=self.dof,
+            observed_max_f=None if self.observed_min_f is None else -self.observed_min_f,
+            floor_slack=self.ceiling_slack,
+        )
+        object.__setattr__(self, "_mirror", mirror)
+
+    @property
+    def extreme(self) -> Extreme:
+        return "low"
+
+    def cdf(self, k: int | None) -> float:
+        """P(T ≤ k) for integer k (``None`` = +∞): 1 − P(−T ≤ −k − 1)."""
+        if k is None:
+            return 1.0
+        return 1.0 - self._mirror.cdf(-k - 1)
+
+
+TempDistribution = MaxTempDistribution | MinTempDistribution
+"""Either daily distribution: what brackets are priced from."""
 
 
 def max_temp_distribution(
@@ -315,7 +398,7 @@ def max_temp_distribution(
     elif base is not None:
         remaining = base - p.post_peak_decline_f_per_h * max(0.0, -lead_hours)
     else:
-        raise ValueError("nothing to price: no forecast high, no remaining-hours forecast and no observed maximum")
+        raise ValueError("nothing to price: no forecast of the day, no remaining-hours forecast and nothing observed")
     if not math.isfinite(remaining) or (forecast_high_f is not None and not math.isfinite(forecast_high_f)):
         raise ValueError("forecast_high_f and remaining_max_f must be finite numbers")
     sigma = max(MIN_SIGMA_F, sigma_for_lead(lead_hours, p.sigma_by_lead) * p.sigma_scale)
@@ -326,6 +409,61 @@ def max_temp_distribution(
         observed_max_f=observed_max_f,
         floor_slack=p.floor_slack,
     )
+
+
+def min_temp_distribution(
+    forecast_low_f: float | None,
+    lead_hours: float,
+    observed_min_f: int | None = None,
+    *,
+    remaining_min_f: float | None = None,
+    params: ModelParams | None = None,
+) -> MinTempDistribution:
+    """The distribution of the settled climate-day minimum: ``max_temp_distribution`` of the
+    negated values, mirrored back.
+
+    - ``forecast_low_f``: forecast of the climate-day minimum; None once no forecast covers the day
+      (the observed minimum then stands in).
+    - ``lead_hours``: hours from now to the nominal trough (``lead_hours_until_extreme(..., "low")``).
+    - ``observed_min_f``: the minimum observed so far this climate day: a ceiling (point mass).
+    - ``remaining_min_f``: forecast minimum over the rest of the day (hourly forecast, already
+      trough-corrected). When None, the remaining minimum is the forecast low (else the observed
+      minimum) before the trough and rises by ``post_peak_decline_f_per_h`` per hour after it.
+
+    Centre = (remaining minimum) + ``bias_f``; σ = ``sigma_for_lead(lead_hours) × sigma_scale``.
+    """
+    p = params if params is not None else ModelParams()
+    mirrored = max_temp_distribution(
+        None if forecast_low_f is None else -forecast_low_f,
+        lead_hours,
+        None if observed_min_f is None else -observed_min_f,
+        remaining_max_f=None if remaining_min_f is None else -remaining_min_f,
+        params=replace(p, bias_f=-p.bias_f),
+    )
+    return MinTempDistribution(
+        center_f=-mirrored.center_f,
+        sigma_f=mirrored.sigma_f,
+        dof=mirrored.dof,
+        observed_min_f=observed_min_f,
+        ceiling_slack=p.floor_slack,
+    )
+
+
+def temp_distribution(
+    extreme: Extreme,
+    forecast_f: float | None,
+    lead_hours: float,
+    observed_f: int | None = None,
+    *,
+    remaining_f: float | None = None,
+    params: ModelParams | None = None,
+) -> TempDistribution:
+    """``max_temp_distribution`` for a high, ``min_temp_distribution`` for a low (same arguments:
+    the day's forecast extreme, lead to its nominal time, the extreme observed so far, the
+    remaining hours' forecast extreme)."""
+    if extreme == "high":
+        return max_temp_distribution(forecast_f, lead_hours, observed_f, remaining_max_f=remaining_f, params=params)
+    return min_temp_distribution(forecast_f, lead_hours, observed_f, remaining_min_f=remaining_f, params=params)
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,7 +576,7 @@ class BracketProbability:
         return fair_price(self.probability)
 
 
-def bracket_probabilities(distribution: MaxTempDistribution, brackets: Iterable[Bracket]) -> list[BracketProbability]:
+def bracket_probabilities(distribution: TempDistribution, brackets: Iterable[Bracket]) -> list[BracketProbability]:
     """P(YES) of each bracket, coldest first. The brackets must partition the integers
     (``check_partition``), so the probabilities sum to 1."""
     ordered = check_partition(brackets)

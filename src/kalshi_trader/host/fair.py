@@ -1,10 +1,12 @@
-"""Weather fair values for the node: every followed daily-high event, priced from NWS data.
+"""Weather fair values for the node: every followed daily temperature event (highs and lows),
+priced from NWS data.
 
 Contract:
 - ``FairValueFeed(client, markets, clock_ms)``: ``refresh()`` groups the followed markets whose
-  series has a settlement station (``fairvalue.stations``) by event, prices each event's brackets
-  with ``fairvalue.live.event_fair_values`` at ``clock_ms()`` (market time, so a simulated clock
-  drives the model too) and stores one ``strategy.base.FairValue`` per market
+  series has a settlement station (``fairvalue.stations``; the station and whether it settles on
+  the high or the low are read from the market's rules, ``station_from_api``) by event, prices
+  each event's brackets with ``fairvalue.live.event_fair_values`` at ``clock_ms()`` (market
+  time, so a simulated clock drives the model too) and stores one ``strategy.base.FairValue`` per market
   (``weather_mm.fair_values_from_distribution``: P(YES) and its ±1 °F sensitivity), stamped with
   that time. Values of markets no longer followed are dropped.
 - An event that cannot be priced (NWS down, brackets not a partition) keeps no value (a stale
@@ -25,7 +27,7 @@ import structlog
 from kalshi_trader.domain import MarketInfo
 from kalshi_trader.fairvalue.live import event_fair_values
 from kalshi_trader.fairvalue.nws import NwsClient, NwsError
-from kalshi_trader.fairvalue.stations import STATIONS, event_date
+from kalshi_trader.fairvalue.stations import STATIONS, event_date, station_from_api
 from kalshi_trader.fairvalue.weather import Bracket, BracketError, check_partition
 from kalshi_trader.strategy.base import FairValue
 from kalshi_trader.strategy.weather_mm import fair_values_from_distribution
@@ -66,8 +68,8 @@ class FairValueFeed:
         fresh: dict[str, FairValue] = {}
         errors: dict[str, str] = {}
         for event, infos in sorted(self.events().items()):
-            station = STATIONS[infos[0].series_ticker]
             try:
+                station = station_from_api(infos[0].series_ticker, rules_primary=infos[0].rules_primary)
                 brackets = check_partition(Bracket.from_market(m) for m in infos)
                 fv = await event_fair_values(self.client, station, event_date(event), brackets, now=now)
             except (NwsError, BracketError, ValueError) as exc:

@@ -131,6 +131,16 @@ def market_info(m: w.Market, series_ticker: str | None = None) -> MarketInfo:
         strike_type=m.strike_type if isinstance(m.strike_type, str) else "",
         floor_strike=m.floor_strike,
         cap_strike=m.cap_strike,
+        rules_primary=m.rules_primary,
+    )
+
+
+def settlement_sources(s: w.Series) -> tuple[tuple[str, str], ...]:
+    """A series' settlement sources as (name, url) pairs (entries without a url are left out)."""
+    return tuple(
+        (src.name if isinstance(src.name, str) else "", src.url)
+        for src in s.settlement_sources or ()
+        if isinstance(src.url, str) and src.url
     )
 
 

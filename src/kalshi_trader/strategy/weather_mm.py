@@ -77,7 +77,7 @@ from kalshi_trader.domain import (
     inventory_skew_ticks,
     shift_on_grid,
 )
-from kalshi_trader.fairvalue.weather import Bracket, MaxTempDistribution, bracket_probabilities, fair_price
+from kalshi_trader.fairvalue.weather import Bracket, TempDistribution, bracket_probabilities, fair_price
 from kalshi_trader.strategy.base import (
     Action,
     ConfigReader,
@@ -619,7 +619,7 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
 
 
 def fair_values_from_distribution(
-    distribution: MaxTempDistribution, brackets: Iterable[Bracket], as_of_ms: int, *, shift_f: float = 1.0
+    distribution: TempDistribution, brackets: Iterable[Bracket], as_of_ms: int, *, shift_f: float = 1.0
 ) -> dict[str, FairValue]:
     """``FairValue`` per bracket ticker from the model's distribution: ``price`` is P(YES);
     ``uncertainty`` is the larger change of that probability when the distribution's centre moves by

@@ -62,9 +62,9 @@ def total(fv: EventFairValue) -> float:
 async def test_evening_before(fake: FakeNws) -> None:
     now = START - timedelta(hours=6)  # 18:00 LST the day before
     fv = await price(fake, now)
-    assert fv.forecast_high.value_f == pytest.approx(80.0, abs=0.06)
+    assert fv.forecast.value_f == pytest.approx(80.0, abs=0.06)
     assert fv.lead_hours == 21.0
-    assert fv.observed_max_f is None
+    assert fv.observed_f is None
     assert fv.distribution.sigma_f == pytest.approx(sigma_for_lead(21.0))
     assert total(fv) == pytest.approx(1.0, abs=1e-9)
     probs = [bp.probability for bp in fv.brackets]
@@ -77,7 +77,7 @@ async def test_evening_before(fake: FakeNws) -> None:
 async def test_afternoon_with_warm_observations(fake: FakeNws) -> None:
     now = START + timedelta(hours=14, minutes=5)  # 14:05 LST
     fv = await price(fake, now, obs_anomaly_f=3.0)
-    observed = fv.observed_max_f
+    observed = fv.observed_f
     assert observed is not None
     assert observed >= 82
     assert total(fv) == pytest.approx(1.0, abs=1e-9)
@@ -91,11 +91,11 @@ async def test_afternoon_with_warm_observations(fake: FakeNws) -> None:
 async def test_late_evening_concentrates_on_the_observed_max(fake: FakeNws) -> None:
     now = START + timedelta(hours=21, minutes=30)  # 21:30 LST = 22:30 EDT
     fv = await price(fake, now, obs_anomaly_f=2.0)
-    observed = fv.observed_max_f
+    observed = fv.observed_f
     assert observed == 82
     assert fv.lead_hours < 0
-    assert fv.remaining_max_f is not None
-    assert fv.remaining_max_f < observed - 3
+    assert fv.remaining_f is not None
+    assert fv.remaining_f < observed - 3
     winner = next(bp for bp in fv.brackets if bp.bracket.contains(observed))
     assert winner.probability > 0.99
     assert total(fv) == pytest.approx(1.0, abs=1e-9)
@@ -108,7 +108,7 @@ async def test_preliminary_cli_raises_the_floor(fake: FakeNws) -> None:
     fv = await price(fake, now, cli={"prelim": text})
     assert fv.cli is not None
     assert fv.cli.preliminary
-    assert fv.observed_max_f == 84
+    assert fv.observed_f == 84
     assert fv.distribution.cdf(83) == 0.0
     assert "CLI (preliminary)" in "\n".join(format_event(fv, "KXHIGHNY-26JUL15"))
 
@@ -122,8 +122,8 @@ async def test_failures_degrade_to_warnings(fake: FakeNws) -> None:
     warnings = "\n".join(fv.warnings)
     assert "hourly forecast: NWS" in warnings
     assert "observations: NWS" in warnings
-    assert fv.observed_max_f is None
-    assert fv.forecast_high.value_f == pytest.approx(80.0, abs=0.1)  # from the raw grid alone
+    assert fv.observed_f is None
+    assert fv.forecast.value_f == pytest.approx(80.0, abs=0.1)  # from the raw grid alone
     assert total(fv) == pytest.approx(1.0, abs=1e-9)
 
 

@@ -92,17 +92,17 @@ async def test_every_city_priced_mid_afternoon(afternoon: Sim) -> None:
         truth = afternoon.world.truth(series, DAY)
         assert math.fsum(bp.probability for bp in fv.brackets) == pytest.approx(1.0, abs=1e-9)
         assert not [w for w in fv.warnings if "stale" in w], fv.warnings
-        assert fv.observed_max_f is not None  # the day is under way
-        assert fv.observed_max_f <= truth + 1  # hourly observations vs the CLI's 2-minute max
-        assert fv.distribution.pmf(truth) > 0.0 or truth < fv.observed_max_f
+        assert fv.observed_f is not None  # the day is under way
+        assert fv.observed_f <= truth + 1  # hourly observations vs the CLI's 2-minute max
+        assert fv.distribution.pmf(truth) > 0.0 or truth < fv.observed_f
         # The sim's forecast is the world's: the model's centre is near it.
         world_high = afternoon.world.forecast_high(series, DAY, afternoon.clock.now_ms())
-        assert abs(fv.forecast_high.value_f - world_high) <= 2.0
+        assert abs(fv.forecast.value_f - world_high) <= 2.0
 
 
 async def test_tomorrow_is_priced_from_the_forecast_alone(afternoon: Sim) -> None:
     fv = await price(afternoon, "KXHIGHNY", DAY + timedelta(days=1))
-    assert fv.observed_max_f is None
+    assert fv.observed_f is None
     assert fv.lead_hours > 20
     assert math.fsum(bp.probability for bp in fv.brackets) == pytest.approx(1.0, abs=1e-9)
     # Kalshi centres the bands on the forecast: the middle four hold most of the mass.
@@ -115,12 +115,10 @@ async def test_late_evening_concentrates_on_the_observed_max() -> None:
         fv = await price(sim, "KXHIGHNY", DAY)
     finally:
         await sim.exchange.stop()
-    assert fv.observed_max_f is not None
+    assert fv.observed_f is not None
     assert fv.lead_hours < -5
-    assert fv.distribution.pmf(fv.observed_max_f) > 0.9
+    assert fv.distribution.pmf(fv.observed_f) > 0.9
     assert all(
-        bp.probability == 0.0
-        for bp in fv.brackets
-        if bp.bracket.high is not None and bp.bracket.high < fv.observed_max_f
+        bp.probability == 0.0 for bp in fv.brackets if bp.bracket.high is not None and bp.bracket.high < fv.observed_f
     )
     assert math.fsum(bp.probability for bp in fv.brackets) == pytest.approx(1.0, abs=1e-9)

@@ -73,7 +73,7 @@ async def started(now: datetime) -> Sim:
 
 def assert_floor(fv: EventFairValue) -> int:
     """Priced, summing to 1, with no probability below the observed maximum; returns it."""
-    observed = fv.observed_max_f
+    observed = fv.observed_f
     assert observed is not None
     assert math.fsum(bp.probability for bp in fv.brackets) == pytest.approx(1.0, abs=1e-9)
     assert fv.distribution.cdf(observed - 1) == 0.0
@@ -103,7 +103,7 @@ async def test_today_is_priced_on_the_observed_maximum(hour: int) -> None:
         # New York at 17:00/23:00 LST (18:00/00:00 EDT): the 12-hour forecast starts with
         # "Tonight"/"Overnight", so nothing but the observations covers the day.
         fv = await sim.price("KXHIGHNY", DAY, GridAndHourlyDown)
-        assert fv.forecast_high is None
+        assert fv.forecast is None
         observed = assert_floor(fv)
         assert fv.lead_hours == pytest.approx(15.0 - hour)
         assert fv.distribution.pmf(observed) > 0.95
@@ -121,7 +121,7 @@ async def test_the_day_just_over_is_its_observed_maximum() -> None:
                 continue  # west of the Eastern time zone the day is not over yet
             fv = await sim.price(series, DAY)
             observed = assert_floor(fv)
-            assert fv.forecast_high is None  # every forecast has moved on to the next day
+            assert fv.forecast is None  # every forecast has moved on to the next day
             assert fv.distribution.pmf(observed) > 1 - 1e-5
             assert observed <= sim.world.truth(series, DAY) + 1
             priced.append(series)

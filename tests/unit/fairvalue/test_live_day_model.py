@@ -18,7 +18,7 @@ from kalshi_trader.fairvalue.nws import (
     GridData,
     NwsDataError,
     Observation,
-    observed_max_f,
+    observed_extreme_f,
     parse_forecast,
     parse_gridpoint,
 )
@@ -128,7 +128,7 @@ def observed(now: datetime, peak_f: float) -> int:
         for ts, t in zip(times, temps, strict=True)
         if ts <= now
     ]
-    value = observed_max_f(obs, START, END)
+    value = observed_extreme_f("high", obs, START, END)
     assert value is not None
     return value
 
@@ -154,9 +154,9 @@ def test_day_begun_and_the_12_hour_forecast_has_no_daytime_period_for_today() ->
     high_so_far = observed(now, 84.0)
     assert high_so_far == 84
     # The gridpoint and hourly fetches failed: only the 12-hour forecast and observations remain.
-    model = day_model(NYC, DAY, now, daily=daily, observed_max_f=high_so_far)
-    assert model.forecast_high is None  # tomorrow's 90 °F daytime period is not today's
-    assert model.remaining_max_f is None
+    model = day_model(NYC, DAY, now, daily=daily, observed_f=high_so_far)
+    assert model.forecast is None  # tomorrow's 90 °F daytime period is not today's
+    assert model.remaining_f is None
     assert model.lead_hours == pytest.approx(-3.5)
     assert any("observed maximum (84 °F) alone" in note for note in model.notes)
     probs = check_floor(model, 84)
@@ -166,10 +166,10 @@ def test_day_begun_and_the_12_hour_forecast_has_no_daytime_period_for_today() ->
     # With the hourly forecast back, the remaining hours drive the upside: a warm evening (88 °F
     # at 20 LST) moves the mass above the observed maximum, never below it.
     warm = hourly(now, [85, 86, 88, 84, 80, 78, 75, 74])
-    model = day_model(NYC, DAY, now, hourly=warm, daily=daily, observed_max_f=high_so_far)
-    assert model.remaining_max_f == pytest.approx(88.0 + HOURLY_PEAK_BIAS_F)
-    assert model.forecast_high is not None
-    assert model.forecast_high.sources == ("hourly",)
+    model = day_model(NYC, DAY, now, hourly=warm, daily=daily, observed_f=high_so_far)
+    assert model.remaining_f == pytest.approx(88.0 + HOURLY_PEAK_BIAS_F)
+    assert model.forecast is not None
+    assert model.forecast.sources == ("hourly",)
     assert model.notes == ()
     probs = check_floor(model, 84)
     assert probs[5] > 0.5  # ≥85
@@ -182,24 +182,24 @@ def test_only_night_hours_left() -> None:
     night = hourly(now, [74, 73, 72, 71, 70, 69, 69, 70, 74, 79, 84, 88])
     tomorrow_only = grid(now, [80, 79, 78, 76, 75, 74, 74, 73, 72, 71], {DAY + timedelta(days=1): 90.0})
     daily = twelve_hour(now, [68, 90])
-    model = day_model(NYC, DAY, now, grid=tomorrow_only, hourly=night, daily=daily, observed_max_f=high_so_far)
-    assert model.remaining_max_f == pytest.approx(74.0 + HOURLY_PEAK_BIAS_F)  # tomorrow's 88 is not counted
+    model = day_model(NYC, DAY, now, grid=tomorrow_only, hourly=night, daily=daily, observed_f=high_so_far)
+    assert model.remaining_f == pytest.approx(74.0 + HOURLY_PEAK_BIAS_F)  # tomorrow's 88 is not counted
     probs = check_floor(model, 83)
     assert model.distribution.pmf(83) > 0.999
     assert probs[4] > 0.999
 
     # The hourly forecast down: the grid's temperature layer gives the remaining hours instead
     # (only the hours from now on: the warmer superseded hours before now do not count).
-    model = day_model(NYC, DAY, now, grid=tomorrow_only, daily=daily, observed_max_f=high_so_far)
-    assert model.remaining_max_f is not None
-    assert model.remaining_max_f == pytest.approx(74.0 + HOURLY_PEAK_BIAS_F)
+    model = day_model(NYC, DAY, now, grid=tomorrow_only, daily=daily, observed_f=high_so_far)
+    assert model.remaining_f is not None
+    assert model.remaining_f == pytest.approx(74.0 + HOURLY_PEAK_BIAS_F)
     assert model.distribution.pmf(83) > 0.999
     check_floor(model, 83)
 
     # A warm front at night: the remaining hours can still beat the afternoon.
     front = hourly(now, [86, 87, 85, 80])
-    model = day_model(NYC, DAY, now, hourly=front, daily=daily, observed_max_f=high_so_far)
-    assert model.remaining_max_f == pytest.approx(87.0 + HOURLY_PEAK_BIAS_F)
+    model = day_model(NYC, DAY, now, hourly=front, daily=daily, observed_f=high_so_far)
+    assert model.remaining_f == pytest.approx(87.0 + HOURLY_PEAK_BIAS_F)
     probs = check_floor(model, 83)
     assert probs[5] > 0.9
 
@@ -211,15 +211,15 @@ def test_the_day_over_with_observations_is_the_observed_maximum() -> None:
     after = hourly(now, [70, 69, 68, 68, 70, 75, 80, 85, 88])
     daily = twelve_hour(now, [68, 91])  # Overnight, then tomorrow's daytime
     grid_now = grid(now, [74, 73, 72, 71, 70, 70, 70], {DAY + timedelta(days=1): 91.0})
-    model = day_model(NYC, DAY, now, grid=grid_now, hourly=after, daily=daily, observed_max_f=high_so_far)
-    assert model.remaining_max_f == 82 - NO_HOURS_LEFT_MARGIN_F
+    model = day_model(NYC, DAY, now, grid=grid_now, hourly=after, daily=daily, observed_f=high_so_far)
+    assert model.remaining_f == 82 - NO_HOURS_LEFT_MARGIN_F
     assert model.notes == ()
     probs = check_floor(model, 82)
     assert model.distribution.pmf(82) > 1 - 1e-5
     assert probs[3] > 1 - 1e-5  # 81–82
     # The same with no forecast data at all.
-    bare = day_model(NYC, DAY, now, observed_max_f=high_so_far)
-    assert bare.forecast_high is None
+    bare = day_model(NYC, DAY, now, observed_f=high_so_far)
+    assert bare.forecast is None
     assert bare.distribution.pmf(82) > 1 - 1e-5
 
 
@@ -241,15 +241,15 @@ def test_the_forecast_is_used_while_it_covers_the_day() -> None:
     now = lst(-6)  # 18:00 LST the evening before
     daily = twelve_hour(now, [70, 81, 69])
     model = day_model(NYC, DAY, now, daily=daily)
-    assert model.forecast_high is not None
-    assert model.forecast_high.value_f == 81.0
-    assert model.remaining_max_f is None
-    assert model.observed_max_f is None
+    assert model.forecast is not None
+    assert model.forecast.value_f == 81.0
+    assert model.remaining_f is None
+    assert model.observed_f is None
     assert model.distribution.center_f == pytest.approx(81.0)
     # Mid-morning, with the day's MaxT in the grid and a warm observed morning.
     now = lst(10)
     g = grid(now, [70, 72, 74, 76, 78, 80, 81, 82, 82], {DAY: 83.0})
-    model = day_model(NYC, DAY, now, grid=g, daily=twelve_hour(now, [83, 70]), observed_max_f=observed(now, 86.0))
-    assert model.forecast_high is not None
-    assert model.forecast_high.sources == ("maxTemperature",)
-    check_floor(model, model.observed_max_f or 0)
+    model = day_model(NYC, DAY, now, grid=g, daily=twelve_hour(now, [83, 70]), observed_f=observed(now, 86.0))
+    assert model.forecast is not None
+    assert model.forecast.sources == ("maxTemperature",)
+    check_floor(model, model.observed_f or 0)

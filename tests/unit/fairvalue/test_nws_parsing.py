@@ -16,9 +16,9 @@ from kalshi_trader.fairvalue.nws import (
     NwsDataError,
     Observation,
     c_to_f,
-    forecast_high_f,
+    forecast_extreme_f,
     max_6h_from_metar,
-    observed_max_f,
+    observed_extreme_f,
     parse_forecast,
     parse_gridpoint,
     parse_observation,
@@ -26,7 +26,7 @@ from kalshi_trader.fairvalue.nws import (
     parse_point,
     parse_product_list,
     parse_valid_time,
-    remaining_max_f,
+    remaining_extreme_f,
 )
 from kalshi_trader.fairvalue.weather import climate_day_bounds
 
@@ -278,21 +278,23 @@ def hourly(temps: dict[int, float]) -> Forecast:
 
 def test_forecast_high_prefers_the_max_of_maxt_and_hourly() -> None:
     grid = parse_gridpoint(GRID, now=NOW, stale_after_s=6 * HOUR)
-    high = forecast_high_f(DAY_START, DAY_END, grid=grid, hourly=hourly({15: 80.0, 19: 82.0}))
+    high = forecast_extreme_f("high", DAY_START, DAY_END, grid=grid, hourly=hourly({15: 80.0, 19: 82.0}))
     assert high is not None
     assert high.value_f == pytest.approx(82.94)  # Sep 10 MaxT (starts 11Z, inside the day); not Sep 11's
     assert high.sources == ("maxTemperature",)
     # A non-diurnal day: the hourly forecast peaks at 04Z (midnight EDT = 23 EST, still this climate day).
-    warm_night = forecast_high_f(DAY_START, DAY_END, grid=grid, hourly=hourly({15: 80.0, 28: 85.0}))
+    warm_night = forecast_extreme_f("high", DAY_START, DAY_END, grid=grid, hourly=hourly({15: 80.0, 28: 85.0}))
     assert warm_night is not None
     assert warm_night.value_f == 85.0
     assert warm_night.sources == ("hourly",)
     # 05Z on the 11th is the next climate day: ignored.
-    assert forecast_high_f(DAY_START, DAY_END, grid=grid, hourly=hourly({29: 99.0})).value_f == pytest.approx(82.94)  # type: ignore[union-attr]
+    assert forecast_extreme_f(
+        "high", DAY_START, DAY_END, grid=grid, hourly=hourly({29: 99.0})
+    ).value_f == pytest.approx(82.94)  # type: ignore[union-attr]
 
 
 def test_forecast_high_from_hourly_alone_is_peak_corrected() -> None:
-    high = forecast_high_f(DAY_START, DAY_END, hourly=hourly({17: 79.0, 18: 80.0}), hourly_peak_bias_f=0.9)
+    high = forecast_extreme_f("high", DAY_START, DAY_END, hourly=hourly({17: 79.0, 18: 80.0}), hourly_bias_f=0.9)
     assert high is not None
     assert high.value_f == pytest.approx(80.9)
     assert high.sources == ("hourly",)
@@ -304,15 +306,15 @@ def test_forecast_high_from_the_daily_forecast_and_grid_temperature() -> None:
         now=NOW,
         stale_after_s=6 * HOUR,
     )
-    high = forecast_high_f(DAY_START, DAY_END, daily=daily)
+    high = forecast_extreme_f("high", DAY_START, DAY_END, daily=daily)
     assert high is not None
     assert (high.value_f, high.sources) == (81.0, ("daily",))
     temps_only = GridData(NOW, (GridValue(datetime(2026, 9, 10, 18, tzinfo=UTC), timedelta(hours=3), 86.0),), ())
-    high = forecast_high_f(DAY_START, DAY_END, grid=temps_only)
+    high = forecast_extreme_f("high", DAY_START, DAY_END, grid=temps_only)
     assert high is not None
     assert high.value_f == pytest.approx(86.0)
-    assert forecast_high_f(DAY_START, DAY_END) is None
-    assert forecast_high_f(DAY_END + timedelta(days=2), DAY_END + timedelta(days=9), daily=daily) is None
+    assert forecast_extreme_f("high", DAY_START, DAY_END) is None
+    assert forecast_extreme_f("high", DAY_END + timedelta(days=2), DAY_END + timedelta(days=9), daily=daily) is None
 
 
 def obs(ts: datetime, temp_c: float | None, max_6h_c: float | None = None, qc: str = "V") -> Observation:
@@ -330,15 +332,17 @@ def test_observed_max_over_the_climate_day() -> None:
         obs(t + timedelta(hours=14), None),
         obs(DAY_END, 45.0),  # next day
     ]
-    assert observed_max_f(observations, DAY_START, DAY_END) == 80  # 26.7 °C = 80.06 °F
-    assert observed_max_f(observations[2:3], DAY_START, DAY_END) == 79  # 26.1 °C = 78.98 → 79
-    assert observed_max_f([], DAY_START, DAY_END) is None
-    assert observed_max_f([obs(t, -17.5)], DAY_START, DAY_END) == 1  # 0.5 °F rounds half up
+    assert observed_extreme_f("high", observations, DAY_START, DAY_END) == 80  # 26.7 °C = 80.06 °F
+    assert observed_extreme_f("high", observations[2:3], DAY_START, DAY_END) == 79  # 26.1 °C = 78.98 → 79
+    assert observed_extreme_f("high", [], DAY_START, DAY_END) is None
+    assert observed_extreme_f("high", [obs(t, -17.5)], DAY_START, DAY_END) == 1  # 0.5 °F rounds half up
     assert c_to_f(-40.0) == -40.0
 
 
 def test_remaining_max() -> None:
     fc = hourly({20: 82.0, 21: 81.0, 22: 78.0, 30: 90.0})
-    assert remaining_max_f(fc, datetime(2026, 9, 10, 20, 30, tzinfo=UTC), DAY_END) == 82.0  # current hour counts
-    assert remaining_max_f(fc, datetime(2026, 9, 10, 21, 30, tzinfo=UTC), DAY_END) == 81.0
-    assert remaining_max_f(fc, DAY_END, DAY_END) is None
+    assert (
+        remaining_extreme_f("high", fc, datetime(2026, 9, 10, 20, 30, tzinfo=UTC), DAY_END) == 82.0
+    )  # current hour counts
+    assert remaining_extreme_f("high", fc, datetime(2026, 9, 10, 21, 30, tzinfo=UTC), DAY_END) == 81.0
+    assert remaining_extreme_f("high", fc, DAY_END, DAY_END) is None

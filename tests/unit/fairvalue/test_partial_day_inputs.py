@@ -9,7 +9,14 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from kalshi_trader.fairvalue.nws import Forecast, ForecastPeriod, GridData, GridValue, forecast_high_f, remaining_max_f
+from kalshi_trader.fairvalue.nws import (
+    Forecast,
+    ForecastPeriod,
+    GridData,
+    GridValue,
+    forecast_extreme_f,
+    remaining_extreme_f,
+)
 from kalshi_trader.fairvalue.weather import (
     POST_PEAK_DECLINE_F_PER_H,
     climate_day_bounds,
@@ -40,23 +47,26 @@ def test_remaining_max_falls_back_to_the_grid_temperature_layer() -> None:
     now = datetime(2026, 9, 11, 1, 30, tzinfo=UTC)  # 20:30 EST on the 10th
     # Grid runs: 84 °F 18–21Z (before now), 77 °F 01–03Z (now), 75 °F 03–05Z, 90 °F from 05Z (next day).
     grid = grid_temps({18: (3, 84.0), 25: (2, 77.0), 27: (2, 75.0), 29: (6, 90.0)})
-    assert remaining_max_f(None, now, DAY_END, grid=grid) == 77.0
+    assert remaining_extreme_f("high", None, now, DAY_END, grid=grid) == 77.0
     # The hourly forecast wins when it covers the rest of the day ...
-    assert remaining_max_f(hourly({25: 76.0, 26: 74.0, 29: 95.0}), now, DAY_END, grid=grid) == 76.0
+    assert remaining_extreme_f("high", hourly({25: 76.0, 26: 74.0, 29: 95.0}), now, DAY_END, grid=grid) == 76.0
     # ... and the grid stands in when it has no hour left in the day.
-    assert remaining_max_f(hourly({29: 95.0}), now, DAY_END, grid=grid) == 77.0
-    assert remaining_max_f(None, now, DAY_END) is None
-    assert remaining_max_f(hourly({20: 80.0}), DAY_END, DAY_END, grid=grid) is None  # the day is over
+    assert remaining_extreme_f("high", hourly({29: 95.0}), now, DAY_END, grid=grid) == 77.0
+    assert remaining_extreme_f("high", None, now, DAY_END) is None
+    assert remaining_extreme_f("high", hourly({20: 80.0}), DAY_END, DAY_END, grid=grid) is None  # the day is over
 
 
 def test_forecast_high_uses_the_grid_temperatures_when_the_hourly_forecast_left_the_day() -> None:
     grid = grid_temps({18: (3, 84.0), 25: (2, 77.0)})
-    high = forecast_high_f(DAY_START, DAY_END, grid=grid, hourly=hourly({29: 95.0}), hourly_peak_bias_f=0.9)
+    high = forecast_extreme_f("high", DAY_START, DAY_END, grid=grid, hourly=hourly({29: 95.0}), hourly_bias_f=0.9)
     assert high is not None
     assert high.value_f == pytest.approx(84.9)
     assert high.sources == ("hourly",)
     # Neither reaches into the day (its hours are over): nothing covers it.
-    assert forecast_high_f(DAY_START, DAY_END, grid=grid_temps({29: (5, 80.0)}), hourly=hourly({30: 9.0})) is None
+    assert (
+        forecast_extreme_f("high", DAY_START, DAY_END, grid=grid_temps({29: (5, 80.0)}), hourly=hourly({30: 9.0}))
+        is None
+    )
 
 
 def test_distribution_without_a_forecast_high_stands_on_the_observed_maximum() -> None:
