@@ -255,8 +255,7 @@ def format_event(fv: EventFairValue, event_ticker: str = "") -> list[str]:
     if fv.remaining_f is not None and not over:
         forecast += f", remaining hours {fv.remaining_f:.1f} °F"
     lines = [
-        f"{event_ticker or st.series}  {st.name} ({st.icao})  climate day {fv.day.isoformat()} (LST), "
-        f"settles on the day's {maximum}",
+        f"{event_ticker or st.series}  {st.name} ({st.icao})  climate day {fv.day.isoformat()} (LST)",
         f"{forecast}; {fv.lead_hours:+.1f} h to the {hour:02.0f}:00 LST {peak}; "
         f"observed {maximum[:3]} so far {observed}",
         f"model: {shape}, centre {dist.center_f:.1f} °F, σ {dist.sigma_f:.2f} °F",

@@ -1,36 +1,43 @@
 """The simulated weather behind the embedded exchange's temperature markets (no exchange, no I/O).
 
 Contract:
-- ``City`` rows describe the real Kalshi daily-high series, their settlement stations, NWS
-  identifiers (CLI location, WFO, grid cell), IANA time zones and a small climatology (monthly
-  normal highs and day-to-day spreads, °F). ``CITIES`` holds KXHIGHNY, KXHIGHCHI, KXHIGHMIA,
-  KXHIGHAUS, KXHIGHLAX, KXHIGHDEN and KXHIGHPHIL (facts from weather.md §1.1/§2.2).
+- Cities and series come from ``sim/cities.py`` (``City``, ``CITIES``, ``SERIES``).
 - Climate day: midnight to midnight local STANDARD time all year (``day_start_ms``,
   ``climate_date``). All times are integer milliseconds of the exchange clock.
 - ``WeatherModel(seed, cities, spread)`` is a pure function of the seed: every quantity for a
-  (city, day) comes from its own ``random.Random`` stream named by seed, series, date and purpose,
-  so the order and number of calls never change a draw.
+  (city, day) comes from its own ``random.Random`` stream named by seed, city key, date and
+  purpose, so the order and number of calls never change a draw. ``cities`` may name a city by
+  any of its series tickers (high or low).
   * ``truth(city, day)``: the hidden climate-day maximum, an integer °F = normal + spread ×
-    (a moving average of daily innovations, so warm and cold spells last a few days).
-  * ``forecast_high(city, day, at_ms)``: the forecast high issued at the hourly cycle at or
-    before ``at_ms`` = truth + σ(lead) × z, where lead is hours from the cycle to 15:00 LST of the
-    day, σ(lead) interpolates the ``spread`` table (defaults from weather.md §3.1: ~6.5 °F a week
-    out, 4 at day 2, 3 at day 1, ~2.2 on the morning, 0.75 after the peak) and z is a unit-variance
-    AR(1) over the cycles, so successive forecasts drift smoothly and sharpen toward the truth.
+    (a moving average of daily innovations, so warm and cold spells last a few days);
+    ``truth_low(city, day)``: the climate-day minimum — the lowest of the day's observations, so
+    the final CLI reports exactly it (usually near dawn, at midnight when a front passes).
+    ``truth_of(city, day, extreme)`` picks one.
+  * Two forecasts of each, issued at every hourly cycle, lead measured to the day's nominal time
+    of the extreme (15:00 LST for the high, 06:00 LST for the low): the public one (what the
+    simulated NWS serves; ``forecast_high``, ``forecast_low``, ``forecast``) has error σ(lead) from
+    the ``spread`` table (defaults from weather.md §3.1: ~6.5 °F a week out, 4 at day 2, 3 at day 1,
+    ~2.2 on the morning, 0.75 at the time of the extreme); the market's (``market_forecast``) is
+    sharper, σ × ``calibration.market_sigma_ratio(lead)``, and the public forecast is the market's
+    plus independent noise — so given the market's forecast the public one adds nothing, and each
+    is calibrated on its own (``sigma``, ``market_sigma``). Errors are unit-variance AR(1) processes
+    over the cycles, so successive forecasts drift smoothly and sharpen toward the truth.
   * ``observations(city, day)``: one routine observation an hour at the station's minute
     (KNYC :51, KMDW :53, KPHL :54 …), in tenths of °C as NWS reports them, following a diurnal
     curve (overnight low near 06:00 LST, peak in the afternoon) with small noise. Every value
     converted to °F is ≤ the day's truth, and the observation at the day's peak time converts to
     exactly the truth (after rounding to whole °F), so the day's observed maximum is the truth.
   * ``cli_report(city, day, kind)``: the Daily Climate Report data — the final one (issued in the
-    early morning after the day, at the station's usual UTC time) carries the day's maximum from
-    the observations (= truth) and its LST time; the preliminary one (~16:30 local) carries the
-    maximum as of 16:00 local time.
+    early morning after the day, at the station's usual UTC time) carries the day's maximum and
+    minimum from the observations (= the truths) and their LST times; the preliminary one (~16:30
+    local) carries them as of 16:00 local time.
 - Floats are used for temperatures in the continuous model only; settled values are integers.
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import math
 import random
 import uuid
@@ -42,17 +49,25 @@ from itertools import pairwise
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
+from kalshi_trader.sim.calibration import market_sigma_ratio
+from kalshi_trader.sim.cities import CITIES, DEFAULT_SERIES, SERIES, City, Extreme
+
 MINUTE_MS: Final = 60_000
 HOUR_MS: Final = 60 * MINUTE_MS
 DAY_MS: Final = 24 * HOUR_MS
 _EPOCH_ORDINAL: Final = date(1970, 1, 1).toordinal()
 
 FORECAST_REFERENCE_MINUTE: Final = 15 * 60
-"""Lead times are measured to 15:00 LST of the target day (about when the high is reached)."""
+"""Lead times of the high are measured to 15:00 LST of the target day (about when it is reached)."""
+LOW_REFERENCE_MINUTE: Final = 6 * 60
+"""Lead times of the low are measured to 06:00 LST (about dawn, when it is usually reached)."""
 FORECAST_HISTORY_DAYS: Final = 8
 """Forecast cycles for a day start this many days before it (earlier issues reuse the first)."""
 FORECAST_AR: Final = 0.985
 """Hour-to-hour correlation of a day's standardized forecast error."""
+
+DEFAULT_CITIES: Final = DEFAULT_SERIES
+"""The cities of the default series."""
 
 DEFAULT_SPREAD: Final[tuple[tuple[float, float], ...]] = (
     (0.0, 0.75),
@@ -66,112 +81,6 @@ DEFAULT_SPREAD: Final[tuple[tuple[float, float], ...]] = (
 )
 """σ (°F) of the forecast high by lead time (hours before 15:00 LST of the day), linear in
 between, flat beyond the ends (weather.md §3.1 starting priors)."""
-
-
-@dataclass(frozen=True, slots=True)
-class City:
-    """One Kalshi daily-high series and its settlement station."""
-
-    series: str
-    label: str
-    """Short name used in Kalshi titles ("NYC", "Chicago")."""
-    station: str
-    station_name: str
-    rules_place: str
-    """How the rules name the station: "in Central Park, New York", "at Chicago Midway Airport"."""
-    cli_location: str
-    cli_site: str
-    """The CLI headline's site name ("CENTRAL PARK NY")."""
-    wfo: str
-    wmo_id: str
-    office_name: str
-    tz: str
-    lat: float
-    lon: float
-    grid_x: int
-    grid_y: int
-    elevation_m: float
-    forecast_zone: str
-    radar: str
-    nearby: tuple[str, str]
-    """relativeLocation (city, state) of the /points answer."""
-    obs_minute: int
-    settlement_timer_s: int
-    final_cli_utc: tuple[int, int]
-    """Usual (hour, minute) UTC of the final CLI on the morning after the day."""
-    normal_highs: tuple[int, ...]
-    high_spreads: tuple[int, ...]
-    diurnal_range: int
-    peak_hours: tuple[int, int]
-    dewpoint_depression: int
-
-    @property
-    def issuing_office(self) -> str:
-        return f"K{self.wfo}"
-
-    @property
-    def cli_pil(self) -> str:
-        return f"CLI{self.cli_location}"
-
-
-CITIES: Final[dict[str, City]] = {
-    c.series: c
-    for c in (
-        City(
-            "KXHIGHNY", "NYC", "KNYC", "New York City, Central Park", "in Central Park, New York",
-            "NYC", "CENTRAL PARK NY", "OKX", "CDUS41", "NEW YORK NY", "America/New_York",
-            40.779, -73.969, 33, 37, 47.5, "NYZ072", "KOKX", ("Hoboken", "NJ"), 51, 3600, (6, 18),
-            (40, 42, 50, 62, 71, 80, 85, 83, 76, 65, 54, 44), (8, 8, 9, 8, 7, 6, 5, 5, 6, 7, 7, 8),
-            14, (14, 16), 15,
-        ),
-        City(
-            "KXHIGHCHI", "Chicago", "KMDW", "Chicago, Chicago Midway Airport", "at Chicago Midway Airport",
-            "MDW", "CHICAGO-MIDWAY", "LOT", "CDUS43", "CHICAGO IL", "America/Chicago",
-            41.786, -87.752, 75, 72, 188.0, "ILZ014", "KLOT", ("Bedford Park", "IL"), 53, 3600, (6, 46),
-            (32, 36, 47, 60, 71, 81, 85, 83, 77, 64, 49, 37), (10, 10, 11, 11, 9, 7, 6, 6, 7, 9, 9, 10),
-            17, (14, 16), 17,
-        ),
-        City(
-            "KXHIGHMIA", "Miami", "KMIA", "Miami International Airport", "at Miami International Airport",
-            "MIA", "MIAMI FL", "MFL", "CDUS42", "MIAMI FL", "America/New_York",
-            25.788, -80.317, 76, 50, 3.0, "FLZ173", "KAMX", ("Miami Springs", "FL"), 53, 1800, (9, 22),
-            (76, 78, 80, 83, 87, 89, 91, 91, 89, 86, 81, 78), (5, 5, 4, 4, 3, 2, 2, 2, 2, 3, 4, 5),
-            12, (12, 15), 8,
-        ),
-        City(
-            "KXHIGHAUS", "Austin", "KAUS", "Austin-Bergstrom International Airport",
-            "at Austin-Bergstrom International Airport", "AUS", "AUSTIN BERGSTROM", "EWX", "CDUS44",
-            "AUSTIN/SAN ANTONIO TX", "America/Chicago",
-            30.183, -97.680, 156, 91, 148.0, "TXZ192", "KEWX", ("Del Valle", "TX"), 53, 1800, (8, 1),
-            (62, 66, 73, 80, 86, 92, 96, 97, 91, 82, 71, 63), (10, 10, 9, 7, 5, 4, 3, 3, 4, 6, 8, 10),
-            21, (14, 16), 20,
-        ),
-        City(
-            "KXHIGHLAX", "LA", "KLAX", "Los Angeles International Airport",
-            "at Los Angeles International Airport", "LAX", "LOS ANGELES  INTL AIRPORT", "LOX", "CDUS46",
-            "LOS ANGELES/OXNARD CA", "America/Los_Angeles",
-            33.938, -118.389, 149, 48, 38.0, "CAZ041", "KVTX", ("El Segundo", "CA"), 53, 1800, (9, 28),
-            (66, 65, 66, 68, 69, 72, 75, 76, 76, 74, 71, 66), (5, 5, 5, 5, 4, 3, 3, 3, 5, 6, 6, 5),
-            12, (11, 14), 12,
-        ),
-        City(
-            "KXHIGHDEN", "Denver", "KDEN", "Denver International Airport", "at Denver International Airport",
-            "DEN", "DENVER", "BOU", "CDUS45", "DENVER/BOULDER CO", "America/Denver",
-            39.847, -104.656, 62, 60, 1640.0, "COZ040", "KFTG", ("Denver", "CO"), 53, 1800, (7, 31),
-            (44, 46, 55, 61, 71, 83, 90, 87, 79, 65, 52, 43), (13, 13, 12, 11, 9, 7, 5, 5, 7, 10, 12, 13),
-            27, (14, 16), 35,
-        ),
-        City(
-            "KXHIGHPHIL", "Philadelphia", "KPHL", "Philadelphia International Airport",
-            "at Philadelphia International Airport", "PHL", "PHILADELPHIA", "PHI", "CDUS41",
-            "MOUNT HOLLY NJ", "America/New_York",
-            39.868, -75.231, 49, 74, 3.0, "PAZ071", "KDIX", ("Essington", "PA"), 54, 1800, (5, 55),
-            (41, 44, 53, 65, 74, 83, 88, 86, 79, 67, 56, 46), (8, 8, 9, 8, 7, 6, 5, 5, 6, 7, 7, 8),
-            17, (14, 16), 16,
-        ),
-    )
-}  # fmt: skip
-DEFAULT_SERIES: Final = tuple(CITIES)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -283,6 +192,15 @@ class CliReport:
 
 
 @dataclass(frozen=True, slots=True)
+class _SoFar:
+    """A day's observation times with the running maximum and minimum (°F) up to each."""
+
+    times: list[int]
+    highest: list[int]
+    lowest: list[int]
+
+
+@dataclass(frozen=True, slots=True)
 class _Day:
     truth: int
     low: float
@@ -331,14 +249,17 @@ class WeatherModel:
     def __init__(
         self,
         seed: int,
-        cities: Iterable[str | City] = DEFAULT_SERIES,
+        cities: Iterable[str | City] = DEFAULT_CITIES,
         spread: Sequence[tuple[float, float]] = DEFAULT_SPREAD,
     ) -> None:
         self.seed = seed
-        chosen = [CITIES[c] if isinstance(c, str) else c for c in cities]
-        if not chosen or len({c.series for c in chosen}) != len(chosen):
-            raise ValueError("cities must be a non-empty list of distinct series")
-        self.cities: tuple[City, ...] = tuple(chosen)
+        chosen: dict[str, City] = {}
+        for c in cities:
+            city = SERIES[c].city if isinstance(c, str) else c
+            chosen.setdefault(city.key, city)
+        if not chosen:
+            raise ValueError("cities must be a non-empty list of cities or their series")
+        self.cities: tuple[City, ...] = tuple(chosen.values())
         table = sorted((float(lead), float(sigma)) for lead, sigma in spread)
         if not table or any(sigma <= 0 for _, sigma in table) or len({lead for lead, _ in table}) != len(table):
             raise ValueError("spread must be a non-empty table of (distinct lead hours, sigma > 0)")
@@ -349,8 +270,9 @@ class WeatherModel:
         self._by_grid = {(c.wfo, c.grid_x, c.grid_y): c for c in self.cities}
         self._innovations: dict[tuple[str, date], float] = {}
         self._days: dict[tuple[str, date], _Day] = {}
-        self._errors: dict[tuple[str, date], list[float]] = {}
+        self._errors: dict[tuple[str, date, str], list[float]] = {}
         self._obs: dict[tuple[str, date], list[Observation]] = {}
+        self._so_far: dict[tuple[str, date], _SoFar] = {}
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -413,6 +335,25 @@ class WeatherModel:
         """The hidden climate-day maximum (integer °F) — what the final CLI reports."""
         return self._day(city, day).truth
 
+    def truth_low(self, city: City, day: date) -> int:
+        """The climate-day minimum (integer °F): the lowest observation of the day, which the final
+        CLI reports."""
+        return self._running(city, day).lowest[-1]
+
+    def _running(self, city: City, day: date) -> _SoFar:
+        key = (city.key, day)
+        found = self._so_far.get(key)
+        if found is None:
+            obs = self.observations(city, day)
+            temps = [o.temperature_f for o in obs]
+            found = self._so_far[key] = _SoFar(
+                [o.ts_ms for o in obs], list(itertools.accumulate(temps, max)), list(itertools.accumulate(temps, min))
+            )
+        return found
+
+    def truth_of(self, city: City, day: date, extreme: Extreme) -> int:
+        return self.truth(city, day) if extreme == "high" else self.truth_low(city, day)
+
     # -- forecasts -----------------------------------------------------------------------------
 
     def sigma(self, lead_hours: float) -> float:
@@ -425,24 +366,29 @@ class WeatherModel:
                 return s0 + (s1 - s0) * (lead_hours - l0) / (l1 - l0)
         return table[-1][1]
 
-    def reference_ms(self, city: City, day: date) -> int:
-        return day_start_ms(city, day) + FORECAST_REFERENCE_MINUTE * MINUTE_MS
+    def market_sigma(self, lead_hours: float) -> float:
+        """σ (°F) of the market's sharper forecast at ``lead_hours``."""
+        return self.sigma(lead_hours) * market_sigma_ratio(lead_hours)
+
+    def reference_ms(self, city: City, day: date, extreme: Extreme = "high") -> int:
+        minute = FORECAST_REFERENCE_MINUTE if extreme == "high" else LOW_REFERENCE_MINUTE
+        return day_start_ms(city, day) + minute * MINUTE_MS
 
     @staticmethod
     def cycle_ms(at_ms: int) -> int:
         """The hourly forecast cycle in force at ``at_ms``."""
         return at_ms - at_ms % HOUR_MS
 
-    def lead_hours(self, city: City, day: date, at_ms: int) -> float:
-        """Hours from the cycle in force at ``at_ms`` to the day's reference time (≥ 0)."""
-        return max(0.0, (self.reference_ms(city, day) - self.cycle_ms(at_ms)) / HOUR_MS)
+    def lead_hours(self, city: City, day: date, at_ms: int, extreme: Extreme = "high") -> float:
+        """Hours from the cycle in force at ``at_ms`` to the day's reference time of ``extreme`` (≥ 0)."""
+        return max(0.0, (self.reference_ms(city, day, extreme) - self.cycle_ms(at_ms)) / HOUR_MS)
 
-    def _standard_errors(self, city: City, day: date) -> list[float]:
-        key = (city.series, day)
+    def _standard_errors(self, city: City, day: date, stream: str) -> list[float]:
+        key = (city.key, day, stream)
         found = self._errors.get(key)
         if found is not None:
             return found
-        rng = self.rng(city, day, "forecast")
+        rng = self.rng(city, day, stream)
         count = (FORECAST_HISTORY_DAYS + 1) * 24
         keep = math.sqrt(1.0 - FORECAST_AR * FORECAST_AR)
         z = rng.gauss(0.0, 1.0)
@@ -453,34 +399,58 @@ class WeatherModel:
         self._errors[key] = series
         return series
 
-    def forecast_high(self, city: City, day: date, at_ms: int) -> float:
-        """The continuous forecast high (°F) for ``day`` as issued by the cycle in force at ``at_ms``."""
+    def _errors_at(self, city: City, day: date, at_ms: int, extreme: Extreme) -> tuple[float, float, float]:
+        """(public σ, market forecast error, public forecast error) at the cycle in force at
+        ``at_ms``: the market's error is σ·r·z_market, the public one adds σ·√(1 − r²)·z_public."""
         first = day_start_ms(city, day) - FORECAST_HISTORY_DAYS * DAY_MS
-        errors = self._standard_errors(city, day)
-        index = max(0, min(len(errors) - 1, (self.cycle_ms(at_ms) - first) // HOUR_MS))
-        return self.truth(city, day) + self.sigma(self.lead_hours(city, day, at_ms)) * errors[index]
+        name = "forecast" if extreme == "high" else "forecast-low"
+        market = self._standard_errors(city, day, name)
+        public = self._standard_errors(city, day, name + "-public")
+        index = max(0, min(len(market) - 1, (self.cycle_ms(at_ms) - first) // HOUR_MS))
+        lead = self.lead_hours(city, day, at_ms, extreme)
+        sigma, ratio = self.sigma(lead), market_sigma_ratio(lead)
+        market_error = sigma * ratio * market[index]
+        return sigma, market_error, market_error + sigma * math.sqrt(1.0 - ratio * ratio) * public[index]
 
-    def forecast_for_lead(self, city: City, day: date, lead_hours: int) -> float:
-        """The forecast high issued ``lead_hours`` (whole hours) before the day's reference time."""
-        return self.forecast_high(city, day, self.reference_ms(city, day) - lead_hours * HOUR_MS)
+    def forecast(self, city: City, day: date, at_ms: int, extreme: Extreme) -> float:
+        """The public (NWS) continuous forecast (°F) of ``day``'s maximum or minimum as issued by the
+        cycle in force at ``at_ms``: the truth plus an error of σ(lead)."""
+        return self.truth_of(city, day, extreme) + self._errors_at(city, day, at_ms, extreme)[2]
+
+    def market_forecast(self, city: City, day: date, at_ms: int, extreme: Extreme) -> float:
+        """The market's sharper forecast of the same (error σ(lead) × market ratio); the public
+        forecast is this plus independent noise."""
+        return self.truth_of(city, day, extreme) + self._errors_at(city, day, at_ms, extreme)[1]
+
+    def forecast_high(self, city: City, day: date, at_ms: int) -> float:
+        """The public continuous forecast high (°F) for ``day`` as issued at ``at_ms``."""
+        return self.forecast(city, day, at_ms, "high")
+
+    def forecast_low(self, city: City, day: date, at_ms: int) -> float:
+        """The public continuous forecast low (°F) for ``day`` as issued at ``at_ms``."""
+        return self.forecast(city, day, at_ms, "low")
+
+    def forecast_for_lead(self, city: City, day: date, lead_hours: int, extreme: Extreme = "high") -> float:
+        """The public forecast issued ``lead_hours`` (whole hours) before the day's reference time."""
+        return self.forecast(city, day, self.reference_ms(city, day, extreme) - lead_hours * HOUR_MS, extreme)
 
     def forecast_temperature(self, city: City, at_ms: int, valid_ms: int) -> float:
-        """The forecast temperature (°F) at ``valid_ms`` as issued at ``at_ms`` (diurnal curve
-        through the forecast highs, with the city's usual range and peak time)."""
+        """The public forecast temperature (°F) at ``valid_ms`` as issued at ``at_ms`` (diurnal
+        curve through the forecast lows near dawn and highs in the afternoon, the city's usual peak
+        time)."""
         day = climate_date(city, valid_ms)
         minute = lst_minute(city, valid_ms)
+        tomorrow = day + timedelta(days=1)
 
         def high(d: date) -> float:
             return self.forecast_high(city, d, at_ms)
 
+        def low(d: date) -> float:
+            return min(self.forecast_low(city, d, at_ms), high(d) - 2.0)
+
         peak = (city.peak_hours[0] + city.peak_hours[1]) * 30
         points = self._keypoints(
-            high(day - timedelta(days=1)),
-            high(day),
-            high(day + timedelta(days=1)),
-            high(day) - city.diurnal_range,
-            high(day + timedelta(days=1)) - city.diurnal_range,
-            peak,
+            high(day - timedelta(days=1)), high(day), high(tomorrow), low(day), low(tomorrow), peak
         )
         return _curve(points, minute)
 
@@ -556,8 +526,15 @@ class WeatherModel:
 
     def observed_max(self, city: City, day: date, until_ms: int) -> int | None:
         """Highest whole-°F observation of the climate day up to ``until_ms`` (None if none yet)."""
-        temps = [o.temperature_f for o in self.observations(city, day) if o.ts_ms <= until_ms]
-        return max(temps) if temps else None
+        return self.observed(city, day, until_ms, "high")
+
+    def observed(self, city: City, day: date, until_ms: int, extreme: Extreme) -> int | None:
+        """Highest (lowest) whole-°F observation of the climate day up to ``until_ms`` (None if none yet)."""
+        running = self._running(city, day)
+        count = bisect.bisect_right(running.times, until_ms)
+        if not count:
+            return None
+        return (running.highest if extreme == "high" else running.lowest)[count - 1]
 
     # -- climate reports -----------------------------------------------------------------------
 
@@ -626,7 +603,6 @@ class WeatherModel:
 __all__ = [
     "CITIES",
     "DAY_MS",
-    "DEFAULT_SERIES",
     "DEFAULT_SPREAD",
     "HOUR_MS",
     "MINUTE_MS",

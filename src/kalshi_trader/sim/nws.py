@@ -23,8 +23,13 @@ Contract:
   ``User-Agent``; coordinates with more than 4 decimals are redirected (301) to the rounded point.
 - The CLI text follows the real layout (WMO header, ``CLI{LOC}`` PIL, ``...THE <SITE> CLIMATE
   SUMMARY FOR <MONTH D YYYY>...`` headline, ``TEMPERATURE (F)`` / ``YESTERDAY`` (final) or
-  ``TODAY`` plus ``VALID TODAY AS OF 0400 PM LOCAL TIME.`` (preliminary), ``MAXIMUM`` row with the
-  value and its LST time). The final product's maximum is the value the markets settle on.
+  ``TODAY`` plus ``VALID TODAY AS OF 0400 PM LOCAL TIME.`` (preliminary), ``MAXIMUM`` and
+  ``MINIMUM`` rows with the value and its LST time). The final product's maximum is the value the
+  daily-high markets settle on, its minimum the value of the daily-low markets.
+- Forecasts carry both extremes: daytime 12-hour periods the public forecast high ("high near"),
+  night periods the public forecast low of the dawn they end at ("low around"), the raw grid
+  ``maxTemperature`` (≈ 7 AM–8 PM LST) and ``minTemperature`` (≈ 7 PM–9 AM LST, ending on the
+  day's dawn), and the hourly curve passes through both.
 - Every response under ``prefix`` (errors and redirects too) carries the HTTP ``Date`` header of the
   exchange's clock (RFC 9110 IMF-fixdate, whole seconds), as a real server's ``Date`` is its own
   clock: a client takes "now" for these data from it (the Kalshi REST routes keep the wall clock,
@@ -314,8 +319,7 @@ def _twelve_hour_periods(world: WeatherWorld, city: City, now: int, units: Liter
         if daytime:
             temp = round_half_up(world.model.forecast_high(city, day, now))
         else:
-            following = day + timedelta(days=1)
-            temp = round_half_up(world.model.forecast_high(city, following, now) - city.diurnal_range)
+            temp = round_half_up(world.model.forecast_low(city, day + timedelta(days=1), now))  # the dawn it ends at
         day_info = world.model.observations(city, day)[0]
         short, icon = _sky_words(day_info.sky, daytime)
         wind_low, wind_dir = day_info.wind_speed_kt // 2 + 2, _compass(day_info.wind_direction_deg)
@@ -460,9 +464,9 @@ async def _gridpoint(request: web.Request) -> web.StreamResponse:
         day = today + timedelta(days=k)
         start = day_start_ms(city, day)
         high = round_half_up(world.model.forecast_high(city, day, now))
-        low = round_half_up(world.model.forecast_high(city, day, now) - city.diurnal_range)
+        low = round_half_up(world.model.forecast_low(city, day, now))
         highs.append((start + 7 * HOUR_MS, 13, _c(high)))  # ~7 AM–8 PM LST, like NWS MaxT
-        lows.append((start - 5 * HOUR_MS, 14, _c(low)))  # ~7 PM–9 AM LST
+        lows.append((start - 5 * HOUR_MS, 14, _c(low)))  # ~7 PM the evening before–9 AM LST: the day's dawn
     base = _base(request, state)
     grid_id = f"{base}/gridpoints/{city.wfo}/{city.grid_x},{city.grid_y}"
     body = {

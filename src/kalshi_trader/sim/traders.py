@@ -14,25 +14,32 @@ Contract:
   deviation ``skill_sd``), so market makers quote around their own noisy estimate and informed
   traders (small ``skill_sd``) trade against stale or wrong quotes.
 - ``watch(MarketView)`` / ``forget(ticker)`` say which markets exist; traders act only on markets
-  that are ``active`` and before their close. ``tick(now_ms)`` runs the population for the
+  that are ``active`` and before their close. A ``MarketView`` carries how the market prices
+  probabilities (``prices``: a ``calibration.FavouriteLongshot`` curve — cheap contracts dearer than
+  their chance, favourites cheaper; None = at their chance) and its ``liquidity`` tier (which makers
+  quote it, how large, how often noise takers come). ``tick(now_ms)`` runs the population for the
   simulated time since the previous tick, in rounds: a tick shorter than ``pace.round_ms`` is
   carried to the next one; a longer one runs at most ``pace.max_rounds`` rounds, each covering at
   most ``pace.max_span_ms`` (arrival rates scale with the time covered). The rest of a long jump is
   skipped (``stats.skipped_ms``), so one tick's work is bounded however far the clock jumped: a
   very fast clock trades less per simulated hour rather than burning CPU.
-- Makers quote one post-only bid and ask per market around their estimate, skewed against
-  inventory; the side that would add to a position at ``inventory_limit`` is not quoted (so a
-  position passes the limit by one quote at most). A quote that would cross
-  joins one tick behind the other side instead, and a quote left far on the wrong side of the
-  estimate (news) is taken first. Size shrinks away from the money (``4p(1−p)``, floor 10%) and
+- Makers quote one post-only bid and ask per market of their tiers around the market's price of
+  their estimate (``prices.price(p)``), skewed against inventory (in proportion to ``4p(1−p)``,
+  the risk a contract carries), sizes × the tier's ``size``;
+  the side that would add to a position at ``inventory_limit`` is not quoted (so a position
+  passes the limit by one quote at most). A quote that would cross joins one tick behind the
+  other side instead, and a quote left far on the wrong side of the estimate (news) is taken
+  first. Size shrinks away from the money (``4p(1−p)``, floor 10%) and
   toward the close (to a quarter over ``close_ramp_ms``), spreads widen toward the close (to 3×)
-  and quotes are pulled ``pull_before_close_ms`` before it. Quotes are refreshed every
+  and narrow toward $0 and $1 (``4p(1−p)`` of the price, floor a tenth: a near-dead bracket
+  is offered at 1¢) and quotes are pulled ``pull_before_close_ms`` before it. Quotes are refreshed every
   ``requote_ms`` or so (up to 3× slower far from the money) and at once after a fill.
-- Noise takers arrive at random (Poisson, thinned to 15% far from the money), pick a side with a
-  mild favourite–longshot tilt and cross the spread with IOC orders (the touch plus a random
-  slippage), sometimes for fractional counts. Informed traders look at random markets and take
-  liquidity only when the book is wrong by more than their edge plus the taker fee, within a
-  position limit.
+- Noise takers arrive at random (Poisson, × the tier's ``activity``, thinned to 15% far from the
+  money), pick a side with a mild favourite–longshot tilt and cross the spread with IOC orders
+  (the touch plus a random slippage), sometimes for fractional counts; on a one-sided book (a
+  near-certain market) they now and then buy the cheap side as a lottery ticket (``lottery``).
+  Informed traders look at random markets and take liquidity only when the book is wrong by
+  more than their edge plus the taker fee, within a position limit.
 - Prices leave this module only as valid grid prices of the market (``GridIndex``), strictly
   inside ($0, $1); makers and informed traders round toward safety (a buyer down, a seller up).
   Probabilities and noise are floats until that edge; sizes are whole ``Qty``.
@@ -66,6 +73,7 @@ from kalshi_trader.domain import (
     TickGrid,
     TimeInForce,
 )
+from kalshi_trader.sim.calibration import LIQUIDITY, FavouriteLongshot, Liquidity, Tier
 from kalshi_trader.sim.matching import MatchingEngine
 from kalshi_trader.sim.model import ExchangeError, MarketState, NewOrder, SimOrder
 
@@ -95,6 +103,9 @@ class MarketView:
     event_ticker: str
     close_ms: int
     grid: TickGrid
+    prices: FavouriteLongshot | None = None
+    """How the market prices a probability (None: at the probability itself)."""
+    liquidity: Liquidity = LIQUIDITY["standard"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -121,6 +132,11 @@ class MakerSpec:
     close_ramp_ms: int = 3 * HOUR_MS
     """Over the last ``close_ramp_ms`` size falls to a quarter and the spread widens to 3×."""
     pull_before_close_ms: int = 2 * MINUTE_MS
+    tiers: frozenset[Tier] = frozenset({"deep", "standard", "thin"})
+    """The liquidity tiers whose markets this maker quotes."""
+    min_chance: float = 0.0002
+    """Both sides are quoted while the estimate is within [min_chance, 1 − min_chance], at worst at
+    the grid's lowest bid / highest ask (a near-dead bracket still bids 1¢)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +153,8 @@ class NoiseSpec:
     """How far past the best price (``Price`` units) the IOC limit reaches."""
     longshot_tilt: float = 0.12
     """Extra chance of buying the cheap side when a market is below 25% or above 75%."""
+    lottery: float = 0.25
+    """Chance that an arrival on a one-sided (near-certain) market buys the cheap side anyway."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,31 +183,38 @@ def _usd(dollars: int) -> Money:
 DEFAULT_TRADERS: Final[tuple[TraderSpec, ...]] = (
     MakerSpec(
         "bg-maker-tight",
-        _usd(2_000_000),
-        skill_sd=0.22,
-        half_spread=100,
-        quote_size=Qty(20 * _CONTRACT),
-        inventory_limit=Qty(300 * _CONTRACT),
+        _usd(3_000_000),
+        skill_sd=0.08,
+        half_spread=150,
+        quote_size=Qty(300 * _CONTRACT),
+        inventory_limit=Qty(3_000 * _CONTRACT),
         skew=200,
-        requote_ms=3 * MINUTE_MS,
+        requote_ms=2 * MINUTE_MS,
+        tiers=frozenset({"deep", "standard"}),
     ),
-    MakerSpec("bg-maker-core", _usd(3_000_000), skill_sd=0.18, half_spread=200, quote_size=Qty(60 * _CONTRACT)),
     MakerSpec(
-        "bg-maker-deep",
-        _usd(5_000_000),
-        skill_sd=0.3,
-        half_spread=400,
-        quote_size=Qty(200 * _CONTRACT),
-        inventory_limit=Qty(2_000 * _CONTRACT),
-        skew=500,
-        requote_ms=10 * MINUTE_MS,
+        "bg-maker-core",
+        _usd(4_000_000),
+        skill_sd=0.1,
+        half_spread=200,
+        quote_size=Qty(250 * _CONTRACT),
+        inventory_limit=Qty(3_000 * _CONTRACT),
+        requote_ms=2 * MINUTE_MS,
     ),
-    NoiseSpec("bg-noise-a", _usd(300_000)),
-    NoiseSpec("bg-noise-b", _usd(300_000), orders_per_hour=2.0, mean_contracts=15.0, longshot_tilt=0.2),
-    InformedSpec("bg-sharp-1", _usd(1_000_000)),
-    InformedSpec("bg-sharp-2", _usd(1_000_000), skill_sd=0.12, edge=250, looks_per_hour=3.0, max_contracts=80),
+    NoiseSpec("bg-noise-a", _usd(1_000_000), mean_contracts=30.0, max_contracts=300, longshot_tilt=0.2),
+    NoiseSpec(
+        "bg-noise-b",
+        _usd(1_000_000),
+        orders_per_hour=2.0,
+        mean_contracts=50.0,
+        max_contracts=400,
+        longshot_tilt=0.3,
+    ),
+    InformedSpec("bg-sharp-1", _usd(1_000_000), skill_sd=0.04, edge=200, looks_per_hour=4.0, max_contracts=15),
+    InformedSpec("bg-sharp-2", _usd(1_000_000), skill_sd=0.06, edge=300, looks_per_hour=2.0, max_contracts=25),
 )
-"""Three makers of different width and depth, two noise takers, two informed traders."""
+"""A tight maker on the liquid series, a wider one everywhere, two noise takers, two informed
+traders (sizes and rates from ``sim/calibration.py``'s figures: makers earn, takers lose)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +420,8 @@ class _Maker(_Agent):
         spec, book = self.spec, self.quotes
         for market in markets:
             view = market.view
+            if view.liquidity.tier not in spec.tiers:
+                continue
             quotes = book.get(view.ticker)
             if quotes is None:
                 quotes = book[view.ticker] = _Quotes(due_ms=now_ms)
@@ -422,14 +449,21 @@ class _Maker(_Agent):
             self._set(view.ticker, quotes, _ASK, None, 0)
             return None
         closeness = 1.0 - min(1.0, to_close / spec.close_ramp_ms)
-        size = spec.quote_size * max(0.1, money_factor(p)) * (1.0 - 0.75 * closeness)
+        size = spec.quote_size * view.liquidity.size * max(0.1, money_factor(p)) * (1.0 - 0.75 * closeness)
         size_qty = max(spec.min_size, int(size) // _CONTRACT * _CONTRACT)
-        half = spec.half_spread * (1.0 + 2.0 * closeness)
         position = self.position(view.ticker)
-        center = p * _DOLLAR - spec.skew * max(-1.0, min(1.0, position / spec.inventory_limit))
+        price = p if view.prices is None else view.prices.price(p)
+        half = spec.half_spread * view.liquidity.spread * (1.0 + 2.0 * closeness) * max(0.1, money_factor(price))
+        # Inventory skew in proportion to the risk a contract carries (none left near $0 or $1).
+        lean = max(-1.0, min(1.0, position / spec.inventory_limit)) * max(0.1, money_factor(p))
+        center = price * _DOLLAR - spec.skew * lean
         bid = grid.down(center - half) if position < spec.inventory_limit else None
         ask = grid.up(center + half) if position > -spec.inventory_limit else None
-        self._take_stale(market, p, center, half, position)
+        if bid is None and p >= spec.min_chance and position < spec.inventory_limit:
+            bid = grid.lowest
+        if ask is None and p <= 1.0 - spec.min_chance and position > -spec.inventory_limit:
+            ask = grid.highest
+        self._take_stale(market, quotes, p, center, half, position)
         # Move the side that gets out of the way first, so the two quotes never cross each other.
         old_bid = quotes.bid.price if quotes.bid is not None and quotes.bid.status is _RESTING else None
         if bid is not None and old_bid is not None and bid > old_bid:
@@ -440,13 +474,20 @@ class _Maker(_Agent):
             self._set(view.ticker, quotes, _ASK, self._passive(market, _ASK, ask), size_qty)
         return p
 
-    def _take_stale(self, market: _Market, p: float, center: float, half: float, position: int) -> None:
+    def _take_stale(
+        self, market: _Market, quotes: _Quotes, p: float, center: float, half: float, position: int
+    ) -> None:
         """Hit a quote left far on the wrong side of the estimate (beyond three half-spreads, at
-        least 3¢, plus the fee) before quoting: what a maker does after news, instead of joining
-        behind a stale quote."""
+        least 4¢, plus the fee) before quoting: what a maker does after news, instead of joining
+        behind a stale quote. Its own stale quote on that side is pulled first."""
         spec, ticker, grid = self.spec, market.view.ticker, market.grid
+        margin = max(3.0 * half, 400.0) + _taker_fee_units(p)
+        for side, own in ((_ASK, quotes.ask), (_BID, quotes.bid)):
+            if own is not None and own.status is _RESTING:
+                stale = own.price < center - margin if side is _ASK else own.price > center + margin
+                if stale:
+                    self._set(ticker, quotes, side, None, 0)
         best_bid, _, best_no, _ = self.engine.top(ticker)
-        margin = max(3.0 * half, 300.0) + _taker_fee_units(p)
         size = Qty(spec.quote_size)
         if best_no is not None and _DOLLAR - best_no < center - margin and position < spec.inventory_limit:
             limit = grid.down(center - margin)
@@ -483,7 +524,7 @@ class _Maker(_Agent):
             new: SimOrder | None = None
         elif live:
             assert order is not None
-            if order.price == price and size // 2 <= order.remaining <= size:
+            if order.price == price and size // 2 <= order.remaining <= 2 * size:
                 return
             try:
                 self.engine.amend(
@@ -518,27 +559,35 @@ class _Noise(_Agent):
         # Arrivals over all markets at the top rate, each kept with its market's intensity share
         # (Poisson thinning): the cost is per arrival, not per market.
         spec, rng, engine = self.spec, self.rng, self.engine
-        arrivals = _poisson(rng, spec.orders_per_hour * len(markets) * span_ms / HOUR_MS)
+        busiest = max(m.view.liquidity.activity for m in markets)
+        arrivals = _poisson(rng, spec.orders_per_hour * busiest * len(markets) * span_ms / HOUR_MS)
         for _ in range(arrivals):
             market = markets[rng.randrange(len(markets))]
             ticker = market.view.ticker
+            keep = market.view.liquidity.activity / busiest
             yes_bid, _, no_bid, _ = engine.top(ticker)
             if yes_bid is None or no_bid is None:
-                continue  # a one-sided book: noise takers wait for a market
-            mid = (yes_bid + _DOLLAR - no_bid) / (2 * _DOLLAR)
-            if rng.random() >= 0.15 + 0.85 * money_factor(mid):
-                continue
-            buy_yes = 0.5
-            if mid < 0.25:
-                buy_yes += spec.longshot_tilt
-            elif mid > 0.75:
-                buy_yes -= spec.longshot_tilt
+                # A one-sided book (a near-certain market): now and then a lottery ticket on the
+                # cheap side, at the touch.
+                if (yes_bid is None and no_bid is None) or rng.random() >= keep * spec.lottery:
+                    continue
+                buy_yes = yes_bid is None
+            else:
+                mid = (yes_bid + _DOLLAR - no_bid) / (2 * _DOLLAR)
+                if rng.random() >= keep * (0.15 + 0.85 * money_factor(mid)):
+                    continue
+                chance = 0.5
+                if mid < 0.25:
+                    chance += spec.longshot_tilt
+                elif mid > 0.75:
+                    chance -= spec.longshot_tilt
+                buy_yes = rng.random() < chance
             contracts = min(spec.max_contracts, 1 + int(rng.expovariate(1.0 / spec.mean_contracts)))
             count = Qty(contracts * _CONTRACT - (50 if rng.random() < 0.1 else 0))
-            if rng.random() < buy_yes:
+            if buy_yes and no_bid is not None:
                 limit = market.grid.up(_DOLLAR - no_bid + rng.randint(0, spec.max_slippage))
                 self.place(ticker, _BID, limit if limit is not None else market.grid.highest, count, _IOC)
-            else:
+            elif yes_bid is not None:
                 limit = market.grid.down(yes_bid - rng.randint(0, spec.max_slippage))
                 self.place(ticker, _ASK, limit if limit is not None else market.grid.lowest, count, _IOC)
 

@@ -1,35 +1,41 @@
-"""The weather world of the embedded exchange: Kalshi's daily-high temperature markets over a
-simulated climate (``sim/climate.py``).
+"""The weather world of the embedded exchange: Kalshi's daily temperature markets — highs and lows —
+over a simulated climate (``sim/climate.py``).
 
 Contract:
-- ``WeatherWorld(exchange, *, seed, cities=DEFAULT_SERIES, start=None, until=None, spread=...,
-  obs_lag_ms=...)``; ``install()`` lists one series per city (KXHIGHNY, KXHIGHCHI, KXHIGHMIA,
-  KXHIGHAUS, KXHIGHLAX, KXHIGHDEN, KXHIGHPHIL by default) and every event live at that moment;
+- ``WeatherWorld(exchange, *, seed, series=DEFAULT_SERIES, start=None, until=None, spread=...,
+  obs_lag_ms=...)``; ``install()`` lists the given series (``sim/cities.py``: seven daily highs
+  and three daily lows by default, ``ALL_SERIES`` for the 40 Kalshi lists) and every event live
+  at that moment;
   ``tick(now_ms)`` lists upcoming events and determines / settles due ones; ``next_due_ms(now_ms)``
   tells the exchange's housekeeping when the next of those is scheduled (so under a fast
   ``SimClock`` each happens at its exact time). ``build_weather_world`` does all three.
   ``install(exchange)`` also satisfies the ``World`` protocol of ``sim/scenario.py``.
-- One event per city and climate day (midnight–midnight local standard time), ticker
-  ``SERIES-YYMONDD``, six markets as Kalshi builds them: a ``less`` tail ``-T{a}`` (YES iff
+- One event per series and climate day (midnight–midnight local standard time), ticker
+  ``SERIES-YYMONDD``, settling on the day's maximum (``KXHIGH…``) or minimum (``KXLOWT…``), six
+  markets as Kalshi builds them: a ``less`` tail ``-T{a}`` (YES iff
   T < a), four 2 °F ``between`` bands ``-B{f+0.5}`` (YES iff f ≤ T ≤ f+1) for f = a, a+2, a+4,
   a+6, and a ``greater`` tail ``-T{a+7}`` (YES iff T > a+7) — they partition the integers.
-  The bands are centred on the forecast high when the event is listed (parity varies by day).
-  Linear-cent grid, quadratic fees (no maker fee), rules text naming the station and the NWS
-  Daily Climate Report.
-- Schedule (exchange clock): listed 1 h before ``open_time`` = 10:00 ET the day before; closes
-  at 23:59 LST of the day (the end of the climate day); determined from the final CLI's maximum at
-  10:00 ET the next morning (never before the CLI is issued, which ``expected_expiration_time``
-  announces); settled ``settlement_timer_seconds`` later (3600 s NYC/CHI, 1800 s elsewhere).
+  The bands are centred on the public forecast when the event is listed (parity varies by day).
+  Linear-cent grid, quadratic fees (no maker fee), rules text naming the station, highest or
+  lowest temperature, and the NWS Daily Climate Report; the series' settlement source links the
+  station's CLI product.
+- Schedule (exchange clock): listed and opened ``calibration.LISTING_LEAD_MS`` (42 h) before it
+  closes, at 23:59 LST of the day (the end of the climate day); determined from the final CLI's
+  maximum or minimum at 10:00 ET the next morning (never before the CLI is issued, which
+  ``expected_expiration_time`` announces); settled ``settlement_timer_seconds`` later (3600 s
+  NYC/CHI, 1800 s elsewhere).
   ``latest_expiration_time`` is the close + 7 days. A tick that spans several of these runs them
   all, in order.
 - ``start`` (a date) lists climate days from that date on (those already over are determined and
   settled on install); default: the days not yet settled at install time. ``until`` (a date)
   stops listing after that day, so a run can end with everything settled.
-- Reads for the NWS endpoints and traders: ``truth``, ``forecast_high`` / ``forecast_for_lead``,
+- Reads for the NWS endpoints and traders (by any series ticker of a city): ``truth`` (of the
+  series' extreme), ``forecast`` / ``forecast_high`` / ``forecast_for_lead`` (public),
   ``observations`` (published ``obs_lag_ms`` after they are taken, never in the future),
   ``cli_reports`` (issued by now), and the ``probability(ticker, now_ms, shift)`` oracle: the
-  calibrated P(YES) from public information (the current forecast with its σ, the observed
-  maximum so far as a floor; 0/1 once the day's observations are complete).
+  calibrated P(YES) of an informed observer (the market's sharper forecast with its σ, the
+  observed maximum so far as a floor — the minimum as a ceiling for a low; 0/1 once the day's
+  observations are complete). ``series_of(ticker)`` names a market's series.
 - Deterministic: the same seed gives the same truths, forecasts, brackets, market ids and
   settlement values whatever the tick times (``settlement_values``, ``results``).
 """
@@ -42,14 +48,14 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 
 from kalshi_trader.domain import FeeType, MarketStatus, TickGrid
+from kalshi_trader.sim.calibration import LISTING_LEAD_MS
 from kalshi_trader.sim.catalog import EventInfo, MarketMeta, SeriesInfo, SettlementSource, StrikeType
+from kalshi_trader.sim.cities import DEFAULT_SERIES, SERIES, City, Extreme, TemperatureSeries
 from kalshi_trader.sim.climate import (
     DAY_MS,
-    DEFAULT_SERIES,
     DEFAULT_SPREAD,
     HOUR_MS,
     MINUTE_MS,
-    City,
     CliReport,
     Observation,
     WeatherModel,
@@ -66,8 +72,6 @@ if TYPE_CHECKING:
     from kalshi_trader.sim.exchange import EmbeddedExchange
 
 EASTERN: Final = "America/New_York"
-LIST_AHEAD_MS: Final = HOUR_MS
-"""Events are listed this long before they open."""
 BAND_COUNT: Final = 4
 DEFAULT_OBS_LAG_MS: Final = 5 * MINUTE_MS
 _DONE: Final = (MarketStatus.DETERMINED, MarketStatus.AMENDED, MarketStatus.FINALIZED)
@@ -76,6 +80,11 @@ _MONTH_NAMES: Final = (
     "January", "February", "March", "April", "May", "June",
     "July", "August", "September", "October", "November", "December",
 )  # fmt: skip
+_WORDS: Final[dict[Extreme, tuple[str, str, str]]] = {
+    "high": ("Highest", "highest", "high"),
+    "low": ("Lowest", "lowest", "low"),
+}
+"""(title word, rules word, market-title word) per extreme."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +126,9 @@ def brackets_for(low: int) -> list[Bracket]:
 
 @dataclass(slots=True)
 class WeatherEvent:
-    """One listed city-day and its schedule (exchange-clock ms)."""
+    """One listed series-day and its schedule (exchange-clock ms)."""
 
-    city: City
+    series: TemperatureSeries
     day: date
     event_ticker: str
     brackets: list[Bracket]
@@ -133,6 +142,14 @@ class WeatherEvent:
     determined: bool = False
     settled: bool = False
 
+    @property
+    def city(self) -> City:
+        return self.series.city
+
+    @property
+    def extreme(self) -> Extreme:
+        return self.series.extreme
+
 
 def _long_date(day: date) -> str:
     return f"{_MONTH_NAMES[day.month - 1]} {day.day}, {day.year}"
@@ -142,6 +159,13 @@ def _short_date(day: date) -> str:
     return f"{_MONTHS[day.month - 1]} {day.day}, {day.year}"
 
 
+def _series_list(series: Iterable[str | TemperatureSeries]) -> tuple[TemperatureSeries, ...]:
+    chosen = tuple(SERIES[s] if isinstance(s, str) else s for s in series)
+    if not chosen or len({s.ticker for s in chosen}) != len(chosen):
+        raise ValueError("series must be a non-empty list of distinct temperature series")
+    return chosen
+
+
 @dataclass(slots=True)
 class WeatherWorld:
     """Temperature markets over a simulated climate (see the module docstring)."""
@@ -149,12 +173,14 @@ class WeatherWorld:
     exchange: EmbeddedExchange
     _: KW_ONLY
     seed: int
-    cities: Sequence[str | City] = DEFAULT_SERIES
+    series: Sequence[str | TemperatureSeries] = DEFAULT_SERIES
     start: date | None = None
     until: date | None = None
     spread: Sequence[tuple[float, float]] = DEFAULT_SPREAD
     obs_lag_ms: int = DEFAULT_OBS_LAG_MS
     model: WeatherModel = field(init=False)
+    listed: tuple[TemperatureSeries, ...] = field(init=False)
+    """The series this world lists, in listing order."""
     events: dict[str, WeatherEvent] = field(default_factory=dict, init=False)
     """Every event listed, in listing order."""
     settlement_values: dict[str, str] = field(default_factory=dict, init=False)
@@ -164,9 +190,12 @@ class WeatherWorld:
     _pending: list[WeatherEvent] = field(default_factory=list, init=False)
     _next_day: dict[str, date] = field(default_factory=dict, init=False)
     _installed: bool = field(default=False, init=False)
+    _views: dict[tuple[str, int, bool], tuple[float, float, int | None]] = field(default_factory=dict, init=False)
+    _views_at: int = field(default=0, init=False)
 
     def __post_init__(self) -> None:
-        self.model = WeatherModel(self.seed, self.cities, self.spread)
+        self.listed = _series_list(self.series)
+        self.model = WeatherModel(self.seed, [s.city for s in self.listed], self.spread)
 
     # -- World ---------------------------------------------------------------------------------
 
@@ -178,26 +207,27 @@ class WeatherWorld:
             raise RuntimeError("the weather world is already installed")
         self._installed = True
         now = self.exchange.clock_ms()
-        for city in self.model.cities:
-            self.exchange.catalog.add_series(self._series_info(city, now))
+        for series in self.listed:
+            self.exchange.catalog.add_series(self._series_info(series, now))
+            city = series.city
             day = self.start if self.start is not None else climate_date(city, now) - timedelta(days=3)
-            while self._listable(day) and self._list_ms(day) <= now:
+            while self._listable(day) and self._list_ms(city, day) <= now:
                 if self.start is not None or self._settle_ms(city, day) > now:
-                    self._list(city, day, now)
+                    self._list(series, day, now)
                 day += timedelta(days=1)
-            self._next_day[city.series] = day
+            self._next_day[series.ticker] = day
         self.tick(now)
 
     def tick(self, now_ms: int) -> None:
         """List due events, then determine and settle due ones, in time order per event."""
         if not self._installed:
             raise RuntimeError("the weather world is not installed")
-        for city in self.model.cities:
-            day = self._next_day[city.series]
-            while self._listable(day) and self._list_ms(day) <= now_ms:
-                self._list(city, day, now_ms)
+        for series in self.listed:
+            day = self._next_day[series.ticker]
+            while self._listable(day) and self._list_ms(series.city, day) <= now_ms:
+                self._list(series, day, now_ms)
                 day += timedelta(days=1)
-            self._next_day[city.series] = day
+            self._next_day[series.ticker] = day
         for event in list(self._pending):
             if not event.determined and now_ms >= event.determine_ms:
                 self._determine(event)
@@ -207,9 +237,11 @@ class WeatherWorld:
 
     def next_due_ms(self, now_ms: int) -> int | None:
         """The earliest listing, determination or settlement scheduled after ``now_ms``."""
-        times = [
-            self._list_ms(day) for day in self._next_day.values() if self._listable(day) and self._list_ms(day) > now_ms
-        ]
+        times = []
+        for series in self.listed:
+            day = self._next_day[series.ticker]
+            if self._listable(day) and self._list_ms(series.city, day) > now_ms:
+                times.append(self._list_ms(series.city, day))
         for event in self._pending:
             due = event.settle_ms if event.determined else event.determine_ms
             if due > now_ms:
@@ -222,7 +254,13 @@ class WeatherWorld:
         return self.exchange.clock_ms()
 
     def city(self, series: str) -> City:
-        return self.model.city(series)
+        """The city of a series (either of its tickers)."""
+        return SERIES[series].city
+
+    def series_of(self, ticker: str) -> TemperatureSeries | None:
+        """The series of one of this world's markets (None if the ticker is not ours)."""
+        found = self._market_event.get(ticker)
+        return None if found is None else found[0].series
 
     def event_for(self, series: str, day: date) -> WeatherEvent | None:
         return self.events.get(f"{series}-{date_code(day)}")
@@ -237,20 +275,28 @@ class WeatherWorld:
         return list(self._pending)
 
     def truth(self, series: str, day: date) -> int:
-        """The hidden climate-day maximum (°F) — the value the day settles on."""
-        return self.model.truth(self.city(series), day)
+        """The hidden value ``series`` settles on for ``day`` (°F): its maximum or minimum."""
+        spec = SERIES[series]
+        return self.model.truth_of(spec.city, day, spec.extreme)
+
+    def forecast(self, series: str, day: date, at_ms: int | None = None) -> float:
+        """The public forecast (°F, continuous) of what ``series`` settles on, in force at ``at_ms``."""
+        spec = SERIES[series]
+        return self.model.forecast(spec.city, day, self.now_ms() if at_ms is None else at_ms, spec.extreme)
 
     def forecast_high(self, series: str, day: date, at_ms: int | None = None) -> float:
-        """The forecast high (°F, continuous) in force at ``at_ms`` (default: now)."""
+        """The public forecast high (°F, continuous) of the series' city in force at ``at_ms``."""
         return self.model.forecast_high(self.city(series), day, self.now_ms() if at_ms is None else at_ms)
 
     def forecast_for_lead(self, series: str, day: date, lead_hours: int) -> float:
-        """The forecast high issued ``lead_hours`` before 15:00 LST of ``day``."""
-        return self.model.forecast_for_lead(self.city(series), day, lead_hours)
+        """The public forecast issued ``lead_hours`` before the reference time of the series' extreme."""
+        spec = SERIES[series]
+        return self.model.forecast_for_lead(spec.city, day, lead_hours, spec.extreme)
 
     def forecast_sigma(self, series: str, day: date, at_ms: int | None = None) -> float:
-        city = self.city(series)
-        return self.model.sigma(self.model.lead_hours(city, day, self.now_ms() if at_ms is None else at_ms))
+        spec = SERIES[series]
+        lead = self.model.lead_hours(spec.city, day, self.now_ms() if at_ms is None else at_ms, spec.extreme)
+        return self.model.sigma(lead)
 
     def published_until(self, now_ms: int | None = None) -> int:
         """Observations taken at or before this time are published."""
@@ -272,37 +318,56 @@ class WeatherWorld:
     # -- oracle --------------------------------------------------------------------------------
 
     def probability(self, ticker: str, now_ms: int, shift: float = 0.0) -> float | None:
-        """Calibrated P(YES) of one of these markets from public information at ``now_ms``
-        (``shift``: bias in σ units of the forecast; ``None`` if the ticker is not ours)."""
+        """Calibrated P(YES) of one of these markets at ``now_ms`` for an informed observer: the
+        market's forecast with its σ, the extreme observed so far a floor (a high) or a ceiling (a
+        low). ``shift``: bias in σ units of the forecast; ``None`` if the ticker is not ours."""
+        return self._probability(ticker, now_ms, shift, informed=True)
+
+    def public_probability(self, ticker: str, now_ms: int) -> float | None:
+        """The same from public information only (the NWS forecast with its σ and the published
+        observations): the calibrated naive forecast an informed market can beat."""
+        return self._probability(ticker, now_ms, 0.0, informed=False)
+
+    def _probability(self, ticker: str, now_ms: int, shift: float, *, informed: bool) -> float | None:
         found = self._market_event.get(ticker)
         if found is None:
             return None
         event, index = found
         bracket = event.brackets[index]
-        city, day = event.city, event.day
+        city, day, extreme = event.city, event.day, event.extreme
         published = self.published_until(now_ms)
         if published >= day_start_ms(city, day) + DAY_MS or event.value is not None:
-            value = event.value if event.value is not None else self.model.truth(city, day)
+            value = event.value if event.value is not None else self.model.truth_of(city, day, extreme)
             return 1.0 if bracket.wins(value) else 0.0
-        mean = self.model.forecast_high(city, day, now_ms)
-        sigma = self.model.sigma(self.model.lead_hours(city, day, now_ms))
+        mean, sigma, seen = self._view(event, now_ms, published, informed)
         mean += shift * sigma
-        floor = self.model.observed_max(city, day, published)
-
-        def cdf(x: float) -> float:
-            return normal_cdf((x - mean) / sigma)
-
         lo, hi = bracket.bounds()
-        if floor is not None:
-            lo = floor if lo is None else max(lo, floor)
-            if hi is not None and hi < lo:
-                return 0.0
-        mass = 1.0 - cdf(floor - 0.5) if floor is not None else 1.0
-        if mass < 1e-12:  # the forecast is far below what was observed: the floor is the answer
-            return 1.0 if floor is not None and bracket.wins(floor) else 0.0
-        upper = 1.0 if hi is None else cdf(hi + 0.5)
-        lower = 0.0 if lo is None else cdf(lo - 0.5)
-        return max(0.0, min(1.0, (upper - lower) / mass))
+        if extreme == "low":  # mirror: P(low ≤ T ≤ high) of T is P(−high ≤ −T ≤ −low) of −T
+            mean = -mean
+            seen = None if seen is None else -seen
+            lo, hi = (None if hi is None else -hi), (None if lo is None else -lo)
+        return _floored(mean, sigma, seen, lo, hi)
+
+    def _view(
+        self, event: WeatherEvent, now_ms: int, published: int, informed: bool
+    ) -> tuple[float, float, int | None]:
+        """(forecast, σ, extreme observed so far) of an event's day at ``now_ms`` — the same for
+        all its markets and every trader, so kept for the rest of that instant."""
+        key = (event.event_ticker, now_ms, informed)
+        found = self._views.get(key)
+        if found is not None:
+            return found
+        if self._views_at != now_ms:
+            self._views.clear()
+            self._views_at = now_ms
+        model, city, day, extreme = self.model, event.city, event.day, event.extreme
+        lead = model.lead_hours(city, day, now_ms, extreme)
+        if informed:
+            mean, sigma = model.market_forecast(city, day, now_ms, extreme), model.market_sigma(lead)
+        else:
+            mean, sigma = model.forecast(city, day, now_ms, extreme), model.sigma(lead)
+        found = self._views[key] = (mean, sigma, model.observed(city, day, published, extreme))
+        return found
 
     # -- schedule ------------------------------------------------------------------------------
 
@@ -310,15 +375,12 @@ class WeatherWorld:
         return self.until is None or day <= self.until
 
     @staticmethod
-    def _open_ms(day: date) -> int:
-        return local_ms(EASTERN, day - timedelta(days=1), 10)
-
-    def _list_ms(self, day: date) -> int:
-        return self._open_ms(day) - LIST_AHEAD_MS
-
-    @staticmethod
     def _close_ms(city: City, day: date) -> int:
         return day_start_ms(city, day) + DAY_MS - MINUTE_MS
+
+    def _list_ms(self, city: City, day: date) -> int:
+        """Listed and opened ``LISTING_LEAD_MS`` before the close."""
+        return self._close_ms(city, day) - LISTING_LEAD_MS
 
     def _determine_ms(self, city: City, day: date) -> int:
         cli = self.model.cli_issue_ms(city, day, "final")
@@ -329,10 +391,12 @@ class WeatherWorld:
 
     # -- listing -------------------------------------------------------------------------------
 
-    def _series_info(self, city: City, now_ms: int) -> SeriesInfo:
+    def _series_info(self, series: TemperatureSeries, now_ms: int) -> SeriesInfo:
+        city = series.city
+        title, _, _ = _WORDS[series.extreme]
         return SeriesInfo(
-            ticker=city.series,
-            title=f"Highest temperature in {city.label}",
+            ticker=series.ticker,
+            title=f"{title} temperature in {city.label}",
             category="Climate and Weather",
             frequency="daily",
             fee_type=FeeType.QUADRATIC,
@@ -343,21 +407,24 @@ class WeatherWorld:
                     f"https://forecast.weather.gov/product.php?site={city.wfo}&product=CLI&issuedby={city.cli_location}",
                 ),
             ),
-            contract_url=f"https://kalshi.com/markets/{city.series.lower()}",
-            contract_terms_url="https://kalshi-public-docs.s3.amazonaws.com/contract_terms/NHIGH.pdf",
+            contract_url=f"https://kalshi.com/markets/{series.ticker.lower()}",
+            contract_terms_url="https://kalshi-public-docs.s3.amazonaws.com/contract_terms/"
+            + ("NHIGH.pdf" if series.extreme == "high" else "NLOW.pdf"),
             updated_ms=now_ms - 30 * DAY_MS,
         )
 
-    def _list(self, city: City, day: date, now_ms: int) -> None:
-        exchange = self.exchange
-        event_ticker = f"{city.series}-{date_code(day)}"
-        list_ms, open_ms, close_ms = self._list_ms(day), self._open_ms(day), self._close_ms(city, day)
+    def _list(self, series: TemperatureSeries, day: date, now_ms: int) -> None:
+        exchange, city, extreme = self.exchange, series.city, series.extreme
+        title_word, rules_word, market_word = _WORDS[extreme]
+        event_ticker = f"{series.ticker}-{date_code(day)}"
+        close_ms = self._close_ms(city, day)
+        list_ms = open_ms = self._list_ms(city, day)
         determine_ms = self._determine_ms(city, day)
-        centre = round_half_up(self.model.forecast_high(city, day, list_ms))
-        low = centre - 3 - self.model.rng(city, day, "parity").randint(0, 1)
+        centre = round_half_up(self.model.forecast(city, day, list_ms, extreme))
+        low = centre - 3 - self.model.rng(city, day, "parity" if extreme == "high" else "parity-low").randint(0, 1)
         brackets = brackets_for(low)
         event = WeatherEvent(
-            city=city,
+            series=series,
             day=day,
             event_ticker=event_ticker,
             brackets=brackets,
@@ -371,8 +438,8 @@ class WeatherWorld:
         exchange.catalog.add_event(
             EventInfo(
                 event_ticker=event_ticker,
-                series_ticker=city.series,
-                title=f"Highest temperature in {city.label} on {_short_date(day)}",
+                series_ticker=series.ticker,
+                title=f"{title_word} temperature in {city.label} on {_short_date(day)}",
                 sub_title=f"On {_short_date(day)}",
                 mutually_exclusive=True,
                 collateral_return_type="MECNET",
@@ -392,7 +459,7 @@ class WeatherWorld:
                     ticker=ticker,
                     event_ticker=event_ticker,
                     market_id=self.model.stable_uuid(f"market:{ticker}"),
-                    title=f"Will the high temp in {city.label} be {phrase} on {_short_date(day)}?",
+                    title=f"Will the {market_word} temp in {city.label} be {phrase} on {_short_date(day)}?",
                     yes_sub_title=label,
                     no_sub_title=label,
                     open_ms=open_ms,
@@ -404,9 +471,9 @@ class WeatherWorld:
                     strike_type=bracket.strike_type,
                     floor_strike=None if bracket.floor is None else float(bracket.floor),
                     cap_strike=None if bracket.cap is None else float(bracket.cap),
-                    rules_primary=f"If the highest temperature recorded {city.rules_place} for {_long_date(day)} "
-                    "as reported by the National Weather Service's Climatological Report (Daily), "
-                    f"is {rule}, then the market resolves to Yes.",
+                    rules_primary=f"If the {rules_word} temperature recorded {city.rules_place} for "
+                    f"{_long_date(day)} as reported by the National Weather Service's Climatological Report "
+                    f"(Daily), is {rule}, then the market resolves to Yes.",
                     rules_secondary="Settlement uses the final NWS Daily Climate Report for the station. "
                     "Preliminary reports and real-time observations can differ from it through rounding "
                     "and unit conversion; they are not used to settle the market.",
@@ -445,7 +512,7 @@ class WeatherWorld:
 
     def _determine(self, event: WeatherEvent) -> None:
         report = self.model.cli_report(event.city, event.day, "final")
-        value = report.max_f
+        value = report.max_f if event.extreme == "high" else report.min_f
         event.value = value
         self.settlement_values[event.event_ticker] = str(value)
         catalog, engine = self.exchange.catalog, self.exchange.engine
@@ -466,18 +533,38 @@ class WeatherWorld:
         event.settled = True
 
 
+def _floored(mean: float, sigma: float, floor: int | None, lo: int | None, hi: int | None) -> float:
+    """P(lo ≤ T ≤ hi) for T = round(Y), Y ~ N(mean, σ) conditioned on T ≥ ``floor`` (what has been
+    observed already), ``None`` bounds unbounded."""
+
+    def cdf(x: float) -> float:
+        return normal_cdf((x - mean) / sigma)
+
+    if floor is not None:
+        lo = floor if lo is None else max(lo, floor)
+        if hi is not None and hi < lo:
+            return 0.0
+    mass = 1.0 - cdf(floor - 0.5) if floor is not None else 1.0
+    if mass < 1e-12:  # the forecast is far below what was observed: the floor is the answer
+        inside = floor is not None and (lo is None or floor >= lo) and (hi is None or floor <= hi)
+        return 1.0 if inside else 0.0
+    upper = 1.0 if hi is None else cdf(hi + 0.5)
+    lower = 0.0 if lo is None else cdf(lo - 0.5)
+    return max(0.0, min(1.0, (upper - lower) / mass))
+
+
 def build_weather_world(
     exchange: EmbeddedExchange,
     *,
     seed: int,
-    cities: Iterable[str | City] = DEFAULT_SERIES,
+    series: Iterable[str | TemperatureSeries] = DEFAULT_SERIES,
     start: date | None = None,
     until: date | None = None,
     spread: Sequence[tuple[float, float]] = DEFAULT_SPREAD,
 ) -> WeatherWorld:
     """Build the world, install it and hook it into the exchange's housekeeping (with its
     schedule, so a fast ``SimClock`` stops at every listing, determination and settlement)."""
-    world = WeatherWorld(exchange, seed=seed, cities=tuple(cities), start=start, until=until, spread=spread)
+    world = WeatherWorld(exchange, seed=seed, series=tuple(series), start=start, until=until, spread=spread)
     world.install()
     exchange.add_periodic(world.tick, next_due=world.next_due_ms)
     return world
@@ -486,18 +573,11 @@ def build_weather_world(
 def bracket_probabilities(mean: float, sigma: float, brackets: Sequence[Bracket]) -> list[float]:
     """P(YES) of each bracket for a normal forecast integerized with ±0.5 (sums to 1 over a
     partition). A helper for traders and tests; ``WeatherWorld.probability`` adds the
-    observed-max floor."""
-    out = []
-    for bracket in brackets:
-        lo, hi = bracket.bounds()
-        upper = 1.0 if hi is None else normal_cdf((hi + 0.5 - mean) / sigma)
-        lower = 0.0 if lo is None else normal_cdf((lo - 0.5 - mean) / sigma)
-        out.append(max(0.0, upper - lower))
-    return out
+    observed floor."""
+    return [_floored(mean, sigma, None, *bracket.bounds()) for bracket in brackets]
 
 
 __all__ = [
-    "LIST_AHEAD_MS",
     "Bracket",
     "WeatherEvent",
     "WeatherWorld",

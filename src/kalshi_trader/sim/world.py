@@ -1,7 +1,7 @@
 """The living world of the embedded exchange: weather, other markets and background traders.
 
 Contract:
-- ``LivingWorld(seed, *, cities, until, ...)`` implements the ``World`` protocol of
+- ``LivingWorld(seed, *, series, until, ...)`` implements the ``World`` protocol of
   ``sim/scenario.py``: ``install(exchange)`` once (lists the temperature series of
   ``WeatherWorld`` (``sim/weather.py``) and the other markets of ``OtherMarkets``
   (``sim/other_markets.py``), opens the background traders' accounts), then ``tick(now_ms)`` from
@@ -12,9 +12,12 @@ Contract:
   ...)`` installs the world and registers both with ``exchange.add_periodic``.
 - Traders read the hidden truth only through the world's ``probability(ticker, now_ms, shift)``
   (the ``Oracle``): the other markets' calibrated latent-path probability, or for a temperature
-  market a forecast-like distribution of the day's high. They learn about markets from the
-  engine's ``MarketEvent``s (``created`` → watched once the oracle knows the ticker, ``settled``
-  → forgotten), so any market either part lists is traded without further wiring.
+  market a forecast-like distribution of the day's high or low. They learn about markets from
+  the engine's ``MarketEvent``s (``created`` → watched once the oracle knows the ticker,
+  ``settled`` → forgotten), so any market either part lists is traded without further wiring.
+  Each watched market carries its price curve and liquidity tier from ``sim/calibration.py``:
+  weather markets the weather favourite–longshot curve and their series' tier, other markets the
+  Kalshi-wide curve and the standard tier.
 - Deterministic: the same seed, start time and sequence of tick times give the same catalog,
   orders, trades (ids included, with a seeded exchange) and settlement values; the settlement
   values do not depend on the tick times at all.
@@ -32,7 +35,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from kalshi_trader.domain import MarketStatus, Money
-from kalshi_trader.sim.climate import DEFAULT_SERIES, City
+from kalshi_trader.sim.calibration import KALSHI_WIDE_PRICES, WEATHER_PRICES, tier_of
+from kalshi_trader.sim.cities import DEFAULT_SERIES, TemperatureSeries
 from kalshi_trader.sim.model import EngineEvent, MarketEvent
 from kalshi_trader.sim.other_markets import DEFAULT_OTHER_SERIES, OtherMarkets, OtherSeriesSpec
 from kalshi_trader.sim.traders import DEFAULT_TRADERS, MarketView, Pace, Traders, TraderSpec
@@ -60,7 +64,7 @@ class LivingWorld:
         self,
         seed: int,
         *,
-        cities: Sequence[str | City] = DEFAULT_SERIES,
+        series: Sequence[str | TemperatureSeries] = DEFAULT_SERIES,
         other_series: Sequence[OtherSeriesSpec] = DEFAULT_OTHER_SERIES,
         traders: Iterable[TraderSpec] = DEFAULT_TRADERS,
         pace: Pace = Pace(),
@@ -68,7 +72,7 @@ class LivingWorld:
     ) -> None:
         self.seed = seed
         self.until = until
-        self._cities = tuple(cities)
+        self._series = tuple(series)
         until_ms = None if until is None else _ms(datetime.combine(until + timedelta(days=1), time(0), UTC))
         self.other = OtherMarkets(seed, tuple(other_series), until_ms)
         self._trader_specs = tuple(traders)
@@ -88,7 +92,7 @@ class LivingWorld:
         self._traders = Traders(exchange.engine, self, seed=self.seed, specs=self._trader_specs, pace=self._pace)
         self._traders.open_accounts()
         exchange.engine.add_listener(self._on_event)
-        self._weather = WeatherWorld(exchange, seed=self.seed, cities=self._cities, until=self.until)
+        self._weather = WeatherWorld(exchange, seed=self.seed, series=self._series, until=self.until)
         self._weather.install()
         self.other.install(exchange)
 
@@ -181,7 +185,13 @@ class LivingWorld:
                     continue
                 meta = exchange.catalog.market(ticker)
                 grid = exchange.engine.market(ticker).grid
-                traders.watch(MarketView(ticker, meta.event_ticker, meta.close_ms, grid))
+                series = self.weather.series_of(ticker)
+                if series is None:
+                    view = MarketView(ticker, meta.event_ticker, meta.close_ms, grid, KALSHI_WIDE_PRICES)
+                else:
+                    liquidity = tier_of(series.ticker, series.extreme)
+                    view = MarketView(ticker, meta.event_ticker, meta.close_ms, grid, WEATHER_PRICES, liquidity)
+                traders.watch(view)
         if self._settled:
             settled, self._settled = self._settled, []
             for ticker in settled:
@@ -196,14 +206,14 @@ def build_living_world(
     exchange: EmbeddedExchange,
     seed: int,
     *,
-    cities: Sequence[str | City] = DEFAULT_SERIES,
+    series: Sequence[str | TemperatureSeries] = DEFAULT_SERIES,
     other_series: Sequence[OtherSeriesSpec] = DEFAULT_OTHER_SERIES,
     traders: Iterable[TraderSpec] = DEFAULT_TRADERS,
     pace: Pace = Pace(),
     until: date | None = None,
 ) -> LivingWorld:
     """Install a ``LivingWorld`` on ``exchange`` and drive it from the exchange's housekeeping."""
-    world = LivingWorld(seed, cities=cities, other_series=other_series, traders=traders, pace=pace, until=until)
+    world = LivingWorld(seed, series=series, other_series=other_series, traders=traders, pace=pace, until=until)
     world.install(exchange)
     exchange.add_periodic(world.tick, next_due=world.next_due)
     return world

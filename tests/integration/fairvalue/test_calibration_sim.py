@@ -7,14 +7,28 @@ is self-consistent with that world — not real-world skill."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
+
+import pytest
 
 from kalshi_trader.fairvalue.calibration import brier_score, calibration_report, pairs_from_events
 from kalshi_trader.fairvalue.stations import STATIONS
-from kalshi_trader.fairvalue.weather import Bracket, BracketProbability, bracket_probabilities, max_temp_distribution
-from kalshi_trader.sim.climate import CITIES, HOUR_MS, WeatherModel, day_start_ms
+from kalshi_trader.fairvalue.weather import (
+    Bracket,
+    BracketProbability,
+    Extreme,
+    ModelParams,
+    bracket_probabilities,
+    extreme_hour_lst,
+    temp_distribution,
+)
+from kalshi_trader.sim.cities import SERIES
+from kalshi_trader.sim.climate import HOUR_MS, WeatherModel, day_start_ms
 
-LEADS = (45, 21, 7, 3)  # hours before 15:00 LST: day-2 evening, evening before, 8 AM, noon
+GAUSSIAN = ModelParams(dof=math.inf)
+"""The simulated forecast errors are normal: the model's Student-t tails are for the real world."""
+LEADS = (45, 21, 7, 3)  # hours before the extreme's nominal time (15:00 / 06:00 LST)
 DAYS = [date(2025, 1, 1) + timedelta(days=4 * i) for i in range(90)]
 
 
@@ -24,23 +38,27 @@ def kalshi_brackets(forecast: float) -> list[Bracket]:
     return [Bracket("lo", None, low - 1), *bands, Bracket("hi", low + 8, None)]
 
 
-def settled_events(model: WeatherModel, lead: int) -> list[tuple[list[BracketProbability], int]]:
+def settled_events(model: WeatherModel, lead: int, extreme: Extreme) -> list[tuple[list[BracketProbability], int]]:
     events = []
-    for series in STATIONS:
-        city = CITIES[series]
+    for series, station in STATIONS.items():
+        if station.extreme != extreme or SERIES[series].city not in model.cities:
+            continue
+        city = SERIES[series].city
         for day in DAYS:
-            at_ms = day_start_ms(city, day) + (15 - lead) * HOUR_MS
-            forecast = model.forecast_high(city, day, at_ms)
-            dist = max_temp_distribution(forecast, lead)
-            events.append((bracket_probabilities(dist, kalshi_brackets(forecast)), model.truth(city, day)))
+            at_ms = day_start_ms(city, day) + int((extreme_hour_lst(extreme) - lead) * HOUR_MS)
+            forecast = model.forecast(city, day, at_ms, extreme)
+            dist = temp_distribution(extreme, forecast, lead, params=GAUSSIAN)
+            truth = model.truth_of(city, day, extreme)
+            events.append((bracket_probabilities(dist, kalshi_brackets(forecast)), truth))
     return events
 
 
-def test_model_is_calibrated_and_sharpens_with_lead() -> None:
-    model = WeatherModel(seed=21)
+@pytest.mark.parametrize("extreme", ["high", "low"])
+def test_model_is_calibrated_and_sharpens_with_lead(extreme: Extreme) -> None:
+    model = WeatherModel(seed=21)  # the default cities: seven highs, three lows
     briers = []
     for lead in LEADS:
-        pairs = pairs_from_events(settled_events(model, lead))
+        pairs = pairs_from_events(settled_events(model, lead, extreme))
         report = calibration_report(pairs, bins=10)
         assert report.base_rate == 1 / 6  # one winning bracket of six per event
         for b in report.reliability:

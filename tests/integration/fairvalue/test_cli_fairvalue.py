@@ -25,7 +25,7 @@ from kalshi_trader.sim.nws import mount_nws
 from kalshi_trader.sim.weather import build_weather_world
 
 CLI = str(Path(sys.executable).with_name("kalshi-trader"))
-ROW = re.compile(r"^(KXHIGH\S+)\s+(\S+)\s+(\d\.\d{4})\s+(\d\.\d{4})$")
+ROW = re.compile(r"^(KX(?:HIGH|LOWT)\S+)\s+(\S+)\s+(\d\.\d{4})\s+(\d\.\d{4})$")
 HEADER = re.compile(r"^(KXHIGH\S+)  .*  climate day (\d{4}-\d{2}-\d{2}) \(LST\)$")
 LEAD = re.compile(r"; ([+-]\d+\.\d) h to the ")
 SIM_NOW = datetime(2026, 5, 16, 14, 0, 7, tzinfo=UTC)  # 10:00 EDT; months from the wall clock of any run
@@ -106,6 +106,19 @@ async def test_prices_the_next_open_event_from_the_embedded_exchange(sim_url: st
     assert not [line for line in lines if "stale" in line]
 
 
+async def test_a_daily_low_series_is_priced_on_the_minimum(far_sim_url: str) -> None:
+    code, out, err = await run_cli("KXLOWTNYC", env={"KALSHI_TRADER_API__URL": far_sim_url})
+    assert code == 0, err
+    lines = out.splitlines()
+    assert re.match(r"^KXLOWTNYC-26MAY1[67]  Central Park, New York \(KNYC\)  climate day", lines[0])
+    assert "forecast low " in lines[1]
+    assert "to the 06:00 LST trough; observed min so far" in lines[1]
+    rows = [m.groups() for line in lines if (m := ROW.match(line))]
+    assert len(rows) == 6
+    assert all(ticker.startswith(lines[0].split()[0] + "-") for ticker, *_ in rows)
+    assert math.fsum(float(p) for _, _, p, _ in rows) == pytest.approx(1.0, abs=6 * 5e-5)
+
+
 async def test_an_explicit_event_and_brackets(sim_url: str) -> None:
     env = {"KALSHI_TRADER_API__URL": sim_url}
     code, out, err = await run_cli("KXHIGHCHI", "--brackets", "60-,61-70,71+", env=env)
@@ -154,7 +167,7 @@ async def test_given_brackets_against_an_nws_look_alike() -> None:
 @pytest.mark.parametrize(
     ("args", "code", "message"),
     [
-        (("KXLOWTNYC",), 2, "no settlement station known for series 'KXLOWTNYC'"),
+        (("KXLOWNYC",), 2, "no settlement station known for series 'KXLOWNYC'"),
         (("KXHIGHNY", "--brackets", "77-,banana"), 2, "bad bracket 'banana'"),
         (("KXHIGHNY", "--brackets", "77-,80+"), 2, "leave a gap or overlap"),
         (("KXHIGHNY", "--event", "KXHIGHNY-26FEB30"), 2, "names no real date"),

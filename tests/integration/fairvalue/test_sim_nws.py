@@ -14,10 +14,12 @@ import pytest
 from kalshi_trader.config import NwsSettings, Settings
 from kalshi_trader.fairvalue.live import EventFairValue, event_fair_values
 from kalshi_trader.fairvalue.nws import NwsClient
-from kalshi_trader.fairvalue.stations import STATIONS, event_ticker
+from kalshi_trader.fairvalue.stations import STATIONS, event_ticker, station_from_api
 from kalshi_trader.fairvalue.weather import Bracket
 from kalshi_trader.kalshi.convert import market_info
 from kalshi_trader.kalshi.rest import KalshiRest
+from kalshi_trader.sim.cities import ALL_SERIES, SERIES
+from kalshi_trader.sim.climate import WeatherModel
 from kalshi_trader.sim.clock import SimClock
 from kalshi_trader.sim.exchange import EmbeddedExchange
 from kalshi_trader.sim.nws import mount_nws, nws_base_url
@@ -74,30 +76,42 @@ def test_settings_point_at_the_embedded_nws() -> None:
     assert settings.nws_url() == "http://127.0.0.1:8765/nws"
 
 
-async def test_station_table_matches_the_sim_world(afternoon: Sim) -> None:
+def test_station_table_matches_the_sim_world() -> None:
+    assert set(STATIONS) == set(SERIES)  # every Kalshi daily temperature series is simulated
+    model = WeatherModel(1, ALL_SERIES)
     for series, station in STATIONS.items():
-        city = afternoon.world.city(series)
-        assert (city.station, city.cli_location, city.wfo, city.tz) == (
+        spec = SERIES[series]
+        city = spec.city
+        assert (city.station, city.cli_location, city.wfo, city.tz, spec.extreme) == (
             station.icao,
             station.cli_location,
             station.wfo,
             station.time_zone,
+            station.extreme,
         )
-        assert afternoon.world.model.city_near(station.latitude, station.longitude) == city
+        assert model.city_near(station.latitude, station.longitude) == city
+        # the rules the sim writes name the station the table has
+        rules = f"If the {'highest' if spec.extreme == 'high' else 'lowest'} temperature recorded {city.rules_place}"
+        assert station_from_api(series, rules_primary=rules).site is station.site
 
 
 async def test_every_city_priced_mid_afternoon(afternoon: Sim) -> None:
-    for series in STATIONS:
+    for series in (s.ticker for s in afternoon.world.listed):
         fv = await price(afternoon, series, DAY)
         truth = afternoon.world.truth(series, DAY)
+        high = fv.station.extreme == "high"
         assert math.fsum(bp.probability for bp in fv.brackets) == pytest.approx(1.0, abs=1e-9)
         assert not [w for w in fv.warnings if "stale" in w], fv.warnings
         assert fv.observed_f is not None  # the day is under way
-        assert fv.observed_f <= truth + 1  # hourly observations vs the CLI's 2-minute max
-        assert fv.distribution.pmf(truth) > 0.0 or truth < fv.observed_f
-        # The sim's forecast is the world's: the model's centre is near it.
-        world_high = afternoon.world.forecast_high(series, DAY, afternoon.clock.now_ms())
-        assert abs(fv.forecast.value_f - world_high) <= 2.0
+        # hourly observations vs the CLI's 2-minute extreme
+        assert (fv.observed_f <= truth + 1) if high else (fv.observed_f >= truth - 1)
+        assert fv.distribution.pmf(truth) > 0.0 or truth != fv.observed_f
+        if high:  # the sim's forecast is the world's: the model's centre is near it
+            world_high = afternoon.world.forecast(series, DAY, afternoon.clock.now_ms())
+            assert fv.forecast is not None
+            assert abs(fv.forecast.value_f - world_high) <= 2.0
+        else:  # mid-afternoon the low is behind us: the observed minimum is the ceiling
+            assert fv.distribution.prob_range(None, fv.observed_f) == pytest.approx(1.0)
 
 
 async def test_tomorrow_is_priced_from_the_forecast_alone(afternoon: Sim) -> None:

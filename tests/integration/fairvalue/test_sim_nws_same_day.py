@@ -1,7 +1,8 @@
 """Same-day pricing against the embedded exchange's simulated NWS over loopback: the event of the
 climate day under way (17:00 and 23:00 LST) and of the day just over (closed, not yet settled) is
-priced with the observed maximum as a hard floor — also when the gridpoint and hourly forecast
-endpoints are down and the 12-hour forecast no longer has a daytime period for today."""
+priced with the observed maximum as a hard floor (the observed minimum as a hard ceiling for a
+daily-low series) — also when the gridpoint and hourly forecast endpoints are down and the 12-hour
+forecast no longer has a daytime period for today."""
 
 from __future__ import annotations
 
@@ -53,6 +54,10 @@ class Sim:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock.now_ms() / 1000, tz=UTC)
 
+    def series(self) -> list[str]:
+        """The world's series (highs and lows)."""
+        return [s.ticker for s in self.world.listed]
+
     async def brackets(self, event: str) -> list[Bracket]:
         async with KalshiRest(self.exchange.endpoints.rest_url, None, tier="prestige") as rest:
             markets = [m async for m in rest.iter_markets(event_ticker=event)]
@@ -72,13 +77,16 @@ async def started(now: datetime) -> Sim:
 
 
 def assert_floor(fv: EventFairValue) -> int:
-    """Priced, summing to 1, with no probability below the observed maximum; returns it."""
+    """Priced, summing to 1, with no probability below the observed maximum (above the observed
+    minimum for a low); returns it."""
     observed = fv.observed_f
     assert observed is not None
     assert math.fsum(bp.probability for bp in fv.brackets) == pytest.approx(1.0, abs=1e-9)
-    assert fv.distribution.cdf(observed - 1) == 0.0
+    high = fv.station.extreme == "high"
+    assert (fv.distribution.cdf(observed - 1) if high else 1.0 - fv.distribution.cdf(observed)) == 0.0
     for bp in fv.brackets:
-        if bp.bracket.high is not None and bp.bracket.high < observed:
+        edge = bp.bracket.high if high else bp.bracket.low
+        if edge is not None and (edge < observed if high else edge > observed):
             assert bp.probability == 0.0, (bp.bracket.label, observed)
     holder = next(bp for bp in fv.brackets if bp.bracket.contains(observed))
     assert holder.probability > 0.0
@@ -89,13 +97,15 @@ def assert_floor(fv: EventFairValue) -> int:
 async def test_today_is_priced_on_the_observed_maximum(hour: int) -> None:
     sim = await started(lst(hour))
     try:
-        for series, station in STATIONS.items():
+        for series in sim.series():
+            station = STATIONS[series]
             day = climate_date(sim.now(), station.time_zone)  # each city's climate day under way
             truth = sim.world.truth(series, day)
             fv = await sim.price(series, day)
             observed = assert_floor(fv)
-            assert observed <= truth + 1  # hourly observations vs the CLI's 2-minute maximum
-            assert fv.distribution.pmf(truth) > 0.0 or truth < observed
+            # hourly observations vs the CLI's 2-minute extreme
+            assert (observed <= truth + 1) if station.extreme == "high" else (observed >= truth - 1)
+            assert fv.distribution.pmf(truth) > 0.0 or truth != observed
             # The grid and the hourly forecast down: still priced, on the same floor.
             down = await sim.price(series, day, GridAndHourlyDown)
             assert assert_floor(down) == observed
@@ -116,15 +126,16 @@ async def test_the_day_just_over_is_its_observed_maximum() -> None:
     sim = await started(lst(0.5, DAY + timedelta(days=1)))  # 00:30 LST: closed, the final CLI not out yet
     priced = []
     try:
-        for series, station in STATIONS.items():
+        for series in sim.series():
+            station = STATIONS[series]
             if sim.now() < climate_day_bounds(DAY, station.time_zone)[1]:
                 continue  # west of the Eastern time zone the day is not over yet
             fv = await sim.price(series, DAY)
             observed = assert_floor(fv)
             assert fv.forecast is None  # every forecast has moved on to the next day
             assert fv.distribution.pmf(observed) > 1 - 1e-5
-            assert observed <= sim.world.truth(series, DAY) + 1
+            assert abs(observed - sim.world.truth(series, DAY)) <= 1
             priced.append(series)
     finally:
         await sim.exchange.stop()
-    assert "KXHIGHNY" in priced
+    assert {"KXHIGHNY", "KXLOWTNYC"} <= set(priced)

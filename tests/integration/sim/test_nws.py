@@ -299,7 +299,7 @@ async def test_a_day_settles_on_the_cli_maximum_under_a_fast_clock() -> None:
     # 23:00 EDT on May 16 = 22:00 LST: close in 2 simulated hours, settlement ~12 hours later.
     clock = SimClock(start=datetime(2026, 5, 17, 3, 0, tzinfo=UTC), speed=14_400)
     exchange = EmbeddedExchange(seed=9, clock_ms=clock.now_ms, housekeeping_interval_ms=20)
-    world = build_weather_world(exchange, seed=9, cities=["KXHIGHNY"])
+    world = build_weather_world(exchange, seed=9, series=["KXHIGHNY"])
     mount_nws(exchange, world)
     rest_url, _ = await exchange.start()
     event_ticker = "KXHIGHNY-26MAY16"

@@ -13,6 +13,7 @@ import pytest
 
 from kalshi_trader.domain import BookSide, MarketStatus, Money, Price, Qty, SelfTradePrevention, TimeInForce
 from kalshi_trader.sim.catalog import MarketMeta
+from kalshi_trader.sim.cities import SERIES as SERIES_OF
 from kalshi_trader.sim.climate import (
     CITIES,
     DEFAULT_SPREAD,
@@ -30,7 +31,8 @@ from kalshi_trader.sim.weather import WeatherWorld, build_weather_world
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
-SERIES = ("KXHIGHNY", "KXHIGHCHI", "KXHIGHMIA", "KXHIGHAUS", "KXHIGHLAX", "KXHIGHDEN", "KXHIGHPHIL")
+HIGHS = ("KXHIGHNY", "KXHIGHCHI", "KXHIGHMIA", "KXHIGHAUS", "KXHIGHLAX", "KXHIGHDEN", "KXHIGHPHIL")
+SERIES = (*HIGHS, "KXLOWTNYC", "KXLOWTCHI", "KXLOWTLAX")
 
 
 def ms(text: str) -> int:
@@ -78,7 +80,7 @@ def run_days(exchange: EmbeddedExchange, clock: SimClock, days: int, step_hours:
 def test_series_and_cities_are_the_real_ones() -> None:
     exchange, world, _ = world_at("2026-05-16T12:00:00+00:00")
     assert [s.ticker for s in exchange.catalog.all_series()] == list(SERIES)
-    facts = {c.series: (c.station, c.cli_location, c.tz) for c in world.model.cities}
+    facts = {c.key: (c.station, c.cli_location, c.tz) for c in world.model.cities}
     assert facts == {
         "KXHIGHNY": ("KNYC", "NYC", "America/New_York"),
         "KXHIGHCHI": ("KMDW", "MDW", "America/Chicago"),
@@ -93,19 +95,22 @@ def test_series_and_cities_are_the_real_ones() -> None:
     assert series.frequency == "daily"
     assert series.fee_type.value == "quadratic"
     assert "issuedby=NYC" in series.settlement_sources[0].url
+    low = exchange.catalog.series("KXLOWTNYC")
+    assert low.title == "Lowest temperature in NYC"
+    assert low.settlement_sources == series.settlement_sources  # one station, one CLI product
 
 
 def test_events_partition_the_integers_with_kalshi_tickers() -> None:
     exchange, world, clock = world_at("2026-01-10T12:00:00+00:00")
     run_days(exchange, clock, 40, step_hours=12)
-    assert len(world.events) >= 7 * 40
+    assert len(world.events) >= len(SERIES) * 40
     for event in world.events.values():
         metas = [exchange.catalog.market(t) for t in exchange.catalog.event_market_tickers(event.event_ticker)]
         assert [m.strike_type for m in metas] == ["less", "between", "between", "between", "between", "greater"]
         for value in range(-60, 161):
             assert sum(yes(m, value) for m in metas) == 1, (event.event_ticker, value)
         for meta in metas:
-            suffix = meta.ticker.rsplit("-", 1)[1]
+            suffix = meta.ticker.removeprefix(event.event_ticker + "-")
             if meta.strike_type == "between":
                 assert meta.floor_strike is not None
                 assert meta.cap_strike == meta.floor_strike + 1
@@ -114,10 +119,10 @@ def test_events_partition_the_integers_with_kalshi_tickers() -> None:
                 assert suffix == f"T{meta.floor_strike:.0f}"
             else:
                 assert suffix == f"T{meta.cap_strike:.0f}"
-            assert meta.ticker.startswith(f"{event.city.series}-{event.day:%y}{event.day:%b}".upper())
+            assert meta.ticker.startswith(f"{event.series.ticker}-{event.day:%y}{event.day:%b}".upper())
         floors = [m.floor_strike for m in metas[1:5]]
         assert floors == [floors[0] + 2 * k for k in range(4)]  # four contiguous 2 °F bands
-        listed_forecast = world.model.forecast_high(event.city, event.day, event.list_ms)
+        listed_forecast = world.model.forecast(event.city, event.day, event.list_ms, event.extreme)
         assert abs((floors[0] or 0) + 3.5 - listed_forecast) <= 1.0  # centred near the forecast
 
 
@@ -142,16 +147,23 @@ def test_event_ticker_and_texts() -> None:
     assert chi is not None
     assert "recorded at Chicago Midway Airport" in exchange.catalog.market(chi.tickers[0]).rules_primary
     assert exchange.engine.market(event.tickers[0]).grid.bands == exchange.engine.market(chi.tickers[0]).grid.bands
+    low = world.event_for("KXLOWTNYC", date(2026, 5, 16))
+    assert low is not None
+    assert exchange.catalog.event("KXLOWTNYC-26MAY16").title == "Lowest temperature in NYC on May 16, 2026"
+    meta = exchange.catalog.market(low.tickers[1])
+    assert meta.title.startswith("Will the low temp in NYC be ")
+    assert "If the lowest temperature recorded in Central Park, New York for May 16, 2026" in meta.rules_primary
 
 
 @pytest.mark.parametrize(
     ("series", "day", "close", "open_"),
     [
-        ("KXHIGHNY", date(2026, 7, 15), "2026-07-16T04:59:00+00:00", "2026-07-14T14:00:00+00:00"),  # EDT: LST end
-        ("KXHIGHNY", date(2026, 11, 20), "2026-11-21T04:59:00+00:00", "2026-11-19T15:00:00+00:00"),
-        ("KXHIGHCHI", date(2026, 7, 15), "2026-07-16T05:59:00+00:00", "2026-07-14T14:00:00+00:00"),
-        ("KXHIGHDEN", date(2026, 1, 15), "2026-01-16T06:59:00+00:00", "2026-01-14T15:00:00+00:00"),
-        ("KXHIGHLAX", date(2026, 6, 30), "2026-07-01T07:59:00+00:00", "2026-06-29T14:00:00+00:00"),
+        ("KXHIGHNY", date(2026, 7, 15), "2026-07-16T04:59:00+00:00", "2026-07-14T10:59:00+00:00"),  # EDT: LST end
+        ("KXHIGHNY", date(2026, 11, 20), "2026-11-21T04:59:00+00:00", "2026-11-19T10:59:00+00:00"),
+        ("KXHIGHCHI", date(2026, 7, 15), "2026-07-16T05:59:00+00:00", "2026-07-14T11:59:00+00:00"),
+        ("KXHIGHDEN", date(2026, 1, 15), "2026-01-16T06:59:00+00:00", "2026-01-14T12:59:00+00:00"),
+        ("KXHIGHLAX", date(2026, 6, 30), "2026-07-01T07:59:00+00:00", "2026-06-29T13:59:00+00:00"),  # 42.0 h
+        ("KXLOWTLAX", date(2026, 6, 30), "2026-07-01T07:59:00+00:00", "2026-06-29T13:59:00+00:00"),
     ],
 )
 def test_schedule_follows_the_lst_climate_day(series: str, day: date, close: str, open_: str) -> None:
@@ -162,12 +174,14 @@ def test_schedule_follows_the_lst_climate_day(series: str, day: date, close: str
     meta = exchange.catalog.market(event.tickers[2])
     assert meta.close_ms == ms(close)
     assert meta.open_ms == ms(open_)
-    city = CITIES[series]
+    assert meta.created_ms == meta.open_ms  # listed as it opens, 42 h before the close
+    city = SERIES_OF[series].city
     final_cli = world.model.cli_issue_ms(city, day, "final")
     assert day_start_ms(city, day) + DAY < final_cli < event.determine_ms
     assert meta.expected_expiration_ms == event.determine_ms
     assert meta.latest_expiration_ms == meta.close_ms + 7 * DAY
     assert meta.settlement_timer_seconds == (3600 if series in ("KXHIGHNY", "KXHIGHCHI") else 1800)
+    assert exchange.catalog.series(series).ticker == series
     assert event.settle_ms == event.determine_ms + meta.settlement_timer_seconds * 1000
 
 
@@ -298,17 +312,17 @@ def _market_events(exchange: EmbeddedExchange) -> list[MarketEvent]:
 
 
 def test_full_day_lifecycle_in_one_tick_with_settlements() -> None:
-    exchange, world, clock = world_at("2026-05-15T12:00:00+00:00", cities=["KXHIGHNY"])
+    exchange, world, clock = world_at("2026-05-15T12:00:00+00:00", series=["KXHIGHNY"])
     events = _market_events(exchange)
     run_days(exchange, clock, 1, step_hours=3)  # 2026-05-16T12:00Z
-    assert world.event_for("KXHIGHNY", date(2026, 5, 17)) is None  # listed at 13:00Z
-    clock.advance(90 * 60_000)
+    assert world.event_for("KXHIGHNY", date(2026, 5, 18)) is None  # listed at 10:59Z on the 17th
+    clock.advance(DAY - 70 * 60_000)  # 2026-05-17T10:50Z
     exchange.housekeeping()
-    event = world.event_for("KXHIGHNY", date(2026, 5, 17))
+    assert world.event_for("KXHIGHNY", date(2026, 5, 18)) is None
+    clock.advance(10 * 60_000)  # 11:00Z, after the 10:59Z listing (42 h before the 04:59Z close on the 19th)
+    exchange.housekeeping()
+    event = world.event_for("KXHIGHNY", date(2026, 5, 18))
     assert event is not None
-    assert {exchange.engine.market(t).status for t in event.tickers} == {MarketStatus.INITIALIZED}
-    clock.advance(90 * 60_000)  # 15:00Z, after the 14:00Z (10:00 EDT) open
-    exchange.housekeeping()
     assert {exchange.engine.market(t).status for t in event.tickers} == {MarketStatus.ACTIVE}
     # Two accounts trade the middle band so that settlement pays someone.
     ticker = event.tickers[2]
@@ -328,14 +342,14 @@ def test_full_day_lifecycle_in_one_tick_with_settlements() -> None:
         )
     clock.advance(3 * DAY)  # one real tick spans close, CLI, determination and settlement
     exchange.housekeeping()
-    truth = world.truth("KXHIGHNY", date(2026, 5, 17))
+    truth = world.truth("KXHIGHNY", date(2026, 5, 18))
     kinds: dict[str, list[tuple[str, int]]] = {}
     for e in events:
         kinds.setdefault(e.ticker, []).append((e.kind, e.ts_ms))
     for t in event.tickers:
-        assert [k for k, _ in kinds[t]] == ["created", "activated", "close_date_updated", "determined", "settled"]
+        assert [k for k, _ in kinds[t]] == ["created", "close_date_updated", "determined", "settled"]
         times = [ts for _, ts in kinds[t]]
-        assert times == [event.list_ms, event.open_ms, event.close_ms, event.determine_ms, event.settle_ms]
+        assert times == [event.list_ms, event.close_ms, event.determine_ms, event.settle_ms]
         state, meta = exchange.engine.market(t), exchange.catalog.market(t)
         assert state.status is MarketStatus.FINALIZED
         assert meta.expiration_value == str(truth)
@@ -360,20 +374,23 @@ def test_a_simulated_month_lists_settles_everything_in_order() -> None:
     exchange, world, clock = world_at("2026-02-20T12:00:00+00:00", until=date(2026, 3, 20))
     events = _market_events(exchange)
     run_days(exchange, clock, 31, step_hours=7)
-    assert {(e.city.series, e.day) for e in world.events.values()} >= {
+    assert {(e.series.ticker, e.day) for e in world.events.values()} >= {
         (s, date(2026, 2, 21) + timedelta(days=k)) for s in SERIES for k in range(28)
     }
     assert not world.live_events
     for event in world.events.values():
         assert all(exchange.engine.market(t).status is MarketStatus.FINALIZED for t in event.tickers)
-        assert world.settlement_values[event.event_ticker] == str(world.truth(event.city.series, event.day))
+        truth = world.truth(event.series.ticker, event.day)
+        assert world.settlement_values[event.event_ticker] == str(truth)
+        report = world.model.cli_report(event.city, event.day)
+        assert truth == (report.max_f if event.extreme == "high" else report.min_f)
     stamps = [e.ts_ms for e in events]
     assert stamps == sorted(stamps)  # across all cities, every lifecycle event in time order
 
 
 def test_install_with_a_past_start_settles_what_is_over_and_until_stops_listing() -> None:
     exchange, world, _ = world_at(
-        "2026-05-20T12:00:00+00:00", cities=["KXHIGHLAX"], start=date(2026, 5, 14), until=date(2026, 5, 19)
+        "2026-05-20T12:00:00+00:00", series=["KXHIGHLAX"], start=date(2026, 5, 14), until=date(2026, 5, 19)
     )
     days = [e.day for e in world.events.values()]
     assert days == [date(2026, 5, 14) + timedelta(days=k) for k in range(6)]
@@ -390,7 +407,7 @@ def test_install_with_a_past_start_settles_what_is_over_and_until_stops_listing(
 
 
 def test_probability_oracle_is_a_distribution_and_ends_at_the_result() -> None:
-    exchange, world, clock = world_at("2026-05-16T03:00:00+00:00", cities=["KXHIGHDEN"])
+    exchange, world, clock = world_at("2026-05-16T03:00:00+00:00", series=["KXHIGHDEN"])
     event = world.event_for("KXHIGHDEN", date(2026, 5, 16))
     assert event is not None
     middle = event.tickers[2]

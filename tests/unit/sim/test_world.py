@@ -18,7 +18,7 @@ CITIES = ("KXHIGHNY", "KXHIGHMIA")
 
 def test_living_world_is_a_world_and_installs_once() -> None:
     exchange, _ = stepped_exchange(3)
-    world: World = LivingWorld(3, cities=CITIES)
+    world: World = LivingWorld(3, series=CITIES)
     world.install(exchange)
     with pytest.raises(RuntimeError, match="already installed"):
         world.install(exchange)
@@ -28,7 +28,7 @@ def test_living_world_is_a_world_and_installs_once() -> None:
 
 def test_the_oracle_routes_each_ticker_to_the_part_that_owns_it() -> None:
     exchange, _ = stepped_exchange(3)
-    world = build_living_world(exchange, 3, cities=CITIES)
+    world = build_living_world(exchange, 3, series=CITIES)
     weather = next(iter(world.weather.events.values())).tickers[0]
     other = next(iter(world.other.events.values())).tickers[0]
     now = START_MS
@@ -42,7 +42,7 @@ def test_the_oracle_routes_each_ticker_to_the_part_that_owns_it() -> None:
 
 def test_next_due_is_the_earliest_of_both_parts() -> None:
     exchange, _ = stepped_exchange(4)
-    world = build_living_world(exchange, 4, cities=CITIES)
+    world = build_living_world(exchange, 4, series=CITIES)
     for now in (START_MS, START_MS + 5 * HOUR_MS, START_MS + 30 * HOUR_MS):
         parts = [t for t in (world.weather.next_due_ms(now), world.other.next_due(now)) if t is not None]
         assert world.next_due(now) == min(parts)
@@ -50,7 +50,7 @@ def test_next_due_is_the_earliest_of_both_parts() -> None:
 
 def test_traders_trade_the_worlds_markets_only_and_forget_settled_ones() -> None:
     exchange, clock = stepped_exchange(5)
-    world = build_living_world(exchange, 5, cities=CITIES)
+    world = build_living_world(exchange, 5, series=CITIES)
     # a market listed by someone else (a test, an operator) is not the world's: nobody trades it
     exchange.catalog.add_series(SeriesInfo("KXFOREIGN", "Foreign", "Testing", "custom"))
     exchange.catalog.add_event(EventInfo("KXFOREIGN-1", "KXFOREIGN", "Foreign", "foreign"))
@@ -79,14 +79,14 @@ def test_traders_trade_the_worlds_markets_only_and_forget_settled_ones() -> None
 def test_until_bounds_the_world_and_quiet_after_is_when_all_has_settled() -> None:
     exchange, _ = stepped_exchange(6)
     start_day = datetime.fromtimestamp(START_MS // 1000, UTC).date()
-    world = build_living_world(exchange, 6, cities=CITIES, until=start_day + timedelta(days=1))
+    world = build_living_world(exchange, 6, series=CITIES, until=start_day + timedelta(days=1))
     assert world.quiet_after_ms() == int(datetime(2025, 11, 25, tzinfo=UTC).timestamp()) * 1000
     assert LivingWorld(6).quiet_after_ms() is None
 
 
 def test_the_ledger_checks_catch_a_single_unit_of_money_out_of_place() -> None:
     exchange, clock = stepped_exchange(7)
-    world = build_living_world(exchange, 7, cities=CITIES)
+    world = build_living_world(exchange, 7, series=CITIES)
     run(exchange, clock, START_MS + 30 * HOUR_MS, 2 * 60_000)
     engine = exchange.engine
     opening = world.traders_cash
