@@ -148,6 +148,7 @@ def exchange(
                 faults=fault_spec,
                 scenario=scenario,
                 speed=speed,
+                all_weather_series=ex.all_weather_series,
             )
         )
 

@@ -32,6 +32,9 @@ class ExchangeSettings(BaseModel):
     port: int = Field(8765, ge=0, le=65535)
     seed: int = 1
     starting_balance_dollars: int = Field(10_000, ge=0)
+    all_weather_series: bool = False
+    """List every daily temperature series Kalshi lists (20 highs, 20 lows) instead of the lighter
+    default set (seven highs, three lows)."""
 
 
 Env = Literal["sim", "demo", "prod"]

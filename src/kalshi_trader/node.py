@@ -378,6 +378,7 @@ class TradingNode:
                     cash=Money(ex.starting_balance_dollars * PRICE_SCALE),
                     scenario=opts.scenario,
                     speed=opts.speed,
+                    all_weather_series=ex.all_weather_series,
                 )
             except (CredentialsError, ValueError) as exc:
                 raise NodeError(str(exc)) from None

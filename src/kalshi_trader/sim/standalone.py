@@ -4,7 +4,8 @@ Contract: ``serve(...)`` loads or creates the default account's credentials in t
 (``sim/credentials.py``), builds an ``EmbeddedExchange`` with the seeded ``scenario`` —
 ``"default"`` (the static scenario of ``sim/scenario.py``) or ``"weather"`` (the living world of
 ``sim/world.py``: temperature markets with NWS endpoints under ``/nws``, other markets and
-background traders) — on a ``SimClock`` running ``speed`` times real time when ``speed`` is given
+background traders; every Kalshi temperature series with ``all_weather_series``, else the lighter
+default set) — on a ``SimClock`` running ``speed`` times real time when ``speed`` is given
 (else the wall clock; the living world always runs on a ``SimClock``, speed 1 by default), opens the
 ``default`` account funded with ``cash`` under that API key, writes a fresh admin token to
 ``DATA_DIR/admin-token`` (mode 0600; ``sim/admin.py``), switches on ``faults`` if given, binds
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from kalshi_trader.domain import Money
 from kalshi_trader.sim.admin import write_admin_token
+from kalshi_trader.sim.cities import ALL_SERIES, DEFAULT_SERIES
 from kalshi_trader.sim.clock import SimClock
 from kalshi_trader.sim.credentials import Credentials, ensure_credentials
 from kalshi_trader.sim.exchange import EmbeddedExchange
@@ -101,6 +103,7 @@ def build_exchange(
     faults: FaultSpec | None = None,
     scenario: str = "default",
     speed: float | None = None,
+    all_weather_series: bool = False,
 ) -> Embedded:
     """The exchange ``serve`` runs (credentials, admin token, scenario, clock, funded account),
     built but not listening yet. Raises ``ValueError`` and ``CredentialsError`` as ``serve`` does."""
@@ -120,7 +123,7 @@ def build_exchange(
     )
     world: LivingWorld | None = None
     if scenario == "weather":
-        world = build_living_world(exchange, seed)
+        world = build_living_world(exchange, seed, series=ALL_SERIES if all_weather_series else DEFAULT_SERIES)
         mount_nws(exchange, world.weather)
     else:
         build_default_scenario(exchange, seed)
@@ -141,8 +144,17 @@ async def serve(
     faults: FaultSpec | None = None,
     scenario: str = "default",
     speed: float | None = None,
+    all_weather_series: bool = False,
 ) -> None:
-    built = build_exchange(data_dir=data_dir, seed=seed, cash=cash, faults=faults, scenario=scenario, speed=speed)
+    built = build_exchange(
+        data_dir=data_dir,
+        seed=seed,
+        cash=cash,
+        faults=faults,
+        scenario=scenario,
+        speed=speed,
+        all_weather_series=all_weather_series,
+    )
     exchange = built.exchange
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -155,6 +155,52 @@ async def test_raw_gridpoint_max_temperature_is_the_forecast_high_in_celsius(sim
     assert len(p["temperature"]["values"]) < 7 * 24  # equal consecutive hours are merged
 
 
+async def test_lows_are_served_where_nws_serves_them(sim: Sim) -> None:
+    """Night periods carry the forecast low of the dawn they end at, the raw grid's minTemperature
+    the low of the day whose dawn its window ends on, and the hourly curve passes through it."""
+    city = CITIES["KXHIGHNY"]
+    now = sim.world.now_ms()
+    today, tomorrow = date(2026, 5, 16), date(2026, 5, 17)
+    status, body, _ = await sim.get("/gridpoints/OKX/33,37/forecast")
+    assert status == 200
+    night = body["properties"]["periods"][1]  # Tonight: 18:00 EDT → 06:00 EDT on the 17th
+    assert not night["isDaytime"]
+    assert night["temperature"] == round_half_up(sim.world.forecast("KXLOWTNYC", tomorrow, now))
+    assert "low around" in night["detailedForecast"]
+    status, grid, _ = await sim.get("/gridpoints/OKX/33,37")
+    lows = grid["properties"]["minTemperature"]["values"]
+    first_start, duration = lows[0]["validTime"].split("/")
+    assert duration == "PT14H"
+    assert _ms(first_start) + 14 * HOUR_MS == day_start_ms(city, today) + 9 * HOUR_MS  # ends 09:00 LST today
+    assert round_half_up(lows[0]["value"] * 9 / 5 + 32) == round_half_up(sim.world.forecast("KXLOWTNYC", today))
+    status, hourly, _ = await sim.get("/gridpoints/OKX/33,37/forecast/hourly")
+    temps = [
+        h["temperature"] for h in hourly["properties"]["periods"] if climate_date(city, _ms(h["startTime"])) == tomorrow
+    ]
+    assert abs(min(temps) - sim.world.forecast("KXLOWTNYC", tomorrow)) <= 1.5
+
+
+async def test_cli_products_report_the_settlement_minimum(sim: Sim) -> None:
+    from kalshi_trader.fairvalue.climate_report import parse_cli
+
+    status, listing, _ = await sim.get("/products/types/CLI/locations/NYC")
+    assert status == 200
+    finals = 0
+    for summary in listing["@graph"][:6]:
+        status, product, _ = await sim.get(summary["@id"])
+        assert status == 200
+        report = parse_cli(product["productText"])
+        truth = sim.world.truth("KXLOWTNYC", report.summary_date)
+        assert report.minimum_f is not None
+        if report.preliminary:
+            assert report.minimum_f >= truth  # the evening can still go lower
+        else:
+            finals += 1
+            assert report.minimum_f == truth
+            assert report.maximum_f == sim.world.truth("KXHIGHNY", report.summary_date)
+    assert finals >= 2
+
+
 async def test_observations_are_published_newest_first_and_never_above_the_maximum(sim: Sim) -> None:
     city = CITIES["KXHIGHNY"]
     now = sim.world.now_ms()

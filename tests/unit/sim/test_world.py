@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from tests.support.world import DAY_MS, HOUR_MS, START_MS, conservation_gap, reconcile, run, stepped_exchange
@@ -102,3 +103,15 @@ def test_the_ledger_checks_catch_a_single_unit_of_money_out_of_place() -> None:
     position = next(p for p in account.positions.values() if p.position)
     position.position = Qty(position.position + 1)
     assert any("replayed" in problem for problem in reconcile(engine, user, world.traders.opening[user]))
+
+
+def test_the_exchange_lists_the_default_series_or_all_of_them(tmp_path: Path) -> None:
+    from kalshi_trader.sim.cities import ALL_SERIES, DEFAULT_SERIES
+    from kalshi_trader.sim.standalone import build_exchange
+
+    for every, expected in ((False, DEFAULT_SERIES), (True, ALL_SERIES)):
+        built = build_exchange(
+            data_dir=tmp_path / str(every), seed=1, cash=Money(0), scenario="weather", all_weather_series=every
+        )
+        listed = {s.ticker for s in built.exchange.catalog.all_series() if s.category == "Climate and Weather"}
+        assert listed == set(expected)
