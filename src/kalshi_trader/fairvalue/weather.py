@@ -206,7 +206,7 @@ class ModelParams:
     ``bias_f`` is added to the forecast (e.g. a trailing 30-day mean CLI-minus-forecast error);
     ``sigma_scale`` multiplies the lead-time σ (``stations.Station.sigma_scale``: >1 at DEN/CHI/AUS,
     <1 at LAX/MIA); ``floor_slack`` is ((δ, weight), ...) — the floor is L + δ with that weight
-    (default: a hard floor at L)."""
+    (default: a hard floor at L; for a low the ceiling is L − δ)."""
 
     bias_f: float = 0.0
     sigma_scale: float = 1.0
