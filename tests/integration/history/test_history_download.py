@@ -36,7 +36,7 @@ async def _cli(*args: str) -> tuple[int, str, str]:
 
 async def test_download_killed_midway_resumes_with_nothing_duplicated_or_missing(tmp_path: Path) -> None:
     exchange, clock = stepped_exchange(7)
-    build_living_world(exchange, 7, cities=(SERIES,))
+    build_living_world(exchange, 7, series=(SERIES,))
     run(exchange, clock, START_MS + 4 * DAY_MS, 5 * MINUTE_MS)
     exchange.archive.set_lag(MARKET_SETTLED, 2 * DAY_MS)
     exchange.archive.set_lag(TRADES_CREATED, 2 * DAY_MS)

@@ -42,7 +42,7 @@ class Recorded:
 
 async def test_a_recording_replays_through_the_same_session_and_monitor_to_the_same_books(tmp_path: Path) -> None:
     exchange, clock = stepped_exchange(11)
-    build_living_world(exchange, 11, cities=(SERIES,))
+    build_living_world(exchange, 11, series=(SERIES,))
     run(exchange, clock, START_MS + HOUR_MS, MINUTE_MS)
     exchange.open_account("recorder", Money(0))
     key = process_key(0)
