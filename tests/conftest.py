@@ -1,6 +1,6 @@
-"""Shared fixtures: a running embedded exchange and signed clients for its accounts
-(see tests/support/exchange.py and tests/support/http.py). Imports are deferred so that test
-modules that do not use these fixtures never import the exchange."""
+"""Shared fixtures: a running embedded exchange and signed clients for its accounts, once per API
+key type (see tests/support/exchange.py and tests/support/http.py). Imports are deferred so that
+test modules that do not use these fixtures never import the exchange."""
 
 from __future__ import annotations
 
@@ -14,11 +14,20 @@ if TYPE_CHECKING:
     from tests.support.http import SignedClient
 
 
+@pytest.fixture(params=["ed25519", "rsa"])
+def key_type(request: pytest.FixtureRequest) -> str:
+    """The API key type of the ``exchange`` fixture's accounts: every test that uses it runs with
+    an Ed25519 key (Kalshi's default since October 2026) and with an RSA key."""
+    return str(request.param)
+
+
 @pytest.fixture
-async def exchange() -> AsyncIterator[RunningExchange]:
+async def exchange(key_type: str) -> AsyncIterator[RunningExchange]:
     from tests.support.exchange import running_exchange
 
-    async with running_exchange() as running:
+    from kalshi_trader.kalshi.auth import KeyType
+
+    async with running_exchange(key_type=KeyType(key_type)) as running:
         yield running
 
 

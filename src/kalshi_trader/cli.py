@@ -38,6 +38,7 @@ from kalshi_trader.cli_client import (
 )
 from kalshi_trader.config import Settings, load_settings
 from kalshi_trader.domain import PRICE_SCALE, Money, format_qty
+from kalshi_trader.kalshi.auth import KeyType
 
 if TYPE_CHECKING:
     from datetime import date
@@ -108,6 +109,15 @@ def exchange(
         "[default: real time].",
         show_default=False,
     ),
+    key_type: KeyType | None = typer.Option(
+        None,
+        "--key-type",
+        help="Type of the API key written into the data dir when it holds none yet (api-key-id, "
+        "api-key.pem): ed25519, as Kalshi's web app, or rsa. An existing key is reused whatever its type "
+        "[default: ed25519].",
+        case_sensitive=False,
+        show_default=False,
+    ),
 ) -> None:
     """Run the embedded Kalshi-compatible exchange (REST + WebSocket) until Ctrl-C."""
     from kalshi_trader.sim.credentials import CredentialsError
@@ -130,7 +140,13 @@ def exchange(
         if a.nws_url is not None:
             typer.echo(f"NWS:  {a.nws_url}")
         typer.echo(f"API key id file:  {a.key_id_path} ({'created' if a.created else 'reused'}; key id {a.key_id})")
-        typer.echo(f"Private key file: {a.key_path}")
+        typer.echo(f"Private key file: {a.key_path} ({a.key_type.label})")
+        if key_type is not None and key_type is not a.key_type:
+            typer.echo(
+                f"Note: --key-type {key_type.value} not applied: the data dir already holds an {a.key_type.label} "
+                f"key (move {a.key_id_path.name} and {a.key_path.name} away for a new one)",
+                err=True,
+            )
         typer.echo(f"Admin token file: {a.admin_token_path} (Authorization: Bearer <token> on /admin)")
         typer.echo(f"Faults: {a.faults}")
         typer.echo("Press Ctrl-C to stop.")
@@ -149,6 +165,7 @@ def exchange(
                 scenario=scenario,
                 speed=speed,
                 all_weather_series=ex.all_weather_series,
+                key_type=key_type or KeyType.ED25519,
             )
         )
 
@@ -268,8 +285,10 @@ def run(
 
     if not is_loopback(web_host) and not web_allow_remote:
         fail(f"--web-host {web_host} is not a loopback address; add --web-allow-remote to serve it anyway")
+    from kalshi_trader.kalshi.auth import KeyFileError
+
     interrupted = "interrupted before the node stopped cleanly; check resting orders with kalshi-trader orders"
-    with user_errors(Failure(NodeError, 1), interrupted=interrupted):
+    with user_errors(Failure(KeyFileError, 2), Failure(NodeError, 1), interrupted=interrupted):
         code = asyncio.run(_run_node(settings, options, web_host, web_port, web_allow_remote))
     if code:
         raise typer.Exit(code)
@@ -473,17 +492,51 @@ async def _event_brackets(settings: Settings, series: str, event: str | None) ->
 @app.command()
 @client_options()
 def check(*, settings: Settings) -> None:
-    """Check the API: reachable, key accepted, balance, clock skew (exit 1 if a check fails)."""
+    """Check the API: reachable, key accepted (and its type), balance, clock skew (exit 1 if a check
+    fails; an unusable key file is one line and exit 2)."""
+    from kalshi_trader.kalshi.auth import KeyFileError
     from kalshi_trader.kalshi.check import run_checks
+    from kalshi_trader.kalshi.rest import signer_from_settings
 
     quiet_logging()
+    with user_errors(Failure(KeyFileError, 2)):
+        signer = signer_from_settings(settings)
     with user_errors():
-        results = asyncio.run(run_checks(settings))
+        results = asyncio.run(run_checks(settings, signer))
     width = max(len(r.name) for r in results)
     for r in results:
         typer.echo(f"{'✓' if r.ok else '✗'} {r.name:<{width}}  {r.detail}")
     if not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+@app.command()
+def keygen(
+    out: Path = typer.Option(
+        ...,
+        "--out",
+        help="Private key file to write (PEM, mode 600); the public key goes beside it as FILE.pub.",
+        show_default=False,
+    ),
+    kind: KeyType = typer.Option(
+        KeyType.ED25519, "--type", help="ed25519 (Kalshi's default) or rsa (2048-bit).", case_sensitive=False
+    ),
+) -> None:
+    """Make a new API key pair whose public key you register with Kalshi (never overwrites a file)."""
+    from kalshi_trader.kalshi.auth import KeyFileError, describe_key, generate_private_key, write_key_pair
+
+    key = generate_private_key(kind)
+    with user_errors(Failure(KeyFileError, 2)):
+        private, public = write_key_pair(key, out)
+    typer.echo(f"Private key: {private} ({describe_key(key)}, mode 600; keep it secret, it never leaves this machine)")
+    typer.echo(f"Public key:  {public}")
+    typer.echo("")
+    typer.echo(public.read_text().rstrip("\n"))
+    typer.echo("")
+    typer.echo(
+        "Register this public key with Kalshi (Account settings > API Keys, on demo.kalshi.co for demo), "
+        f"then run with --key-id <the key id Kalshi shows> --key-file {private}"
+    )
 
 
 class MarketStatusFilter(StrEnum):

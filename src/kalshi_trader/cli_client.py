@@ -91,7 +91,7 @@ KeyIdOption = Annotated[
     str | None, _option("--key-id", "API key id [default: KALSHI_TRADER_API__KEY_ID; sim: DATA_DIR/api-key-id].")
 ]
 KeyFileOption = Annotated[
-    Path | None, _option("--key-file", "RSA private key (PEM, mode 600) [default: DATA_DIR/api-key.pem].")
+    Path | None, _option("--key-file", "Ed25519 or RSA private key (PEM, mode 600) [default: DATA_DIR/api-key.pem].")
 ]
 DataDirOption = Annotated[
     Path | None, _option("--data-dir", "Directory of the embedded exchange's key files [default: ./data].")

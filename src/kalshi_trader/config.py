@@ -2,8 +2,9 @@
 
 Contract: values come, highest priority first, from explicit arguments, environment variables
 ``KALSHI_TRADER_<SECTION>__<FIELD>`` (e.g. ``KALSHI_TRADER_EXCHANGE__PORT=9000``), a TOML file
-(``--config``), then the defaults below. Secrets (key files) are referenced by path, never stored
-here. This module imports nothing of the project.
+(``--config``), then the defaults below. Key files are referenced by path, never stored here; the
+one secret held (``api.key_passphrase``) is a ``SecretStr``, masked in every ``repr``. This module
+imports nothing of the project.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -49,7 +50,14 @@ ENV_URLS: dict[str, tuple[str, str]] = {
         "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2",
     ),
 }
-"""Kalshi's recommended production and demo hosts (kalshi-api.md section 1)."""
+"""Kalshi's recommended production and demo endpoints (REST, WebSocket): the dedicated
+``external-api`` hosts of Kalshi's "API Environments and Endpoints" page."""
+SHARED_ENV_URLS: dict[str, tuple[str, str]] = {
+    "prod": ("https://api.elections.kalshi.com/trade-api/v2", "wss://api.elections.kalshi.com/trade-api/ws/v2"),
+    "demo": ("https://demo-api.kalshi.co/trade-api/v2", "wss://demo-api.kalshi.co/trade-api/ws/v2"),
+}
+"""The shared hosts Kalshi also supports (``api.url`` may name them)."""
+_KALSHI_WS = {rest: ws for rest, ws in (*ENV_URLS.values(), *SHARED_ENV_URLS.values())}
 
 
 class ApiSettings(BaseModel):
@@ -57,7 +65,8 @@ class ApiSettings(BaseModel):
 
     ``url`` (the REST base, ending in ``/trade-api/v2``) overrides ``env``; ``ws_url`` defaults to
     the same host's ``/trade-api/ws/v2``. In ``sim`` the key defaults to the files the embedded
-    exchange writes into the data dir (``api-key-id``, ``api-key.pem``)."""
+    exchange writes into the data dir (``api-key-id``, ``api-key.pem``). The key file is an Ed25519
+    or RSA private key (PEM); ``key_passphrase`` unlocks an encrypted one."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -66,6 +75,8 @@ class ApiSettings(BaseModel):
     ws_url: str | None = None
     key_id: str | None = None
     key_file: Path | None = None
+    key_passphrase: SecretStr | None = None
+    """The key file's passphrase when it is encrypted; a secret: never logged or shown."""
     tier: str = "basic"
     timeout_s: float = Field(10.0, gt=0)
 
@@ -290,11 +301,15 @@ class Settings(BaseSettings):
         return ENV_URLS[self.api.env][0]
 
     def ws_url(self) -> str:
-        """The WebSocket URL the client uses."""
+        """The WebSocket URL the client uses: ``api.ws_url``; else Kalshi's own for one of its REST
+        URLs (the recommended REST host ``external-api`` pairs with ``external-api-ws``); else the
+        REST URL's host at ``/trade-api/ws/v2``."""
         if self.api.ws_url:
             return self.api.ws_url
         if self.api.url or self.api.env == "sim":
             rest = self.rest_url()
+            if rest in _KALSHI_WS:
+                return _KALSHI_WS[rest]
             scheme, rest_of = rest.split("://", 1)
             host = rest_of.split("/", 1)[0]
             return f"{'wss' if scheme == 'https' else 'ws'}://{host}/trade-api/ws/v2"

@@ -15,7 +15,8 @@ Contract:
   reconnects request a reconciliation) → markets registered with the engine → reconciliation (the
   record replayed, the exchange's orders, fills, settlements and positions compared) → fair values (NWS) →
   strategies (started when ``autostart`` and enabled in config) → balance and sampling loops. A
-  failure at any step closes what was started and raises ``NodeError`` (one line, no secrets).
+  failure at any step closes what was started and raises ``NodeError`` (one line, no secrets) —
+  or, for an unusable API key file (demo/prod), ``kalshi.auth.KeyFileError`` (a user mistake).
 - The record: in embedded ``sim`` the exchange starts fresh every time, so its record does too —
   ``DATA_DIR/sim.db`` is replaced at each start unless ``store.url`` is set; otherwise the store is
   ``store.url`` or ``DATA_DIR/kalshi-trader.db``.
@@ -286,7 +287,7 @@ class TradingNode:
             await self._start()
         except BaseException as exc:
             await self._close_parts()
-            if isinstance(exc, NodeError) or not isinstance(exc, Exception):
+            if isinstance(exc, NodeError | KeyFileError) or not isinstance(exc, Exception):
                 raise
             if isinstance(exc, OSError) and self.embedded is None and self.options.mode is Mode.SIM:
                 raise NodeError(f"cannot start the embedded exchange: {exc.strerror or exc}") from None
@@ -400,10 +401,7 @@ class TradingNode:
         self.rest_url, self.ws_url, self.nws_url = settings.rest_url(), settings.ws_url(), settings.nws_url()
         if opts.mode is Mode.PROD and self.rest_url != ENV_URLS["prod"][0]:
             log.warning("prod_with_custom_url", url=self.rest_url)
-        try:
-            return signer_from_settings(settings, required=True)
-        except KeyFileError as exc:
-            raise NodeError(str(exc)) from None
+        return signer_from_settings(settings, required=True)  # KeyFileError: the caller's one line, exit 2
 
     def _start_recording(self, rest: KalshiRest) -> FeedRecorder | None:
         """With ``record_dir``: a recorder of the feed (closed after the session it records)."""

@@ -2,7 +2,8 @@
 
 Contract: ``effective_settings(settings)`` is every section and field of ``config.Settings`` as plain
 JSON/TOML values (decimals and paths as strings, unset values left out), with secrets redacted: a
-database URL's password becomes ``***`` and the API key id shows only its first 8 characters. Key
+database URL's password and every ``SecretStr`` (the key passphrase) become ``***``, and the API key
+id shows only its first 8 characters. Key
 material is never in the settings (only the key file's path), so it cannot be shown. ``to_toml``
 renders the result as a TOML file that ``--config`` accepts back (redacted values aside), with the
 resolved endpoints as comments.
@@ -15,10 +16,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from kalshi_trader.config import Settings
 from kalshi_trader.store import redact_url
 
 __all__ = ["effective_settings", "to_toml"]
+
+REDACTED = "***"
 
 
 def _plain(value: Any) -> Any:
@@ -30,6 +35,8 @@ def _plain(value: Any) -> Any:
         return format(value, "f")
     if isinstance(value, Path):
         return str(value)
+    if isinstance(value, SecretStr):
+        return REDACTED
     return value
 
 

@@ -53,10 +53,13 @@ def test_config_show_redacts_secrets(tmp_path: Path) -> None:
         env={
             "KALSHI_TRADER_STORE__URL": "postgresql://me:hunter2secret@db:5432/x",
             "KALSHI_TRADER_API__KEY_ID": "abcdef1234567890",
+            "KALSHI_TRADER_API__KEY_PASSPHRASE": "open-sesame-42",
         },
     )
     assert shown.returncode == 0, shown.stderr
     assert "hunter2secret" not in shown.stdout
+    assert "open-sesame-42" not in shown.stdout + shown.stderr
+    assert 'key_passphrase = "***"' in shown.stdout
     assert "1234567890" not in shown.stdout
     assert "postgresql://me:***@db:5432/x" in shown.stdout
     assert "[strategies.weather_mm]" in shown.stdout

@@ -9,8 +9,10 @@ Contract:
 - The default rate-limit tier is ``prestige`` so that ordinary tests never see a 429 while the
   limiter still runs on every request; pass ``tier=TIERS["basic"]`` to test limits, ``tier=None``
   to disable them.
-- RSA keys are generated once per process and reused (key ids differ per exchange), keeping
-  startup in the milliseconds.
+- ``key_type`` (``ed25519`` by default) is the type of every account's API key: the ``exchange``
+  fixture runs each test that uses it once with Ed25519 keys and once with RSA keys. Keys are
+  generated once per process and reused (key ids differ per exchange), keeping startup in the
+  milliseconds.
 - ``RunningExchange.add_market(...)`` lists a fresh market with an empty book (own series and
   event) for tests that need exact, book-independent arithmetic; ``add_trader`` opens another
   funded account with an API key. ``rate_clock_ns`` replaces the rate limiter's clock;
@@ -29,11 +31,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.support.http import SignedClient
 
 from kalshi_trader.domain import FeeType, MarketStatus, Money, TickGrid
-from kalshi_trader.kalshi.auth import generate_private_key
+from kalshi_trader.kalshi.auth import KeyType, PrivateKey, generate_private_key
 from kalshi_trader.sim.catalog import EventInfo, MarketMeta, SeriesInfo
 from kalshi_trader.sim.exchange import EmbeddedExchange, wall_clock_ms
 from kalshi_trader.sim.model import MarketState
@@ -46,16 +47,16 @@ _UNSET: Any = object()
 
 
 @functools.cache
-def process_key(slot: int) -> rsa.RSAPrivateKey:
-    """A process-wide RSA key for account slot ``slot`` (generated once)."""
-    return generate_private_key()
+def process_key(slot: int, key_type: KeyType = KeyType.ED25519) -> PrivateKey:
+    """A process-wide key of ``key_type`` for account slot ``slot`` (generated once)."""
+    return generate_private_key(key_type)
 
 
 @dataclass(frozen=True, slots=True)
 class Credentials:
     user_id: str
     key_id: str
-    private_key: rsa.RSAPrivateKey
+    private_key: PrivateKey
 
     def __repr__(self) -> str:  # never show key material
         return f"Credentials(user_id={self.user_id!r}, key_id={self.key_id!r})"
@@ -69,6 +70,7 @@ class RunningExchange:
     ws_url: str
     trader: Credentials
     liquidity: Credentials
+    key_type: KeyType = KeyType.ED25519
 
     def client(self, who: Credentials | None = None, **kw: Any) -> SignedClient:
         """A ``SignedClient`` for ``who`` (unsigned when None)."""
@@ -116,9 +118,10 @@ class RunningExchange:
         return ticker
 
     def add_trader(self, user_id: str, cash: Money, slot: int = 2) -> Credentials:
-        """Open another funded account with an API key (reusing process key ``slot``)."""
+        """Open another funded account with an API key of this exchange's ``key_type`` (reusing
+        process key ``slot``)."""
         self.exchange.open_account(user_id, cash)
-        key = process_key(slot)
+        key = process_key(slot, self.key_type)
         return Credentials(user_id, self.exchange.add_api_key(user_id, key.public_key()), key)
 
 
@@ -132,6 +135,7 @@ async def running_exchange(
     rate_clock_ns: Callable[[], int] = time.monotonic_ns,
     admin_token: str | None = None,
     clock_ms: Callable[[], int] = wall_clock_ms,
+    key_type: KeyType = KeyType.ED25519,
 ) -> AsyncIterator[RunningExchange]:
     exchange = EmbeddedExchange(
         seed=seed,
@@ -143,13 +147,13 @@ async def running_exchange(
     )
     scenario = build_default_scenario(exchange, seed)
     exchange.open_account(TRADER_USER, trader_cash)
-    trader_key, liquidity_key = process_key(0), process_key(1)
+    trader_key, liquidity_key = process_key(0, key_type), process_key(1, key_type)
     trader = Credentials(TRADER_USER, exchange.add_api_key(TRADER_USER, trader_key.public_key()), trader_key)
     liquidity = Credentials(
         LIQUIDITY_USER, exchange.add_api_key(LIQUIDITY_USER, liquidity_key.public_key()), liquidity_key
     )
     rest_url, ws_url = await exchange.start("127.0.0.1", 0)
     try:
-        yield RunningExchange(exchange, scenario, rest_url, ws_url, trader, liquidity)
+        yield RunningExchange(exchange, scenario, rest_url, ws_url, trader, liquidity, key_type)
     finally:
         await exchange.stop()

@@ -23,11 +23,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
-from cryptography.hazmat.primitives.asymmetric import rsa
 from multidict import CIMultiDictProxy
 from tests.support import spec
 
-from kalshi_trader.kalshi.auth import Signer
+from kalshi_trader.kalshi.auth import PrivateKey, Signer
 
 JSON = Any
 
@@ -85,7 +84,7 @@ class SignedClient:
         self,
         rest_url: str,
         key_id: str | None = None,
-        private_key: rsa.RSAPrivateKey | None = None,
+        private_key: PrivateKey | None = None,
         *,
         validate: bool = True,
         session: aiohttp.ClientSession | None = None,

@@ -31,11 +31,10 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import msgspec
-from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.support import spec
 
 from kalshi_trader.domain import complement, format_price, format_qty, parse_price, parse_qty
-from kalshi_trader.kalshi.auth import Signer
+from kalshi_trader.kalshi.auth import PrivateKey, Signer
 
 JSON = Any
 SEQUENCED_TYPES = frozenset({"orderbook_snapshot", "orderbook_delta", "order_group_updates"})
@@ -57,7 +56,7 @@ class WsClient:
         cls,
         ws_url: str,
         key_id: str | None = None,
-        private_key: rsa.RSAPrivateKey | None = None,
+        private_key: PrivateKey | None = None,
         *,
         session: aiohttp.ClientSession | None = None,
         headers: Mapping[str, str] | None = None,

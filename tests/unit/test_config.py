@@ -56,6 +56,21 @@ def test_endpoints_per_env(tmp_path: Path) -> None:
     assert custom.ws_url() == "wss://example.test:9/trade-api/ws/v2"
 
 
+@pytest.mark.parametrize(
+    ("url", "ws"),
+    [
+        ("https://external-api.kalshi.com/trade-api/v2", "wss://external-api-ws.kalshi.com/trade-api/ws/v2"),
+        ("https://external-api.demo.kalshi.co/trade-api/v2/", "wss://external-api-ws.demo.kalshi.co/trade-api/ws/v2"),
+        ("https://api.elections.kalshi.com/trade-api/v2", "wss://api.elections.kalshi.com/trade-api/ws/v2"),
+        ("https://demo-api.kalshi.co/trade-api/v2", "wss://demo-api.kalshi.co/trade-api/ws/v2"),
+    ],
+)
+def test_kalshi_rest_urls_pair_with_kalshi_websocket_urls(url: str, ws: str) -> None:
+    """Kalshi's hosts (recommended and also supported): the external-api REST host's WebSocket is on
+    another host (external-api-ws), so it cannot be derived from the REST URL."""
+    assert Settings.model_validate({"api": {"url": url}}).ws_url() == ws
+
+
 def test_sim_key_defaults_to_the_exchange_files(tmp_path: Path) -> None:
     s = Settings(data_dir=tmp_path)
     assert s.key_id() is None

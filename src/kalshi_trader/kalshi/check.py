@@ -1,10 +1,11 @@
 """Connectivity checks against a Kalshi API (the logic of ``kalshi-trader check``).
 
-Contract: ``run_checks(settings)`` runs, in order, and returns one ``CheckResult`` per line:
+Contract: ``run_checks(settings, signer)`` runs, in order, and returns one ``CheckResult`` per line:
 
 1. ``reachable`` — ``GET /exchange/status`` answers (exchange/trading flags and round trip shown);
-2. ``authenticated`` — the configured key (``rest.signer_from_settings``) signs ``GET
-   /portfolio/balance`` and the server accepts it;
+2. ``authenticated`` — ``signer`` (the configured key, ``rest.signer_from_settings``; None when no
+   key id is configured, which fails this check) signs ``GET /portfolio/balance`` and the server
+   accepts it; the line names the key type (``Ed25519`` or ``RSA 2048-bit``);
 3. ``balance`` — the available cash and portfolio value from that reply;
 4. ``clock`` — the local clock against the server's HTTP ``Date`` header: whole seconds, so the
    offset is estimated to ±(0.5 s + half the round trip); it fails when the estimate is further
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from kalshi_trader.config import Settings
 from kalshi_trader.domain import Money, format_money
 from kalshi_trader.kalshi import convert
-from kalshi_trader.kalshi.auth import KeyFileError
+from kalshi_trader.kalshi.auth import KeyFileError, Signer, describe_key
 from kalshi_trader.kalshi.errors import KalshiError
 from kalshi_trader.kalshi.rest import KalshiRest, RetryPolicy, signer_from_settings
 
@@ -74,14 +75,20 @@ def clock_result(skew_ms: int | None, rtt_ms: int, max_skew_ms: int = DEFAULT_MA
     )
 
 
-async def run_checks(settings: Settings, *, max_skew_ms: int = DEFAULT_MAX_SKEW_MS) -> list[CheckResult]:
+def _missing_key(settings: Settings) -> str:
+    """Why ``settings`` give no key (the one-line hint of ``signer_from_settings``)."""
+    try:
+        signer_from_settings(settings, required=True)
+    except KeyFileError as exc:
+        return str(exc)
+    return "no API key configured"
+
+
+async def run_checks(
+    settings: Settings, signer: Signer | None, *, max_skew_ms: int = DEFAULT_MAX_SKEW_MS
+) -> list[CheckResult]:
     url = settings.rest_url()
     results: list[CheckResult] = []
-    try:
-        signer = signer_from_settings(settings, required=True)
-        key_problem = ""
-    except KeyFileError as exc:
-        signer, key_problem = None, str(exc)
     quick = RetryPolicy(max_retries=1)
     async with KalshiRest(url, signer, tier=settings.api.tier, timeout_s=settings.api.timeout_s, retry=quick) as rest:
         try:
@@ -96,16 +103,17 @@ async def run_checks(settings: Settings, *, max_skew_ms: int = DEFAULT_MAX_SKEW_
         )
         results.append(CheckResult("reachable", True, f"{url} ({flags}; {probe.rtt_ms} ms)"))
         if signer is None:
-            results.append(CheckResult("authenticated", False, key_problem))
+            results.append(CheckResult("authenticated", False, _missing_key(settings)))
             results.append(CheckResult("balance", False, "skipped: no usable API key"))
         else:
+            key = f"key {short_key(signer.key_id)} ({describe_key(signer.private_key)})"
             try:
                 balance = await rest.get_balance()
             except KalshiError as exc:
-                results.append(CheckResult("authenticated", False, f"key {short_key(signer.key_id)}: {exc.summary()}"))
+                results.append(CheckResult("authenticated", False, f"{key}: {exc.summary()}"))
                 results.append(CheckResult("balance", False, "skipped: not authenticated"))
             else:
-                results.append(CheckResult("authenticated", True, f"key {short_key(signer.key_id)} accepted"))
+                results.append(CheckResult("authenticated", True, f"{key} accepted"))
                 try:
                     cash, value = convert.balance(balance), convert.portfolio_value(balance)
                 except ValueError as exc:

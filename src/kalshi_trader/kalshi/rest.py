@@ -181,7 +181,8 @@ def signer_from_settings(settings: Settings, *, required: bool = False) -> Signe
 
     The key id is ``api.key_id``; for the embedded exchange (``env sim`` or an explicit ``api.url``)
     it falls back to the data dir's ``api-key-id``. A configured id whose key file is missing or
-    unusable raises ``KeyFileError``; so does a missing id when ``required``."""
+    unusable (an encrypted key needs ``api.key_passphrase``) raises ``KeyFileError``; so does a
+    missing id when ``required``."""
     key_id = settings.api.key_id
     if not key_id and (settings.api.env == "sim" or settings.api.url):
         key_id = settings.key_id()
@@ -192,7 +193,9 @@ def signer_from_settings(settings: Settings, *, required: bool = False) -> Signe
                 f"embedded exchange, point --data-dir at the directory holding api-key-id (now {settings.data_dir})"
             )
         return None
-    return Signer.from_files(key_id, settings.key_file())
+    secret = settings.api.key_passphrase
+    passphrase = None if secret is None else secret.get_secret_value()
+    return Signer.from_files(key_id, settings.key_file(), passphrase=passphrase)
 
 
 class KalshiRest:

@@ -1,10 +1,12 @@
 """API credentials of the standalone exchange's default account, kept in the data directory.
 
-Contract: ``DIR/api-key-id`` holds the key id (one line) and ``DIR/api-key.pem`` the RSA private key
-(PEM, mode 0600, written by ``kalshi.auth.write_private_key``). ``ensure_credentials(dir)`` creates
-both on first use and reuses them afterwards; a half-present pair, an unreadable/unwritable
-directory, a malformed key id or an unusable key file raise ``CredentialsError`` with one line a
-person can act on. Key material is never printed or logged; messages name files only.
+Contract: ``DIR/api-key-id`` holds the key id (one line) and ``DIR/api-key.pem`` the private key (PEM,
+mode 0600, written by ``kalshi.auth.write_private_key``: PKCS#8 for Ed25519, PKCS#1 for RSA).
+``ensure_credentials(dir, key_type)`` creates both on first use with a new key of ``key_type``
+(Ed25519 by default, as Kalshi's web app) and reuses them afterwards, whatever their type. A
+half-present pair, an unreadable/unwritable directory, a malformed key id or an unusable key file
+raise ``CredentialsError`` with one line a person can act on. Key material is never printed or
+logged; messages name files only.
 """
 
 from __future__ import annotations
@@ -12,12 +14,20 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.hazmat.primitives.asymmetric import rsa
-
-from kalshi_trader.kalshi.auth import KeyFileError, generate_private_key, load_private_key, write_private_key
+from kalshi_trader.kalshi.auth import (
+    KeyFileError,
+    KeyType,
+    PrivateKey,
+    generate_private_key,
+    load_private_key,
+    write_private_key,
+)
+from kalshi_trader.kalshi.auth import (
+    key_type as type_of_key,
+)
 
 KEY_ID_FILE = "api-key-id"
 KEY_FILE = "api-key.pem"
@@ -31,13 +41,20 @@ class CredentialsError(Exception):
 @dataclass(frozen=True, slots=True)
 class Credentials:
     key_id: str
-    private_key: rsa.RSAPrivateKey
+    private_key: PrivateKey = field(repr=False)
     key_id_path: Path
     key_path: Path
     created: bool
 
+    @property
+    def key_type(self) -> KeyType:
+        return type_of_key(self.private_key)
+
     def __repr__(self) -> str:  # never show key material
-        return f"Credentials(key_id={self.key_id!r}, key_path={str(self.key_path)!r}, created={self.created})"
+        return (
+            f"Credentials(key_id={self.key_id!r}, key_type={self.key_type.value!r}, "
+            f"key_path={str(self.key_path)!r}, created={self.created})"
+        )
 
 
 def _prepare_dir(data_dir: Path) -> None:
@@ -51,8 +68,9 @@ def _prepare_dir(data_dir: Path) -> None:
         raise CredentialsError(f"data directory {data_dir} is not writable")
 
 
-def ensure_credentials(data_dir: Path) -> Credentials:
-    """Load the default account's credentials from ``data_dir``, creating them if absent."""
+def ensure_credentials(data_dir: Path, key_type: KeyType = KeyType.ED25519) -> Credentials:
+    """Load the default account's credentials from ``data_dir``, creating them (a new key of
+    ``key_type``) if absent."""
     _prepare_dir(data_dir)
     id_path, key_path = data_dir / KEY_ID_FILE, data_dir / KEY_FILE
     if id_path.exists() != key_path.exists():
@@ -70,7 +88,7 @@ def ensure_credentials(data_dir: Path) -> Credentials:
         except KeyFileError as exc:
             raise CredentialsError(str(exc)) from None
         return Credentials(key_id, key, id_path, key_path, created=False)
-    key = generate_private_key()
+    key = generate_private_key(key_type)
     key_id = str(uuid.uuid4())
     try:
         write_private_key(key, key_path)

@@ -12,9 +12,11 @@ Contract:
   its bound ``now_ms``) plugs in simulated, faster-than-real time. Signature timestamps are always
   checked against wall-clock time (clients sign with their own clock), and rate limits run on a
   monotonic wall clock.
-- Accounts: ``open_account(user_id, cash)`` creates a funded account; ``add_api_key`` registers a
-  public key for a user (returning its key id); ``create_account`` does both with a fresh RSA key
-  and returns ``(key_id, private_key)``. Private keys are never stored or logged here.
+- Accounts: ``open_account(user_id, cash)`` creates a funded account; ``add_api_key`` registers an
+  Ed25519 or RSA public key for a user (returning its key id); ``create_account`` does both with a
+  fresh key (Ed25519 unless ``key_type`` says RSA) and returns ``(key_id, private_key)``. The keys
+  live in ``api_keys`` (``sim/api_keys.py``), which the ``/api_keys`` routes
+  (``sim/routes_api_keys.py``) serve. Private keys are never stored or logged here.
 - Housekeeping (every ``housekeeping_interval_ms`` of wall time, and on demand via
   ``housekeeping()``): markets whose ``open_ms`` has passed open, markets whose ``close_ms`` has
   passed close, GTT orders past their expiry are canceled, then every periodic hook registered with
@@ -50,11 +52,11 @@ from dataclasses import dataclass
 
 import structlog
 from aiohttp import web
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from kalshi_trader.domain import MarketStatus, Money
-from kalshi_trader.kalshi.auth import AuthError, Verifier, generate_private_key
-from kalshi_trader.sim import admin
+from kalshi_trader.kalshi.auth import KeyType, PrivateKey, PublicKey, Verifier, generate_private_key
+from kalshi_trader.sim import admin, routes_api_keys
+from kalshi_trader.sim.api_keys import ApiKeys
 from kalshi_trader.sim.archive import Archive
 from kalshi_trader.sim.catalog import Catalog
 from kalshi_trader.sim.clock import SimClock
@@ -121,17 +123,17 @@ class EmbeddedExchange:
         self.engine.add_listener(self._record_lifecycle)  # before the feed, so it reads fresh metadata
         self.archive = Archive(clock_ms, self.catalog, lags_ms=archive_lags_ms)
         self.history = MarketHistory(self.engine)
-        self.verifier = Verifier(max_skew_ms=max_skew_ms, clock_ms=wall_clock_ms)
+        self.api_keys = ApiKeys(Verifier(max_skew_ms=max_skew_ms, clock_ms=wall_clock_ms), self.new_id)
         self.limiter = RateLimiter(tier, clock_ns=rate_clock_ns) if tier is not None else None
         self.feed = Feed(self.engine, self.catalog, clock_ms=clock_ms)
         self.flags = ExchangeFlags()
-        self._key_users: dict[str, str] = {}
         self._periodic: list[Callable[[int], None]] = []
         self._next_due: list[Callable[[int], int | None]] = []
         self._app_setup: list[Callable[[web.Application], None]] = []
         self._interval_s = housekeeping_interval_ms / 1000
         self.faults = FaultInjector(seed, feed=self.feed, spec=faults)
         self._app_setup.append(lambda app: admin.install(app, self.faults, self.engine, admin_token, self.archive))
+        self._app_setup.append(lambda app: routes_api_keys.install(app, self.api_keys))
         self._runner: web.AppRunner | None = None
         self._housekeeper: asyncio.Task[None] | None = None
         self._endpoints: Endpoints | None = None
@@ -147,32 +149,23 @@ class EmbeddedExchange:
     def open_account(self, user_id: str, cash: Money) -> None:
         self.engine.open_account(user_id, cash)
 
-    def add_api_key(self, user_id: str, public_key: rsa.RSAPublicKey, *, key_id: str | None = None) -> str:
-        """Register ``public_key`` for ``user_id``'s account; returns the key id."""
+    def add_api_key(self, user_id: str, public_key: PublicKey, *, key_id: str | None = None) -> str:
+        """Register ``public_key`` (Ed25519 or RSA) for ``user_id``'s account; returns the key id."""
         self.engine.account(user_id)  # the account must exist
-        key_id = key_id or self.new_id()
-        if key_id in self._key_users:
-            raise ValueError("API key id is already registered")
-        self.verifier.register(key_id, public_key)
-        self._key_users[key_id] = user_id
-        return key_id
+        return self.api_keys.add(user_id, public_key, key_id=key_id).key_id
 
-    def create_account(self, user_id: str, cash: Money) -> tuple[str, rsa.RSAPrivateKey]:
-        """Open a funded account with a fresh RSA key; returns ``(key_id, private_key)``."""
+    def create_account(self, user_id: str, cash: Money, key_type: KeyType = KeyType.ED25519) -> tuple[str, PrivateKey]:
+        """Open a funded account with a fresh key; returns ``(key_id, private_key)``."""
         self.open_account(user_id, cash)
-        private_key = generate_private_key()
+        private_key = generate_private_key(key_type)
         return self.add_api_key(user_id, private_key.public_key()), private_key
 
     def user_for_key(self, key_id: str) -> str:
-        return self._key_users[key_id]
+        return self.api_keys.user_for_key(key_id)
 
     def authenticate(self, headers: Mapping[str, str], method: str, path: str) -> Principal:
         """The caller behind signed ``headers`` for ``method path``; raises ``AuthError``."""
-        key_id = self.verifier.verify(headers, method, path)
-        user_id = self._key_users.get(key_id)
-        if user_id is None:  # pragma: no cover - the verifier only knows registered keys
-            raise AuthError("unknown API key id")
-        return Principal(key_id, user_id)
+        return self.api_keys.authenticate(headers, method, path)
 
     def _record_lifecycle(self, event: EngineEvent) -> None:
         """Keep the catalog's lifecycle facts in step with the engine (whoever drives it)."""

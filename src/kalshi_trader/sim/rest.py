@@ -3,8 +3,9 @@
 Contract: ``ServerDeps`` is everything a handler may use (engine, catalog, authentication, rate
 limiter, feed, clock, exchange flags, the live/historical partition and the market history);
 handlers reach it with ``deps(request)`` and the signed-in caller with ``principal(request)`` (set
-by the server's gate middleware on every ``/portfolio`` call). ``respond`` encodes a ``msgspec``
-struct (or plain JSON value) with the given status; ``error_body`` is Kalshi's nested error shape
+by the server's gate middleware on every ``/portfolio`` call and every signed call; an unsigned
+call to a route that needs a caller is a 401). ``respond`` encodes a ``msgspec`` struct (or plain
+JSON value) with the given status; ``error_body`` is Kalshi's nested error shape
 ``{"error": {"code", "message", "details"}}``; ``RATE_LIMITED_BODY`` is the documented 429 body.
 ``bill`` charges a handler-computed cost to the buckets it names (batch endpoints, single order
 writes billed per shard) and raises ``RateLimited`` unless every one covers it.
@@ -19,11 +20,13 @@ from typing import Any
 import msgspec
 from aiohttp import web
 
+from kalshi_trader.kalshi.auth import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP
 from kalshi_trader.sim.archive import Archive
 from kalshi_trader.sim.catalog import Catalog
 from kalshi_trader.sim.feed import Feed
 from kalshi_trader.sim.history import MarketHistory
 from kalshi_trader.sim.matching import MatchingEngine
+from kalshi_trader.sim.model import ExchangeError
 from kalshi_trader.sim.ratelimit import UNSCOPED, Bucket, RateLimiter
 
 
@@ -72,10 +75,13 @@ def deps(request: web.Request) -> ServerDeps:
 
 
 def principal(request: web.Request) -> Principal:
+    """The signed-in caller; an unsigned request to a route that needs one is a 401 (the gate
+    authenticates every ``/portfolio`` call, and any other call that carries signature headers)."""
     try:
         return request[PRINCIPAL_KEY]
-    except KeyError:  # pragma: no cover - the gate guarantees it on /portfolio
-        raise RuntimeError("handler needs an authenticated request") from None
+    except KeyError:
+        missing = f"missing authentication header(s): {HEADER_KEY}, {HEADER_TIMESTAMP}, {HEADER_SIGNATURE}"
+        raise ExchangeError(401, "unauthorized", missing) from None
 
 
 def user_id(request: web.Request) -> str:

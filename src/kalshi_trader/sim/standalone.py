@@ -1,12 +1,13 @@
 """The ``kalshi-trader exchange`` command's logic: run the embedded exchange until stopped.
 
 Contract: ``serve(...)`` loads or creates the default account's credentials in the data directory
-(``sim/credentials.py``), builds an ``EmbeddedExchange`` with the seeded ``scenario`` —
-``"default"`` (the static scenario of ``sim/scenario.py``) or ``"weather"`` (the living world of
-``sim/world.py``: temperature markets with NWS endpoints under ``/nws``, other markets and
-background traders; every Kalshi temperature series with ``all_weather_series``, else the lighter
-default set) — on a ``SimClock`` running ``speed`` times real time when ``speed`` is given
-(else the wall clock; the living world always runs on a ``SimClock``, speed 1 by default), opens the
+(``sim/credentials.py``; a new key is of ``key_type``, Ed25519 by default), builds an
+``EmbeddedExchange`` with the seeded ``scenario`` — ``"default"`` (the static scenario of
+``sim/scenario.py``) or ``"weather"`` (the living world of ``sim/world.py``: temperature markets
+with NWS endpoints under ``/nws``, other markets and background traders; every Kalshi temperature
+series with ``all_weather_series``, else the lighter default set) — on a ``SimClock`` running
+``speed`` times real time when ``speed`` is given (else the wall clock; the living world always runs
+on a ``SimClock``, speed 1 by default), opens the
 ``default`` account funded with ``cash`` under that API key, writes a fresh admin token to
 ``DATA_DIR/admin-token`` (mode 0600; ``sim/admin.py``), switches on ``faults`` if given, binds
 ``host:port`` and calls ``announce`` once with the URLs and file paths (never key material or the
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kalshi_trader.domain import Money
+from kalshi_trader.kalshi.auth import KeyType
 from kalshi_trader.sim.admin import write_admin_token
 from kalshi_trader.sim.cities import ALL_SERIES, DEFAULT_SERIES
 from kalshi_trader.sim.clock import SimClock
@@ -52,6 +54,7 @@ class Announcement:
     key_path: Path
     created: bool
     seed: int
+    key_type: KeyType = KeyType.ED25519
     admin_token_path: Path | None = None
     faults: str = "none"
     scenario: str = "default"
@@ -87,6 +90,7 @@ class Embedded:
             c.key_path,
             c.created,
             self.seed,
+            c.key_type,
             self.admin_token_path,
             str(self.exchange.faults.spec),
             self.scenario,
@@ -104,6 +108,7 @@ def build_exchange(
     scenario: str = "default",
     speed: float | None = None,
     all_weather_series: bool = False,
+    key_type: KeyType = KeyType.ED25519,
 ) -> Embedded:
     """The exchange ``serve`` runs (credentials, admin token, scenario, clock, funded account),
     built but not listening yet. Raises ``ValueError`` and ``CredentialsError`` as ``serve`` does."""
@@ -111,7 +116,7 @@ def build_exchange(
         raise ValueError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     if speed is not None and not speed > 0:
         raise ValueError(f"speed must be positive, not {speed}")
-    credentials = ensure_credentials(data_dir)
+    credentials = ensure_credentials(data_dir, key_type)
     admin_token, admin_token_path = write_admin_token(data_dir)
     if speed is None and scenario == "weather":
         speed = 1.0
@@ -145,6 +150,7 @@ async def serve(
     scenario: str = "default",
     speed: float | None = None,
     all_weather_series: bool = False,
+    key_type: KeyType = KeyType.ED25519,
 ) -> None:
     built = build_exchange(
         data_dir=data_dir,
@@ -154,6 +160,7 @@ async def serve(
         scenario=scenario,
         speed=speed,
         all_weather_series=all_weather_series,
+        key_type=key_type,
     )
     exchange = built.exchange
     stop = stop or asyncio.Event()

@@ -10,7 +10,14 @@ from tests.support import spec
 from tests.support.exchange import RunningExchange, process_key
 from tests.support.http import SignedClient
 
-from kalshi_trader.kalshi.auth import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Signer, generate_private_key
+from kalshi_trader.kalshi.auth import (
+    HEADER_KEY,
+    HEADER_SIGNATURE,
+    HEADER_TIMESTAMP,
+    Signer,
+    generate_private_key,
+    signature_function,
+)
 
 BASE = "/trade-api/v2"
 
@@ -101,19 +108,12 @@ async def test_query_string_must_not_be_signed(exchange: RunningExchange, trader
     signer = Signer(exchange.trader.key_id, exchange.trader.private_key)
     ts = wrong[HEADER_TIMESTAMP]
     wrong[HEADER_SIGNATURE] = base64.b64encode(
-        signer.private_key.sign(f"{ts}GET{BASE}/portfolio/orders?limit=5".encode(), *_pss())
+        signature_function(signer.private_key)(f"{ts}GET{BASE}/portfolio/orders?limit=5".encode())
     ).decode()
     reply = await trader.get("/portfolio/orders", params={"limit": 5}, sign=False, headers=wrong)
     assert reply.status == 401
     right = await trader.get("/portfolio/orders", params={"limit": 5})
     assert right.status == 200
-
-
-def _pss() -> tuple[object, object]:
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding
-
-    return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=padding.PSS.DIGEST_LENGTH), hashes.SHA256()
 
 
 async def test_signature_is_bound_to_method_and_path(exchange: RunningExchange, trader: SignedClient) -> None:

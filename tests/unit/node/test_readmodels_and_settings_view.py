@@ -49,13 +49,16 @@ def test_settings_view_redacts_and_round_trips(tmp_path: Path) -> None:
     settings = load_settings(
         data_dir=tmp_path,
         store={"url": "postgresql://me:s3cret@db:5432/x"},
-        api={"key_id": "0123456789abcdef"},
+        api={"key_id": "0123456789abcdef", "key_passphrase": "open sesame"},
     )
     values = effective_settings(settings)
     assert values["store"]["url"] == "postgresql://me:***@db:5432/x"
     assert "89abcdef" not in values["api"]["key_id"]
+    assert values["api"]["key_passphrase"] == "***"
+    assert "open sesame" not in repr(settings)
     text = to_toml(values)
     assert "s3cret" not in text
+    assert "open sesame" not in text
     parsed = tomllib.loads(text)
     assert parsed["risk"]["max_order_size"] == "100"
     assert parsed["strategies"]["weather_mm"]["enabled"] is True

@@ -7,8 +7,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
-from kalshi_trader.kalshi.auth import public_key_pem
+from kalshi_trader.kalshi.auth import KeyType, public_key_pem
 from kalshi_trader.sim.credentials import KEY_FILE, KEY_ID_FILE, CredentialsError, ensure_credentials
 
 
@@ -39,10 +40,36 @@ def test_unusable_directory(tmp_path: Path) -> None:
         ensure_credentials(blocker)
 
 
-def test_loose_key_permissions_are_refused(tmp_path: Path) -> None:
-    ensure_credentials(tmp_path)
+def test_loose_key_permissions_warn_with_the_fix(tmp_path: Path) -> None:
+    first = ensure_credentials(tmp_path)
     os.chmod(tmp_path / KEY_FILE, 0o644)
-    with pytest.raises(CredentialsError, match="chmod 600"):
+    with capture_logs() as logs:
+        again = ensure_credentials(tmp_path)
+    assert again.key_id == first.key_id
+    assert [e["fix"] for e in logs if e["event"] == "key_file_readable_by_others"] == [
+        f"chmod 600 {tmp_path / KEY_FILE}"
+    ]
+
+
+def test_a_new_key_is_ed25519_unless_rsa_is_asked_for(tmp_path: Path) -> None:
+    default = ensure_credentials(tmp_path / "a")
+    assert default.key_type is KeyType.ED25519
+    assert (tmp_path / "a" / KEY_FILE).read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    chosen = ensure_credentials(tmp_path / "b", KeyType.RSA)
+    assert chosen.key_type is KeyType.RSA
+    assert (tmp_path / "b" / KEY_FILE).read_text().startswith("-----BEGIN RSA PRIVATE KEY-----")
+
+
+def test_an_existing_key_is_reused_whatever_its_type(tmp_path: Path) -> None:
+    first = ensure_credentials(tmp_path, KeyType.RSA)
+    again = ensure_credentials(tmp_path, KeyType.ED25519)
+    assert (again.created, again.key_type, again.key_id) == (False, KeyType.RSA, first.key_id)
+
+
+def test_an_unusable_key_file_is_one_line(tmp_path: Path) -> None:
+    ensure_credentials(tmp_path)
+    (tmp_path / KEY_FILE).write_text("")
+    with pytest.raises(CredentialsError, match="is empty"):
         ensure_credentials(tmp_path)
 
 
