@@ -11,6 +11,8 @@ import httpx
 import pytest
 from tests.support.node import eventually, resting_orders, running_exchange_process, running_node
 
+from kalshi_trader.kalshi.auth import KeyType, key_type, load_private_key
+
 pytestmark = pytest.mark.slow
 
 
@@ -44,6 +46,11 @@ def test_run_serves_the_dashboard_and_api_and_cancels_everything_on_sigint(tmp_p
 def test_run_with_no_strategies_running_and_the_embedded_exchange(tmp_path: Path) -> None:
     with running_node(tmp_path, "--paused", "--seed", "2") as node:
         assert any(line.startswith("Strategies:    none running") for line in node.lines)
+        # A fresh data dir gets an Ed25519 key, as Kalshi's web app makes them (PKCS#8, mode 0600).
+        key_file = tmp_path / "api-key.pem"
+        assert key_file.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+        assert key_type(load_private_key(key_file)) is KeyType.ED25519
+        assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         with httpx.Client(base_url=node.base_url, timeout=10, headers=node.headers()) as http:
             balance = http.get("/api/account/balance").json()
             assert balance["balance"] == "10000.0000"

@@ -78,8 +78,27 @@ def test_check_passes_with_the_key_files_in_data(served: tuple[Path, str, Path])
         ["✓", "clock"],
     ]
     assert rest in out[0]
+    assert out[1].endswith("(Ed25519) accepted")  # the exchange writes an Ed25519 key, as Kalshi's web app
     assert "$10,000.00 available" in out[2]
     assert result.stderr == ""
+    assert_no_secrets(cwd, result.stdout, result.stderr)
+
+
+def test_a_key_file_others_can_read_works_with_a_warning_naming_chmod_600(
+    served: tuple[Path, str, Path], tmp_path: Path
+) -> None:
+    cwd, rest, _ = served
+    loose = tmp_path / "loose.pem"
+    loose.write_bytes((cwd / "data" / "api-key.pem").read_bytes())
+    loose.chmod(0o644)
+    key_id = (cwd / "data" / "api-key-id").read_text().strip()
+    result = run(cwd, "check", "--api-url", rest, "--key-id", key_id, "--key-file", str(loose))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert lines(result)[1].startswith("✓ authenticated")
+    warnings = result.stderr.strip().splitlines()
+    assert len(warnings) == 1, result.stderr
+    assert "key_file_readable_by_others" in warnings[0]
+    assert f"chmod 600 {loose}" in warnings[0]
     assert_no_secrets(cwd, result.stdout, result.stderr)
 
 

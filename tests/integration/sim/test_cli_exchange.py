@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tests.support.http import SignedClient
 
-from kalshi_trader.kalshi.auth import load_private_key
+from kalshi_trader.kalshi.auth import KeyType, key_type, load_private_key
 
 CLI = str(Path(sys.executable).with_name("kalshi-trader"))
 URL_TIMEOUT_S = 30.0
@@ -43,8 +43,8 @@ def running_cli(*args: str) -> Iterator[tuple[subprocess.Popen[str], dict[str, s
                 found["ws"] = m.group(1)
             elif m := re.match(r"^API key id file:\s+(\S+) \((created|reused)", line):
                 found["key_id_file"], found["key_state"] = m.group(1), m.group(2)
-            elif m := re.match(r"^Private key file:\s+(\S+)", line):
-                found["key_file"] = m.group(1)
+            elif m := re.match(r"^Private key file:\s+(\S+) \((\S+)\)", line):
+                found["key_file"], found["key_type"] = m.group(1), m.group(2)
         yield proc, found
     finally:
         if proc.poll() is None:
@@ -71,6 +71,7 @@ def test_exchange_command_serves_with_written_credentials(tmp_path: Path) -> Non
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/trade-api/v2", found["rest"])
         assert found["ws"] == found["rest"].replace("http://", "ws://").replace("/trade-api/v2", "/trade-api/ws/v2")
         assert found["key_state"] == "created"
+        assert found["key_type"] == "Ed25519"  # as Kalshi's web app makes them
         key_file = Path(found["key_file"])
         assert key_file == data / "api-key.pem"
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
@@ -85,6 +86,25 @@ def test_exchange_command_serves_with_written_credentials(tmp_path: Path) -> Non
         assert asyncio.run(_call(found["rest"], key_id, str(key_file)))[1] == 200
         code, err = _stop(proc)
     assert code == 0, err
+
+
+def test_key_type_rsa_is_written_once_then_the_existing_key_is_reused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with running_cli("--port", "0", "--data-dir", str(data), "--key-type", "rsa") as (proc, found):
+        assert (found["key_state"], found["key_type"]) == ("created", "RSA")
+        key_file = Path(found["key_file"])
+        assert key_file.read_text().startswith("-----BEGIN RSA PRIVATE KEY-----")
+        assert key_type(load_private_key(key_file)) is KeyType.RSA
+        key_id = (data / "api-key-id").read_text().strip()
+        assert asyncio.run(_call(found["rest"], key_id, str(key_file)))[1] == 200
+        code, err = _stop(proc)
+    assert code == 0, err
+    with running_cli("--port", "0", "--data-dir", str(data), "--key-type", "ed25519") as (proc, found):
+        assert (found["key_state"], found["key_type"]) == ("reused", "RSA")
+        assert asyncio.run(_call(found["rest"], key_id, str(key_file)))[1] == 200
+        code, err = _stop(proc)
+    assert code == 0, err
+    assert "--key-type ed25519 not applied: the data dir already holds an RSA key" in err
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
