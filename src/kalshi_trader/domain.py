@@ -300,12 +300,14 @@ class TickGrid:
     bands: tuple[PriceBand, ...]
     structure: str = ""
     _valid: frozenset[int] = field(init=False, repr=False, compare=False)
+    _ascending: tuple[Price, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.bands:
             raise ValueError("a tick grid needs at least one price band")
         valid = {p for band in self.bands for p in range(band.start, band.end + 1, band.step)}
         object.__setattr__(self, "_valid", frozenset(valid))
+        object.__setattr__(self, "_ascending", tuple(Price(p) for p in sorted(valid)))
 
     @staticmethod
     def from_ranges(ranges: Iterable[tuple[str, str, str]], structure: str = "") -> TickGrid:
@@ -332,24 +334,17 @@ class TickGrid:
 
     def levels(self) -> list[Price]:
         """Every valid price, ascending."""
-        return [Price(p) for p in sorted(self._valid)]
+        return list(self._ascending)
 
     def round_down(self, price: int) -> Price:
-        """The highest grid price <= ``price`` (a buyer's safe rounding)."""
-        levels = self.levels()
-        best = levels[0]
-        for p in levels:
-            if p > price:
-                break
-            best = p
-        return best
+        """The highest grid price <= ``price`` (a buyer's safe rounding; the lowest if none is)."""
+        levels = self._ascending
+        return levels[max(0, bisect.bisect_right(levels, price) - 1)]
 
     def round_up(self, price: int) -> Price:
-        """The lowest grid price >= ``price`` (a seller's safe rounding)."""
-        for p in self.levels():
-            if p >= price:
-                return p
-        return self.levels()[-1]
+        """The lowest grid price >= ``price`` (a seller's safe rounding; the highest if none is)."""
+        levels = self._ascending
+        return levels[min(len(levels) - 1, bisect.bisect_left(levels, price))]
 
     def round_toward_safety(self, price: int, side: BookSide) -> Price:
         """Round an intended YES price so that the order never pays more (bid) or sells for less

@@ -92,6 +92,9 @@ def test_ed25519_signs_the_pre_sign_text_itself() -> None:
     # Independent check (RFC 8032 over the text, no pre-hash): raises if anything else was signed.
     public.verify(raw, f"{NOW}GET{BALANCE}".encode())
     assert _signer(KeyType.ED25519).sign(str(NOW), "GET", BALANCE) == headers[HEADER_SIGNATURE]  # deterministic
+    key = KEYS[KeyType.ED25519]
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    assert raw == key.sign(f"{NOW}GET{BALANCE}".encode())  # libsodium's signature is OpenSSL's, byte for byte
 
 
 def test_rsa_signs_with_pss_sha256_and_a_digest_length_salt() -> None:

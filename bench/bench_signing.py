@@ -1,0 +1,333 @@
+"""Request signing benchmark: what each API key type costs, per request and on the tick-to-order path.
+
+Run: ``.venv/bin/python bench/bench_signing.py [--n N] [--runs R]``
+
+Everything is in process (no socket) and timed per call with ``perf_counter_ns``; figures are p50 /
+p99 in µs over every call of every run (R runs, the paths of a table interleaved run by run, the GC
+collected between paths, never disabled). Each table has a baseline measured in the same run.
+
+1. **Signing**: ``Signer.headers("POST", "/trade-api/v2/portfolio/events/orders")`` — the three
+   ``KALSHI-ACCESS-*`` headers — with (b) an Ed25519 key and (c) an RSA-2048 key; baseline (a): the
+   same headers with the signature left out (clock read, pre-sign text, dict).
+2. **Intent → signed order request**: from a place ``OrderIntent`` to the exact bytes and headers
+   ``KalshiRest`` sends (``convert.create_request`` → ``schemas.ENCODER.encode`` →
+   ``Signer.headers``, as ``KalshiRest._send`` does) with each key type; baseline (a): the same
+   without the headers (bench_execution.py's (b)). Intents as in bench_execution.py.
+3. **Tick to order**: one ``orderbook_delta`` frame (bytes) → ``WsSession.on_text`` → ``Monitor``
+   (exact parsing, tick grid, ``L2Book`` update) → ``BookChanged`` → the changed market's
+   ``MarketSnapshot`` (from the book's best 5 levels, as the node builds it) → the favourite
+   strategy's ``decide`` → ``RiskManager.check_and_reserve`` → signed order request bytes, as in 2.
+   Frames: 40 markets whose YES side is the favourite (bid 0.86–0.90, spread 1–3 ticks, depth ≥ 10),
+   deltas a few levels deep, so every tick passes the entry filters and becomes an order (the
+   strategy's memory is not carried from tick to tick: each tick is an entry decision, the
+   costliest). Risk's limits are loose (bench_execution.py's) so every intent is approved (checked).
+   Baseline (a): the same frame through ``on_text`` → ``Monitor`` → a subscriber reading the top of
+   book (bench_feed.py's real path); (b) the whole path without the signature; (c)/(d) with Ed25519
+   / RSA signing.
+
+Goals (issue: Ed25519 keys): signed request p99 ≤ 50 µs and tick-to-order p99 ≤ 60 µs with Ed25519.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import logging
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_execution import Clock, intents, limits, machine_info, markets, pct
+from bench_feed import StaticMarkets
+
+from kalshi_trader.domain import OrderIntent, Qty, Side, TickGrid, TopOfBook
+from kalshi_trader.kalshi import convert
+from kalshi_trader.kalshi import schemas as w
+from kalshi_trader.kalshi.auth import (
+    HEADER_KEY,
+    HEADER_TIMESTAMP,
+    KeyType,
+    Signer,
+    generate_private_key,
+    message_to_sign,
+)
+from kalshi_trader.kalshi.ws import ORDERBOOK, WsSession
+from kalshi_trader.marketdata.monitor import BookChanged, Monitor
+from kalshi_trader.risk.manager import RiskManager
+from kalshi_trader.strategy.base import MarketSnapshot, StrategyState
+from kalshi_trader.strategy.favorite import FavoriteParams, FavoriteStrategy
+
+ORDERS_PATH = "/trade-api/v2/portfolio/events/orders"
+KEY_ID = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"
+SNAPSHOT_DEPTH = 5
+SEED = 20261008
+
+Call = Callable[[Any], object]
+
+
+def unsigned_headers(clock_ms: Callable[[], int]) -> Callable[[str, str], dict[str, str]]:
+    """The headers without the signature: the baseline of table 1."""
+
+    def headers(method: str, path: str) -> dict[str, str]:
+        ts = str(clock_ms())
+        message_to_sign(ts, method, path)
+        return {HEADER_KEY: KEY_ID, HEADER_TIMESTAMP: ts}
+
+    return headers
+
+
+def order_request(headers: Callable[[str, str], dict[str, str]] | None) -> Callable[[OrderIntent], object]:
+    """Intent → (body bytes, headers) as ``KalshiRest._send`` builds them (no headers: the baseline)."""
+    encode, create_request = w.ENCODER.encode, convert.create_request
+
+    def build(intent: OrderIntent) -> object:
+        body = encode(
+            create_request(intent.ticker, intent.side, intent.price, intent.qty, client_order_id=intent.client_order_id)
+        )
+        if headers is None:
+            return body
+        sent = headers("POST", ORDERS_PATH)
+        sent["Content-Type"] = "application/json"
+        return body, sent
+
+    return build
+
+
+def time_calls(call: Call, items: list[Any]) -> list[int]:
+    perf = time.perf_counter_ns
+    out = []
+    for item in items:
+        t0 = perf()
+        call(item)
+        out.append(perf() - t0)
+    return out
+
+
+def report(title: str, samples: dict[str, list[int]]) -> None:
+    base_label = next(iter(samples))
+    base = statistics.median(samples[base_label]) / 1000
+    print(f"\n{title}")
+    print(f"  {'path':<44} {'p50 µs':>8} {'p99 µs':>8}  p50 vs (a)")
+    for label, values in samples.items():
+        p50 = pct(values, 0.50)
+        print(f"  {label:<44} {p50:8.2f} {pct(values, 0.99):8.2f}  {p50 / base:7.1f}×")
+
+
+# --------------------------------------------------------------------------------------------
+# Tables 1 and 2
+
+
+def signing_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
+    paths: dict[str, Callable[[str, str], dict[str, str]]] = {
+        "(a) baseline: headers without signature": unsigned_headers(
+            Signer(KEY_ID, signers[KeyType.ED25519].private_key).clock_ms
+        ),
+        "(b) Ed25519": signers[KeyType.ED25519].headers,
+        "(c) RSA-PSS 2048": signers[KeyType.RSA].headers,
+    }
+    samples: dict[str, list[int]] = {label: [] for label in paths}
+    work = [("POST", ORDERS_PATH)] * n
+    for label, headers in paths.items():  # warm-up
+        time_calls(lambda mp, h=headers: h(*mp), work[:500])
+    for _ in range(runs):
+        for label, headers in paths.items():
+            gc.collect()
+            samples[label].extend(time_calls(lambda mp, h=headers: h(*mp), work))
+    report(f"1. Signer.headers(POST, {ORDERS_PATH}), {n:,} calls × {runs} runs", samples)
+
+
+def request_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
+    infos = markets(100)
+    paths = {
+        "(a) baseline: request, unsigned": order_request(None),
+        "(b) request signed with Ed25519": order_request(signers[KeyType.ED25519].headers),
+        "(c) request signed with RSA-PSS 2048": order_request(signers[KeyType.RSA].headers),
+    }
+    samples: dict[str, list[int]] = {label: [] for label in paths}
+    warm = [i for i, _, _ in intents(infos, 500, -1)]
+    for build in paths.values():
+        time_calls(build, warm)
+    for r in range(runs):
+        work = [i for i, _, _ in intents(infos, n, r)]
+        for label, build in paths.items():
+            gc.collect()
+            samples[label].extend(time_calls(build, work))
+    sizes = [len(order_request(None)(i)) for i in warm[:100]]  # type: ignore[arg-type]
+    report(
+        f"2. intent → signed order request, {n:,} intents × {runs} runs (body {statistics.median(sizes):.0f} B)",
+        samples,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Table 3: tick to order
+
+
+@dataclass
+class FavMarket:
+    ticker: str
+    yes: dict[int, int]  # price (1/10000) → qty (1/100)
+    no: dict[int, int]
+
+
+def favourite_stream(n_deltas: int, n_markets: int = 40) -> tuple[list[bytes], list[bytes], dict[str, TickGrid]]:
+    """(snapshots, deltas, grids): markets whose YES side is the favourite, and deltas that leave the
+    best levels alone (so every tick qualifies for an entry)."""
+    rnd = random.Random(SEED)
+    grid = TickGrid.named("linear_cent")
+    books: list[FavMarket] = []
+    for k in range(n_markets):
+        best_bid = 8_600 + 100 * (k % 5)  # 0.86 .. 0.90
+        best_ask = best_bid + 100 * (1 + k % 3)  # spread 1..3 ticks
+        yes = {best_bid - 100 * i: 5_000 for i in range(8)}
+        no = {10_000 - best_ask - 100 * i: 5_000 for i in range(8)}
+        books.append(FavMarket(f"KXFAV-26OCT09-T{k:02d}", yes, no))
+    snapshots = []
+    for seq, m in enumerate(books, start=1):
+        yes = ",".join(f'["{p / 10_000:.4f}","{q / 100:.2f}"]' for p, q in sorted(m.yes.items()))
+        no = ",".join(f'["{p / 10_000:.4f}","{q / 100:.2f}"]' for p, q in sorted(m.no.items()))
+        snapshots.append(
+            f'{{"type":"orderbook_snapshot","sid":1,"seq":{seq},"msg":{{"market_ticker":"{m.ticker}",'
+            f'"market_id":"m{seq}","yes_dollars_fp":[{yes}],"no_dollars_fp":[{no}]}}}}'.encode()
+        )
+    deltas = []
+    seq = len(books)
+    for _ in range(n_deltas):
+        seq += 1
+        m = rnd.choice(books)
+        side = rnd.choice(("yes", "no"))
+        ladder = m.yes if side == "yes" else m.no
+        price = sorted(ladder)[rnd.randrange(0, len(ladder) - 1)]  # never the best level
+        change = rnd.choice((-100, 100)) if ladder[price] > 1_000 else 100
+        ladder[price] += change
+        deltas.append(
+            f'{{"type":"orderbook_delta","sid":1,"seq":{seq},"msg":{{"market_ticker":"{m.ticker}",'
+            f'"market_id":"m","price_dollars":"{price / 10_000:.4f}","delta_fp":"{change / 100:.2f}",'
+            f'"side":"{side}","ts_ms":1}}}}'.encode()
+        )
+    return snapshots, deltas, {m.ticker: grid for m in books}
+
+
+class TickToOrder:
+    """One in-process node slice: session → monitor → (strategy → risk → signed request) per change."""
+
+    def __init__(
+        self,
+        grids: dict[str, TickGrid],
+        snapshots: list[bytes],
+        clock: Clock,
+        headers: Callable[[str, str], dict[str, str]] | None,
+        *,
+        trade: bool,
+    ) -> None:
+        self.clock = clock
+        self.ws = WsSession("ws://127.0.0.1:9/trade-api/ws/v2", None)
+        source = StaticMarkets(grids)
+        far = clock.now + 86_400_000
+        for ticker, info in list(source.infos.items()):
+            source.infos[ticker] = type(info)(
+                info.ticker, info.event_ticker, info.series_ticker, info.status, info.grid, far
+            )
+        self.monitor = Monitor(source, self.ws, channels=(), follow_lifecycle=False)
+
+        async def setup() -> None:
+            await self.monitor.add_markets(grids)
+            await self.ws.subscribe([ORDERBOOK], list(grids))
+
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(setup())
+        loop.close()
+        self.ws.on_text(b'{"type":"subscribed","msg":{"channel":"orderbook_delta","sid":1},"id":1}')
+        for frame in snapshots:
+            self.ws.on_text(frame)
+        self.risk = RiskManager(limits(), clock=clock, market_clock=clock)
+        for info in self.monitor.markets.values():
+            self.risk.register_market(info)
+        self.strategy = FavoriteStrategy(FavoriteParams())
+        self.memory = self.strategy.initial_memory()
+        self.request = order_request(headers)
+        self.out: list[object] = []
+        self.orders = 0
+        self.monitor.subscribe(BookChanged, self.on_trade if trade else self.on_book)
+
+    def on_book(self, event: BookChanged) -> None:
+        book = event.book
+        self.out.append((book.yes_bid, book.yes_ask))
+
+    def on_trade(self, event: BookChanged) -> None:
+        book, now = event.book, self.clock()
+        info = self.monitor.markets[event.ticker]
+        snap = MarketSnapshot.from_levels(
+            info, book.depth(Side.YES, SNAPSHOT_DEPTH), book.depth(Side.NO, SNAPSHOT_DEPTH), updated_ms=now, stale=False
+        )
+        result = self.strategy.decide(StrategyState(now, {event.ticker: snap}), self.memory)
+        top = TopOfBook(event.ticker, book.yes_bid, book.yes_ask, now)
+        for intent in result.intents:
+            decision = self.risk.check_and_reserve(intent, book=top)
+            if not decision.approved:
+                raise SystemExit(f"risk refused a benchmark intent: {decision}")
+            self.out.append(self.request(intent))
+            self.orders += 1
+
+    def reset(self) -> None:
+        """Between runs, outside timing: as if every order were sent and done."""
+        for res in self.risk.reservations():
+            self.risk.release(res.reservation_id)
+        self.out.clear()
+
+
+def tick_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
+    snapshots, deltas, grids = favourite_stream(n * (runs + 1))
+    clock = Clock()
+    paths = {
+        "(a) baseline: frame → book → top read": TickToOrder(grids, snapshots, clock, None, trade=False),
+        "(b) frame → … → risk → request, unsigned": TickToOrder(grids, snapshots, clock, None, trade=True),
+        "(c) … signed with Ed25519": TickToOrder(grids, snapshots, clock, signers[KeyType.ED25519].headers, trade=True),
+        "(d) … signed with RSA-PSS 2048": TickToOrder(
+            grids, snapshots, clock, signers[KeyType.RSA].headers, trade=True
+        ),
+    }
+    samples: dict[str, list[int]] = {label: [] for label in paths}
+    chunks = [deltas[i * n : (i + 1) * n] for i in range(runs + 1)]
+    for r, chunk in enumerate(chunks):  # chunk 0 warms up
+        for label, path in paths.items():
+            gc.collect()
+            timed = time_calls(path.ws.on_text, chunk)
+            if r:
+                samples[label].extend(timed)
+            if path is not paths["(a) baseline: frame → book → top read"] and path.orders != len(chunk) * (r + 1):
+                raise SystemExit(f"{label}: {path.orders} orders for {len(chunk) * (r + 1)} ticks")
+            path.reset()
+    for label, path in paths.items():
+        stats = path.ws.stats
+        if stats.seq_gaps or stats.bad_frames or stats.handler_errors:
+            raise SystemExit(f"{label}: feed trouble {stats}")
+    report(f"3. tick → order in process, {n:,} orderbook_delta frames × {runs} runs (every tick an order)", samples)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--n", type=int, default=20_000, help="calls per path per run")
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+    signers = {kind: Signer(KEY_ID, generate_private_key(kind)) for kind in KeyType}
+    print(machine_info())
+    signing_table(signers, args.n, args.runs)
+    request_table(signers, args.n, args.runs)
+    tick_table(signers, args.n, args.runs)
+    print(f"\nQty check: {Qty(1)} (hundredths of a contract)")
+
+
+if __name__ == "__main__":
+    main()
