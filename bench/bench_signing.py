@@ -49,8 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_execution import Clock, intents, limits, machine_info, markets, pct
 from bench_feed import StaticMarkets
-
-from kalshi_trader.domain import OrderIntent, Qty, Side, TickGrid, TopOfBook
+from kalshi_trader.domain import OrderIntent, Side, TickGrid, TopOfBook
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.kalshi.auth import (
@@ -137,7 +136,7 @@ def signing_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
     }
     samples: dict[str, list[int]] = {label: [] for label in paths}
     work = [("POST", ORDERS_PATH)] * n
-    for label, headers in paths.items():  # warm-up
+    for headers in paths.values():  # warm-up
         time_calls(lambda mp, h=headers: h(*mp), work[:500])
     for _ in range(runs):
         for label, headers in paths.items():
@@ -326,7 +325,6 @@ def main() -> None:
     signing_table(signers, args.n, args.runs)
     request_table(signers, args.n, args.runs)
     tick_table(signers, args.n, args.runs)
-    print(f"\nQty check: {Qty(1)} (hundredths of a contract)")
 
 
 if __name__ == "__main__":
