@@ -42,6 +42,7 @@ routes = web.RouteTableDef()
 
 CREATE = Shape(required=("name", "public_key"), optional=("scopes", "subaccount", "fcm_subtrader_id"))
 GENERATE = Shape(required=("name",), optional=("key_type", "scopes", "subaccount", "fcm_subtrader_id"))
+WHERE = "API key request"
 
 
 def install(app: web.Application, keys: ApiKeys) -> None:
@@ -62,14 +63,16 @@ def _scopes(body: Mapping[str, Any], where: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(given))
 
 
-def _common(body: Mapping[str, Any], where: str) -> tuple[str, tuple[str, ...]]:
-    """The name and scopes every create/generate request carries; refuses what this exchange has not."""
+async def _key_request(request: web.Request, shape: Shape) -> tuple[dict[str, Any], str, tuple[str, ...]]:
+    """The body, name and scopes of a create/generate request; refuses what this exchange has not."""
+    body = decode_object(await request.read())
+    shape.check(body, WHERE)
     if body.get("fcm_subtrader_id") is not None:
         raise ExchangeError(403, "forbidden", "fcm_subtrader_id is for FCM members only")
-    sub = get_int(body, "subaccount", where, lo=0, hi=63)
+    sub = get_int(body, "subaccount", WHERE, lo=0, hi=63)
     if sub not in (None, 0):
         raise invalid(f"subaccount {sub} does not exist; this exchange has only the primary account (subaccount 0)")
-    return get_nonempty_str(body, "name", where), _scopes(body, where)
+    return body, get_nonempty_str(body, "name", WHERE), _scopes(body, WHERE)
 
 
 def _listed(record: ApiKeyRecord) -> dict[str, Any]:
@@ -85,10 +88,7 @@ async def list_keys(request: web.Request) -> web.Response:
 @routes.post(P)
 async def create_key(request: web.Request) -> web.Response:
     caller = principal(request)
-    body = decode_object(await request.read())
-    where = "API key request"
-    CREATE.check(body, where)
-    name, scopes = _common(body, where)
+    body, name, scopes = await _key_request(request, CREATE)
     limiter = deps(request).limiter
     if limiter is not None:
         tier = limiter.tier_of(caller.key_id)
@@ -101,7 +101,7 @@ async def create_key(request: web.Request) -> web.Response:
             )
     pem = body["public_key"]
     if not isinstance(pem, str):
-        raise invalid(f"field 'public_key' in {where} must be a PEM string")
+        raise invalid(f"field 'public_key' in {WHERE} must be a PEM string")
     try:
         public_key = parse_public_key(pem)
     except ValueError as exc:
@@ -113,11 +113,8 @@ async def create_key(request: web.Request) -> web.Response:
 @routes.post(P + "/generate")
 async def generate_key(request: web.Request) -> web.Response:
     caller = principal(request)
-    body = decode_object(await request.read())
-    where = "API key request"
-    GENERATE.check(body, where)
-    name, scopes = _common(body, where)
-    kind = get_enum(body, "key_type", where, KeyType) or KeyType.RSA
+    body, name, scopes = await _key_request(request, GENERATE)
+    kind = get_enum(body, "key_type", WHERE, KeyType) or KeyType.RSA
     keys = request.app[KEYS]
     # RSA generation takes tens of milliseconds: off the event loop, registered back on it.
     private_key = await asyncio.to_thread(generate_private_key, kind)
