@@ -1,6 +1,6 @@
 """REST round trips against the embedded exchange over loopback: create-order vs. a baseline.
 
-Run: ``.venv/bin/python bench/bench_rest.py [--orders N] [--runs R]``
+Run: ``.venv/bin/python bench/bench_rest.py [--orders N] [--runs R] [--key-type ed25519|rsa]``
 
 One process runs the exchange (default scenario, rate limiting off so the limiter does not throttle
 the measurement) and a sequential aiohttp client on one keep-alive connection. Per run, N requests
@@ -8,10 +8,11 @@ of each path are timed one by one (send → full response read); each path repor
 N latencies, and the figures shown are the median over R runs.
 
   (a) baseline   GET  /exchange/status, unsigned (HTTP + routing + JSON, no auth, no engine);
-  (b) signed GET GET  /portfolio/balance, signed per request (client RSA-PSS signing + server
+  (b) signed GET GET  /portfolio/balance, signed per request (client signing with the API key's
+                 algorithm — Ed25519 by default, RSA-PSS with ``--key-type rsa`` — + server
                  verification + an account read);
   (c) create     POST /portfolio/events/orders, signing every request on the client (what a real
-                 client pays: one RSA-PSS signature per request);
+                 client pays: one signature per request);
   (d) create, pre-signed: the same orders with one signature per run (the signature covers only
                  timestamp + method + path, so it stays valid within the ±5 s window) — the server
                  side of a create: parse, verify, validate, reserve collateral, rest the order.
@@ -36,7 +37,7 @@ import aiohttp
 import msgspec
 
 from kalshi_trader.domain import FeeType, MarketStatus, Money, TickGrid
-from kalshi_trader.kalshi.auth import Signer
+from kalshi_trader.kalshi.auth import KeyType, Signer
 from kalshi_trader.sim.catalog import EventInfo, MarketMeta, SeriesInfo
 from kalshi_trader.sim.exchange import EmbeddedExchange, wall_clock_ms
 from kalshi_trader.sim.model import MarketState
@@ -106,11 +107,11 @@ async def timed(n: int, call: Callable[[int], Awaitable[None]]) -> tuple[float, 
     return percentile(samples, 0.50), percentile(samples, 0.99)
 
 
-async def run_once(n: int, seed: int) -> dict[str, tuple[float, float]]:
+async def run_once(n: int, seed: int, key_type: KeyType) -> dict[str, tuple[float, float]]:
     exchange = EmbeddedExchange(seed=seed, tier=None)
     build_default_scenario(exchange, seed)
     add_bench_market(exchange)
-    key_id, key = exchange.create_account("bench", Money(1_000_000 * 10_000))
+    key_id, key = exchange.create_account("bench", Money(1_000_000 * 10_000), key_type)
     rest_url, _ = await exchange.start("127.0.0.1", 0)
     signer = Signer(key_id, key)
     results: dict[str, tuple[float, float]] = {}
@@ -161,13 +162,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--orders", type=int, default=1_000, help="requests per path per run")
     parser.add_argument("--runs", type=int, default=5, help="runs; the median is reported")
+    parser.add_argument("--key-type", type=KeyType, default=KeyType.ED25519, help="the API key's type")
     args = parser.parse_args()
-    print(machine())
+    print(machine(), f"key type {args.key_type.value}")
     print(f"{args.orders} sequential requests per path per run, median of {args.runs} runs, one keep-alive connection")
     runs = []
     for r in range(args.runs):
         gc.collect()
-        runs.append(asyncio.run(run_once(args.orders, seed=r + 1)))
+        runs.append(asyncio.run(run_once(args.orders, seed=r + 1, key_type=args.key_type)))
     print(f"{'path':44s} {'p50 µs':>9s} {'p99 µs':>9s}")
     medians = {}
     for name in runs[0]:
