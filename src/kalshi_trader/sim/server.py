@@ -3,10 +3,12 @@
 Contract:
 - Routes and JSON shapes are Kalshi's current API as ``openapi.yaml`` documents them (handlers in
   ``routes_market``, ``routes_portfolio``, ``routes_orders``, ``routes_groups``,
-  ``routes_historical``, ``routes_account``).
+  ``routes_historical``, ``routes_account``; ``/api_keys`` in ``routes_api_keys``, installed by the
+  exchange).
 - Authentication: every ``/portfolio`` and ``/account/limits`` call (and the account's historical
-  fills, orders and positions) must carry valid ``KALSHI-ACCESS-*`` headers signing
-  ``timestamp + METHOD + path`` (path without query) or gets 401. Public market-data calls need
+  fills, orders and positions, and ``/api_keys``) must carry valid ``KALSHI-ACCESS-*`` headers
+  signing ``timestamp + METHOD + path`` (path without query), made with the registered key's
+  algorithm (Ed25519 or RSA-PSS), or gets 401. Public market-data calls need
   no headers; if a public call does carry them they must verify too (401 otherwise) and the call
   is billed to that key.
 - Rate limits: an authenticated call is billed to its key's read or write bucket before the handler
