@@ -2,9 +2,11 @@
 
 Run: ``.venv/bin/python bench/bench_signing.py [--n N] [--runs R]``
 
-Everything is in process (no socket) and timed per call with ``perf_counter_ns``; figures are p50 /
-p99 in µs over every call of every run (R runs, the paths of a table interleaved run by run, the GC
-collected between paths, never disabled). Each table has a baseline measured in the same run.
+Everything is in process (no socket) and timed per call with ``perf_counter_ns`` (wall clock) and
+``thread_time_ns`` (this thread's CPU time, which leaves out the time other processes of a shared
+machine held the CPU); figures are p50 / p99 in µs over every call of every run (R runs, the paths
+of a table interleaved run by run, the GC collected between paths, never disabled). Each table has a
+baseline measured in the same run.
 
 1. **Signing**: ``Signer.headers("POST", "/trade-api/v2/portfolio/events/orders")`` — the three
    ``KALSHI-ACCESS-*`` headers — with (b) an Ed25519 key and (c) an RSA-2048 key; baseline (a): the
@@ -102,24 +104,40 @@ def order_request(headers: Callable[[str, str], dict[str, str]] | None) -> Calla
     return build
 
 
-def time_calls(call: Call, items: list[Any]) -> list[int]:
-    perf = time.perf_counter_ns
-    out = []
+Samples = tuple[list[int], list[int]]
+"""(wall-clock ns, on-CPU ns) per call."""
+
+
+def time_calls(call: Call, items: list[Any]) -> Samples:
+    """Each call timed on the wall clock and on this thread's CPU clock (which leaves out the time
+    the thread was not running: on a shared machine the wall-clock tail is mostly other processes)."""
+    perf, cpu = time.perf_counter_ns, time.thread_time_ns
+    wall, on_cpu = [], []
     for item in items:
+        c0 = cpu()
         t0 = perf()
         call(item)
-        out.append(perf() - t0)
-    return out
+        t1 = perf()
+        on_cpu.append(cpu() - c0)
+        wall.append(t1 - t0)
+    return wall, on_cpu
 
 
-def report(title: str, samples: dict[str, list[int]]) -> None:
-    base_label = next(iter(samples))
-    base = statistics.median(samples[base_label]) / 1000
+def report(title: str, samples: dict[str, Samples]) -> None:
+    base = statistics.median(next(iter(samples.values()))[0]) / 1000
     print(f"\n{title}")
-    print(f"  {'path':<44} {'p50 µs':>8} {'p99 µs':>8}  p50 vs (a)")
-    for label, values in samples.items():
-        p50 = pct(values, 0.50)
-        print(f"  {label:<44} {p50:8.2f} {pct(values, 0.99):8.2f}  {p50 / base:7.1f}×")
+    print(f"  {'path':<44} {'p50 µs':>8} {'p99 µs':>8}  {'CPU p50':>8} {'CPU p99':>8}  p50 vs (a)")
+    for label, (wall, on_cpu) in samples.items():
+        p50 = pct(wall, 0.50)
+        print(
+            f"  {label:<44} {p50:8.2f} {pct(wall, 0.99):8.2f}  {pct(on_cpu, 0.50):8.2f} {pct(on_cpu, 0.99):8.2f}"
+            f"  {p50 / base:7.1f}×"
+        )
+
+
+def extend(into: Samples, more: Samples) -> None:
+    into[0].extend(more[0])
+    into[1].extend(more[1])
 
 
 # --------------------------------------------------------------------------------------------
@@ -134,14 +152,14 @@ def signing_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
         "(b) Ed25519": signers[KeyType.ED25519].headers,
         "(c) RSA-PSS 2048": signers[KeyType.RSA].headers,
     }
-    samples: dict[str, list[int]] = {label: [] for label in paths}
+    samples: dict[str, Samples] = {label: ([], []) for label in paths}
     work = [("POST", ORDERS_PATH)] * n
     for headers in paths.values():  # warm-up
         time_calls(lambda mp, h=headers: h(*mp), work[:500])
     for _ in range(runs):
         for label, headers in paths.items():
             gc.collect()
-            samples[label].extend(time_calls(lambda mp, h=headers: h(*mp), work))
+            extend(samples[label], time_calls(lambda mp, h=headers: h(*mp), work))
     report(f"1. Signer.headers(POST, {ORDERS_PATH}), {n:,} calls × {runs} runs", samples)
 
 
@@ -152,7 +170,7 @@ def request_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
         "(b) request signed with Ed25519": order_request(signers[KeyType.ED25519].headers),
         "(c) request signed with RSA-PSS 2048": order_request(signers[KeyType.RSA].headers),
     }
-    samples: dict[str, list[int]] = {label: [] for label in paths}
+    samples: dict[str, Samples] = {label: ([], []) for label in paths}
     warm = [i for i, _, _ in intents(infos, 500, -1)]
     for build in paths.values():
         time_calls(build, warm)
@@ -160,7 +178,7 @@ def request_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
         work = [i for i, _, _ in intents(infos, n, r)]
         for label, build in paths.items():
             gc.collect()
-            samples[label].extend(time_calls(build, work))
+            extend(samples[label], time_calls(build, work))
     sizes = [len(order_request(None)(i)) for i in warm[:100]]  # type: ignore[arg-type]
     report(
         f"2. intent → signed order request, {n:,} intents × {runs} runs (body {statistics.median(sizes):.0f} B)",
@@ -296,14 +314,14 @@ def tick_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
             grids, snapshots, clock, signers[KeyType.RSA].headers, trade=True
         ),
     }
-    samples: dict[str, list[int]] = {label: [] for label in paths}
+    samples: dict[str, Samples] = {label: ([], []) for label in paths}
     chunks = [deltas[i * n : (i + 1) * n] for i in range(runs + 1)]
     for r, chunk in enumerate(chunks):  # chunk 0 warms up
         for label, path in paths.items():
             gc.collect()
             timed = time_calls(path.ws.on_text, chunk)
             if r:
-                samples[label].extend(timed)
+                extend(samples[label], timed)
             if path is not paths["(a) baseline: frame → book → top read"] and path.orders != len(chunk) * (r + 1):
                 raise SystemExit(f"{label}: {path.orders} orders for {len(chunk) * (r + 1)} ticks")
             path.reset()
