@@ -51,7 +51,7 @@ from typing import Any
 
 import structlog
 
-from kalshi_trader.config import ENV_URLS, Settings
+from kalshi_trader.config import ENV_URLS, SHARED_ENV_URLS, Settings
 from kalshi_trader.domain import (
     PRICE_SCALE,
     Fill,
@@ -399,7 +399,7 @@ class TradingNode:
             api = settings.api.model_copy(update={"env": opts.mode.value})
             self.settings = settings = settings.model_copy(update={"api": api})
         self.rest_url, self.ws_url, self.nws_url = settings.rest_url(), settings.ws_url(), settings.nws_url()
-        if opts.mode is Mode.PROD and self.rest_url != ENV_URLS["prod"][0]:
+        if opts.mode is Mode.PROD and self.rest_url not in (ENV_URLS["prod"][0], SHARED_ENV_URLS["prod"][0]):
             log.warning("prod_with_custom_url", url=self.rest_url)
         return signer_from_settings(settings, required=True)  # KeyFileError: the caller's one line, exit 2
 
