@@ -47,7 +47,8 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 from cryptography.utils import CryptographyDeprecationWarning
-from nacl.bindings import crypto_sign, crypto_sign_seed_keypair
+from nacl.bindings import crypto_sign, crypto_sign_open, crypto_sign_seed_keypair
+from nacl.exceptions import BadSignatureError
 
 log = structlog.get_logger(__name__)
 
@@ -128,12 +129,23 @@ def signature_function(key: PrivateKey) -> Callable[[bytes], bytes]:
     raise TypeError(f"cannot sign with {_other_key(key)}")
 
 
-def verify_signature(public_key: PublicKey, signature: bytes, message: bytes) -> None:
-    """Raise ``InvalidSignature`` unless ``signature`` is ``public_key``'s over ``message``."""
+def signature_check(public_key: PublicKey) -> Callable[[bytes, bytes], None]:
+    """``(signature, message) → None`` with ``public_key``'s algorithm, raising ``InvalidSignature``
+    for anything but its signature over ``message``. Ed25519 verifies through libsodium (about half
+    of OpenSSL's cost per call)."""
     if isinstance(public_key, ed25519.Ed25519PublicKey):
-        public_key.verify(signature, message)
-    else:
-        public_key.verify(signature, message, _PSS, _SHA256)
+        raw = public_key.public_bytes_raw()
+
+        def check_ed25519(signature: bytes, message: bytes) -> None:
+            if len(signature) != 64:
+                raise InvalidSignature
+            try:
+                crypto_sign_open(signature + message, raw)
+            except BadSignatureError:
+                raise InvalidSignature from None
+
+        return check_ed25519
+    return lambda signature, message: public_key.verify(signature, message, _PSS, _SHA256)
 
 
 # -- key files ----------------------------------------------------------------------------------
@@ -350,13 +362,14 @@ class Verifier:
         max_skew_ms: int = 5_000,
         clock_ms: Callable[[], int] = _wall_clock_ms,
     ) -> None:
-        self._keys: dict[str, PublicKey] = dict(public_keys or {})
+        self._keys: dict[str, tuple[KeyType, Callable[[bytes, bytes], None]]] = {}
         self.max_skew_ms = max_skew_ms
         self._clock_ms = clock_ms
+        for key_id, public_key in (public_keys or {}).items():
+            self.register(key_id, public_key)
 
     def register(self, key_id: str, public_key: PublicKey) -> None:
-        key_type(public_key)  # only API key types
-        self._keys[key_id] = public_key
+        self._keys[key_id] = (key_type(public_key), signature_check(public_key))
 
     def remove(self, key_id: str) -> None:
         """Forget ``key_id``: its signatures are refused from now on."""
@@ -373,8 +386,8 @@ class Verifier:
         assert key_id is not None
         assert ts is not None
         assert sig is not None
-        public = self._keys.get(key_id)
-        if public is None:
+        registered = self._keys.get(key_id)
+        if registered is None:
             raise AuthError("unknown API key id")
         if not ts.isdigit():
             raise AuthError(f"{HEADER_TIMESTAMP} must be milliseconds since the epoch")
@@ -386,10 +399,11 @@ class Verifier:
             raw = base64.b64decode(sig, validate=True)
         except ValueError:
             raise AuthError(f"{HEADER_SIGNATURE} is not valid base64") from None
+        kind, check = registered
         try:
-            verify_signature(public, raw, message_to_sign(ts, method, path))
+            check(raw, message_to_sign(ts, method, path))
         except InvalidSignature:
-            algorithm = "Ed25519" if isinstance(public, ed25519.Ed25519PublicKey) else "RSA-PSS SHA-256"
+            algorithm = "Ed25519" if kind is KeyType.ED25519 else "RSA-PSS SHA-256"
             raise AuthError(
                 f"signature does not match ({algorithm} key: sign timestamp + METHOD + full path without query)"
             ) from None
