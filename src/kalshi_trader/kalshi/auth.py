@@ -9,6 +9,7 @@ Contract:
   ``timestamp + METHOD + path`` — Ed25519 (RFC 8032) over the text itself, or RSA-PSS with SHA-256,
   MGF1-SHA-256 and a salt as long as the digest. ``path`` is the URL path from the host root
   including ``/trade-api/v2``; a query string is dropped before signing; the body is never signed.
+  Ed25519 signs and verifies through libsodium (PyNaCl), RSA through OpenSSL (``cryptography``).
 - ``load_private_key(path, passphrase=...)`` reads a PEM private key — PKCS#8 or PKCS#1, plain or
   passphrase-encrypted — and returns an Ed25519 or RSA key. Anything else raises ``KeyFileError``
   with one line naming the file and what was found: a missing path, a directory, an empty or
