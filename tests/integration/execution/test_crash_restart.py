@@ -47,15 +47,23 @@ async def run_child_until_killed(exchange: RunningExchange, db_url: str, key_fil
         env={**os.environ, "PYTHONPATH": str(REPO)},
     )
     assert proc.stdout is not None
-    last = ""
+    last, done = "", 0
+    account = exchange.exchange.engine.account(exchange.trader.user_id)
+
+    def bought_b() -> bool:  # at least one IOC buy in B filled (a slow machine may need more rounds)
+        held = account.positions.get(B)
+        return held is not None and held.position > 0
+
     try:
         async with asyncio.timeout(30):
-            while last != f"ROUND {rounds}":
+            while done < rounds or not bought_b():
                 line = await proc.stdout.readline()
                 if not line:
                     stderr = await proc.stderr.read() if proc.stderr else b""
                     raise AssertionError(f"the child exited early: {stderr.decode()[-2000:]}")
                 last = line.decode().strip()
+                if last.startswith("ROUND "):
+                    done = int(last.removeprefix("ROUND "))
     finally:
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
