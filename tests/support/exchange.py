@@ -103,7 +103,8 @@ class RunningExchange:
                 title=f"Test market {ticker}",
                 yes_sub_title="Above 50",
                 no_sub_title="Above 50",
-                open_ms=now - 3_600_000,
+                # An unopened market opens in an hour, not at the next housekeeping pass.
+                open_ms=now + 3_600_000 if status is MarketStatus.INITIALIZED else now - 3_600_000,
                 close_ms=now + 86_400_000,
                 expected_expiration_ms=now + 90_000_000,
                 latest_expiration_ms=now + 7 * 86_400_000,
