@@ -149,7 +149,8 @@ def build_stream(n_deltas: int, n_markets: int = 50) -> tuple[list[bytes], dict[
         no = ",".join(f'["{p / 10_000:.4f}","{_qty_text(q)}"]' for p, q in sorted(m.no.items()))
         frames.append(
             f'{{"type":"orderbook_snapshot","sid":{SID},"seq":{seq},"msg":{{"market_ticker":"{m.ticker}",'
-            f'"market_id":"{m.market_id}","yes_dollars_fp":[{yes}],"no_dollars_fp":[{no}]}}}}'.encode()
+            f'"market_id":"{m.market_id}","yes_dollars_fp":[{yes}],"no_dollars_fp":[{no}]}},'
+            f'"sending_ts_ms":1778900000000}}'.encode()
         )
     tickers = list(markets.values())
     ts = 1_778_900_000_000
@@ -161,7 +162,7 @@ def build_stream(n_deltas: int, n_markets: int = 50) -> tuple[list[bytes], dict[
         frames.append(
             f'{{"type":"orderbook_delta","sid":{SID},"seq":{seq},"msg":{{"market_ticker":"{m.ticker}",'
             f'"market_id":"{m.market_id}","price_dollars":"0.{price:04d}","delta_fp":"{_qty_text(qty)}",'
-            f'"side":"{side}","ts_ms":{ts}}}}}'.encode()
+            f'"side":"{side}","ts_ms":{ts}}},"sending_ts_ms":{ts + 1}}}'.encode()
         )
     return frames, markets, {t: m.grid for t, m in markets.items()}
 

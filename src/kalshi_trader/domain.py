@@ -114,6 +114,8 @@ class OrderStatus(StrEnum):
     RESTING = "resting"
     CANCELED = "canceled"
     EXECUTED = "executed"
+    UNKNOWN = "unknown"
+    """Kalshi could not tell the order's state in that report: trust its counts, not its status."""
 
 
 class MarketStatus(StrEnum):
@@ -400,6 +402,9 @@ class Order:
     created_ms: int = 0
     updated_ms: int = 0
     order_group_id: str | None = None
+    last_update_reason: str = ""
+    """Why the exchange last changed the order (Kalshi's ``last_update_reason``: ``Trade``,
+    ``Amend``, ``ExpiryCancel``, ``SettlementBoundsCancel`` …); "" when it did not say."""
 
     @property
     def outcome(self) -> Side:
@@ -451,6 +456,9 @@ class MarketInfo:
     cap_strike: float | None = None
     rules_primary: str = ""
     """The market's settlement rules (for a weather market: which station, highest or lowest)."""
+    settlement_floor: Price | None = None
+    """The lowest value a YES contract can settle at (Kalshi's ``settlement_floor_dollars``); None
+    for a market with default settlement bounds (no floor, i.e. $0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -625,6 +633,15 @@ class TopOfBook:
     best_ask: Price | None
     as_of_ms: int
     stale: bool = False
+    settlement_floor: Price = Price(0)
+    """The lowest YES value (the market's settlement floor; $0 without one)."""
+
+    @property
+    def mark(self) -> Price | None:
+        """The YES mark: the mid of a two-sided book (rounded down), never below the settlement floor."""
+        if self.best_bid is None or self.best_ask is None:
+            return None
+        return Price(max((self.best_bid + self.best_ask) // 2, self.settlement_floor))
 
 
 # --------------------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.auth import KeyFileError, Signer
+from kalshi_trader.kalshi.delays import BUCKETS_S
 from kalshi_trader.kalshi.errors import KalshiError
 from kalshi_trader.kalshi.rest import KalshiRest, signer_from_settings
 from kalshi_trader.kalshi.ws import WsSession
@@ -97,6 +98,7 @@ from kalshi_trader.readmodels import (
     ConnectionView,
     DecisionView,
     FairValueView,
+    FeedDelayView,
     FillView,
     HealthCheck,
     HealthView,
@@ -202,6 +204,8 @@ class _UserEvents:
 
     def on_order_update(self, order: Order) -> None:
         self._node.require_engine().on_order_update(order)
+        if order.last_update_reason == "SettlementBoundsCancel":
+            self._node.on_floor_raised(order.ticker)
         self._node.changes.publish("orders", "strategies")
 
     def on_order_group_event(self, group_id: str, kind: str) -> None:
@@ -582,6 +586,14 @@ class TradingNode:
             raise RuntimeError("the node is not started")
         return self.engine
 
+    def on_floor_raised(self, ticker: str) -> None:
+        """An order of ours was canceled because a settlement floor rose: no lifecycle message says
+        so, so read the market again (the monitor reports the new floor as ``metadata_updated``,
+        and risk, books and marks take it)."""
+        monitor = self.monitor
+        if monitor is not None:
+            self._spawn(monitor.refresh([ticker]), f"refresh-floor-{ticker}")
+
     def on_new_fill(self, fill: Fill) -> None:
         self._fills.append(fill)
         if self.host is not None:
@@ -593,7 +605,9 @@ class TradingNode:
     def _top(self, book: L2Book) -> TopOfBook:
         """Top of book on risk's clock; a fresh book on a live connection matches the exchange now."""
         live = self.ws is not None and self.ws.connected and not book.stale
-        return TopOfBook(book.ticker, book.best_yes_bid(), book.best_yes_ask(), _monotonic_ms(), not live)
+        return TopOfBook(
+            book.ticker, book.best_yes_bid(), book.best_yes_ask(), _monotonic_ms(), not live, book.settlement_floor
+        )
 
     def top_of(self, ticker: str) -> TopOfBook | None:
         book = self.monitor.book(ticker) if self.monitor is not None else None
@@ -618,18 +632,18 @@ class TradingNode:
         engine = self.engine
         if engine is None:
             return
-        if event.kind == "added" and event.info is not None:
+        if event.kind != "removed" and event.info is not None:  # status, close, grid or floor moved
             engine.register_market(event.info)
-        elif event.kind == "determined":
+        if event.kind == "determined":
             self._settle(engine, event)
         self._changes.publish("markets", "books", "fairvalue")
 
     def _settle(self, engine: ExecutionEngine, event: MarketLifecycle) -> None:
         result: Side | int | None = None
-        if event.result in ("yes", "no"):
-            result = Side(event.result)
-        elif event.settlement_value is not None:
+        if event.settlement_value is not None:  # a settlement floor can lift a "no" above $0
             result = event.settlement_value
+        elif event.result in ("yes", "no"):
+            result = Side(event.result)
         if result is None:
             return
         if engine.tracker.position(event.ticker).qty == 0 and not engine.tracker.open_orders(event.ticker):
@@ -692,9 +706,9 @@ class TradingNode:
         if self.monitor is None:
             return marks
         for ticker, book in self.monitor.books.items():
-            mid = book.mid()
-            if mid is not None and not book.stale:
-                marks[ticker] = mid
+            mark = book.mark()
+            if mark is not None and not book.stale:
+                marks[ticker] = mark
         return marks
 
     def _sample(self) -> PnlPoint:
@@ -800,6 +814,7 @@ class TradingNode:
             strategy=t.strategy,
             reason=t.reason,
             updated_ms=t.exchange_ms,
+            last_update_reason=t.last_update_reason,
         )
 
     def orders(self, *, open_only: bool = True, limit: int = 500) -> list[OrderView]:
@@ -997,6 +1012,7 @@ class TradingNode:
             last_reconcile=(
                 f"{last.reason}: {last.resting} resting, {len(last.discrepancies)} discrepancies" if last else ""
             ),
+            feed_delays=_feed_delays(ws),
         )
 
     def health(self) -> HealthView:
@@ -1091,3 +1107,18 @@ class TradingNode:
         engine.tick()
         self._changes.publish("risk", "health")
         return self.risk()
+
+
+def _feed_delays(ws: WsSession | None) -> tuple[FeedDelayView, ...]:
+    """The session's per-channel frame delays, channels with frames only, busiest first."""
+    if ws is None:
+        return ()
+    views = []
+    for channel, delays in ws.delays.items():
+        d = delays.snapshot()
+        if d.count:
+            views.append(
+                FeedDelayView(channel, d.count, d.p50_ms, d.p99_ms, d.max_ms, d.negative, BUCKETS_S, d.buckets, d.sum_s)
+            )
+    views.sort(key=lambda v: (-v.frames, v.channel))
+    return tuple(views)

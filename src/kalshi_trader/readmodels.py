@@ -115,7 +115,11 @@ class OrderView:
     reduce_only: bool
     strategy: str
     reason: str
+    """Why the strategy placed it."""
     updated_ms: int
+    last_update_reason: str = ""
+    """Why the exchange last changed it (once ended: why it ended), e.g. ``Trade``, ``ExpiryCancel``,
+    ``SettlementBoundsCancel``; "" when the exchange gave no reason (a cancel we asked for)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,6 +268,26 @@ class RiskView:
 
 
 @dataclass(frozen=True, slots=True)
+class FeedDelayView:
+    """Exchange→node delay of one WebSocket channel's frames: Kalshi's ``sending_ts_ms`` (when the
+    exchange queued the frame) to the node decoding it, on two clocks (skew shifts it; a negative
+    delay counts as 0 and in ``negative``). ``control`` is replies and errors."""
+
+    channel: str
+    frames: int
+    p50_ms: float | None
+    """Over the newest 1024 frames (None before the first)."""
+    p99_ms: float | None
+    max_ms: float | None
+    negative: int
+    buckets_s: tuple[float, ...]
+    """Histogram bucket upper bounds in seconds (``+Inf`` implied)."""
+    buckets: tuple[int, ...]
+    """Frames with a delay at or below each bound, since the start (cumulative)."""
+    sum_s: float
+
+
+@dataclass(frozen=True, slots=True)
 class ConnectionView:
     mode: str
     rest_url: str
@@ -282,6 +306,8 @@ class ConnectionView:
     store_pending: int
     store_error: str
     last_reconcile: str
+    feed_delays: tuple[FeedDelayView, ...] = ()
+    """Per channel, the delay of the exchange's frames (from ``sending_ts_ms``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,8 @@ Contract:
   generated once per process and reused (key ids differ per exchange), keeping startup in the
   milliseconds.
 - ``RunningExchange.add_market(...)`` lists a fresh market with an empty book (own series and
-  event) for tests that need exact, book-independent arithmetic; ``add_trader`` opens another
+  event; ``settlement_floor`` makes it a settlement-floor market) for tests that need exact,
+  book-independent arithmetic; ``add_trader`` opens another
   funded account with an API key. ``rate_clock_ns`` replaces the rate limiter's clock;
   ``admin_token`` enables the ``/admin`` API (faults are at ``exchange.faults``); ``clock_ms`` is
   the exchange clock (e.g. a frozen ``SimClock``: market time in the test's hands).
@@ -33,7 +34,7 @@ from typing import Any
 
 from tests.support.http import SignedClient
 
-from kalshi_trader.domain import FeeType, MarketStatus, Money, TickGrid
+from kalshi_trader.domain import FeeType, MarketStatus, Money, Price, TickGrid
 from kalshi_trader.kalshi.auth import KeyType, PrivateKey, generate_private_key
 from kalshi_trader.sim.catalog import EventInfo, MarketMeta, SeriesInfo
 from kalshi_trader.sim.exchange import EmbeddedExchange, wall_clock_ms
@@ -86,6 +87,7 @@ class RunningExchange:
         fee_type: FeeType = FeeType.QUADRATIC,
         fee_multiplier: tuple[int, int] = (1, 1),
         status: MarketStatus = MarketStatus.ACTIVE,
+        settlement_floor: Price | None = None,
     ) -> str:
         """List a market with an empty book (in its own series and event); returns its ticker."""
         series_ticker, event_ticker = ticker.split("-")[0], ticker.rsplit("-", 1)[0]
@@ -114,7 +116,15 @@ class RunningExchange:
             )
         )
         engine.add_market(
-            MarketState(ticker, event_ticker, TickGrid.named(grid), fee_type, fee_multiplier, status=status)
+            MarketState(
+                ticker,
+                event_ticker,
+                TickGrid.named(grid),
+                fee_type,
+                fee_multiplier,
+                status=status,
+                settlement_floor=settlement_floor,
+            )
         )
         return ticker
 

@@ -16,7 +16,7 @@ Contract:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -123,7 +123,7 @@ class SignedClient:
         method: str,
         path: str,
         *,
-        params: Mapping[str, str | int] | None = None,
+        params: Mapping[str, str | int] | Sequence[tuple[str, str | int]] | None = None,
         json: JSON = None,
         data: bytes | None = None,
         sign: bool = True,
@@ -138,7 +138,8 @@ class SignedClient:
             data = msgspec.json.encode(json)
             send_headers["Content-Type"] = "application/json"
         send_headers.update(headers or {})
-        query = {k: str(v) for k, v in (params or {}).items()}
+        pairs = params.items() if isinstance(params, Mapping) else params or ()
+        query = [(k, str(v)) for k, v in pairs]  # a sequence repeats a name: ?tickers=A&tickers=B
         async with self.session.request(
             method, self.rest_url + path, params=query, data=data, headers=send_headers
         ) as resp:

@@ -36,28 +36,21 @@ say ``additionalProperties: false``, so by default extra keys pass); use it on o
 output to catch misspelled optional fields.
 
 The documents are the vendored copies in ``tests/fixtures/kalshi/spec/`` (CC0 mirror of
-docs.kalshi.com, snapshot 2026-08-22, identical to ``/work/shared/kalshi-docs/``). They are loaded
-once per process; one validator is compiled per schema and cached, so validating thousands of
-frames is cheap.
+docs.kalshi.com, refreshed 2026-10-08: REST 3.32.0). They are loaded once per process; one
+validator is compiled per schema and cached, so validating thousands of frames is cheap.
 
 Deviations from a literal reading of the documents (each one is asserted in
 ``tests/unit/support/test_spec.py`` so that it is visible and re-checked if the documents change):
 
 1. OpenAPI: ``nullable: true`` written next to ``$ref`` / ``allOf`` is honoured. OpenAPI 3.0 ignores
-   ``$ref`` siblings, which would make 41 properties the documents describe as nullable (e.g.
+   ``$ref`` siblings, which would make 43 properties the documents describe as nullable (e.g.
    ``Market.settlement_value_dollars``, ``BatchCreateOrdersV2Response.orders[].error``)
    non-nullable.
-2. AsyncAPI: ``nullable: true`` is honoured (it is not a JSON Schema draft-07 keyword; the
-   ``event_fee_update`` schema uses ``type: string, nullable: true, enum: [..., null]`` and its
-   own "override cleared" example sends ``null``).
-3. AsyncAPI: the ``marketTicker`` pattern ``^[A-Z0-9-]+$`` is widened to ``^[A-Z0-9.-]+$``: the
+2. AsyncAPI: the ``marketTicker`` pattern ``^[A-Z0-9-]+$`` is widened to ``^[A-Z0-9.-]+$``: the
    schema's own examples (``FED-23DEC-T3.00``) and every bracket market (``...-B78.5``) contain dots.
-4. AsyncAPI: ``multivariateMarketLifecyclePayload`` is ``allOf`` of the ``market_lifecycle_v2``
-   payload (``type`` const ``market_lifecycle_v2``) and ``type`` const
-   ``multivariate_market_lifecycle`` — no frame can satisfy both; it is replaced by the
-   ``market_lifecycle_v2`` payload with the ``type`` const changed.
-
-5. OpenAPI: 106 error responses (4xx/5xx of 41 operations, e.g. ``GET /markets/{ticker}`` 404) are
+3. AsyncAPI: the ``lastUpdateReason`` enum gains ``SettlementBoundsCancel``, which the User Orders
+   page and the changelog (Oct 1, 2026) list but the published ``asyncapi.yaml`` does not yet.
+4. OpenAPI: 109 error responses (4xx/5xx of 43 operations, e.g. ``GET /markets/{ticker}`` 404) are
    documented by a description only, without ``content``; a body on them is accepted unchecked
    (``validate_error_body`` checks the live error envelope). 2xx responses documented without
    content (``DELETE /api_keys/{api_key}`` 204) must have no body.
@@ -190,10 +183,9 @@ _OpenApiValidator = extend(
 )
 _OpenApiClosedValidator = extend(_OpenApiValidator, {"properties": _closed(_OAS_PROPERTIES)})
 
-_D7_TYPE = Draft7Validator.VALIDATORS["type"]
 _D7_PROPERTIES = Draft7Validator.VALIDATORS["properties"]
-_AsyncApiValidator = extend(Draft7Validator, {"type": _skip_if_nullable_null(_D7_TYPE)})
-_AsyncApiClosedValidator = extend(_AsyncApiValidator, {"properties": _closed(_D7_PROPERTIES)})
+_AsyncApiValidator = Draft7Validator
+_AsyncApiClosedValidator = extend(Draft7Validator, {"properties": _closed(_D7_PROPERTIES)})
 
 
 # --------------------------------------------------------------------------------------------
@@ -504,11 +496,9 @@ def _patch_asyncapi(doc: dict[str, Any]) -> None:
     ticker = schemas["marketTicker"]
     if ticker.get("pattern") == "^[A-Z0-9-]+$":
         ticker["pattern"] = "^[A-Z0-9.-]+$"
-    mve = schemas.get("multivariateMarketLifecyclePayload")
-    if isinstance(mve, dict) and "allOf" in mve:
-        replacement = copy.deepcopy(schemas["marketLifecycleV2Payload"])
-        replacement["properties"]["type"] = {"type": "string", "const": "multivariate_market_lifecycle"}
-        schemas["multivariateMarketLifecyclePayload"] = replacement
+    reasons = schemas["lastUpdateReason"]["enum"]
+    if "SettlementBoundsCancel" not in reasons:
+        reasons.append("SettlementBoundsCancel")
 
 
 def _const_of(doc: Mapping[str, Any], schema: Mapping[str, Any], prop: str) -> str | None:

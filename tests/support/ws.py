@@ -8,14 +8,19 @@ Contract:
   the id; well-formed commands are checked against the AsyncAPI first (``validate=False`` for the
   deliberately broken ones, or use ``send_raw``).
 - Every text frame received is decoded and validated with ``spec.validate_ws_message(closed=True)``
-  (no undocumented keys), then its ``seq`` is checked: on ``orderbook_snapshot``,
-  ``orderbook_delta`` and ``order_group_updates`` it must be exactly one more than the previous
-  frame's on that sid (the first frame on a sid must carry 1); an ``ok``/``unsubscribed`` reply's
-  ``seq`` must equal the last one seen. Any violation raises ``AssertionError``. Every frame is
-  kept in ``frames``.
+  (no undocumented keys); it must carry ``sending_ts_ms`` (the embedded exchange stamps every
+  frame), within a minute of this machine's clock, which is then moved from the frame to
+  ``sending_ts_ms`` (so tests compare frames without it). Then its ``seq`` is checked: on the
+  sequenced messages (``SEQUENCED_TYPES``, and an ``error`` that carries one) it must be exactly
+  one more than the previous frame's on that sid (the first frame on a sid must carry 1); an
+  ``ok``/``unsubscribed`` reply's ``seq`` must equal the last one seen. Any violation raises
+  ``AssertionError``. Every frame is kept in ``frames``.
 - ``recv()`` returns the next frame (``TimeoutError`` after ``within`` seconds); ``until(pred)``
   returns the frames up to and including the first that matches; ``reply(id)`` waits for the
   reply to command ``id``; ``quiet(seconds)`` collects what arrives within a window.
+- ``factsheet_frames()`` — the WebSocket examples of ``tests/fixtures/kalshi/factsheet_ws.json``
+  (2025) with what the refreshed documents require added: ``seq`` on the channels documented as
+  sequenced since Sep 2026, ``exchange_index`` on user orders (Aug 2026).
 - ``BookReplica`` rebuilds order books from snapshots and deltas (ignoring other frames), in the shape of
   ``GET /markets/{ticker}/orderbook`` (both ladders ascending, NO-leg prices).
 """
@@ -23,9 +28,12 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -37,7 +45,18 @@ from kalshi_trader.domain import complement, format_price, format_qty, parse_pri
 from kalshi_trader.kalshi.auth import PrivateKey, Signer
 
 JSON = Any
-SEQUENCED_TYPES = frozenset({"orderbook_snapshot", "orderbook_delta", "order_group_updates"})
+SEQUENCED_TYPES = frozenset(
+    {
+        "orderbook_snapshot",
+        "orderbook_delta",
+        "order_group_updates",
+        "trade",
+        "market_lifecycle_v2",
+        "multivariate_market_lifecycle",
+        "event_lifecycle",
+        "event_fee_update",
+    }
+)
 DEFAULT_TIMEOUT = 5.0
 
 
@@ -50,6 +69,8 @@ class WsClient:
         self._next_id = 1
         self.frames: list[dict[str, Any]] = []
         self.last_seq: dict[int, int] = {}
+        self.sending_ts_ms: list[int] = []
+        """Each received frame's ``sending_ts_ms``, in arrival order."""
 
     @classmethod
     async def connect(
@@ -167,8 +188,12 @@ class WsClient:
     def _accept(self, data: str) -> dict[str, Any]:
         frame = msgspec.json.decode(data)
         spec.validate_ws_message(frame, closed=True)
+        sent = frame.pop("sending_ts_ms", None)
+        assert isinstance(sent, int), f"no sending_ts_ms in {frame}"
+        assert abs(sent - time.time_ns() // 1_000_000) < 60_000, f"sending_ts_ms {sent} is not wall-clock time"
+        self.sending_ts_ms.append(sent)
         kind, sid, seq = frame["type"], frame.get("sid"), frame.get("seq")
-        if kind in SEQUENCED_TYPES:
+        if kind in SEQUENCED_TYPES or (kind == "error" and seq is not None):
             expected = self.last_seq.get(sid, 0) + 1
             assert seq == expected, f"sid {sid}: seq {seq} after {expected - 1} in {frame}"
             self.last_seq[sid] = seq
@@ -176,6 +201,23 @@ class WsClient:
             assert seq == self.last_seq[sid], f"sid {sid}: {kind} reports seq {seq}, last seen {self.last_seq[sid]}"
         self.frames.append(frame)
         return frame
+
+
+_FACTSHEET_REFRESH: dict[str, dict[str, Any]] = {
+    "trade": {"seq": 3},
+    "market_lifecycle_v2": {"seq": 4},
+    "event_lifecycle": {"seq": 5},
+    "event_fee_update": {"seq": 6},
+}
+
+
+def factsheet_frames() -> dict[str, Any]:
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "kalshi" / "factsheet_ws.json"
+    frames: dict[str, Any] = json.loads(path.read_text())["frames"]
+    for name, extra in _FACTSHEET_REFRESH.items():
+        frames[name] = {**frames[name], **extra}
+    frames["user_order"]["msg"]["exchange_index"] = 0
+    return frames
 
 
 def of_type(kind: str, frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -283,9 +325,9 @@ def bad_commands(a: str, b: str) -> list[tuple[str, Any, int]]:
         ("orderbook without market", _sub(channels=["orderbook_delta"]), 14),
         ("update without market", _upd(sid=1, action="add_markets"), 14),
         ("no action", _upd(sid=1), 15),
-        ("unknown market", _sub(channels=["orderbook_delta", "ticker"], market_tickers=[a, "NOPE-1"]), 16),
-        ("unknown market id", _sub(channels=["ticker"], market_ids=[UNKNOWN_MARKET_ID]), 16),
-        ("unknown market (update)", _upd(sid=1, action="add_markets", market_tickers=["NOPE-1"]), 16),
+        ("unknown market", _sub(channels=["orderbook_delta", "ticker"], market_tickers=[a, "NOPE-1"]), 11),
+        ("unknown market id", _sub(channels=["ticker"], market_ids=[UNKNOWN_MARKET_ID]), 11),
+        ("unknown market (update)", _upd(sid=1, action="add_markets", market_tickers=["NOPE-1"]), 11),
         ("shard_factor 0", _sub(channels=comm, shard_factor=0), 19),
         ("shard_key alone", _sub(channels=comm, shard_key=0), 20),
         ("shard_key too big", _sub(channels=comm, shard_factor=2, shard_key=2), 21),

@@ -1087,12 +1087,14 @@ class ExecutionEngine:
         self.daily.tick(marks)
 
     def marks(self) -> dict[str, int]:
-        """YES mids of the fresh books with both sides (what unrealized P&L is marked at)."""
-        return {
-            t: (top.best_bid + top.best_ask) // 2
-            for t, top in self._books.items()
-            if top.best_bid is not None and top.best_ask is not None and not top.stale
-        }
+        """YES marks of the fresh books with both sides (what unrealized P&L is marked at): the mid,
+        never below the market's settlement floor (``TopOfBook.mark``)."""
+        marks: dict[str, int] = {}
+        for t, top in self._books.items():
+            mark = top.mark
+            if mark is not None and not top.stale:
+                marks[t] = mark
+        return marks
 
     # ------------------------------------------------------------------------------------------
     # Brackets
@@ -1241,4 +1243,5 @@ def _as_order(t: TrackedOrder) -> Order | None:
         status=status,
         created_ms=t.exchange_ms,
         updated_ms=t.exchange_ms,
+        last_update_reason=t.last_update_reason,
     )

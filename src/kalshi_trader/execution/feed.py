@@ -14,7 +14,8 @@ Contract:
 - Reconnects: ``fill``, ``user_order`` and ``order_group_updates`` carry no gap detection that
   covers fills, so whatever happened while the connection was down is unknown. Every connection
   after the first calls ``on_reconnect`` (the engine's reconciler), after the session restored the
-  subscriptions.
+  subscriptions. A seq gap on ``order_group_updates`` (the one sequenced private channel) calls it
+  too; gaps on other channels go to the delegate.
 - A message that does not convert (a field missing or malformed) is logged and counted
   (``bad_messages``) and dropped; reconciliation will bring its content back through REST.
 
@@ -32,16 +33,13 @@ import structlog
 from kalshi_trader.domain import (
     BookSide,
     Fill,
-    Money,
     Order,
     OrderStatus,
-    Side,
     parse_money,
     parse_price,
     parse_qty,
 )
 from kalshi_trader.kalshi.schemas import (
-    UNSET,
     FillFrame,
     FillMsg,
     OrderbookDeltaMsg,
@@ -72,18 +70,11 @@ class UserEvents(Protocol):
     def on_order_group_event(self, group_id: str, kind: str) -> None: ...
 
 
-def _book_side(book_side: str | object, outcome: str | object, owner: str) -> BookSide:
-    if isinstance(book_side, str):
-        try:
-            return BookSide(book_side)
-        except ValueError:
-            raise ValueError(f"{owner}: book_side {book_side!r} is not bid or ask") from None
-    if isinstance(outcome, str):
-        try:
-            return BookSide.of(Side(outcome))
-        except ValueError:
-            raise ValueError(f"{owner}: outcome_side {outcome!r} is not yes or no") from None
-    raise ValueError(f"{owner}: neither book_side nor outcome_side is present")
+def _book_side(book_side: str, owner: str) -> BookSide:
+    try:
+        return BookSide(book_side)
+    except ValueError:
+        raise ValueError(f"{owner}: book_side {book_side!r} is not bid or ask") from None
 
 
 def fill_from_msg(m: FillMsg) -> Fill:
@@ -94,10 +85,10 @@ def fill_from_msg(m: FillMsg) -> Fill:
             fill_id=m.trade_id,
             order_id=m.order_id,
             ticker=m.market_ticker,
-            side=_book_side(m.book_side, m.outcome_side, owner),
+            side=_book_side(m.book_side, owner),
             price=parse_price(wire_str(m.yes_price_dollars)),
             qty=parse_qty(wire_str(m.count_fp)),
-            fee=parse_money(wire_str(m.fee_cost)) if m.fee_cost is not UNSET else Money(0),
+            fee=parse_money(wire_str(m.fee_cost)),
             is_taker=m.is_taker,
             ts_ms=m.ts_ms,
             client_order_id=m.client_order_id if isinstance(m.client_order_id, str) else "",
@@ -108,23 +99,27 @@ def fill_from_msg(m: FillMsg) -> Fill:
 
 
 def order_from_msg(m: UserOrderMsg) -> Order:
-    """A WS ``user_order`` message → ``domain.Order`` (YES price)."""
+    """A WS ``user_order`` message → ``domain.Order`` (YES price). A missing creation time is 0;
+    status ``unknown`` is kept (the tracker then goes by the counts)."""
     owner = f"order {m.order_id}"
     try:
-        updated = m.last_updated_ts_ms if isinstance(m.last_updated_ts_ms, int) else m.created_ts_ms
+        created = m.created_ts_ms or 0
+        updated = m.last_updated_ts_ms if isinstance(m.last_updated_ts_ms, int) else created
+        reason = m.last_update_reason
         return Order(
             order_id=m.order_id,
             client_order_id=m.client_order_id,
             ticker=m.ticker,
-            side=_book_side(m.book_side, m.outcome_side, owner),
+            side=_book_side(m.book_side, owner),
             price=parse_price(wire_str(m.yes_price_dollars)),
             initial=parse_qty(wire_str(m.initial_count_fp)),
             filled=parse_qty(wire_str(m.fill_count_fp)),
             remaining=parse_qty(wire_str(m.remaining_count_fp)),
             status=OrderStatus(m.status),
-            created_ms=m.created_ts_ms,
+            created_ms=created,
             updated_ms=updated,
             order_group_id=m.order_group_id,
+            last_update_reason=reason if isinstance(reason, str) else "",
         )
     except ValueError as exc:
         raise ValueError(f"{owner}: {exc}") from None
@@ -176,6 +171,13 @@ class UserStream:
 
     def on_stale(self, tickers: Sequence[str], reason: str) -> None:
         self.delegate.on_stale(tickers, reason)
+
+    def on_gap(self, channel: str, reason: str) -> None:
+        if channel != "order_group_updates":
+            self.delegate.on_gap(channel, reason)
+        elif self.on_reconnect is not None:
+            log.warning("user_stream_gap", channel=channel, reason=reason)
+            self.on_reconnect()
 
     def on_connection(self, connected: bool) -> None:
         self.delegate.on_connection(connected)

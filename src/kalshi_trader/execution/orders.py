@@ -23,7 +23,12 @@ Contract:
   count or the sum of the fills seen), so a stale report can never un-fill an order, and
   ``remaining = size − filled``. A report older (by exchange ``ts_ms``) than one already applied
   only raises ``filled``. An order report for an order the tracker never saw (placed before a
-  restart, or by hand) adopts it.
+  restart, or by hand) adopts it. A report whose status is ``unknown`` closes nothing: its counts
+  decide (nothing remaining → ended).
+- **Why it changed.** ``last_update_reason`` is the exchange's reason (``Trade``, ``Amend``,
+  ``ExpiryCancel``, ``SettlementBoundsCancel`` …) of the newest report applied while the order was
+  open — so once the order has ended, the reason of the report that ended it; "" when that report
+  gave none (a create, or a cancel we asked for: a cancel ack that ends the order sets "").
 - **Fills** are de-duplicated by ``fill_id`` (``on_fill`` returns False for a repeat). Positions come
   from fills only — the ``fill`` stream is the truth; order reports never move a position. A fill for
   an order not yet known by its ``order_id`` still moves the position at once and is attached to the
@@ -122,6 +127,8 @@ class TrackedOrder:
     reject_reason: str
     exchange_ms: int
     """Exchange timestamp of the newest report applied (0: none carried one)."""
+    last_update_reason: str = ""
+    """Why the exchange last changed the order; once ended, why it ended (see the module docstring)."""
 
     @property
     def outcome(self) -> Side:
@@ -168,6 +175,7 @@ class _Entry:
     reject_reason: str = ""
     exchange_ms: int = 0
     intent: OrderIntent | None = None
+    last_update_reason: str = ""
 
     @property
     def filled(self) -> int:
@@ -208,6 +216,7 @@ class _Entry:
             reason=self.reason,
             reject_reason=self.reject_reason,
             exchange_ms=self.exchange_ms,
+            last_update_reason=self.last_update_reason,
         )
 
 
@@ -353,6 +362,7 @@ class OrderTracker:
         if entry.closed is None or entry.closed is OrderState.REJECTED:
             entry.closed = OrderState.EXECUTED if entry.filled >= entry.size else OrderState.CANCELED
             entry.exchange_ms = max(entry.exchange_ms, ts_ms)
+            entry.last_update_reason = ""
         return entry.view()
 
     def on_rejected(self, client_order_id: str, reason: str) -> bool:
@@ -387,11 +397,14 @@ class OrderTracker:
         closed = _CLOSED_STATUSES.get(order.status)
         if closed is OrderState.EXECUTED and order.remaining:
             closed = None  # "executed" with a remainder left is not final: trust the counts
+        was_open = entry.closed is None or entry.closed is OrderState.REJECTED
         fresh = self._report(
             entry, filled=order.filled, remaining=order.remaining, closed=closed, ts_ms=order.updated_ms
         )
         if fresh and entry.closed is None:
             entry.price = order.price
+        if fresh and was_open:
+            entry.last_update_reason = order.last_update_reason
         return entry.view()
 
     def on_fill(self, fill: Fill) -> bool:

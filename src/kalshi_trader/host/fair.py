@@ -8,7 +8,8 @@ Contract:
   each event's brackets with ``fairvalue.live.event_fair_values`` at ``clock_ms()`` (market
   time, so a simulated clock drives the model too) and stores one ``strategy.base.FairValue`` per market
   (``weather_mm.fair_values_from_distribution``: P(YES) and its ±1 °F sensitivity), stamped with
-  that time. Values of markets no longer followed are dropped.
+  that time. Values of markets no longer followed are dropped. A market with a settlement floor
+  is never valued below it (YES settles at the floor at least).
 - An event that cannot be priced (NWS down, brackets not a partition) keeps no value (a stale
   value is worse than none: strategies skip a market without one) and its error is kept in
   ``errors`` (event → one line); the others are still priced.
@@ -19,6 +20,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
@@ -75,7 +77,12 @@ class FairValueFeed:
             except (NwsError, BracketError, ValueError) as exc:
                 errors[event] = str(exc)
                 continue
-            fresh.update(fair_values_from_distribution(fv.distribution, brackets, now_ms))
+            values = fair_values_from_distribution(fv.distribution, brackets, now_ms)
+            for info in infos:
+                value = values.get(info.ticker)
+                if value is not None and info.settlement_floor is not None and value.price < info.settlement_floor:
+                    values[info.ticker] = dataclasses.replace(value, price=info.settlement_floor)
+            fresh.update(values)
         self.values = fresh
         if errors != self.errors:
             for event, error in errors.items():

@@ -90,9 +90,9 @@ def _report(s: w.Settlement) -> SettlementReport:
     """``ValueError`` if the entry says no value a position can be paid at."""
     if s.market_result == "yes":
         value = PRICE_SCALE
-    elif s.market_result == "no":
+    elif s.market_result == "no" and not s.value:
         value = 0
-    elif s.value is not None and 0 <= s.value <= 100:  # scalar: cents per YES contract
+    elif s.value is not None and 0 <= s.value <= 100:  # scalar, or "no" above a settlement floor: cents per YES
         value = s.value * (PRICE_SCALE // 100)
     else:
         raise ValueError(f"result {s.market_result!r} with value {s.value!r}")

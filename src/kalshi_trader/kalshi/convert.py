@@ -132,6 +132,7 @@ def market_info(m: w.Market, series_ticker: str | None = None) -> MarketInfo:
         floor_strike=m.floor_strike,
         cap_strike=m.cap_strike,
         rules_primary=m.rules_primary,
+        settlement_floor=settlement_floor(m),
     )
 
 
@@ -142,6 +143,26 @@ def settlement_sources(s: w.Series) -> tuple[tuple[str, str], ...]:
         for src in s.settlement_sources or ()
         if isinstance(src.url, str) and src.url
     )
+
+
+def settlement_floor(m: w.Market) -> Price | None:
+    """The market's settlement floor: None with ``default`` bounds, the floor ($0 when not sent) with
+    ``floor`` bounds. Other bounds types are refused."""
+    owner = f"market {m.ticker}"
+    if m.settlement_bounds_type == "default":
+        return None
+    if m.settlement_bounds_type != "floor":
+        raise ValueError(f"{owner}: settlement_bounds_type {m.settlement_bounds_type!r} is not default or floor")
+    if m.settlement_floor_dollars is None:
+        return Price(0)
+    return _field(parse_price, m.settlement_floor_dollars, "settlement_floor_dollars", owner)
+
+
+def market_outcome(m: w.Market) -> tuple[str, Price | None]:
+    """A determined market's ``result`` ("" before) and YES settlement value (None before)."""
+    owner = f"market {m.ticker}"
+    value = m.settlement_value_dollars
+    return m.result, None if value is None else _field(parse_price, value, "settlement_value_dollars", owner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,8 +449,13 @@ def amend_request(
     *,
     client_order_id: str | None = None,
     updated_client_order_id: str | None = None,
+    expiration_s: int | None = None,
 ) -> w.AmendOrderV2Request:
-    """An amend body; ``count`` is the new total (already filled + desired remaining)."""
+    """An amend body; ``count`` is the new total (already filled + desired remaining).
+    ``expiration_s``: None keeps the order's expiry, 0 clears it (good till canceled), anything
+    else is the new Unix expiry in seconds (the same price and count keep queue priority)."""
+    if expiration_s is not None and expiration_s < 0:
+        raise ValueError(f"expiration must be 0 (none) or a Unix time in seconds, got {expiration_s}")
     return w.AmendOrderV2Request(
         ticker=ticker,
         side=side.value,
@@ -437,4 +463,5 @@ def amend_request(
         count=format_qty(count),
         client_order_id=client_order_id if client_order_id is not None else w.UNSET,
         updated_client_order_id=updated_client_order_id if updated_client_order_id is not None else w.UNSET,
+        expiration_time=expiration_s if expiration_s is not None else w.UNSET,
     )

@@ -491,6 +491,7 @@ class KalshiRest:
         min_close_ts: int | None = None,
         max_close_ts: int | None = None,
         min_updated_ts: int | None = None,
+        max_updated_ts: int | None = None,
         mve_filter: str | None = None,
     ) -> w.GetMarketsResponse:
         """``status`` is a filter value: unopened | open | paused | closed | settled."""
@@ -504,6 +505,7 @@ class KalshiRest:
             "min_close_ts": min_close_ts,
             "max_close_ts": max_close_ts,
             "min_updated_ts": min_updated_ts,
+            "max_updated_ts": max_updated_ts,
             "mve_filter": mve_filter,
         }
         return await self._get("/markets", w.GetMarketsResponse, query=query)
@@ -729,13 +731,16 @@ class KalshiRest:
         ticker: str | None = None,
         event_ticker: str | None = None,
         count_filter: Sequence[str] | None = None,
+        settlement_status: str | None = None,
     ) -> w.GetPositionsResponse:
+        """``settlement_status``: unsettled (the default) | settled | all."""
         query: dict[str, QueryValue] = {
             "limit": limit,
             "cursor": cursor,
             "ticker": ticker,
             "event_ticker": event_ticker,
             "count_filter": count_filter,
+            "settlement_status": settlement_status,
         }
         return await self._get("/portfolio/positions", w.GetPositionsResponse, query=query)
 
@@ -752,11 +757,12 @@ class KalshiRest:
         *,
         limit: int | None = None,
         cursor: str | None = None,
-        ticker: str | None = None,
+        ticker: str | Sequence[str] | None = None,
         order_id: str | None = None,
         min_ts: int | None = None,
         max_ts: int | None = None,
     ) -> w.GetFillsResponse:
+        """``ticker``: one market or up to 100 (sent comma-separated)."""
         query: dict[str, QueryValue] = {
             "limit": limit,
             "cursor": cursor,

@@ -1,7 +1,7 @@
 """Kalshi's wire format: ``msgspec`` structs for REST v2 and WebSocket v2 (current fixed-point API).
 
 Shared by the client (decode) and the embedded exchange (encode), so both speak exactly what
-``openapi.yaml`` / ``asyncapi.yaml`` (docs.kalshi.com, 2026-08-22) document.
+``openapi.yaml`` / ``asyncapi.yaml`` (docs.kalshi.com, 2026-10-08; REST 3.32.0) document.
 
 Contract:
 
@@ -13,8 +13,10 @@ Contract:
 - **Values stay as text.** Prices (``*_dollars``) and counts (``*_fp``) are the wire strings;
   the adapter parses them once with ``domain.parse_price`` / ``parse_qty`` / ``parse_money``.
   Timestamps are what the wire carries: RFC 3339 strings on REST objects, integers (``*_ts``
-  seconds, ``*_ts_ms`` milliseconds) on WebSocket messages. Enumerations are plain ``str`` so that a
-  value Kalshi adds later does not break decoding; the allowed values are noted per field.
+  seconds, ``*_ts_ms`` milliseconds) on WebSocket messages; every WebSocket frame (data and
+  control) may carry ``sending_ts_ms``, when Kalshi queued it at the network layer. Enumerations
+  are plain ``str`` so that a value Kalshi adds later does not break decoding (a user order's
+  ``status`` may be ``unknown``); the allowed values are noted per field.
 - **Required-ness and nullability follow the documents:**
 
   - required → a field without a default (decoding fails loudly when it is missing);
@@ -33,11 +35,6 @@ Contract:
   - fields the documents mark *deprecated* are optional (``UNSET``) even where the schema lists
     them as required (``side``, ``action``, ``is_yes``, ``purchased_side``, ``taker_side``,
     ``ts``, ``time``, ``created_time`` ...). The exchange still sends every required one;
-  - fields that the documents' own examples leave out although the schema requires them are
-    optional too: WS ``trade`` ``taker_outcome_side``/``taker_book_side``; WS ``fill``
-    ``fee_cost``/``outcome_side``/``book_side``; WS ``user_order`` ``outcome_side``/
-    ``book_side``/``taker_fees_dollars``/``maker_fees_dollars``; WS ``order_group_updates``
-    ``ts_ms`` (see ``tests/unit/support/test_spec.py`` for the list of example defects);
   - WebSocket prices and counts are typed ``WireNum = str | int | float``: documented as strings,
     they have been seen as JSON numbers on the live feed. Normalise with ``wire_str`` before
     parsing (``parse_price(wire_str(msg.price_dollars))``); the exchange always sends strings.
@@ -242,7 +239,8 @@ class Series(_Wire):
     ticker: str
     frequency: str
     title: str
-    category: str
+    category: str  # the primary one of ``categories``
+    categories: list[str]
     tags: list[str] | None
     settlement_sources: list[SettlementSource] | None
     contract_url: str
@@ -319,11 +317,12 @@ class Market(_Wire):
     rules_secondary: str
     price_level_structure: str
     price_ranges: list[PriceRange]
+    settlement_bounds_type: str  # default | floor
     # optional
+    settlement_floor_dollars: str | None = None  # the lowest YES value; only with "floor"
     title: str | UnsetType = UNSET  # deprecated
     subtitle: str | UnsetType = UNSET  # deprecated
     expiration_time: str | UnsetType = UNSET  # deprecated
-    liquidity_dollars: str | UnsetType = UNSET  # deprecated, always "0.0000"
     expected_expiration_time: str | None = None
     settlement_value_dollars: str | None = None
     settlement_ts: str | None = None
@@ -360,10 +359,9 @@ class EventData(_Wire):
     series_ticker: str
     sub_title: str
     title: str
-    collateral_return_type: str
-    mutually_exclusive: bool
+    collateral_return_type: str  # MECNET | DIRECNET | ""
+    mutually_exclusive: bool  # true only for MECNET
     settlement_sources: list[SettlementSource] | None
-    available_on_brokers: bool | UnsetType = UNSET  # deprecated (required in the schema; always sent)
     category: str | UnsetType = UNSET  # deprecated
     strike_date: str | None = None
     strike_period: str | None = None
@@ -498,7 +496,7 @@ class Fill(_Wire):
     order_id: str
     ticker: str
     market_ticker: str
-    outcome_side: str  # yes | no
+    outcome_side: str  # yes | no (OutcomeSide)
     book_side: str  # bid | ask
     count_fp: str
     yes_price_dollars: str
@@ -634,7 +632,8 @@ class CancelOrderV2Response(_Wire):
 
 
 class AmendOrderV2Request(_Wire):
-    """``POST /portfolio/events/orders/{order_id}/amend``; ``count`` = filled + desired remaining."""
+    """``POST /portfolio/events/orders/{order_id}/amend``; ``count`` = filled + desired remaining.
+    ``expiration_time`` (Unix seconds): omitted keeps the expiry, ``0`` clears it (GTC)."""
 
     ticker: str
     side: str  # bid | ask
@@ -643,6 +642,7 @@ class AmendOrderV2Request(_Wire):
     client_order_id: str | UnsetType = UNSET
     updated_client_order_id: str | UnsetType = UNSET
     exchange_index: int | UnsetType = UNSET
+    expiration_time: int | UnsetType = UNSET
 
 
 class AmendOrderV2Response(_Wire):
@@ -947,6 +947,7 @@ class SubscribeParams(_Wire):
     shard_key: int | UnsetType = UNSET
     index_ids: list[str] | UnsetType = UNSET
     underlying_tickers: list[str] | UnsetType = UNSET
+    user_filter: str | UnsetType = UNSET  # communications: "" | "self"
 
 
 class SubscribeCommand(_Wire, tag_field="cmd", tag="subscribe"):
@@ -1011,12 +1012,14 @@ class SubscribedMsg(_Wire):
 class SubscribedFrame(_Wire, tag_field="type", tag="subscribed"):
     msg: SubscribedMsg
     id: int | UnsetType = UNSET
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class UnsubscribedFrame(_Wire, tag_field="type", tag="unsubscribed"):
     sid: int
     seq: int
     id: int | UnsetType = UNSET
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class OkMsg(_Wire):
@@ -1040,29 +1043,38 @@ class OkFrame(_Wire, tag_field="type", tag="ok"):
     sid: int | UnsetType = UNSET
     seq: int | UnsetType = UNSET
     msg: OkMsg | list[SubscriptionInfo] | UnsetType = UNSET
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class ErrorMsg(_Wire):
+    """``market_ticker`` / ``market_tickers``: the markets the error is about, when it is about some."""
+
     code: int  # see WsErrorCode
     msg: str
-    market_id: str | UnsetType = UNSET
     market_ticker: str | UnsetType = UNSET
+    market_tickers: list[str] = _list()
 
 
 class ErrorFrame(_Wire, tag_field="type", tag="error"):
+    """``sid``/``seq`` are set when the error is scoped to a subscription (``seq`` on sequenced
+    channels, where it takes a number like a data frame)."""
+
     msg: ErrorMsg
     id: int | UnsetType = UNSET
+    sid: int | UnsetType = UNSET
+    seq: int | UnsetType = UNSET
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class WsErrorCode(IntEnum):
-    """WebSocket error codes (asyncapi.yaml ``x-error-codes``; messages in ``WS_ERROR_MESSAGES``)."""
+    """WebSocket error codes (asyncapi.yaml ``x-error-codes``; messages in ``WS_ERROR_MESSAGES``).
+    6, 16 and 17 are retired: never sent, numbers reserved."""
 
     UNABLE_TO_PROCESS = 1
     PARAMS_REQUIRED = 2
     CHANNELS_REQUIRED = 3
     SIDS_REQUIRED = 4
     UNKNOWN_COMMAND = 5
-    ALREADY_SUBSCRIBED = 6
     UNKNOWN_SID = 7
     UNKNOWN_CHANNEL = 8
     AUTH_REQUIRED = 9
@@ -1072,8 +1084,6 @@ class WsErrorCode(IntEnum):
     UNSUPPORTED_ACTION = 13
     MARKET_TICKER_REQUIRED = 14
     ACTION_REQUIRED = 15
-    MARKET_NOT_FOUND = 16
-    INTERNAL_ERROR = 17
     COMMAND_TIMEOUT = 18
     SHARD_FACTOR_NOT_POSITIVE = 19
     SHARD_FACTOR_REQUIRED = 20
@@ -1093,7 +1103,6 @@ WS_ERROR_MESSAGES: Final[dict[WsErrorCode, str]] = {
     WsErrorCode.CHANNELS_REQUIRED: "Channels required",
     WsErrorCode.SIDS_REQUIRED: "Subscription IDs required",
     WsErrorCode.UNKNOWN_COMMAND: "Unknown command",
-    WsErrorCode.ALREADY_SUBSCRIBED: "Already subscribed",
     WsErrorCode.UNKNOWN_SID: "Unknown subscription ID",
     WsErrorCode.UNKNOWN_CHANNEL: "Unknown channel name",
     WsErrorCode.AUTH_REQUIRED: "Authentication required",
@@ -1103,8 +1112,6 @@ WS_ERROR_MESSAGES: Final[dict[WsErrorCode, str]] = {
     WsErrorCode.UNSUPPORTED_ACTION: "Unsupported action",
     WsErrorCode.MARKET_TICKER_REQUIRED: "Market Ticker required",
     WsErrorCode.ACTION_REQUIRED: "Action required",
-    WsErrorCode.MARKET_NOT_FOUND: "Market not found",
-    WsErrorCode.INTERNAL_ERROR: "Internal error",
     WsErrorCode.COMMAND_TIMEOUT: "Command timeout",
     WsErrorCode.SHARD_FACTOR_NOT_POSITIVE: "shard_factor must be > 0",
     WsErrorCode.SHARD_FACTOR_REQUIRED: "shard_factor is required when shard_key is set",
@@ -1119,9 +1126,7 @@ WS_ERROR_MESSAGES: Final[dict[WsErrorCode, str]] = {
 }
 """The documented message text for each code (the exchange sends these verbatim)."""
 
-WS_TERMINAL_ERRORS: Final = frozenset(
-    {WsErrorCode.CHANNEL_ERROR, WsErrorCode.INTERNAL_ERROR, WsErrorCode.BUFFER_OVERFLOW}
-)
+WS_TERMINAL_ERRORS: Final = frozenset({WsErrorCode.CHANNEL_ERROR, WsErrorCode.BUFFER_OVERFLOW})
 """Errors after which the subscription is dead and must be re-created."""
 
 
@@ -1140,9 +1145,13 @@ class OrderbookSnapshotMsg(_Wire):
 
 
 class OrderbookSnapshotFrame(_Wire, tag_field="type", tag="orderbook_snapshot"):
+    """``id`` echoes the command that asked for the snapshot (e.g. ``get_snapshot``), when it had one."""
+
     sid: int
     seq: int
     msg: OrderbookSnapshotMsg
+    id: int | UnsetType = UNSET
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class OrderbookDeltaMsg(_Wire):
@@ -1164,6 +1173,7 @@ class OrderbookDeltaFrame(_Wire, tag_field="type", tag="orderbook_delta"):
     sid: int
     seq: int
     msg: OrderbookDeltaMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class TickerMsg(_Wire):
@@ -1189,6 +1199,7 @@ class TickerMsg(_Wire):
 class TickerFrame(_Wire, tag_field="type", tag="ticker"):
     sid: int
     msg: TickerMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class TradeMsg(_Wire):
@@ -1199,15 +1210,17 @@ class TradeMsg(_Wire):
     count_fp: WireNum
     is_block_trade: bool
     ts_ms: int
-    taker_outcome_side: str | UnsetType = UNSET  # yes | no (required; missing in the doc example)
-    taker_book_side: str | UnsetType = UNSET  # bid | ask (required; missing in the doc example)
+    taker_outcome_side: str  # yes | no
+    taker_book_side: str  # bid | ask
     taker_side: str | UnsetType = UNSET  # deprecated
     ts: int | str | UnsetType = UNSET  # deprecated
 
 
 class TradeFrame(_Wire, tag_field="type", tag="trade"):
     sid: int
+    seq: int
     msg: TradeMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class FillMsg(_Wire):
@@ -1222,11 +1235,11 @@ class FillMsg(_Wire):
     count_fp: WireNum
     post_position_fp: WireNum
     ts_ms: int
-    fee_cost: WireNum | UnsetType = UNSET  # required; missing in the doc example
-    outcome_side: str | UnsetType = UNSET  # required; missing in the doc example
-    book_side: str | UnsetType = UNSET  # required; missing in the doc example
+    fee_cost: WireNum
+    outcome_side: str  # yes | no
+    book_side: str  # bid | ask
     side: str | UnsetType = UNSET  # deprecated
-    action: str | UnsetType = UNSET  # deprecated
+    action: str | UnsetType = UNSET  # deprecated: buy | sell | sell_partial | sell_to_close | ""
     purchased_side: str | UnsetType = UNSET  # deprecated
     client_order_id: str | UnsetType = UNSET
     subaccount: int | UnsetType = UNSET
@@ -1236,42 +1249,67 @@ class FillMsg(_Wire):
 class FillFrame(_Wire, tag_field="type", tag="fill"):
     sid: int
     msg: FillMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class UserOrderMsg(_Wire):
-    """An order created/updated/filled/canceled (channel ``user_orders``). Note ``ticker``."""
+    """An order created/updated/filled/canceled (channel ``user_orders``). Note ``ticker``.
+    Fill costs and fees have 6 decimals. ``last_update_reason`` says what the update was (see
+    ``LAST_UPDATE_REASONS``); absent on creation and on a cancel the owner asked for."""
 
     order_id: str
     user_id: str
     ticker: str
-    status: str  # resting | canceled | executed
+    exchange_index: int
+    status: str  # resting | canceled | executed | unknown
     yes_price_dollars: WireNum
     fill_count_fp: WireNum
     remaining_count_fp: WireNum
     initial_count_fp: WireNum
     taker_fill_cost_dollars: WireNum
     maker_fill_cost_dollars: WireNum
+    taker_fees_dollars: WireNum
+    maker_fees_dollars: WireNum
     client_order_id: str
-    created_ts_ms: int
-    outcome_side: str | UnsetType = UNSET  # required; missing in the doc example
-    book_side: str | UnsetType = UNSET  # required; missing in the doc example
-    taker_fees_dollars: WireNum | UnsetType = UNSET  # required; missing in the doc example
-    maker_fees_dollars: WireNum | UnsetType = UNSET  # required; missing in the doc example
+    created_ts_ms: int | None
+    outcome_side: str  # yes | no
+    book_side: str  # bid | ask
     side: str | UnsetType = UNSET  # deprecated
     is_yes: bool | UnsetType = UNSET  # deprecated
-    created_time: str | UnsetType = UNSET  # deprecated (required in the schema; always sent)
+    created_time: str | None = None  # deprecated (required in the schema, nullable; always sent)
     order_group_id: str | None = None  # null tolerated on decode, never sent
     self_trade_prevention_type: str | UnsetType = UNSET
     last_update_time: str | UnsetType = UNSET  # deprecated
     last_updated_ts_ms: int | UnsetType = UNSET
+    last_update_reason: str | UnsetType = UNSET
     expiration_time: str | UnsetType = UNSET  # deprecated
     expiration_ts_ms: int | None = None  # null tolerated on decode, never sent
     subaccount_number: int | UnsetType = UNSET
 
 
+LAST_UPDATE_REASONS: Final = frozenset(
+    {
+        "Decrease",
+        "Amend",
+        "MarginCancel",
+        "SelfTradeCancel",
+        "ExpiryCancel",
+        "CloseCancel",
+        "HaltCancel",
+        "Trade",
+        "PostOnlyCrossCancel",
+        "ReduceOnlyCancel",
+        "SettlementBoundsCancel",
+    }
+)
+"""``user_order.last_update_reason`` values (User Orders page; ``SettlementBoundsCancel``: a raised
+settlement floor put the resting order out of bounds)."""
+
+
 class UserOrderFrame(_Wire, tag_field="type", tag="user_order"):
     sid: int
     msg: UserOrderMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class MarketPositionMsg(_Wire):
@@ -1291,20 +1329,21 @@ class MarketPositionMsg(_Wire):
 class MarketPositionFrame(_Wire, tag_field="type", tag="market_position"):
     sid: int
     msg: MarketPositionMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class AdditionalMetadata(_Wire):
     """``market_lifecycle_v2`` ``created`` details."""
 
-    name: str | UnsetType = UNSET
-    title: str | UnsetType = UNSET
-    yes_sub_title: str | UnsetType = UNSET
-    no_sub_title: str | UnsetType = UNSET
-    rules_primary: str | UnsetType = UNSET
-    rules_secondary: str | UnsetType = UNSET
-    can_close_early: bool | UnsetType = UNSET
-    event_ticker: str | UnsetType = UNSET
-    expected_expiration_ts: int | UnsetType = UNSET
+    name: str
+    title: str
+    yes_sub_title: str
+    no_sub_title: str
+    rules_primary: str
+    rules_secondary: str
+    can_close_early: bool
+    event_ticker: str
+    expected_expiration_ts: int
     strike_type: str | UnsetType = UNSET
     floor_strike: float | UnsetType = UNSET
     cap_strike: float | UnsetType = UNSET
@@ -1313,8 +1352,9 @@ class AdditionalMetadata(_Wire):
 
 class MarketLifecycleMsg(_Wire):
     """``event_type``: created | activated | deactivated | close_date_updated | determined | settled |
-    price_level_structure_updated | metadata_updated. Which optional keys appear depends on it;
-    ``*_ts`` are unix seconds."""
+    price_level_structure_updated, or metadata_updated (a message of its own shape in the documents:
+    ``market_ticker``, the strike fields and ``yes_sub_title`` only). Which optional keys appear
+    depends on it; ``*_ts`` are unix seconds."""
 
     event_type: str
     market_ticker: str
@@ -1338,12 +1378,16 @@ class MarketLifecycleMsg(_Wire):
 
 class MarketLifecycleFrame(_Wire, tag_field="type", tag="market_lifecycle_v2"):
     sid: int
+    seq: int
     msg: MarketLifecycleMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class MultivariateMarketLifecycleFrame(_Wire, tag_field="type", tag="multivariate_market_lifecycle"):
     sid: int
+    seq: int
     msg: MarketLifecycleMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class EventLifecycleMsg(_Wire):
@@ -1361,7 +1405,9 @@ class EventLifecycleMsg(_Wire):
 
 class EventLifecycleFrame(_Wire, tag_field="type", tag="event_lifecycle"):
     sid: int
+    seq: int
     msg: EventLifecycleMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class EventFeeUpdateMsg(_Wire):
@@ -1374,7 +1420,9 @@ class EventFeeUpdateMsg(_Wire):
 
 class EventFeeUpdateFrame(_Wire, tag_field="type", tag="event_fee_update"):
     sid: int
+    seq: int
     msg: EventFeeUpdateMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class OrderGroupUpdatesMsg(_Wire):
@@ -1383,7 +1431,7 @@ class OrderGroupUpdatesMsg(_Wire):
 
     event_type: str
     order_group_id: str
-    ts_ms: int | UnsetType = UNSET  # required; missing in the doc example
+    ts_ms: int
     contracts_limit_fp: WireNum | UnsetType = UNSET
 
 
@@ -1391,6 +1439,7 @@ class OrderGroupUpdatesFrame(_Wire, tag_field="type", tag="order_group_updates")
     sid: int
     seq: int
     msg: OrderGroupUpdatesMsg
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 ServerFrame = (
@@ -1443,6 +1492,7 @@ class FrameEnvelope(_Wire):
     sid: int | UnsetType = UNSET
     seq: int | UnsetType = UNSET
     id: int | UnsetType = UNSET
+    sending_ts_ms: int | UnsetType = UNSET  # when Kalshi queued the frame (Unix ms)
 
 
 class UnknownFrame(msgspec.Struct, kw_only=True):

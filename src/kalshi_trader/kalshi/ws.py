@@ -14,14 +14,23 @@ Contract (kalshi-api.md §2.3, §6; asyncapi.yaml):
   ``WsCommandError`` (code and documented message) and leaves the desired state as it was; while
   disconnected the change is only recorded and is applied at the next connect. ``orderbook_delta``
   is always subscribed with ``use_yes_price: false``: NO levels arrive in NO-leg prices.
-- Sequence numbers: for every sid of a sequenced channel (``orderbook_delta``,
-  ``order_group_updates``) the first frame starts the count and each next frame must carry
-  ``seq + 1`` (``ok`` replies carry the current ``seq`` and are checked too). A frame that repeats an
-  old ``seq`` is dropped (``stats.duplicates``). A jump (``stats.seq_gaps``) marks every market of
-  that subscription stale through ``handler.on_stale`` and asks for fresh snapshots
-  (``get_snapshot``; if the server refuses it, unsubscribe and subscribe again). Snapshots clear
-  staleness in the handler's books; the session does not hold books.
-- Reconnect: when the connection drops, goes idle, or a terminal error arrives (codes 10, 17, 25),
+- Sequence numbers: for every sid of a sequenced channel (``SEQUENCED``: ``orderbook_delta``,
+  ``trade``, ``market_lifecycle_v2``, ``multivariate_market_lifecycle``, ``order_group_updates``,
+  ``communications``) the first frame starts the count and each next frame must carry ``seq + 1``
+  (``ok`` replies, and errors scoped to the subscription, carry the current ``seq`` and are checked
+  too). A frame that repeats an old ``seq`` is dropped (``stats.duplicates``). A jump
+  (``stats.seq_gaps``) on ``orderbook_delta`` marks every market of that subscription stale through
+  ``handler.on_stale`` and asks for fresh snapshots (``get_snapshot``; if the server refuses it,
+  unsubscribe and subscribe again); snapshots clear staleness in the handler's books (the session
+  does not hold books). A jump on any other channel is reported to ``handler.on_gap(channel,
+  reason)``, whose job is to recover what was missed from REST; the frame that revealed the gap is
+  still delivered.
+- Delays: frames that carry ``sending_ts_ms`` are timed (local wall clock ``wall_ns`` at decode
+  minus the stamp) into ``delays[channel]`` (``kalshi.delays.FrameDelays``; replies and errors under
+  ``"control"``): every frame of every channel except ``orderbook_delta``, which carries most of
+  the traffic and is sampled — the frames whose ``seq`` is a multiple of ``BOOK_DELAY_SAMPLE`` (16).
+  On the hot path that costs one ``&`` per frame, and a clock read and a ring store per sample.
+- Reconnect: when the connection drops, goes idle, or a terminal error arrives (codes 10, 25),
   every orderbook market is reported stale, pending commands fail, and the session reconnects
   after ``Backoff`` delays (exponential, capped, with jitter; the attempt count resets after a
   connection has stayed up ``Backoff.reset_after_s``), then restores every subscription; the
@@ -61,6 +70,7 @@ import asyncio
 import contextlib
 import itertools
 import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal, Protocol, Union, cast, get_args
@@ -72,6 +82,7 @@ from picows import WSError, WSListener, WSMsgType, WSTransport, ws_connect
 
 from kalshi_trader.domain import Side
 from kalshi_trader.kalshi.auth import Signer
+from kalshi_trader.kalshi.delays import FrameDelays
 from kalshi_trader.kalshi.schemas import (
     ENCODER,
     UNSET,
@@ -118,8 +129,22 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 ORDERBOOK: Final = "orderbook_delta"
-SEQUENCED: Final = frozenset({ORDERBOOK, "order_group_updates"})
-"""Channels whose frames carry ``seq`` (kalshi-api.md §6.3)."""
+SEQUENCED: Final = frozenset(
+    {
+        ORDERBOOK,
+        "order_group_updates",
+        "trade",
+        "market_lifecycle_v2",
+        "multivariate_market_lifecycle",
+        "communications",
+    }
+)
+"""Channels whose frames carry ``seq`` (asyncapi.yaml; documented since Sep 2026 on trade and lifecycle)."""
+CONTROL: Final = "control"
+"""The ``delays`` key of replies and errors (frames of no channel)."""
+BOOK_DELAY_SAMPLE: Final = 16
+"""``orderbook_delta`` frames are timed one in this many (by ``seq``; a power of two)."""
+_BOOK_SAMPLE_MASK: Final = BOOK_DELAY_SAMPLE - 1
 MARKET_FILTERED: Final = frozenset({ORDERBOOK, "ticker", "trade", "fill", "market_positions", "user_orders"})
 """Channels that take ``market_tickers``; the others ignore a filter."""
 CHANNELS: Final = MARKET_FILTERED | frozenset(
@@ -148,12 +173,13 @@ class WsAuthError(WsConnectError):
 class WsCommandError(WsError):
     """The server answered a command with an ``error`` frame."""
 
-    def __init__(self, code: int, message: str, market_ticker: str = "") -> None:
-        where = f" ({market_ticker})" if market_ticker else ""
+    def __init__(self, code: int, message: str, market_tickers: Sequence[str] = ()) -> None:
+        where = f" ({', '.join(market_tickers)})" if market_tickers else ""
         super().__init__(f"Kalshi WS error {code}: {message}{where}")
         self.code = code
         self.message = message
-        self.market_ticker = market_ticker
+        self.market_tickers = list(market_tickers)
+        """The markets the error names (``market_ticker`` and ``market_tickers``)."""
 
 
 class FeedHandler(Protocol):
@@ -168,6 +194,9 @@ class FeedHandler(Protocol):
 
     def on_stale(self, tickers: Sequence[str], reason: str) -> None:
         """These orderbook markets may have missed updates; fresh snapshots have been requested."""
+
+    def on_gap(self, channel: str, reason: str) -> None:
+        """Frames of this sequenced channel (not ``orderbook_delta``) were missed: recover from REST."""
 
     def on_connection(self, connected: bool) -> None:
         """The connection opened (subscriptions restored) or dropped."""
@@ -197,6 +226,9 @@ class NullHandler:
         pass
 
     def on_stale(self, tickers: Sequence[str], reason: str) -> None:
+        pass
+
+    def on_gap(self, channel: str, reason: str) -> None:
         pass
 
     def on_connection(self, connected: bool) -> None:
@@ -347,6 +379,7 @@ class WsSession:
         connect_timeout_s: float = 10.0,
         command_timeout_s: float = 10.0,
         rng: random.Random | None = None,
+        wall_ns: Callable[[], int] = time.time_ns,
     ) -> None:
         if idle_timeout_s <= 0 or connect_timeout_s <= 0 or command_timeout_s <= 0:
             raise ValueError("timeouts must be positive")
@@ -360,6 +393,8 @@ class WsSession:
         self._stats = WsStats()
         self._frames_before = 0
         self._rng = rng or random.Random()
+        self._wall_ns = wall_ns
+        """The local wall clock frames are timed with (Unix ns)."""
         self._channels: dict[str, _Channel] = {}
         self._book = _Channel(ORDERBOOK, {}, sequenced=True)
         """The ``orderbook_delta`` channel (in ``_channels`` while subscribed); never replaced."""
@@ -378,6 +413,8 @@ class WsSession:
         self._bad_logged = 0
         self._terminal_reason = ""
         self._tap: FrameTap | None = None
+        self.delays: dict[str, FrameDelays] = {ORDERBOOK: FrameDelays()}
+        """Exchange→client delay per channel (``CONTROL`` for replies), from ``sending_ts_ms``."""
         self.handler: FeedHandler = NullHandler()
         self._on_delta: Callable[[OrderbookDeltaMsg], None] = self.handler.on_orderbook_delta
         self._on_snapshot: Callable[[OrderbookSnapshotMsg], None] = self.handler.on_orderbook_snapshot
@@ -675,10 +712,12 @@ class WsSession:
                         await self._send_subscribe(ch)
                         break
                     except WsCommandError as exc:
-                        # A market that no longer exists: drop it and try the rest.
-                        if ch.tickers is not None and exc.market_ticker in ch.tickers:
-                            log.warning("ws_restore_dropped_market", channel=ch.name, ticker=exc.market_ticker)
-                            del ch.tickers[exc.market_ticker]
+                        # Markets that no longer exist: drop them and try the rest.
+                        gone = [t for t in exc.market_tickers if ch.tickers is not None and t in ch.tickers]
+                        if gone and ch.tickers is not None:
+                            log.warning("ws_restore_dropped_markets", channel=ch.name, tickers=gone)
+                            for ticker in gone:
+                                del ch.tickers[ticker]
                             if ch.tickers:
                                 continue
                         log.warning("ws_restore_refused", channel=ch.name, code=exc.code, error=exc.message)
@@ -785,6 +824,7 @@ class WsSession:
         on_delta, on_snapshot = self._on_delta, self._on_snapshot
         undecodable, slow, failed = self._undecodable, self._slow_frame, self._handler_failed
         tap = self._tap.frame if self._tap is not None else None
+        book_delay, now_ns, unset, sample = self.delays[ORDERBOOK].observe_us, self._wall_ns, UNSET, _BOOK_SAMPLE_MASK
 
         def on_text(data: bytes | memoryview) -> None:
             """Handle one text frame (the transport calls it; tests and benchmarks may too)."""
@@ -798,6 +838,10 @@ class WsSession:
                 seq = frame.seq
                 if frame.sid == book.sid and seq == book.seq + 1:  # in order on our orderbook sid
                     book.seq = seq
+                    if not seq & sample:
+                        sent = frame.sending_ts_ms
+                        if sent is not unset:
+                            book_delay(now_ns() // 1000 - sent * 1000)
                     try:
                         on_delta(frame.msg)
                     except Exception as exc:
@@ -807,6 +851,10 @@ class WsSession:
                 seq = frame.seq
                 if frame.sid == book.sid and seq == book.seq + 1:
                     book.seq = seq
+                    if not seq & sample:
+                        sent = frame.sending_ts_ms
+                        if sent is not unset:
+                            book_delay(now_ns() // 1000 - sent * 1000)
                     try:
                         on_snapshot(frame.msg)
                     except Exception as exc:
@@ -824,9 +872,21 @@ class WsSession:
 
         return on_text_tapped
 
+    def _time(self, channel: str, frame: ServerFrame) -> None:
+        """Record ``frame``'s exchange→client delay under ``channel``."""
+        sent = frame.sending_ts_ms
+        if sent is UNSET:
+            return
+        delays = self.delays.get(channel)
+        if delays is None:
+            delays = self.delays[channel] = FrameDelays()
+        delays.observe_us(self._wall_ns() // 1000 - sent * 1000)
+
     def _slow_frame(self, frame: ServerFrame) -> None:
         """Everything but an in-order orderbook frame: replies, other channels, seq trouble."""
         if isinstance(frame, OrderbookDeltaFrame | OrderbookSnapshotFrame):
+            if not frame.seq & _BOOK_SAMPLE_MASK:
+                self._time(ORDERBOOK, frame)
             if not self._check_seq(frame.sid, frame.seq):
                 return
             try:
@@ -838,12 +898,15 @@ class WsSession:
                 self._handler_failed(frame, exc)
             return
         if isinstance(frame, SubscribedFrame | UnsubscribedFrame | OkFrame | ErrorFrame):
+            self._time(CONTROL, frame)
             self._on_reply(frame)
             return
-        sid = getattr(frame, "sid", None)
-        if isinstance(sid, int) and sid not in self._by_sid:
+        sid = frame.sid
+        channel = self._by_sid.get(sid)
+        if channel is None:
             self.stats.stray_frames += 1
             return
+        self._time(channel.name, frame)
         seq = getattr(frame, "seq", UNSET)
         if (
             isinstance(sid, int)
@@ -878,7 +941,13 @@ class WsSession:
     def _gap(self, ch: _Channel, reason: str) -> None:
         self.stats.seq_gaps += 1
         log.warning("ws_seq_gap", reason=reason)
-        if ch.name == ORDERBOOK and ch.tickers:
+        if ch.name != ORDERBOOK:
+            try:
+                self.handler.on_gap(ch.name, reason)
+            except Exception:
+                self.stats.handler_errors += 1
+                log.exception("ws_handler_on_gap_failed", channel=ch.name)
+        elif ch.tickers:
             tickers = list(ch.tickers)
             self._call_handler_stale(tickers, reason)
             self.resync(tickers)
@@ -915,11 +984,17 @@ class WsSession:
     def _on_error(self, frame: ErrorFrame, pending: _Pending | None) -> None:
         self.stats.error_replies += 1
         code, message = frame.msg.code, frame.msg.msg
-        ticker = frame.msg.market_ticker if isinstance(frame.msg.market_ticker, str) else ""
+        tickers = list(frame.msg.market_tickers)
+        if isinstance(frame.msg.market_ticker, str) and frame.msg.market_ticker not in tickers:
+            tickers.insert(0, frame.msg.market_ticker)
+        if isinstance(frame.sid, int) and isinstance(frame.seq, int):  # scoped to a sequenced subscription
+            ch = self._by_sid.get(frame.sid)
+            if ch is not None and ch.sequenced and not self._check_seq(frame.sid, frame.seq):
+                return
         if pending is not None and not pending.future.done():
-            pending.future.set_exception(WsCommandError(code, message, ticker))
+            pending.future.set_exception(WsCommandError(code, message, tickers))
         else:
-            log.warning("ws_error_frame", code=code, error=message, market_ticker=ticker)
+            log.warning("ws_error_frame", code=code, error=message, market_tickers=tickers, sid=frame.sid)
         if code in WS_TERMINAL_ERRORS:
             self.stats.last_error = f"terminal error {code}: {message}"
             self._terminal(f"terminal error {code} ({message})")

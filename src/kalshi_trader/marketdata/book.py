@@ -133,6 +133,7 @@ class L2Book:
         "grid",
         "no_ask",
         "no_bid",
+        "settlement_floor",
         "stale",
         "ticker",
         "updated_ms",
@@ -150,10 +151,14 @@ class L2Book:
     """Best YES ask = $1 - best NO bid (read-only; same as ``best_yes_ask()``)."""
     no_bid: Price | None
     no_ask: Price | None
+    settlement_floor: Price
+    """The lowest YES value (the market's settlement floor, $0 without one): ``mark`` never goes
+    below it. The monitor keeps it in step with the market."""
 
-    def __init__(self, ticker: str, grid: TickGrid) -> None:
+    def __init__(self, ticker: str, grid: TickGrid, settlement_floor: int = 0) -> None:
         self.ticker = ticker
         self.grid = grid
+        self.settlement_floor = Price(settlement_floor)
         self.stale = True
         self.updated_ms = 0
         yes, no = _ladders(grid)
@@ -355,6 +360,11 @@ class L2Book:
         """(YES bid + YES ask) / 2 in YES-leg price, an exact half rounded down (toward the bid)."""
         twice = self.mid_x2()
         return None if twice is None else Price(twice // 2)
+
+    def mark(self) -> Price | None:
+        """What a YES contract is worth now: the mid (rounded down), never below the settlement floor."""
+        twice = self.mid_x2()
+        return None if twice is None else Price(max(twice // 2, self.settlement_floor))
 
     def microprice(self) -> Price | None:
         """Size-weighted YES price ``(bid * ask_size + ask * bid_size) / (bid_size + ask_size)``:

@@ -34,7 +34,20 @@ Contract:
   settles then);
   ``activated``/``deactivated``/``close_date_updated``/``metadata_updated`` update ``markets``;
   ``price_level_structure_updated`` rebuilds the book on the new grid. With ``rediscover_s`` set,
-  the REST listing is repeated that often to pick up markets that opened without an event.
+  the REST listing is repeated that often to pick up markets that opened without an event, and
+  the followed markets are read again (``refresh``) to pick up settlement-floor changes.
+- Gaps: ``trade`` and ``market_lifecycle_v2`` are sequenced. When the session reports a gap on one
+  (``on_gap``), or after a reconnect (frames were lost while down), the monitor recovers from REST,
+  once per burst: *lifecycle* — every followed and remembered-closed market is read again
+  (``MarketSource.get_markets``) and each difference from what the monitor knows is applied as the
+  lifecycle event it stands for (``deactivated``/``activated``, ``close_date_updated``,
+  ``price_level_structure_updated``, ``determined`` with its result and value, ``settled``), then
+  the listing is repeated (markets created meanwhile); *trade* — the trades printed since the
+  newest one seen (``MarketSource.trades_since``) are reported as ``TradePrinted``, oldest first,
+  skipping those already reported (trade ids are remembered, the newest ``TRADE_MEMORY``).
+  ``refresh(tickers)`` runs the lifecycle part for some markets (e.g. when an order was canceled by
+  a settlement-floor raise, which no lifecycle message announces: a changed floor is reported as
+  ``metadata_updated``).
 - Prices and sizes are parsed once, exactly, never through a float: prices with
   ``domain.parse_price`` (each distinct wire string once, then a bounded memo); sizes in Kalshi's
   ``"[-]digits.dd"`` form by dropping the point, anything else (other decimals, JSON numbers via
@@ -67,6 +80,7 @@ from kalshi_trader.domain import (
     Qty,
     Side,
     TickGrid,
+    format_price,
     parse_price,
     parse_qty,
 )
@@ -80,6 +94,7 @@ from kalshi_trader.kalshi.schemas import (
     MarketLifecycleMsg,
     OrderbookDeltaMsg,
     OrderbookSnapshotMsg,
+    PriceRange,
     ServerFrame,
     TickerFrame,
     TradeFrame,
@@ -97,6 +112,7 @@ __all__ = [
     "BookStale",
     "MarketFilter",
     "MarketLifecycle",
+    "MarketReport",
     "MarketSource",
     "Monitor",
     "MonitorEvent",
@@ -114,6 +130,10 @@ _MEMO_LIMIT: Final = 1 << 16
 _REMOVED_ON: Final = frozenset({"determined", "settled"})
 CLOSED_MEMORY: Final = 10_000
 """Markets dropped at their close time whose outcome events are still reported."""
+TRADE_MEMORY: Final = 10_000
+"""Trade ids remembered to report each trade once when a gap is recovered."""
+_TRADE: Final = "trade"
+_RESULT_STATUSES: Final = frozenset({MarketStatus.DETERMINED, MarketStatus.AMENDED, MarketStatus.FINALIZED})
 _SIDES: Final[dict[str, Side]] = {"yes": Side.YES, "no": Side.NO}
 _qty_digits = cast("Callable[[str], Qty]", int)
 """``int`` typed as returning ``Qty`` (hundredths as digits: ``"-1234"`` → -12.34 contracts)."""
@@ -211,6 +231,10 @@ class MonitorStats:
     """Frames with an unparsable or off-grid price or size (the book goes stale)."""
     listener_errors: int = 0
     discoveries: int = 0
+    recoveries: int = 0
+    """REST recoveries after a gap or a reconnect (lifecycle and trade counted apart)."""
+    recovered: int = 0
+    """Lifecycle events and trades that a recovery found missing and reported."""
 
 
 # ------------------------------------------------------------------------------------------------
@@ -284,6 +308,15 @@ class MarketFilter:
 # Where markets come from
 
 
+@dataclass(frozen=True, slots=True)
+class MarketReport:
+    """A market as REST shows it now: its info, and once determined its result and YES value."""
+
+    info: MarketInfo
+    result: str = ""
+    settlement_value: Price | None = None
+
+
 class MarketSource(Protocol):
     """Market discovery (REST). ``list_markets`` may pre-filter server-side but must return every
     market the filter's market criteria admit; the monitor re-checks each one."""
@@ -292,6 +325,12 @@ class MarketSource(Protocol):
 
     async def get_market(self, ticker: str) -> MarketInfo | None:
         """None when the market does not exist."""
+
+    async def get_markets(self, tickers: Sequence[str]) -> list[MarketReport]:
+        """These markets now (those that exist)."""
+
+    async def trades_since(self, since_ms: int) -> list[TradePrinted]:
+        """Every public trade printed at or after ``since_ms``, oldest first."""
 
 
 class RestMarkets:
@@ -339,6 +378,42 @@ class RestMarkets:
         except NotFoundError:
             return None
         return self._convert(market)
+
+    async def get_markets(self, tickers: Sequence[str]) -> list[MarketReport]:
+        names = list(dict.fromkeys(tickers))
+        reports: list[MarketReport] = []
+        for i in range(0, len(names), self.batch):
+            async for market in self.rest.iter_markets(tickers=names[i : i + self.batch]):
+                info = self._convert(market)
+                if info is None:
+                    continue
+                try:
+                    result, value = convert.market_outcome(market)
+                except ValueError as exc:
+                    log.warning("monitor_unusable_market", ticker=market.ticker, error=str(exc))
+                    continue
+                reports.append(MarketReport(info, result, value))
+        return reports
+
+    async def trades_since(self, since_ms: int) -> list[TradePrinted]:
+        trades: list[TradePrinted] = []
+        async for t in self.rest.iter_trades(min_ts=since_ms // 1000):
+            try:
+                printed = TradePrinted(
+                    t.ticker,
+                    t.trade_id,
+                    parse_price(t.yes_price_dollars),
+                    parse_qty(t.count_fp),
+                    BookSide(t.taker_book_side) if t.taker_book_side in ("bid", "ask") else None,
+                    convert.ts_ms(t.created_time),
+                )
+            except ValueError as exc:
+                log.warning("monitor_unusable_trade", trade_id=t.trade_id, error=str(exc))
+                continue
+            if printed.ts_ms >= since_ms:
+                trades.append(printed)
+        trades.sort(key=lambda p: p.ts_ms)
+        return trades
 
     @staticmethod
     def _convert(market: Market) -> MarketInfo | None:
@@ -393,6 +468,12 @@ class Monitor:
         self._background: list[asyncio.Task[None]] = []
         self._fresh = asyncio.Event()
         self._started = False
+        self._connections = 0
+        self._recovering: dict[str, asyncio.Task[None]] = {}
+        self._recover_again: set[str] = set()
+        self._trade_ids: dict[str, None] = {}
+        """Ids of the trades reported, oldest first (at most ``TRADE_MEMORY``)."""
+        self._last_trade_ms = 0
         self.on_orderbook_delta = self._delta_handler()
         """``FeedHandler.on_orderbook_delta``: apply one delta, tell the ``BookChanged`` subscribers."""
         ws.set_handler(self)
@@ -442,6 +523,7 @@ class Monitor:
         if self._started:
             return
         self._started = True
+        self._last_trade_ms = self.clock_ms()
         found = await self._discover()
         for info in found:
             self._follow(info)
@@ -498,14 +580,17 @@ class Monitor:
         if gone and self._started:
             await self.ws.unsubscribe([ORDERBOOK, *self.channels], gone)
 
-    async def rediscover(self) -> None:
-        """List markets again: follow the new ones the filter admits, drop those it no longer does."""
+    async def rediscover(self, *, drop: bool = True) -> None:
+        """List markets again: follow the new ones the filter admits, drop those it no longer does
+        (unless ``drop`` is False)."""
         found = {info.ticker: info for info in await self._discover()}
         new = [t for t in found if t not in self._markets]
         for ticker in new:
             self._follow(found[ticker])
         if new:
             await self._subscribe_books(new)
+        if not drop:
+            return
         now = self.clock_ms()
         stale = [t for t, info in self._markets.items() if t not in found and not self.filter.accepts_market(info, now)]
         if stale:
@@ -523,7 +608,7 @@ class Monitor:
     def _follow(self, info: MarketInfo) -> None:
         self._markets[info.ticker] = info
         if info.ticker not in self._books:
-            self._books[info.ticker] = L2Book(info.ticker, info.grid)
+            self._books[info.ticker] = L2Book(info.ticker, info.grid, info.settlement_floor or 0)
         self._emit(MarketLifecycle(info.ticker, "added", info))
 
     def _unfollow(self, ticker: str, reason: str, kind: str = "removed") -> None:
@@ -559,6 +644,7 @@ class Monitor:
             await asyncio.sleep(self.rediscover_s)
             try:
                 await self.rediscover()
+                await self.refresh(list(self._markets))  # settlement floors move without a message
             except Exception:
                 log.exception("monitor_rediscover_failed")
 
@@ -720,6 +806,95 @@ class Monitor:
 
     def on_connection(self, connected: bool) -> None:
         log.info("monitor_connection", connected=connected)
+        if not connected:
+            return
+        self._connections += 1
+        if self._connections > 1:  # frames were lost while the connection was down
+            if self.follow_lifecycle:
+                self._recover(LIFECYCLE)
+            if _TRADE in self.channels:
+                self._recover(_TRADE)
+
+    def on_gap(self, channel: str, reason: str) -> None:
+        if channel in (LIFECYCLE, _TRADE):
+            log.warning("monitor_channel_gap", channel=channel, reason=reason)
+            self._recover(channel)
+
+    # -- recovery from REST (gaps, reconnects) ----------------------------------------------------
+
+    def _recover(self, channel: str) -> None:
+        """Recover ``channel`` from REST soon: one recovery at a time per channel, and one more if
+        another gap was reported while it ran."""
+        if not self._started:
+            return
+        if channel in self._recovering:
+            self._recover_again.add(channel)
+            return
+        task = asyncio.get_running_loop().create_task(self._recovery(channel), name=f"monitor-recover-{channel}")
+        self._recovering[channel] = task
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    async def _recovery(self, channel: str) -> None:
+        try:
+            while True:
+                self._recover_again.discard(channel)
+                self.stats.recoveries += 1
+                if channel == LIFECYCLE:
+                    await self.refresh([*self._markets, *self._closed])
+                    await self.rediscover(drop=False)  # markets created meanwhile; a pause drops nothing
+                else:
+                    await self._recover_trades()
+                if channel not in self._recover_again:
+                    return
+        finally:
+            self._recovering.pop(channel, None)
+
+    async def refresh(self, tickers: Iterable[str]) -> None:
+        """Read these followed (or remembered-closed) markets again over REST and apply what changed
+        as the lifecycle events that were missed; a changed settlement floor or strike is reported
+        as ``metadata_updated``."""
+        wanted = [t for t in dict.fromkeys(tickers) if t in self._markets or t in self._closed]
+        if wanted:
+            for report in await self.source.get_markets(wanted):
+                self._apply_report(report)
+
+    def _apply_report(self, report: MarketReport) -> None:
+        ticker = report.info.ticker
+        known = self._markets.get(ticker) or self._closed.get(ticker)
+        if known is None:
+            return
+        for msg in missed_lifecycle(known, report):
+            self.stats.recovered += 1
+            self._on_lifecycle(msg)
+        info, now = self._markets.get(ticker), report.info
+        if info is None:
+            return
+        fields = ("settlement_floor", "strike_type", "floor_strike", "cap_strike", "yes_sub_title", "title")
+        if any(getattr(info, f) != getattr(now, f) for f in fields):
+            info = dataclasses.replace(info, **{f: getattr(now, f) for f in fields})
+            self._markets[ticker] = info
+            book = self._books.get(ticker)
+            if book is not None:
+                book.settlement_floor = Price(info.settlement_floor or 0)
+            self._emit(MarketLifecycle(ticker, "metadata_updated", info))
+
+    async def _recover_trades(self) -> None:
+        if not self._listeners[TradePrinted]:
+            return
+        since = max(0, self._last_trade_ms - 1000)  # REST filters by whole seconds
+        for printed in await self.source.trades_since(since):
+            if printed.ticker in self._markets and printed.trade_id not in self._trade_ids:
+                self.stats.recovered += 1
+                self._report_trade(printed)
+
+    def _report_trade(self, event: TradePrinted) -> None:
+        ids = self._trade_ids
+        ids[event.trade_id] = None
+        if len(ids) > TRADE_MEMORY:
+            del ids[next(iter(ids))]
+        self._last_trade_ms = max(self._last_trade_ms, event.ts_ms)
+        self._emit(event)
 
     def on_frame(self, frame: ServerFrame | UnknownFrame) -> None:
         if isinstance(frame, TickerFrame):
@@ -769,7 +944,8 @@ class Monitor:
             self.stats.bad_values += 1
             log.warning("monitor_bad_trade", ticker=m.market_ticker, error=str(exc))
             return
-        self._emit(event)
+        if m.trade_id not in self._trade_ids:  # a recovery may have reported it already
+            self._report_trade(event)
 
     def _on_lifecycle(self, m: MarketLifecycleMsg) -> None:
         ticker, kind = m.market_ticker, m.event_type
@@ -810,7 +986,8 @@ class Monitor:
                 log.warning("monitor_bad_price_ranges", ticker=ticker, error=str(exc))
             else:
                 info = dataclasses.replace(info, grid=grid)
-                self._books[ticker] = L2Book(ticker, grid)  # stale until the snapshot on the new grid
+                # stale until the snapshot on the new grid
+                self._books[ticker] = L2Book(ticker, grid, info.settlement_floor or 0)
                 self._emit(BookStale(ticker, "tick grid changed"))
                 self.ws.resync([ticker])
         elif kind == "metadata_updated":
@@ -842,3 +1019,40 @@ class Monitor:
             return
         self._follow(info)
         await self._subscribe_books([ticker])
+
+
+def missed_lifecycle(known: MarketInfo, report: MarketReport) -> list[MarketLifecycleMsg]:
+    """The ``market_lifecycle_v2`` messages that take a market from what was ``known`` of it to
+    what REST ``report``s now, in the order Kalshi would have sent them."""
+    now, ticker = report.info, report.info.ticker
+    missed: list[MarketLifecycleMsg] = []
+    if now.grid != known.grid:
+        missed.append(
+            MarketLifecycleMsg(
+                event_type="price_level_structure_updated",
+                market_ticker=ticker,
+                price_level_structure=now.grid.structure,
+                price_ranges=[PriceRange(start=s, end=e, step=step) for s, e, step in now.grid.as_ranges()],
+            )
+        )
+    if now.close_ms != known.close_ms and now.status not in _RESULT_STATUSES:
+        missed.append(
+            MarketLifecycleMsg(event_type="close_date_updated", market_ticker=ticker, close_ts=now.close_ms // 1000)
+        )
+    if known.status is MarketStatus.ACTIVE and now.status is MarketStatus.INACTIVE:
+        missed.append(MarketLifecycleMsg(event_type="deactivated", market_ticker=ticker, is_deactivated=True))
+    elif known.status is MarketStatus.INACTIVE and now.status is MarketStatus.ACTIVE:
+        missed.append(MarketLifecycleMsg(event_type="activated", market_ticker=ticker, is_deactivated=False))
+    value = report.settlement_value
+    if now.status in _RESULT_STATUSES and known.status not in _RESULT_STATUSES and (report.result or value is not None):
+        missed.append(
+            MarketLifecycleMsg(
+                event_type="determined",
+                market_ticker=ticker,
+                result=report.result or UNSET,
+                settlement_value=UNSET if value is None else format_price(value),
+            )
+        )
+    if now.status is MarketStatus.FINALIZED and known.status is not MarketStatus.FINALIZED:
+        missed.append(MarketLifecycleMsg(event_type="settled", market_ticker=ticker))
+    return missed

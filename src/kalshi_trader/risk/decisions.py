@@ -38,6 +38,7 @@ class Rule(StrEnum):
     DAILY_LOSS_LIMIT = "daily_loss_limit"
     MAX_ORDER_SIZE = "max_order_size"
     PRICE_OFF_GRID = "price_off_grid"
+    BELOW_SETTLEMENT_FLOOR = "below_settlement_floor"
     STALE_BOOK = "stale_book"
     PRICE_THROUGH_BOOK = "price_through_book"
     PRICE_FAR_FROM_FAIR = "price_far_from_fair"

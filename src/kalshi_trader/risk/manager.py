@@ -267,6 +267,13 @@ class RiskManager:
         if not info.grid.is_valid_order_price(intent.price):
             reason = f"price {format_price(intent.price)} is not on {ticker}'s tick grid"
             return _reject(Rule.PRICE_OFF_GRID, reason, price=intent.price)
+        floor = info.settlement_floor
+        if floor is not None and intent.price <= floor:
+            reason = (
+                f"YES price {format_price(intent.price)} is at or below {ticker}'s settlement floor "
+                f"{format_price(floor)}: YES is worth at least the floor, and the exchange refuses such orders"
+            )
+            return _reject(Rule.BELOW_SETTLEMENT_FLOOR, reason, price=intent.price, floor=floor)
         if book is None or book.ticker != ticker:
             return _reject(Rule.STALE_BOOK, f"no order book for {ticker}")
         stale = self._stale_book(book, now)

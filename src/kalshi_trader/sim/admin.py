@@ -1,4 +1,5 @@
-"""The embedded exchange's operator API under ``/admin``: faults, market pauses, the historical cutoff.
+"""The embedded exchange's operator API under ``/admin``: faults, market pauses, the historical
+cutoff, settlement floors.
 
 Contract:
 - Authentication: ``Authorization: Bearer <admin token>``. The token is random per exchange start
@@ -21,6 +22,13 @@ Contract:
   the exchange's time) | null (follow its lag again), "lag_seconds": {"<cutoff name>": seconds}}``
   moves them — in market time, so a test can archive what happened before a moment — and answers
   like GET; anything invalid is a 400 and changes nothing.
+- ``GET /admin/markets/floors`` → ``{"markets": [{"ticker", "settlement_floor_dollars"}]}``: every
+  market with a settlement floor (``settlement_bounds_type: floor``), in listing order.
+  ``POST /admin/markets/{ticker}/settlement_floor`` with ``{"settlement_floor_dollars": "0.3000"}``
+  raises that market's floor as Kalshi does (settlement_bounds.md: YES holders are paid the
+  increase, resting orders at or below the new floor are canceled with ``SettlementBoundsCancel``)
+  and answers ``{"ticker", "settlement_floor_dollars", "canceled_orders"}``; a market with default
+  bounds, a floor that does not rise, or a closed market is 400, an unknown market 404.
 - Errors use the exchange's usual ``{"error": {"code", "message", "details"}}`` body.
 - ``install(app, faults, engine, admin_token, archive)`` adds the faults middleware (outermost) and
   these routes to an exchange application. ``write_admin_token(data_dir)`` makes a fresh random token and
@@ -39,14 +47,14 @@ from pathlib import Path
 
 from aiohttp import web
 
-from kalshi_trader.domain import MarketStatus
+from kalshi_trader.domain import MarketStatus, format_price
 from kalshi_trader.kalshi.auth import HEADER_KEY
 from kalshi_trader.sim.archive import CUTOFF_NAMES, Archive
 from kalshi_trader.sim.credentials import CredentialsError
 from kalshi_trader.sim.faults import FaultInjector, FaultSpec, FaultSpecError
 from kalshi_trader.sim.matching import MatchingEngine
 from kalshi_trader.sim.model import ExchangeError
-from kalshi_trader.sim.params import Shape, as_object, decode_object, get_int, get_str, invalid
+from kalshi_trader.sim.params import Shape, as_object, decode_object, get_int, get_price, get_str, invalid, missing
 from kalshi_trader.sim.render import iso, iso_or_none
 from kalshi_trader.sim.rest import respond
 
@@ -55,6 +63,7 @@ TOKEN_FILE = "admin-token"
 SET_FAULTS = Shape(required=("spec",))
 SET_CUTOFF = Shape(required=(), optional=(*CUTOFF_NAMES, "lag_seconds"))
 LAGS = Shape(required=(), optional=CUTOFF_NAMES)
+SET_FLOOR = Shape(required=("settlement_floor_dollars",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +137,33 @@ async def pause_market(request: web.Request) -> web.Response:
 @routes.post(P + "/markets/{ticker}/resume")
 async def resume_market(request: web.Request) -> web.Response:
     return await _set_status(request, MarketStatus.ACTIVE)
+
+
+@routes.get(P + "/markets/floors")
+async def list_floor_markets(request: web.Request) -> web.Response:
+    engine = _authorize(request).engine
+    floors = [
+        {"ticker": m.ticker, "settlement_floor_dollars": format_price(m.settlement_floor)}
+        for m in engine.markets()
+        if m.settlement_floor is not None
+    ]
+    return respond({"markets": floors})
+
+
+@routes.post(P + "/markets/{ticker}/settlement_floor")
+async def raise_settlement_floor(request: web.Request) -> web.Response:
+    admin = _authorize(request)
+    body = decode_object(await request.read())
+    where = "settlement floor request"
+    SET_FLOOR.check(body, where)
+    floor = get_price(body, "settlement_floor_dollars", where)
+    if floor is None:
+        raise missing(f"{where} needs settlement_floor_dollars")
+    ticker = request.match_info["ticker"]
+    canceled = admin.engine.set_settlement_floor(ticker, floor)
+    return respond(
+        {"ticker": ticker, "settlement_floor_dollars": format_price(floor), "canceled_orders": len(canceled)}
+    )
 
 
 def _cutoff_body(archive: Archive) -> dict[str, object]:

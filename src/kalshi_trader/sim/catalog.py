@@ -5,7 +5,8 @@ need (titles, rules, strikes, schedule times, settlement sources). Trading state
 status, grid, fees, result — lives in the engine's ``MarketState``; the server joins the two when
 it renders a Market. Registration order is preserved (it is the listing order). Lookups of unknown
 tickers raise ``KeyError``; the server turns that into Kalshi's 404. Times are exchange-clock
-milliseconds. No I/O.
+milliseconds. No I/O. An event's ``collateral_return_type`` is ``MECNET``, ``DIRECNET`` or ``""`` and
+it is ``mutually_exclusive`` exactly when ``MECNET`` (a ``ValueError`` otherwise).
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from kalshi_trader.domain import FeeType
+
+COLLATERAL_RETURN_TYPES = frozenset({"MECNET", "DIRECNET", ""})
+"""An event's collateral-return netting: mutually exclusive markets, directional, or none."""
 
 StrikeType = Literal[
     "greater", "greater_or_equal", "less", "less_or_equal", "between", "functional", "custom", "structured"
@@ -32,6 +36,7 @@ class SeriesInfo:
     ticker: str
     title: str
     category: str
+    """The primary category (first of ``all_categories``)."""
     frequency: str
     fee_type: FeeType = FeeType.QUADRATIC
     fee_multiplier: tuple[int, int] = (1, 1)
@@ -40,6 +45,13 @@ class SeriesInfo:
     contract_url: str = ""
     contract_terms_url: str = ""
     updated_ms: int = 0
+    categories: tuple[str, ...] = ()
+    """Further discovery categories besides ``category``."""
+
+    @property
+    def all_categories(self) -> list[str]:
+        """``category`` first, then the others (Kalshi's ``Series.categories``)."""
+        return list(dict.fromkeys((self.category, *self.categories)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +60,7 @@ class EventInfo:
     series_ticker: str
     title: str
     sub_title: str
-    mutually_exclusive: bool = True
+    mutually_exclusive: bool = False
     collateral_return_type: str = ""
     strike_date_ms: int | None = None
     strike_period: str | None = None
@@ -103,6 +115,11 @@ class Catalog:
     def add_event(self, event: EventInfo) -> None:
         if event.series_ticker not in self._series:
             raise ValueError(f"event {event.event_ticker} names unknown series {event.series_ticker}")
+        crt = event.collateral_return_type
+        if crt not in COLLATERAL_RETURN_TYPES:
+            raise ValueError(f"event {event.event_ticker}: collateral_return_type {crt!r} is not MECNET/DIRECNET/''")
+        if event.mutually_exclusive != (crt == "MECNET"):
+            raise ValueError(f"event {event.event_ticker}: mutually_exclusive is true exactly for MECNET events")
         if event.event_ticker in self._events:
             raise ValueError(f"event {event.event_ticker} already exists")
         self._events[event.event_ticker] = event

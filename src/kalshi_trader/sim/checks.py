@@ -84,6 +84,14 @@ def check_price(book: MarketBook, price: int) -> None:
             f"price {shown} is not a valid order price for {book.state.ticker}: it must be strictly "
             f"between 0 and 1 on the market's price grid ({describe_grid(book.state)})",
         )
+    floor = book.state.settlement_floor
+    if floor and price <= floor:
+        raise reject(
+            400,
+            "invalid_order",
+            f"price {format_price(price)} is at or below the settlement floor {format_price(floor)} of "
+            f"{book.state.ticker}: the YES price must be above it (a NO price below $1 minus it)",
+        )
 
 
 def check_count(count: int, what: str = "count") -> None:

@@ -12,7 +12,7 @@ Contract:
   ==============  ===========================================================================
   ``ws_drop``     per WS frame about to be written: close the connection (going away) instead
   ``malformed``   per WS frame: write its first half instead (invalid JSON)
-  ``seq_skip``    per sequenced data frame (``orderbook_*``, ``order_group_updates``): swallow it
+  ``seq_skip``    per sequenced data frame (books, trades, lifecycle, order groups): swallow it
   ``seq_repeat``  per sequenced data frame: write it twice
   ``http_429``    per REST request: answer 429 ``{"error": "too many requests"}`` before anything
                   runs (no tokens taken, nothing executed)
@@ -33,7 +33,9 @@ Contract:
   ``middleware`` (outermost). ``arm(kind, method=, path=, count=)`` queues one-shot REST faults
   for exact requests (tests: "lose the response of the next create"); besides the rate-based
   kinds it takes ``http_403`` (403 ``forbidden``) and ``http_503`` (503 ``service_unavailable``),
-  the answers create and amend document, nothing executed; ``disarm()`` drops them.
+  the answers create and amend document, nothing executed. ``swallow(frame_type, count=)`` drops
+  the next ``count`` WebSocket frames of that ``type`` (e.g. ``"trade"``: a seq gap on the trade
+  channel), whatever the spec says; ``disarm()`` drops every pending one-shot.
 - Pausing a market is ``sim/admin.py``'s (``POST /admin/markets/{ticker}/pause|resume``).
 """
 
@@ -64,6 +66,7 @@ HTTP_FAULTS: Final[tuple[HttpFault, ...]] = ("http_429", "http_5xx", "lost_respo
 
 _RATE_RE = re.compile(r"^(?:0|1)?(?:\.\d{1,6})?$")
 _SEQUENCED_FRAME = re.compile(rb'^\{"type":"[a-z_]+","sid":\d+,"seq":\d+,')
+_FRAME_TYPE = re.compile(rb'^\{"type":"([a-z_0-9]+)"')
 _5XX: Final = (
     (500, "internal_error", "internal server error"),
     (502, "bad_gateway", "bad gateway"),
@@ -194,6 +197,8 @@ class FaultInjector:
         self._ws_rng = _stream(seed, "ws")
         self._feed = feed
         self._shots: list[_Shot] = []
+        self._swallow: Counter[bytes] = Counter()
+        """Frame type → frames of it still to swallow (one-shot WS faults)."""
         self.injected: Counter[str] = Counter()
         self._spec = FaultSpec()
         self.set_spec(spec or FaultSpec())
@@ -205,8 +210,12 @@ class FaultInjector:
     def set_spec(self, spec: FaultSpec) -> None:
         """Switch faults (takes effect with the next request / frame)."""
         self._spec = spec
+        self._attach()
+
+    def _attach(self) -> None:
+        """Be the feed's frame hook exactly while a WS fault is on or armed."""
         if self._feed is not None:
-            self._feed.frame_hook = self if spec.ws_active else None
+            self._feed.frame_hook = self if self._spec.ws_active or self._swallow else None
 
     def update(self, **rates: int) -> None:
         """Change some faults, keeping the others."""
@@ -221,9 +230,18 @@ class FaultInjector:
             raise ValueError("count must be at least 1")
         self._shots.append(_Shot(kind, method.upper() if method else None, path, count))
 
+    def swallow(self, frame_type: str, *, count: int = 1) -> None:
+        """Drop the next ``count`` WebSocket frames whose ``type`` is ``frame_type`` (any connection)."""
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        self._swallow[frame_type.encode()] += count
+        self._attach()
+
     def disarm(self) -> None:
         """Drop every pending one-shot fault."""
         self._shots.clear()
+        self._swallow.clear()
+        self._attach()
 
     @staticmethod
     def _hit(rng: random.Random, ppm: int) -> bool:
@@ -232,6 +250,14 @@ class FaultInjector:
     # -- WebSocket (Feed.frame_hook) ------------------------------------------------------------
 
     def on_send(self, conn_id: int, user_id: str, frame: bytes) -> Sequence[bytes] | None:
+        if self._swallow:
+            kind = _FRAME_TYPE.match(frame)
+            if kind is not None and self._swallow[kind.group(1)] > 0:
+                self._swallow[kind.group(1)] -= 1
+                self._swallow += Counter()  # drop the types used up
+                self.injected["swallowed"] += 1
+                self._attach()
+                return ()
         spec, rng = self._spec, self._ws_rng
         if spec.ws_drop and self._hit(rng, spec.ws_drop):
             self.injected["ws_drop"] += 1

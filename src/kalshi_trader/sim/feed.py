@@ -3,7 +3,7 @@
 Contract (kalshi-api.md §6, asyncapi.yaml; every frame is one of its messages, encoded with the
 ``kalshi.schemas`` structs):
 
-- ``Feed(engine, catalog, clock_ms=..., ping_interval_s=10.0, max_queue=...)`` registers itself as a
+- ``Feed(engine, catalog, clock_ms=..., wall_ms=..., ping_interval_s=10.0, max_queue=...)`` registers itself as a
   ``MatchingEngine`` listener. ``serve(ws, user_id)`` runs one prepared, already authenticated
   connection until it closes; ``close()`` closes every connection (and any later ``serve``) and
   ignores later engine events; ``connection_count`` is the number of open connections.
@@ -14,12 +14,14 @@ Contract (kalshi-api.md §6, asyncapi.yaml; every frame is one of its messages, 
   means "no id"); the list_subscriptions reply always carries ``id``, which its schema requires.
 - Error codes: bad JSON or a wrongly typed field → 1; no ``params`` → 2; no/empty ``channels`` →
   3; no/empty ``sids`` → 4; unknown ``cmd`` → 5; unknown sid → 7; unknown channel → 8;
-  ``cfbenchmarks_value``/``pyth_value`` (not served here) → 9; malformed value or conflicting
-  filters (``market_ticker`` with ``market_tickers``, ids on a channel other than ``ticker``, an
-  empty ticker list, ``market_ticker`` on ``get_snapshot``) → 11; not exactly one sid → 12;
-  unknown action, or one the channel does not support → 13; ``orderbook_delta`` or an update
-  without markets → 14; no ``action`` → 15; unknown market → 16 (with ``market_ticker`` /
-  ``market_id``); ``communications`` shard checks → 19–22; buffer overflow → 25.
+  ``cfbenchmarks_value``/``cfbenchmarks_value_5hz``/``pyth_value`` (not served here) → 9;
+  malformed value or conflicting filters (``market_ticker`` with ``market_tickers``, ids on a
+  channel other than ``ticker``, an empty ticker list, ``market_ticker`` on ``get_snapshot``) → 11;
+  unknown markets → 11 naming them in ``market_tickers`` (the retired code 16 is never sent); not
+  exactly one sid → 12; unknown action, or one the channel does not support → 13;
+  ``orderbook_delta`` or an update without markets → 14; no ``action`` → 15; ``communications``
+  shard checks → 19–22; buffer overflow → 25 (with the subscription's ``sid``, and ``seq`` on a
+  sequenced channel, where it takes the next number).
 - Subscriptions: sids are per connection, from 1, never reused. One subscription per channel per
   connection: subscribing to a channel again answers ``subscribed`` with the existing sid and
   merges the new markets in (changelog, Oct 2025: repeated subscriptions no longer error); no
@@ -36,20 +38,27 @@ Contract (kalshi-api.md §6, asyncapi.yaml; every frame is one of its messages, 
   (``market_lifecycle_v2``, and ``event_lifecycle`` before an event's first new market) for every
   market — except the implicit transitions Kalshi does not announce (a scheduled open, a close at
   or after ``close_time``). ``multivariate_market_lifecycle`` and ``communications`` are accepted
-  and silent (the exchange lists no combos and takes no RFQs).
-- Sequence numbers: ``orderbook_delta`` and ``order_group_updates`` frames carry ``seq``, +1 per
-  frame on that sid, snapshots included, starting at 1. ``ok`` carries the seq of the last frame
-  sent on the sid (omitted before the first, and on unsequenced channels) and consumes none;
-  ``unsubscribed`` carries the last seq too (on unsequenced channels: the number of frames sent),
-  at least 1 as its schema requires.
+  and silent (the exchange lists no combos and takes no RFQs). ``user_order`` carries the
+  documented ``last_update_reason`` (``render.user_order_reason``) and 6-decimal fill costs and fees.
+- Sequence numbers: frames of the sequenced channels — ``orderbook_delta``, ``trade``,
+  ``market_lifecycle_v2`` (its ``event_lifecycle`` frames included), ``multivariate_market_lifecycle``,
+  ``communications`` and ``order_group_updates`` — carry ``seq``, +1 per frame on that sid,
+  snapshots included, starting at 1. ``ok`` carries the seq of the last frame sent on the sid
+  (omitted before the first, and on unsequenced channels) and consumes none; ``unsubscribed``
+  carries the last seq too (on unsequenced channels: the number of frames sent), at least 1 as its
+  schema requires.
+- ``sending_ts_ms``: the writer stamps every frame, data and control, with the wall-clock time
+  (``wall_ms``, Unix ms) at which it hands the frame to the socket — a network-layer time, so it is
+  real time even when the exchange clock runs faster. ``orderbook_snapshot`` frames sent in answer
+  to a command (subscribe, ``add_markets``, ``get_snapshot``) echo that command's ``id``.
 - Flow control: each connection has one writer task draining a bounded queue of encoded frames
   (``max_queue``). Engine callbacks only encode and enqueue (the message body once per event and
   variant, the envelope per subscription); they never block. When a data frame does not fit, that
-  subscription is dropped with error 25 (the documented frame has no sid: ``list_subscriptions``
-  shows which one is gone); the frames already queued stay. Replies always fit; the connection
-  stops reading commands while its queue is full, so memory stays bounded. A server fault while
-  answering a command is answered with error 17; one while building a channel's frame ends that
-  channel's subscriptions with error 17 (both terminal, as documented) rather than leave a hole.
+  subscription is dropped with error 25; the frames already queued stay. Replies always fit; the
+  connection stops reading commands while its queue is full, so memory stays bounded. A server
+  fault while answering a command, or while building a channel's frame, is answered with error 10
+  "Channel error" (terminal, as documented; the channel's subscriptions end) rather than leave a
+  hole.
 - Heartbeat: a Ping control frame with payload ``heartbeat`` every ``ping_interval_s``; client
   pings are answered by aiohttp.
 - Fault seam: ``frame_hook`` (None by default) is consulted by the writer with every JSON frame
@@ -66,6 +75,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -103,7 +113,7 @@ from kalshi_trader.sim.model import (
     Trade,
     TradeEvent,
 )
-from kalshi_trader.sim.render import EXCHANGE_INDEX, iso, wire_user_id
+from kalshi_trader.sim.render import EXCHANGE_INDEX, dollars6, iso, user_order_reason, wire_user_id
 
 log = structlog.get_logger(__name__)
 
@@ -124,9 +134,9 @@ CHANNELS: Final = frozenset(
     {ORDERBOOK, TICKER, TRADE, FILL, POSITIONS, USER_ORDERS, LIFECYCLE, ORDER_GROUPS, MVE_LIFECYCLE, COMMUNICATIONS}
 )
 """Channels this feed accepts."""
-_NOT_ENTITLED: Final = frozenset({"cfbenchmarks_value", "pyth_value"})
+_NOT_ENTITLED: Final = frozenset({"cfbenchmarks_value", "cfbenchmarks_value_5hz", "pyth_value"})
 _MARKET_FILTERED: Final = frozenset({ORDERBOOK, TICKER, TRADE, FILL, POSITIONS, USER_ORDERS})
-_SEQUENCED: Final = frozenset({ORDERBOOK, ORDER_GROUPS})
+_SEQUENCED: Final = frozenset({ORDERBOOK, ORDER_GROUPS, TRADE, LIFECYCLE, MVE_LIFECYCLE, COMMUNICATIONS})
 _ACTIONS: Final = frozenset({"add_markets", "delete_markets", "get_snapshot"})
 _MAX_COMMAND_ID: Final = (1 << 63) - 1
 
@@ -135,7 +145,11 @@ DEFAULT_MAX_QUEUE: Final = 10_000
 
 _DOLLAR_UNITS: Final = PRICE_SCALE * QTY_SCALE
 """Price × Qty units per dollar."""
-_COLLATERAL_RETURN_TYPES: Final = frozenset({"MECNET", "DIRECNET", ""})
+
+
+def wall_clock_ms() -> int:
+    """Unix milliseconds of the real clock (``sending_ts_ms`` is a network-layer time)."""
+    return time.time_ns() // 1_000_000
 
 
 class FrameHook(Protocol):
@@ -153,21 +167,17 @@ class _Refusal(Exception):
     """A command answered with an ``error`` frame (and no state change). The frame carries the
     documented message verbatim; ``detail`` says why in the exception text only (not on the wire)."""
 
-    def __init__(self, code: WsErrorCode, detail: str = "", *, market_ticker: str = "", market_id: str = "") -> None:
+    def __init__(self, code: WsErrorCode, detail: str = "", *, market_tickers: Sequence[str] = ()) -> None:
         super().__init__(f"{WS_ERROR_MESSAGES[code]}: {detail}" if detail else WS_ERROR_MESSAGES[code])
         self.code = code
-        self.market_ticker = market_ticker
-        self.market_id = market_id
+        self.market_tickers = list(market_tickers)
 
-    def frame(self, command_id: int) -> wire.ErrorFrame:
+    def frame(self, command_id: int, sid: int = 0, seq: int = 0) -> wire.ErrorFrame:
         return wire.ErrorFrame(
             id=command_id or UNSET,
-            msg=wire.ErrorMsg(
-                code=self.code,
-                msg=WS_ERROR_MESSAGES[self.code],
-                market_ticker=self.market_ticker or UNSET,
-                market_id=self.market_id or UNSET,
-            ),
+            sid=sid or UNSET,
+            seq=seq or UNSET,
+            msg=wire.ErrorMsg(code=self.code, msg=WS_ERROR_MESSAGES[self.code], market_tickers=self.market_tickers),
         )
 
 
@@ -230,6 +240,7 @@ class Feed:
         catalog: Catalog,
         *,
         clock_ms: Callable[[], int],
+        wall_ms: Callable[[], int] = wall_clock_ms,
         ping_interval_s: float = 10.0,
         max_queue: int = DEFAULT_MAX_QUEUE,
     ) -> None:
@@ -240,6 +251,7 @@ class Feed:
         self._engine = engine
         self._catalog = catalog
         self._clock_ms = clock_ms
+        self._wall_ms = wall_ms
         self._ping_interval_s = ping_interval_s
         self._max_queue = max_queue
         self.frame_hook: FrameHook | None = None
@@ -343,7 +355,7 @@ class Feed:
             await asyncio.wait_for(conn.done.wait(), 2.0)
 
     async def _write_loop(self, conn: _Connection) -> None:
-        ws, queue, max_queue = conn.ws, conn.queue, self._max_queue
+        ws, queue, max_queue, wall_ms = conn.ws, conn.queue, self._max_queue, self._wall_ms
         close_code: int | None = None
         try:
             while conn.open:
@@ -351,7 +363,7 @@ class Feed:
                     conn.wake.clear()
                     await conn.wake.wait()
                     continue
-                frame = queue.popleft()
+                frame = b'%b,"sending_ts_ms":%d}' % (queue.popleft()[:-1], wall_ms())
                 if len(queue) < max_queue:
                     conn.room.set()
                 hook = self.frame_hook
@@ -396,7 +408,9 @@ class Feed:
             return
         if len(conn.queue) >= self._max_queue:
             self._drop(conn, sub)
-            self._reply(conn, _Refusal(WsErrorCode.BUFFER_OVERFLOW).frame(0))
+            sub.seq += 1
+            seq = sub.seq if sub.channel in _SEQUENCED else 0
+            self._reply(conn, _Refusal(WsErrorCode.BUFFER_OVERFLOW).frame(0, sub.sid, seq))
             return
         sub.seq += 1
         if sub.channel in _SEQUENCED:
@@ -405,6 +419,13 @@ class Feed:
             frame = b'{"type":"%b","sid":%d,"msg":%b}' % (kind, sub.sid, body)
         conn.queue.append(frame)
         conn.wake.set()
+
+    def _push_snapshot(self, conn: _Connection, sub: _Subscription, ticker: str, command_id: int) -> None:
+        """An ``orderbook_snapshot`` on ``sub``, echoing the command that asked for it (if it had an id)."""
+        body = self._snapshot_body(ticker, sub.use_yes_price)
+        if command_id:
+            body = b'%b,"id":%d' % (body, command_id)  # closed by ``_push``: ``...,"msg":{...},"id":7}``
+        self._push(conn, sub, b"orderbook_snapshot", body)
 
     @staticmethod
     def _drop(conn: _Connection, sub: _Subscription) -> None:
@@ -447,7 +468,7 @@ class Feed:
             self._reply(conn, refusal.frame(command_id))
         except Exception:  # a server bug must not end the connection
             log.exception("ws_command_failed", conn_id=conn.conn_id, cmd=str(cmd))
-            self._reply(conn, _Refusal(WsErrorCode.INTERNAL_ERROR).frame(command_id))
+            self._reply(conn, _Refusal(WsErrorCode.CHANNEL_ERROR, "server fault").frame(command_id))
 
     def _subscribe(self, conn: _Connection, command_id: int, params: dict[str, Any]) -> None:
         if not params.get("channels"):
@@ -488,7 +509,7 @@ class Feed:
             else:
                 added = sub.add(wanted) if channel in _MARKET_FILTERED else []
             self._reply(conn, wire.SubscribedFrame(id=cid, msg=wire.SubscribedMsg(channel=channel, sid=sub.sid)))
-            self._initial_frames(conn, sub, added, ticker_snapshot=p.send_initial_snapshot is True)
+            self._initial_frames(conn, sub, added, command_id, ticker_snapshot=p.send_initial_snapshot is True)
 
     def _unsubscribe(self, conn: _Connection, command_id: int, params: dict[str, Any]) -> None:
         if not params.get("sids"):
@@ -536,9 +557,9 @@ class Feed:
         self._reply(conn, self._ok_frame(sub, command_id))
         if action == "get_snapshot":
             for ticker in markets:
-                self._push(conn, sub, b"orderbook_snapshot", self._snapshot_body(ticker, sub.use_yes_price))
+                self._push_snapshot(conn, sub, ticker, command_id)
         else:
-            self._initial_frames(conn, sub, added, ticker_snapshot=p.send_initial_snapshot is True)
+            self._initial_frames(conn, sub, added, command_id, ticker_snapshot=p.send_initial_snapshot is True)
 
     def _list_subscriptions(self, conn: _Connection, command_id: int) -> None:
         infos = [wire.SubscriptionInfo(channel=s.channel, sid=s.sid) for s in sorted(conn.subs.values(), key=_sid)]
@@ -554,12 +575,12 @@ class Feed:
         return wire.OkFrame(id=command_id or UNSET, sid=sub.sid, seq=seq, msg=msg)
 
     def _initial_frames(
-        self, conn: _Connection, sub: _Subscription, added: list[str], *, ticker_snapshot: bool
+        self, conn: _Connection, sub: _Subscription, added: list[str], command_id: int, *, ticker_snapshot: bool
     ) -> None:
-        """Snapshots owed for markets just added to ``sub``."""
+        """Snapshots owed for markets just added to ``sub`` by the command ``command_id``."""
         if sub.channel == ORDERBOOK:
             for ticker in added:
-                self._push(conn, sub, b"orderbook_snapshot", self._snapshot_body(ticker, sub.use_yes_price))
+                self._push_snapshot(conn, sub, ticker, command_id)
         elif sub.channel == TICKER and ticker_snapshot:
             now = self._clock_ms()
             for ticker in added:
@@ -600,15 +621,15 @@ class Feed:
                 try:
                     names.append(self._catalog.ticker_for_market_id(mid))
                 except KeyError:
-                    raise _Refusal(WsErrorCode.MARKET_NOT_FOUND, market_id=mid) from None
+                    raise _Refusal(WsErrorCode.INVALID_PARAMETER, f"no market has id {mid}") from None
             return list(dict.fromkeys(names))
         else:
             return None
         if not names:
             raise _Refusal(WsErrorCode.INVALID_PARAMETER, "market_tickers is empty")
-        for name in names:
-            if not self._catalog.has_market(name):
-                raise _Refusal(WsErrorCode.MARKET_NOT_FOUND, market_ticker=name)
+        unknown = [name for name in dict.fromkeys(names) if not self._catalog.has_market(name)]
+        if unknown:
+            raise _Refusal(WsErrorCode.INVALID_PARAMETER, "unknown markets", market_tickers=unknown)
         return list(dict.fromkeys(names))
 
     # -- engine events -------------------------------------------------------------------------
@@ -620,14 +641,14 @@ class Feed:
             self._handlers[type(event)](event)
         except Exception:
             # A frame that cannot be built would leave a silent hole in the stream: end every
-            # subscription of the channel with "Internal error" (terminal: clients resubscribe).
+            # subscription of the channel with "Channel error" (terminal: clients resubscribe).
             channel = self._event_channels.get(type(event), "")
             log.exception("ws_event_failed", event_type=type(event).__name__, channel=channel)
             for conn in list(self._conns.values()):
                 sub = conn.by_channel.get(channel)
                 if sub is not None:
                     self._drop(conn, sub)
-                    self._reply(conn, _Refusal(WsErrorCode.INTERNAL_ERROR, f"sid {sub.sid} ({channel})").frame(0))
+                    self._reply(conn, _Refusal(WsErrorCode.CHANNEL_ERROR, channel).frame(0, sub.sid))
 
     def _subscribers(
         self, channel: str, ticker: str | None = None, user_id: str | None = None
@@ -724,19 +745,20 @@ class Feed:
                         order_id=o.order_id,
                         user_id=self._wire_user(o.user_id),
                         ticker=o.ticker,
+                        exchange_index=EXCHANGE_INDEX,
                         status=o.status.value,
                         yes_price_dollars=format_price(o.price),
                         fill_count_fp=format_qty(o.filled),
                         remaining_count_fp=format_qty(o.remaining),
                         initial_count_fp=format_qty(o.initial),
-                        taker_fill_cost_dollars=format_money(o.taker_fill_cost),
-                        maker_fill_cost_dollars=format_money(o.maker_fill_cost),
+                        taker_fill_cost_dollars=dollars6(o.taker_fill_cost),
+                        maker_fill_cost_dollars=dollars6(o.maker_fill_cost),
+                        taker_fees_dollars=dollars6(o.taker_fees),
+                        maker_fees_dollars=dollars6(o.maker_fees),
                         client_order_id=o.client_order_id,
                         created_ts_ms=o.created_ms,
                         outcome_side=outcome.value,
                         book_side=o.side.value,
-                        taker_fees_dollars=format_money(o.taker_fees),
-                        maker_fees_dollars=format_money(o.maker_fees),
                         side=outcome.value,
                         is_yes=outcome is Side.YES,
                         created_time=iso(o.created_ms),
@@ -744,6 +766,7 @@ class Feed:
                         self_trade_prevention_type=o.self_trade_prevention.value,
                         last_update_time=iso(o.updated_ms),
                         last_updated_ts_ms=o.updated_ms,
+                        last_update_reason=user_order_reason(o.last_update_reason),
                         expiration_time=UNSET if expiration is None else iso(expiration),
                         expiration_ts_ms=expiration,
                         subaccount_number=o.subaccount,
@@ -886,14 +909,13 @@ class Feed:
 
     def _event_lifecycle_body(self, event_ticker: str) -> bytes:
         event = self._catalog.event(event_ticker)
-        crt = event.collateral_return_type
         return wire.ENCODER.encode(
             wire.EventLifecycleMsg(
                 event_ticker=event.event_ticker,
                 exchange_index=EXCHANGE_INDEX,
                 title=event.title,
                 subtitle=event.sub_title,
-                collateral_return_type=crt if crt in _COLLATERAL_RETURN_TYPES else "",
+                collateral_return_type=event.collateral_return_type,
                 series_ticker=event.series_ticker,
                 strike_date=UNSET if event.strike_date_ms is None else event.strike_date_ms // 1000,
                 strike_period=UNSET if event.strike_period is None else event.strike_period,
@@ -911,7 +933,7 @@ class Feed:
             rules_secondary=meta.rules_secondary,
             can_close_early=meta.can_close_early,
             event_ticker=meta.event_ticker,
-            expected_expiration_ts=UNSET if expected is None else expected // 1000,
+            expected_expiration_ts=(meta.latest_expiration_ms if expected is None else expected) // 1000,
             strike_type=meta.strike_type,
             floor_strike=UNSET if meta.floor_strike is None else meta.floor_strike,
             cap_strike=UNSET if meta.cap_strike is None else meta.cap_strike,

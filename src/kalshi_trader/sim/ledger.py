@@ -17,6 +17,11 @@ Contract (pure functions over ``Account``/``PositionState`` from ``sim/model.py`
   contracts released)``. Settlement realizes ``payout − basis``.
 - **Collateral** of a resting order is its leg cost at the limit price for its remaining count,
   rounded up to $0.0001 (``collateral``); nothing is reserved for fees, which are charged at fill.
+- **Settlement floor** (settlement_bounds.md): in a market whose floor is f, a YES contract pays
+  value − f at settlement (f was paid out when the floor rose), so a YES+NO pair is worth
+  ``pair_value`` = $1 − f, the YES leg costs price − f (the caller passes that leg price) and the
+  winners of a settlement get $1 − f per contract. ``raise_floor`` pays YES holders the increase
+  and lowers their cost basis by it. With no floor every figure is the plain one above.
 """
 
 from __future__ import annotations
@@ -42,9 +47,10 @@ def leg_cost(leg_price: int, qty: int) -> Money:
     return Money(-(-leg_price * qty // QTY_SCALE))
 
 
-def dollars_for(qty: int) -> Money:
-    """$1 per contract for ``qty`` (a ``Qty``): closed pairs and winning contracts."""
-    return Money(qty * MONEY_PER_QTY)
+def dollars_for(qty: int, pair_value: int = PRICE_SCALE) -> Money:
+    """``pair_value`` (default $1) per contract for ``qty`` (a ``Qty``): closed pairs and winning
+    contracts, rounded down to $0.0001."""
+    return Money(qty * pair_value // QTY_SCALE)
 
 
 class FillBooking(NamedTuple):
@@ -71,6 +77,7 @@ def book_purchase(
     accumulator_micros: int,
     now_ms: int,
     precision_micros: int = ORDINARY_PRECISION_MICROS,
+    pair_value: int = PRICE_SCALE,
 ) -> FillBooking:
     """Book the purchase of ``qty`` ``outcome`` contracts at ``leg_price`` into cash and position
     (``trade_fee_micros``: the fill's trade fee, rounded up to $0.000001)."""
@@ -79,8 +86,8 @@ def book_purchase(
     )
     cost = Money(-(-leg_price * qty // QTY_SCALE))  # leg_cost, inlined (hot path)
     before = position.position
-    closed = apply_purchase(position, outcome, qty, cost)
-    account.cash = Money(account.cash + cash_change + closed * MONEY_PER_QTY)
+    closed = apply_purchase(position, outcome, qty, cost, pair_value)
+    account.cash = Money(account.cash + cash_change + closed * pair_value // QTY_SCALE)
     fee = Money(-cash_change - cost)
     position.fees_paid = Money(position.fees_paid + fee)
     position.total_traded = Money(position.total_traded + cost)
@@ -91,12 +98,14 @@ def book_purchase(
     return FillBooking(cost, fee, Money(-cash_change), closed, accumulator, open_interest_delta)
 
 
-def apply_purchase(position: PositionState, outcome: Side, qty: int, cost: int) -> Qty:
-    """Net a purchase into a signed position (average cost, ``domain.net_purchase``). Returns
-    the contracts closed."""
+def apply_purchase(position: PositionState, outcome: Side, qty: int, cost: int, pair_value: int = PRICE_SCALE) -> Qty:
+    """Net a purchase into a signed position (average cost, ``domain.net_purchase``; a closed pair
+    is worth ``pair_value``, $1 − floor). Returns the contracts closed."""
     after, basis, realized, closed = net_purchase(
         position.position, position.cost, 1 if outcome is _YES else -1, qty, cost
     )
+    if closed and pair_value != PRICE_SCALE:  # net_purchase counts $1 per closed pair
+        realized += dollars_for(closed, pair_value) - dollars_for(closed)
     position.position = Qty(after)
     position.cost = Money(basis)
     if realized:
@@ -114,13 +123,16 @@ class Payout(NamedTuple):
     revenue: Money
 
 
-def settle_position(account: Account, position: PositionState, result: Literal["yes", "no"], now_ms: int) -> Payout:
-    """Pay $1 per net winning contract, realize ``revenue − basis`` and zero the position."""
+def settle_position(
+    account: Account, position: PositionState, result: Literal["yes", "no"], now_ms: int, pair_value: int = PRICE_SCALE
+) -> Payout:
+    """Pay ``pair_value`` ($1 − floor) per net winning contract, realize ``revenue − basis`` and zero
+    the position."""
     held = position.position
     yes_count = Qty(max(held, 0))
     no_count = Qty(max(-held, 0))
     winning = yes_count if result == "yes" else no_count
-    revenue = dollars_for(winning)
+    revenue = dollars_for(winning, pair_value)
     payout = Payout(
         yes_count=yes_count,
         no_count=no_count,
@@ -136,6 +148,18 @@ def settle_position(account: Account, position: PositionState, result: Literal["
     return payout
 
 
+def raise_floor(account: Account, position: PositionState, increase: int, now_ms: int) -> Money:
+    """A floor rose by ``increase`` (a ``Price``): a YES holder is paid ``increase`` per contract
+    (rounded down) and that much comes off its cost basis. Returns the payment (0 for NO or flat)."""
+    if position.position <= 0:
+        return Money(0)
+    paid = Money(increase * position.position // QTY_SCALE)
+    account.cash = Money(account.cash + paid)
+    position.cost = Money(position.cost - paid)
+    position.updated_ms = now_ms
+    return paid
+
+
 __all__ = [
     "MONEY_PER_QTY",
     "FillBooking",
@@ -145,5 +169,6 @@ __all__ = [
     "collateral",
     "dollars_for",
     "leg_cost",
+    "raise_floor",
     "settle_position",
 ]

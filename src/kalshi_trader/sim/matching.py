@@ -44,7 +44,11 @@ Choices where the documentation is silent (the server relies on these):
   maker, for a fill).
 - ``last_update_reason`` values: Created, Fill, Amend, Decrease, UserCanceled, Expired,
   ImmediateOrCancel, FillOrKill, BuyMaxCost, SelfTradePrevention, OrderGroupTriggered,
-  OrderGroupDeleted, MarketDeactivated, MarketActivated, MarketClosed.
+  OrderGroupDeleted, MarketDeactivated, MarketActivated, MarketClosed, SettlementBounds
+  (``sim/render.py`` maps them onto the wire's values).
+- Settlement floors (``MarketState.settlement_floor``, raised by ``set_settlement_floor``): YES
+  prices must stay above the floor; after a raise the YES leg of a fill costs price − floor and a
+  settlement pays $1 − floor per winning contract (``sim/ledger.py``).
 """
 
 from __future__ import annotations
@@ -66,7 +70,9 @@ from kalshi_trader.domain import (
     Price,
     Qty,
     SelfTradePrevention,
+    Side,
     TimeInForce,
+    format_price,
     format_qty,
 )
 from kalshi_trader.sim import checks, fees, ledger
@@ -408,12 +414,14 @@ class MatchingEngine:
         count: Qty,
         client_order_id: str | None = None,
         updated_client_order_id: str | None = None,
+        expiration_ms: int | Literal["keep"] | None = "keep",
     ) -> PlaceResult:
-        """Change price and/or total count (= filled + new remaining) of a resting order.
+        """Change price and/or total count (= filled + new remaining) of a resting order, and its
+        expiry (``expiration_ms``: ``"keep"``, None to clear it, or a new time in the future).
 
-        Priority is kept only when the price is unchanged and the remaining size does not grow;
-        otherwise the order leaves the book, may trade as a taker at its new price, and rests at
-        the back of its new level."""
+        Priority is kept only when the price is unchanged and the remaining size does not grow
+        (an expiry-only amend keeps it); otherwise the order leaves the book, may trade as a taker
+        at its new price, and rests at the back of its new level."""
         now = self._clock()
         self._expire_if_due(now)
         member = self._member(user_id)
@@ -442,11 +450,18 @@ class MatchingEngine:
         keeps_priority = price == order.price and new_remaining <= order.remaining
         if order.post_only and not keeps_priority:
             checks.check_post_only(book, side, price)
+        if expiration_ms is not None and expiration_ms != "keep" and expiration_ms <= now:
+            raise reject(400, "invalid_order", "Expiration timestamp must be in the future")
 
         # ---- validated
         if new_coid is not None and new_coid != order.client_order_id:
             member.coids.add(new_coid)
             order.client_order_id = new_coid
+        if expiration_ms != "keep" and expiration_ms != order.expiration_ms:
+            order.expiration_ms = expiration_ms
+            if expiration_ms is not None:  # the old heap entry no longer matches and is skipped
+                self._expiry_seq += 1
+                heapq.heappush(self._expiries, (expiration_ms, self._expiry_seq, order.order_id))
         fills: list[FillRecord] = []
         if keeps_priority and new_remaining < order.remaining:
             order.initial = Qty(order.filled + new_remaining)
@@ -551,7 +566,9 @@ class MatchingEngine:
         trade = Trade(self._new_id(), state.ticker, maker_order.price, qty, taker_order.side, now)
         taker_fill, taker_paid = self._book_fill(taker, trade, PRICE_SCALE - key, is_taker=True)
         maker_fill, maker_paid = self._book_fill(maker, trade, key, is_taker=False)
-        self.fees_collected = Money(self.fees_collected + taker_paid + maker_paid - qty * ledger.MONEY_PER_QTY)
+        floor = state.settlement_floor
+        pair = qty * ledger.MONEY_PER_QTY if not floor else ledger.dollars_for(qty, PRICE_SCALE - floor)
+        self.fees_collected = Money(self.fees_collected + taker_paid + maker_paid - pair)
         state.last_price = trade.price
         state.volume = Qty(state.volume + qty)
         self._trades.append(trade)
@@ -589,9 +606,23 @@ class MatchingEngine:
             position = account.positions[order.ticker] = PositionState(order.ticker)
         count = trade.count
         fee = fees.rule_fee(book.fee_rule(is_taker), leg_price, count)
-        booking = ledger.book_purchase(
-            account, position, placement.outcome, leg_price, count, fee, placement.acc, trade.ts_ms
-        )
+        floor = book.state.settlement_floor
+        if floor:  # the YES leg costs price − floor; a pair is worth $1 − floor (ledger.py)
+            booking = ledger.book_purchase(
+                account,
+                position,
+                placement.outcome,
+                leg_price - floor if placement.outcome is Side.YES else leg_price,
+                count,
+                fee,
+                placement.acc,
+                trade.ts_ms,
+                pair_value=PRICE_SCALE - floor,
+            )
+        else:
+            booking = ledger.book_purchase(
+                account, position, placement.outcome, leg_price, count, fee, placement.acc, trade.ts_ms
+            )
         placement.acc = booking.accumulator_micros
         order.fee_accumulator = Money(placement.acc // fees.MICROS_PER_MONEY)
         if is_taker:
@@ -891,6 +922,40 @@ class MatchingEngine:
             if not only_cancel_on_pause or placement.order.cancel_order_on_pause:
                 self._finish(placement, now, reason)
 
+    def set_settlement_floor(self, ticker: str, floor: Price) -> list[SimOrder]:
+        """Raise the settlement floor of a ``floor`` market (settlement_bounds.md): every YES holder
+        is paid the increase per contract (``ledger.raise_floor``), and the resting orders now out of
+        bounds — YES price at or below the floor, i.e. a NO price at or above $1 − floor — are
+        canceled (``SettlementBounds``). Returns those orders. A market with default bounds, a floor
+        that does not rise, or one at $1 or more is a 400; only trading or paused markets move."""
+        book = self._book(ticker)
+        state = book.state
+        old = state.settlement_floor
+        if old is None:
+            raise reject(400, "invalid_parameters", f"market {ticker} has default settlement bounds (no floor)")
+        if not old < floor < PRICE_SCALE:
+            raise reject(
+                400, "invalid_parameters", f"the floor of {ticker} can only rise, from {format_price(old)} below $1"
+            )
+        if state.status not in _TRADING_OR_PAUSED:
+            raise reject(400, "invalid_parameters", f"market {ticker} is {state.status}")
+        now = self._clock()
+        self._touch(book)
+        state.settlement_floor = floor
+        paid = 0
+        for member in self._members.values():
+            position = member.account.positions.get(ticker)
+            if position is not None and position.position > 0:
+                paid += ledger.raise_floor(member.account, position, floor - old, now)
+                self._emit(PositionEvent(member.account.user_id, position))
+        # Σ(cash + reserved) + ($1 − floor) × open interest + fees_collected stays the same.
+        self.fees_collected = Money(self.fees_collected + (floor - old) * state.open_interest // QTY_SCALE - paid)
+        out_of_bounds = [p for p in book.resting() if p.order.price <= floor]
+        for placement in out_of_bounds:
+            self._finish(placement, now, "SettlementBounds")
+        self._flush_tickers(now)
+        return [p.order for p in out_of_bounds]
+
     def determine(self, ticker: str, result: Literal["yes", "no"]) -> None:
         """Set the result. A market still open is closed first, exactly as ``set_market_status``
         would (resting orders canceled, ``close_date_updated`` emitted); a disputed market becomes
@@ -906,7 +971,7 @@ class MatchingEngine:
         now = self._clock()
         state.status = MarketStatus.AMENDED if state.status is MarketStatus.DISPUTED else MarketStatus.DETERMINED
         state.result = result
-        state.settlement_value = Price(PRICE_SCALE if result == "yes" else 0)
+        state.settlement_value = Price(PRICE_SCALE if result == "yes" else state.settlement_floor or 0)
         self._emit(MarketEvent(ticker, "determined", now))
         self._flush_tickers(now)
 
@@ -925,7 +990,9 @@ class MatchingEngine:
             position = member.account.positions.get(ticker)
             if position is None:
                 continue
-            payout = ledger.settle_position(member.account, position, result, now)
+            payout = ledger.settle_position(
+                member.account, position, result, now, PRICE_SCALE - (state.settlement_floor or 0)
+            )
             record = SettlementRecord(
                 ticker=ticker,
                 event_ticker=state.event_ticker,
@@ -936,7 +1003,7 @@ class MatchingEngine:
                 yes_total_cost=payout.yes_cost,
                 no_total_cost=payout.no_cost,
                 revenue=payout.revenue,
-                value=Price(PRICE_SCALE if result == "yes" else 0),
+                value=state.settlement_value or Price(0),
                 fee_cost=position.fees_paid,
                 settled_ms=now,
             )

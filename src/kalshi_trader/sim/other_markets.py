@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Final, Literal
 
-from kalshi_trader.domain import FeeType, MarketStatus, TickGrid
+from kalshi_trader.domain import FeeType, MarketStatus, Price, TickGrid
 from kalshi_trader.sim.catalog import EventInfo, MarketMeta, SeriesInfo, StrikeType
 from kalshi_trader.sim.model import MarketState
 from kalshi_trader.sim.scenario import date_code
@@ -534,6 +534,8 @@ class OtherMarkets:
                     fee_type=spec.fee_type,
                     fee_multiplier=spec.fee_multiplier,
                     status=status,
+                    # Index ladders are in events without collateral-return netting: floor markets.
+                    settlement_floor=Price(0) if spec.shape is Shape.LADDER else None,
                 )
             )
             event.tickers.append(ticker)

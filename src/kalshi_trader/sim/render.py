@@ -1,11 +1,17 @@
 """Engine and catalog state → Kalshi's wire structs (``kalshi/schemas.py``).
 
 Contract: pure functions, no I/O, no floats for money. Prices are rendered as 4-decimal dollar
-strings, counts as 2-decimal ``_fp`` strings, object times as RFC 3339 UTC strings (milliseconds
+strings (a user order's fill costs and fees as 6-decimal ones, as documented), counts as 2-decimal
+``_fp`` strings, object times as RFC 3339 UTC strings (milliseconds
 shown only when non-zero), the documented integer-cent fields (``balance``, ``portfolio_value``,
 settlement ``revenue``/``value``) as whole cents rounded toward zero. Every market, order, fill,
 position and settlement reports ``exchange_index`` 0 (a single-shard exchange). Top of book follows
 the documented convention for empty sides: bid ``"0.0000"``, ask ``"1.0000"``, size ``"0.00"``.
+A market with a settlement floor is ``settlement_bounds_type: floor`` with its
+``settlement_floor_dollars``; every other market is ``default`` (no floor field).
+``last_update_reason`` maps the engine's order-update reasons onto the documented values
+(``user_order_reason``); reasons Kalshi does not report (creation, a cancel by the owner, an IOC or
+FOK remainder, order-group cancels) are left out.
 """
 
 from __future__ import annotations
@@ -29,6 +35,34 @@ from kalshi_trader.domain import (
 from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.sim.catalog import EventInfo, MarketMeta, SeriesInfo
 from kalshi_trader.sim.model import FillRecord, OrderGroup, PositionState, SettlementRecord, SimOrder, Trade
+
+_REASONS: dict[str, str] = {
+    "Fill": "Trade",
+    "Amend": "Amend",
+    "Decrease": "Decrease",
+    "Expired": "ExpiryCancel",
+    "SelfTradePrevention": "SelfTradeCancel",
+    "MarketDeactivated": "HaltCancel",
+    "MarketActivated": "HaltCancel",
+    "MarketClosed": "CloseCancel",
+    "PostOnlyCross": "PostOnlyCrossCancel",
+    "ReduceOnly": "ReduceOnlyCancel",
+    "SettlementBounds": "SettlementBoundsCancel",
+}
+"""Engine reasons → ``user_order.last_update_reason`` (documented values pass through unchanged)."""
+
+
+def user_order_reason(reason: str) -> str | w.UnsetType:
+    """The documented ``last_update_reason`` for an engine reason, UNSET when Kalshi sends none."""
+    if reason in w.LAST_UPDATE_REASONS:
+        return reason
+    return _REASONS.get(reason, w.UNSET)
+
+
+def dollars6(amount: Money) -> str:
+    """A ``Money`` amount as a 6-decimal dollar string (``"0.070000"``): user-order fill costs and fees."""
+    return format_money(amount) + "00"
+
 
 _USER_NAMESPACE = uuid.UUID("0e6c8d44-2b1f-4c1e-9a55-6b0f5f3c7a21")
 
@@ -105,6 +139,7 @@ def series(info: SeriesInfo, volume: Qty | None = None) -> w.Series:
         frequency=info.frequency,
         title=info.title,
         category=info.category,
+        categories=info.all_categories,
         tags=list(info.tags),
         settlement_sources=[w.SettlementSource(name=s.name, url=s.url) for s in info.settlement_sources],
         contract_url=info.contract_url,
@@ -128,7 +163,6 @@ def event(info: EventInfo, series_info: SeriesInfo, markets: list[w.Market] | No
         collateral_return_type=info.collateral_return_type,
         mutually_exclusive=info.mutually_exclusive,
         settlement_sources=[w.SettlementSource(name=s.name, url=s.url) for s in series_info.settlement_sources],
-        available_on_brokers=False,
         strike_date=iso_or_none(info.strike_date_ms),
         strike_period=info.strike_period,
         markets=markets or [],
@@ -150,6 +184,7 @@ def market(
     open_interest: Qty,
     result: str,
     settlement_value: Price | None,
+    settlement_floor: Price | None = None,
 ) -> w.Market:
     yes_bid, yes_bid_size, no_bid, no_bid_size = top
     return w.Market(
@@ -186,6 +221,8 @@ def market(
         rules_secondary=meta.rules_secondary,
         price_level_structure=grid_structure,
         price_ranges=[w.PriceRange(start=s, end=e, step=p) for s, e, p in price_ranges],
+        settlement_bounds_type="default" if settlement_floor is None else "floor",
+        settlement_floor_dollars=None if settlement_floor is None else format_price(settlement_floor),
         title=meta.title,
         subtitle=meta.subtitle,
         expected_expiration_time=iso_or_none(meta.expected_expiration_ms),

@@ -2,7 +2,9 @@
 
 Contract (openapi.yaml): ``GET /exchange/status``, ``/exchange/schedule``, ``/series``,
 ``/series/{series_ticker}``, ``/events``, ``/events/{event_ticker}``, ``/markets``,
-``/markets/trades``, ``/markets/{ticker}``, ``/markets/{ticker}/orderbook``. Filters and their
+``/markets/trades``, ``/markets/{ticker}``, ``/markets/{ticker}/orderbook``,
+``/markets/orderbooks`` (``tickers``, 1 to 100). ``category`` on ``/series`` matches any of a
+series' ``categories``; ``min_updated_ts`` is exclusive and ``max_updated_ts`` inclusive. Filters and their
 documented constraints are enforced (one ``status``; mutually exclusive timestamp filter groups
 and their compatible statuses on ``/markets``; page sizes); violations are 400 with a message
 naming the parameter. Unknown series/event/market in the path → 404 ``not_found``; unknown tickers
@@ -47,6 +49,7 @@ MARKET_STATUS_FILTER: dict[str, frozenset[MarketStatus]] = {
     "settled": frozenset({MarketStatus.FINALIZED}),
 }
 EVENT_STATUSES = ("unopened", "open", "closed", "settled")
+MAX_ORDERBOOKS = 100
 
 
 def not_found(what: str) -> ExchangeError:
@@ -74,6 +77,7 @@ def market_struct(d: ServerDeps, ticker: str, now_ms: int) -> w.Market:
         open_interest=state.open_interest,
         result=state.result,
         settlement_value=state.settlement_value,
+        settlement_floor=state.settlement_floor,
     )
 
 
@@ -122,7 +126,7 @@ async def get_series_list(request: web.Request) -> web.Response:
     min_updated = query_int(q, "min_updated_ts", lo=0)
     out = []
     for info in d.catalog.all_series():
-        if category is not None and info.category != category:
+        if category is not None and category not in info.all_categories:
             continue
         if tags and not tags.intersection(info.tags):
             continue
@@ -214,7 +218,7 @@ _TS_GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "created": (("min_created_ts", "max_created_ts"), ("", "unopened", "open")),
     "close": (("min_close_ts", "max_close_ts"), ("", "closed")),
     "settled": (("min_settled_ts", "max_settled_ts"), ("", "settled")),
-    "updated": (("min_updated_ts",), ("",)),
+    "updated": (("min_updated_ts", "max_updated_ts"), ("",)),
 }
 
 
@@ -246,7 +250,7 @@ def _market_filters(q: web.Request) -> dict[str, int]:
             if query.get("series_ticker") and query.get("mve_filter") != "exclude":
                 others.append("series_ticker without mve_filter=exclude")
             if others:
-                raise invalid(f"min_updated_ts cannot be combined with {', '.join(others)}")
+                raise invalid(f"min_updated_ts/max_updated_ts cannot be combined with {', '.join(others)}")
     return values
 
 
@@ -267,8 +271,9 @@ def _matches_ts(meta: MarketMeta, ts: dict[str, int]) -> bool:
     settled = None if meta.settled_ms is None else meta.settled_ms // 1000
     if not _in_range(settled, get("min_settled_ts"), get("max_settled_ts")):
         return False
-    updated = get("min_updated_ts")
-    return updated is None or (meta.updated_ms or meta.created_ms) // 1000 > updated
+    updated = (meta.updated_ms or meta.created_ms) // 1000
+    low, high = get("min_updated_ts"), get("max_updated_ts")
+    return (low is None or updated > low) and (high is None or updated <= high)
 
 
 @routes.get(P + "/markets")
@@ -325,6 +330,20 @@ async def get_trades(request: web.Request) -> web.Response:
         ]
     page, cursor = paginate(trades, key=lambda t: t.trade_id, limit=limit, cursor=query_str(q, "cursor"), kind="trades")
     return respond(w.GetTradesResponse(trades=[render.trade(t) for t in page], cursor=cursor))
+
+
+@routes.get(P + "/markets/orderbooks")
+async def get_orderbooks(request: web.Request) -> web.Response:
+    d = deps(request)
+    tickers = [t.strip() for value in request.query.getall("tickers", ()) for t in value.split(",") if t.strip()]
+    if not 1 <= len(tickers) <= MAX_ORDERBOOKS:
+        raise invalid(f"tickers must name 1 to {MAX_ORDERBOOKS} markets, got {len(tickers)}")
+    books = []
+    for ticker in dict.fromkeys(tickers):
+        if d.catalog.has_market(ticker):
+            yes, no = d.engine.book(ticker)
+            books.append(w.MarketOrderbookFp(ticker=ticker, orderbook_fp=render.orderbook(yes, no, 0).orderbook_fp))
+    return respond(w.GetMarketOrderbooksResponse(orderbooks=books))
 
 
 @routes.get(P + "/markets/{ticker}")

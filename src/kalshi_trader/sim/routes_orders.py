@@ -8,7 +8,8 @@ Contract (openapi.yaml, kalshi-api.md §4.7):
   ``DELETE .../batched`` → 200 with one result per item; ``DELETE /portfolio/events/orders``
   (cancel all, optional ``subaccount`` query) → 204 with no body, every resting order of the caller
   canceled. (Kalshi may also cancel orders placed in the minute after a cancel-all; this exchange
-  cancels exactly what rests when the request arrives.)
+  cancels exactly what rests when the request arrives.) An amend's ``expiration_time`` (Unix
+  seconds) sets the order's expiry, ``0`` clears it, omitting it keeps it.
 - Bodies are checked field by field before the engine sees them (unknown/missing fields, JSON
   types, price and count strings parsed exactly); the engine then applies the business rules
   (grid, market status, balance, post-only, reduce-only only with immediate-or-cancel, self-trade,
@@ -81,7 +82,7 @@ CREATE = Shape(
 )
 AMEND = Shape(
     required=("ticker", "side", "price", "count"),
-    optional=("client_order_id", "updated_client_order_id", "exchange_index"),
+    optional=("client_order_id", "updated_client_order_id", "exchange_index", "expiration_time"),
 )
 DECREASE = Shape(required=(), optional=("reduce_by", "reduce_to", "exchange_index", "market_ticker"))
 BATCH = Shape(required=("orders",))
@@ -359,6 +360,7 @@ async def amend_order(request: web.Request) -> web.Response:
     client_order_id = get_str(body, "client_order_id", where)
     updated = get_str(body, "updated_client_order_id", where)
     _check_client_order_id(updated, "updated_client_order_id", where)
+    expiration_s = get_int(body, "expiration_time", where, lo=0, hi=10**11)  # omitted: keep; 0: clear
     _bill_write(request, P + "/{order_id}/amend", _index(body, where), True, where)
     _check_trading(d, placing=True)
     uid, order_id = user_id(request), request.match_info["order_id"]
@@ -372,6 +374,7 @@ async def amend_order(request: web.Request) -> web.Response:
         count=count,
         client_order_id=client_order_id,
         updated_client_order_id=updated,
+        expiration_ms="keep" if expiration_s is None else expiration_s * 1000 or None,
     )
     changed = result.fill_count > 0 or result.remaining != before
     averages = _averages(result)

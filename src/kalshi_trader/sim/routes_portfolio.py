@@ -6,9 +6,16 @@ Contract (openapi.yaml): ``GET /portfolio/balance``, ``/portfolio/positions``, `
 signed-in caller only (another account's order id is 404, exactly like an unknown one).
 - ``balance`` is the cash not committed to resting orders; ``portfolio_value`` marks each open
   position at the best bid of the leg it holds (what it could be sold for now), in cents.
-- Positions of settled (finalized) markets are not listed (they are in ``/portfolio/settlements``).
+- ``/portfolio/positions?settlement_status=`` ``unsettled`` (default) lists the positions of markets
+  not yet settled, ``settled`` those of settled markets (flat, P&L realized), ``all`` both. Unsettled
+  positions page by market ticker; settled and all page by event ticker (every market position of
+  an event on one page; ``limit`` counts events); each status has its own cursors.
   ``event_positions`` aggregate all matching market positions per event and are sent with the first
-  page only, so that a client merging pages never double counts.
+  page only (settled/all: with the page that carries the event), so a client merging pages never
+  double counts.
+- ``/portfolio/fills?ticker=`` takes one ticker or up to 100, comma-separated.
+- In a market with a settlement floor a YES position is worth what selling it brings: best bid
+  minus the floor (settlement_bounds.md).
 - Only the live data set is served (``sim/archive.py``): fills made before the trades cutoff,
   orders finished before the orders cutoff (also by id: 404) and settlement records of events
   handed off to ``/historical/positions`` are only under ``/historical`` (``routes_historical``).
@@ -36,6 +43,8 @@ P = "/trade-api/v2"
 routes = web.RouteTableDef()
 
 COUNT_FILTERS = ("position", "total_traded")
+SETTLEMENT_STATUSES = ("unsettled", "settled", "all")
+MAX_FILL_TICKERS = 100
 
 
 def check_subaccount(query: Mapping[str, str]) -> None:
@@ -66,7 +75,8 @@ def _mark(d: ServerDeps, p: PositionState) -> Money:
         return Money(0)
     yes_bid, _, no_bid, _ = d.engine.top(p.ticker)
     if p.position > 0:
-        return notional_floor(yes_bid, p.position) if yes_bid is not None else Money(0)
+        floor = d.engine.market(p.ticker).settlement_floor or 0
+        return notional_floor(yes_bid - floor, p.position) if yes_bid is not None else Money(0)
     return notional_floor(no_bid, -p.position) if no_bid is not None else Money(0)
 
 
@@ -102,9 +112,21 @@ async def get_positions(request: web.Request) -> web.Response:
     event_ticker = query_str(q, "event_ticker")
     if event_ticker is not None and "," in event_ticker:
         raise invalid("event_ticker takes a single event ticker")
+    status = query_enum(q, "settlement_status", SETTLEMENT_STATUSES) or "unsettled"
+    uid = user_id(request)
+    listed: list[PositionState] = []
+    if status != "settled":
+        listed += _open_positions(d, uid)
+    if status != "unsettled":  # settled, until its event is handed off to /historical/positions
+        cutoff = d.archive.cutoff()
+        listed += [
+            s.position
+            for s in reversed(d.history.settled_positions(uid))
+            if not d.archive.event_handed_off(s.event_ticker, cutoff)
+        ]
     positions: list[PositionState] = []
     if not other_shard(q):
-        for p in _open_positions(d, user_id(request)):
+        for p in listed:
             if ticker is not None and p.ticker != ticker:
                 continue
             if event_ticker is not None and d.engine.market(p.ticker).event_ticker != event_ticker:
@@ -116,13 +138,19 @@ async def get_positions(request: web.Request) -> web.Response:
                 continue
             positions.append(p)
     cursor_in = query_str(q, "cursor")
-    page, cursor = paginate(positions, key=lambda p: p.ticker, limit=limit, cursor=cursor_in, kind="positions")
+    kind = f"positions-{status}"
+    by_event: dict[str, list[PositionState]] = {}
+    for p in positions:
+        by_event.setdefault(d.engine.market(p.ticker).event_ticker, []).append(p)
     events: list[w.EventPosition] = []
-    if not cursor_in:
-        by_event: dict[str, list[PositionState]] = {}
-        for p in positions:
-            by_event.setdefault(d.engine.market(p.ticker).event_ticker, []).append(p)
-        events = [render.event_position(e, ps) for e, ps in by_event.items()]
+    if status == "unsettled":
+        page, cursor = paginate(positions, key=lambda p: p.ticker, limit=limit, cursor=cursor_in, kind=kind)
+        if not cursor_in:
+            events = [render.event_position(e, ps) for e, ps in by_event.items()]
+    else:
+        event_page, cursor = paginate(list(by_event), key=str, limit=limit, cursor=cursor_in, kind=kind)
+        page = [p for e in event_page for p in by_event[e]]
+        events = [render.event_position(e, by_event[e]) for e in event_page]
     return respond(
         w.GetPositionsResponse(
             market_positions=[render.market_position(p) for p in page], event_positions=events, cursor=cursor
@@ -135,14 +163,15 @@ async def get_fills(request: web.Request) -> web.Response:
     d, q = deps(request), request.query
     limit = query_limit(q, default=100, hi=1000)
     check_subaccount(q)
-    ticker, order_id = query_str(q, "ticker"), query_str(q, "order_id")
+    tickers = query_list(q, "ticker", max_items=MAX_FILL_TICKERS)
+    order_id = query_str(q, "order_id")
     low, high = _time_filters(q)
     cutoff = d.archive.cutoff()
     fills = [
         f
         for f in (d.engine.fills(user_id(request)) if not other_shard(q) else [])
         if not cutoff.trade_archived(f.ts_ms)
-        and (ticker is None or f.ticker == ticker)
+        and (tickers is None or f.ticker in tickers)
         and (order_id is None or f.order_id == order_id)
         and _in_range(f.ts_ms // 1000, low, high)
     ]

@@ -11,7 +11,8 @@ Contract:
   * ``KXFEDDECISION`` — a Fed decision event (``tapered_deci_cent``, quadratic with maker fees)
     with a > 90% favourite.
   * ``KXINXD`` — S&P 500 close thresholds (``deci_cent``, quadratic, fee multiplier 1/2) with
-    deep favourites and long shots.
+    deep favourites and long shots; their markets have a settlement floor (starting at $0); the
+    series is in "Financials" and also in "Economics" (``categories``).
   * ``KXCPIYOY`` — a CPI release whose markets open in three days (always unopened).
   Every open market gets resting two-sided liquidity from the ``liquidity`` account at prices
   around a seeded fair value (three levels per side, on the market's grid). Fair values come from
@@ -152,6 +153,7 @@ class DefaultScenario:
         yes_sub_title: str,
         rules: str,
         expected_ms: int | None = None,
+        settlement_floor: Price | None = None,
     ) -> str:
         exchange = self._require()
         ticker = f"{event_ticker}-{suffix}"
@@ -191,6 +193,7 @@ class DefaultScenario:
                 fee_type=series.fee_type,
                 fee_multiplier=series.fee_multiplier,
                 status=status,
+                settlement_floor=settlement_floor,
             )
         )
         self.tickers.append(ticker)
@@ -305,12 +308,21 @@ class DefaultScenario:
     # -- other series --------------------------------------------------------------------------
 
     def _plain_series(
-        self, ticker: str, title: str, category: str, frequency: str, fee: FeeType, multiplier: tuple[int, int]
+        self,
+        ticker: str,
+        title: str,
+        category: str,
+        frequency: str,
+        fee: FeeType,
+        multiplier: tuple[int, int],
+        *,
+        categories: tuple[str, ...] = (),
     ) -> SeriesInfo:
         series = SeriesInfo(
             ticker=ticker,
             title=title,
             category=category,
+            categories=categories,
             frequency=frequency,
             fee_type=fee,
             fee_multiplier=multiplier,
@@ -365,7 +377,9 @@ class DefaultScenario:
             )
 
     def _index(self, now_ms: int) -> None:
-        series = self._plain_series("KXINXD", "S&P 500 daily close", "Financials", "daily", FeeType.QUADRATIC, (1, 2))
+        series = self._plain_series(
+            "KXINXD", "S&P 500 daily close", "Financials", "daily", FeeType.QUADRATIC, (1, 2), categories=("Economics",)
+        )
         day = datetime.fromtimestamp(now_ms // 1000, tz=UTC).date() + timedelta(days=1)
         event = f"KXINXD-{date_code(day)}"
         self._plain_event(series, event, f"S&P 500 close on {day:%b} {day.day}, {day.year}", False, now_ms)
@@ -389,6 +403,7 @@ class DefaultScenario:
                 yes_sub_title=f"{strike:,} or above",
                 rules=f"If the S&P 500 closes above {strike} on {day:%B} {day.day}, {day.year}, "
                 "then the market resolves to Yes.",
+                settlement_floor=Price(0),
             )
 
     def _cpi(self, now_ms: int) -> None:

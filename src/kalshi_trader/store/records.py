@@ -30,11 +30,13 @@ class OrderState(StrEnum):
     RESTING = "resting"
     CANCELED = "canceled"
     EXECUTED = "executed"
+    UNKNOWN = "unknown"
+    """The exchange reported the order without knowing its state (its counts still hold)."""
 
     @property
     def is_open(self) -> bool:
-        """Could still trade: pending (maybe at the exchange) or resting."""
-        return self in (OrderState.PENDING, OrderState.RESTING)
+        """Could still trade: pending (maybe at the exchange), resting, or of unknown state."""
+        return self in (OrderState.PENDING, OrderState.RESTING, OrderState.UNKNOWN)
 
     @property
     def is_final(self) -> bool:
@@ -71,6 +73,8 @@ class StoredOrder:
     updated_ms: int
     order_group_id: str | None
     recorded_at: datetime
+    last_update_reason: str = ""
+    """The exchange's reason for the latest change ("" when it gave none)."""
 
     def to_order(self) -> Order | None:
         """The domain order, or ``None`` while the exchange has not named it (or refused it)."""
@@ -89,6 +93,7 @@ class StoredOrder:
             created_ms=self.created_ms,
             updated_ms=self.updated_ms,
             order_group_id=self.order_group_id,
+            last_update_reason=self.last_update_reason,
         )
 
 
@@ -198,6 +203,7 @@ def order_row(order: Order, recorded_at: datetime) -> dict[str, Any]:
         "remaining": int(order.remaining),
         "status": OrderState(order.status.value).value,
         "order_group_id": order.order_group_id,
+        "last_update_reason": order.last_update_reason or None,
         "created_at": _opt_ms(order.created_ms),
         "updated_at": _opt_ms(order.updated_ms),
         "recorded_at": recorded_at,
@@ -218,6 +224,7 @@ def pending_order_row(
         "remaining": int(qty),
         "status": OrderState.PENDING.value,
         "order_group_id": None,
+        "last_update_reason": None,
         "created_at": _opt_ms(ts_ms),
         "updated_at": _opt_ms(ts_ms),
         "recorded_at": recorded_at,
@@ -241,6 +248,7 @@ def to_stored_order(row: Mapping[str, Any]) -> StoredOrder:
         updated_ms=ms_from_utc(updated) if updated is not None else 0,
         order_group_id=row["order_group_id"],
         recorded_at=row["recorded_at"],
+        last_update_reason=row["last_update_reason"] or "",
     )
 
 

@@ -17,8 +17,9 @@ Contract:
 - **Stream**: on connect the client gets ``{"type": "snapshot", "data": {topic: value}}`` with every
   topic, then ``{"type": "update", "data": {...}}`` with the topics that changed (the node's
   ``ChangeFeed``), at most ``push_interval_s`` apart — no polling. ``pnl`` updates carry only the new
-  points (``pnl_append``). A client message ``{"book": "TICKER"}`` chooses which order book the
-  ``book`` topic carries (answered at once).
+  points (``pnl_append``). ``orders`` (the open ones) always comes with ``ended_orders``: the newest
+  ``ENDED_ORDERS`` orders that ended, with why (``last_update_reason``). A client message
+  ``{"book": "TICKER"}`` chooses which order book the ``book`` topic carries (answered at once).
 - Commands map ``CommandError`` to 409 (404 for an unknown strategy) with a one-line ``detail``.
 """
 
@@ -54,6 +55,11 @@ STATIC = resources.files("kalshi_trader.web") / "static"
 class StrategyRequest(BaseModel):
     name: str
     """``favorite`` or ``weather_mm``."""
+
+
+ENDED_ORDERS = 50
+"""Ended orders the stream carries (``ended_orders``)."""
+_ENDED_STATES = frozenset({"executed", "canceled", "rejected"})
 
 
 class _SecurityHeaders(BaseHTTPMiddleware):
@@ -258,6 +264,9 @@ def create_app(node: NodeApi, *, token: str, push_interval_s: float = 0.25) -> F
             return [s.position(p).model_dump() for p in node.positions()]
         if name == "orders":
             return [s.order(o).model_dump() for o in node.orders(open_only=True, limit=300)]
+        if name == "ended_orders":
+            ended = [o for o in node.orders(open_only=False, limit=300) if o.state in _ENDED_STATES]
+            return [s.order(o).model_dump() for o in ended[:ENDED_ORDERS]]
         if name == "fills":
             return [s.fill(f).model_dump() for f in node.fills(limit=100)]
         if name == "markets":
@@ -315,6 +324,8 @@ def create_app(node: NodeApi, *, token: str, push_interval_s: float = 0.25) -> F
                     data["pnl_append"] = [s.pnl_point(p).model_dump() for p in points if p.ts_ms > last]
                 else:
                     data[name] = topic(name, None)
+                    if name == "orders":
+                        data["ended_orders"] = topic("ended_orders", None)
             points = node.pnl(limit=1)
             if points:
                 state["pnl_sent"] = points[-1].ts_ms

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from kalshi_trader.domain import PRICE_SCALE
@@ -74,6 +74,20 @@ class NodeCollector(Collector):
         yield gauge("ws_connected", "1 while the WebSocket feed is connected", float(conn.ws_connected))
         yield counter("ws_connects", "WebSocket connections made", conn.connects)
         yield counter("ws_frames", "WebSocket frames received", conn.frames)
+        delays = HistogramMetricFamily(
+            "kalshi_trader_ws_frame_delay_seconds",
+            "Exchange to node delay of WebSocket frames (the exchange's sending_ts_ms to receipt), per channel",
+            labels=["channel"],
+        )
+        for d in conn.feed_delays:
+            bounds = [(repr(float(b)), count) for b, count in zip(d.buckets_s, d.buckets, strict=True)]
+            delays.add_metric([d.channel], [*bounds, ("+Inf", d.frames)], d.sum_s)
+        yield delays
+        yield counter(
+            "ws_frame_delay_negative",
+            "WebSocket frames stamped later than they arrived (clock skew), all channels",
+            sum(d.negative for d in conn.feed_delays),
+        )
         yield gauge("books_fresh", "Order books that match the exchange", conn.books_fresh)
         yield gauge("books_total", "Order books followed", conn.books_total)
         yield gauge("store_pending", "Records waiting to be written", conn.store_pending)

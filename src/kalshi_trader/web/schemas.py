@@ -10,7 +10,7 @@ sim mode). ``side`` is ``bid`` (buys YES) or ``ask`` (buys NO); prices are YES p
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from kalshi_trader import readmodels as rm
 from kalshi_trader.domain import Level, format_money, format_price, format_qty
@@ -56,6 +56,11 @@ class OrderOut(BaseModel):
     strategy: str
     reason: str
     updated_ms: int
+    last_update_reason: str = Field(
+        description="Why the exchange last changed the order; once it ended, why it ended "
+        "(Kalshi's last_update_reason: Trade, Amend, ExpiryCancel, SettlementBoundsCancel, ...). "
+        '"" when the exchange gave none (a cancel the node asked for).'
+    )
 
 
 class FillOut(BaseModel):
@@ -263,6 +268,7 @@ def order(v: rm.OrderView) -> OrderOut:
         strategy=v.strategy,
         reason=v.reason,
         updated_ms=v.updated_ms,
+        last_update_reason=v.last_update_reason,
     )
 
 

@@ -56,6 +56,9 @@ class Recorder:
     def on_stale(self, tickers: Sequence[str], reason: str) -> None:
         self._add("stale", (list(tickers), reason))
 
+    def on_gap(self, channel: str, reason: str) -> None:
+        self._add("gap", (channel, reason))
+
     def on_connection(self, connected: bool) -> None:
         self._add("connection", connected)
 
@@ -248,7 +251,7 @@ async def test_a_refused_command_raises_and_changes_nothing() -> None:
     async def refuse_unknown(conn: RawConnection, command: dict[str, Any], _: KalshiLike) -> bool:
         tickers = command.get("params", {}).get("market_tickers", [])
         if "NOPE-1" in tickers:
-            error = {"code": 16, "msg": "Market not found", "market_ticker": "NOPE-1"}
+            error = {"code": 11, "msg": "Invalid parameter", "market_tickers": ["NOPE-1"]}
             await conn.send([msgspec.json.encode({"type": "error", "id": command["id"], "msg": error})])
             return True
         return False
@@ -260,7 +263,7 @@ async def test_a_refused_command_raises_and_changes_nothing() -> None:
         await session.subscribe([ORDERBOOK], [A])
         with pytest.raises(WsCommandError) as info:
             await session.subscribe([ORDERBOOK], ["NOPE-1"])
-        assert (info.value.code, info.value.market_ticker) == (16, "NOPE-1")
+        assert (info.value.code, info.value.market_tickers) == (11, ["NOPE-1"])
         assert session.subscriptions() == {ORDERBOOK: [A]}
         with pytest.raises(WsCommandError):
             await session.subscribe(["ticker"], ["NOPE-1"])

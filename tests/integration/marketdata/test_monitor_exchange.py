@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pytest
 from tests.support.exchange import RunningExchange, running_exchange
 
-from kalshi_trader.domain import BookSide, MarketStatus, Money, SelfTradePrevention, TimeInForce
+from kalshi_trader.domain import BookSide, MarketStatus, Money, Qty, SelfTradePrevention, TimeInForce, parse_price
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.auth import Signer
 from kalshi_trader.kalshi.rest import KalshiRest
@@ -33,6 +33,7 @@ from kalshi_trader.marketdata.monitor import (
     Monitor,
     MonitorEvent,
     RestMarkets,
+    TradePrinted,
 )
 from kalshi_trader.sim.faults import FaultSpec
 from kalshi_trader.sim.model import ExchangeError, NewOrder
@@ -319,3 +320,95 @@ async def _until(pred: Callable[[], bool]) -> None:
         if pred():
             return
         await asyncio.sleep(0.01)
+
+
+# -- gaps on the other sequenced channels (trade, market_lifecycle_v2) ----------------------------------------
+
+
+async def test_a_swallowed_trade_is_recovered_from_rest() -> None:
+    """A ``trade`` frame lost on the wire (``faults.swallow``) leaves a seq gap on the trade sid; the
+    monitor reads the missed trade back over REST and reports every trade exactly once."""
+    async with running_exchange() as ex:
+        ticker = ex.add_market("KXGAPTRADE-26JAN01-T50", fee_multiplier=(0, 1))
+        engine = ex.exchange.engine
+        signer = Signer(ex.trader.key_id, ex.trader.private_key)
+        async with KalshiRest(ex.rest_url, signer, tier="prestige") as rest:
+            ws = WsSession(ex.ws_url, signer, backoff=FAST)
+            monitor = Monitor(
+                RestMarkets(rest), ws, MarketFilter(tickers=frozenset({ticker})), channels=("trade",), own_session=True
+            )
+            trades: list[TradePrinted] = []
+            monitor.subscribe(TradePrinted, trades.append)
+            async with monitor:
+
+                def cross(price: str) -> str:
+                    engine.place("liquidity", _new(ticker, BookSide.BID, price))
+                    taker = engine.place("trader", _new(ticker, BookSide.ASK, price, TimeInForce.IMMEDIATE_OR_CANCEL))
+                    return taker.fills[0].trade_id
+
+                first = cross("0.40")
+                async with asyncio.timeout(10):
+                    await _until(lambda: len(trades) == 1)
+                ex.exchange.faults.swallow("trade")
+                lost = cross("0.41")
+                seen = cross("0.42")  # reveals the gap
+                async with asyncio.timeout(10):
+                    await _until(lambda: len(trades) == 3)
+                await asyncio.sleep(0.2)  # nothing else arrives
+                assert ex.exchange.faults.injected["swallowed"] == 1
+                assert ws.stats.seq_gaps == 1
+                assert monitor.stats.recovered == 1
+                printed = {t.trade_id: t.yes_price for t in trades}
+                assert printed == {first: 4000, lost: 4100, seen: 4200}  # each once, the lost one too
+                assert [t.trade_id for t in trades][1:] == [seen, lost]  # the recovered one after the gap
+
+
+async def test_a_swallowed_lifecycle_event_is_recovered_from_rest() -> None:
+    """Lifecycle frames lost on the wire: the next one reveals the gap, and the monitor re-reads its
+    markets over REST and reports what it missed (a pause, and a determination with its result)."""
+    async with running_exchange() as ex:
+        paused = ex.add_market("KXGAPLIFE-26JAN01-T50")
+        decided = ex.add_market("KXGAPDEC-26JAN01-T50")
+        other = ex.add_market("KXGAPOTHER-26JAN01-T50")
+        engine = ex.exchange.engine
+        signer = Signer(ex.trader.key_id, ex.trader.private_key)
+        async with KalshiRest(ex.rest_url, signer, tier="prestige") as rest:
+            ws = WsSession(ex.ws_url, signer, backoff=FAST)
+            wanted = MarketFilter(tickers=frozenset({paused, decided}))
+            monitor = Monitor(RestMarkets(rest), ws, wanted, channels=(), own_session=True)
+            events: list[MarketLifecycle] = []
+            monitor.subscribe(MarketLifecycle, events.append)
+            async with monitor:
+                await monitor.wait_fresh()
+                before = ws.stats.frames
+                engine.set_market_status(other, MarketStatus.INACTIVE)  # the first frame starts the count
+                async with asyncio.timeout(10):
+                    await _until(lambda: ws.stats.frames > before)
+                events.clear()
+                ex.exchange.faults.swallow("market_lifecycle_v2", count=3)
+                engine.set_market_status(paused, MarketStatus.INACTIVE)  # deactivated: lost
+                engine.determine(decided, "yes")  # determined (its close is not announced): lost
+                engine.set_market_status(other, MarketStatus.ACTIVE)  # lost too
+                engine.set_market_status(other, MarketStatus.INACTIVE)  # arrives: the gap shows
+                async with asyncio.timeout(10):
+                    await _until(lambda: decided not in monitor.markets)
+                kinds = [(e.ticker, e.kind) for e in events]
+                assert (paused, "deactivated") in kinds
+                assert monitor.markets[paused].status is MarketStatus.INACTIVE  # paused, still followed
+                determined = next(e for e in events if (e.ticker, e.kind) == (decided, "determined"))
+                assert (determined.result, determined.settlement_value) == ("yes", 10_000)
+                assert kinds.index((decided, "determined")) < kinds.index((decided, "removed"))
+                assert ex.exchange.faults.injected["swallowed"] == 3
+                assert ws.stats.seq_gaps == 1
+                assert monitor.stats.recoveries >= 1
+
+
+def _new(ticker: str, side: BookSide, price: str, tif: TimeInForce = TimeInForce.GOOD_TILL_CANCELED) -> NewOrder:
+    return NewOrder(
+        ticker=ticker,
+        side=side,
+        price=parse_price(price),
+        count=Qty(100),
+        time_in_force=tif,
+        self_trade_prevention=SelfTradePrevention.TAKER_AT_CROSS,
+    )

@@ -57,6 +57,12 @@ async def test_series_listing_and_lookup(public: SignedClient) -> None:
     assert [s["ticker"] for s in tagged] == ["KXINXD"]
     one = (await public.get("/series/KXHIGHNY", params={"include_volume": "true"})).body["series"]
     assert (one["ticker"], one["volume_fp"]) == ("KXHIGHNY", "0.00")
+    # ``categories`` (Sep 2026): the primary ``category`` first; the filter matches any of them
+    categories = {s["ticker"]: s["categories"] for s in series}
+    assert categories["KXHIGHNY"] == ["Climate and Weather"]
+    assert categories["KXINXD"] == ["Financials", "Economics"]
+    economics = (await public.get("/series", params={"category": "Economics"})).body["series"]
+    assert [s["ticker"] for s in economics] == ["KXFEDDECISION", "KXINXD", "KXCPIYOY"]
 
 
 async def test_markets_cover_several_grids_with_documented_ranges(public: SignedClient) -> None:
@@ -137,6 +143,43 @@ async def test_market_filters(public: SignedClient) -> None:
     assert len(late) < len(everything)
     assert closes
     assert (await public.get("/markets", params={"mve_filter": "only"})).body["markets"] == []
+
+
+async def test_markets_updated_within_a_window(exchange: RunningExchange, public: SignedClient) -> None:
+    """``min_updated_ts`` (exclusive) and ``max_updated_ts`` (inclusive, Oct 2026) bound the last
+    metadata change; they combine with each other and with no other group."""
+    everything = (await public.get("/markets", params={"limit": 1000})).body["markets"]
+    stamps = sorted({exchange.exchange.catalog.market(m["ticker"]).updated_ms // 1000 for m in everything})
+    assert len(stamps) > 2
+    low, high = stamps[0], stamps[-2]
+    window = await public.get("/markets", params={"limit": 1000, "min_updated_ts": low, "max_updated_ts": high})
+    got = {m["ticker"] for m in window.body["markets"]}
+    expected = {
+        m["ticker"]
+        for m in everything
+        if low < exchange.exchange.catalog.market(m["ticker"]).updated_ms // 1000 <= high
+    }
+    assert got == expected
+    assert got
+    clash = await public.get("/markets", params={"max_updated_ts": high, "min_close_ts": 1}, validate=False)
+    assert clash.status == 400
+
+
+async def test_orderbooks_of_several_markets_need_no_key(exchange: RunningExchange, public: SignedClient) -> None:
+    """``GET /markets/orderbooks`` and ``/markets/{ticker}/orderbook`` are public (Oct 2026)."""
+    tickers = [
+        m["ticker"] for m in (await public.get("/markets", params={"status": "open", "limit": 3})).body["markets"]
+    ]
+    reply = await public.get("/markets/orderbooks", params=[("tickers", t) for t in tickers])
+    books = {b["ticker"]: b["orderbook_fp"] for b in reply.body["orderbooks"]}
+    assert list(books) == tickers
+    for ticker in tickers:
+        assert books[ticker] == (await public.get(f"/markets/{ticker}/orderbook")).body["orderbook_fp"]
+    comma = await public.get("/markets/orderbooks", params={"tickers": ",".join(tickers)})
+    assert comma.body == reply.body
+    assert (await public.get("/markets/orderbooks", validate=False)).status == 400
+    too_many = [("tickers", f"KX-{i}") for i in range(101)]
+    assert (await public.get("/markets/orderbooks", params=too_many, validate=False)).status == 400
 
 
 async def test_market_pagination_walk(public: SignedClient) -> None:

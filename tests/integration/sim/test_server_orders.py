@@ -9,6 +9,8 @@ settlement. Every response is validated against openapi.yaml by ``SignedClient``
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from tests.support.exchange import RunningExchange
@@ -192,6 +194,69 @@ async def test_amend_moves_price_and_size_and_rebalances_collateral(
         "8.00",
     )
     assert second.status == 201
+
+
+async def test_amend_sets_and_clears_the_expiry_keeping_priority(
+    exchange: RunningExchange, trader: SignedClient, liquidity: SignedClient
+) -> None:
+    """``expiration_time`` on amend (Oct 2026): Unix seconds set a new expiry, 0 clears it, omitted
+    keeps it, a past one is refused. Same price and count: the order keeps its place in the queue."""
+    ticker = exchange.add_market()
+    first = (await trader.post(ORDERS, order_body(ticker, "bid", "3", "0.4000"))).body["order_id"]
+    await liquidity.post(ORDERS, order_body(ticker, "bid", "2", "0.4000"))  # behind it
+    later = int(time.time()) + 3_600
+    body = {"ticker": ticker, "side": "bid", "price": "0.4000", "count": "3"}
+    assert (await trader.post(f"{ORDERS}/{first}/amend", body | {"expiration_time": later})).status == 200
+    order = (await trader.get(f"/portfolio/orders/{first}")).body["order"]
+    assert order["expiration_time"] == datetime.fromtimestamp(later, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert (await trader.get(f"/portfolio/orders/{first}/queue_position")).body["queue_position_fp"] == "0.00"
+    assert (await trader.post(f"{ORDERS}/{first}/amend", body)).status == 200  # omitted: kept
+    assert (await trader.get(f"/portfolio/orders/{first}")).body["order"]["expiration_time"] is not None
+    assert (await trader.post(f"{ORDERS}/{first}/amend", body | {"expiration_time": 0})).status == 200
+    order = (await trader.get(f"/portfolio/orders/{first}")).body["order"]
+    assert order.get("expiration_time") is None  # good till canceled again
+    assert (await trader.get(f"/portfolio/orders/{first}/queue_position")).body["queue_position_fp"] == "0.00"
+    past = await trader.post(f"{ORDERS}/{first}/amend", body | {"expiration_time": 1_000}, validate=False)
+    assert (past.status, past.error_code) == (400, "invalid_order")
+
+
+async def test_fills_of_several_markets_and_positions_by_settlement_status(
+    exchange: RunningExchange, trader: SignedClient, liquidity: SignedClient
+) -> None:
+    """``/portfolio/fills?ticker=A,B`` (up to 100, Oct 2026) and
+    ``/portfolio/positions?settlement_status=unsettled|settled|all`` (Oct 2026)."""
+    a, b, c = (exchange.add_market(f"KXMULTI{i}-26JAN01-T50") for i in range(3))
+    for ticker in (a, b, c):
+        await liquidity.post(ORDERS, order_body(ticker, "ask", "2", "0.3000"))
+        await trader.post(ORDERS, order_body(ticker, "bid", "2", "0.3000", tif="immediate_or_cancel"))
+    fills = (await trader.get("/portfolio/fills", params={"ticker": f"{a},{c}"})).body["fills"]
+    assert {f["ticker"] for f in fills} == {a, c}
+    assert {f["outcome_side"] for f in fills} == {"yes"}
+    too_many = ",".join(f"KX-{i}" for i in range(101))
+    assert (await trader.get("/portfolio/fills", params={"ticker": too_many}, validate=False)).status == 400
+
+    exchange.exchange.engine.determine(b, "yes")
+    exchange.exchange.engine.settle(b)
+
+    async def positions(status: str | None) -> set[tuple[str, str]]:
+        params = {"settlement_status": status} if status else {}
+        listed = (await trader.get("/portfolio/positions", params=params)).body["market_positions"]
+        return {(p["ticker"], p["position_fp"]) for p in listed if p["ticker"] in (a, b, c)}
+
+    assert await positions(None) == await positions("unsettled") == {(a, "2.00"), (c, "2.00")}
+    assert await positions("settled") == {(b, "0.00")}
+    assert await positions("all") == {(a, "2.00"), (b, "0.00"), (c, "2.00")}
+    settled = (await trader.get("/portfolio/positions", params={"settlement_status": "settled"})).body
+    [event] = [e for e in settled["event_positions"] if e["event_ticker"] == b.rsplit("-", 1)[0]]
+    assert event["realized_pnl_dollars"] == "1.4000"  # 2 × ($1 − $0.30)
+    # Settled positions page by event: one event per page; a cursor of one status is not another's.
+    page = (await trader.get("/portfolio/positions", params={"settlement_status": "all", "limit": 1})).body
+    assert len({p["ticker"].rsplit("-", 1)[0] for p in page["market_positions"]}) == 1
+    assert page["cursor"]
+    wrong = await trader.get("/portfolio/positions", params={"cursor": page["cursor"]}, validate=False)
+    assert wrong.status == 400
+    bad = await trader.get("/portfolio/positions", params={"settlement_status": "done"}, validate=False)
+    assert bad.status == 400
 
 
 async def test_decrease_and_cancel_release_collateral(exchange: RunningExchange, trader: SignedClient) -> None:

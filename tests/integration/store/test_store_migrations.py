@@ -6,18 +6,20 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from kalshi_trader.cli import main
 from kalshi_trader.store import Store, head_revision, upgrade_to_head
-from kalshi_trader.store.engine import make_engine
-from kalshi_trader.store.migrate import current_revision
+from kalshi_trader.store.engine import make_engine, writer
+from kalshi_trader.store.migrate import alembic_config, current_revision
 from kalshi_trader.store.models import metadata
 from kalshi_trader.store.urls import resolve_url
 
@@ -30,9 +32,9 @@ async def test_upgrade_from_empty_to_head_is_idempotent(db_url: str) -> None:
         assert await current_revision(engine) is None
         async with engine.connect() as conn:
             assert await conn.run_sync(lambda c: set(inspect(c).get_table_names())) == set()
-        assert await upgrade_to_head(db_url) == head_revision() == "0001"
-        assert await upgrade_to_head(db_url) == "0001"  # again: nothing to do
-        assert await current_revision(engine) == "0001"
+        assert await upgrade_to_head(db_url) == head_revision() == "0002"
+        assert await upgrade_to_head(db_url) == "0002"  # again: nothing to do
+        assert await current_revision(engine) == "0002"
         async with engine.connect() as conn:
             assert await conn.run_sync(lambda c: set(inspect(c).get_table_names())) == TABLES
     finally:
@@ -53,8 +55,39 @@ async def test_migrated_schema_matches_the_models(db_url: str) -> None:
         await engine.dispose()
 
 
+async def test_upgrade_from_0001_keeps_orders_and_adds_their_update_reason(db_url: str) -> None:
+    """A database created before orders recorded ``last_update_reason`` upgrades in place."""
+    engine = make_engine(resolve_url(db_url))
+
+    def upgrade_to(revision: str) -> Callable[[Connection], None]:
+        def run(connection: Connection) -> None:
+            cfg = alembic_config()
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, revision)
+
+        return run
+
+    try:
+        async with writer(engine).begin() as conn:
+            await conn.run_sync(upgrade_to("0001"))
+            await conn.execute(
+                text(
+                    "INSERT INTO orders (client_order_id, order_id, ticker, side, price, initial, filled, remaining,"
+                    " status, recorded_at) VALUES ('c-1', 'o-1', 'KXT-1', 'bid', 4100, 500, 0, 0, 'canceled',"
+                    " CURRENT_TIMESTAMP)"
+                )
+            )
+        assert await current_revision(engine) == "0001"
+        assert await upgrade_to_head(db_url) == "0002"
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT client_order_id, last_update_reason FROM orders"))).all()
+        assert [tuple(r) for r in rows] == [("c-1", None)]
+    finally:
+        await engine.dispose()
+
+
 async def test_concurrent_upgrades_in_one_process_queue(db_url: str) -> None:
-    assert await asyncio.gather(upgrade_to_head(db_url), upgrade_to_head(db_url)) == ["0001", "0001"]
+    assert await asyncio.gather(upgrade_to_head(db_url), upgrade_to_head(db_url)) == ["0002", "0002"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -83,11 +116,11 @@ async def test_cli_db_upgrade_from_two_processes_at_once(db_url: str) -> None:
     runs = await asyncio.gather(*(asyncio.to_thread(_cli, "db", "upgrade", "--db-url", url) for _ in range(2)))
     for run in runs:
         assert run.returncode == 0, run.stderr
-        assert run.stdout.strip().endswith("is at revision 0001 (head).")
+        assert run.stdout.strip().endswith("is at revision 0002 (head).")
         assert secret not in run.stdout + run.stderr
     store = await Store.open(url, migrate=False)
     try:
-        assert await store.revision() == "0001"
+        assert await store.revision() == "0002"
     finally:
         await store.close()
 
@@ -126,7 +159,7 @@ def test_cli_db_upgrade_defaults_to_sqlite_in_the_data_dir(
     code, out, err = _main(capsys, "db", "upgrade", "--data-dir", str(data_dir))
     assert code == 0, err
     assert (data_dir / "kalshi-trader.db").is_file()
-    assert out == f"Database sqlite+aiosqlite:///{data_dir / 'kalshi-trader.db'} is at revision 0001 (head).\n"
+    assert out == f"Database sqlite+aiosqlite:///{data_dir / 'kalshi-trader.db'} is at revision 0002 (head).\n"
 
 
 def test_cli_db_upgrade_failure_is_one_line_without_the_password(capsys: pytest.CaptureFixture[str]) -> None:

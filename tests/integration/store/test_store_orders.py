@@ -106,3 +106,22 @@ async def test_a_closed_store_refuses_work(store: Store) -> None:
         await store.audit("intent", "T", {})
     with pytest.raises(StoreError, match="is closed"):
         await store.fills()
+
+
+async def test_why_an_order_ended_is_recorded(store: Store) -> None:
+    """``last_update_reason`` of the newest report is kept with the row (and its reason is not
+    taken back by an older report); a report in ``unknown`` state is recorded as such."""
+    await store.record_order(order(last_update_reason="Amend", updated_ms=T0 + 10))
+    ended = order(
+        OrderStatus.CANCELED, remaining=Qty(0), updated_ms=T0 + 20, last_update_reason="SettlementBoundsCancel"
+    )
+    await store.record_order(ended)
+    await store.record_order(order(updated_ms=T0 + 15, last_update_reason="Trade"))  # older: ignored
+    stored = await store.order(order_id="ord-1")
+    assert stored is not None
+    assert (stored.state, stored.last_update_reason) == (OrderState.CANCELED, "SettlementBoundsCancel")
+    assert stored.to_order() == ended
+    await store.record_order(order(OrderStatus.UNKNOWN, order_id="ord-2", client_order_id="cid-2"))
+    vague = await store.order(order_id="ord-2")
+    assert vague is not None
+    assert (vague.state, vague.state.is_open, vague.last_update_reason) == (OrderState.UNKNOWN, True, "")

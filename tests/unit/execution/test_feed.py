@@ -38,16 +38,21 @@ USER_ORDER = w.UserOrderMsg(
     order_id="o-1",
     user_id="u",
     ticker="KXT-1",
+    exchange_index=0,
     status="resting",
     yes_price_dollars="0.3800",
     fill_count_fp="2.50",
     remaining_count_fp="7.50",
     initial_count_fp="10.00",
-    taker_fill_cost_dollars="0",
-    maker_fill_cost_dollars="0",
+    taker_fill_cost_dollars="0.000000",
+    maker_fill_cost_dollars="0.951234",
+    taker_fees_dollars="0.000000",
+    maker_fees_dollars="0.001234",
     client_order_id="c-1",
     created_ts_ms=1_000,
     last_updated_ts_ms=2_000,
+    last_update_reason="Trade",
+    outcome_side="yes",
     book_side="bid",
     order_group_id="g-1",
 )
@@ -67,8 +72,8 @@ def test_fill_message_becomes_a_domain_fill_keyed_by_its_trade_id() -> None:
         client_order_id="c-1",
         post_position=Qty(-1200),
     )
-    # numbers instead of strings, and no book_side: the outcome side decides
-    loose = w.FillMsg(**{**_fields(FILL), "yes_price_dollars": 0.39, "count_fp": 2.5, "book_side": w.UNSET})
+    # numbers instead of strings
+    loose = w.FillMsg(**{**_fields(FILL), "yes_price_dollars": 0.39, "count_fp": 2.5})
     converted = fill_from_msg(loose)
     assert (converted.price, converted.qty, converted.side) == (3900, 250, BookSide.ASK)
 
@@ -87,7 +92,19 @@ def test_user_order_message_becomes_a_domain_order() -> None:
         created_ms=1_000,
         updated_ms=2_000,
         order_group_id="g-1",
+        last_update_reason="Trade",
     )
+
+
+def test_an_order_in_unknown_state_without_creation_time_is_kept() -> None:
+    """``status: unknown`` and a null ``created_ts_ms`` are documented (Oct 2026): the report
+    still converts, with its counts, and no reason is ""."""
+    vague = w.UserOrderMsg(
+        **{**_fields(USER_ORDER), "status": "unknown", "created_ts_ms": None, "last_update_reason": w.UNSET}
+    )
+    order = order_from_msg(decode(w.UserOrderFrame(sid=1, msg=vague)).msg)  # type: ignore[union-attr]
+    assert (order.status, order.created_ms, order.filled, order.remaining) == (OrderStatus.UNKNOWN, 0, 250, 750)
+    assert order.last_update_reason == ""
 
 
 @pytest.mark.parametrize(
@@ -127,6 +144,7 @@ class Delegate:
         self.frames: list[object] = []
         self.connections: list[bool] = []
         self.stale: list[Sequence[str]] = []
+        self.gaps: list[str] = []
 
     def on_orderbook_snapshot(self, msg: w.OrderbookSnapshotMsg) -> None:
         self.frames.append(msg)
@@ -142,6 +160,9 @@ class Delegate:
 
     def on_connection(self, connected: bool) -> None:
         self.connections.append(connected)
+
+    def on_gap(self, channel: str, reason: str) -> None:
+        self.gaps.append(channel)
 
 
 def test_user_stream_routes_private_frames_to_the_engine_and_the_rest_to_the_delegate() -> None:
@@ -164,8 +185,10 @@ def test_user_stream_routes_private_frames_to_the_engine_and_the_rest_to_the_del
         count_fp="1",
         is_block_trade=False,
         ts_ms=1,
+        taker_outcome_side="yes",
+        taker_book_side="bid",
     )
-    stream.on_frame(decode(w.TradeFrame(sid=4, msg=trade)))
+    stream.on_frame(decode(w.TradeFrame(sid=4, seq=1, msg=trade)))
     bad = w.FillMsg(**{**_fields(FILL), "count_fp": "-"})
     stream.on_frame(decode(w.FillFrame(sid=1, msg=bad)))
 
@@ -182,7 +205,11 @@ def test_user_stream_routes_private_frames_to_the_engine_and_the_rest_to_the_del
     assert reconnects == [1]
     assert delegate.connections == [True, False, True]
     assert delegate.stale == [["KXT-1"]]
+    stream.on_gap("order_group_updates", "seq 5 after 3")  # a private gap: reconcile
+    stream.on_gap("trade", "seq 9 after 7")  # market data: the delegate recovers it
+    assert reconnects == [1, 1]
+    assert delegate.gaps == ["trade"]
 
 
-def _fields(msg: w.FillMsg) -> dict[str, object]:
+def _fields(msg: w.FillMsg | w.UserOrderMsg) -> dict[str, object]:
     return {name: getattr(msg, name) for name in msg.__struct_fields__}

@@ -79,9 +79,12 @@ def report(
     ts: int,
     price: str = "0.40",
     side: BookSide = BID,
+    why: str = "",
 ) -> Order:
     f, r = qty(filled), qty(remaining)
-    return Order(order_id, coid, "KX-A", side, px(price), Qty(f + r), f, r, status, updated_ms=ts)
+    return Order(
+        order_id, coid, "KX-A", side, px(price), Qty(f + r), f, r, status, updated_ms=ts, last_update_reason=why
+    )
 
 
 # ------------------------------------------------------------------------------------------------
@@ -106,6 +109,39 @@ def test_lifecycle_pending_resting_partial_executed() -> None:
     assert o is not None
     assert (o.state, o.filled, o.remaining) == (OrderState.EXECUTED, qty(10), 0)
     assert t.open_orders() == []
+
+
+def test_why_an_order_ended_is_the_reason_of_the_report_that_ended_it() -> None:
+    t = OrderTracker()
+    submit(t, "c1")
+    t.on_ack("c1", order_id="o1", filled=0, remaining=qty(10), ts_ms=1)
+    t.on_order_update(report("o1", "c1", OrderStatus.RESTING, 4, 6, ts=2, why="Trade"))
+    assert t.order("c1").last_update_reason == "Trade"  # type: ignore[union-attr]
+    t.on_order_update(report("o1", "c1", OrderStatus.CANCELED, 4, 0, ts=3, why="SettlementBoundsCancel"))
+    t.on_order_update(report("o1", "c1", OrderStatus.RESTING, 4, 6, ts=2, why="Amend"))  # stale: ignored
+    t.on_order_update(report("o1", "c1", OrderStatus.CANCELED, 4, 0, ts=4))  # after the end: ignored
+    ended = t.order("c1")
+    assert ended is not None
+    assert (ended.state, ended.last_update_reason) == (OrderState.CANCELED, "SettlementBoundsCancel")
+    # a cancel we asked for carries no reason: the order ended with none
+    submit(t, "c2")
+    t.on_ack("c2", order_id="o2", filled=0, remaining=qty(10), ts_ms=1)
+    t.on_order_update(report("o2", "c2", OrderStatus.RESTING, 0, 10, ts=2, why="Amend"))
+    t.on_canceled("c2", ts_ms=3)
+    t.on_order_update(report("o2", "c2", OrderStatus.CANCELED, 0, 0, ts=3, why="ExpiryCancel"))  # too late
+    assert (t.order("c2").state, t.order("c2").last_update_reason) == (OrderState.CANCELED, "")  # type: ignore[union-attr]
+
+
+def test_a_report_in_unknown_state_goes_by_its_counts() -> None:
+    t = OrderTracker()
+    submit(t, "c1")
+    t.on_ack("c1", order_id="o1", filled=0, remaining=qty(10), ts_ms=1)
+    t.on_order_update(report("o1", "c1", OrderStatus.UNKNOWN, 3, 7, ts=2))
+    o = t.order("c1")
+    assert o is not None
+    assert (o.state, o.filled, o.remaining) == (OrderState.PARTIALLY_FILLED, qty(3), qty(7))
+    t.on_order_update(report("o1", "c1", OrderStatus.UNKNOWN, 3, 0, ts=3))  # nothing left: ended
+    assert t.order("c1").state is OrderState.EXECUTED  # type: ignore[union-attr]
 
 
 def test_ioc_remainder_is_canceled_and_unfilled_ioc_too() -> None:

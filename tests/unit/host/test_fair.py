@@ -9,6 +9,7 @@ the wall clock would price a different day."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import math
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -17,7 +18,7 @@ import pytest
 from tests.support.fake_nws import FakeNws
 
 from kalshi_trader.config import NwsSettings
-from kalshi_trader.domain import PRICE_SCALE, MarketInfo, MarketStatus, TickGrid
+from kalshi_trader.domain import PRICE_SCALE, MarketInfo, MarketStatus, Price, TickGrid
 from kalshi_trader.fairvalue.live import event_fair_values
 from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.fairvalue.stations import STATIONS
@@ -107,6 +108,21 @@ async def test_every_followed_weather_event_is_priced_at_market_time(client: Nws
     # The forecast high is 80 °F: the 79–80 bracket is the favourite in New York.
     favourite = max(ny, key=lambda m: feed.values[m.ticker].price)
     assert favourite.ticker.endswith("-B79.5")
+
+
+async def test_a_market_is_never_valued_below_its_settlement_floor(client: NwsClient) -> None:
+    """YES settles at the floor at least: a model value under it is lifted to it (the others stay)."""
+    ny = event_markets("KXHIGHNY")
+    plain = await expected(client, "KXHIGHNY", ny)
+    tail = min(ny, key=lambda m: plain[m.ticker].price)  # type: ignore[attr-defined]
+    floor = Price(plain[tail.ticker].price + 500)  # type: ignore[attr-defined]
+    floored = [dataclasses.replace(m, settlement_floor=floor) if m is tail else m for m in ny]
+    feed = FairValueFeed(client, lambda: by_ticker(floored), lambda: NOW_MS)
+    await feed.refresh()
+    assert feed.values[tail.ticker].price == floor
+    assert {t: v for t, v in feed.values.items() if t != tail.ticker} == {
+        t: v for t, v in plain.items() if t != tail.ticker
+    }
 
 
 async def test_values_of_markets_no_longer_followed_are_dropped(client: NwsClient) -> None:

@@ -71,6 +71,7 @@ MARKET: dict[str, Any] = {
     "strike_type": "between",
     "floor_strike": 78,
     "cap_strike": 79,
+    "settlement_bounds_type": "default",
 }
 
 ORDER: dict[str, Any] = {
@@ -245,6 +246,34 @@ def test_create_request_and_ack() -> None:
         convert.create_request("KXT", BookSide.BID, Price(100), Qty(0))
     amend = json.loads(w.ENCODER.encode(convert.amend_request("KXT", BookSide.BID, Price(4100), Qty(800))))
     assert amend == {"ticker": "KXT", "side": "bid", "price": "0.4100", "count": "8.00"}
+
+
+def test_amend_can_set_or_clear_the_expiry() -> None:
+    def body(expiration_s: int | None) -> dict[str, Any]:
+        req = convert.amend_request("KXT", BookSide.BID, Price(4100), Qty(800), expiration_s=expiration_s)
+        return json.loads(w.ENCODER.encode(req))
+
+    assert "expiration_time" not in body(None)  # keep the expiry
+    assert body(0)["expiration_time"] == 0  # clear it: good till canceled
+    assert body(1_778_993_940)["expiration_time"] == 1_778_993_940
+    with pytest.raises(ValueError, match="expiration"):
+        body(-1)
+
+
+def test_settlement_bounds_become_the_market_floor() -> None:
+    assert convert.market_info(decode(w.Market, MARKET)).settlement_floor is None
+    floor = decode(w.Market, MARKET | {"settlement_bounds_type": "floor", "settlement_floor_dollars": "0.3000"})
+    assert convert.market_info(floor).settlement_floor == 3000
+    fresh = decode(w.Market, MARKET | {"settlement_bounds_type": "floor"})
+    assert convert.market_info(fresh).settlement_floor == 0  # a floor market starts at $0
+    with pytest.raises(ValueError, match="settlement_bounds_type 'ceiling'"):
+        convert.market_info(decode(w.Market, MARKET | {"settlement_bounds_type": "ceiling"}))
+    with pytest.raises(ValueError, match="settlement_floor_dollars"):
+        convert.market_info(
+            decode(w.Market, MARKET | {"settlement_bounds_type": "floor", "settlement_floor_dollars": "x"})
+        )
+    determined = decode(w.Market, MARKET | {"result": "no", "settlement_value_dollars": "0.3000"})
+    assert convert.market_outcome(determined) == ("no", 3000)
 
 
 @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from typing import Any
 import msgspec
 import pytest
 from tests.support import spec
+from tests.support.ws import factsheet_frames
 
 from kalshi_trader.domain import parse_price, parse_qty
 from kalshi_trader.kalshi import schemas as s
@@ -94,6 +95,7 @@ def market_minimal(**changes: Any) -> s.Market:
         "rules_secondary": "",
         "price_level_structure": "linear_cent",
         "price_ranges": [s.PriceRange(start="0.0000", end="1.0000", step="0.0100")],
+        "settlement_bounds_type": "default",
     }
     fields.update(changes)
     return s.Market(**fields)
@@ -109,7 +111,8 @@ def market_full() -> s.Market:
         title="Highest temperature in NYC on May 16, 2026?",
         subtitle="78° to 79°",
         expiration_time="2026-05-17T14:00:00Z",
-        liquidity_dollars="0.0000",
+        settlement_bounds_type="floor",
+        settlement_floor_dollars="0.0500",
         expected_expiration_time="2026-05-17T14:00:00Z",
         settlement_value_dollars="1.0000",
         settlement_ts="2026-05-17T15:00:00Z",
@@ -140,6 +143,7 @@ def series_full() -> s.Series:
         frequency="daily",
         title="Highest temperature in NYC",
         category="Climate and Weather",
+        categories=["Climate and Weather", "Science"],
         tags=["Weather"],
         settlement_sources=[s.SettlementSource(name="National Weather Service", url="https://forecast.weather.gov/")],
         contract_url="https://kalshi.com/contracts/KXHIGHNY.pdf",
@@ -160,6 +164,7 @@ def series_minimal() -> s.Series:
         frequency="daily",
         title="Highest temperature in Chicago",
         category="Climate and Weather",
+        categories=[],
         tags=None,
         settlement_sources=None,
         contract_url="",
@@ -179,7 +184,6 @@ def event_full() -> s.EventData:
         collateral_return_type="MECNET",
         mutually_exclusive=True,
         settlement_sources=[s.SettlementSource(name="NWS")],
-        available_on_brokers=False,
         category="Climate and Weather",
         strike_date="2026-05-17T04:59:00Z",
         strike_period="day",
@@ -199,9 +203,8 @@ def event_minimal() -> s.EventData:
         sub_title="",
         title="Highest temperature in NYC on May 17, 2026?",
         collateral_return_type="",
-        mutually_exclusive=True,
+        mutually_exclusive=False,  # true only for MECNET
         settlement_sources=None,
-        available_on_brokers=False,  # deprecated but required: the exchange sends it
     )
 
 
@@ -758,7 +761,7 @@ def ws_frames() -> list[msgspec.Struct]:
         ),
     )
     every_lifecycle_key = s.MarketLifecycleMsg(
-        event_type="metadata_updated",
+        event_type="price_level_structure_updated",
         market_ticker=TICKER,
         exchange_index=0,
         open_ts=1,
@@ -770,12 +773,16 @@ def ws_frames() -> list[msgspec.Struct]:
         is_deactivated=False,
         price_level_structure="deci_cent",
         price_ranges=[s.PriceRange(start="0.0000", end="1.0000", step="0.0010")],
+        additional_metadata=lifecycle_created.additional_metadata,
+    )
+    metadata_updated = s.MarketLifecycleMsg(
+        event_type="metadata_updated",
+        market_ticker=TICKER,
         strike_type="between",
         floor_strike=78.0,
         cap_strike=79.0,
         custom_strike={"a": 1},
         yes_sub_title="78° to 79°",
-        additional_metadata=s.AdditionalMetadata(),
     )
     return [
         s.OrderbookSnapshotFrame(
@@ -788,7 +795,13 @@ def ws_frames() -> list[msgspec.Struct]:
                 no_dollars_fp=[("0.4000", "616.40")],
             ),
         ),
-        s.OrderbookSnapshotFrame(sid=2, seq=1, msg=s.OrderbookSnapshotMsg(market_ticker=TICKER, market_id=MARKET_ID)),
+        s.OrderbookSnapshotFrame(
+            sid=2,
+            seq=1,
+            id=9,
+            msg=s.OrderbookSnapshotMsg(market_ticker=TICKER, market_id=MARKET_ID),
+            sending_ts_ms=TS_MS,
+        ),
         s.OrderbookDeltaFrame(
             sid=2,
             seq=2,
@@ -833,6 +846,8 @@ def ws_frames() -> list[msgspec.Struct]:
         ),
         s.TradeFrame(
             sid=12,
+            seq=4,
+            sending_ts_ms=TS_MS + 1,
             msg=s.TradeMsg(
                 trade_id=TRADE_ID,
                 market_ticker=TICKER,
@@ -876,6 +891,7 @@ def ws_frames() -> list[msgspec.Struct]:
                 order_id=ORDER_ID,
                 user_id=USER_ID,
                 ticker=TICKER,
+                exchange_index=0,
                 status="resting",
                 outcome_side="yes",
                 book_side="bid",
@@ -896,6 +912,7 @@ def ws_frames() -> list[msgspec.Struct]:
                 created_ts_ms=1778900000000,
                 last_update_time="2026-05-16T02:53:20Z",
                 last_updated_ts_ms=1778900000000,
+                last_update_reason="Amend",
                 expiration_time="2026-05-16T03:53:20Z",
                 expiration_ts_ms=1778903600000,
                 subaccount_number=0,
@@ -915,10 +932,12 @@ def ws_frames() -> list[msgspec.Struct]:
                 subaccount=0,
             ),
         ),
-        s.MarketLifecycleFrame(sid=5, msg=lifecycle_created),
-        s.MarketLifecycleFrame(sid=5, msg=every_lifecycle_key),
+        s.MarketLifecycleFrame(sid=5, seq=1, msg=lifecycle_created),
+        s.MarketLifecycleFrame(sid=5, seq=2, msg=every_lifecycle_key, sending_ts_ms=TS_MS),
+        s.MarketLifecycleFrame(sid=5, seq=3, msg=metadata_updated),
         s.MarketLifecycleFrame(
             sid=5,
+            seq=4,
             msg=s.MarketLifecycleMsg(
                 event_type="determined",
                 market_ticker=TICKER,
@@ -928,10 +947,13 @@ def ws_frames() -> list[msgspec.Struct]:
             ),
         ),
         s.MultivariateMarketLifecycleFrame(
-            sid=6, msg=s.MarketLifecycleMsg(event_type="settled", market_ticker="KXMVE-X-M1", settled_ts=1778990000)
+            sid=6,
+            seq=1,
+            msg=s.MarketLifecycleMsg(event_type="settled", market_ticker="KXMVE-X-M1", settled_ts=1778990000),
         ),
         s.EventLifecycleFrame(
             sid=5,
+            seq=5,
             msg=s.EventLifecycleMsg(
                 event_ticker="KXHIGHNY-26MAY17",
                 exchange_index=0,
@@ -945,10 +967,12 @@ def ws_frames() -> list[msgspec.Struct]:
         ),
         s.EventFeeUpdateFrame(
             sid=5,
+            seq=6,
             msg=s.EventFeeUpdateMsg(event_ticker=EVENT, fee_type_override="quadratic", fee_multiplier_override=0.5),
         ),
         s.EventFeeUpdateFrame(
             sid=5,
+            seq=7,
             msg=s.EventFeeUpdateMsg(event_ticker=EVENT, fee_type_override=None, fee_multiplier_override=None),
         ),
         s.OrderGroupUpdatesFrame(
@@ -961,7 +985,7 @@ def ws_frames() -> list[msgspec.Struct]:
         s.OrderGroupUpdatesFrame(
             sid=21, seq=8, msg=s.OrderGroupUpdatesMsg(event_type="triggered", order_group_id="og-1", ts_ms=TS_MS)
         ),
-        s.SubscribedFrame(id=1, msg=s.SubscribedMsg(channel="orderbook_delta", sid=1)),
+        s.SubscribedFrame(id=1, msg=s.SubscribedMsg(channel="orderbook_delta", sid=1), sending_ts_ms=TS_MS),
         s.SubscribedFrame(msg=s.SubscribedMsg(channel="ticker", sid=2)),
         s.UnsubscribedFrame(id=124, sid=1, seq=7),
         s.UnsubscribedFrame(sid=1, seq=7),
@@ -972,9 +996,12 @@ def ws_frames() -> list[msgspec.Struct]:
         ),
         s.ErrorFrame(
             id=123,
-            msg=s.ErrorMsg(code=s.WsErrorCode.MARKET_NOT_FOUND, msg="Market not found", market_ticker="NOPE-1"),
+            msg=s.ErrorMsg(
+                code=s.WsErrorCode.INVALID_PARAMETER, msg="Invalid parameter", market_tickers=["NOPE-1", "NOPE-2"]
+            ),
+            sending_ts_ms=TS_MS,
         ),
-        s.ErrorFrame(msg=s.ErrorMsg(code=17, msg="Internal error", market_id=MARKET_ID)),
+        s.ErrorFrame(msg=s.ErrorMsg(code=10, msg="Channel error", market_ticker=TICKER), sid=2, seq=9),
     ]
 
 
@@ -1166,6 +1193,7 @@ UNMODELLED_WS_EXAMPLE_KEYS = {
     "cfbenchmarksUpdateSubscriptionCommand.subscribeAllIndices",
     "pythUpdateSubscriptionCommand.subscribeUnderlyings",
     "pythUpdateSubscriptionCommand.unsubscribeUnderlyings",
+    "pythUpdateSubscriptionCommand.subscribeAllUnderlyings",
 }
 
 
@@ -1184,28 +1212,29 @@ def test_asyncapi_examples_decode(key: str, payload: dict[str, Any]) -> None:
         assert encode(decoded) == payload
 
 
-def test_asyncapi_examples_missing_required_fields_still_decode() -> None:
+def test_asyncapi_examples_carry_the_2026_fields() -> None:
     examples = dict(asyncapi_examples())
-    fill = s.SERVER_FRAME_DECODER.decode(json.dumps(examples["fill.userFill"]))
-    assert isinstance(fill, s.FillFrame)
-    assert fill.msg.fee_cost is s.UNSET
-    assert fill.msg.outcome_side is s.UNSET
-    assert fill.msg.purchased_side == "yes"
     trade = s.SERVER_FRAME_DECODER.decode(json.dumps(examples["trade.tradeNotification"]))
     assert isinstance(trade, s.TradeFrame)
-    assert trade.msg.taker_book_side is s.UNSET
-    assert trade.msg.taker_side == "no"
+    assert (trade.seq, trade.sending_ts_ms, trade.msg.taker_book_side) == (2, 1669149841123, "ask")
     order = s.SERVER_FRAME_DECODER.decode(json.dumps(examples["userOrder.userOrderCreated"]))
     assert isinstance(order, s.UserOrderFrame)
-    assert order.msg.book_side is s.UNSET
-    assert order.msg.order_group_id == "og_123"
-    group = s.SERVER_FRAME_DECODER.decode(json.dumps(examples["orderGroupUpdates.orderGroupLimitUpdated"]))
-    assert isinstance(group, s.OrderGroupUpdatesFrame)
-    assert group.msg.ts_ms is s.UNSET
+    assert order.msg.exchange_index == 2
+    assert order.msg.taker_fees_dollars == "0.000000"
+    assert order.msg.last_update_reason is s.UNSET
+    metadata = s.SERVER_FRAME_DECODER.decode(json.dumps(examples["marketMetadataUpdated.metadataUpdated"]))
+    assert isinstance(metadata, s.MarketLifecycleFrame)
+    assert metadata.msg.event_type == "metadata_updated"
+    # An order whose state Kalshi cannot tell right now, with no creation time.
+    unknown = {**examples["userOrder.userOrderCreated"]}
+    unknown["msg"] = {**unknown["msg"], "status": "unknown", "created_ts_ms": None, "created_time": None}
+    decoded = s.SERVER_FRAME_DECODER.decode(json.dumps(unknown))
+    assert isinstance(decoded, s.UserOrderFrame)
+    assert (decoded.msg.status, decoded.msg.created_ts_ms, decoded.msg.created_time) == ("unknown", None, None)
 
 
 def test_factsheet_ws_examples_decode() -> None:
-    frames = load("factsheet_ws.json")["frames"]
+    frames = factsheet_frames()
     decoded = {name: s.decode_server_frame(json.dumps(f)) for name, f in frames.items() if "type" in f}
     assert not any(isinstance(f, s.UnknownFrame) for f in decoded.values())
 
@@ -1223,7 +1252,7 @@ def test_factsheet_ws_examples_decode() -> None:
     assert isinstance(user_order, s.UserOrderFrame)
     assert user_order.msg.order_group_id is None
     assert user_order.msg.expiration_ts_ms is None
-    assert user_order.msg.created_time is s.UNSET
+    assert user_order.msg.created_time is None
     assert "order_group_id" not in encode(user_order.msg)  # null is accepted, never sent
     lifecycle = decoded["market_lifecycle_v2"]
     assert isinstance(lifecycle, s.MarketLifecycleFrame)
@@ -1240,7 +1269,7 @@ def test_factsheet_ws_examples_decode() -> None:
     assert isinstance(ok_update.msg, s.OkMsg)
     error = decoded["error"]
     assert isinstance(error, s.ErrorFrame)
-    assert error.msg.code == s.WsErrorCode.ALREADY_SUBSCRIBED
+    assert error.msg.code == 6  # "Already subscribed", retired since: decoded all the same
 
     commands = {name: s.COMMAND_DECODER.decode(json.dumps(f)) for name, f in frames.items() if "cmd" in f}
     assert isinstance(commands["subscribe"], s.SubscribeCommand)
@@ -1260,6 +1289,7 @@ def strip_nulls(value: Any) -> Any:
 
 def test_factsheet_rest_examples_decode() -> None:
     bodies = load("factsheet_rest.json")["bodies"]
+    bodies["GetSeriesResponse"]["series"]["categories"] = [bodies["GetSeriesResponse"]["series"]["category"]]
     for key, body in bodies.items():
         cls = getattr(s, key.split(".")[0])
         decoded = msgspec.json.decode(json.dumps(body), type=cls)
@@ -1351,7 +1381,7 @@ def test_unknown_fields_are_ignored_at_every_level() -> None:
 
 def test_deprecated_fields_may_be_missing() -> None:
     market = encode(market_full())
-    for deprecated in ("title", "subtitle", "expiration_time", "liquidity_dollars"):
+    for deprecated in ("title", "subtitle", "expiration_time"):
         del market[deprecated]
     decoded = msgspec.json.decode(json.dumps(market), type=s.Market)
     assert decoded.title is s.UNSET
@@ -1364,9 +1394,15 @@ def test_deprecated_fields_may_be_missing() -> None:
     decoded_fill = s.SERVER_FRAME_DECODER.decode(json.dumps(ws_fill))
     assert isinstance(decoded_fill, s.FillFrame)
     assert decoded_fill.msg.book_side == "bid"
-    event = encode(event_minimal())
-    del event["available_on_brokers"]
-    assert msgspec.json.decode(json.dumps(event), type=s.EventData).available_on_brokers is s.UNSET
+
+
+def test_removed_fields_are_gone() -> None:
+    """``liquidity_dollars`` (markets, Oct 2026) and ``available_on_brokers`` (events, Sep 2026)
+    were removed: not modelled, not sent, ignored if an old build still sends them."""
+    assert "liquidity_dollars" not in encode(market_full())
+    assert "available_on_brokers" not in encode(event_full())
+    old_market = {**encode(market_minimal()), "liquidity_dollars": "0.0000"}
+    assert msgspec.json.decode(json.dumps(old_market), type=s.Market) == market_minimal()
 
 
 def test_missing_required_fields_fail_loudly() -> None:
@@ -1443,7 +1479,8 @@ def test_ws_error_codes_match_the_asyncapi_table() -> None:
     documented = {c["code"]: c["name"] for c in spec.asyncapi_document()["x-error-codes"]["codes"]}
     assert {int(code): text for code, text in s.WS_ERROR_MESSAGES.items()} == documented
     assert set(s.WsErrorCode) == set(s.WS_ERROR_MESSAGES)
-    assert {int(c) for c in s.WS_TERMINAL_ERRORS} == {10, 17, 25}
+    assert {int(c) for c in s.WS_TERMINAL_ERRORS} == {10, 25}
+    assert not {6, 16, 17} & {int(c) for c in s.WsErrorCode}  # retired
 
 
 def test_server_frame_types_are_asyncapi_types() -> None:
@@ -1550,10 +1587,15 @@ for _cls, _payload in (
 _asyncapi(s.SubscriptionInfo, "listSubscriptionsResponsePayload", "/properties/msg/items")
 _asyncapi(s.AdditionalMetadata, "marketLifecycleV2Payload", "/properties/msg/properties/additional_metadata")
 
-# The multivariate lifecycle payload is an unsatisfiable allOf (see test_spec.py); its struct is the
-# market_lifecycle_v2 one with another tag. The live envelope ErrorResponse is not in openapi.yaml.
+_asyncapi(s.MultivariateMarketLifecycleFrame, "multivariateMarketLifecyclePayload")
+
+# ``market_lifecycle_v2`` frames carry two documented message shapes (metadata_updated is its own);
+# one struct holds both, required where both require.
+ALSO_DOCUMENTED: dict[type, str] = {
+    s.MarketLifecycleMsg: "#/components/schemas/marketMetadataUpdatedPayload/properties/msg",
+}
+# The live envelope ErrorResponse is not in openapi.yaml.
 NOT_IN_A_SCHEMA = {
-    s.MultivariateMarketLifecycleFrame,
     s.ErrorResponse,
     s.CommandEnvelope,
     s.FrameEnvelope,
@@ -1561,13 +1603,8 @@ NOT_IN_A_SCHEMA = {
 }
 
 # Schema-required fields that the struct makes optional, beyond the deprecated ones (which are always
-# optional): the documents' own examples leave them out (test_spec.py KNOWN_BAD_WS_EXAMPLES), or
-# (OrderbookCountFp) pre-2026 builds omitted an empty side. The exchange always sends them.
+# optional): pre-2026 builds omitted an empty side. The exchange always sends both.
 TOLERATED_MISSING: dict[type, set[str]] = {
-    s.TradeMsg: {"taker_outcome_side", "taker_book_side"},
-    s.FillMsg: {"fee_cost", "outcome_side", "book_side"},
-    s.UserOrderMsg: {"outcome_side", "book_side", "taker_fees_dollars", "maker_fees_dollars"},
-    s.OrderGroupUpdatesMsg: {"ts_ms"},
     s.OrderbookCountFp: {"yes_dollars", "no_dollars"},
 }
 # Not nullable in the document, but null is accepted on decode (kalshi-api.md §6.4 shows null).
@@ -1627,8 +1664,12 @@ def test_every_struct_has_a_schema() -> None:
 def test_fields_required_and_nullable_as_documented(cls: type[msgspec.Struct], doc_name: str, pointer: str) -> None:
     doc = _doc(doc_name)
     schema = _resolve(doc, spec._resolve_pointer(doc, pointer))
-    properties: dict[str, Any] = schema.get("properties", {})
+    properties: dict[str, Any] = dict(schema.get("properties", {}))
     required = set(schema.get("required", ()))
+    if cls in ALSO_DOCUMENTED:
+        other = _resolve(doc, spec._resolve_pointer(doc, ALSO_DOCUMENTED[cls]))
+        properties.update({k: v for k, v in other["properties"].items() if k not in properties})
+        required &= set(other.get("required", ()))
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in msgspec.structs.fields(cls)}
     tag_field = cls.__struct_config__.tag_field
@@ -1653,6 +1694,9 @@ def test_fields_required_and_nullable_as_documented(cls: type[msgspec.Struct], d
         field_info = fields[name]
         has_default = field_info.default is not msgspec.NODEFAULT or field_info.default_factory is not msgspec.NODEFAULT
         schema_kind = target.get("type")
+        if isinstance(schema_kind, list):  # JSON Schema's way of saying nullable: ["string", "null"]
+            nullable = nullable or "null" in schema_kind
+            (schema_kind,) = [k for k in schema_kind if k != "null"]
         allowed = {schema_kind} | EXTRA_TYPES.get((cls, name), set()) if schema_kind else kinds
         if schema_kind == "number":
             allowed |= {"number"}

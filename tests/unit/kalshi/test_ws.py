@@ -17,9 +17,11 @@ from typing import Any
 
 import msgspec
 import pytest
+from tests.support.ws import factsheet_frames
 
 from kalshi_trader.kalshi import schemas as s
-from kalshi_trader.kalshi.ws import ORDERBOOK, Backoff, WsSession
+from kalshi_trader.kalshi.delays import RECENT, FrameDelays
+from kalshi_trader.kalshi.ws import BOOK_DELAY_SAMPLE, CONTROL, ORDERBOOK, Backoff, WsSession
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "kalshi"
 A, B = "KXHIGHNY-26MAY16-B78.5", "KXHIGHNY-26MAY16-T83"
@@ -49,6 +51,9 @@ class Recorder:
 
     def on_stale(self, tickers: Sequence[str], reason: str) -> None:
         self._record("stale", (list(tickers), reason))
+
+    def on_gap(self, channel: str, reason: str) -> None:
+        self._record("gap", (channel, reason))
 
     def on_connection(self, connected: bool) -> None:
         self._record("connection", connected)
@@ -124,7 +129,7 @@ async def test_memoryview_input_is_accepted() -> None:
 
 
 def documented_frames() -> list[tuple[str, dict[str, Any]]]:
-    sheet = json.loads((FIXTURES / "factsheet_ws.json").read_text())["frames"]
+    sheet = factsheet_frames()
     numbers = json.loads((FIXTURES / "ws_numbers.json").read_text())["frames"]
     data = {
         k: v for k, v in sheet.items() if "type" in v and v["type"] not in ("subscribed", "ok", "error", "unsubscribed")
@@ -163,7 +168,7 @@ async def test_a_frame_on_a_sid_the_session_does_not_hold_is_dropped() -> None:
 
 
 def ticker_body() -> str:
-    sheet = json.loads((FIXTURES / "factsheet_ws.json").read_text())["frames"]
+    sheet = factsheet_frames()
     return json.dumps(sheet["ticker"]["msg"])
 
 
@@ -215,22 +220,38 @@ async def test_an_ok_reply_reporting_a_later_seq_is_a_gap() -> None:
 
 
 async def test_unsequenced_channels_are_not_seq_checked() -> None:
-    session, handler = await subscribed_session(("trade",))
-    sheet = json.loads((FIXTURES / "factsheet_ws.json").read_text())["frames"]
-    trade = sheet["trade"] | {"sid": 1}
-    for seq in (5, 2, 9):  # a later spec puts seq on trades too: accepted, never checked
-        session.on_text(raw(trade | {"seq": seq}))
+    session, handler = await subscribed_session(("ticker",))
+    ticker = factsheet_frames()["ticker"] | {"sid": 1}
+    for _ in range(3):
+        session.on_text(raw(ticker))
     assert handler.names() == ["frame", "frame", "frame"]
     assert session.stats.seq_gaps == session.stats.duplicates == 0
 
 
-async def test_order_group_updates_are_seq_checked_but_mark_no_book_stale() -> None:
-    session, handler = await subscribed_session(("order_group_updates",))
-    body = {"event_type": "triggered", "order_group_id": "og_1", "ts_ms": 1}
-    for seq in (1, 2, 4):
-        session.on_text(raw({"type": "order_group_updates", "sid": 1, "seq": seq, "msg": body}))
-    assert handler.names() == ["frame", "frame", "frame"]
-    assert session.stats.seq_gaps == 1
+@pytest.mark.parametrize(
+    ("channel", "frame"),
+    [
+        ("trade", "trade"),
+        ("market_lifecycle_v2", "market_lifecycle_v2"),
+        ("market_lifecycle_v2", "event_lifecycle"),
+        ("order_group_updates", None),
+    ],
+)
+async def test_other_sequenced_channels_report_a_gap_to_the_handler(channel: str, frame: str | None) -> None:
+    """Trade and lifecycle frames carry seq since Sep 2026: a jump is a gap the handler must recover
+    (``on_gap``), a repeat is dropped; no book goes stale. The frame after the jump is delivered."""
+    session, handler = await subscribed_session((channel,))
+    if frame is None:
+        body = {"type": "order_group_updates", "msg": {"event_type": "triggered", "order_group_id": "og_1", "ts_ms": 1}}
+    else:
+        body = {k: v for k, v in factsheet_frames()[frame].items() if k != "seq"}
+    for seq in (1, 2, 2, 4):
+        session.on_text(raw(body | {"sid": 1, "seq": seq}))
+    assert handler.names() == ["frame", "frame", "gap", "frame"]
+    gap = handler.calls[2][1]
+    assert gap[0] == channel
+    assert "4 after 2" in gap[1]
+    assert (session.stats.seq_gaps, session.stats.duplicates) == (1, 1)
 
 
 async def test_resubscribed_sid_replaces_the_old_one() -> None:
@@ -244,6 +265,65 @@ async def test_resubscribed_sid_replaces_the_old_one() -> None:
     assert handler.names() == ["snapshot", "snapshot"]
     assert session.sid_of(ORDERBOOK) == 4
     assert session.stats.stray_frames == 1
+
+
+# -- exchange -> client delay (sending_ts_ms) -------------------------------------------------------------
+
+
+class FakeWall:
+    def __init__(self, ms: int) -> None:
+        self.ns = ms * 1_000_000
+
+    def __call__(self) -> int:
+        return self.ns
+
+
+def stamped(frame: bytes, sent_ms: int) -> bytes:
+    return raw(json.loads(frame) | {"sending_ts_ms": sent_ms})
+
+
+async def test_every_stamped_frame_is_timed_under_its_channel() -> None:
+    """Delay = local wall clock at decode − ``sending_ts_ms``: one book frame in 16 on the hot path
+    (by seq), every frame of the other channels, replies under ``control``; unstamped frames are not
+    timed; a frame stamped in the future (clock skew) counts as 0 and as ``negative``."""
+    wall = FakeWall(1_000_000)
+    session = WsSession("ws://127.0.0.1:9/trade-api/ws/v2", None, Recorder(), wall_ns=wall)
+    await session.subscribe([ORDERBOOK], [A])
+    await session.subscribe(["trade"])
+    session.on_text(stamped(raw({"type": "subscribed", "msg": {"channel": ORDERBOOK, "sid": 1}, "id": 1}), 999_998))
+    session.on_text(raw({"type": "subscribed", "msg": {"channel": "trade", "sid": 2}, "id": 2}))
+    sampled = {16: 999_999, 32: 999_996, 48: 999_960, 64: 1_000_000}  # 1, 4, 40, 0 ms
+    for seq in range(1, 81):
+        frame = snapshot(seq) if seq == 1 else delta(seq)
+        if seq == 80:
+            session.on_text(frame)  # no stamp: not timed
+        else:
+            session.on_text(stamped(frame, sampled.get(seq, 900_000)))  # 100 s: never sampled
+    assert session.stats.seq_gaps == 0
+    trade = {k: v for k, v in factsheet_frames()["trade"].items() if k != "seq"} | {"sid": 2, "seq": 1}
+    session.on_text(stamped(raw(trade), 1_000_007))  # 7 ms in the future: skew
+    book = session.delays[ORDERBOOK].snapshot()
+    assert (book.count, book.p50_ms, book.p99_ms, book.max_ms) == (4, 1.0, 4.0, 40.0)
+    assert book.buckets[:4] == (2, 2, 3, 3)  # <= 1 ms, 2.5 ms, 5 ms, 10 ms
+    assert book.sum_s == pytest.approx(0.045)
+    control = session.delays[CONTROL].snapshot()
+    assert (control.count, control.max_ms) == (1, 2.0)
+    trades = session.delays["trade"].snapshot()
+    assert (trades.count, trades.negative, trades.max_ms) == (1, 1, 0.0)
+    assert BOOK_DELAY_SAMPLE == 16
+
+
+def test_delay_histogram_folds_the_ring_before_overwriting_it() -> None:
+    delays = FrameDelays()
+    for i in range(3 * RECENT + 5):
+        delays.observe_us(1_000 * (i % 7))  # 0..6 ms
+    snap = delays.snapshot()
+    assert snap.count == 3 * RECENT + 5
+    assert snap.buckets[-1] == snap.count  # every sample counted exactly once, none lost to the ring
+    expected_sum = sum(1_000 * (i % 7) for i in range(3 * RECENT + 5)) / 1_000_000
+    assert snap.sum_s == pytest.approx(expected_sum)
+    assert snap.buckets[0] == sum(1 for i in range(3 * RECENT + 5) if i % 7 <= 1)
+    assert delays.snapshot() == snap  # reading twice changes nothing
 
 
 # -- tolerant parsing -----------------------------------------------------------------------------------

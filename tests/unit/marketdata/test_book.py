@@ -11,7 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kalshi_trader.domain import BookSide, Level, PriceBand, Side, TickGrid, parse_price, parse_qty
+from kalshi_trader.domain import (
+    BookSide,
+    Level,
+    Price,
+    PriceBand,
+    Side,
+    TickGrid,
+    TopOfBook,
+    parse_price,
+    parse_qty,
+)
 from kalshi_trader.marketdata.book import BookError, L2Book
 
 LINEAR = TickGrid.named("linear_cent")
@@ -98,6 +108,21 @@ def test_one_side_empty_gives_none_for_what_needs_it() -> None:
     assert book.mid() is None
     assert book.microprice() is None
     assert not book.is_crossed()
+
+
+def test_the_mark_is_the_mid_never_below_the_settlement_floor() -> None:
+    book = kalshi_example()  # YES 0.42 bid / 0.44 ask
+    assert (book.settlement_floor, book.mid(), book.mark()) == (0, 4300, 4300)
+    book.settlement_floor = parse_price("0.4500")  # the floor rose above the book
+    assert (book.mid(), book.mark()) == (4300, 4500)
+    floored = L2Book("KXFLOOR", LINEAR, parse_price("0.3000"))
+    assert floored.mark() is None  # no two-sided book, no mark
+    floored.apply_snapshot([(2900, 100)], [(6900, 100)])  # YES 0.29 / 0.31
+    assert (floored.mid(), floored.mark()) == (3000, 3000)
+    top = TopOfBook("KXFLOOR", Price(2500), Price(3100), 0, settlement_floor=Price(3000))
+    assert top.mark == 3000
+    assert TopOfBook("KXFLOOR", Price(2500), Price(3100), 0).mark == 2800
+    assert TopOfBook("KXFLOOR", None, Price(3100), 0, settlement_floor=Price(3000)).mark is None
 
 
 def test_websocket_snapshot_then_delta_removes_the_best_level_and_rescans() -> None:

@@ -6,8 +6,9 @@ Over real sockets against the embedded exchange: tests/integration/marketdata/te
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.support import spec
 
 from kalshi_trader.domain import BookSide, MarketInfo, MarketStatus, Price, Qty, Side, TickGrid
 from kalshi_trader.kalshi.errors import NotFoundError
+from kalshi_trader.kalshi.schemas import UNSET, PriceRange
 from kalshi_trader.kalshi.ws import ORDERBOOK, WsSession
 from kalshi_trader.marketdata.book import L2Book
 from kalshi_trader.marketdata.monitor import (
@@ -25,11 +27,13 @@ from kalshi_trader.marketdata.monitor import (
     BookStale,
     MarketFilter,
     MarketLifecycle,
+    MarketReport,
     Monitor,
     MonitorEvent,
     RestMarkets,
     TickerUpdated,
     TradePrinted,
+    missed_lifecycle,
 )
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "kalshi"
@@ -62,6 +66,12 @@ class Source:
     async def get_market(self, ticker: str) -> MarketInfo | None:
         return self.markets.get(ticker)
 
+    async def get_markets(self, tickers: Sequence[str]) -> list[MarketReport]:
+        return [MarketReport(self.markets[t]) for t in tickers if t in self.markets]
+
+    async def trades_since(self, since_ms: int) -> list[TradePrinted]:
+        return []
+
 
 class Clock:
     def __init__(self) -> None:
@@ -76,6 +86,7 @@ async def monitor_for(
 ) -> tuple[Monitor, WsSession, list[MonitorEvent]]:
     """A monitor following ``markets``, its session holding ``orderbook_delta`` as ``sid`` (and
     ``ticker``, ``trade``, ``market_lifecycle_v2`` as 11, 12, 5 — the fact sheet's sids)."""
+    _SEQS.clear()
     ws = WsSession("ws://127.0.0.1:9/trade-api/ws/v2", None)
     monitor = Monitor(Source(*markets), ws, market_filter, clock_ms=Clock())
     await monitor.add_markets(m.ticker for m in markets)
@@ -91,6 +102,17 @@ async def monitor_for(
 
 def frame(**kw: Any) -> bytes:
     return msgspec.json.encode(kw)
+
+
+_SEQS: dict[int, int] = {}
+"""The last seq sent per sid in the running test (``monitor_for`` resets it)."""
+
+
+def sequenced(payload: dict[str, Any]) -> bytes:
+    """``payload`` with the next ``seq`` of its sid (trade and lifecycle frames are sequenced)."""
+    sid = payload["sid"]
+    _SEQS[sid] = _SEQS.get(sid, 0) + 1
+    return msgspec.json.encode(payload | {"seq": _SEQS[sid]})
 
 
 def factsheet() -> dict[str, Any]:
@@ -167,7 +189,7 @@ async def test_ticker_and_trade_examples_become_typed_events() -> None:
     events.clear()
     ws.on_text(json.dumps(factsheet()["ticker"]).encode())
     ws.on_text(json.dumps(numbers()["ticker_numbers"]).encode())
-    ws.on_text(json.dumps(factsheet()["trade"]).encode())
+    ws.on_text(sequenced(factsheet()["trade"]))
     ticker, ticker_numbers, trade = events
     quote = (Price(3900), Price(3800), Price(4100), Qty(100))
     activity = (Qty(170164), Qty(128865), 1778900000123)
@@ -342,14 +364,14 @@ async def test_selected_applies_the_book_criteria_live() -> None:
 
 
 def lifecycle(**msg: Any) -> bytes:
-    return frame(type="market_lifecycle_v2", sid=5, msg=msg)
+    return sequenced({"type": "market_lifecycle_v2", "sid": 5, "msg": msg})
 
 
 async def test_determined_and_settled_markets_are_reported_and_dropped() -> None:
     other = "KXHIGHNY-26MAY16-T83"
     monitor, ws, events = await monitor_for(info(NY), info(other))
     events.clear()
-    ws.on_text(json.dumps(factsheet()["market_lifecycle_v2"]).encode())  # NY determined "yes" at $1
+    ws.on_text(sequenced(factsheet()["market_lifecycle_v2"]))  # NY determined "yes" at $1
     determined, removed = events
     assert isinstance(determined, MarketLifecycle)
     assert (determined.kind, determined.result, determined.settlement_value) == ("determined", "yes", 10_000)
@@ -419,7 +441,7 @@ async def test_a_market_dropped_at_close_still_reports_its_outcome_hours_later()
     events.clear()
     ws.on_text(lifecycle(market_ticker=NY, event_type="deactivated", is_deactivated=True))
     assert events == []  # nothing but the outcome is reported for a closed market
-    ws.on_text(json.dumps(factsheet()["market_lifecycle_v2"]).encode())  # NY determined "yes" at $1
+    ws.on_text(sequenced(factsheet()["market_lifecycle_v2"]))  # NY determined "yes" at $1
     (determined,) = events
     assert isinstance(determined, MarketLifecycle)
     assert (determined.ticker, determined.kind, determined.result, determined.settlement_value) == (
@@ -483,6 +505,7 @@ WIRE_MARKET: dict[str, Any] = {
     "previous_price_dollars": "0.4100", "volume_fp": "1701.64", "volume_24h_fp": "20.00", "open_interest_fp": "1288.65",
     "result": "", "can_close_early": True, "expiration_value": "", "rules_primary": "", "rules_secondary": "",
     "price_level_structure": "linear_cent", "price_ranges": [{"start": "0.0000", "end": "1.0000", "step": "0.0100"}],
+    "settlement_bounds_type": "default",
 }  # fmt: skip
 
 
@@ -549,3 +572,40 @@ def test_events_are_cheap_immutable_values() -> None:
         event.price = Price(200)  # type: ignore[misc]
     assert event == BookChanged(NY, book, "yes", Price(100), Qty(5), 1, "")
     assert event.side == Side.YES
+
+
+# -- recovery from REST ----------------------------------------------------------------------------------
+
+
+def test_missed_lifecycle_spells_out_what_changed_in_kalshi_order() -> None:
+    known = info(NY)
+    moved = dataclasses.replace(known, close_ms=known.close_ms + HOUR, grid=TickGrid.named("deci_cent"))
+    paused = dataclasses.replace(moved, status=MarketStatus.INACTIVE)
+    msgs = missed_lifecycle(known, MarketReport(paused))
+    assert [m.event_type for m in msgs] == ["price_level_structure_updated", "close_date_updated", "deactivated"]
+    assert msgs[1].close_ts == (known.close_ms + HOUR) // 1000
+    assert msgs[0].price_ranges == [PriceRange(start="0.0000", end="1.0000", step="0.0010")]
+    finalized = dataclasses.replace(known, status=MarketStatus.FINALIZED)
+    msgs = missed_lifecycle(known, MarketReport(finalized, "no", Price(2500)))
+    assert [(m.event_type, m.result, m.settlement_value) for m in msgs] == [
+        ("determined", "no", "0.2500"),
+        ("settled", UNSET, UNSET),
+    ]
+    assert missed_lifecycle(known, MarketReport(known)) == []
+
+
+async def test_refresh_reports_a_changed_settlement_floor_and_the_book_takes_it() -> None:
+    monitor, _, events = await monitor_for(info(NY))
+    events.clear()
+    source = monitor.source
+    assert isinstance(source, Source)
+    source.markets[NY] = dataclasses.replace(source.markets[NY], settlement_floor=Price(3000))
+    await monitor.refresh([NY, "NOT-FOLLOWED"])
+    (event,) = events
+    assert isinstance(event, MarketLifecycle)
+    assert (event.kind, event.info.settlement_floor if event.info else None) == ("metadata_updated", 3000)
+    assert monitor.markets[NY].settlement_floor == 3000
+    assert monitor.books[NY].settlement_floor == 3000
+    events.clear()
+    await monitor.refresh([NY])  # nothing changed: nothing reported
+    assert events == []

@@ -124,6 +124,20 @@ def test_price_off_grid() -> None:
     assert desk.place("A2", BID, "0.505", 1, book=desk.book("A2")).approved
 
 
+def test_no_order_at_or_below_the_settlement_floor() -> None:
+    """The floor is the lowest YES value: no YES bid (nor NO bid at or above $1 − floor) at or under it."""
+    desk = Desk()
+    desk.risk.register_market(replace(market("A1"), settlement_floor=px("0.30")))
+    for side, price in ((BID, "0.30"), (BID, "0.05"), (ASK, "0.30")):
+        d = desk.place("A1", side, price, 1, book=desk.book("A1", bid="0.29", ask="0.35"))
+        assert (d.approved, d.rule) == (False, Rule.BELOW_SETTLEMENT_FLOOR), (side, price)
+        assert "settlement floor 0.3000" in d.reason
+    assert desk.place("A1", BID, "0.31", 1, book=desk.book("A1", bid="0.29", ask="0.35")).approved
+    assert desk.place("A1", ASK, "0.31", 1, book=desk.book("A1", bid="0.29", ask="0.35")).approved
+    desk.risk.register_market(replace(market("A2"), settlement_floor=px("0")))  # a floor market at $0
+    assert desk.place("A2", BID, "0.01", 1, book=desk.book("A2", bid="0.01", ask="0.03")).approved
+
+
 def test_stale_book() -> None:
     desk = Desk(max_book_age_ms=5_000)
     now = desk.clock.now_ms

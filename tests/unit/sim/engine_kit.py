@@ -151,12 +151,15 @@ def snapshot(engine: MatchingEngine, users: tuple[str, ...]) -> dict[str, Any]:
 
 
 def conservation_gap(engine: MatchingEngine, users: tuple[str, ...], initial_cash: int) -> int:
-    """Σ(cash + reserved) + $1 × open contracts + fees_collected − initial cash (must be 0)."""
+    """Σ(cash + reserved) + ($1 − floor) × open contracts + fees_collected − initial cash (must be 0;
+    a settlement floor was paid out to YES holders when it rose)."""
     total: int = engine.fees_collected
     for user in users:
         account = engine.account(user)
         total += account.cash + account.reserved
-        total += sum(max(p.position, 0) * 100 for p in account.positions.values())
+        for p in account.positions.values():
+            floor = engine.market(p.ticker).settlement_floor or 0
+            total += max(p.position, 0) * (10_000 - floor) // 100
     return total - initial_cash
 
 

@@ -18,13 +18,14 @@ import aiohttp
 import msgspec
 import pytest
 from aiohttp import web
-from tests.support.ws import UNKNOWN_MARKET_ID, BookReplica, WsClient, bad_commands, of_type
+from tests.support.ws import BookReplica, WsClient, bad_commands, of_type
 from tests.unit.sim.engine_kit import Clock, px, qty
 
 from kalshi_trader.domain import (
     BookSide,
     MarketStatus,
     Money,
+    Price,
     Qty,
     SelfTradePrevention,
     TickGrid,
@@ -69,7 +70,11 @@ class Harness:
         status: MarketStatus = MarketStatus.ACTIVE,
     ) -> str:
         if event not in {e.event_ticker for e in self.catalog.all_events()}:
-            self.catalog.add_event(EventInfo(event, "KXTEST", f"Event {event}", "sub", collateral_return_type="MECNET"))
+            self.catalog.add_event(
+                EventInfo(
+                    event, "KXTEST", f"Event {event}", "sub", mutually_exclusive=True, collateral_return_type="MECNET"
+                )
+            )
         now = self.clock()
         self.catalog.add_market(
             MarketMeta(
@@ -397,8 +402,8 @@ async def test_bad_commands_get_the_documented_error_and_change_nothing(
             assert error["id"] == command["id"]
         else:
             assert "id" not in error
-        if code == 16:
-            assert error["msg"].get("market_ticker") == "NOPE-1" or error["msg"].get("market_id") == UNKNOWN_MARKET_ID
+        if what in ("unknown market", "unknown market (update)"):  # the retired code 16's cases
+            assert error["msg"]["market_tickers"] == ["NOPE-1"]
         after = await c.request("list_subscriptions")
         assert after["msg"] == before
         ok = await c.request("update_subscription", {"sid": 1, "action": "get_snapshot", "market_tickers": [A]})
@@ -531,6 +536,7 @@ async def test_user_orders_and_positions_are_private_and_filtered(h: Harness) ->
             "order_id": order_id,
             "user_id": wire_user_id("alice"),
             "ticker": A,
+            "exchange_index": 0,
             "status": "executed",
             "side": "yes",
             "is_yes": True,
@@ -540,18 +546,20 @@ async def test_user_orders_and_positions_are_private_and_filtered(h: Harness) ->
             "fill_count_fp": "3.00",
             "remaining_count_fp": "0.00",
             "initial_count_fp": "3.00",
-            "taker_fill_cost_dollars": "1.5000",
-            "maker_fill_cost_dollars": "0.0000",
+            "taker_fill_cost_dollars": "1.500000",
+            "maker_fill_cost_dollars": "0.000000",
             "taker_fees_dollars": order["msg"]["taker_fees_dollars"],
-            "maker_fees_dollars": "0.0000",
+            "maker_fees_dollars": "0.000000",
             "client_order_id": "buy-1",
             "self_trade_prevention_type": "taker_at_cross",
             "created_time": order["msg"]["created_time"],
             "created_ts_ms": h.clock.now,
             "last_update_time": order["msg"]["last_update_time"],
             "last_updated_ts_ms": h.clock.now,
+            "last_update_reason": "Trade",
             "subaccount_number": 0,
         }
+        assert len(order["msg"]["taker_fees_dollars"].split(".")[1]) == 6
         assert position["msg"]["user_id"] == wire_user_id("alice")
         assert (position["msg"]["market_ticker"], position["msg"]["position_fp"]) == (A, "3.00")
         assert await alice.quiet(0.1) == []
@@ -629,6 +637,92 @@ async def test_market_lifecycle_and_event_lifecycle(h: Harness) -> None:
         ]
 
 
+async def test_trade_and_lifecycle_frames_are_sequenced_per_subscription(h: Harness) -> None:
+    """Since Sep 2026 trades and lifecycle messages carry ``seq`` (+1 per frame on the sid, the
+    lifecycle sid's ``event_lifecycle`` frames included); ``ok`` reports the last one."""
+    seed_book(h)
+    async with await h.client() as c:
+        await subscribe(c, ["trade", "market_lifecycle_v2"])
+        h.place("alice", BookSide.ASK, "0.42", "1", A)  # takes bob's 0.42 bid
+        h.place("alice", BookSide.ASK, "0.40", "2", A)  # and two of the 0.40 ones
+        h.add_market("KXTEST-26JAN02-X", "KXTEST-26JAN02")
+        h.engine.set_market_status(B, MarketStatus.INACTIVE)
+        frames = await c.until(lambda f: f.get("msg", {}).get("event_type") == "deactivated")
+        sequenced = [(f["type"], f["sid"], f["seq"]) for f in frames]
+        assert sequenced == [
+            ("trade", 1, 1),
+            ("trade", 1, 2),
+            ("event_lifecycle", 2, 1),
+            ("market_lifecycle_v2", 2, 2),
+            ("market_lifecycle_v2", 2, 3),
+        ]
+        ok = await c.request("update_subscription", {"sid": 1, "action": "add_markets", "market_tickers": [A]})
+        assert ok["seq"] == 2
+
+
+async def test_snapshots_echo_the_command_that_asked_for_them(h: Harness) -> None:
+    seed_book(h)
+    async with await h.client() as c:
+        sub_id = await c.send("subscribe", {"channels": ["orderbook_delta"], "market_ticker": A})
+        assert (await c.until(lambda f: f["type"] == "orderbook_snapshot"))[-1]["id"] == sub_id
+        snap_id = await c.send("update_subscription", {"sid": 1, "action": "get_snapshot", "market_tickers": [A]})
+        ok, snapshot = await c.recv(), await c.recv()
+        assert (ok["type"], ok["id"], snapshot["type"], snapshot["id"]) == (
+            "ok",
+            snap_id,
+            "orderbook_snapshot",
+            snap_id,
+        )
+        h.place("bob", BookSide.BID, "0.30", "1", A)
+        assert "id" not in await c.recv()  # a delta answers no command
+        params = {"sid": 1, "action": "get_snapshot", "market_tickers": [A]}
+        await c.send_raw(msgspec.json.encode({"cmd": "update_subscription", "params": params}).decode())
+        ok, snapshot = await c.recv(), await c.recv()
+        assert "id" not in ok  # the command had no id
+        assert "id" not in snapshot
+
+
+async def test_user_orders_say_why_the_order_changed(h: Harness) -> None:
+    """``last_update_reason`` as documented: Trade, Amend, Decrease, ExpiryCancel,
+    SettlementBoundsCancel…; none on creation or on a cancel the owner asked for."""
+    floor_market = h.add_market("KXTEST-26JAN01-F")
+    h.engine.market(floor_market).settlement_floor = Price(0)
+    async with await h.client("alice") as c:
+        await subscribe(c, ["user_orders"])
+        keep = h.place("alice", BookSide.BID, "0.20", "5", A)
+        h.engine.decrease("alice", keep, reduce_by=qty("1"))
+        h.engine.amend("alice", keep, ticker=A, side=BookSide.BID, price=px("0.21"), count=qty("4"))
+        h.engine.cancel("alice", keep)
+        expiring = h.engine.place(
+            "alice",
+            NewOrder(
+                ticker=A,
+                side=BookSide.BID,
+                price=px("0.10"),
+                count=qty("1"),
+                time_in_force=TimeInForce.GOOD_TILL_CANCELED,
+                self_trade_prevention=SelfTradePrevention.TAKER_AT_CROSS,
+                expiration_ms=h.clock.now + 1_000,
+            ),
+        ).order.order_id
+        h.clock.advance(1_000)
+        h.engine.expire_orders()
+        floored = h.place("alice", BookSide.BID, "0.05", "2", floor_market)
+        h.engine.set_settlement_floor(floor_market, px("0.05"))
+        frames = await c.until(lambda f: f["msg"]["order_id"] == floored and f["msg"]["status"] == "canceled")
+        reasons = [(f["msg"]["order_id"], f["msg"]["status"], f["msg"].get("last_update_reason")) for f in frames]
+        assert reasons == [
+            (keep, "resting", None),
+            (keep, "resting", "Decrease"),
+            (keep, "resting", "Amend"),
+            (keep, "canceled", None),
+            (expiring, "resting", None),
+            (expiring, "canceled", "ExpiryCancel"),
+            (floored, "resting", None),
+            (floored, "canceled", "SettlementBoundsCancel"),
+        ]
+
+
 async def test_implicit_open_and_scheduled_close_are_not_announced(h: Harness) -> None:
     pending = h.add_market("KXTEST-26JAN01-D", structure="linear_cent", status=MarketStatus.INITIALIZED)
     async with await h.client() as c:
@@ -656,7 +750,13 @@ async def test_overflow_drops_the_subscription_with_error_25(make: Factory) -> N
             h.place("bob", BookSide.BID, f"0.{10 + i:02d}", "1", A)
         frames = await c.until(lambda f: f["type"] == "error")
         assert [f["seq"] for f in frames[:-1]] == [2, 3, 4, 5, 6]  # what fit, contiguous
-        assert frames[-1] == {"type": "error", "msg": {"code": 25, "msg": "Subscription buffer overflow"}}
+        # the error names the subscription and takes its next seq (a sequenced channel)
+        assert frames[-1] == {
+            "type": "error",
+            "sid": 1,
+            "seq": 7,
+            "msg": {"code": 25, "msg": "Subscription buffer overflow"},
+        }
         assert (await c.request("list_subscriptions"))["msg"] == [{"channel": "trade", "sid": 2}]
         await c.request("subscribe", {"channels": ["orderbook_delta"], "market_ticker": A})
         assert (await c.recv())["type"] == "orderbook_snapshot"  # a fresh sid recovers
@@ -723,7 +823,8 @@ async def test_frame_hook_sees_every_frame_and_can_repeat_or_drop(h: Harness) ->
     async with aiohttp.ClientSession() as session, session.ws_connect(f"{h.url}?user=alice") as ws:
         await ws.send_str('{"id": 1, "cmd": "list_subscriptions"}')
         first, second = await ws.receive_str(timeout=2), await ws.receive_str(timeout=2)
-        assert first == second == '{"type":"ok","id":1,"msg":[]}'
+        assert first == second
+        assert first.startswith('{"type":"ok","id":1,"msg":[],"sending_ts_ms":')  # stamped before the hook
         assert hook.seen == [first.encode()]
 
     h.feed.frame_hook = _Hook("drop")
@@ -764,7 +865,7 @@ async def test_frames_are_byte_identical_to_the_schema_structs(h: Harness) -> No
     assert {"OrderbookSnapshotFrame", "OrderbookDeltaFrame", "TickerFrame", "TradeFrame"} <= kinds
 
 
-async def test_a_failing_encoder_ends_the_channel_with_internal_error(
+async def test_a_failing_encoder_ends_the_channel_with_a_channel_error(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with await h.client() as c:
@@ -775,11 +876,11 @@ async def test_a_failing_encoder_ends_the_channel_with_internal_error(
 
         monkeypatch.setattr(h.feed, "_ticker_body", broken)
         h.feed._on_event(TickerEvent(A, h.clock.now))
-        assert await c.recv() == {"type": "error", "msg": {"code": 17, "msg": "Internal error"}}
+        assert await c.recv() == {"type": "error", "sid": 1, "msg": {"code": 10, "msg": "Channel error"}}
         assert (await c.request("list_subscriptions"))["msg"] == [{"channel": "trade", "sid": 2}]
 
 
-async def test_a_failing_command_is_answered_with_internal_error(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_failing_command_is_answered_with_a_channel_error(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     async with await h.client() as c:
 
         def broken(conn: Any, command_id: int) -> None:
@@ -787,7 +888,7 @@ async def test_a_failing_command_is_answered_with_internal_error(h: Harness, mon
 
         monkeypatch.setattr(h.feed, "_list_subscriptions", broken)
         command_id = await c.send("list_subscriptions")
-        assert await c.recv() == {"id": command_id, "type": "error", "msg": {"code": 17, "msg": "Internal error"}}
+        assert await c.recv() == {"id": command_id, "type": "error", "msg": {"code": 10, "msg": "Channel error"}}
         assert (await subscribe(c, ["trade"]))[0]["msg"]["sid"] == 1  # the connection lives on
 
 

@@ -58,7 +58,7 @@ def test_json_payloads_never_fail_to_serialize() -> None:
 
 
 def test_order_states() -> None:
-    assert {s for s in OrderState if s.is_open} == {OrderState.PENDING, OrderState.RESTING}
+    assert {s for s in OrderState if s.is_open} == {OrderState.PENDING, OrderState.RESTING, OrderState.UNKNOWN}
     assert {s for s in OrderState if s.is_final} == {OrderState.REJECTED, OrderState.CANCELED, OrderState.EXECUTED}
 
 

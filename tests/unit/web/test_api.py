@@ -21,6 +21,7 @@ from kalshi_trader.readmodels import (
     ConnectionView,
     DecisionView,
     FairValueView,
+    FeedDelayView,
     FillView,
     HealthCheck,
     HealthView,
@@ -84,8 +85,26 @@ class StubNode:
                 "weather_mm",
                 "quote",
                 7,
-            )
-        ][:limit]
+            ),
+            OrderView(
+                "coid-0",
+                "oid-0",
+                "KXINXD-26NOV21-T6800",
+                BookSide.BID,
+                Price(2_100),
+                Qty(500),
+                Qty(200),
+                Qty(0),
+                "canceled",
+                "good_till_canceled",
+                False,
+                False,
+                "favorite",
+                "entry",
+                5,
+                "SettlementBoundsCancel",
+            ),
+        ][: 1 if open_only else limit]
 
     def fills(self, *, limit: int = 200) -> list[FillView]:
         return [
@@ -215,6 +234,7 @@ class StubNode:
             0,
             "",
             "",
+            (FeedDelayView("orderbook_delta", 4, 0.8, 3.0, 3.0, 0, (0.001, 0.005), (2, 3), 0.0054),),
         )
 
     def health(self) -> HealthView:
@@ -306,6 +326,8 @@ def test_health_carries_its_checks_and_the_connection(client: TestClient) -> Non
     assert health["checks"] == [{"name": "exchange feed", "ok": True, "detail": "connected"}]
     conn = health["connection"]
     assert (conn["ws_connected"], conn["speed"], conn["store"], conn["books_total"]) == (True, "60x", "sqlite:///x", 1)
+    (delay,) = conn["feed_delays"]
+    assert (delay["channel"], delay["frames"], delay["p50_ms"], delay["p99_ms"]) == ("orderbook_delta", 4, 0.8, 3.0)
     spec = client.get("/openapi.json").json()["components"]["schemas"]
     assert "ws_connected" in spec["ConnectionView"]["properties"]  # documented on the OpenAPI page
 
@@ -363,6 +385,12 @@ def test_metrics(client: TestClient) -> None:
     assert "kalshi_trader_balance_dollars 9876.5432" in text
     assert 'kalshi_trader_strategy_running{strategy="weather_mm"} 0.0' in text
     assert 'kalshi_trader_breaker_open{rule="feed_down"} 0.0' in text
+    # the exchange->node frame delay histogram, per channel (cumulative buckets, then +Inf)
+    assert 'kalshi_trader_ws_frame_delay_seconds_bucket{channel="orderbook_delta",le="0.001"} 2.0' in text
+    assert 'kalshi_trader_ws_frame_delay_seconds_bucket{channel="orderbook_delta",le="0.005"} 3.0' in text
+    assert 'kalshi_trader_ws_frame_delay_seconds_bucket{channel="orderbook_delta",le="+Inf"} 4.0' in text
+    assert 'kalshi_trader_ws_frame_delay_seconds_count{channel="orderbook_delta"} 4.0' in text
+    assert 'kalshi_trader_ws_frame_delay_seconds_sum{channel="orderbook_delta"} 0.0054' in text
 
 
 def test_stream_needs_the_token(client: TestClient) -> None:
@@ -378,6 +406,13 @@ def test_stream_pushes_a_snapshot_then_changes(client: TestClient, stub: StubNod
         assert first["data"]["balance"]["balance"] == "9876.5432"
         assert first["data"]["book"] is None
         assert len(first["data"]["pnl"]) == 1
+        assert [o["order_id"] for o in first["data"]["orders"]] == ["oid-1"]
+        (ended,) = first["data"]["ended_orders"]
+        assert (ended["order_id"], ended["state"], ended["last_update_reason"]) == (
+            "oid-0",
+            "canceled",
+            "SettlementBoundsCancel",
+        )
         ws.send_json({"book": "KXHIGHNY-26NOV21-B45.5"})
         update = ws.receive_json()
         assert update["type"] == "update"

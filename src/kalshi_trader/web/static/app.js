@@ -3,7 +3,7 @@
 (function () {
   const $ = id => document.getElementById(id);
   const S = {
-    balance: null, positions: [], orders: [], fills: [], markets: [], book: null, fairvalue: [], pnl: [],
+    balance: null, positions: [], orders: [], ended_orders: [], fills: [], markets: [], book: null, fairvalue: [], pnl: [],
     strategies: [], risk: null, connection: null, health: null,
   };
   let selected = null, ws = null, backoff = 500, dirty = new Set(), frame = 0, filterText = "";
@@ -206,6 +206,26 @@
       el("td", {}, el("span", { class: "side " + o.side, text: o.side === "bid" ? "BUY YES" : "BUY NO" })),
       td(cents(o.price), "num"), td(qty(o.remaining), "num"), td(o.strategy || "—", "muted"))));
   }
+  // Why an order ended: the exchange's last_update_reason, spelled out ("" = we canceled it, or it filled).
+  const WHY = {
+    Trade: "filled", Amend: "amended", Decrease: "decreased", ExpiryCancel: "expired", CloseCancel: "market closed",
+    HaltCancel: "market halted", SelfTradeCancel: "self-trade", PostOnlyCrossCancel: "post-only would cross",
+    ReduceOnlyCancel: "reduce-only cap", SettlementBoundsCancel: "settlement floor raised", MarginCancel: "margin",
+  };
+  function renderEnded() {
+    const tbody = $("ended-table").tBodies[0];
+    $("ended-count").textContent = String(S.ended_orders.length);
+    if (!S.ended_orders.length) { emptyRow(tbody, 7, "no ended orders yet"); return; }
+    tbody.replaceChildren(...S.ended_orders.map(o => {
+      const why = o.last_update_reason ? (WHY[o.last_update_reason] || o.last_update_reason)
+        : (o.state === "executed" ? "filled" : o.state === "rejected" ? "rejected" : "canceled by the node");
+      return el("tr", { "data-order": o.client_order_id, title: (o.last_update_reason || "") + " · " + o.reason },
+        el("td", {}, el("div", { class: "mkt" }, el("span", { class: "tk", text: o.ticker }))),
+        el("td", {}, el("span", { class: "side " + o.side, text: o.side === "bid" ? "BUY YES" : "BUY NO" })),
+        td(cents(o.price), "num"), td(qty(o.filled) + "/" + qty(o.size), "num"), td(o.state, "muted"),
+        td(why, "why"), td(o.strategy || "—", "muted"));
+    }));
+  }
   function renderFills() {
     const tbody = $("fills-table").tBodies[0];
     $("kpi-fills").textContent = S.fills.length + " recent fills";
@@ -226,9 +246,14 @@
     const facts = [["Exchange REST", c.rest_url], ["Exchange WS", c.ws_url], ["Clock", c.speed],
       ["Frames", c.frames.toLocaleString()], ["Connects", c.connects + " (" + c.disconnects + " drops)"],
       ["Record", c.store + (c.store_pending ? " · " + c.store_pending + " pending" : "")],
-      ["Last reconcile", c.last_reconcile || "—"]];
+      ["Last reconcile", c.last_reconcile || "—"], ["Feed delay", feedDelay(c.feed_delays || [])]];
     if (c.store_error) facts.push(["Store error", c.store_error]);
     $("connection").replaceChildren(...facts.map(([k, v]) => el("div", {}, el("dt", { text: k }), el("dd", { text: v, title: v }))));
+  }
+  function feedDelay(delays) {  // exchange -> node, per channel: "orderbook_delta p50 0.4 ms · p99 2.1 ms"
+    if (!delays.length) return "—";
+    const ms = v => (v === null ? "—" : v.toFixed(v < 10 ? 1 : 0) + " ms");
+    return delays.slice(0, 3).map(d => d.channel + " p50 " + ms(d.p50_ms) + " · p99 " + ms(d.p99_ms)).join("; ");
   }
   function renderHealth() {
     const h = S.health; if (!h) return;
@@ -238,7 +263,8 @@
     pill.title = h.checks.map(c => (c.ok ? "✓ " : "✗ ") + c.name + ": " + c.detail).join("\n");
   }
   const RENDER = {
-    balance: renderBalance, positions: renderPositions, orders: renderOrders, fills: renderFills, markets: renderMarkets,
+    balance: renderBalance, positions: renderPositions, orders: renderOrders, ended_orders: renderEnded,
+    fills: renderFills, markets: renderMarkets,
     book: renderBook, pnl: () => { renderPnlKpi(); renderPnlChart(); }, strategies: renderStrategies, risk: renderRisk,
     connection: renderConnection, health: renderHealth, fairvalue: () => {},
   };
