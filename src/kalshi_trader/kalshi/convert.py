@@ -158,12 +158,6 @@ def settlement_floor(m: w.Market) -> Price | None:
     return _field(parse_price, m.settlement_floor_dollars, "settlement_floor_dollars", owner)
 
 
-def market_outcome(m: w.Market) -> tuple[str, Price | None]:
-    """A determined market's ``result`` ("" before) and YES settlement value (None before)."""
-    owner = f"market {m.ticker}"
-    value = m.settlement_value_dollars
-    return m.result, None if value is None else _field(parse_price, value, "settlement_value_dollars", owner)
-
 
 @dataclass(frozen=True, slots=True)
 class MarketQuote:
@@ -380,11 +374,14 @@ def historical_candle(c: w.MarketCandlestickHistorical, ticker: str = "") -> Can
 
 def settled_value(m: w.Market) -> tuple[Price, int] | None:
     """``(YES value, settlement time in ms)`` of a market whose result is known; ``None`` before.
-    A scalar result is worth ``settlement_value_dollars`` per YES contract. ``ValueError`` if the
-    market names a result it gives no value for."""
+    A scalar result is worth ``settlement_value_dollars`` per YES contract, and so is a "no" above a
+    settlement floor (YES settles at the floor then). ``ValueError`` if the market names a result it
+    gives no value for."""
     owner = f"market {m.ticker}"
     if m.result == "yes":
         value = Price(PRICE_SCALE)
+    elif m.result == "no" and m.settlement_value_dollars is not None:
+        value = _field(parse_price, m.settlement_value_dollars, "settlement_value_dollars", owner)
     elif m.result == "no":
         value = Price(0)
     elif m.result == "scalar" and m.settlement_value_dollars is not None:

@@ -388,11 +388,11 @@ class RestMarkets:
                 if info is None:
                     continue
                 try:
-                    result, value = convert.market_outcome(market)
+                    settled = convert.settled_value(market)
                 except ValueError as exc:
                     log.warning("monitor_unusable_market", ticker=market.ticker, error=str(exc))
                     continue
-                reports.append(MarketReport(info, result, value))
+                reports.append(MarketReport(info, market.result, None if settled is None else settled[0]))
         return reports
 
     async def trades_since(self, since_ms: int) -> list[TradePrinted]:

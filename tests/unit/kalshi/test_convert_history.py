@@ -89,7 +89,7 @@ def market(**fields: Any) -> w.Market:
         "last_price_dollars": "0.5000", "previous_yes_bid_dollars": "0.0000", "previous_yes_ask_dollars": "0.0000",
         "previous_price_dollars": "0.0000", "volume_fp": "0.00", "volume_24h_fp": "0.00", "open_interest_fp": "0.00",
         "result": "", "can_close_early": False, "expiration_value": "", "rules_primary": "", "rules_secondary": "",
-        "price_level_structure": "linear_cent", "price_ranges": [],
+        "price_level_structure": "linear_cent", "price_ranges": [], "settlement_bounds_type": "default",
     }  # fmt: skip
     decoded: w.Market = decode(w.Market, {**base, **fields})
     return decoded
