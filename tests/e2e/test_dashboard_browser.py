@@ -108,5 +108,9 @@ def test_dashboard_start_a_strategy_then_kill_switch(node: RunningNode, browser:
     expect(card.locator("button.toggle")).to_have_text("Start", timeout=10_000)
     eventually(lambda: resting_orders(node.exchange_rest, node.data_dir) == [], timeout_s=10)
     expect(page.locator("#orders-table tbody tr[data-order]")).to_have_count(0, timeout=10_000)
+    # The canceled orders are listed as ended, with why (the node canceled them: no exchange reason).
+    canceled = page.locator("#ended-table tbody tr[data-order] td.why", has_text="canceled by the node")
+    expect(canceled.first).to_be_visible(timeout=10_000)
+    expect(page.locator("#connection")).to_contain_text("Feed delay")
     assert errors == []
     page.close()
