@@ -75,18 +75,18 @@ async def main(rest_url: str, key_id: str, private_key_pem: str, ticker: str) ->
     if balance is not None:
         report["balance_cents"] = balance.balance
 
-    created = await step(
-        "create_order_v2",
-        lambda: orders.create_order_v2(
+    def place(price: str, count: str, tif: str = "good_till_canceled") -> Callable[[], Awaitable[Any]]:
+        return lambda: orders.create_order_v2(
             ticker=ticker,
             side="bid",
-            count="2.00",
-            price="0.0300",
-            time_in_force="good_till_canceled",
+            count=count,
+            price=price,
+            time_in_force=tif,
             self_trade_prevention_type="taker_at_cross",
             client_order_id=str(uuid.uuid4()),
-        ),
-    )
+        )
+
+    created = await step("create_order_v2", place("0.0300", "2.00"))
     if created is not None:
         order_id = created.order_id
         amended = await step(
@@ -103,17 +103,7 @@ async def main(rest_url: str, key_id: str, private_key_pem: str, ticker: str) ->
         if canceled is not None:
             report["canceled_by"] = canceled.reduced_by
     # An IOC buy that trades, so that positions and fills have something to show.
-    taken = await step(
-        "create_order_v2_ioc",
-        lambda: orders.create_order_v2(
-            ticker=ticker,
-            side="bid",
-            count="1.00",
-            price="0.9900",
-            time_in_force="immediate_or_cancel",
-            self_trade_prevention_type="taker_at_cross",
-        ),
-    )
+    taken = await step("create_order_v2_ioc", place("0.9900", "1.00", "immediate_or_cancel"))
     if taken is not None:
         report["ioc_filled"] = taken.fill_count
     positions = await step("get_positions", lambda: portfolio.get_positions(settlement_status="all"))
@@ -123,17 +113,7 @@ async def main(rest_url: str, key_id: str, private_key_pem: str, ticker: str) ->
     if fills is not None:
         report["fills"] = [(f.ticker, f.outcome_side) for f in fills.fills]
     await step("get_settlements", lambda: portfolio.get_settlements(limit=5))
-    rest_again = await step(
-        "create_order_v2_for_cancel_all",
-        lambda: orders.create_order_v2(
-            ticker=ticker,
-            side="bid",
-            count="1.00",
-            price="0.0200",
-            time_in_force="good_till_canceled",
-            self_trade_prevention_type="taker_at_cross",
-        ),
-    )
+    rest_again = await step("create_order_v2_for_cancel_all", place("0.0200", "1.00"))
     if rest_again is not None:
         await step("cancel_all_orders", lambda: orders.cancel_all_orders())
         after = await step("get_orders_after_cancel_all", lambda: orders.get_orders(ticker=ticker, status="resting"))

@@ -22,23 +22,13 @@ PLAIN = "KXPLAIN-26JAN01-T50"
 
 
 @pytest.fixture
-async def ex() -> AsyncIterator[RunningExchange]:
+async def exchange() -> AsyncIterator[RunningExchange]:
+    """The conftest fixture's exchange (its ``trader``/``liquidity`` clients use this one), with the
+    operator API on and a floor market and a plain one listed."""
     async with running_exchange(admin_token=TOKEN) as running:
         running.add_market(FLOOR, fee_multiplier=(0, 1), settlement_floor=Price(0))
         running.add_market(PLAIN, fee_multiplier=(0, 1))
         yield running
-
-
-@pytest.fixture
-async def trader(ex: RunningExchange) -> AsyncIterator[SignedClient]:
-    async with ex.client(ex.trader) as client:
-        yield client
-
-
-@pytest.fixture
-async def liquidity(ex: RunningExchange) -> AsyncIterator[SignedClient]:
-    async with ex.client(ex.liquidity) as client:
-        yield client
 
 
 async def raise_floor(client: SignedClient, ticker: str, floor: str) -> tuple[int, dict[str, object]]:
@@ -63,8 +53,9 @@ async def test_markets_report_their_settlement_bounds(trader: SignedClient) -> N
 
 
 async def test_the_operator_lists_floor_markets_and_raises_a_floor(
-    ex: RunningExchange, trader: SignedClient, liquidity: SignedClient
+    exchange: RunningExchange, trader: SignedClient, liquidity: SignedClient
 ) -> None:
+    ex = exchange
     async with SignedClient(ex.rest_url.removesuffix("/trade-api/v2"), validate=False) as admin:
         floors = (await admin.get("/admin/markets/floors", sign=False, headers=ADMIN)).body["markets"]
         assert {"ticker": FLOOR, "settlement_floor_dollars": "0.0000"} in floors
