@@ -4,8 +4,9 @@ Run: ``.venv/bin/python bench/bench_book.py [--deltas N] [--runs R]``
 
 A deterministic stream (seeded) of Kalshi ``orderbook_delta`` frames in the current fixed-point format
 (``sending_ts_ms`` on every frame, as Kalshi sends since October 2026) over ~50 markets on three tick
-grids, one ``orderbook_snapshot`` per market first, all on one ``sid``, held in memory as ``bytes``. Each path processes the whole stream from fresh books; the figure is the
-median of R runs in ns per frame (the paths are fed interleaved slices of the stream, see ``measure``):
+grids, one ``orderbook_snapshot`` per market first, all on one ``sid``, held in memory as ``bytes``.
+Each path processes the whole stream from fresh books; the figure is the median of R runs in ns per
+frame (the paths are fed interleaved slices of the stream, see ``measure``):
 
   (a) near-limit: msgspec typed decode into a flat per-tick list per side, no checks at all;
   (b) naive: ``json.loads`` into dict-of-dicts books keyed by ``Decimal`` price, seq check, level
