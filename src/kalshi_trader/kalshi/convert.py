@@ -158,7 +158,6 @@ def settlement_floor(m: w.Market) -> Price | None:
     return _field(parse_price, m.settlement_floor_dollars, "settlement_floor_dollars", owner)
 
 
-
 @dataclass(frozen=True, slots=True)
 class MarketQuote:
     """A market's top of book and activity as ``GET /markets`` reports them. A bid of 0 means no
