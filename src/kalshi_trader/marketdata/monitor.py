@@ -335,8 +335,9 @@ class MarketSource(Protocol):
 
 class RestMarkets:
     """``MarketSource`` over the REST client: ``GET /markets`` with the filter's status (``open``
-    when it asks for active markets only), series, event, tickers and close-time window as query
-    parameters, following cursors; ``GET /markets/{ticker}`` for one market. Markets whose wire
+    when it asks for active markets only), series, event and tickers as query parameters, and the
+    close-time window too when no status is asked for (Kalshi refuses close-time bounds with
+    ``status=open``), following cursors; ``GET /markets/{ticker}`` for one market. Markets whose wire
     data cannot be converted are logged and skipped."""
 
     def __init__(self, rest: KalshiRest, *, clock_ms: Callable[[], int] = wall_clock_ms, batch: int = 100) -> None:
@@ -350,10 +351,13 @@ class RestMarkets:
         if f.statuses == frozenset({MarketStatus.ACTIVE}):
             base["status"] = "open"
         now = self.clock_ms()
-        if f.min_time_to_close_ms > 0:
-            base["min_close_ts"] = (now + f.min_time_to_close_ms) // 1000
-        if f.max_time_to_close_ms is not None:
-            base["max_close_ts"] = -(-(now + f.max_time_to_close_ms) // 1000)
+        # Kalshi takes close-time bounds only without a status (or with ``closed``): with
+        # ``status=open`` the window is applied here, by ``accepts_market``, instead.
+        if "status" not in base:
+            if f.min_time_to_close_ms > 0:
+                base["min_close_ts"] = (now + f.min_time_to_close_ms) // 1000
+            if f.max_time_to_close_ms is not None:
+                base["max_close_ts"] = -(-(now + f.max_time_to_close_ms) // 1000)
         queries: list[dict[str, Any]]
         if f.tickers:
             names = sorted(f.tickers)

@@ -412,3 +412,23 @@ def _new(ticker: str, side: BookSide, price: str, tif: TimeInForce = TimeInForce
         time_in_force=tif,
         self_trade_prevention=SelfTradePrevention.TAKER_AT_CROSS,
     )
+
+
+async def test_discovery_with_a_close_window_is_accepted_by_the_exchange() -> None:
+    """The node's filter (open markets closing within a horizon) is a query Kalshi answers: the
+    exchange refuses close-time bounds together with ``status=open``, so the window is applied
+    locally and exactly the open markets closing in it come back."""
+    async with running_exchange() as ex:
+        signer = Signer(ex.trader.key_id, ex.trader.private_key)
+        now = ex.exchange.clock_ms()
+        window = MarketFilter(min_time_to_close_ms=60_000, max_time_to_close_ms=3 * 86_400_000)
+        async with KalshiRest(ex.rest_url, signer, tier="prestige") as rest:
+            found = await RestMarkets(rest, clock_ms=ex.exchange.clock_ms).list_markets(window)
+        expected = {
+            t
+            for t in ex.scenario.tickers
+            if ex.exchange.engine.market(t).status is MarketStatus.ACTIVE
+            and now + 60_000 <= ex.exchange.catalog.market(t).close_ms <= now + 3 * 86_400_000
+        }
+        assert expected
+        assert {m.ticker for m in found if window.accepts_market(m, now)} == expected

@@ -527,20 +527,11 @@ def wire_market(ticker: str, status: str = "active") -> Any:
                 min_time_to_close_ms=HOUR,
                 max_time_to_close_ms=2 * HOUR + 1,
             ),
-            [
-                {
-                    "status": "open",
-                    "min_close_ts": (NOW + HOUR) // 1000,
-                    "max_close_ts": (NOW + 2 * HOUR) // 1000 + 1,
-                    "series_ticker": "KXHIGHCHI",
-                },
-                {
-                    "status": "open",
-                    "min_close_ts": (NOW + HOUR) // 1000,
-                    "max_close_ts": (NOW + 2 * HOUR) // 1000 + 1,
-                    "series_ticker": "KXHIGHNY",
-                },
-            ],
+            [{"status": "open", "series_ticker": "KXHIGHCHI"}, {"status": "open", "series_ticker": "KXHIGHNY"}],
+        ),
+        (
+            MarketFilter(statuses=frozenset(), min_time_to_close_ms=HOUR, max_time_to_close_ms=2 * HOUR + 1),
+            [{"min_close_ts": (NOW + HOUR) // 1000, "max_close_ts": (NOW + 2 * HOUR) // 1000 + 1}],
         ),
         (MarketFilter(events=frozenset({"E-1"})), [{"status": "open", "event_ticker": "E-1"}]),
         (MarketFilter(tickers=frozenset({"B-1", "A-1"})), [{"status": "open", "tickers": ["A-1", "B-1"]}]),
