@@ -543,8 +543,10 @@ class OrderIntent:
     ``client_order_id`` names the order the intent is about: the new order's id for ``PLACE``, the
     existing order's id for ``AMEND`` and ``CANCEL``. ``price`` is the YES price (``side`` says which
     leg is bought, as in ``Order``). For ``AMEND``, ``price`` is the new price and ``qty`` the new
-    *remaining* size wanted (execution converts it to Kalshi's "filled + remaining" count). ``CANCEL``
-    uses neither. ``strategy``, ``reason`` and ``inputs`` explain the intent for the audit log.
+    *remaining* size wanted as of the intent's submission (execution converts it to Kalshi's
+    "filled + remaining" count with the filled count known then, so what fills meanwhile comes off
+    it). ``CANCEL`` uses neither. ``strategy``, ``reason`` and ``inputs`` explain the intent for the
+    audit log.
 
     Nothing is validated here: an intent is a wish, and risk's ``invalid_intent`` rule judges it."""
 

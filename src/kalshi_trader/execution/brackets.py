@@ -33,7 +33,9 @@ Contract (no I/O, no clock, no awaits; the engine owns every side effect):
   fill or an order report arrives first.
 - **Partial fills resize**: while the entry fills, the take-profit grows (amend); when the bracket
   holds less than the take-profit's remaining size, it shrinks (decrease, which keeps queue
-  priority) — even while trading is halted; a new take-profit price moves it (amend). **OCO**: the
+  priority) — even while trading is halted; a new take-profit price moves it (amend). A resize is
+  the size wanted when it was planned: the take-profit's fills while it waits in the queue, or
+  that the engine has not heard of when it leaves, come off it (``execution.amends``). **OCO**: the
   take-profit filling lowers ``open_qty``, which is also the stop's size — so a fully filled
   take-profit leaves the stop nothing to sell (and the bracket finishes once its entry is done); a
   hit stop cancels the take-profit and sends its exit only once no take-profit is live, and keeps

@@ -26,9 +26,16 @@ Contract:
   backoff with jitter) and resolves a 409 after a lost response to the order the lost attempt made.
   If every attempt failed ambiguously the order is ``unknown``: its reservation is kept, and a
   lookup by ``client_order_id`` decides (found: tracked; not found: rejected). Amends and decreases
-  are not retried (except after 429); an amend that only shrinks an order is sent as a decrease
-  (queue priority kept); a cancel answered 404 reads the order back. Cancels and decreases name
-  the order's market (Kalshi routes them to its shard by the ticker).
+  are not retried (except after 429); a cancel answered 404 reads the order back. Cancels and
+  decreases name the order's market (Kalshi routes them to its shard by the ticker).
+- **Amends count from their submission** (``execution.amends``). An amend intent's size is what
+  should rest as of ``submit``, which records the order's filled count then: the order's total is
+  fixed at that, so contracts that fill while the amend waits in the queue come off it (never
+  rest again), and the request names that total in terms the exchange applies to its own counts —
+  an amend's ``count``, or a decrease's ``reduce_by`` when only the size shrinks (queue priority
+  kept) — so fills the engine has not heard of come off too; if everything wanted has filled,
+  what rests is withdrawn (a decrease to 0). The answer's remaining count with that total tells
+  the tracker what the exchange has filled.
 - **Exits cannot flip a position.** An approved reduce-only exit first lets the market's bracket
   take its take-profit away (``Protection.before_exit``: the cancel is queued ahead of the exit);
   as it leaves, an exit is cut to ``exit_room`` — the position less fills reported but not
@@ -110,6 +117,7 @@ from kalshi_trader.domain import (
     parse_qty,
     trading_day,
 )
+from kalshi_trader.execution import amends
 from kalshi_trader.execution.brackets import BracketSpec
 from kalshi_trader.execution.orders import OrderState, OrderTracker, SettlementResult, TrackedOrder
 from kalshi_trader.execution.protection import ENGINE_REFUSAL, BracketTicket, Protection
@@ -342,7 +350,9 @@ class ExecutionEngine:
         self.queue = ExecutionQueue(recorder.flush)
         self._books: dict[str, TopOfBook] = {}
         self._grids: dict[str, TickGrid] = {}
-        self._amending: set[str] = set()
+        self._amending: dict[str, Qty] = {}
+        """client_order_id → its filled count when the amend in flight was submitted (the basis of
+        ``amends.request``: the remaining size asked for is counted from it)."""
         self._unknown: set[str] = set()
         self._queued: set[str] = set()
         """client_order_ids with a create queued or in flight."""
@@ -447,7 +457,8 @@ class ExecutionEngine:
         sub = self._submission(intent, decision)
         coid = intent.client_order_id
         if intent.action is IntentAction.AMEND:
-            self._amending.add(coid)
+            tracked = self.tracker.order(coid)
+            self._amending[coid] = tracked.filled if tracked is not None else Qty(0)
             self.queue.put(
                 Job(
                     f"amend {coid}", lambda: self._send_amend(sub), lambda r: self._amend_purged(sub, r), purgeable=True
@@ -505,8 +516,9 @@ class ExecutionEngine:
         return self.submit(OrderIntent.cancel(ticker, client_order_id, strategy=strategy, reason=reason))
 
     def amend(self, client_order_id: str, *, price: int, remaining: int, reason: str = "") -> Submission:
-        """Move an order to ``price`` with ``remaining`` contracts left to fill (sent as a decrease
-        when only the size shrinks, which keeps queue priority)."""
+        """Move an order to ``price`` with ``remaining`` contracts left to fill as of now: what fills
+        before the request reaches the exchange comes off it (sent as a decrease when only the size
+        shrinks, which keeps queue priority)."""
         tracked = self.tracker.order(client_order_id)
         if tracked is None:
             intent = OrderIntent.amend("", BookSide.BID, price, remaining, client_order_id, reason=reason)
@@ -523,7 +535,7 @@ class ExecutionEngine:
         return self.submit(intent)
 
     def decrease(self, client_order_id: str, *, remaining: int, reason: str = "") -> Submission:
-        """Shrink an order to ``remaining`` contracts at its price (risk-reducing)."""
+        """Shrink an order to ``remaining`` contracts at its price, as of now (risk-reducing)."""
         tracked = self.tracker.order(client_order_id)
         if tracked is None:
             return self.amend(client_order_id, price=0, remaining=remaining, reason=reason)
@@ -718,7 +730,7 @@ class ExecutionEngine:
 
     def _amend_purged(self, sub: Submission, reason: str) -> None:
         coid = sub.intent.client_order_id
-        self._amending.discard(coid)
+        self._amending.pop(coid, None)
         self.risk.on_amend_result(coid, False)
         self.sync_risk(coid)
         self._finish(sub, Outcome.PURGED, reason)
@@ -868,19 +880,22 @@ class ExecutionEngine:
                 self.risk.on_amend_result(coid, False)
                 self._finish(sub, Outcome.REJECTED, f"order {coid} is not resting", t)
                 return
-            shrink_only = intent.price == t.price and intent.qty < t.remaining
+            call = amends.request(t, intent.price, intent.qty, self._amending.get(coid, t.filled))
             try:
-                if shrink_only:
-                    dec = await self.rest.decrease_order(t.order_id, reduce_to=intent.qty, market_ticker=t.ticker)
-                    remaining: int | None = parse_qty(dec.remaining_count)
-                    price, ts, event = t.price, dec.ts_ms, "decreased"
-                else:
+                if isinstance(call, amends.Amend):
                     req = convert.amend_request(
-                        t.ticker, t.side, intent.price, Qty(t.filled + intent.qty), client_order_id=t.client_order_id
+                        t.ticker, t.side, call.price, call.total, client_order_id=t.client_order_id
                     )
                     amended = await self.rest.amend_order(t.order_id, req)
-                    remaining = parse_qty(amended.remaining_count) if amended.remaining_count is not None else None
-                    price, ts, event = intent.price, amended.ts_ms, "amended"
+                    remaining: int | None = (
+                        parse_qty(amended.remaining_count) if amended.remaining_count is not None else None
+                    )
+                    price, ts, event = call.price, amended.ts_ms, "amended"
+                else:
+                    by, to = (call.reduce_by, None) if isinstance(call, amends.Decrease) else (None, Qty(0))
+                    dec = await self.rest.decrease_order(t.order_id, reduce_by=by, reduce_to=to, market_ticker=t.ticker)
+                    remaining = parse_qty(dec.remaining_count)
+                    price, ts, event = t.price, dec.ts_ms, "decreased"
             except KalshiError as exc:
                 self.counters.rejected += 1
                 self.risk.on_amend_result(coid, False)
@@ -895,13 +910,16 @@ class ExecutionEngine:
                 if exc.status in (400, 404):
                     await self._refresh(t.order_id)
                 return
-            t = self.tracker.on_amended(coid, price=price, remaining=remaining, ts_ms=ts)
+            if isinstance(call, amends.Withdraw) or (event == "decreased" and remaining == 0):
+                t = self.tracker.on_canceled(coid, ts_ms=ts)  # nothing is left resting
+            else:
+                t = self.tracker.on_amended(coid, price=price, size=call.total, remaining=remaining, ts_ms=ts)
             self.risk.on_amend_result(coid, True)
             self.risk.record_success()
             self.record_state(t, event, {"to_price": price, "to_remaining": remaining})
             self._finish(sub, Outcome.ACCEPTED, "", t)
         finally:
-            self._amending.discard(coid)
+            self._amending.pop(coid, None)
             self.sync_risk(coid)
             self.after_change(intent.ticker)
 

@@ -339,21 +339,30 @@ class OrderTracker:
         self._report(entry, filled=filled, remaining=remaining, closed=closed, ts_ms=ts_ms)
         return entry.view()
 
-    def on_amended(self, key: str, *, price: int, remaining: int | None = None, ts_ms: int = 0) -> TrackedOrder:
-        """An amend response: the new YES price and, when the amend changed the resting size or
-        crossed, the contracts left resting. The size becomes everything filled so far plus
-        ``remaining``. (Kalshi's amend ``fill_count`` counts only the amend's own fills, which the
-        fill stream delivers anyway; if they arrive after this call, ``remaining`` reads low until
-        the ``user_orders`` report of the amend — which carries the full counts — is applied.)"""
+    def on_amended(
+        self, key: str, *, price: int, size: int | None = None, remaining: int | None = None, ts_ms: int = 0
+    ) -> TrackedOrder:
+        """An amend or decrease answer: the new YES price; ``size``, the order's new total (filled
+        included) when the request set it — an amend's count, what a decrease left — and
+        ``remaining``, the contracts the answer says rest (when it says). With both, the exchange
+        has filled ``size − remaining``, which counts as reported at once: fills made before the
+        answer (or by the amend itself) that have not arrived yet neither make the order read
+        short nor, when they arrive, finished while it still rests. Without ``size`` the size
+        becomes what is known filled plus ``remaining``. (Kalshi's amend ``fill_count`` counts only
+        the amend's own fills, which the fill stream delivers anyway.)"""
         entry = self._require(key)
         if entry.closed is not None or (ts_ms and ts_ms < entry.exchange_ms):
             return entry.view()
         entry.price = Price(price)
         entry.exchange_ms = max(entry.exchange_ms, ts_ms)
-        if remaining is not None:
+        if size is not None:
+            entry.size = size
+            if remaining is not None:
+                entry.filled_reported = max(entry.filled_reported, size - remaining)
+        elif remaining is not None:
             entry.size = entry.filled + remaining
-            if remaining == 0:
-                entry.closed = OrderState.EXECUTED
+        if remaining == 0:
+            entry.closed = OrderState.EXECUTED
         return entry.view()
 
     def on_canceled(self, key: str, *, ts_ms: int = 0) -> TrackedOrder:

@@ -5,13 +5,18 @@ the durable record before every send. Counts are taken at the exchange, over RES
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 import pytest
-from tests.integration.execution.kit import eventually, orders_at, trading_node
+from tests.integration.execution.kit import Liquidity, Node, eventually, orders_at, trading_node
 from tests.support.exchange import RunningExchange
 
 from kalshi_trader.domain import BookSide, OrderIntent, OrderStatus, TimeInForce
+from kalshi_trader.execution.engine import Submission
+from kalshi_trader.execution.orders import OrderState as TrackedState
+from kalshi_trader.execution.queue import Job
 from kalshi_trader.execution.views import Outcome
+from kalshi_trader.sim.faults import FaultSpec
 from kalshi_trader.store import AuditKind, OrderState
 
 pytestmark = pytest.mark.timeout(60)
@@ -150,6 +155,77 @@ async def test_amend_decrease_cancel_and_batches_keep_engine_and_exchange_equal(
         await node.recorder.flush()
         events = [e.kind for e in await node.store.order_events(client_order_id="b-1")]
         assert events.index("acked") < events.index("decreased")
+
+
+async def test_a_resize_counts_its_size_from_the_fills_known_when_it_was_asked_for(
+    exchange: RunningExchange, db_url: str
+) -> None:
+    """An amend's remaining size is what was wanted when it was submitted: contracts that fill while
+    it waits in the queue — even once the engine has heard of them — come off it, as Kalshi's total
+    count would take them off, instead of being rested again."""
+    ticker = exchange.add_market(TICKER)
+    liquidity = Liquidity(exchange)
+    try:
+        async with trading_node(exchange, db_url, [ticker]) as node:
+            await resize_while_it_fills(exchange, node, liquidity, ticker)
+    finally:
+        await liquidity.close()
+
+
+async def resize_while_it_fills(exchange: RunningExchange, node: Node, liquidity: Liquidity, ticker: str) -> None:
+    engine = node.engine
+    assert (await engine.submit(OrderIntent.place(ticker, BookSide.BID, 4000, 800, "r-1"))).ok
+
+    def filled() -> int:
+        tracked = engine.tracker.order("r-1")
+        assert tracked is not None
+        return tracked.filled
+
+    async def resize_while_filling(resize: Callable[[], Submission], sold: int) -> None:
+        """Ask for ``resize`` while the queue is held, let someone sell ``sold`` contracts into the
+        order and the engine hear of it, then let the request leave."""
+        release = asyncio.Event()
+        engine.queue.put(Job("hold", release.wait))
+        sub = resize()
+        assert sub.approved
+        before = filled()
+        await liquidity.take(ticker, BookSide.ASK, 4000, sold)
+        await eventually(lambda: filled() == before + sold * 100)
+        release.set()
+        assert (await sub).ok
+
+    async def at_exchange() -> tuple[int, int, OrderStatus]:
+        order = next(o for o in await orders_at(node.rest, ticker) if o.client_order_id == "r-1")
+        return order.filled, order.remaining, order.status
+
+    # Grow to 10 (an amend): 2 sold meanwhile, so 8 rest (not 10: 12 bought in all).
+    await resize_while_filling(lambda: engine.amend("r-1", price=4000, remaining=1000), 2)
+    assert await at_exchange() == (200, 800, OrderStatus.RESTING)
+    # Shrink to 6 (a decrease): 1 sold meanwhile, so 5 rest.
+    await resize_while_filling(lambda: engine.decrease("r-1", remaining=600), 1)
+    assert await at_exchange() == (300, 500, OrderStatus.RESTING)
+    # Shrink to 3 while a sale is on its way: the exchange executes the sale first, though the
+    # decrease left before the engine could hear of it; still 2 rest (the decrease comes off what
+    # the exchange has left), not 3.
+    faults = exchange.exchange.faults
+    faults.set_spec(FaultSpec(latency_ms=300))
+    release = asyncio.Event()
+    engine.queue.put(Job("hold", release.wait))
+    shrink = engine.decrease("r-1", remaining=300)
+    sale = asyncio.create_task(liquidity.take(ticker, BookSide.ASK, 4000, 1))
+    await asyncio.sleep(0.05)  # the sale has left; it is handled 0.3 s after it arrives
+    release.set()
+    assert (await shrink).ok
+    await sale
+    faults.set_spec(FaultSpec())
+    await eventually(lambda: filled() == 400)
+    assert await at_exchange() == (400, 200, OrderStatus.RESTING)
+    # Shrink to 1: that one sold meanwhile, so nothing is left to rest.
+    await resize_while_filling(lambda: engine.decrease("r-1", remaining=100), 1)
+    assert await at_exchange() == (500, 0, OrderStatus.CANCELED)
+    tracked = engine.tracker.order("r-1")
+    assert tracked is not None
+    assert (tracked.filled, tracked.remaining, tracked.state) == (500, 0, TrackedState.CANCELED)
 
 
 async def test_every_order_is_durable_before_it_is_sent(exchange: RunningExchange, db_url: str) -> None:

@@ -6,7 +6,9 @@ The state machine drives the real bracket policy (``execution.protection.Protect
 ``execution.brackets.plan``) and the real ``OrderTracker`` against a model of the exchange, the way
 the engine connects them: every intent ``Protection`` submits becomes a job on one ordered queue;
 a job changes the exchange when it runs (a create rests or, for the stop's reduce-only IOC exit,
-trades at once, capped at the position; an amend sets the total count; a decrease, a cancel) and
+trades at once, capped at the position; an amend becomes the engine's own request,
+``execution.amends.request``: a decrease to what is left, or the order's new total count; a
+cancel) and
 its answer reaches the tracker then, as the engine applies it. Fills (the entry bought by a seller,
 the take-profit lifted by a buyer, the exit's trades) and order reports reach the tracker
 whenever the machine chooses, in any order; a cancel or an amend may fail at the exchange (nothing
@@ -26,7 +28,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -46,6 +48,7 @@ from kalshi_trader.domain import (
     TimeInForce,
     TopOfBook,
 )
+from kalshi_trader.execution import amends
 from kalshi_trader.execution.brackets import BracketSpec
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.orders import OrderTracker
@@ -124,6 +127,7 @@ class ModelEngine:
     now_ms: int = 0
     running: bool = True
     _working: dict[str, set[str]] = field(default_factory=dict)
+    _amending: dict[str, Qty] = field(default_factory=dict)
 
     working_orders: ClassVar[Any] = ExecutionEngine.working_orders
     sellable: ClassVar[Any] = ExecutionEngine.sellable
@@ -151,6 +155,10 @@ class ModelEngine:
         if intent.action is IntentAction.PLACE:
             self.tracker.on_submitted(intent)
             self._work(intent.ticker, intent.client_order_id)
+        elif intent.action is IntentAction.AMEND:  # the engine's basis for ``amends.request``
+            tracked = self.tracker.order(intent.client_order_id)
+            assert tracked is not None
+            self._amending[intent.client_order_id] = tracked.filled
         answer = Answer()
         self.jobs.append((intent, answer))
         return SimpleNamespace(approved=True, result=answer)
@@ -202,6 +210,7 @@ class BracketNeverFlips(RuleBasedStateMachine):
         intent, answer = self.engine.jobs.popleft()
         tracker, coid = self.engine.tracker, intent.client_order_id
         outcome = Outcome.ACCEPTED
+        basis = self.engine._amending.pop(coid, Qty(0))
         if fails and intent.action is not IntentAction.PLACE:
             answer.resolve(Result(coid, Outcome.REJECTED, "503 service unavailable"))
             self._after()
@@ -235,21 +244,23 @@ class BracketNeverFlips(RuleBasedStateMachine):
                     tracker.on_canceled(coid)
                 else:  # 404: the engine reads the order back
                     tracker.on_order_update(order.report())
-            elif intent.price == t.price and intent.qty < t.remaining:  # a decrease keeps priority
-                if order.remaining:
-                    order.size = order.filled + min(intent.qty, order.remaining)
-                    tracker.on_amended(coid, price=t.price, remaining=order.remaining)
-                else:
-                    outcome = Outcome.REJECTED
+            else:  # the engine's request for the amend, carried out as Kalshi does
+                call = amends.request(t, intent.price, intent.qty, basis)
+                if not order.remaining or (isinstance(call, amends.Amend) and call.total <= order.filled):
+                    outcome = Outcome.REJECTED  # not resting; an amend's count must exceed the filled count
                     tracker.on_order_update(order.report())
-            else:  # an amend: the new total count is what the engine knows filled plus the new size
-                total = t.filled + intent.qty
-                if order.remaining and total > order.filled:
-                    order.size, order.price = total, intent.price
-                    tracker.on_amended(coid, price=intent.price, remaining=order.remaining)
-                else:
-                    outcome = Outcome.REJECTED
-                    tracker.on_order_update(order.report())
+                elif isinstance(call, amends.Amend):  # the new total, filled included
+                    order.size, order.price = call.total, call.price
+                    tracker.on_amended(coid, price=call.price, size=call.total, remaining=order.remaining)
+                else:  # a decrease comes off what rests at the exchange, all of it at most
+                    gone = order.remaining if isinstance(call, amends.Withdraw) else call.reduce_by
+                    order.size -= min(gone, order.remaining)
+                    if order.remaining:
+                        assert isinstance(call, amends.Decrease)
+                        tracker.on_amended(coid, price=t.price, size=call.total, remaining=order.remaining)
+                    else:
+                        order.canceled = True
+                        tracker.on_canceled(coid)
         answer.resolve(Result(coid, outcome, ""))
         self._after()
 
@@ -321,6 +332,102 @@ class ExitsNeverFlipThroughTheBracket(BracketNeverFlips):
         )
         self.protection.before_exit(intent)
         self.engine.submit(intent)
+
+
+class Pick:
+    """``st.data()`` when a run is replayed by hand: every draw takes choice ``index``."""
+
+    def __init__(self, index: int = 0) -> None:
+        self.index = index
+
+    def draw(self, strategy: Any) -> int:
+        return self.index
+
+
+def replay(machine: BracketNeverFlips, steps: list[Callable[[], None]]) -> None:
+    """Run ``steps`` on ``machine``, checking the property after each, as hypothesis would."""
+    machine.the_position_never_flips_through_the_take_profit()
+    for step in steps:
+        step()
+        machine.the_position_never_flips_through_the_take_profit()
+
+
+def test_a_take_profit_fill_while_its_growth_waits_in_the_queue_is_not_rested_again() -> None:
+    """The entry fills 2, the take-profit is placed for 2; the entry fills 1 more and, once the
+    take-profit rests, its growth to 3 is queued; a buyer lifts 1 of it and that fill reaches the
+    engine before the growth leaves. The growth counts from what had filled when it was asked for
+    (a total of 3: 2 left to rest, the position held), not from the fill since (3 more to rest)."""
+    m, first = BracketNeverFlips(), cast(st.DataObject, Pick(0))
+    replay(
+        m,
+        [
+            lambda: m.a_seller_hits_the_entry(qty=2),
+            lambda: m.a_fill_reaches_the_engine(first),
+            lambda: m.a_seller_hits_the_entry(qty=1),
+            lambda: m.a_fill_reaches_the_engine(first),
+            lambda: m.run_job(fails=False, liquidity=0),  # the take-profit rests for 2; growth to 3 queued
+            lambda: m.a_buyer_lifts_the_take_profit(qty=1),
+            lambda: m.a_fill_reaches_the_engine(first),
+            lambda: m.run_job(fails=False, liquidity=0),  # the growth leaves
+        ],
+    )
+    assert m.position == 2
+    assert [(o.filled, o.remaining) for o in m._take_profits()] == [(1, 2)]
+
+
+def test_a_shrink_also_takes_off_fills_the_engine_has_not_heard_of() -> None:
+    """The take-profit rests for 3, all that is held. A strategy's exit of 1 is queued behind the
+    take-profit's cancel, and the take-profit shrinks to 2 to make room for it; a buyer lifts 1 of
+    the take-profit, a second exit of 1 is queued, and both cancels fail. The shrink leaves before
+    the engine hears of that fill: it takes 1 off what the exchange has left (1 rests), not down to
+    2 — which the second exit, let through beside a take-profit of 2, would have left resting for
+    more than the 1 still held."""
+    m, first = ExitsNeverFlipThroughTheBracket(), cast(st.DataObject, Pick(0))
+    replay(
+        m,
+        [
+            lambda: m.a_seller_hits_the_entry(qty=3),
+            lambda: m.a_fill_reaches_the_engine(first),
+            lambda: m.run_job(fails=False, liquidity=0),  # the take-profit rests for 3
+            lambda: m.a_strategy_exits(qty=1),  # its cancel and the exit are queued ...
+            lambda: m.trading_is_halted_or_resumed(halted=False),  # ... then the shrink to 2
+            lambda: m.a_buyer_lifts_the_take_profit(qty=1),
+            lambda: m.a_strategy_exits(qty=1),
+            lambda: m.run_job(fails=True, liquidity=5),  # the first cancel fails
+            lambda: m.run_job(fails=False, liquidity=5),  # the first exit: no room beside 3
+            lambda: m.run_job(fails=False, liquidity=5),  # the shrink
+            lambda: m.run_job(fails=True, liquidity=5),  # the second cancel fails
+            lambda: m.run_job(fails=False, liquidity=5),  # the second exit sells 1
+        ],
+    )
+    assert m.position == 1
+    assert [(o.filled, o.remaining) for o in m._take_profits()] == [(1, 1)]
+
+
+def test_an_amend_answer_counts_the_fills_it_reveals_before_they_arrive() -> None:
+    """The take-profit rests for 3; a buyer lifts 2 of it (the engine does not hear of it yet) and
+    the entry fills 1 more, so the engine grows the take-profit to a total of 4: 2 rest. When the
+    two fills arrive the take-profit still rests for 2 — it has not filled out — so no second
+    take-profit is placed beside it."""
+    m, first, entry_fill = BracketNeverFlips(), cast(st.DataObject, Pick(0)), cast(st.DataObject, Pick(1))
+    replay(
+        m,
+        [
+            lambda: m.a_seller_hits_the_entry(qty=3),
+            lambda: m.a_fill_reaches_the_engine(first),
+            lambda: m.run_job(fails=False, liquidity=0),  # the take-profit rests for 3
+            lambda: m.a_buyer_lifts_the_take_profit(qty=2),
+            lambda: m.a_seller_hits_the_entry(qty=1),
+            lambda: m.a_fill_reaches_the_engine(entry_fill),  # growth to 4 queued
+            lambda: m.run_job(fails=False, liquidity=0),  # the growth leaves: 2 rest
+            lambda: m.a_fill_reaches_the_engine(first),  # the take-profit's fill arrives
+            lambda: m.run_job(fails=False, liquidity=0),
+            lambda: m.run_job(fails=False, liquidity=0),
+        ],
+    )
+    assert m.position == 2
+    assert [(o.coid, o.filled, o.remaining) for o in m._take_profits()] == [("e-tp1", 2, 2)]
+    assert not m.engine.jobs
 
 
 PROPERTY = settings(

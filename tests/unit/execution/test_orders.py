@@ -290,6 +290,27 @@ def test_amend_changes_price_and_size() -> None:
     assert t.order("c1").price == px("0.52")  # type: ignore[union-attr]
 
 
+def test_an_answer_with_the_new_total_counts_the_fills_it_reveals_before_they_arrive() -> None:
+    t = OrderTracker()
+    submit(t, "c1")
+    t.on_ack("c1", order_id="o1", filled=0, remaining=qty(10))
+    # Grown to a total of 12; the answer says 9 rest, so 3 have filled that have not arrived.
+    o = t.on_amended("c1", price=px("0.40"), size=qty(12), remaining=qty(9), ts_ms=5)
+    assert (o.size, o.filled, o.remaining, o.unconfirmed_fill_qty) == (qty(12), qty(3), qty(9), qty(3))
+    t.on_fill(fill("o1", BID, "0.40", 3))
+    o = t.order("c1")
+    assert o is not None
+    assert (o.state, o.filled, o.remaining, o.unconfirmed_fill_qty) == (
+        OrderState.PARTIALLY_FILLED,
+        qty(3),
+        qty(9),
+        qty(0),
+    )
+    # Decreased to a total of 5, answered with 2 resting: 3 filled, as known.
+    o = t.on_amended("c1", price=px("0.40"), size=qty(5), remaining=qty(2), ts_ms=6)
+    assert (o.size, o.filled, o.remaining) == (qty(5), qty(3), qty(2))
+
+
 def test_unknown_orders_are_adopted_from_reports() -> None:
     t = OrderTracker()
     o = t.on_order_update(report("o9", "made-by-hand", OrderStatus.RESTING, 1, 4, ts=1, side=ASK, price="0.70"))
