@@ -15,10 +15,10 @@ Contract:
   left, all of it if that is less). A decrease's ``reduce_to`` would not be: it sets what rests,
   whatever has filled since the engine last heard.
 - ``request(order, price, qty, basis)`` — ``order`` as the engine knows it when the request leaves:
-  ``Withdraw`` when everything wanted has filled already (a decrease to 0; an amend's count must
-  exceed the filled count, so it could only be refused); ``Decrease`` when the price stays and
-  the total is below the order's size (queue priority kept); otherwise ``Amend`` (a new price, or
-  more to rest).
+  ``Withdraw`` when everything wanted has filled already (a cancel, whose answer says how much
+  still rested; an amend's count must exceed the filled count, so it could only be refused);
+  ``Decrease`` when the price stays and the total is below the order's size (queue priority kept);
+  otherwise ``Amend`` (a new price, or more to rest).
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ class Decrease:
 
 @dataclass(frozen=True, slots=True)
 class Withdraw:
-    """Take everything that rests off (a decrease to 0): what was wanted has filled."""
+    """Take everything that rests off (a cancel): what was wanted has filled."""
 
 
 def request(order: TrackedOrder, price: Price, qty: Qty, basis: Qty) -> Amend | Decrease | Withdraw:

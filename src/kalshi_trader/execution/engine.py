@@ -34,8 +34,10 @@ Contract:
   rest again), and the request names that total in terms the exchange applies to its own counts —
   an amend's ``count``, or a decrease's ``reduce_by`` when only the size shrinks (queue priority
   kept) — so fills the engine has not heard of come off too; if everything wanted has filled,
-  what rests is withdrawn (a decrease to 0). The answer's remaining count with that total tells
-  the tracker what the exchange has filled.
+  what rests is canceled. Every answer tells the tracker what the exchange has filled (an amend's
+  or decrease's remaining count with that total, a cancel's ``reduced_by`` with the order's size;
+  a decrease that emptied the order is read back), so an order that leaves the book is never
+  taken for less filled than it is while its fills are on their way.
 - **Exits cannot flip a position.** An approved reduce-only exit first lets the market's bracket
   take its take-profit away (``Protection.before_exit``: the cancel is queued ahead of the exit);
   as it leaves, an exit is cut to ``exit_room`` — the position less fills reported but not
@@ -880,6 +882,7 @@ class ExecutionEngine:
                 self.risk.on_amend_result(coid, False)
                 self._finish(sub, Outcome.REJECTED, f"order {coid} is not resting", t)
                 return
+            order_id = t.order_id
             call = amends.request(t, intent.price, intent.qty, self._amending.get(coid, t.filled))
             try:
                 if isinstance(call, amends.Amend):
@@ -891,11 +894,14 @@ class ExecutionEngine:
                         parse_qty(amended.remaining_count) if amended.remaining_count is not None else None
                     )
                     price, ts, event = call.price, amended.ts_ms, "amended"
-                else:
-                    by, to = (call.reduce_by, None) if isinstance(call, amends.Decrease) else (None, Qty(0))
-                    dec = await self.rest.decrease_order(t.order_id, reduce_by=by, reduce_to=to, market_ticker=t.ticker)
+                elif isinstance(call, amends.Decrease):
+                    dec = await self.rest.decrease_order(t.order_id, reduce_by=call.reduce_by, market_ticker=t.ticker)
                     remaining = parse_qty(dec.remaining_count)
                     price, ts, event = t.price, dec.ts_ms, "decreased"
+                else:
+                    gone = await self.rest.cancel_order(t.order_id, market_ticker=t.ticker)
+                    remaining = 0
+                    price, ts, event = t.price, gone.ts_ms, "canceled"
             except KalshiError as exc:
                 self.counters.rejected += 1
                 self.risk.on_amend_result(coid, False)
@@ -910,8 +916,12 @@ class ExecutionEngine:
                 if exc.status in (400, 404):
                     await self._refresh(t.order_id)
                 return
-            if isinstance(call, amends.Withdraw) or (event == "decreased" and remaining == 0):
-                t = self.tracker.on_canceled(coid, ts_ms=ts)  # nothing is left resting
+            if isinstance(call, amends.Withdraw):
+                t = self.tracker.on_canceled(coid, ts_ms=ts, reduced_by=parse_qty(gone.reduced_by))
+            elif remaining == 0 and isinstance(call, amends.Decrease):  # it had less left than it gave up
+                self.tracker.on_canceled(coid, ts_ms=ts)
+                await self._refresh(order_id)  # how much it had filled: the answer does not say
+                t = self.tracker.order(coid) or t
             else:
                 t = self.tracker.on_amended(coid, price=price, size=call.total, remaining=remaining, ts_ms=ts)
             self.risk.on_amend_result(coid, True)
@@ -946,7 +956,7 @@ class ExecutionEngine:
             self._finish(sub, Outcome.REJECTED, exc.summary(), t)
             self._error(f"cancel {coid}", exc)
         else:
-            t = self.tracker.on_canceled(coid, ts_ms=resp.ts_ms)
+            t = self.tracker.on_canceled(coid, ts_ms=resp.ts_ms, reduced_by=parse_qty(resp.reduced_by))
             self.risk.record_success()
             self.record_state(t, "canceled", {"reduced_by": parse_qty(resp.reduced_by), "reason": intent.reason})
             self._finish(sub, Outcome.ACCEPTED, "", t)

@@ -18,10 +18,12 @@ Contract:
 - **Three sources, any order.** Acks (``on_ack``, ``on_amended``, ``on_canceled``), order reports
   (``on_order_update``: the WS ``user_orders`` stream and REST reconciliation snapshots) and fills
   (``on_fill``) may arrive in any order. A create ack and each order report give the exchange's
-  *filled* and *remaining* counts; their sum is the order's size (it changes on amend). The
-  tracker keeps ``filled`` as the largest figure any source has given (the exchange's reported
-  count or the sum of the fills seen), so a stale report can never un-fill an order, and
-  ``remaining = size − filled``. A report older (by exchange ``ts_ms``) than one already applied
+  *filled* and *remaining* counts; their sum is the order's size (it changes on amend). An amend
+  or decrease answer given the order's new total, and a cancel answer's ``reduced_by``, say what
+  the exchange has filled too (the total, or the size, less what rests). The tracker keeps
+  ``filled`` as the largest figure any source has given (the exchange's reported count or the sum
+  of the fills seen), so a stale report can never un-fill an order, and ``remaining = size −
+  filled``. A report older (by exchange ``ts_ms``) than one already applied
   only raises ``filled``. An order report for an order the tracker never saw (placed before a
   restart, or by hand) adopts it. A report whose status is ``unknown`` closes nothing: its counts
   decide (nothing remaining → ended).
@@ -365,10 +367,14 @@ class OrderTracker:
             entry.closed = OrderState.EXECUTED
         return entry.view()
 
-    def on_canceled(self, key: str, *, ts_ms: int = 0) -> TrackedOrder:
-        """A cancel response (or an expiry): nothing more rests. Fills made before stand."""
+    def on_canceled(self, key: str, *, ts_ms: int = 0, reduced_by: int | None = None) -> TrackedOrder:
+        """A cancel response (or an expiry): nothing more rests. Fills made before stand. With
+        ``reduced_by`` (a cancel's answer: what still rested) the exchange had filled the size less
+        that, which counts as reported at once: fills that have not arrived yet are known to come."""
         entry = self._require(key)
         if entry.closed is None or entry.closed is OrderState.REJECTED:
+            if reduced_by is not None:
+                entry.filled_reported = max(entry.filled_reported, entry.size - reduced_by)
             entry.closed = OrderState.EXECUTED if entry.filled >= entry.size else OrderState.CANCELED
             entry.exchange_ms = max(entry.exchange_ms, ts_ms)
             entry.last_update_reason = ""

@@ -14,6 +14,7 @@ from tests.support.exchange import RunningExchange
 from kalshi_trader.domain import BookSide, OrderIntent, OrderStatus, TimeInForce
 from kalshi_trader.execution.engine import Submission
 from kalshi_trader.execution.orders import OrderState as TrackedState
+from kalshi_trader.execution.orders import TrackedOrder
 from kalshi_trader.execution.queue import Job
 from kalshi_trader.execution.views import Outcome
 from kalshi_trader.sim.faults import FaultSpec
@@ -173,59 +174,67 @@ async def test_a_resize_counts_its_size_from_the_fills_known_when_it_was_asked_f
 
 
 async def resize_while_it_fills(exchange: RunningExchange, node: Node, liquidity: Liquidity, ticker: str) -> None:
-    engine = node.engine
-    assert (await engine.submit(OrderIntent.place(ticker, BookSide.BID, 4000, 800, "r-1"))).ok
+    engine, faults = node.engine, exchange.exchange.faults
 
-    def filled() -> int:
-        tracked = engine.tracker.order("r-1")
-        assert tracked is not None
-        return tracked.filled
+    def tracked(coid: str) -> TrackedOrder:
+        t = engine.tracker.order(coid)
+        assert t is not None
+        return t
 
-    async def resize_while_filling(resize: Callable[[], Submission], sold: int) -> None:
-        """Ask for ``resize`` while the queue is held, let someone sell ``sold`` contracts into the
-        order and the engine hear of it, then let the request leave."""
+    async def resize_while_selling(resize: Callable[[], Submission], coid: str, sold: int, *, heard: bool) -> None:
+        """Ask for ``resize`` while the queue is held and let someone sell ``sold`` contracts into
+        order ``coid``; then let the request leave — once the engine has heard of the sale
+        (``heard``), or while the sale is still on its way (the exchange handles every request
+        0.3 s after it arrives, so the sale is executed first and the engine cannot have heard of
+        it when the request leaves)."""
+        before = tracked(coid).filled
         release = asyncio.Event()
         engine.queue.put(Job("hold", release.wait))
         sub = resize()
         assert sub.approved
-        before = filled()
-        await liquidity.take(ticker, BookSide.ASK, 4000, sold)
-        await eventually(lambda: filled() == before + sold * 100)
-        release.set()
-        assert (await sub).ok
+        if heard:
+            await liquidity.take(ticker, BookSide.ASK, 4000, sold)
+            await eventually(lambda: tracked(coid).filled == before + sold * 100)
+            release.set()
+            assert (await sub).ok
+            return
+        faults.set_spec(FaultSpec(latency_ms=300))
+        try:
+            sale = asyncio.create_task(liquidity.take(ticker, BookSide.ASK, 4000, sold))
+            await asyncio.sleep(0.05)  # the sale has left
+            release.set()
+            assert (await sub).ok
+            await sale
+        finally:
+            faults.set_spec(FaultSpec())
+        await eventually(lambda: tracked(coid).fill_qty == before + sold * 100)
 
-    async def at_exchange() -> tuple[int, int, OrderStatus]:
-        order = next(o for o in await orders_at(node.rest, ticker) if o.client_order_id == "r-1")
+    async def at_exchange(coid: str) -> tuple[int, int, OrderStatus]:
+        order = next(o for o in await orders_at(node.rest, ticker) if o.client_order_id == coid)
         return order.filled, order.remaining, order.status
 
+    assert (await engine.submit(OrderIntent.place(ticker, BookSide.BID, 4000, 800, "r-1"))).ok
     # Grow to 10 (an amend): 2 sold meanwhile, so 8 rest (not 10: 12 bought in all).
-    await resize_while_filling(lambda: engine.amend("r-1", price=4000, remaining=1000), 2)
-    assert await at_exchange() == (200, 800, OrderStatus.RESTING)
+    await resize_while_selling(lambda: engine.amend("r-1", price=4000, remaining=1000), "r-1", 2, heard=True)
+    assert await at_exchange("r-1") == (200, 800, OrderStatus.RESTING)
     # Shrink to 6 (a decrease): 1 sold meanwhile, so 5 rest.
-    await resize_while_filling(lambda: engine.decrease("r-1", remaining=600), 1)
-    assert await at_exchange() == (300, 500, OrderStatus.RESTING)
-    # Shrink to 3 while a sale is on its way: the exchange executes the sale first, though the
-    # decrease left before the engine could hear of it; still 2 rest (the decrease comes off what
-    # the exchange has left), not 3.
-    faults = exchange.exchange.faults
-    faults.set_spec(FaultSpec(latency_ms=300))
-    release = asyncio.Event()
-    engine.queue.put(Job("hold", release.wait))
-    shrink = engine.decrease("r-1", remaining=300)
-    sale = asyncio.create_task(liquidity.take(ticker, BookSide.ASK, 4000, 1))
-    await asyncio.sleep(0.05)  # the sale has left; it is handled 0.3 s after it arrives
-    release.set()
-    assert (await shrink).ok
-    await sale
-    faults.set_spec(FaultSpec())
-    await eventually(lambda: filled() == 400)
-    assert await at_exchange() == (400, 200, OrderStatus.RESTING)
-    # Shrink to 1: that one sold meanwhile, so nothing is left to rest.
-    await resize_while_filling(lambda: engine.decrease("r-1", remaining=100), 1)
-    assert await at_exchange() == (500, 0, OrderStatus.CANCELED)
-    tracked = engine.tracker.order("r-1")
-    assert tracked is not None
-    assert (tracked.filled, tracked.remaining, tracked.state) == (500, 0, TrackedState.CANCELED)
+    await resize_while_selling(lambda: engine.decrease("r-1", remaining=600), "r-1", 1, heard=True)
+    assert await at_exchange("r-1") == (300, 500, OrderStatus.RESTING)
+    # Shrink to 3 while a sale of 1 is on its way: the decrease comes off what the exchange has
+    # left, so 2 rest (not 3).
+    await resize_while_selling(lambda: engine.decrease("r-1", remaining=300), "r-1", 1, heard=False)
+    assert await at_exchange("r-1") == (400, 200, OrderStatus.RESTING)
+    assert (tracked("r-1").size, tracked("r-1").remaining) == (600, 200)
+    # Shrink to 1 while a sale of 1 is on its way: nothing is left to rest.
+    await resize_while_selling(lambda: engine.decrease("r-1", remaining=100), "r-1", 1, heard=False)
+    assert await at_exchange("r-1") == (500, 0, OrderStatus.CANCELED)
+    assert (tracked("r-1").filled, tracked("r-1").state) == (500, TrackedState.CANCELED)
+
+    # Shrink a second order to 1 after 1 sold meanwhile: what was wanted has filled, the rest goes.
+    assert (await engine.submit(OrderIntent.place(ticker, BookSide.BID, 4000, 300, "r-2"))).ok
+    await resize_while_selling(lambda: engine.decrease("r-2", remaining=100), "r-2", 1, heard=True)
+    assert await at_exchange("r-2") == (100, 0, OrderStatus.CANCELED)
+    assert (tracked("r-2").filled, tracked("r-2").state) == (100, TrackedState.CANCELED)
 
 
 async def test_every_order_is_durable_before_it_is_sent(exchange: RunningExchange, db_url: str) -> None:

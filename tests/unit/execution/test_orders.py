@@ -311,6 +311,18 @@ def test_an_answer_with_the_new_total_counts_the_fills_it_reveals_before_they_ar
     assert (o.size, o.filled, o.remaining) == (qty(5), qty(3), qty(2))
 
 
+def test_a_cancel_answer_counts_the_fills_made_before_it() -> None:
+    t = OrderTracker()
+    submit(t, "c1")
+    t.on_ack("c1", order_id="o1", filled=0, remaining=qty(10))
+    t.on_fill(fill("o1", BID, "0.40", 2))
+    # 3 still rested when it was canceled: 7 had filled, 5 of them not arrived yet.
+    o = t.on_canceled("c1", reduced_by=qty(3))
+    assert (o.state, o.filled, o.remaining, o.unconfirmed_fill_qty) == (OrderState.CANCELED, qty(7), 0, qty(5))
+    t.on_fill(fill("o1", BID, "0.40", 5))
+    assert t.order("c1").unconfirmed_fill_qty == 0  # type: ignore[union-attr]
+
+
 def test_unknown_orders_are_adopted_from_reports() -> None:
     t = OrderTracker()
     o = t.on_order_update(report("o9", "made-by-hand", OrderStatus.RESTING, 1, 4, ts=1, side=ASK, price="0.70"))
