@@ -454,7 +454,7 @@ def test_a_take_profit_canceled_after_fills_not_yet_heard_of_is_not_placed_again
 
 
 PROPERTY = settings(
-    max_examples=300, stateful_step_count=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    max_examples=300, stateful_step_count=100, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 BracketNeverFlips.TestCase.settings = PROPERTY
 ExitsNeverFlipThroughTheBracket.TestCase.settings = PROPERTY
