@@ -15,9 +15,9 @@ Contract:
   judges it.
 - ``BracketRequest`` / ``BracketCancel`` ask the execution engine to protect (or stop protecting) the
   position an entry order opened with a resting take-profit and an emulated stop-loss (one OCO pair).
-- ``FeeSchedule`` is a market's trading-fee rule (kalshi-api.md §7.1) as exact integer arithmetic:
-  the trade fee in micro-dollars ($0.000001, fee_rounding.md), its balance effect in ``Money``;
-  ``round_fill_balance`` is the documented rounding of one fill's balance change (fee_rounding.md)
+- ``FeeSchedule`` is a market's trading-fee rule (docs/kalshi-protocol.md, Fees) as exact integer arithmetic:
+  the trade fee in micro-dollars ($0.000001, Kalshi's fee_rounding page), its balance effect in ``Money``;
+  ``round_fill_balance`` is the documented rounding of one fill's balance change (fee_rounding page)
   and ``net_purchase`` the netting of a purchase into a signed position — the pieces every venue
   that books fills (the embedded exchange, the paper venue) shares.
 - ``inventory_skew_ticks`` / ``shift_on_grid`` are the market maker's inventory skew (used by
@@ -655,7 +655,7 @@ class BracketRequest:
     """Protect the position opened by one entry order with a take-profit and a stop-loss (OCO).
 
     Made by a strategy when its entry fills; honoured by the execution engine, which owns the child
-    orders. Kalshi has no stop orders, so (architecture.md §3):
+    orders. Kalshi has no stop orders, so (docs/architecture.md):
 
     - **Take-profit** rests as a plain GTC limit order on ``exit_side`` at ``take_profit_price``
       for ``qty`` minus whatever the bracket has already exited, never more than is held (Kalshi
@@ -756,7 +756,7 @@ class BracketCancel:
 
 
 TAKER_FEE_RATE = (7, 100)
-"""0.07 (kalshi-api.md §7.1), as an exact fraction."""
+"""0.07 (https://docs.kalshi.com/getting_started/fee_rounding), as an exact fraction."""
 MAKER_FEE_RATES: dict[FeeType, tuple[int, int]] = {
     FeeType.QUADRATIC: (0, 1),
     FeeType.QUADRATIC_WITH_MAKER_FEES: (7, 400),  # 0.0175 = 0.25 × taker
@@ -782,8 +782,8 @@ class FeeSchedule:
     fraction ``(numerator, denominator)``; an event's ``fee_multiplier_override`` replaces it).
 
     ``trade_fee_micros`` is the trade fee of one fill of ``qty`` at ``price`` (either leg's price:
-    P·(1−P) is the same) as getting_started/fee_rounding.md defines it: the fee model rounded **up**
-    to $0.000001, in micro-dollars (finer than ``Money``, so it is exact):
+    P·(1−P) is the same) as https://docs.kalshi.com/getting_started/fee_rounding defines it: the
+    fee model rounded **up** to $0.000001, in micro-dollars (finer than ``Money``, so it is exact):
     taker ``0.07·M·C·P·(1−P)``; maker 0 / ``0.0175·M·C·P·(1−P)`` / ``0.035·M·C·P·(1−P)`` by fee type;
     ``flat``: ``M·$0.01·C`` taker, no maker fee. ``fee(..., round_to=g)`` is that fee's effect on a
     balance kept on a grid of ``g`` ``Money`` units ($0.0001 for direct members, ``round_to=100``
@@ -829,7 +829,7 @@ class FeeSchedule:
 def round_fill_balance(
     revenue_micros: int, trade_fee_micros: int, accumulator_micros: int, precision_micros: int
 ) -> tuple[int, int, int, int, int]:
-    """getting_started/fee_rounding.md for one fill of one order, in micro-dollars: ``revenue`` is
+    """Kalshi's fee_rounding page for one fill of one order, in micro-dollars: ``revenue`` is
     signed (negative for a buyer), ``trade_fee_micros`` the trade fee rounded up to $0.000001
     (``FeeSchedule.trade_fee_micros``), the accumulator the order's carried rounding overpayment,
     ``precision_micros`` the account's balance grid. Returns (balance change aligned — floored — to

@@ -3,7 +3,7 @@ record and fair values together for one mode, and offers read models and command
 
 Contract:
 - ``TradingNode(settings, NodeOptions(mode=...))``; ``await start()`` builds and starts every part
-  in order, ``await stop()`` takes them down in reverse. Modes (architecture.md §5):
+  in order, ``await stop()`` takes them down in reverse. Modes (docs/architecture.md):
   ``sim`` — the embedded exchange (``sim.standalone.build_exchange``: the weather world on a
   simulated clock running ``speed`` times real time) started in this process on
   ``exchange.host:exchange.port`` (or, with ``embedded=False``, an exchange already running at

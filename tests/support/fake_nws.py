@@ -12,7 +12,7 @@ Contract:
 - ``requests`` records every request (path, query, headers) in order; ``count(path)``.
 - ``install_day(...)`` registers a coherent station world (``/points``, raw grid, hourly and
   12-hour forecasts, observations, CLI listing + products) built from one diurnal curve per
-  climate day, shaped like weather.md §2.
+  climate day, shaped like api.weather.gov's (docs/weather-model.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""JSON-schema checks for api.weather.gov response shapes, written from weather.md §2 (the shapes
+"""JSON-schema checks for api.weather.gov response shapes, written from the NWS API's published examples (the shapes
 documented there from real responses), for the simulated NWS and for recorded NWS fixtures.
 
 Contract: ``validate(kind, body)`` raises ``jsonschema.ValidationError`` unless ``body`` has the
@@ -251,7 +251,7 @@ def validate(kind: str, body: Any) -> None:
     _VALIDATORS[kind].validate(body)
 
 
-# Samples quoted in weather.md §2 (trimmed there; kept as the reference the schemas must accept).
+# Samples in the NWS API's published shapes (trimmed; kept as the reference the schemas must accept).
 DOCUMENTED_SAMPLES: dict[str, Any] = {
     "points": {
         "id": "https://api.weather.gov/points/40.779,-73.969",

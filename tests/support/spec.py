@@ -20,7 +20,7 @@ Contract:
   against one named ``components/schemas`` entry.
 - ``validate_error_body(status, body)`` — the live error envelope, which openapi.yaml does not
   describe: ``{"error": {"code", "message"?, "details"?}}``, or ``{"error": "too many requests"}``
-  on 429 (kalshi-api.md §5.2).
+  on 429 (docs/kalshi-protocol.md, Errors).
 - ``response_schema_pointer(method, path, status)`` / ``request_schema_pointer(method, path)`` —
   where the schema lives (``None``: documented without a body); ``ws_message_types()`` /
   ``ws_commands()`` — what the AsyncAPI describes; ``openapi_document()`` /
@@ -621,7 +621,7 @@ RATE_LIMITED_BODY: Final = {"error": "too many requests"}
 
 
 def validate_error_body(status: int, body: JSON) -> None:
-    """Assert the error envelope the live API sends (kalshi-api.md §5.2), which openapi.yaml's flat,
+    """Assert the error envelope the live API sends (docs/kalshi-protocol.md, Errors), which openapi.yaml's flat,
     all-optional ``ErrorResponse`` cannot check: 429 → ``{"error": "too many requests"}``; any other
     error status → ``{"error": {"code": <non-empty str>, "message"?: str, "details"?: str}}``."""
     if status < 400:

@@ -18,7 +18,7 @@ Contract:
 - ``recv()`` returns the next frame (``TimeoutError`` after ``within`` seconds); ``until(pred)``
   returns the frames up to and including the first that matches; ``reply(id)`` waits for the
   reply to command ``id``; ``quiet(seconds)`` collects what arrives within a window.
-- ``factsheet_frames()`` — the WebSocket examples of ``tests/fixtures/kalshi/factsheet_ws.json``
+- ``example_frames()`` — the WebSocket examples of ``tests/fixtures/kalshi/ws_examples.json``
   (2025) with what the refreshed documents require added: ``seq`` on the channels documented as
   sequenced since Sep 2026, ``exchange_index`` on user orders (Aug 2026).
 - ``BookReplica`` rebuilds order books from snapshots and deltas (ignoring other frames), in the shape of
@@ -203,7 +203,7 @@ class WsClient:
         return frame
 
 
-_FACTSHEET_REFRESH: dict[str, dict[str, Any]] = {
+_EXAMPLE_REFRESH: dict[str, dict[str, Any]] = {
     "trade": {"seq": 3},
     "market_lifecycle_v2": {"seq": 4},
     "event_lifecycle": {"seq": 5},
@@ -211,10 +211,10 @@ _FACTSHEET_REFRESH: dict[str, dict[str, Any]] = {
 }
 
 
-def factsheet_frames() -> dict[str, Any]:
-    path = Path(__file__).resolve().parents[1] / "fixtures" / "kalshi" / "factsheet_ws.json"
+def example_frames() -> dict[str, Any]:
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "kalshi" / "ws_examples.json"
     frames: dict[str, Any] = json.loads(path.read_text())["frames"]
-    for name, extra in _FACTSHEET_REFRESH.items():
+    for name, extra in _EXAMPLE_REFRESH.items():
         frames[name] = {**frames[name], **extra}
     frames["user_order"]["msg"]["exchange_index"] = 0
     return frames

@@ -3,7 +3,7 @@
 Contract:
 - ``UserStream(events, ws, ...)`` installs itself as the ``WsSession``'s handler and, with
   ``subscribe()``, subscribes the ``fill``, ``user_orders`` and ``order_group_updates`` channels
-  (kalshi-api.md §6.4). Each ``fill`` becomes a ``domain.Fill`` (``fill_id`` = the message's
+  (https://docs.kalshi.com/websockets/user-fills). Each ``fill`` becomes a ``domain.Fill`` (``fill_id`` = the message's
   ``trade_id``, which is the REST fill's id, so a fill seen on both is one fill), each
   ``user_order`` a ``domain.Order``, and each order-group update a ``(group_id, event_type)``;
   they are handed to ``events`` (the engine) synchronously, on the frame's own call (no queue).

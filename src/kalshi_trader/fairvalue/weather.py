@@ -21,7 +21,7 @@ Contract:
   degrees of freedom (``math.inf`` = normal) whose *standard deviation* is ``sigma_f`` — integerised
   with ±0.5: P(Y rounds to k) = G(k + 0.5) − G(k − 0.5).
 - An observed maximum so far L is a floor, not a truncation: T = max(L, Y), so P(T < L) = 0 and
-  P(T = L) = G(L + 0.5) is a point mass (weather.md §3.3). ``floor_slack`` optionally mixes floors
+  P(T = L) = G(L + 0.5) is a point mass (docs/weather-model.md). ``floor_slack`` optionally mixes floors
   L + δ (the CLI's 2-minute average can differ ±1 °F from what real-time feeds show).
 - Brackets follow Kalshi's strike rules (``Bracket.from_strikes``): ``between`` a..b inclusive,
   ``greater`` f means T ≥ f + 1, ``less`` c means T ≤ c − 1 (and the ``_or_equal`` variants). An
@@ -32,7 +32,7 @@ Contract:
   whichever direction is safe for them.
 
 Spread by lead time (``SIGMA_BY_LEAD``) and the other constants are the starting priors of
-weather.md §3.1 ("Starting priors for σ of the station CLI max"), interpolated linearly in lead
+docs/weather-model.md ("Before anything is observed"), interpolated linearly in lead
 time; they are priors to be refitted per station and season with ``fairvalue.calibration``.
 """
 
@@ -54,7 +54,7 @@ Extreme = Literal["high", "low"]
 
 PEAK_HOUR_LST = 15.0
 """Nominal time of the daily maximum, hours after the start of the climate day (3 PM LST;
-weather.md §3.3 puts the typical peak at 1–5 PM local)."""
+the typical peak falls between 1 and 5 PM local)."""
 
 TROUGH_HOUR_LST = 6.0
 """Nominal time of the daily minimum, hours after the start of the climate day (06:00 LST, near
@@ -71,11 +71,11 @@ SIGMA_BY_LEAD: tuple[tuple[float, float], ...] = (
     (117.0, 6.0),  # day-5: MAE 4–6 (bot rules of thumb)
 )
 """(lead hours to the peak, σ °F) knots: standard deviation of the CLI max forecast error, from
-weather.md §3.1 (priors by lead; σ ≈ 1.25 × MAE for the longer leads). Linear in between, flat
+docs/weather-model.md (priors by lead; σ ≈ 1.25 × MAE for the longer leads). Linear in between, flat
 outside."""
 
 DEFAULT_DOF = 6.0
-"""Student-t degrees of freedom: weather.md §3.2 step 5 suggests ν ≈ 5–8 (fronts, marine layer)."""
+"""Student-t degrees of freedom: ν ≈ 5–8 for fat-tailed misses (fronts, marine layer; docs/weather-model.md)."""
 
 POST_PEAK_DECLINE_F_PER_H = 1.5
 """After the peak, the forecast maximum of the remaining hours falls roughly this fast (a diurnal
@@ -201,7 +201,7 @@ def student_t_cdf(t: float, dof: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class ModelParams:
-    """Tunable parts of the model (defaults = weather.md priors; fit per station and season).
+    """Tunable parts of the model (defaults = the priors of docs/weather-model.md; fit per station and season).
 
     ``bias_f`` is added to the forecast (e.g. a trailing 30-day mean CLI-minus-forecast error);
     ``sigma_scale`` multiplies the lead-time σ (``stations.Station.sigma_scale``: >1 at DEN/CHI/AUS,

@@ -1,7 +1,8 @@
 """An account's past read across Kalshi's live and historical tiers, as domain values.
 
 Kalshi moves finished records out of the live endpoints once they are older than the cutoffs of
-``GET /historical/cutoff`` (historical_data.md): fills before ``trades_created_ts`` only in
+``GET /historical/cutoff`` (https://docs.kalshi.com/getting_started/historical_data): fills before
+``trades_created_ts`` only in
 ``/historical/fills``, orders finished before ``orders_updated_ts`` only in ``/historical/orders``
 (and no longer by id), settled positions of handed-off events only in ``/historical/positions``
 (``/portfolio/settlements`` keeps live records only). These functions hide that split.

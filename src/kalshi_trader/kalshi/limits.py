@@ -1,7 +1,7 @@
 """Kalshi's rate limits: the one table of tiers, endpoint costs and write billing, and the token
 bucket both sides run.
 
-Contract (kalshi-docs getting_started/rate_limits.md, exchange_sharding.md):
+Contract (https://docs.kalshi.com/getting_started/rate_limits, .../exchange_sharding):
 - Every API key has a **read** bucket (GETs and anything not routed to write) and **write** buckets
   (order create/amend/decrease/cancel, cancel-all and order groups). A bucket refills continuously
   at its tier's rate up to its capacity; a request passes iff every bucket it bills holds its whole
@@ -93,7 +93,7 @@ TIERS: dict[str, Tier] = {
         _tier("prestige", 12_000, 9_600),
     )
 }
-"""Documented event-contract tiers (rate_limits.md, Sep 2026)."""
+"""Documented event-contract tiers (rate_limits page, Sep 2026)."""
 
 DEFAULT_TIER = TIERS["basic"]
 DEFAULT_COST = 10
@@ -153,7 +153,7 @@ _SHARDED = frozenset(_key(m, r) for m, r in SHARDED_WRITES)
 _WRITE_PREFIXES = (V2_ORDERS, REST_PREFIX + "/portfolio/orders", REST_PREFIX + "/portfolio/order_groups")
 
 SHARD_COUNT = 4
-"""Kalshi's exchange shards (exchange_sharding.md): 0 default, 1 combos, 2 crypto and commodities,
+"""Kalshi's exchange shards (exchange_sharding page): 0 default, 1 combos, 2 crypto and commodities,
 3 tennis, baseball and basketball. Each has a write bucket (shard 0's is the unscoped one)."""
 UNSCOPED = 0
 EVERY_SHARD: tuple[int, ...] = tuple(range(SHARD_COUNT))

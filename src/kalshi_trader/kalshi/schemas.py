@@ -40,7 +40,7 @@ Contract:
     parsing (``parse_price(wire_str(msg.price_dollars))``); the exchange always sends strings.
     Deprecated WS ``ts`` fields accept an integer or a string (their type changed in 2026);
   - WS ``user_order.order_group_id`` and ``expiration_ts_ms`` accept ``null`` (not nullable in the
-    AsyncAPI, but documented with ``null`` in kalshi-api.md §6.4); ``None`` is never sent.
+    AsyncAPI, but sent as ``null`` by the servers; docs/kalshi-protocol.md); ``None`` is never sent.
 
 - **Errors.** ``ErrorResponse`` is the envelope the live API sends:
   ``{"error": {"code", "message", "details"}}``, or ``{"error": "too many requests"}`` on 429;

@@ -1,6 +1,6 @@
 """One Kalshi WebSocket v2 session: signed handshake, subscriptions, seq tracking, reconnects.
 
-Contract (kalshi-api.md §2.3, §6; asyncapi.yaml):
+Contract (docs/kalshi-protocol.md, Signing and WebSocket v2; asyncapi.yaml):
 
 - ``WsSession(url, signer, handler)`` owns at most one connection at a time. ``start()`` opens the
   first one and raises ``WsConnectError`` (``WsAuthError`` for a 401/403) if it cannot; from then

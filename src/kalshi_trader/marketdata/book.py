@@ -1,7 +1,7 @@
 """The bot's L2 order book for one market, on the market's tick grid, in fixed point.
 
 Contract:
-- The book holds two **bid ladders**, exactly as Kalshi publishes them (kalshi-api.md §6.5): YES bids
+- The book holds two **bid ladders**, exactly as Kalshi publishes them (docs/kalshi-protocol.md): YES bids
   in YES-leg prices and NO bids in NO-leg prices. One book, two names: the best YES ask is
   ``$1 - best NO bid`` and the best NO ask is ``$1 - best YES bid``. A feed subscribed with
   ``use_yes_price: true`` reports the NO ladder in YES-leg prices; the caller converts such prices with

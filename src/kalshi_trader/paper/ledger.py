@@ -7,7 +7,7 @@ Contract (as Kalshi and the embedded exchange keep an account):
   so fees can take an account that committed all its cash slightly below zero.
 - **A fill is the purchase of one leg** at ``leg_paid`` (the YES price for a bid, the NO price for
   an ask). Its trade fee is the market's ``FeeSchedule.trade_fee_micros`` (taker, or maker where
-  the series charges makers; rounded up to $0.000001); the balance moves by fee_rounding.md's
+  the series charges makers; rounded up to $0.000001); the balance moves by Kalshi's fee_rounding page's
   aligned change plus any rebate in whole grid steps (``domain.round_fill_balance``, the order's
   accumulator carried across its fills) on the account's balance grid ($0.01 for a non-direct
   member, $0.0001 for a direct member). The

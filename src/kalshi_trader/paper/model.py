@@ -3,7 +3,7 @@
 Contract:
 - ``PaperOrder`` is one order as the paper venue keeps it: the ``domain.Order`` fields plus what
   matching needs — time in force, self-trade prevention, flags, the collateral it holds, its fee
-  accumulator (fee_rounding.md) and, while it rests, its place in the public queue (``ahead``:
+  accumulator (Kalshi's fee_rounding page) and, while it rests, its place in the public queue (``ahead``:
   displayed contracts in front of it; ``arrival_seq``: the book's decrease counter when it
   joined; ``rest_seq``: its time priority among the paper account's own orders).
   ``to_order()`` is the ``domain.Order`` the venue reports.

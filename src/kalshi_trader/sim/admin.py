@@ -25,7 +25,7 @@ Contract:
 - ``GET /admin/markets/floors`` → ``{"markets": [{"ticker", "settlement_floor_dollars"}]}``: every
   market with a settlement floor (``settlement_bounds_type: floor``), in listing order.
   ``POST /admin/markets/{ticker}/settlement_floor`` with ``{"settlement_floor_dollars": "0.3000"}``
-  raises that market's floor as Kalshi does (settlement_bounds.md: YES holders are paid the
+  raises that market's floor as Kalshi does (Kalshi's settlement_bounds page: YES holders are paid the
   increase, resting orders at or below the new floor are canceled with ``SettlementBoundsCancel``)
   and answers ``{"ticker", "settlement_floor_dollars", "canceled_orders"}``; a market with default
   bounds, a floor that does not rise, or a closed market is 400, an unknown market 404.

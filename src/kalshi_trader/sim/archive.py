@@ -1,9 +1,9 @@
 """The embedded exchange's live/historical partition: the cutoff timestamps and what they archive.
 
-Contract (historical_data.md, ``GET /historical/cutoff``):
+Contract (https://docs.kalshi.com/getting_started/historical_data, ``GET /historical/cutoff``):
 - ``Archive(clock_ms, catalog, lags_ms=...)`` reports a ``Cutoff`` at the exchange's current
   (market) time: each of the four cutoffs is ``now − its lag`` unless pinned. Default lags are
-  Kalshi's: ``orders_updated_ts`` two weeks before now (CHANGES.md, Sep 24), the others about
+  Kalshi's: ``orders_updated_ts`` two weeks before now (Kalshi's changelog, Sep 24), the others about
   three months (Kalshi's live-window target). ``pin(name, ms)`` fixes one cutoff at a moment not
   after now (``None`` releases it); ``set_lag(name, ms)`` changes how far behind now it runs. Both
   raise ``ValueError`` with a one-line reason.

@@ -1,7 +1,7 @@
 """Pre-trade checks of the matching engine: pure functions that either return a value or raise
 ``ExchangeError``, and never mutate anything (so a rejected request leaves no trace).
 
-Contract: error statuses and codes follow kalshi-api.md §4.7 and §5.2 — ``400 invalid_order``
+Contract: error statuses and codes follow docs/kalshi-protocol.md (Errors) — ``400 invalid_order``
 (with the documented messages for IOC + expiration and past expirations, details ``"post only
 cross"`` for post-only crosses, ``"reduce only requires immediate_or_cancel"`` for a reduce-only
 order of another time in force), ``400 invalid_order_size``, ``400 insufficient_balance``,
@@ -64,7 +64,7 @@ def require_trading(book: MarketBook) -> None:
 
 
 def require_open(book: MarketBook) -> None:
-    """Cancels and decreases are allowed while paused, not after close (market_lifecycle.md)."""
+    """Cancels and decreases are allowed while paused, not after close (Kalshi's market_lifecycle page)."""
     if book.state.status not in _OPEN_STATUSES:
         raise reject(400, "MARKET_INACTIVE", f"market {book.state.ticker} is {book.state.status}")
 
@@ -113,7 +113,7 @@ def check_time_in_force(req: NewOrder, now: int) -> None:
 
 
 def check_reduce_only(req: NewOrder) -> None:
-    """``reduce_only`` is refused unless the order is immediate-or-cancel (create-order-v2.md)."""
+    """``reduce_only`` is refused unless the order is immediate-or-cancel (https://docs.kalshi.com/api-reference/orders/create-order-v2)."""
     if req.reduce_only and req.time_in_force is not _IOC:
         raise reject(
             400,
@@ -169,8 +169,8 @@ def check_post_only(book: MarketBook, side: BookSide, yes_price: int) -> None:
 
 def fill_or_kill_plan(book: MarketBook, member: Member, side: BookSide, yes_price: int, count: int, stp: str) -> str:
     """``"fill"`` if non-self liquidity within the limit covers ``count``; otherwise ``"ioc"`` if
-    the order would self-cross (a FoK that self-crosses behaves like IoC, kalshi-api.md §9 item
-    16), else ``"kill"``."""
+    the order would self-cross (a FoK that self-crosses behaves like IoC: docs/kalshi-protocol.md,
+    Where the documents disagree), else ``"kill"``."""
     opposite = book.no if side is _BID else book.yes
     threshold = PRICE_SCALE - yes_price if side is _BID else yes_price
     available = 0

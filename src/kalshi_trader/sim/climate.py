@@ -16,7 +16,7 @@ Contract:
   * Two forecasts of each, issued at every hourly cycle, lead measured to the day's nominal time
     of the extreme (15:00 LST for the high, 06:00 LST for the low): the public one (what the
     simulated NWS serves; ``forecast_high``, ``forecast_low``, ``forecast``) has error σ(lead) from
-    the ``spread`` table (defaults from weather.md §3.1: ~6.5 °F a week out, 4 at day 2, 3 at day 1,
+    the ``spread`` table (defaults from docs/weather-model.md: ~6.5 °F a week out, 4 at day 2, 3 at day 1,
     ~2.2 on the morning, 0.75 at the time of the extreme); the market's (``market_forecast``) is
     sharper, σ × ``calibration.market_sigma_ratio(lead)``, and the public forecast is the market's
     plus independent noise — so given the market's forecast the public one adds nothing, and each
@@ -80,7 +80,7 @@ DEFAULT_SPREAD: Final[tuple[tuple[float, float], ...]] = (
     (168.0, 6.5),
 )
 """σ (°F) of the forecast high by lead time (hours before 15:00 LST of the day), linear in
-between, flat beyond the ends (weather.md §3.1 starting priors)."""
+between, flat beyond the ends (docs/weather-model.md starting priors)."""
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """The embedded exchange's WebSocket v2 server side: commands, subscriptions and channel fan-out.
 
-Contract (kalshi-api.md §6, asyncapi.yaml; every frame is one of its messages, encoded with the
+Contract (docs/kalshi-protocol.md, WebSocket v2; asyncapi.yaml; every frame is one of its messages, encoded with the
 ``kalshi.schemas`` structs):
 
 - ``Feed(engine, catalog, clock_ms=..., wall_ms=..., ping_interval_s=10.0, max_queue=...)`` registers itself as a

@@ -1,8 +1,9 @@
 """Kalshi trading fees and the exchange's documented fee rounding, in exact integer arithmetic.
 
 Contract:
-- ``trade_fee_micros`` is the fee model of kalshi-api.md §7.1 for one fill, rounded **up** to
-  $0.000001 (getting_started/fee_rounding.md step 1), in micro-dollars. ``P`` is the execution price
+- ``trade_fee_micros`` is the fee model of docs/kalshi-protocol.md (Fees) for one fill, rounded
+  **up** to $0.000001 (https://docs.kalshi.com/getting_started/fee_rounding step 1), in
+  micro-dollars. ``P`` is the execution price
   (``P·(1−P)`` is the same on both legs), ``C`` the contracts filled, ``M`` the market's exact fee
   multiplier (a fraction):
 
@@ -16,13 +17,13 @@ Contract:
   ========================================  ==================  =========================
 
   ``flat`` is *our assumption*: Kalshi describes it only as "the Specific Trading Fees table" of
-  its fee-schedule PDF, which no source we have reproduces (kalshi-api.md §9 item 20). A flat
+  its fee-schedule PDF, which no source we have reproduces (docs/kalshi-protocol.md, Fees). A flat
   per-contract taker charge of one cent (scaled by M) and no maker fee is the simplest rule with
   the documented name; change ``domain.FLAT_FEE_PER_CONTRACT`` if the table is ever found. The
   rates themselves live in ``domain`` (``TAKER_FEE_RATE``, ``MAKER_FEE_RATES``) so the bot's
   ``FeeSchedule`` and the exchange charge from one table (a test holds them equal).
 
-- ``charge_fill`` implements fee_rounding.md for one fill of one order, given the account's
+- ``charge_fill`` implements Kalshi's fee_rounding page for one fill of one order, given the account's
   balance grid (``precision_micros``: $0.0001 for direct members, $0.01 for the others):
   ``aligned = floor_grid(revenue − trade_fee)``; ``rounding_fee = (revenue − trade_fee) − aligned``
   joins the order's accumulator; the accumulator is rebated in whole grid steps, capped so that
@@ -147,7 +148,7 @@ def charge_fill(
     accumulator_micros: int,
     precision_micros: int = ORDINARY_PRECISION_MICROS,
 ) -> FillCharge:
-    """Apply fee_rounding.md to one fill.
+    """Apply Kalshi's fee_rounding page to one fill.
 
     ``revenue_micros`` is signed (negative for a buyer: −price × count, in micro-dollars),
     ``trade_fee`` the trade fee in micro-dollars already rounded up (``trade_fee_micros``),

@@ -3,7 +3,7 @@
 Contract (pure functions over ``Account``/``PositionState`` from ``sim/model.py``; no I/O):
 
 - **Every fill is a purchase of one leg.** A YES buyer (book side ``bid``) pays the YES price, a NO
-  buyer (``ask``) pays the NO price = $1 − YES price. Cash moves by fee_rounding.md's aligned
+  buyer (``ask``) pays the NO price = $1 − YES price. Cash moves by Kalshi's fee_rounding page's aligned
   balance change plus the accumulator's rebate (``fees.charge_fill``), so the balance stays on the
   account's grid (whole cents for the exchange's non-direct accounts).
 - **Netting.** A position is one signed ``Qty`` (> 0 YES, < 0 NO). Buying the leg opposite to what
@@ -17,7 +17,7 @@ Contract (pure functions over ``Account``/``PositionState`` from ``sim/model.py`
   contracts released)``. Settlement realizes ``payout − basis``.
 - **Collateral** of a resting order is its leg cost at the limit price for its remaining count,
   rounded up to $0.0001 (``collateral``); nothing is reserved for fees, which are charged at fill.
-- **Settlement floor** (settlement_bounds.md): in a market whose floor is f, a YES contract pays
+- **Settlement floor** (Kalshi's settlement_bounds page): in a market whose floor is f, a YES contract pays
   value − f at settlement (f was paid out when the floor rose), so a YES+NO pair is worth
   ``pair_value`` = $1 − f, the YES leg costs price − f (the caller passes that leg price) and the
   winners of a settlement get $1 − f per contract. ``raise_floor`` pays YES holders the increase

@@ -102,7 +102,7 @@ from kalshi_trader.sim.orderbook import MarketBook, Member, Placement
 _log = logging.getLogger(__name__)
 
 GROUP_WINDOW_MS: Final = 15_000
-"""Order groups sum fills over a rolling 15 s window (order_groups.md)."""
+"""Order groups sum fills over a rolling 15 s window (Kalshi's order_groups page)."""
 
 # Enum members bound once: attribute access on an Enum class is slow on CPython 3.11.
 _BID: Final = BookSide.BID
@@ -894,7 +894,7 @@ class MatchingEngine:
 
         active → inactive cancels the orders placed with ``cancel_order_on_pause``; → active
         cancels every resting order ("All resting orders are cancelled on this reactivation",
-        market_lifecycle.md); → closed cancels every resting order. Determination and settlement
+        Kalshi's market_lifecycle page); → closed cancels every resting order. Determination and settlement
         go through ``determine`` and ``settle``."""
         book = self._book(ticker)
         state = book.state
@@ -923,7 +923,7 @@ class MatchingEngine:
                 self._finish(placement, now, reason)
 
     def set_settlement_floor(self, ticker: str, floor: Price) -> list[SimOrder]:
-        """Raise the settlement floor of a ``floor`` market (settlement_bounds.md): every YES holder
+        """Raise the settlement floor of a ``floor`` market (Kalshi's settlement_bounds page): every YES holder
         is paid the increase per contract (``ledger.raise_floor``), and the resting orders now out of
         bounds — YES price at or below the floor, i.e. a NO price at or above $1 − floor — are
         canceled (``SettlementBounds``). Returns those orders. A market with default bounds, a floor

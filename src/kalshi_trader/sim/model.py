@@ -197,7 +197,7 @@ class MarketState:
     volume: Qty = Qty(0)
     open_interest: Qty = Qty(0)
     settlement_floor: Price | None = None
-    """The lowest YES value (settlement_bounds.md): None for ``default`` bounds, else the floor of a
+    """The lowest YES value (Kalshi's settlement_bounds page): None for ``default`` bounds, else the floor of a
     ``floor`` market (starts at $0, only rises). YES prices must stay above it."""
 
 

@@ -2,7 +2,7 @@
 
 Contract:
 - ``add_nws_routes(app, world, prefix="/nws")`` adds GET routes under ``prefix`` that mirror
-  api.weather.gov paths and JSON shapes (weather.md §2): ``/points/{lat},{lon}``,
+  api.weather.gov paths and JSON shapes (docs/weather-model.md, NWS data): ``/points/{lat},{lon}``,
   ``/gridpoints/{wfo}/{x},{y}`` (raw grid: ``temperature``, ``dewpoint``, ``maxTemperature``,
   ``minTemperature``, ``relativeHumidity``, ``probabilityOfPrecipitation`` in °C / % with
   ``validTime`` = ``start/ISO-8601 duration``, equal consecutive hours merged), ``…/forecast``
@@ -673,7 +673,7 @@ def _row(
 
 
 def cli_product_text(report: CliReport) -> str:
-    """The CLI product text for ``report`` (layout of weather.md §2.7)."""
+    """The CLI product text for ``report`` (the layout NWS offices publish; docs/weather-model.md)."""
     city = report.city
     issued = datetime.fromtimestamp(report.issued_ms // 1000, tz=UTC)
     local = issued.astimezone(ZoneInfo(city.tz))

@@ -60,7 +60,7 @@ class Placement:
         self.collateral = 0
         """Cash reserved for the order's remaining count (ledger.collateral at ``leg``)."""
         self.acc = 0
-        """fee_rounding.md accumulator in micro-dollars, carried across the order's fills."""
+        """Fee-rounding accumulator (Kalshi's fee_rounding page) in micro-dollars, carried across the order's fills."""
         self.alive = False
         """True while this placement is in a queue."""
 

@@ -302,7 +302,7 @@ def event_position(event_ticker: str, positions: list[PositionState]) -> w.Event
 
 
 def fill(f: FillRecord) -> w.Fill:
-    # trade_id carries the fill's own id ("same value as fill_id", kalshi-api.md §4.6), so it
+    # trade_id carries the fill's own id (the same value as fill_id, as Kalshi documents), so it
     # identifies this account's execution like the WS fill message's trade_id.
     return w.Fill(
         fill_id=f.fill_id,

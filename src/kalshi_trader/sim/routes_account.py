@@ -1,6 +1,6 @@
 """The embedded exchange's account endpoints: the caller's rate-limit tier and the endpoint costs.
 
-Contract (openapi.yaml ``GetAccountApiLimits``, ``GetAccountEndpointCosts``; rate_limits.md):
+Contract (openapi.yaml ``GetAccountApiLimits``, ``GetAccountEndpointCosts``; Kalshi's rate_limits page):
 - ``GET /account/limits`` (signed) → ``GetAccountApiLimitsResponse``: the tier the exchange bills
   the calling key at, with the read and write buckets' refill rate and capacity from the same
   table the limiter uses (``kalshi/limits.py``), and one permanent ``manual`` grant of that tier on

@@ -1,6 +1,6 @@
 """API key management of the embedded exchange (``/api_keys``), for the signed-in account.
 
-Contract (openapi.yaml, api-reference/api-keys/*.md, getting_started/api_keys.md):
+Contract (openapi.yaml, https://docs.kalshi.com/getting_started/api_keys):
 - ``GET /api_keys`` → ``{"api_keys": [{api_key_id, name, scopes}]}``: the caller's keys, oldest
   first.
 - ``POST /api_keys`` ``{name, public_key, scopes?, subaccount?}`` registers the caller's own

@@ -1,6 +1,6 @@
 """Order groups of the embedded exchange (``/portfolio/order_groups``).
 
-Contract (openapi.yaml, getting_started/order_groups.md): ``POST .../create`` (201
+Contract (openapi.yaml, https://docs.kalshi.com/getting_started/order_groups): ``POST .../create`` (201
 ``{order_group_id, subaccount, exchange_index}``), ``GET`` list and one (with the ids of its
 resting orders), ``PUT .../{id}/reset``, ``.../trigger``, ``.../limit`` and ``DELETE .../{id}``
 (all ``{}``). A limit is given as ``contracts_limit`` (whole contracts) or ``contracts_limit_fp``;

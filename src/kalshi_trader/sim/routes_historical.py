@@ -1,6 +1,6 @@
 """The embedded exchange's own past: the historical tier and market candlesticks.
 
-Contract (openapi.yaml, historical_data.md):
+Contract (openapi.yaml, https://docs.kalshi.com/getting_started/historical_data):
 - ``GET /historical/cutoff`` — the four cutoffs of ``sim/archive.py`` at the exchange's time.
 - Public: ``/historical/markets`` (settled before ``market_settled_ts``; ``tickers``,
   ``event_ticker`` and ``series_ticker`` are mutually exclusive, ``mve_filter=exclude`` accepted —

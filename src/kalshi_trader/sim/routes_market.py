@@ -9,7 +9,7 @@ documented constraints are enforced (one ``status``; mutually exclusive timestam
 and their compatible statuses on ``/markets``; page sizes); violations are 400 with a message
 naming the parameter. Unknown series/event/market in the path → 404 ``not_found``; unknown tickers
 in list filters simply match nothing. Lists are in listing (registration) order except trades
-(newest first). Market status filters map to object statuses as market_lifecycle.md documents
+(newest first). Market status filters map to object statuses as Kalshi's market_lifecycle page documents
 (``unopened``=initialized, ``open``=active, ``paused``=inactive, ``closed``=closed/determined/
 disputed/amended, ``settled``=finalized). Markets settled before the historical cutoff and trades
 made before it (``sim/archive.py``) are not served here — they are under ``/historical``: such a

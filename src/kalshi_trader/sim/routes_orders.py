@@ -1,6 +1,6 @@
 """V2 order entry of the embedded exchange (``/portfolio/events/orders``).
 
-Contract (openapi.yaml, kalshi-api.md §4.7):
+Contract (openapi.yaml, docs/kalshi-protocol.md REST v2):
 - ``POST /portfolio/events/orders`` → 201 ``CreateOrderV2Response``; ``DELETE .../{order_id}`` →
   ``CancelOrderV2Response``; ``POST .../{order_id}/amend`` → ``AmendOrderV2Response`` (its
   ``remaining_count`` is what rests after the fills a crossing amend made);
@@ -27,7 +27,7 @@ Contract (openapi.yaml, kalshi-api.md §4.7):
   ``.../{id}/decrease``, ``DELETE /portfolio/orders/{id}``) answer 400 telling the caller to switch
   to the V2 endpoints, as Kalshi has since June 2026.
 - While ``exchange_active`` is false every write is refused (503); while ``trading_active`` is false
-  creates and amends are refused (400) but cancels and decreases pass (maintenance_and_pauses.md).
+  creates and amends are refused (400) but cancels and decreases pass (Kalshi's maintenance_and_pauses page).
 """
 
 from __future__ import annotations

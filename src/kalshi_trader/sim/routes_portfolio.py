@@ -15,7 +15,7 @@ signed-in caller only (another account's order id is 404, exactly like an unknow
   double counts.
 - ``/portfolio/fills?ticker=`` takes one ticker or up to 100, comma-separated.
 - In a market with a settlement floor a YES position is worth what selling it brings: best bid
-  minus the floor (settlement_bounds.md).
+  minus the floor (Kalshi's settlement_bounds page).
 - Only the live data set is served (``sim/archive.py``): fills made before the trades cutoff,
   orders finished before the orders cutoff (also by id: 404) and settlement records of events
   handed off to ``/historical/positions`` are only under ``/historical`` (``routes_historical``).

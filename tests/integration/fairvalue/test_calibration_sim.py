@@ -1,7 +1,7 @@
 """The model scored with ``fairvalue.calibration`` over many settled sim days: calibrated at every
 lead, sharper (lower Brier) as the lead shrinks, and better than a uniform guess from the evening before.
 
-The simulated climate (``sim/climate.py``) draws its forecasts from the same weather.md priors, so
+The simulated climate (``sim/climate.py``) draws its forecasts from the same priors (docs/weather-model.md), so
 this checks the plumbing (forecast → distribution → brackets → pairs → scores) and that the model
 is self-consistent with that world — not real-world skill."""
 

@@ -23,7 +23,7 @@ from kalshi_trader.fairvalue.weather import (
 
 
 def kalshi_event(low: int) -> list[Bracket]:
-    """The six markets Kalshi lists (weather.md §1.2): T{low} less, four 2° bands, T{low+7} greater."""
+    """The six markets Kalshi lists (docs/weather-model.md): T{low} less, four 2° bands, T{low+7} greater."""
     out = [Bracket.from_strikes(f"T{low}", "less", None, low)]
     out += [Bracket.from_strikes(f"B{f}.5", "between", f, f + 1) for f in range(low, low + 8, 2)]
     out.append(Bracket.from_strikes(f"T{low + 7}", "greater", low + 7, None))

@@ -1,4 +1,4 @@
-"""Reading api.weather.gov JSON (shapes from weather.md §2) into plain values, staleness, and the
+"""Reading api.weather.gov JSON (shapes as api.weather.gov serves them) into plain values, staleness, and the
 model inputs derived from them (forecast high over the LST day, observed maximum so far)."""
 
 from __future__ import annotations

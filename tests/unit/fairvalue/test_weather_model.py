@@ -197,7 +197,7 @@ def test_bad_inputs_are_rejected() -> None:
 
 
 def test_climate_day_is_local_standard_time_all_year() -> None:
-    # LAX Jun-30 → 2026-06-30T08:00Z … 2026-07-01T08:00Z (weather.md §1.5), PST all year.
+    # LAX Jun-30 → 2026-06-30T08:00Z … 2026-07-01T08:00Z (docs/weather-model.md, The climate day), PST all year.
     assert climate_day_bounds(date(2026, 6, 30), "America/Los_Angeles") == (
         datetime(2026, 6, 30, 8, tzinfo=UTC),
         datetime(2026, 7, 1, 8, tzinfo=UTC),

@@ -6,7 +6,7 @@
   only the required ones), encoded, and the JSON is validated by tests/support/spec.py in closed
   mode (REST: against the endpoint's documented response or request body; WS: against the
   AsyncAPI message), then decoded back to an equal struct.
-- The documents' own examples, kalshi-api.md's examples and frames with numbers where strings
+- The documents' own examples, frames composed from them and frames with numbers where strings
   are documented decode; unknown fields are ignored; deprecated fields may be missing.
 """
 
@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 import pytest
 from tests.support import spec
-from tests.support.ws import factsheet_frames
+from tests.support.ws import example_frames
 
 from kalshi_trader.domain import parse_price, parse_qty
 from kalshi_trader.kalshi import schemas as s
@@ -1233,8 +1233,8 @@ def test_asyncapi_examples_carry_the_2026_fields() -> None:
     assert (decoded.msg.status, decoded.msg.created_ts_ms, decoded.msg.created_time) == ("unknown", None, None)
 
 
-def test_factsheet_ws_examples_decode() -> None:
-    frames = factsheet_frames()
+def test_composed_ws_examples_decode() -> None:
+    frames = example_frames()
     decoded = {name: s.decode_server_frame(json.dumps(f)) for name, f in frames.items() if "type" in f}
     assert not any(isinstance(f, s.UnknownFrame) for f in decoded.values())
 
@@ -1287,8 +1287,8 @@ def strip_nulls(value: Any) -> Any:
     return value
 
 
-def test_factsheet_rest_examples_decode() -> None:
-    bodies = load("factsheet_rest.json")["bodies"]
+def test_composed_rest_examples_decode() -> None:
+    bodies = load("rest_examples.json")["bodies"]
     bodies["GetSeriesResponse"]["series"]["categories"] = [bodies["GetSeriesResponse"]["series"]["category"]]
     for key, body in bodies.items():
         cls = getattr(s, key.split(".")[0])
@@ -1607,7 +1607,7 @@ NOT_IN_A_SCHEMA = {
 TOLERATED_MISSING: dict[type, set[str]] = {
     s.OrderbookCountFp: {"yes_dollars", "no_dollars"},
 }
-# Not nullable in the document, but null is accepted on decode (kalshi-api.md §6.4 shows null).
+# Not nullable in the document, but null is accepted on decode (the servers send null; docs/kalshi-protocol.md).
 TOLERATED_NULL: dict[type, set[str]] = {s.UserOrderMsg: {"order_group_id", "expiration_ts_ms"}}
 # ``type: ok`` is also the list_subscriptions reply, whose ``msg`` is an array.
 EXTRA_TYPES: dict[tuple[type, str], set[str]] = {(s.OkFrame, "msg"): {"array"}}

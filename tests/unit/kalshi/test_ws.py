@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 import pytest
-from tests.support.ws import factsheet_frames
+from tests.support.ws import example_frames
 
 from kalshi_trader.kalshi import schemas as s
 from kalshi_trader.kalshi.delays import RECENT, FrameDelays
@@ -129,7 +129,7 @@ async def test_memoryview_input_is_accepted() -> None:
 
 
 def documented_frames() -> list[tuple[str, dict[str, Any]]]:
-    sheet = factsheet_frames()
+    sheet = example_frames()
     numbers = json.loads((FIXTURES / "ws_numbers.json").read_text())["frames"]
     data = {
         k: v for k, v in sheet.items() if "type" in v and v["type"] not in ("subscribed", "ok", "error", "unsubscribed")
@@ -139,7 +139,7 @@ def documented_frames() -> list[tuple[str, dict[str, Any]]]:
 
 @pytest.mark.parametrize(("name", "frame"), documented_frames(), ids=[n for n, _ in documented_frames()])
 async def test_every_documented_data_frame_is_routed(name: str, frame: dict[str, Any]) -> None:
-    """The fact sheet's examples and the number-for-string captures, each through a session that
+    """The composed examples and the number-for-string captures, each through a session that
     holds the frame's sid (first frame on a sid starts its count)."""
     channel = {
         "orderbook_snapshot": ORDERBOOK,
@@ -168,7 +168,7 @@ async def test_a_frame_on_a_sid_the_session_does_not_hold_is_dropped() -> None:
 
 
 def ticker_body() -> str:
-    sheet = factsheet_frames()
+    sheet = example_frames()
     return json.dumps(sheet["ticker"]["msg"])
 
 
@@ -221,7 +221,7 @@ async def test_an_ok_reply_reporting_a_later_seq_is_a_gap() -> None:
 
 async def test_unsequenced_channels_are_not_seq_checked() -> None:
     session, handler = await subscribed_session(("ticker",))
-    ticker = factsheet_frames()["ticker"] | {"sid": 1}
+    ticker = example_frames()["ticker"] | {"sid": 1}
     for _ in range(3):
         session.on_text(raw(ticker))
     assert handler.names() == ["frame", "frame", "frame"]
@@ -244,7 +244,7 @@ async def test_other_sequenced_channels_report_a_gap_to_the_handler(channel: str
     if frame is None:
         body = {"type": "order_group_updates", "msg": {"event_type": "triggered", "order_group_id": "og_1", "ts_ms": 1}}
     else:
-        body = {k: v for k, v in factsheet_frames()[frame].items() if k != "seq"}
+        body = {k: v for k, v in example_frames()[frame].items() if k != "seq"}
     for seq in (1, 2, 2, 4):
         session.on_text(raw(body | {"sid": 1, "seq": seq}))
     assert handler.names() == ["frame", "frame", "gap", "frame"]
@@ -300,7 +300,7 @@ async def test_every_stamped_frame_is_timed_under_its_channel() -> None:
         else:
             session.on_text(stamped(frame, sampled.get(seq, 900_000)))  # 100 s: never sampled
     assert session.stats.seq_gaps == 0
-    trade = {k: v for k, v in factsheet_frames()["trade"].items() if k != "seq"} | {"sid": 2, "seq": 1}
+    trade = {k: v for k, v in example_frames()["trade"].items() if k != "seq"} | {"sid": 2, "seq": 1}
     session.on_text(stamped(raw(trade), 1_000_007))  # 7 ms in the future: skew
     book = session.delays[ORDERBOOK].snapshot()
     assert (book.count, book.p50_ms, book.p99_ms, book.max_ms) == (4, 1.0, 4.0, 40.0)

@@ -35,7 +35,8 @@ def wire(levels: list[tuple[str, str]]) -> list[tuple[int, int]]:
 
 
 def kalshi_example() -> L2Book:
-    """kalshi-api.md §4.4: ``GET /markets/{ticker}/orderbook`` (current shape)."""
+    """``GET /markets/{ticker}/orderbook`` (current shape), as
+    https://docs.kalshi.com/getting_started/orderbook_responses shows it."""
     book = L2Book("KXEXAMPLE", LINEAR)
     book.apply_snapshot(
         wire([("0.0100", "200.00"), ("0.4100", "10.00"), ("0.4200", "13.00")]),
@@ -126,7 +127,7 @@ def test_the_mark_is_the_mid_never_below_the_settlement_floor() -> None:
 
 
 def test_websocket_snapshot_then_delta_removes_the_best_level_and_rescans() -> None:
-    """kalshi-api.md §6.4: the snapshot/delta examples."""
+    """The snapshot/delta shapes of https://docs.kalshi.com/websockets/orderbook-updates."""
     book = L2Book("KXHIGHNY-26MAY16-B78.5", LINEAR)
     book.apply_snapshot(
         wire([("0.2700", "614.00"), ("0.3800", "1.00")]), wire([("0.4000", "616.40"), ("0.5900", "6.00")])

@@ -85,7 +85,7 @@ async def monitor_for(
     *markets: MarketInfo, sid: int = 2, market_filter: MarketFilter | None = None
 ) -> tuple[Monitor, WsSession, list[MonitorEvent]]:
     """A monitor following ``markets``, its session holding ``orderbook_delta`` as ``sid`` (and
-    ``ticker``, ``trade``, ``market_lifecycle_v2`` as 11, 12, 5 — the fact sheet's sids)."""
+    ``ticker``, ``trade``, ``market_lifecycle_v2`` as 11, 12, 5 — the examples' sids)."""
     _SEQS.clear()
     ws = WsSession("ws://127.0.0.1:9/trade-api/ws/v2", None)
     monitor = Monitor(Source(*markets), ws, market_filter, clock_ms=Clock())
@@ -115,8 +115,8 @@ def sequenced(payload: dict[str, Any]) -> bytes:
     return msgspec.json.encode(payload | {"seq": _SEQS[sid]})
 
 
-def factsheet() -> dict[str, Any]:
-    frames: dict[str, Any] = json.loads((FIXTURES / "factsheet_ws.json").read_text())["frames"]
+def examples() -> dict[str, Any]:
+    frames: dict[str, Any] = json.loads((FIXTURES / "ws_examples.json").read_text())["frames"]
     return frames
 
 
@@ -137,14 +137,14 @@ def ladders(book: L2Book) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]
 # -- the documented examples into exact books ------------------------------------------------------------
 
 
-async def test_factsheet_snapshot_and_delta_give_the_exact_book() -> None:
+async def test_composed_snapshot_and_delta_give_the_exact_book() -> None:
     monitor, ws, events = await monitor_for(info(NY))
     events.clear()
-    ws.on_text(json.dumps(factsheet()["orderbook_snapshot"]).encode())
+    ws.on_text(json.dumps(examples()["orderbook_snapshot"]).encode())
     book = monitor.books[NY]
     assert ladders(book) == ([(2700, 61400), (3800, 100)], [(4000, 61640), (5900, 600)])  # 616.40 contracts
     assert (book.best_yes_bid(), book.best_yes_ask()) == (3800, 4100)
-    ws.on_text(json.dumps(factsheet()["orderbook_delta"]).encode())
+    ws.on_text(json.dumps(examples()["orderbook_delta"]).encode())
     assert ladders(book) == ([(2700, 61400)], [(4000, 61640), (5900, 600)])
     assert (book.best_yes_bid(), book.best_yes_ask(), book.best_yes_bid_size()) == (2700, 4100, 61400)
     fresh, snap, delta = events
@@ -187,9 +187,9 @@ async def test_numbers_instead_of_strings_and_fractional_sizes() -> None:
 async def test_ticker_and_trade_examples_become_typed_events() -> None:
     _, ws, events = await monitor_for(info(NY))
     events.clear()
-    ws.on_text(json.dumps(factsheet()["ticker"]).encode())
+    ws.on_text(json.dumps(examples()["ticker"]).encode())
     ws.on_text(json.dumps(numbers()["ticker_numbers"]).encode())
-    ws.on_text(sequenced(factsheet()["trade"]))
+    ws.on_text(sequenced(examples()["trade"]))
     ticker, ticker_numbers, trade = events
     quote = (Price(3900), Price(3800), Price(4100), Qty(100))
     activity = (Qty(170164), Qty(128865), 1778900000123)
@@ -202,12 +202,12 @@ async def test_ticker_and_trade_examples_become_typed_events() -> None:
 async def test_frames_for_markets_not_followed_are_ignored() -> None:
     monitor, ws, events = await monitor_for(info(NY))
     events.clear()
-    other = factsheet()["orderbook_snapshot"] | {
-        "msg": factsheet()["orderbook_snapshot"]["msg"] | {"market_ticker": "X-1"}
+    other = examples()["orderbook_snapshot"] | {
+        "msg": examples()["orderbook_snapshot"]["msg"] | {"market_ticker": "X-1"}
     }
     ws.on_text(json.dumps(other).encode())
     ws.on_text(
-        json.dumps(factsheet()["ticker"] | {"msg": factsheet()["ticker"]["msg"] | {"market_ticker": "X-1"}}).encode()
+        json.dumps(examples()["ticker"] | {"msg": examples()["ticker"]["msg"] | {"market_ticker": "X-1"}}).encode()
     )
     assert events == []
     assert monitor.stats.dropped_unknown == 1
@@ -371,7 +371,7 @@ async def test_determined_and_settled_markets_are_reported_and_dropped() -> None
     other = "KXHIGHNY-26MAY16-T83"
     monitor, ws, events = await monitor_for(info(NY), info(other))
     events.clear()
-    ws.on_text(sequenced(factsheet()["market_lifecycle_v2"]))  # NY determined "yes" at $1
+    ws.on_text(sequenced(examples()["market_lifecycle_v2"]))  # NY determined "yes" at $1
     determined, removed = events
     assert isinstance(determined, MarketLifecycle)
     assert (determined.kind, determined.result, determined.settlement_value) == ("determined", "yes", 10_000)
@@ -441,7 +441,7 @@ async def test_a_market_dropped_at_close_still_reports_its_outcome_hours_later()
     events.clear()
     ws.on_text(lifecycle(market_ticker=NY, event_type="deactivated", is_deactivated=True))
     assert events == []  # nothing but the outcome is reported for a closed market
-    ws.on_text(sequenced(factsheet()["market_lifecycle_v2"]))  # NY determined "yes" at $1
+    ws.on_text(sequenced(examples()["market_lifecycle_v2"]))  # NY determined "yes" at $1
     (determined,) = events
     assert isinstance(determined, MarketLifecycle)
     assert (determined.ticker, determined.kind, determined.result, determined.settlement_value) == (

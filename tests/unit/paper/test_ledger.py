@@ -1,4 +1,4 @@
-"""Money on the paper exchange: fees from the series' schedule with fee_rounding.md's balance
+"""Money on the paper exchange: fees from the series' schedule with Kalshi's fee_rounding page's balance
 rounding, collateral, netting, settlement (yes, no, scalar)."""
 
 from __future__ import annotations

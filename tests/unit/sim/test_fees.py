@@ -1,4 +1,4 @@
-"""sim/fees.py: the fee formulas of kalshi-api.md §7.1 and getting_started/fee_rounding.md (trade
+"""sim/fees.py: the fee formulas and rounding of https://docs.kalshi.com/getting_started/fee_rounding (trade
 fee rounded up to $0.000001, balance aligned to the member's grid, accumulator rebated in grid
 steps, net fee never negative), its worked examples reproduced exactly."""
 
@@ -86,7 +86,7 @@ def test_validate_multiplier() -> None:
         fees.validate_multiplier((-1, 1))
 
 
-# --- fee_rounding.md worked examples ----------------------------------------------------------
+# --- the fee_rounding page's worked examples -------------------------------------------------------
 
 
 def test_fcm_cleared_fill_example() -> None:

@@ -1,7 +1,7 @@
 """sim/matching.py: order entry, matching, accounting and events, with exact arithmetic.
 
 Prices in comments are YES prices unless they say NO. Fees: quadratic, M = 1, ordinary accounts
-(balance moves in whole cents, fee_rounding.md)."""
+(balance moves in whole cents, Kalshi's fee_rounding page)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ class FakeClock:
 
 
 def test_documented_tier_budgets_and_capacities() -> None:
-    """rate_limits.md (Sep 2026): Premier and above +20 %; Basic and Advanced read and every write
+    """Kalshi's rate_limits page (Sep 2026): Premier and above +20 %; Basic and Advanced read and every write
     bucket above Basic hold three seconds, the rest one."""
     budgets = {name: (t.read_rate, t.write_rate) for name, t in TIERS.items()}
     assert budgets == {
@@ -52,7 +52,7 @@ def test_documented_tier_budgets_and_capacities() -> None:
 
 
 def test_the_documented_premier_write_example() -> None:
-    """rate_limits.md's table: 3,600 after three idle seconds, 360 orders at once, 1,200 a second later."""
+    """The rate_limits page's table: 3,600 after three idle seconds, 360 orders at once, 1,200 a second later."""
     clock = FakeClock()
     limiter = RateLimiter(TIERS["premier"], clock_ns=clock)
     clock.advance_ms(3_000)

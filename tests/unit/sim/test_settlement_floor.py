@@ -1,4 +1,4 @@
-"""sim/matching.py: settlement floors (getting_started/settlement_bounds.md), the documented worked
+"""sim/matching.py: settlement floors (https://docs.kalshi.com/getting_started/settlement_bounds), the documented worked
 example step by step — fees left out (a zero fee multiplier), as the page does."""
 
 from __future__ import annotations

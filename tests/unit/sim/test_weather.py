@@ -1,6 +1,7 @@
 """The weather world: brackets, schedule, truth, forecasts, observations, CLI, lifecycle, determinism.
 
-Strike rules are re-implemented here from kalshi-api.md §8.3 (not imported from the code under test).
+Strike rules are re-implemented here from Kalshi's (docs/kalshi-protocol.md), not imported from the
+code under test.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def ms(text: str) -> int:
 
 
 def yes(meta: MarketMeta, value: int) -> bool:
-    """kalshi-api.md §8.3 for an integer expiration value."""
+    """Kalshi's strike rules for an integer expiration value."""
     if meta.strike_type == "greater":
         assert meta.floor_strike is not None
         return value > meta.floor_strike
@@ -54,7 +55,7 @@ def yes(meta: MarketMeta, value: int) -> bool:
 
 
 def cli_max(text: str) -> int:
-    """The CLI maximum as weather.md §2.7 says to parse it."""
+    """The CLI maximum read from the product text (first MAXIMUM row of the temperature table)."""
     section = text[text.index("TEMPERATURE (F)") :]
     found = re.search(r"^\s*MAXIMUM\s+(-?\d+)R?", section, re.MULTILINE)
     assert found is not None, text

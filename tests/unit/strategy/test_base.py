@@ -62,7 +62,7 @@ def test_snapshot_from_levels_reads_both_legs() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Fees (kalshi-api.md §7.1 worked examples)
+# Fees (worked examples of the formula in docs/kalshi-protocol.md)
 
 
 @pytest.mark.parametrize(
