@@ -1,5 +1,6 @@
-"""The README's configuration reference is a contract: every setting has exactly one row naming its
-environment variable and its real default, and no row names a setting that does not exist."""
+"""The configuration reference (docs/configuration.md) is a contract: every setting has exactly one
+row naming its environment variable and its real default, and no row names a setting that does not
+exist."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from pydantic import BaseModel
 
 from kalshi_trader.config import Settings
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 ROW = re.compile(r"^\| `([a-z_.]+)` \| `(KALSHI_TRADER_[A-Z_]+)` \| `([^`]*)` \|(.*)\|$", re.M)
 
 
@@ -30,7 +31,7 @@ def _shown(default: Any) -> str:
 
 
 def test_every_setting_has_one_row_with_its_env_var_and_default() -> None:
-    rows = ROW.findall(README.read_text())
+    rows = ROW.findall(REFERENCE.read_text())
     names = [r[0] for r in rows]
     assert len(names) == len(set(names)), "a setting appears twice"
     table = {name: (env, default, what) for name, env, default, what in rows}
@@ -39,5 +40,5 @@ def test_every_setting_has_one_row_with_its_env_var_and_default() -> None:
     for name, default in expected.items():
         env, shown, what = table[name]
         assert env == "KALSHI_TRADER_" + name.upper().replace(".", "__"), name
-        assert shown == _shown(default), f"{name}: README says {shown!r}, the code {_shown(default)!r}"
+        assert shown == _shown(default), f"{name}: docs/configuration.md says {shown!r}, the code {_shown(default)!r}"
         assert what.strip(), f"{name}: say what it does"
