@@ -52,6 +52,9 @@ Contract (docs/kalshi-protocol.md, Signing and WebSocket v2; asyncapi.yaml):
   no task). Handlers must not block; they may call ``resync`` (it only schedules work). ``on_text``
   is a closure over the session's state (rebuilt by ``set_handler``) and an in-order orderbook
   frame costs one decode, one ``sid``/``seq`` comparison and one call.
+- Replay: ``on_text`` accepts recorded frames on a session that never connects (subscribe first:
+  while disconnected that only records the desired state; the recorded ``subscribed`` replies bind
+  the recorded sids); ``replay_drop(reason)`` replays a recorded connection drop.
 - Tap: ``set_tap(tap)`` hands every text frame, as received and before it is parsed, to
   ``tap.frame`` (a recorder; it must copy a memoryview it keeps), and reports ``on_stale`` and
   connection changes to it too (``tap.stale``, ``tap.connection`` with the reason of a drop).
@@ -488,6 +491,19 @@ class WsSession:
         """Drop the current connection as if the network failed (the session reconnects)."""
         if self._transport is not None:
             self._transport.disconnect(graceful=False)
+
+    def replay_drop(self, reason: str) -> None:
+        """A recorded connection drop, replayed on a session fed recorded frames (it never connects:
+        a backtest). Forgets every sid as a real drop does and reports every book stale, so the
+        books wait for the snapshots after the recorded reconnect (whose ``subscribed`` replies
+        bind the new sids)."""
+        self._by_sid.clear()
+        for ch in (*self._channels.values(), self._book):
+            ch.sid, ch.seq = 0, -1
+        book = self._channels.get(ORDERBOOK)
+        if book is not None and book.tickers:
+            self._call_handler_stale(list(book.tickers), reason)
+        self._call_handler_connection(False, reason)
 
     # -- subscriptions -------------------------------------------------------------------------------
 
