@@ -264,8 +264,6 @@ class WeatherMMSettings(BaseModel):
     stop_before_close_s: Duration = 1_800.0
     fee_rounding_dollars: PriceBound = Decimal("0.01")
     """Fees are estimated per order rounded up to this (an ordinary account moves in cents)."""
-    ack_timeout_s: Seconds = 5.0
-    """How long a sent place/amend/cancel is assumed in flight before the open orders are trusted."""
     max_open_quotes: int = Field(120, gt=0, le=200_000)
     """The market maker's own cap on its quotes, within `risk.max_open_orders` (150) with room left for
     the favourite: two sides of every open bracket (up to 84 brackets, 168 quotes) do not fit, so past

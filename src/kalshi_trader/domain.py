@@ -646,6 +646,21 @@ class TopOfBook:
         return Price(max((self.best_bid + self.best_ask) // 2, self.settlement_floor))
 
 
+@dataclass(frozen=True, slots=True)
+class Fit:
+    """How much of an order the risk limits leave room for right now: ``qty`` (at most the size
+    asked for; 0 when nothing fits), the ``rule`` that bound it ("" when the whole size fits; else
+    a risk rule name such as ``max_position_per_market``) and a ``reason`` a person can read."""
+
+    qty: Qty
+    rule: str = ""
+    reason: str = ""
+
+    @property
+    def whole(self) -> bool:
+        return not self.rule
+
+
 # --------------------------------------------------------------------------------------------
 # Brackets: take-profit + emulated stop-loss around the position one entry order opened
 

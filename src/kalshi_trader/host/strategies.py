@@ -24,6 +24,10 @@ Contract:
   (``risk.check``): refused again by the same rule, it is not sent and not audited again
   (``repeated``) — a market maker pressing on a full exposure limit every step leaves one audit
   entry per episode, not one per step; anything else goes through ``submit`` as usual.
+- **Feedback** in the next ``StrategyState``: ``refused`` lists every intent of the strategy not
+  carried out (refused by risk or the engine, deferred, held, repeated) since its last call;
+  ``in_flight`` the amends and cancels sent whose answer has not come (the engine's ``Submission``
+  is not done); ``room`` is risk's ``room()`` view, fresh for each call.
 - ``run(wake)`` steps whenever ``wake`` is set (books changed, fills), at most once per
   ``min_interval_s`` and at least every ``max_interval_s`` (strategies have timers), until
   cancelled. A strategy whose ``decide`` raises is stopped (its orders canceled) and the error is
@@ -55,12 +59,14 @@ from kalshi_trader.domain import (
     Qty,
     TopOfBook,
 )
-from kalshi_trader.execution.engine import ExecutionEngine
+from kalshi_trader.execution.engine import ExecutionEngine, Submission
 from kalshi_trader.execution.orders import OrderState, TrackedOrder
 from kalshi_trader.strategy.base import (
     Decision,
     FairValue,
     MarketSnapshot,
+    OrderChange,
+    Refusal,
     StrategyResult,
     StrategyRunner,
     StrategyState,
@@ -73,6 +79,8 @@ log = structlog.get_logger(__name__)
 MAX_DECISIONS = 200
 RATE_BUDGET = "rate_budget"
 """Risk's rule name for the write budget (``risk.decisions.Rule.RATE_BUDGET``)."""
+HELD_HALTED = "halted"
+"""The rule a ``Refusal`` names for an intent held back while risk is halted."""
 MAX_FILLS = 2_000
 
 
@@ -99,10 +107,23 @@ class HostedStrategy:
     refusing: dict[tuple[str, str, str], str] = field(default_factory=dict)
     """(ticker, side, intent kind) → the rule that refused the last such intent."""
     last_error: str = ""
+    not_done: list[Refusal] = field(default_factory=list)
+    """Intents not carried out since the strategy's last call (handed to it in ``refused``)."""
+    changing: dict[str, tuple[OrderChange, Submission]] = field(default_factory=dict)
+    """Amends and cancels sent and not yet answered, by client order id."""
 
     @property
     def name(self) -> str:
         return self.runner.name
+
+    def in_flight(self) -> dict[str, OrderChange]:
+        """The changes still unanswered (answered ones are dropped here)."""
+        for coid in [c for c, (_, sub) in self.changing.items() if sub.result.done()]:
+            del self.changing[coid]
+        return {coid: change for coid, (change, _) in self.changing.items()}
+
+    def not_carried_out(self, intent: OrderIntent, rule: str, reason: str) -> None:
+        self.not_done.append(Refusal.of(intent, rule, reason))
 
 
 def _as_order(t: TrackedOrder) -> Order:
@@ -197,15 +218,21 @@ class StrategyHost:
             hosted.fills.append(fill)
 
     def state_for(self, name: str) -> StrategyState:
+        """The strategy's inputs now; hands over (and forgets) the refusals since its last call."""
         positions: dict[str, Position] = {p.ticker: p for p in self.engine.positions() if p.qty != Qty(0)}
+        hosted = self._hosted[name]
+        refused, hosted.not_done = tuple(hosted.not_done), []
         return StrategyState(
             now_ms=self._clock_ms(),
             markets=self._markets(),
             fair_values=self._fair_values(),
             open_orders=tuple(_as_order(t) for t in self.own_orders(name)),
             positions=positions,
-            fills=tuple(self._hosted[name].fills),
+            fills=tuple(hosted.fills),
             id_salt=self.salt,
+            in_flight=hosted.in_flight(),
+            refused=refused,
+            room=self.engine.risk.room(),
         )
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -283,24 +310,32 @@ class StrategyHost:
             if isinstance(action, OrderIntent):
                 if action.action is not IntentAction.CANCEL and not action.reduce_only and self.engine.risk.halted:
                     hosted.held_halted += 1
+                    hosted.not_carried_out(action, HELD_HALTED, "held back: risk is halted")
                     continue
                 if action.action is not IntentAction.CANCEL and (
                     budget_spent or self.engine.risk.writes_available() < 1
                 ):
                     budget_spent = True
                     hosted.deferred += 1
+                    hosted.not_carried_out(action, RATE_BUDGET, "deferred: the write budget is spent")
                     continue
                 fv = fair.get(action.ticker)
                 book, price = self._top_of(action.ticker), fv.price if fv is not None else None
                 key = (action.ticker, action.side.value, action.action.value)
                 last_rule = hosted.refusing.get(key)
                 if last_rule is not None and action.action is not IntentAction.CANCEL:
-                    if self.engine.risk.check(action, book=book, fair_value=price).rule == last_rule:
+                    again = self.engine.risk.check(action, book=book, fair_value=price)
+                    if again.rule == last_rule:
                         hosted.repeated += 1
+                        hosted.not_carried_out(action, again.rule.value, again.reason)
                         continue
                     del hosted.refusing[key]
                 sub = self.engine.submit(action, book=book, fair_value=price)
+                if sub.approved and action.action is not IntentAction.PLACE:
+                    change = OrderChange(action.action, action.price, action.qty)
+                    hosted.changing[action.client_order_id] = (change, sub)
                 if not sub.approved:
+                    hosted.not_carried_out(action, sub.rule, sub.reason)
                     hosted.refused += 1
                     hosted.refused_by[sub.rule] = hosted.refused_by.get(sub.rule, 0) + 1
                     budget_spent = sub.rule == RATE_BUDGET

@@ -10,6 +10,8 @@ Contract:
   duplicate/unknown order, kill switch, breakers, order size, grid, stale book, price through the
   book, price against fair value, open orders, worst-case position, event exposure, total exposure,
   write-rate budget. Cancels always pass (they only remove risk), even when halted.
+- ``room()`` is a read-only view of what the sizing rules (order size, open orders, position,
+  event and total exposure) leave room for, answered with the same exposure math (``risk.room``).
 - While the kill switch is engaged or a breaker is open, only cancels and intents that add no
   worst-case risk pass (so the engine can flatten, shrink a take-profit, exit). An intent is judged
   risk-reducing by its effect, not by its ``reduce_only`` flag: with it reserved, neither leg's
@@ -69,6 +71,7 @@ from kalshi_trader.risk.breakers import BreakerState, CircuitBreakers
 from kalshi_trader.risk.decisions import ActionKind, EventKind, RiskAction, RiskDecision, RiskEvent, Rule
 from kalshi_trader.risk.exposure import MICROS_PER_MONEY, Exposure, MarketRisk, Reservation
 from kalshi_trader.risk.limits import RiskLimits
+from kalshi_trader.risk.room import RoomView
 
 __all__ = ["KillSwitchState", "RiskManager"]
 
@@ -154,6 +157,11 @@ class RiskManager:
         """Whole places/amends the write budget allows right now (cancels are never limited), so a
         caller can hold back instead of sending an intent that would be refused."""
         return self._budget.available(self._clock()) // 1000
+
+    def room(self) -> RoomView:
+        """What the sizing limits leave room for now, for one decision (``risk.room``): strategies
+        size their orders with it instead of proposing what ``check_and_reserve`` must refuse."""
+        return RoomView(self.limits, self._info, self._markets, self._reservations, self._event_loss, self._total_loss)
 
     @staticmethod
     def from_settings(

@@ -14,6 +14,17 @@ Contract:
   positions per market (signed, netted, > 0 long YES); the strategy's own fills since it started
   (with ``client_order_id`` filled in by the node's order tracker); and ``id_salt``, a per-process
   string that keeps client order ids unique across restarts. All times are on one clock.
+- **What became of the last actions**: ``in_flight`` holds the amends and cancels of its orders
+  that were sent and not yet answered (by client order id: an order is shown as it will be with
+  ``effective_orders``); ``refused`` the intents of its earlier calls that were not carried out
+  (refused by risk or the engine, or held back by the host), each with the rule and reason — so a
+  strategy never waits for, amends or cancels an order that was never placed. Places are visible
+  in ``open_orders`` as soon as they are sent.
+- **Room** (``room``, a ``RiskRoom``): what the risk limits leave for a new order or an amend —
+  order size, open orders, worst-case position per market, event and total exposure — so a
+  strategy sizes inside them (a smaller order, or a skip that says which limit) instead of
+  proposing what risk must refuse. ``claim`` counts what it grants for the rest of the call, so
+  several orders of one decision fit the limits together. Hosts without risk pass ``UNLIMITED``.
 - **Memory** is the strategy's own state between calls (cool-downs, trades in play). It is an
   immutable value: ``decide`` returns the next one in its result and the host passes it back next
   time (``StrategyRunner`` does exactly that). A strategy with nothing to remember uses ``None``.
@@ -53,6 +64,7 @@ from kalshi_trader.domain import (
     BracketRequest,
     FeeSchedule,
     Fill,
+    Fit,
     IntentAction,
     Level,
     MarketInfo,
@@ -60,7 +72,6 @@ from kalshi_trader.domain import (
     Money,
     Order,
     OrderIntent,
-    OrderStatus,
     Position,
     Price,
     Qty,
@@ -74,13 +85,16 @@ from kalshi_trader.domain import (
 )
 
 __all__ = [
+    "UNLIMITED",
     "Action",
     "ConfigReader",
     "Decision",
     "Facts",
     "FairValue",
-    "InFlight",
     "MarketSnapshot",
+    "OrderChange",
+    "Refusal",
+    "RiskRoom",
     "Strategy",
     "StrategyResult",
     "StrategyRunner",
@@ -260,6 +274,66 @@ class MarketSnapshot:
         return self.close_ms - now_ms
 
 
+class RiskRoom(Protocol):
+    """What the risk limits leave room for (read-only; see the module contract). ``replacing``
+    names the client order id of the order an amend changes ("" for a new order)."""
+
+    def fit(self, ticker: str, side: BookSide, price: Price, qty: Qty, *, replacing: str = "") -> Fit:
+        """The largest size up to ``qty`` that fits, and the limit that bound it."""
+        ...
+
+    def claim(self, ticker: str, side: BookSide, price: Price, qty: Qty, *, replacing: str = "") -> Fit:
+        """``fit``, then count the granted size against the limits for the rest of the call."""
+        ...
+
+    def open_orders_left(self) -> int:
+        """New orders the open-orders limit still allows."""
+        ...
+
+
+class _Unlimited:
+    """A room with no limits (hosts without a risk manager, tests)."""
+
+    def fit(self, ticker: str, side: BookSide, price: Price, qty: Qty, *, replacing: str = "") -> Fit:
+        return Fit(qty)
+
+    def claim(self, ticker: str, side: BookSide, price: Price, qty: Qty, *, replacing: str = "") -> Fit:
+        return Fit(qty)
+
+    def open_orders_left(self) -> int:
+        return 1 << 30
+
+
+UNLIMITED: RiskRoom = _Unlimited()
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    """An amend or cancel of one of the strategy's orders, sent and not yet answered: the terms it
+    asks for (a cancel's are the order's own)."""
+
+    action: IntentAction
+    price: Price
+    qty: Qty
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """One of the strategy's intents that was not carried out, and why (``rule``: risk's or the
+    engine's rule name, or the host's reason for holding it back)."""
+
+    client_order_id: str
+    ticker: str
+    side: BookSide
+    action: IntentAction
+    rule: str
+    reason: str
+
+    @staticmethod
+    def of(intent: OrderIntent, rule: str, reason: str) -> Refusal:
+        return Refusal(intent.client_order_id, intent.ticker, intent.side, intent.action, rule, reason)
+
+
 @dataclass(frozen=True, slots=True)
 class StrategyState:
     """Everything a strategy may look at (see the module contract)."""
@@ -271,6 +345,9 @@ class StrategyState:
     positions: Mapping[str, Position] = field(default_factory=dict)
     fills: tuple[Fill, ...] = ()
     id_salt: str = ""
+    in_flight: Mapping[str, OrderChange] = field(default_factory=dict)
+    refused: tuple[Refusal, ...] = ()
+    room: RiskRoom = UNLIMITED
 
     def position(self, ticker: str) -> Qty:
         """Signed position in ``ticker`` (> 0 long YES, < 0 long NO; 0 when flat or unknown)."""
@@ -279,6 +356,10 @@ class StrategyState:
 
     def orders_in(self, ticker: str) -> list[Order]:
         return [order for order in self.open_orders if order.ticker == ticker]
+
+    def refusal(self, client_order_id: str) -> Refusal | None:
+        """The refusal of an earlier intent about ``client_order_id``, if it was refused."""
+        return next((r for r in self.refused if r.client_order_id == client_order_id), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -443,57 +524,17 @@ def cancel_orders(
     return tuple(cancels), decisions
 
 
-@dataclass(frozen=True, slots=True)
-class InFlight:
-    """An order action a strategy sent that the open orders may not show yet (the engine, the
-    exchange and the tracker take a moment). A strategy called on every book change keeps these in
-    its memory so it does not send the same place / amend / cancel again before it lands."""
-
-    ticker: str
-    side: BookSide
-    action: IntentAction
-    price: Price
-    qty: Qty
-    sent_ms: int
-
-    @staticmethod
-    def of(intent: OrderIntent, now_ms: int) -> InFlight:
-        return InFlight(intent.ticker, intent.side, intent.action, intent.price, intent.qty, now_ms)
-
-
-def effective_orders(
-    open_orders: Sequence[Order], in_flight: Mapping[str, InFlight], now_ms: int, timeout_ms: int
-) -> tuple[list[Order], dict[str, InFlight]]:
-    """The strategy's orders as they will be once its actions in flight land, and the actions
-    still unconfirmed (by client order id). An action older than ``timeout_ms`` is forgotten (what
-    the open orders show wins). Until confirmed: a place not yet visible counts as resting at its
-    terms; an amend shows its new price and size; an order being cancelled is left out. A place is
-    confirmed when its order is visible, an amend when the order shows its terms, a cancel when the
-    order is gone; an amend or cancel of an order no longer open is over."""
-    pending = {coid: f for coid, f in in_flight.items() if now_ms - f.sent_ms < timeout_ms}
-    visible = {o.client_order_id for o in open_orders}
+def effective_orders(open_orders: Sequence[Order], in_flight: Mapping[str, OrderChange]) -> list[Order]:
+    """The strategy's orders as they will be once its changes in flight land: an order being
+    amended shows the terms asked for, one being cancelled is left out."""
     effective: list[Order] = []
     for order in open_orders:
-        f = pending.get(order.client_order_id)
-        if f is None or f.action is IntentAction.PLACE:
-            pending.pop(order.client_order_id, None)
+        change = in_flight.get(order.client_order_id)
+        if change is None:
             effective.append(order)
-        elif f.action is IntentAction.AMEND:
-            if (order.price, order.remaining) == (f.price, f.qty):
-                del pending[order.client_order_id]
-                effective.append(order)
-            else:
-                effective.append(replace(order, price=f.price, remaining=f.qty))
-    for coid, f in list(pending.items()):
-        if coid in visible:
-            continue
-        if f.action is IntentAction.PLACE:
-            effective.append(
-                Order("", coid, f.ticker, f.side, f.price, f.qty, Qty(0), f.qty, OrderStatus.RESTING, f.sent_ms)
-            )
-        else:
-            del pending[coid]
-    return effective, pending
+        elif change.action is IntentAction.AMEND:
+            effective.append(replace(order, price=change.price, remaining=change.qty))
+    return effective
 
 
 def yes_price_of_leg(leg: int, outcome: Side) -> Price:

@@ -20,6 +20,11 @@ Contract (``FavoriteStrategy.decide(state, memory)``, pure — see ``strategy.ba
   ``max_risk_per_trade / loss per contract``, at most ``max_contracts``, rounded down to
   ``size_step``. A gap through the stop can lose more — risk's position and exposure limits bound
   that.
+- **Inside the risk limits.** The size is then cut to what ``state.room`` grants (``claim``: order
+  size, open orders, worst-case position, event and total exposure), rounded down to
+  ``size_step``; when nothing fits the market is skipped and the decision names the limit. An
+  entry that was not carried out (``state.refused``) ends its trade at once, with no cool-down
+  (the decision says why); an amend or cancel of it that was refused is forgotten.
 - **Protection.** Whenever the entry's cumulative filled quantity grows (own fills carry the entry's
   ``client_order_id``), the strategy emits a ``BracketRequest`` (domain.py) for the cumulative
   quantity: take-profit ``take_profit`` above the average entry price, stop trigger ``stop_loss``
@@ -34,7 +39,8 @@ Contract (``FavoriteStrategy.decide(state, memory)``, pure — see ``strategy.ba
 - **Resting entries** are cancelled when the market stops qualifying, the book goes stale or
   ``entry_timeout_ms`` passes, and amended (not replaced) when outbid by ``reprice_threshold`` or
   more — never above ``max_entry_price``. An amend or cancel is sent once: the entry is left alone
-  until it lands (or ``ack_grace_ms`` passes), however often the strategy is called meanwhile.
+  while it is in flight (``state.in_flight``; without one, until it shows or ``ack_grace_ms``
+  passes), however often the strategy is called meanwhile.
 - **Exits.** When the close is ``exit_before_close_ms`` away, or the held leg's best bid has stayed
   at or below the stop trigger for ``stop_confirm_ms`` (a backstop to the engine's emulated stop:
   the first fresh snapshot at or below the trigger starts the clock, ``Trade.breach_ms``, a fresh
@@ -305,6 +311,12 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
                 new_trade, acts, decision = self._consider_entry(state, snap, cooldowns.get(ticker), open_trades)
                 if new_trade is not None:
                     trades[ticker] = new_trade
+            elif trade.closed_ms is None and not trade.seen and state.refusal(trade.entry_client_order_id):
+                refusal = state.refusal(trade.entry_client_order_id)
+                assert refusal is not None
+                del trades[ticker]
+                why = f"entry not placed ({refusal.rule}: {refusal.reason})"
+                acts, decision = (), self._skip(ticker, now, why, (("rule", refusal.rule),))
             else:
                 new_trade, acts, decision = self._manage(state, snap, trade)
                 trades[ticker] = new_trade
@@ -387,6 +399,12 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         if entry is None:
             return None, (), self._skip(ticker, now, why, facts)
         side = BookSide.of(favourite)
+        fit = state.room.claim(ticker, side, entry.yes, entry.qty)
+        room = fit.qty - fit.qty % p.size_step
+        if room <= 0:
+            return None, (), self._skip(ticker, now, f"no room under the risk limits: {fit.reason}", facts)
+        if room < entry.qty:
+            entry = replace(entry, qty=Qty(room), how=f"{entry.how} (size cut by the risk limits: {fit.reason})")
         leg_name = favourite.value.upper()
         coid = client_order_id(self.name, ticker, "entry", now, state.id_salt)
         stop_leg = self._stop_prices(snap.grid, favourite, entry.leg)[1]
@@ -655,6 +673,11 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         self, state: StrategyState, snap: MarketSnapshot | None, trade: Trade, entry: Order
     ) -> tuple[Trade, tuple[Action, ...], str]:
         p, now = self.params, state.now_ms
+        change = state.in_flight.get(entry.client_order_id)
+        if change is not None:
+            return trade, (), f"waiting for the entry's {change.action.value} to land"
+        if trade.entry_pending_ms is not None and state.refusal(entry.client_order_id) is not None:
+            trade = replace(trade, entry_pending_ms=None, entry_pending_price=Price(0))
         if trade.entry_pending_ms is not None:
             what = "amend" if trade.entry_pending_price else "cancel"
             landed = bool(trade.entry_pending_price) and entry.price == trade.entry_pending_price
@@ -683,11 +706,18 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
             yes = snap.grid.round_toward_safety(yes_price_of_leg(desired, trade.outcome), entry.side)
             new_leg = leg_price(yes, entry.side)
             reason = f"outbid at {dollars(bid)}: move the entry from {dollars(ours)} to {dollars(new_leg)}"
+            fit = state.room.claim(trade.ticker, entry.side, yes, entry.remaining, replacing=entry.client_order_id)
+            size = fit.qty - fit.qty % p.size_step
+            if size <= 0:
+                cancel = cancel_intent(entry, self.name, f"cancel the entry: outbid and {fit.reason}")
+                return replace(trade, entry_pending_ms=now), (cancel,), cancel.reason
+            if size < entry.remaining:
+                reason += f", {format_qty(size)} left by the risk limits ({fit.reason})"
             amend = OrderIntent.amend(
                 trade.ticker,
                 entry.side,
                 yes,
-                entry.remaining,
+                Qty(size),
                 entry.client_order_id,
                 strategy=self.name,
                 reason=reason,

@@ -43,12 +43,15 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
   alone, which would starve the same markets every time): cancels; amends of unsafe quotes (beyond
   the fee/edge bound, or larger than the limits allow); first quotes in a market with none;
   second sides; then the other amends, largest price move first.
+- **Inside the risk limits.** Every place and amend is sized with ``state.room`` (``claim``, in the
+  order the actions go out, so urgent ones get the room first): a quote the limits cut is sent
+  smaller (rounded down to ``size_step``), one they leave no room for is not sent and the decision
+  says which limit.
 - **No duplicates in flight.** Called on every book change, the strategy may decide again before
-  its last place / amend / cancel shows in the open orders. ``WeatherMMMemory`` keeps those actions
-  (``base.InFlight``) until the open orders confirm them or ``ack_timeout_ms`` passes, and decides
-  against the orders as they will be (``base.effective_orders``) — so each action is sent once.
-- **Lifecycle.** ``on_start`` and ``on_stop`` cancel every order the strategy has open (and, on
-  stop, places still in flight).
+  its last amend or cancel is answered: it decides against the orders as they will be once the
+  changes in ``state.in_flight`` land (``base.effective_orders``), so each action is sent once. A
+  refused place never shows among the open orders, so it is never amended or cancelled.
+- **Lifecycle.** ``on_start`` and ``on_stop`` cancel every order the strategy has open.
 
 ``fair_values_from_distribution`` turns the fair-value model's output (``fairvalue.weather``) into
 ``FairValue`` inputs, with the uncertainty taken as the bracket probability's sensitivity to the
@@ -61,12 +64,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from kalshi_trader.domain import (
     PRICE_SCALE,
     QTY_SCALE,
     BookSide,
+    IntentAction,
     MarketStatus,
     Money,
     Order,
@@ -85,7 +89,6 @@ from kalshi_trader.strategy.base import (
     Decision,
     Facts,
     FairValue,
-    InFlight,
     MarketSnapshot,
     StrategyResult,
     StrategyState,
@@ -137,7 +140,6 @@ class WeatherMMParams:
     max_fair_age_ms: int = 900_000
     stop_before_close_ms: int = 1_800_000
     fee_rounding: Money = Money(100)
-    ack_timeout_ms: int = 5_000
     max_quotes: int = 120
 
     def __post_init__(self) -> None:
@@ -156,7 +158,7 @@ class WeatherMMParams:
             problems.append("unwind_fee_pct and top_up_pct are percentages 0..100")
         if self.requote_threshold <= 0 or self.fee_rounding <= 0:
             problems.append("requote_threshold and fee_rounding must be positive")
-        if min(self.max_book_age_ms, self.max_fair_age_ms, self.ack_timeout_ms) <= 0 or self.stop_before_close_ms < 0:
+        if min(self.max_book_age_ms, self.max_fair_age_ms) <= 0 or self.stop_before_close_ms < 0:
             problems.append("ages must be positive and stop_before_close not negative")
         if self.max_quotes <= 0:
             problems.append("max_quotes must be positive")
@@ -188,7 +190,6 @@ class WeatherMMParams:
             max_fair_age_ms=c.ms("max_fair_age_s"),
             stop_before_close_ms=c.ms("stop_before_close_s"),
             fee_rounding=c.money("fee_rounding_dollars"),
-            ack_timeout_ms=c.ms("ack_timeout_s"),
             max_quotes=c.integer("max_open_quotes"),
         )
 
@@ -406,10 +407,8 @@ lasts, so the urgent ones must come first."""
 
 @dataclass(frozen=True, slots=True)
 class WeatherMMMemory:
-    """The quote actions sent and not yet visible in the open orders, by client order id (so a
-    decision made before the last one landed does not repeat it)."""
-
-    in_flight: Mapping[str, InFlight] = field(default_factory=dict)
+    """Nothing to remember between calls: what is in flight and what was refused come with the
+    state."""
 
 
 class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
@@ -432,16 +431,13 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
     def _cancel_all(
         self, state: StrategyState, memory: WeatherMMMemory, reason: str
     ) -> StrategyResult[WeatherMMMemory]:
-        orders, in_flight = effective_orders(
-            state.open_orders, memory.in_flight, state.now_ms, self.params.ack_timeout_ms
-        )
+        orders = effective_orders(state.open_orders, state.in_flight)
         actions, decisions = cancel_orders(state, self.name, reason, orders=orders)
-        in_flight.update((a.client_order_id, InFlight.of(a, state.now_ms)) for a in actions)
-        return StrategyResult(WeatherMMMemory(in_flight), actions, decisions)
+        return StrategyResult(memory, actions, decisions)
 
     def decide(self, state: StrategyState, memory: WeatherMMMemory) -> StrategyResult[WeatherMMMemory]:
         p, now = self.params, state.now_ms
-        orders, in_flight = effective_orders(state.open_orders, memory.in_flight, now, p.ack_timeout_ms)
+        orders = effective_orders(state.open_orders, state.in_flight)
         in_scope = {
             t: s
             for t, s in state.markets.items()
@@ -453,6 +449,7 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
         keyed: list[tuple[tuple[int, int], Action]] = []
         decisions: list[Decision] = []
         plans: list[QuotePlan] = []
+        facts: dict[str, Facts] = {}
         for ticker in sorted(set(in_scope) | {o.ticker for o in orders}):
             snap = in_scope.get(ticker)
             why = self._why_not_quote(state, ticker, snap)
@@ -475,20 +472,49 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
             )
         positions = {plan.ticker: state.position(plan.ticker) for plan in plans}
         resting = {(o.ticker, o.side) for o in orders}
+        notes_of: dict[str, list[str]] = {}
         for plan in budget_quotes(plans, positions, resting, p.max_quotes):
             mine = [o for o in orders if o.ticker == plan.ticker]
             acts, notes = self._reconcile(state, plan, mine, first_side(plan, positions[plan.ticker]))
             keyed.extend(acts)
-            verdict = Verdict.TRADE if acts else Verdict.HOLD
-            if not acts and plan.bid is None and plan.ask is None:
-                verdict = Verdict.SKIP
-            decisions.append(Decision(self.name, plan.ticker, verdict, "; ".join(notes), plan.facts, now))
+            notes_of[plan.ticker] = notes
+            facts[plan.ticker] = plan.facts
         ranked = sorted(enumerate(keyed), key=lambda item: (item[1][0], item[0]))  # stable within a priority
-        actions = [action for _, (_, action) in ranked]
-        for action in actions:
-            if isinstance(action, OrderIntent):
-                in_flight[action.client_order_id] = InFlight.of(action, now)
-        return StrategyResult(WeatherMMMemory(in_flight), tuple(actions), tuple(decisions))
+        actions: list[Action] = []
+        acted: set[str] = set()
+        for _, (_, action) in ranked:
+            sized = self._within_room(state, action, notes_of)
+            if sized is not None:
+                actions.append(sized)
+                acted.add(sized.ticker)
+        quoted = {o.ticker for o in orders}
+        for ticker, notes in notes_of.items():
+            verdict = Verdict.TRADE if ticker in acted else Verdict.HOLD if ticker in quoted else Verdict.SKIP
+            decisions.append(Decision(self.name, ticker, verdict, "; ".join(notes), facts[ticker], now))
+        return StrategyResult(memory, tuple(actions), tuple(decisions))
+
+    def _within_room(self, state: StrategyState, action: Action, notes_of: dict[str, list[str]]) -> Action | None:
+        """``action`` cut to what the risk limits leave (``state.room``), or None (noted) if nothing
+        fits. Cancels and brackets pass as they are."""
+        if not isinstance(action, OrderIntent) or action.action is IntentAction.CANCEL:
+            return action
+        replacing = action.client_order_id if action.action is IntentAction.AMEND else ""
+        fit = state.room.claim(action.ticker, action.side, action.price, action.qty, replacing=replacing)
+        qty = fit.qty - fit.qty % self.params.size_step
+        if qty >= action.qty:
+            return action
+        notes = notes_of.setdefault(action.ticker, [])
+        name = action.side.value
+        if qty <= 0:
+            if action.action is IntentAction.AMEND:
+                notes.append(f"no room to amend the {name} ({fit.reason}): pull it")
+                return OrderIntent.cancel(
+                    action.ticker, action.client_order_id, strategy=self.name, reason=f"pull the {name}: {fit.reason}"
+                )
+            notes.append(f"skip the {name}: {fit.reason}")
+            return None
+        notes.append(f"{name} cut to {format_qty(qty)} by the risk limits ({fit.reason})")
+        return replace(action, qty=Qty(qty), inputs=(*action.inputs, ("risk_room", qty), ("risk_limit", fit.rule)))
 
     def why_not_quote(self, state: StrategyState, ticker: str) -> str:
         """Why ``decide`` would not quote ``ticker`` in ``state`` ("" when the market qualifies):

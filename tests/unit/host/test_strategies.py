@@ -31,11 +31,13 @@ from kalshi_trader.config import RiskSettings
 from kalshi_trader.domain import (
     BookSide,
     Fill,
+    IntentAction,
     MarketInfo,
     MarketStatus,
     OrderIntent,
     OrderStatus,
     Price,
+    Qty,
     TickGrid,
     TimeInForce,
     TopOfBook,
@@ -592,3 +594,42 @@ async def test_run_steps_when_woken_at_most_once_per_min_interval_and_on_its_tim
         with pytest.raises(asyncio.CancelledError):
             await task
     assert host.hosted("alpha").steps == len(a.states)
+
+
+async def test_the_next_state_says_what_was_refused_what_is_in_flight_and_how_much_room_is_left(
+    desk_factory: Callable[..., Any],
+) -> None:
+    """A refused place is reported on the next call (and never among the open orders); an amend
+    is in flight until the exchange answers it; the room is risk's, fresh for every call."""
+    desk: Desk = await desk_factory(max_order_size=2)
+    desk.book(T, 3000, 6000)
+    a = Scripted(
+        "alpha",
+        lambda s: [place("alpha", "a-big", BookSide.BID, 3000, 5), place("alpha", "a-ok", BookSide.BID, 3000, 2)],
+        lambda s: [OrderIntent.amend(T, BookSide.BID, Price(3100), desk_qty(1), "a-ok", strategy="alpha")],
+        lambda s: [],
+    )
+    host = desk.host(a)
+    host.start("alpha")
+    host.step()
+    assert a.states[0].room.fit(T, BookSide.BID, Price(3000), desk_qty(5)).qty == desk_qty(2)
+    desk.next_second()
+    host.step()
+    second = a.states[1]
+    assert [(r.client_order_id, r.rule) for r in second.refused] == [("a-big", "max_order_size")]
+    assert {o.client_order_id for o in second.open_orders} == {"a-ok"}
+    desk.next_second()
+    host.step()
+    third = a.states[2]
+    assert third.refused == ()  # handed over once
+    flying = third.in_flight["a-ok"]  # nothing awaited since it was sent: not answered yet
+    assert (flying.action, flying.price, flying.qty) == (IntentAction.AMEND, Price(3100), desk_qty(1))
+    await desk.settle()
+    desk.next_second()
+    host.step()
+    assert a.states[3].in_flight == {}
+    assert [(o.price, o.remaining) for o in a.states[3].open_orders] == [(Price(3100), desk_qty(1))]
+
+
+def desk_qty(contracts: int) -> Qty:
+    return Qty(contracts * 100)

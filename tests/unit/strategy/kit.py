@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from kalshi_trader.config import RiskSettings
 from kalshi_trader.domain import (
     BookSide,
     FeeSchedule,
     Fill,
+    MarketInfo,
+    MarketStatus,
     Money,
     Order,
     OrderStatus,
@@ -17,7 +20,17 @@ from kalshi_trader.domain import (
     TickGrid,
     parse_price,
 )
-from kalshi_trader.strategy.base import FairValue, MarketSnapshot, StrategyState
+from kalshi_trader.risk.limits import RiskLimits
+from kalshi_trader.risk.manager import RiskManager
+from kalshi_trader.strategy.base import (
+    UNLIMITED,
+    FairValue,
+    MarketSnapshot,
+    OrderChange,
+    Refusal,
+    RiskRoom,
+    StrategyState,
+)
 
 GRID = TickGrid.named("linear_cent")
 NOW = 1_750_000_000_000
@@ -113,6 +126,9 @@ def state(
     positions: Mapping[str, float] | None = None,
     fills: Iterable[Fill] = (),
     fair_values: Iterable[FairValue] = (),
+    in_flight: Mapping[str, OrderChange] | None = None,
+    refused: Iterable[Refusal] = (),
+    room: RiskRoom = UNLIMITED,
 ) -> StrategyState:
     return StrategyState(
         now_ms=now,
@@ -122,4 +138,18 @@ def state(
         positions={t: Position(t, ct(q)) for t, q in (positions or {}).items()},
         fills=tuple(fills),
         id_salt="test",
+        in_flight=dict(in_flight or {}),
+        refused=tuple(refused),
+        room=room,
     )
+
+
+def risk_for(markets: Iterable[MarketSnapshot], **limits: object) -> RiskManager:
+    """A real risk manager knowing ``markets``, with ``limits`` (``RiskSettings`` fields) set: the
+    room strategies size with is ``risk_for(...).room()``."""
+    settings = RiskSettings.model_validate(limits)
+    risk = RiskManager(RiskLimits.from_settings(settings), clock=lambda: NOW, market_clock=lambda: NOW)
+    for m in markets:
+        info = MarketInfo(m.ticker, m.event_ticker, m.series_ticker, MarketStatus.ACTIVE, m.grid, m.close_ms)
+        risk.register_market(info)
+    return risk

@@ -24,8 +24,8 @@ from kalshi_trader.domain import (
 from kalshi_trader.strategy.base import (
     ConfigReader,
     Decision,
-    InFlight,
     MarketSnapshot,
+    OrderChange,
     StrategyResult,
     StrategyRunner,
     StrategyState,
@@ -271,29 +271,19 @@ def test_snapshot_kit_is_consistent() -> None:
 
 
 def test_effective_orders_show_the_orders_as_they_will_be() -> None:
-    def flight(action: IntentAction, price: str, qty: float, at: int = NOW) -> InFlight:
-        return InFlight("A", BID, action, px(price), ct(qty), at)
-
     shown = [
         order("A", BID, "0.40", 5, "amended"),
         order("A", BID, "0.41", 5, "cancelled"),
-        order("A", BID, "0.42", 5, "placed"),
+        order("A", BID, "0.42", 5, "resting"),
     ]
     in_flight = {
-        "amended": flight(IntentAction.AMEND, "0.45", 3),
-        "cancelled": flight(IntentAction.CANCEL, "0", 0),
-        "placed": flight(IntentAction.PLACE, "0.42", 5),  # visible: confirmed
-        "new": flight(IntentAction.PLACE, "0.43", 2),  # not visible yet: counts as resting
-        "vanished": flight(IntentAction.AMEND, "0.44", 1),  # order gone: over
-        "old": flight(IntentAction.PLACE, "0.30", 1, at=NOW - 10_000),  # past the timeout: forgotten
+        "amended": OrderChange(IntentAction.AMEND, px("0.45"), ct(3)),
+        "cancelled": OrderChange(IntentAction.CANCEL, px("0.41"), ct(5)),
+        "vanished": OrderChange(IntentAction.AMEND, px("0.44"), ct(1)),  # order gone: nothing shown
     }
-    orders, pending = effective_orders(shown, in_flight, NOW + 100, 5_000)
+    orders = effective_orders(shown, in_flight)
     assert {o.client_order_id: (o.price, o.remaining) for o in orders} == {
         "amended": (px("0.45"), ct(3)),
-        "placed": (px("0.42"), ct(5)),
-        "new": (px("0.43"), ct(2)),
+        "resting": (px("0.42"), ct(5)),
     }
-    assert set(pending) == {"amended", "cancelled", "new"}
-    landed = [order("A", BID, "0.45", 3, "amended")]
-    _, pending = effective_orders(landed, {"amended": in_flight["amended"]}, NOW + 200, 5_000)
-    assert pending == {}
+    assert effective_orders(shown, {}) == shown

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 import pytest
-from tests.unit.strategy.kit import ASK, BID, HOUR, MINUTE, NOW, SECOND, ct, fill, order, px, snap, state
+from tests.unit.strategy.kit import ASK, BID, HOUR, MINUTE, NOW, SECOND, ct, fill, order, px, risk_for, snap, state
 
 from kalshi_trader.domain import (
     BracketCancel,
@@ -15,8 +15,9 @@ from kalshi_trader.domain import (
     Money,
     OrderIntent,
     TimeInForce,
+    TopOfBook,
 )
-from kalshi_trader.strategy.base import MarketSnapshot, StrategyResult, StrategyState, Verdict
+from kalshi_trader.strategy.base import MarketSnapshot, OrderChange, Refusal, StrategyResult, StrategyState, Verdict
 from kalshi_trader.strategy.favorite import EntryMode, FavoriteMemory, FavoriteParams, FavoriteStrategy
 
 T = "KXHIGHNY-26MAY16-B78.5"
@@ -544,3 +545,56 @@ def test_an_entry_cancel_or_amend_is_sent_once_until_it_lands() -> None:
     )
     assert after.actions == ()
     assert after.memory.trades[T].entry_pending_ms is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Inside the risk limits; refusals are known on the next call
+
+
+def test_the_entry_is_sized_inside_the_risk_limits_and_risk_accepts_it() -> None:
+    market = snap(bid="0.88", ask="0.90")
+    risk = risk_for([market], max_order_size=2, max_position_per_market=3)
+    intent = only_intent(run(state(NOW, [market], room=risk.room())))
+    assert intent.qty == ct(2)
+    assert "risk limits" in intent.reason
+    top = TopOfBook(T, market.best_bid, market.best_ask, NOW)
+    assert risk.check_and_reserve(intent, book=top).approved
+
+
+def test_no_room_under_the_risk_limits_is_a_skip_naming_the_limit() -> None:
+    market = snap(bid="0.88", ask="0.90")
+    risk = risk_for([market], max_open_orders=1)
+    top = TopOfBook(T, market.best_bid, market.best_ask, NOW)
+    assert risk.check_and_reserve(OrderIntent.place(T, ASK, px("0.95"), ct(1), "other"), book=top).approved
+    result = run(state(NOW, [market], room=risk.room()))
+    assert result.actions == ()
+    (decision,) = result.decisions
+    assert decision.verdict is Verdict.SKIP
+    assert "no room under the risk limits" in decision.reason
+    assert "limit 1" in decision.reason
+
+
+def test_a_refused_entry_ends_its_trade_at_once_without_a_cool_down() -> None:
+    intent, memory = entered()
+    refusal = Refusal.of(intent, "stale_book", "the order book is stale")
+    after = run(state(NOW + 1, [snap(now=NOW + 1)], refused=[refusal]), memory)
+    assert after.actions == ()
+    assert T not in after.memory.trades
+    assert "entry not placed (stale_book" in after.decisions[0].reason
+    again = run(state(NOW + 2, [snap(now=NOW + 2)]), after.memory)
+    assert [i.action for i in again.intents] == [IntentAction.PLACE]
+
+
+def test_an_entry_amend_in_flight_is_waited_for_at_any_clock_speed() -> None:
+    intent, memory = entered()
+    coid = intent.client_order_id
+    resting_entry = [order(T, BID, "0.89", 100, coid)]
+    outbid = [snap(bid="0.91", ask="0.93", now=NOW + SECOND)]
+    amended = run(state(NOW + SECOND, outbid, orders=resting_entry), memory)
+    (amend,) = amended.intents
+    flying = {coid: OrderChange(IntentAction.AMEND, amend.price, amend.qty)}
+    much_later = NOW + 10 * MINUTE
+    market = [snap(bid="0.91", ask="0.93", now=much_later)]
+    waiting = run(state(much_later, market, orders=resting_entry, in_flight=flying), amended.memory)
+    assert waiting.actions == ()
+    assert "waiting for the entry's amend to land" in waiting.decisions[0].reason

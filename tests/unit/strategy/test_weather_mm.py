@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.strategy.kit import ASK, BID, MINUTE, NOW, SECOND, ct, fair, order, px, snap, state
+from tests.unit.strategy.kit import ASK, BID, MINUTE, NOW, SECOND, ct, fair, order, px, risk_for, snap, state
 
 from kalshi_trader.domain import (
     BookSide,
@@ -17,11 +17,21 @@ from kalshi_trader.domain import (
     MarketStatus,
     Money,
     OrderIntent,
+    Position,
     Price,
     TickGrid,
+    TopOfBook,
 )
 from kalshi_trader.fairvalue.weather import max_temp_distribution, parse_brackets
-from kalshi_trader.strategy.base import FairValue, MarketSnapshot, StrategyResult, StrategyState, Verdict
+from kalshi_trader.strategy.base import (
+    FairValue,
+    MarketSnapshot,
+    OrderChange,
+    Refusal,
+    StrategyResult,
+    StrategyState,
+    Verdict,
+)
 from kalshi_trader.strategy.weather_mm import (
     QuotePlan,
     WeatherMMMemory,
@@ -340,48 +350,95 @@ def test_fair_values_from_the_model_sum_to_one_and_carry_their_uncertainty() -> 
 # Actions in flight are sent once
 
 
-def test_places_in_flight_are_not_repeated_before_they_show() -> None:
+def test_sent_places_show_among_the_open_orders_and_are_not_repeated() -> None:
     first = run(state(NOW, [wide()], fair_values=[fair(T, "0.50")]))
     coids = {i.side.value: i.client_order_id for i in first.intents}
-    again = run(state(NOW + 100, [wide(now=NOW + 100)], fair_values=[fair(T, "0.50")]), first.memory)
+    shown = [order(T, BID, "0.47", 5, coids["bid"]), order(T, ASK, "0.53", 5, coids["ask"])]
+    again = run(state(NOW + 100, [wide(now=NOW + 100)], fair_values=[fair(T, "0.50")], orders=shown), first.memory)
     assert again.actions == ()
     assert again.decisions[0].verdict is Verdict.HOLD
-    shown = [order(T, BID, "0.47", 5, coids["bid"]), order(T, ASK, "0.53", 5, coids["ask"])]
-    confirmed = run(state(NOW + 200, [wide(now=NOW + 200)], fair_values=[fair(T, "0.50")], orders=shown), again.memory)
-    assert confirmed.actions == ()
-    assert dict(confirmed.memory.in_flight) == {}
-    # A place never seen (e.g. rejected by risk) is retried once the ack timeout has passed.
-    late = NOW + 5 * SECOND
-    retry = run(state(late, [wide(now=late)], fair_values=[fair(T, "0.50")]), again.memory)
-    assert sorted(i.side.value for i in retry.intents) == ["ask", "bid"]
+
+
+def test_a_refused_place_is_never_amended_or_cancelled_and_is_asked_for_again() -> None:
+    first = run(state(NOW, [wide()], fair_values=[fair(T, "0.50")]))
+    refused = [Refusal.of(i, "max_position_per_market", "full") for i in first.intents]
+    # Risk refused both: they never show among the open orders, so the next call places again
+    # (at any speed of the clock) and never amends or cancels them.
+    for later in (NOW + 1, NOW + 10 * MINUTE):
+        again = run(state(later, [wide(now=later)], fair_values=[fair(T, "0.50")], refused=refused), first.memory)
+        assert sorted(i.side.value for i in again.intents) == ["ask", "bid"]
+        assert {i.action for i in again.intents} == {IntentAction.PLACE}
 
 
 def test_an_amend_in_flight_is_not_repeated() -> None:
     moved = [fair(T, "0.53")]
     first = run(state(NOW, [wide()], fair_values=moved, orders=resting()))
     assert len(first.intents) == 2
-    # The tracker still shows the old prices 100 ms later: nothing new is sent.
-    again = run(state(NOW + 100, [wide(now=NOW + 100)], fair_values=moved, orders=resting()), first.memory)
-    assert again.actions == ()
-    # Once the amends show, they are confirmed and forgotten.
-    shown = resting(bid="0.50", ask="0.56")
-    done = run(state(NOW + 200, [wide(now=NOW + 200)], fair_values=moved, orders=shown), again.memory)
+    in_flight = {i.client_order_id: OrderChange(i.action, i.price, i.qty) for i in first.intents}
+    # The tracker still shows the old prices while the amends are in flight: nothing new is sent,
+    # however much market time passes meanwhile.
+    for later in (NOW + 100, NOW + 10 * MINUTE):
+        market = [wide(now=later)]
+        again = run(state(later, market, fair_values=moved, orders=resting(), in_flight=in_flight), first.memory)
+        assert again.actions == ()
+    # Once answered, the orders show the new terms.
+    done = run(state(NOW + 200, [wide(now=NOW + 200)], fair_values=moved, orders=resting(bid="0.50", ask="0.56")))
     assert done.actions == ()
-    assert dict(done.memory.in_flight) == {}
 
 
 def test_a_cancel_in_flight_is_not_repeated() -> None:
     first = run(state(NOW, [wide(stale=True)], fair_values=[fair(T, "0.50")], orders=resting()))
     assert len(first.intents) == 2
-    again = run(state(NOW + 100, [wide(stale=True)], fair_values=[fair(T, "0.50")], orders=resting()), first.memory)
+    in_flight = {i.client_order_id: OrderChange(i.action, i.price, i.qty) for i in first.intents}
+    market = [wide(stale=True)]
+    again = run(state(NOW + 100, market, fair_values=[fair(T, "0.50")], orders=resting(), in_flight=in_flight))
     assert again.actions == ()
 
 
-def test_stop_cancels_places_still_in_flight() -> None:
+def test_stop_cancels_every_order_not_already_being_cancelled() -> None:
     strategy = WeatherMMStrategy()
-    first = strategy.decide(state(NOW, [wide()], fair_values=[fair(T, "0.50")]), WeatherMMMemory())
-    stopped = strategy.on_stop(state(NOW + 100, [wide()]), first.memory)
-    assert sorted(i.client_order_id for i in stopped.intents) == sorted(i.client_order_id for i in first.intents)
+    orders = resting()
+    stopped = strategy.on_stop(state(NOW + 100, [wide()], orders=orders), WeatherMMMemory())
+    assert sorted(i.client_order_id for i in stopped.intents) == sorted(o.client_order_id for o in orders)
+    going = {orders[0].client_order_id: OrderChange(IntentAction.CANCEL, orders[0].price, orders[0].remaining)}
+    again = strategy.on_stop(state(NOW + 100, [wide()], orders=orders, in_flight=going), WeatherMMMemory())
+    assert [i.client_order_id for i in again.intents] == [orders[1].client_order_id]
+
+
+# ---------------------------------------------------------------------------------------------
+# Sized inside the risk limits
+
+
+def test_quotes_are_sized_inside_the_risk_limits_and_say_so() -> None:
+    market = wide()
+    risk = risk_for([market], max_order_size=2, max_position_per_market=3)
+    result = run(state(NOW, [market], fair_values=[fair(T, "0.50")], room=risk.room()))
+    assert {s: i.qty for s, i in placed(result).items()} == {"bid": ct(2), "ask": ct(2)}
+    assert "cut to 2.00 by the risk limits" in result.decisions[0].reason
+    for intent in result.intents:  # risk accepts every one of them
+        top = TopOfBook(T, market.best_bid, market.best_ask, NOW)
+        assert risk.check_and_reserve(intent, book=top).approved
+
+
+def test_a_side_with_no_room_left_is_skipped_with_the_limit_named() -> None:
+    market = wide()
+    risk = risk_for([market], max_order_size=2, max_position_per_market=3)
+    risk.update_position(Position(T, ct(3), Money(15_000)))  # long 3 YES: no bid fits
+    result = run(state(NOW, [market], fair_values=[fair(T, "0.50")], positions={T: 3}, room=risk.room()))
+    assert set(placed(result)) == {"ask"}
+    assert "skip the bid" in result.decisions[0].reason
+    assert "max_position" in result.decisions[0].reason or "position" in result.decisions[0].reason
+
+
+def test_quotes_of_one_decision_fit_the_limits_together() -> None:
+    markets = [wide(f"{T}-{n}") for n in range(4)]
+    risk = risk_for(markets, max_open_orders=3)
+    values = [fair(m.ticker, "0.50") for m in markets]
+    result = run(state(NOW, markets, fair_values=values, room=risk.room()))
+    assert len(result.intents) == 3
+    skipped = [d for d in result.decisions if "skip the" in d.reason]
+    assert skipped
+    assert all("open" in d.reason for d in skipped)
 
 
 # ---------------------------------------------------------------------------------------------
