@@ -57,6 +57,7 @@ from kalshi_trader.execution.engine import EngineConfig, ExecutionEngine
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.kalshi.rest import KalshiRest
+from kalshi_trader.kalshi.venue import KalshiVenue
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
 from kalshi_trader.store import Recorder
@@ -228,7 +229,9 @@ async def run(n: int, runs: int) -> None:
     risk = RiskManager(limits(), clock=clock)
     rest = KalshiRest("http://127.0.0.1:9/trade-api/v2")  # never called
     recorder = Recorder(NullSink())  # appends only: the writer is not started
-    engine = ExecutionEngine(rest, risk, recorder, config=EngineConfig(order_group_limit=None), clock_ms=clock)
+    engine = ExecutionEngine(
+        KalshiVenue(rest), risk, recorder, config=EngineConfig(order_group_limit=None), clock_ms=clock
+    )
     for info in infos:
         engine.register_market(info)
     await engine.start()  # the queue worker gets no turn until the timed loops are over

@@ -10,13 +10,15 @@ Contract:
   ``settings.rest_url()`` with the data dir's key); ``demo`` / ``prod`` — Kalshi's servers with the
   configured API key (``prod`` refuses to start unless ``confirm_prod``); ``paper`` (Kalshi's data,
   a local matching engine) is **not supported yet** and raises ``NodeError`` saying so.
-- Start order: exchange (sim) → REST client → store + recorder → risk → execution engine → one
-  WebSocket session carrying the monitor's books and the private channels (``UserStream``;
-  reconnects request a reconciliation) → markets registered with the engine → reconciliation (the
-  record replayed, the exchange's orders, fills, settlements and positions compared) → fair values (NWS) →
-  strategies (started when ``autostart`` and enabled in config) → balance and sampling loops. A
-  failure at any step closes what was started and raises ``NodeError`` (one line, no secrets) —
-  or, for an unusable API key file (demo/prod), ``kalshi.auth.KeyFileError`` (a user mistake).
+- Start order: exchange (sim) → REST client → store + recorder → risk → one WebSocket session →
+  the venue (``kalshi.venue.KalshiVenue``: the REST client and the session's private channels) →
+  execution engine → the monitor's books on the same session, then the venue's private events into
+  the engine (``execution.feed.EngineEvents``; a gap requests a reconciliation) → markets
+  registered with the engine → reconciliation (the record replayed, the exchange's orders, fills,
+  settlements and positions compared) → fair values (NWS) → strategies (started when ``autostart``
+  and enabled in config) → balance and sampling loops. A failure at any step closes what was
+  started and raises ``NodeError`` (one line, no secrets) — or, for an unusable API key file
+  (demo/prod), ``kalshi.auth.KeyFileError`` (a user mistake).
 - The record: in embedded ``sim`` the exchange starts fresh every time, so its record does too —
   ``DATA_DIR/sim.db`` is replaced at each start unless ``store.url`` is set; otherwise the store is
   ``store.url`` or ``DATA_DIR/kalshi-trader.db``.
@@ -66,17 +68,18 @@ from kalshi_trader.domain import (
     complement,
 )
 from kalshi_trader.execution.engine import ExecutionEngine
-from kalshi_trader.execution.feed import UserStream
+from kalshi_trader.execution.feed import EngineEvents
 from kalshi_trader.execution.orders import TrackedOrder
 from kalshi_trader.execution.reconcile import Reconciler
+from kalshi_trader.execution.venue import GroupEvent, Settlement, VenueError
 from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
-from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.auth import KeyFileError, Signer
 from kalshi_trader.kalshi.delays import BUCKETS_S
 from kalshi_trader.kalshi.errors import KalshiError
 from kalshi_trader.kalshi.rest import KalshiRest, signer_from_settings
+from kalshi_trader.kalshi.venue import KalshiVenue
 from kalshi_trader.kalshi.ws import WsSession
 from kalshi_trader.marketdata.book import L2Book
 from kalshi_trader.marketdata.monitor import (
@@ -189,27 +192,25 @@ def _one_line(exc: BaseException) -> str:
     return redact_text(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
 
 
-class _UserEvents:
-    """Between the ``UserStream`` and the engine: forwards, then tells the node."""
+class _NodeEvents(EngineEvents):
+    """The venue's private events into the engine, then the node is told."""
 
-    def __init__(self, node: TradingNode) -> None:
+    def __init__(self, node: TradingNode, engine: ExecutionEngine, on_gap: Callable[[], object]) -> None:
+        super().__init__(engine, on_gap=on_gap)
         self._node = node
 
-    def on_fill(self, fill: Fill) -> bool:
-        node = self._node
-        new = node.require_engine().on_fill(fill)
-        if new:
-            node.on_new_fill(fill)
-        return new
+    def after_fill(self, fill: Fill) -> None:
+        self._node.on_new_fill(fill)
 
-    def on_order_update(self, order: Order) -> None:
-        self._node.require_engine().on_order_update(order)
+    def after_order(self, order: Order) -> None:
         if order.last_update_reason == "SettlementBoundsCancel":
             self._node.on_floor_raised(order.ticker)
         self._node.changes.publish("orders", "strategies")
 
-    def on_order_group_event(self, group_id: str, kind: str) -> None:
-        self._node.require_engine().on_order_group_event(group_id, kind)
+    def after_settlement(self, settlement: Settlement) -> None:
+        self._node.on_settled()
+
+    def after_group_event(self, group_id: str, kind: GroupEvent) -> None:
         self._node.changes.publish("risk", "orders")
 
 
@@ -234,6 +235,7 @@ class TradingNode:
         self.embedded: Any = None
         """The ``sim.standalone.Embedded`` exchange in sim mode (None otherwise)."""
         self.rest: KalshiRest | None = None
+        self.venue: KalshiVenue | None = None
         self.store: Store | None = None
         self.recorder: Recorder | None = None
         self.risk_manager: RiskManager | None = None
@@ -314,9 +316,10 @@ class TradingNode:
         self.recorder = recorder = store.recorder()
         self._stack.push_async_callback(recorder.close)
         self.risk_manager = risk = RiskManager(self.limits, clock=_monotonic_ms, market_clock=self.market_ms)
-        self.engine = engine = ExecutionEngine(rest, risk, recorder, clock_ms=_monotonic_ms, market_ms=self.market_ms)
         self.ws = ws = WsSession(self.ws_url, signer)
         self._stack.push_async_callback(ws.close)
+        self.venue = venue = KalshiVenue(rest, ws, name=f"kalshi-{self.mode}")
+        self.engine = engine = ExecutionEngine(venue, risk, recorder, clock_ms=_monotonic_ms, market_ms=self.market_ms)
         self.monitor = monitor = Monitor(
             feed_recorder.market_source(clock_ms=self._market_ms)
             if feed_recorder
@@ -327,7 +330,7 @@ class TradingNode:
             clock_ms=self._market_ms,
         )
         self.reconciler = reconciler = Reconciler(engine, store, interval_s=opts.reconcile_interval_s)
-        UserStream(_UserEvents(self), ws, on_reconnect=lambda: reconciler.request("reconnect"), delegate=monitor)
+        events = _NodeEvents(self, engine, lambda: reconciler.request("reconnect"))
         if feed_recorder is not None:
             feed_recorder.attach(ws, monitor)
         monitor.subscribe(BookChanged, self._on_book)
@@ -340,10 +343,8 @@ class TradingNode:
             self._stack.push_async_callback(monitor.close)
             for info in monitor.markets.values():
                 engine.register_market(info)
-            stream = ws.handler
-            assert isinstance(stream, UserStream)
-            await stream.subscribe()
-        except KalshiError as exc:
+            await venue.open_stream(events)
+        except (KalshiError, VenueError) as exc:
             raise NodeError(f"cannot reach the exchange at {self.rest_url}: {_one_line(exc)}") from None
         try:
             async with asyncio.timeout(opts.fresh_timeout_s):
@@ -355,7 +356,7 @@ class TradingNode:
         self._stack.push_async_callback(reconciler.close)
         try:
             await reconciler.start()
-        except (KalshiError, StoreError) as exc:
+        except (VenueError, StoreError) as exc:
             raise NodeError(f"reconciliation failed: {_one_line(exc)}") from None
         self._feed_up = ws.connected
         if ws.connected:
@@ -653,6 +654,10 @@ class TradingNode:
         except ValueError as exc:
             log.warning("settlement_ignored", ticker=event.ticker, error=str(exc))
             return
+        self.on_settled()
+
+    def on_settled(self) -> None:
+        """A market settled for us (the lifecycle feed, or the venue said so)."""
         self._balance_due.set()
         self._changes.publish("positions", "pnl", "balance", "risk")
 
@@ -660,15 +665,15 @@ class TradingNode:
     # Loops
 
     async def _refresh_balance(self) -> None:
-        if self.rest is None:
+        if self.venue is None:
             return
         try:
-            reply = await self.rest.get_balance()
-        except KalshiError as exc:
+            reply = await self.venue.balance()
+        except VenueError as exc:
             self._balance_error = _one_line(exc)
             return
         self._balance_error = ""
-        self._balance = BalanceView(convert.balance(reply), convert.portfolio_value(reply), _wall_ms())
+        self._balance = BalanceView(reply.cash, reply.portfolio_value, _wall_ms())
         self._changes.publish("balance")
 
     async def _balance_loop(self) -> None:

@@ -1,4 +1,4 @@
-"""The execution engine: the only way an intent reaches the exchange.
+"""The execution engine: the only way an intent reaches a venue.
 
 Contract:
 - **Through risk, in order.** ``submit(intent)`` (place / amend / cancel) is a plain synchronous
@@ -21,12 +21,14 @@ Contract:
   ``amend_rejected``, ``canceled``, ``update``, ``fill``); every fill (idempotent by ``fill_id``)
   and the position after it; breaker trips and resets, the kill switch and order-group triggers
   (flushed at once, ``execution.safety``); brackets (``execution.protection``); reconciliation.
-- **Idempotent creates.** Every create carries a ``client_order_id`` (the intent's). The REST
-  client retries transient failures (transport, timeout, 429, 5xx; at most 3 retries, exponential
-  backoff with jitter) and resolves a 409 after a lost response to the order the lost attempt made.
-  If every attempt failed ambiguously the order is ``unknown``: its reservation is kept, and a
-  lookup by ``client_order_id`` decides (found: tracked; not found: rejected). Amends and decreases
-  are not retried (except after 429); a cancel answered 404 reads the order back. Cancels and
+- **One venue.** Every request goes through the venue port (``execution.venue.Venue``: Kalshi,
+  or the paper venue) in domain values; the engine never sees a wire format.
+- **Idempotent creates.** Every create carries a ``client_order_id`` (the intent's); the venue
+  never makes two orders of one id (Kalshi's client retries transient failures and resolves a
+  409 after a lost response to the order the lost attempt made). A create answered
+  ``VenueTransient`` (no complete answer) is ``unknown``: its reservation is kept, and a lookup
+  by ``client_order_id`` decides (found: tracked; not found: rejected). A cancel answered
+  ``VenueNotFound`` reads the order back; an amend refused or not found too. Cancels and
   decreases name the order's market (Kalshi routes them to its shard by the ticker).
 - **Amends count from their submission** (``execution.amends``). An amend intent's size is what
   should rest as of ``submit``, which records the order's filled count then: the order's total is
@@ -52,17 +54,17 @@ Contract:
   audited (``execution.safety``: cancel-all, flatten, kill switch, order groups).
 - **Brackets** (``execution.protection``; the policy is ``execution.brackets``): take-profits rest,
   stops are emulated from ``on_book``, one-cancels-other, resized on partial fills.
-- **Inputs** from the exchange: ``on_fill`` / ``on_order_update`` / ``on_order_group_event``
-  (the ``UserStream`` and reconciliation call them), ``on_book`` (top of book on risk's clock),
-  ``on_settlement`` (the node's lifecycle feed and reconciliation call it: the tracker settles the
-  market once — a second report of it changes nothing and returns None — and risk drops the market
-  either way; the position and an audit entry of kind ``settlement`` with ``yes_value`` and the
-  ``market_ms`` it counted at are recorded). At start-up ``load_fill`` / ``load_order`` /
-  ``load_settlement`` replay the record (tracker and risk, not recorded again).
-  ``register_market`` gives the engine (and risk) each market's grid and event. ``tick`` (every
-  ``EngineConfig.tick_s`` once started) runs risk's timers, feeds it the session P&L and retries
-  protective actions. Read models: ``status()``, ``orders()``, ``open_orders()``, ``positions()``,
-  ``brackets()`` (``execution.views``).
+- **Inputs** from the venue: ``on_fill`` / ``on_order_update`` / ``on_order_group_event`` (the
+  venue's private events through ``execution.feed.EngineEvents``, and reconciliation), ``on_book``
+  (top of book on risk's clock), ``on_settlement`` (the node's lifecycle feed, the venue's
+  settlement events and reconciliation call it: the tracker settles the market once — a second
+  report of it changes nothing and returns None — and risk drops the market either way; the position
+  and an audit entry of kind ``settlement`` with ``yes_value`` and the ``market_ms`` it counted at
+  are recorded). At start-up ``load_fill`` / ``load_order`` / ``load_settlement`` replay the record
+  (tracker and risk, not recorded again). ``register_market`` gives the engine (and risk) each
+  market's grid and event. ``tick`` (every ``EngineConfig.tick_s`` once started) runs risk's timers,
+  feeds it the session P&L and retries protective actions. Read models: ``status()``, ``orders()``,
+  ``open_orders()``, ``positions()``, ``brackets()`` (``execution.views``).
 - **Daily P&L** (``daily_pnl``, through the ``Recorder``): one row per trading day (the New York
   date of *market time*, ``domain.trading_day``), last write wins. ``realized`` and ``fees`` are
   the tracker's figures minus their values at the start of that day (the baseline is taken when
@@ -86,13 +88,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
-from collections.abc import Callable, Coroutine, Generator, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import msgspec
 import structlog
 
 from kalshi_trader.domain import (
@@ -111,25 +113,29 @@ from kalshi_trader.domain import (
     Position,
     Price,
     Qty,
-    SelfTradePrevention,
     Side,
     TickGrid,
     TopOfBook,
-    format_qty,
-    parse_qty,
     trading_day,
 )
 from kalshi_trader.execution import amends
 from kalshi_trader.execution.brackets import BracketSpec
+from kalshi_trader.execution.desk import EngineConfig, Submission
 from kalshi_trader.execution.orders import OrderState, OrderTracker, SettlementResult, TrackedOrder
 from kalshi_trader.execution.protection import ENGINE_REFUSAL, BracketTicket, Protection
 from kalshi_trader.execution.queue import ExecutionQueue, Job
 from kalshi_trader.execution.safety import Safety
+from kalshi_trader.execution.venue import (
+    AmendRequest,
+    GroupEvent,
+    PlaceRequest,
+    Venue,
+    VenueError,
+    VenueNotFound,
+    VenueRejected,
+    VenueTransient,
+)
 from kalshi_trader.execution.views import BracketView, CancelAllReport, EngineStatus, Outcome, Result
-from kalshi_trader.kalshi import convert
-from kalshi_trader.kalshi import schemas as w
-from kalshi_trader.kalshi.errors import KalshiError, NotFoundError, ServerError, TransportError
-from kalshi_trader.kalshi.rest import KalshiRest
 from kalshi_trader.risk.decisions import RiskDecision
 from kalshi_trader.risk.manager import RiskManager
 from kalshi_trader.store import AuditKind, Recorder, StoreError
@@ -149,40 +155,6 @@ def _monotonic_ms() -> int:
 
 def _wall_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-@dataclass(frozen=True, slots=True)
-class EngineConfig:
-    self_trade_prevention: SelfTradePrevention = SelfTradePrevention.TAKER_AT_CROSS
-    order_group_limit: Qty | None = Qty(1_000_000)
-    """Contracts one strategy's group may fill in 15 s before the exchange cancels its orders
-    (10,000 by default); None: no order groups."""
-    stop_slippage: Price = Price(300)
-    """Default distance past the touch a stop's aggressive exit may go ($0.03)."""
-    retry_ms: int = 250
-    """Wait before retrying a protective action risk refused (stale book, write budget)."""
-    tick_s: float = 1.0
-    """Period of the housekeeping tick (risk timers, P&L, retries)."""
-    cancel_all_rounds: int = 5
-    pnl_record_s: float = 60.0
-    """Least time (on risk's clock) between two refreshes of the day's ``daily_pnl`` row."""
-
-
-@dataclass(eq=False, slots=True)
-class Submission:
-    """One intent handed to the engine: the verdict now, the exchange's answer later (``await``)."""
-
-    intent: OrderIntent
-    approved: bool
-    rule: str
-    reason: str
-    decision: RiskDecision | None
-    result: asyncio.Future[Result]
-    request: w.CreateOrderV2Request | None = None
-    """The create body built on the hot path (places only)."""
-
-    def __await__(self) -> Generator[Any, None, Result]:
-        return asyncio.shield(self.result).__await__()
 
 
 def _midnight_ms(day: date) -> int:
@@ -333,7 +305,7 @@ class ExecutionEngine:
 
     def __init__(
         self,
-        rest: KalshiRest,
+        venue: Venue,
         risk: RiskManager,
         recorder: Recorder,
         *,
@@ -342,7 +314,7 @@ class ExecutionEngine:
         clock_ms: Callable[[], int] = _monotonic_ms,
         market_ms: Callable[[], int] = _wall_ms,
     ) -> None:
-        self.rest = rest
+        self.venue = venue
         self.risk = risk
         self.recorder = recorder
         self.tracker = tracker if tracker is not None else OrderTracker()
@@ -497,7 +469,7 @@ class ExecutionEngine:
             sub = self._prepare_place(intent, decision)
             subs.append(sub)
             approved.append(sub)
-        per_request = max(1, self.rest.limiter.tier.write_capacity // 10)
+        per_request = max(1, self.venue.max_batch_create)
         for start in range(0, len(approved), per_request):
             self.queue.put(self._batch_job(approved[start : start + per_request]))
         return subs
@@ -614,14 +586,14 @@ class ExecutionEngine:
         self.recorder.record_order_intent(coid, intent.ticker, intent.side, intent.price, intent.qty, _wall_ms())
         group_id = None if self.protective(intent) else self.safety.group_id(intent.strategy)
         sub = self._submission(intent, decision)
-        sub.request = convert.create_request(
+        sub.request = PlaceRequest(
             intent.ticker,
             intent.side,
-            intent.price,
-            intent.qty,
+            Price(intent.price),
+            Qty(intent.qty),
+            coid,
             time_in_force=intent.tif,
             self_trade_prevention=self.config.self_trade_prevention,
-            client_order_id=coid,
             post_only=intent.post_only,
             reduce_only=intent.reduce_only,
             order_group_id=group_id,
@@ -713,7 +685,7 @@ class ExecutionEngine:
             event, client_order_id=t.client_order_id, order_id=t.order_id, payload=body, ts_ms=ts_ms
         )
 
-    def _error(self, what: str, exc: KalshiError) -> None:
+    def _error(self, what: str, exc: VenueError) -> None:
         self.counters.errors += 1
         self.safety.carry_out(self.risk.record_error(f"{what}: {exc.summary()}"))
         self.safety.drain_risk_events()
@@ -747,47 +719,32 @@ class ExecutionEngine:
         if req is None:
             return
         try:
-            ack = await self.rest.create_order(req)
-        except KalshiError as exc:
+            order = await self.venue.place(req)
+        except VenueError as exc:
             self._create_failed(sub, exc)
             return
         finally:
             self._queued.discard(sub.intent.client_order_id)
-        self._acked(sub, req, ack)
+        self._acked(sub, order)
 
     async def _send_batch(self, chunk: list[Submission]) -> None:
         reqs = [await self.safety.with_group(sub) for sub in chunk]
         try:
-            response = await self.rest.batch_create_orders(reqs)
-        except KalshiError as exc:
+            answers = await self.venue.place_batch(reqs)
+        except VenueError as exc:
             for sub in chunk:
                 self._queued.discard(sub.intent.client_order_id)
                 self._create_failed(sub, exc)
             return
-        by_coid = {item.client_order_id: item for item in response.orders if item.client_order_id}
-        for sub, req, item in zip(chunk, reqs, response.orders, strict=False):
-            coid = sub.intent.client_order_id
-            self._queued.discard(coid)
-            found = by_coid.get(coid, item)
-            if found.error is None and isinstance(found.order_id, str):
-                ack = w.CreateOrderV2Response(
-                    order_id=found.order_id,
-                    fill_count=found.fill_count or "0.00",
-                    remaining_count=found.remaining_count or "0.00",
-                    ts_ms=found.ts_ms or 0,
-                    client_order_id=coid,
-                )
-                self._acked(sub, req, ack)
-            else:
-                detail = found.error
-                message = detail.message if detail is not None and isinstance(detail.message, str) else "rejected"
-                code = detail.code if detail is not None and isinstance(detail.code, str) else ""
-                self._create_failed(sub, KalshiError(message, status=400, code=code))
-        for sub in chunk[len(response.orders) :]:
+        for i, sub in enumerate(chunk):
             self._queued.discard(sub.intent.client_order_id)
-            self._create_failed(sub, KalshiError("no result for this item in the batch reply", status=None))
+            answer = answers[i] if i < len(answers) else VenueTransient("no answer for this item", code="no_answer")
+            if isinstance(answer, VenueError):
+                self._create_failed(sub, answer)
+            else:
+                self._acked(sub, answer)
 
-    def _within_exit_room(self, sub: Submission, req: w.CreateOrderV2Request) -> w.CreateOrderV2Request | None:
+    def _within_exit_room(self, sub: Submission, req: PlaceRequest) -> PlaceRequest | None:
         """An exit, as it leaves: cut to ``exit_room`` (a plain order of ours on its side still
         rests — a cancel ahead of it failed), or refused here if there is no room at all."""
         intent = sub.intent
@@ -795,16 +752,15 @@ class ExecutionEngine:
         if room is None or room >= intent.qty:
             return req
         if room > 0:
-            return msgspec.structs.replace(req, count=format_qty(room))
+            return dataclasses.replace(req, count=Qty(room))
         reason = "an order of ours on the same side still rests: this exit could flip the position through it"
         self._queued.discard(intent.client_order_id)
-        self._rejected(sub, KalshiError(reason, code="would_flip_position"))  # not the exchange's error
+        self._rejected(sub, VenueRejected(reason, code="would_flip_position"))  # not the venue's error
         self.after_change(intent.ticker)
         return None
 
-    def _acked(self, sub: Submission, req: w.CreateOrderV2Request, ack: w.CreateOrderV2Response) -> None:
+    def _acked(self, sub: Submission, order: Order) -> None:
         coid = sub.intent.client_order_id
-        order = convert.order_from_ack(req, ack)
         t = self.tracker.on_ack(
             coid, order_id=order.order_id, filled=order.filled, remaining=order.remaining, ts_ms=order.created_ms
         )
@@ -815,10 +771,10 @@ class ExecutionEngine:
         self._finish(sub, Outcome.ACCEPTED, "", t)
         self.after_change(t.ticker)
 
-    def _create_failed(self, sub: Submission, exc: KalshiError) -> None:
+    def _create_failed(self, sub: Submission, exc: VenueError) -> None:
         intent = sub.intent
         coid = intent.client_order_id
-        if isinstance(exc, TransportError | ServerError):
+        if isinstance(exc, VenueTransient):
             self._unknown.add(coid)
             self.recorder.record_order_event("unknown", client_order_id=coid, payload={"error": exc.summary()})
             self._finish(sub, Outcome.UNKNOWN, f"no answer after retries: {exc.summary()}", self.tracker.order(coid))
@@ -828,7 +784,7 @@ class ExecutionEngine:
         self._error(f"create {coid}", exc)
         self.after_change(intent.ticker)
 
-    def _rejected(self, sub: Submission, exc: KalshiError) -> None:
+    def _rejected(self, sub: Submission, exc: VenueError) -> None:
         coid = sub.intent.client_order_id
         self.counters.rejected += 1
         self.tracker.on_rejected(coid, exc.summary())
@@ -837,18 +793,18 @@ class ExecutionEngine:
         self.recorder.record_order_event(
             "rejected",
             client_order_id=coid,
-            payload={"status": exc.status, "code": exc.code, "message": exc.message},
+            payload={"code": exc.code, "message": exc.message},
         )
         self._finish(sub, Outcome.REJECTED, exc.summary(), self.tracker.order(coid))
 
     async def _resolve(self, client_order_id: str, ticker: str) -> None:
         """Find an order whose create got no answer: tracked if found, rejected if not."""
         try:
-            found = await self.rest.find_order(client_order_id, ticker=ticker)
-        except KalshiError as exc:
+            found = await self.venue.find_order(client_order_id, ticker=ticker)
+        except VenueError as exc:
             log.warning("order_resolution_failed", client_order_id=client_order_id, error=str(exc))
             return  # stays unknown: reconciliation retries
-        self.resolve_lookup(client_order_id, convert.order(found) if found is not None else None)
+        self.resolve_lookup(client_order_id, found)
 
     def resolve_lookup(self, client_order_id: str, found: Order | None) -> bool:
         """Apply the outcome of looking an unanswered create up at the exchange. Returns True if
@@ -886,23 +842,19 @@ class ExecutionEngine:
             call = amends.request(t, intent.price, intent.qty, self._amending.get(coid, t.filled))
             try:
                 if isinstance(call, amends.Amend):
-                    req = convert.amend_request(
-                        t.ticker, t.side, call.price, call.total, client_order_id=t.client_order_id
-                    )
-                    amended = await self.rest.amend_order(t.order_id, req)
-                    remaining: int | None = (
-                        parse_qty(amended.remaining_count) if amended.remaining_count is not None else None
-                    )
+                    req = AmendRequest(t.ticker, t.side, call.price, call.total, t.client_order_id)
+                    amended = await self.venue.amend(t.order_id, req)
+                    remaining: int | None = amended.remaining
                     price, ts, event = call.price, amended.ts_ms, "amended"
                 elif isinstance(call, amends.Decrease):
-                    dec = await self.rest.decrease_order(t.order_id, reduce_by=call.reduce_by, market_ticker=t.ticker)
-                    remaining = parse_qty(dec.remaining_count)
+                    dec = await self.venue.decrease(t.order_id, reduce_by=call.reduce_by, ticker=t.ticker)
+                    remaining = dec.remaining
                     price, ts, event = t.price, dec.ts_ms, "decreased"
                 else:
-                    gone = await self.rest.cancel_order(t.order_id, market_ticker=t.ticker)
+                    gone = await self.venue.cancel(t.order_id, ticker=t.ticker)
                     remaining = 0
                     price, ts, event = t.price, gone.ts_ms, "canceled"
-            except KalshiError as exc:
+            except VenueError as exc:
                 self.counters.rejected += 1
                 self.risk.on_amend_result(coid, False)
                 self._finish(sub, Outcome.REJECTED, exc.summary(), t)
@@ -910,17 +862,17 @@ class ExecutionEngine:
                     "amend_rejected",
                     client_order_id=coid,
                     order_id=t.order_id,
-                    payload={"status": exc.status, "code": exc.code, "message": exc.message},
+                    payload={"code": exc.code, "message": exc.message},
                 )
                 self._error(f"amend {coid}", exc)
-                if exc.status in (400, 404):
-                    await self._refresh(t.order_id)
+                if isinstance(exc, VenueRejected | VenueNotFound):
+                    await self._refresh(t.order_id, t.ticker)
                 return
             if isinstance(call, amends.Withdraw):
-                t = self.tracker.on_canceled(coid, ts_ms=ts, reduced_by=parse_qty(gone.reduced_by))
+                t = self.tracker.on_canceled(coid, ts_ms=ts, reduced_by=gone.reduced_by)
             elif remaining == 0 and isinstance(call, amends.Decrease):  # it had less left than it gave up
                 self.tracker.on_canceled(coid, ts_ms=ts)
-                await self._refresh(order_id)  # how much it had filled: the answer does not say
+                await self._refresh(order_id, t.ticker)  # how much it had filled: the answer does not say
                 t = self.tracker.order(coid) or t
             else:
                 t = self.tracker.on_amended(coid, price=price, size=call.total, remaining=remaining, ts_ms=ts)
@@ -946,31 +898,31 @@ class ExecutionEngine:
             self.after_change(intent.ticker)
             return
         try:
-            resp = await self.rest.cancel_order(t.order_id, market_ticker=t.ticker)
-        except NotFoundError:
-            await self._refresh(t.order_id)
+            resp = await self.venue.cancel(t.order_id, ticker=t.ticker)
+        except VenueNotFound:
+            await self._refresh(t.order_id, t.ticker)
             t = self.tracker.order(coid)
             self._finish(sub, Outcome.ACCEPTED, "the order was no longer resting", t)
-        except KalshiError as exc:
+        except VenueError as exc:
             self.counters.rejected += 1
             self._finish(sub, Outcome.REJECTED, exc.summary(), t)
             self._error(f"cancel {coid}", exc)
         else:
-            t = self.tracker.on_canceled(coid, ts_ms=resp.ts_ms, reduced_by=parse_qty(resp.reduced_by))
+            t = self.tracker.on_canceled(coid, ts_ms=resp.ts_ms, reduced_by=resp.reduced_by)
             self.risk.record_success()
-            self.record_state(t, "canceled", {"reduced_by": parse_qty(resp.reduced_by), "reason": intent.reason})
+            self.record_state(t, "canceled", {"reduced_by": resp.reduced_by, "reason": intent.reason})
             self._finish(sub, Outcome.ACCEPTED, "", t)
         self.sync_risk(coid)
         self.after_change(intent.ticker)
 
-    async def _refresh(self, order_id: str) -> None:
-        """Read one order back from the exchange and apply it."""
+    async def _refresh(self, order_id: str, ticker: str | None = None) -> None:
+        """Read one order back from the venue and apply it."""
         try:
-            found = await self.rest.get_order(order_id)
-        except KalshiError as exc:
+            found = await self.venue.get_order(order_id, ticker=ticker)
+        except VenueError as exc:
             log.warning("order_refresh_failed", order_id=order_id, error=str(exc))
             return
-        self.on_order_update(convert.order(found))
+        self.on_order_update(found)
 
     # ------------------------------------------------------------------------------------------
     # Inputs from the exchange
@@ -1189,9 +1141,12 @@ class ExecutionEngine:
     def reset_order_group(self, strategy: str, *, who: str, why: str) -> asyncio.Future[bool]:
         return self.safety.reset_order_group(strategy, who=who, why=why)
 
-    def on_order_group_event(self, group_id: str, kind: str) -> None:
-        """``order_group_updates`` (the ``UserStream`` calls it)."""
+    def on_order_group_event(self, group_id: str, kind: GroupEvent | str) -> None:
+        """The venue reports an order-group event (its private stream)."""
         self.safety.on_order_group_event(group_id, kind)
+
+    def maintain_all(self) -> None:
+        self.protection.maintain_all()
 
     def after_change(self, ticker: str) -> None:
         """Something about ``ticker``'s orders or position changed: re-check its bracket and flatten."""

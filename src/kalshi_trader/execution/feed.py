@@ -1,188 +1,81 @@
-"""The private WebSocket streams the execution engine lives on: fills, order reports, order groups.
+"""The venue's private events into the engine: fills, order reports, settlements, order groups.
 
 Contract:
-- ``UserStream(events, ws, ...)`` installs itself as the ``WsSession``'s handler and, with
-  ``subscribe()``, subscribes the ``fill``, ``user_orders`` and ``order_group_updates`` channels
-  (https://docs.kalshi.com/websockets/user-fills). Each ``fill`` becomes a ``domain.Fill`` (``fill_id`` = the message's
-  ``trade_id``, which is the REST fill's id, so a fill seen on both is one fill), each
-  ``user_order`` a ``domain.Order``, and each order-group update a ``(group_id, event_type)``;
-  they are handed to ``events`` (the engine) synchronously, on the frame's own call (no queue).
-- One session can carry the market data too: pass the market-data handler (e.g. the monitor) as
-  ``delegate`` and every other frame — book snapshots and deltas on the same zero-copy path, ticker,
-  trade, lifecycle, staleness — goes to it unchanged. Create the delegate first (the monitor installs
-  itself as the session's handler; this replaces it and forwards).
-- Reconnects: ``fill``, ``user_order`` and ``order_group_updates`` carry no gap detection that
-  covers fills, so whatever happened while the connection was down is unknown. Every connection
-  after the first calls ``on_reconnect`` (the engine's reconciler), after the session restored the
-  subscriptions. A seq gap on ``order_group_updates`` (the one sequenced private channel) calls it
-  too; gaps on other channels go to the delegate.
-- A message that does not convert (a field missing or malformed) is logged and counted
-  (``bad_messages``) and dropped; reconciliation will bring its content back through REST.
-
-Conversion note: these wire → domain functions belong with ``kalshi.convert`` (the adapter owns
-every wire string); they live here until the adapter takes them.
+- ``EngineEvents(engine, on_gap=...)`` is the ``execution.venue.VenueEvents`` sink a node hands to
+  ``Venue.open_stream``: ``on_fill`` / ``on_order_update`` / ``on_order_group_event`` go to the
+  engine's inputs of the same names, synchronously (no queue); ``on_settlement`` settles the
+  market through ``engine.on_settlement`` stamped with the venue's time (once: a market already
+  settled changes nothing; an entry without a payable value is logged and skipped);
+  ``on_stream_gap`` (events may have been missed: a reconnect) calls ``on_gap`` — the node's
+  reconciler.
+- Subclasses add what the node does on top (``after_fill`` and friends are called after the
+  engine applied the event); the sink never raises into the venue for a bad event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable
 
 import structlog
 
-from kalshi_trader.domain import (
-    BookSide,
-    Fill,
-    Order,
-    OrderStatus,
-    parse_money,
-    parse_price,
-    parse_qty,
-)
-from kalshi_trader.kalshi.schemas import (
-    FillFrame,
-    FillMsg,
-    OrderbookDeltaMsg,
-    OrderbookSnapshotMsg,
-    OrderGroupUpdatesFrame,
-    ServerFrame,
-    UnknownFrame,
-    UserOrderFrame,
-    UserOrderMsg,
-    wire_str,
-)
-from kalshi_trader.kalshi.ws import FeedHandler, NullHandler, WsSession
+from kalshi_trader.domain import Fill, Order
+from kalshi_trader.execution.engine import ExecutionEngine
+from kalshi_trader.execution.venue import GroupEvent, Settlement
 
-__all__ = ["CHANNELS", "UserEvents", "UserStream", "fill_from_msg", "order_from_msg"]
+__all__ = ["EngineEvents"]
 
 log = structlog.get_logger(__name__)
 
-CHANNELS = ("fill", "user_orders", "order_group_updates")
 
+class EngineEvents:
+    """See the module docstring."""
 
-class UserEvents(Protocol):
-    """What the stream feeds (``ExecutionEngine`` implements it)."""
+    def __init__(self, engine: ExecutionEngine, *, on_gap: Callable[[], object] | None = None) -> None:
+        self.engine = engine
+        self.on_gap = on_gap
 
-    def on_fill(self, fill: Fill) -> bool: ...
+    def on_fill(self, fill: Fill) -> bool:
+        new = self.engine.on_fill(fill)
+        if new:
+            self.after_fill(fill)
+        return new
 
-    def on_order_update(self, order: Order) -> None: ...
+    def on_order_update(self, order: Order) -> None:
+        self.engine.on_order_update(order)
+        self.after_order(order)
 
-    def on_order_group_event(self, group_id: str, kind: str) -> None: ...
-
-
-def _book_side(book_side: str, owner: str) -> BookSide:
-    try:
-        return BookSide(book_side)
-    except ValueError:
-        raise ValueError(f"{owner}: book_side {book_side!r} is not bid or ask") from None
-
-
-def fill_from_msg(m: FillMsg) -> Fill:
-    """A WS ``fill`` message → ``domain.Fill`` (YES price; ``fill_id`` = ``trade_id``)."""
-    owner = f"fill {m.trade_id}"
-    try:
-        return Fill(
-            fill_id=m.trade_id,
-            order_id=m.order_id,
-            ticker=m.market_ticker,
-            side=_book_side(m.book_side, owner),
-            price=parse_price(wire_str(m.yes_price_dollars)),
-            qty=parse_qty(wire_str(m.count_fp)),
-            fee=parse_money(wire_str(m.fee_cost)),
-            is_taker=m.is_taker,
-            ts_ms=m.ts_ms,
-            client_order_id=m.client_order_id if isinstance(m.client_order_id, str) else "",
-            post_position=parse_qty(wire_str(m.post_position_fp)),
-        )
-    except ValueError as exc:
-        raise ValueError(f"{owner}: {exc}") from None
-
-
-def order_from_msg(m: UserOrderMsg) -> Order:
-    """A WS ``user_order`` message → ``domain.Order`` (YES price). A missing creation time is 0;
-    status ``unknown`` is kept (the tracker then goes by the counts)."""
-    owner = f"order {m.order_id}"
-    try:
-        created = m.created_ts_ms or 0
-        updated = m.last_updated_ts_ms if isinstance(m.last_updated_ts_ms, int) else created
-        reason = m.last_update_reason
-        return Order(
-            order_id=m.order_id,
-            client_order_id=m.client_order_id,
-            ticker=m.ticker,
-            side=_book_side(m.book_side, owner),
-            price=parse_price(wire_str(m.yes_price_dollars)),
-            initial=parse_qty(wire_str(m.initial_count_fp)),
-            filled=parse_qty(wire_str(m.fill_count_fp)),
-            remaining=parse_qty(wire_str(m.remaining_count_fp)),
-            status=OrderStatus(m.status),
-            created_ms=created,
-            updated_ms=updated,
-            order_group_id=m.order_group_id,
-            last_update_reason=reason if isinstance(reason, str) else "",
-        )
-    except ValueError as exc:
-        raise ValueError(f"{owner}: {exc}") from None
-
-
-class UserStream:
-    """A ``FeedHandler`` for the private channels (see the module docstring)."""
-
-    def __init__(
-        self,
-        events: UserEvents,
-        ws: WsSession,
-        *,
-        on_reconnect: Callable[[], None] | None = None,
-        delegate: FeedHandler | None = None,
-    ) -> None:
-        self.events = events
-        self.ws = ws
-        self.on_reconnect = on_reconnect
-        self.delegate: FeedHandler = delegate if delegate is not None else NullHandler()
-        self.on_orderbook_snapshot: Callable[[OrderbookSnapshotMsg], None] = self.delegate.on_orderbook_snapshot
-        self.on_orderbook_delta: Callable[[OrderbookDeltaMsg], None] = self.delegate.on_orderbook_delta
-        self.connections = 0
-        self.bad_messages = 0
-        ws.set_handler(self)
-
-    async def subscribe(self) -> None:
-        """Subscribe the private channels (starting the session if needed)."""
-        if not self.ws.connected:
-            await self.ws.start()
-        await self.ws.subscribe(CHANNELS)
-
-    def on_frame(self, frame: ServerFrame | UnknownFrame) -> None:
+    def on_settlement(self, settlement: Settlement) -> None:
+        if settlement.yes_value is None:
+            log.warning("venue_settlement_unreadable", ticker=settlement.ticker, problem=settlement.problem)
+            return
         try:
-            if isinstance(frame, FillFrame):
-                self.events.on_fill(fill_from_msg(frame.msg))
-                return
-            if isinstance(frame, UserOrderFrame):
-                self.events.on_order_update(order_from_msg(frame.msg))
-                return
-            if isinstance(frame, OrderGroupUpdatesFrame):
-                self.events.on_order_group_event(frame.msg.order_group_id, frame.msg.event_type)
-                return
+            settled = self.engine.on_settlement(
+                settlement.ticker, settlement.yes_value, ts_ms=settlement.settled_ms, source="venue"
+            )
         except ValueError as exc:
-            self.bad_messages += 1
-            log.warning("user_stream_bad_message", error=str(exc))
+            log.warning("venue_settlement_ignored", ticker=settlement.ticker, error=str(exc))
             return
-        self.delegate.on_frame(frame)
+        if settled is not None:
+            self.after_settlement(settlement)
 
-    def on_stale(self, tickers: Sequence[str], reason: str) -> None:
-        self.delegate.on_stale(tickers, reason)
+    def on_order_group_event(self, group_id: str, kind: GroupEvent) -> None:
+        self.engine.on_order_group_event(group_id, kind)
+        self.after_group_event(group_id, kind)
 
-    def on_gap(self, channel: str, reason: str) -> None:
-        if channel != "order_group_updates":
-            self.delegate.on_gap(channel, reason)
-        elif self.on_reconnect is not None:
-            log.warning("user_stream_gap", channel=channel, reason=reason)
-            self.on_reconnect()
+    def on_stream_gap(self) -> None:
+        if self.on_gap is not None:
+            self.on_gap()
 
-    def on_connection(self, connected: bool) -> None:
-        self.delegate.on_connection(connected)
-        if not connected:
-            return
-        self.connections += 1
-        if self.connections > 1 and self.on_reconnect is not None:
-            self.on_reconnect()
+    # -- what a node adds ------------------------------------------------------------------
+
+    def after_fill(self, fill: Fill) -> None:
+        """A new fill was applied."""
+
+    def after_order(self, order: Order) -> None:
+        """An order report was applied."""
+
+    def after_settlement(self, settlement: Settlement) -> None:
+        """A settlement was applied (the first report of it)."""
+
+    def after_group_event(self, group_id: str, kind: GroupEvent) -> None:
+        """An order-group event was applied."""

@@ -1,8 +1,8 @@
 """Brackets inside the engine: take-profits kept resting and stops emulated from the live book.
 
-Contract (the ``ExecutionEngine`` owns one ``Protection``; the policy itself is the pure
-``execution.brackets.plan``; every order it wants goes through ``engine.submit``, so risk judges
-each and the audit log explains each):
+Contract (the ``ExecutionEngine`` owns one ``Protection`` and is seen through the narrow
+``execution.desk.Desk``; the policy itself is the pure ``execution.brackets.plan``; every order it
+wants goes through ``engine.submit``, so risk judges each and the audit log explains each):
 - **Sources.** ``place`` (a ``BracketSpec``: the engine places the entry and protects what it
   fills), ``request`` (a strategy's ``domain.BracketRequest`` for an entry it placed itself: the
   cumulative quantity to protect and the prices; latest wins — a larger quantity resizes the
@@ -51,7 +51,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import structlog
 
@@ -70,10 +70,8 @@ from kalshi_trader.domain import (
     format_qty,
 )
 from kalshi_trader.execution import brackets as br
+from kalshi_trader.execution.desk import Desk, Submission
 from kalshi_trader.execution.views import BracketView, Result
-
-if TYPE_CHECKING:
-    from kalshi_trader.execution.engine import ExecutionEngine, Submission
 
 __all__ = ["BRACKET_AUDIT", "ENGINE_REFUSAL", "STOP_CONFIRM_MS", "BracketTicket", "Protection", "stop_confirmation"]
 
@@ -113,7 +111,7 @@ class BracketTicket:
 class Protection:
     """See the module docstring."""
 
-    def __init__(self, engine: ExecutionEngine, *, stop_confirm_ms: int = STOP_CONFIRM_MS) -> None:
+    def __init__(self, engine: Desk, *, stop_confirm_ms: int = STOP_CONFIRM_MS) -> None:
         if stop_confirm_ms < 0:
             raise ValueError("stop_confirm_ms must not be negative")
         self.engine = engine

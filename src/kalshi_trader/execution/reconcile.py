@@ -2,7 +2,8 @@
 reconnect, and periodically.
 
 Contract:
-- ``Reconciler(engine, store)`` reads through the engine's REST client and applies everything
+- ``Reconciler(engine, store)`` reads through the engine's venue (the port: Kalshi's live and
+  historical tiers, or the paper venue's record) and applies everything
   through the engine's inputs (``on_fill``, ``on_settlement``, ``on_order_update``, ``submit``),
   so risk, the order tracker and the record stay consistent; it never sends an order itself.
 - **Start** (``start()``, once): the record is loaded first — every fill in the store replays into
@@ -15,16 +16,15 @@ Contract:
   task starts (``interval_s``).
 - **A sweep** (``reconcile(reason)``; sweeps never overlap; ``request(reason)`` schedules one from
   synchronous code, e.g. ``UserStream(on_reconnect=...)``):
-  1. *Fills since the last seen*, live and archived (``kalshi.account_history.fills_since``: after a
-     long downtime the older ones are only under ``/historical/fills``), from the newest fill's
-     second (the store's or the engine's) — Kalshi's ``min_ts`` is in whole seconds, so a few are
-     seen again and dropped by ``fill_id``; the new ones go through ``engine.on_fill`` (recorded
-     once, positions and risk updated).
-  2. *Settlements since the last seen*: the exchange is the truth. ``GET /portfolio/settlements``
-     from the second of the newest settlement an earlier sweep saw — the first time, from the
-     second of the earliest fill the tracker holds (no fills: no request; nothing of ours can have
-     settled). Each settlement of a market the tracker has not settled goes through
-     ``engine.on_settlement`` stamped with the exchange's ``settled_time`` (P&L realized at the
+  1. *Fills since the last seen* (``Venue.fills_since``, live and archived), from the newest
+     fill's time (the store's or the engine's) — a venue may repeat a few (Kalshi filters by whole
+     seconds), dropped by ``fill_id``; the new ones go through ``engine.on_fill`` (recorded once,
+     positions and risk updated).
+  2. *Settlements since the last seen*: the venue is the truth. ``Venue.settlements_since`` from
+     the newest settlement an earlier sweep saw — the first time, from the earliest fill the
+     tracker holds (no fills: no request; nothing of ours can have settled). Each settlement of a
+     market the tracker has not settled goes through ``engine.on_settlement`` stamped with the
+     venue's settled time (P&L realized at the
      payout, position flat, risk released; recorded once, with an audit entry of kind
      ``settlement``) and is a discrepancy ``settlement``; a net count at the exchange other than
      the position the tracker settled is also a ``settlement_position`` discrepancy (recorded, not
@@ -33,22 +33,22 @@ Contract:
      there at another value (to the cent: the record gives a scalar value in whole cents) it is
      reported once as ``settlement_value`` (not forced). A settlement whose value cannot be read is
      reported (``settlement_unreadable``) and skipped. On the first sweep, the markets where the
-     tracker still holds a position the live records did not settle are also looked up in the
-     historical tier (a settlement handed off to ``/historical/positions`` while the node was
-     down), and settled from their market's result the same way (without the net-count check:
-     archived records carry no counts).
-  3. *Resting orders*: every order ``GET /portfolio/orders?status=resting`` lists is applied as an
-     order report (missed ``user_order`` messages are made good).
-  4. *Orders we think open but the exchange does not list as resting* are read back one by one
+     tracker still holds a position the listing did not settle are also looked up with
+     ``Venue.settlements_of`` (Kalshi: a settlement handed off to its historical tier while the
+     node was down), and settled the same way (without the net-count check: archived records
+     carry no counts).
+  3. *Resting orders*: every order the venue lists as resting is applied as an order report
+     (missed order events are made good).
+  4. *Orders we think open but the venue does not list as resting* are read back one by one
      (by ``order_id``, or looked up by ``client_order_id`` when the create got no answer), live or
-     archived (``/historical/orders``); one the exchange has never heard of is marked rejected.
+     archived; one the venue has never heard of is marked rejected.
      Creates still queued or in flight are left alone.
   5. *Risk*: a resting order with no reservation in risk (found at the exchange, or tracked again
      after a restart) is judged again as a place of its remaining size: approved, it is **adopted**
      (its reservation is held again); refused, it is **canceled**. An order that is not ours (its
      ``client_order_id`` unknown to the engine and the store) is adopted that way only under
      ``UnknownOrderPolicy.ADOPT``; under ``CANCEL`` (the default) it is canceled.
-  6. *Positions*: ``GET /portfolio/positions`` is compared with the tracker's positions (from
+  6. *Positions*: the venue's positions are compared with the tracker's positions (from
      fills). A difference is a discrepancy (REST lags fills by up to a second; the fill stream is the
      truth) and is recorded, not forced.
   7. *Protective exits*: every open position whose market has a bracket is re-checked (its
@@ -82,12 +82,12 @@ from kalshi_trader.domain import (
     Position,
     Price,
     Qty,
+    format_money,
 )
 from kalshi_trader.execution.engine import SETTLEMENT_AUDIT, ExecutionEngine
 from kalshi_trader.execution.protection import BRACKET_AUDIT
+from kalshi_trader.execution.venue import Settlement, VenueError, VenueNotFound
 from kalshi_trader.execution.views import Discrepancy, ReconcileReport
-from kalshi_trader.kalshi import account_history, convert
-from kalshi_trader.kalshi.errors import KalshiError
 from kalshi_trader.store import AuditKind, Store, StoreError
 
 __all__ = ["FixedProtection", "ProtectionPolicy", "Reconciler", "UnknownOrderPolicy"]
@@ -141,7 +141,7 @@ class Reconciler:
         settlement_history: int = 10_000,
     ) -> None:
         self.engine = engine
-        self.rest = engine.rest
+        self.venue = engine.venue
         self.store = store
         self.policy = policy
         self.protection = protection
@@ -156,8 +156,8 @@ class Reconciler:
         self._task: asyncio.Task[None] | None = None
         self._requested: asyncio.Task[Any] | None = None
         self._loaded = False
-        self._settlements_since_s: int | None = None
-        """``min_ts`` of the next settlements request (None: from the tracker's first fill)."""
+        self._settlements_since_ms: int | None = None
+        """Start of the next settlements read (None: from the tracker's first fill)."""
         self._compared: set[str] = set()
         """Markets whose exchange settlement a sweep has looked at (each reported once)."""
 
@@ -194,7 +194,7 @@ class Reconciler:
     async def _safe(self, reason: str) -> None:
         try:
             await self.reconcile(reason)
-        except (KalshiError, StoreError) as exc:
+        except (VenueError, StoreError) as exc:
             log.warning("reconcile_failed", reason=reason, error=str(exc))
             self.engine.recorder.audit(AuditKind.RECONCILE, None, {"failed": True}, f"{reason}: {exc}")
         except Exception as exc:  # a bug must not end the periodic sweeps
@@ -250,57 +250,58 @@ class Reconciler:
         """Step 2 of a sweep: apply the exchange's settlements the tracker has not applied (with
         ``archived``, also those already handed off to the historical tier)."""
         engine = self.engine
-        since = self._settlements_since_s
+        since = self._settlements_since_ms
         if since is None:
             first_ms = engine.tracker.first_fill_ms
             if not first_ms:
                 return 0
-            since = first_ms // 1000
-        found, unreadable = await account_history.live_settlements(self.rest, since)
-        newest = max([since, *(s.settled_ms // 1000 for s in found)])
+            since = first_ms
+        listed = await self.venue.settlements_since(since)
+        newest = max([since, *(s.settled_ms for s in listed if s.yes_value is not None)])
         if archived:
-            reported = {s.ticker for s in found}
+            reported = {s.ticker for s in listed}
             held = [
                 p.ticker
                 for p in engine.positions()
                 if p.ticker not in reported and engine.tracker.settled_value(p.ticker) is None
             ]
-            more, unread = await account_history.archived_settlements(self.rest, held)
-            found += more
-            unreadable += unread
-        for ticker, why in unreadable:
-            if ticker not in self._compared:
-                self._compared.add(ticker)
-                note("settlement_unreadable", ticker, f"not applied: {why}")
-        found.sort(key=lambda s: (s.settled_ms, s.ticker))
+            listed += await self.venue.settlements_of(held) if held else []
+        found: list[tuple[Settlement, Price]] = []
+        for s in listed:
+            if s.yes_value is not None:
+                found.append((s, s.yes_value))
+            elif s.ticker not in self._compared:
+                self._compared.add(s.ticker)
+                note("settlement_unreadable", s.ticker, f"not applied: {s.problem}")
+        found.sort(key=lambda sv: (sv[0].settled_ms, sv[0].ticker))
         applied = 0
-        for s in found:
+        for s, value in found:
             before = engine.tracker.settled_value(s.ticker)
             if before is not None:
                 cents = PRICE_SCALE // 100  # the exchange gives a scalar value in whole cents
-                if before // cents != s.yes_value // cents and s.ticker not in self._compared:
-                    note("settlement_value", s.ticker, f"settled at {before} here; the exchange says {s.yes_value}")
+                if before // cents != value // cents and s.ticker not in self._compared:
+                    note("settlement_value", s.ticker, f"settled at {before} here; the exchange says {value}")
                 self._compared.add(s.ticker)
                 continue
             self._compared.add(s.ticker)
-            result = engine.on_settlement(s.ticker, s.yes_value, ts_ms=s.settled_ms, source=f"reconcile ({reason})")
+            result = engine.on_settlement(s.ticker, value, ts_ms=s.settled_ms, source=f"reconcile ({reason})")
             if result is None:
                 continue
             applied += 1
-            exchange = f"net {s.net}, revenue {s.revenue_cents}¢" if s.net is not None else "archived, no counts"
+            exchange = f"net {s.net}, revenue {format_money(s.revenue)}" if not s.archived else "archived, no counts"
             note(
                 "settlement",
                 s.ticker,
-                f"settled at {s.yes_value} per YES contract: {result.qty} paid {result.payout}, P&L {result.pnl};"
+                f"settled at {value} per YES contract: {result.qty} paid {result.payout}, P&L {result.pnl};"
                 f" exchange: {exchange}",
             )
-            if s.net is not None and result.qty != s.net:
+            if not s.archived and result.qty != s.net:
                 note("settlement_position", s.ticker, f"engine settled {result.qty} (from fills) vs exchange {s.net}")
-        self._settlements_since_s = newest
+        self._settlements_since_ms = newest
         return applied
 
     async def _sweep(self, reason: str) -> ReconcileReport:
-        engine, rest = self.engine, self.rest
+        engine, venue = self.engine, self.venue
         started = time.monotonic_ns()
         found: list[Discrepancy] = []
 
@@ -311,9 +312,8 @@ class Reconciler:
 
         # 1. fills since the last seen
         last_ms = max(engine.last_fill_ms, (await self.store.last_fill_ts()) or 0)
-        since_s = last_ms // 1000 if last_ms else None
         new_fills = 0
-        for fill in await account_history.fills_since(rest, since_s):
+        for fill in await venue.fills_since(last_ms or None):
             if engine.on_fill(fill):
                 new_fills += 1
                 note("missed_fill", fill.fill_id, f"{fill.ticker} {fill.side.value} {fill.qty} @ {fill.price}")
@@ -322,7 +322,7 @@ class Reconciler:
         settled = await self._settlements(reason, note, archived=self.sweeps == 0)
 
         # 3. resting orders at the exchange
-        resting = [convert.order(o) async for o in rest.iter_orders(status="resting")]
+        resting = await venue.resting_orders()
         resting_ids = {o.order_id for o in resting}
         resolved = 0
         for report in resting:
@@ -339,9 +339,12 @@ class Reconciler:
                 continue
             order: Order | None
             if t.order_id is not None:
-                order = await account_history.order_by_id(rest, t.order_id, ticker=t.ticker)
+                try:
+                    order = await venue.get_order(t.order_id, ticker=t.ticker)
+                except VenueNotFound:
+                    order = None
             else:
-                order = await account_history.find_order(rest, t.client_order_id, ticker=t.ticker)
+                order = await venue.find_order(t.client_order_id, ticker=t.ticker)
             if t.order_id is None:
                 engine.resolve_lookup(t.client_order_id, order)
                 detail = "found at the exchange" if order is not None else "never reached the exchange"
@@ -395,7 +398,7 @@ class Reconciler:
                 note("canceled_order", t.client_order_id, f"{_describe(t)}: risk refused ({decision.reason})")
 
         # 6. positions
-        exchange_positions = {p.ticker: p for p in [convert.position(x) async for x in rest.iter_positions()] if p.qty}
+        exchange_positions = {p.ticker: p for p in await venue.positions() if p.qty}
         ours_positions = {p.ticker: p for p in engine.positions()}
         for ticker in sorted(set(exchange_positions) | set(ours_positions)):
             theirs = exchange_positions.get(ticker)

@@ -1,7 +1,8 @@
 """Safety inside the engine: the kill switch, risk's actions, cancel-all, flattening, order groups.
 
-Contract (the ``ExecutionEngine`` owns one ``Safety``; everything goes through the engine's queue
-and ``submit``, never around them):
+Contract (the ``ExecutionEngine`` owns one ``Safety`` and is seen through the narrow
+``execution.desk.Desk``; everything goes through the engine's queue and ``submit``, never around
+them; the venue is reached through the port, ``execution.venue``):
 - **Risk's actions are carried out** (``carry_out``): ``CANCEL_ALL`` purges the queued places and
   amends (their reservations released, their results ``purged``) and puts a cancel-all sweep at the
   head of the queue; ``FLATTEN`` closes each listed market's position with reduce-only IOC orders at
@@ -10,11 +11,11 @@ and ``submit``, never around them):
   breaker trips and resets, the kill switch) and trips are flushed at once.
 - **Cancel-all sweep**: with ``trigger_groups`` every strategy's order group is triggered first
   (the exchange cancels their orders and refuses new ones in one write each); then, round after
-  round (``EngineConfig.cancel_all_rounds``), the orders ``GET /portfolio/orders?status=resting``
-  lists are canceled — in the first round by one ``DELETE /portfolio/events/orders`` (every shard,
-  one cancel's tokens; each listed order the next listing no longer shows is taken as canceled),
-  after that (or if the exchange refuses it) in batches as large as the write bucket holds — until
-  the exchange lists none. It resolves to a ``CancelAllReport`` and is audited (``cancel_all``).
+  round (``EngineConfig.cancel_all_rounds``), the orders the venue lists as resting are canceled —
+  in the first round by one ``cancel_all`` (Kalshi: one request for every shard; each listed order
+  the next listing no longer shows is taken as canceled), after that (or if the venue refuses it)
+  in batches of ``max_batch_cancel`` — until the venue lists none. It resolves to a
+  ``CancelAllReport`` and is audited (``cancel_all``).
 - **Kill switch**: ``kill(who, why, flatten)`` engages risk's switch and carries out its actions
   with ``trigger_groups``; ``reset_kill(who, why)`` lifts it and resets the triggered groups.
   (While engaged the engine's gate refuses resting orders and brackets place no take-profit.)
@@ -28,26 +29,22 @@ and ``submit``, never around them):
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-import msgspec
 import structlog
 
 from kalshi_trader.domain import BookSide, Order, OrderIntent, TimeInForce
 from kalshi_trader.execution import brackets as br
+from kalshi_trader.execution.desk import Desk, Submission
 from kalshi_trader.execution.queue import Job
+from kalshi_trader.execution.venue import GroupEvent, PlaceRequest, VenueError
 from kalshi_trader.execution.views import CancelAllReport, GroupView
-from kalshi_trader.kalshi import convert
-from kalshi_trader.kalshi import schemas as w
-from kalshi_trader.kalshi.errors import KalshiError
 from kalshi_trader.risk.decisions import ActionKind, EventKind, RiskAction, RiskEvent
 from kalshi_trader.store import AuditKind
-
-if TYPE_CHECKING:
-    from kalshi_trader.execution.engine import ExecutionEngine, Submission
 
 __all__ = ["CANCEL_ALL_AUDIT", "ORDER_GROUP_AUDIT", "Safety"]
 
@@ -81,7 +78,7 @@ class _Flatten:
 class Safety:
     """See the module docstring."""
 
-    def __init__(self, engine: ExecutionEngine) -> None:
+    def __init__(self, engine: Desk) -> None:
         self.engine = engine
         self.groups: dict[str, _Group] = {}
         self._flatten: dict[str, _Flatten] = {}
@@ -136,7 +133,7 @@ class Safety:
                 if group.triggered:
                     await self._reset_group(group, who, why)
             future.set_result(True)
-            self.engine.protection.maintain_all()
+            self.engine.maintain_all()
 
         self.engine.queue.put(Job("reset kill switch", run, lambda reason: future.set_result(True)))
         return future
@@ -159,8 +156,8 @@ class Safety:
 
     async def _reset_group(self, group: _Group, who: str, why: str) -> bool:
         try:
-            await self.engine.rest.reset_order_group(group.group_id)
-        except KalshiError as exc:
+            await self.engine.venue.reset_order_group(group.group_id)
+        except VenueError as exc:
             log.warning("order_group_reset_failed", strategy=group.strategy, error=str(exc))
             return False
         group.triggered = False
@@ -206,19 +203,20 @@ class Safety:
         if trigger_groups:
             for group in self.groups.values():
                 try:
-                    await self.engine.rest.trigger_order_group(group.group_id)
-                except KalshiError as exc:
+                    await self.engine.venue.trigger_order_group(group.group_id)
+                except VenueError as exc:
                     log.warning("order_group_trigger_failed", strategy=group.strategy, error=str(exc))
                     continue
                 group.triggered = True
                 groups += 1
-        per_request = max(1, self.engine.rest.limiter.tier.write_capacity // 2)
+        venue = self.engine.venue
+        per_request = max(1, venue.max_batch_cancel)
         canceled, rounds, left = 0, 0, -1
         swept: list[Order] = []  # listed before the one-request cancel-all: gone from the next listing = canceled
         for rounds in range(1, self.engine.config.cancel_all_rounds + 1):
             try:
-                resting = [convert.order(o) async for o in self.engine.rest.iter_orders(status="resting")]
-            except KalshiError as exc:
+                resting = await venue.resting_orders()
+            except VenueError as exc:
                 log.warning("cancel_all_listing_failed", error=str(exc))
                 await asyncio.sleep(0.05 * rounds)
                 continue
@@ -232,8 +230,8 @@ class Safety:
                 self.engine.on_order_update(order)
             if rounds == 1:
                 try:
-                    await self.engine.rest.cancel_all()
-                except KalshiError as exc:
+                    await venue.cancel_all()
+                except VenueError as exc:
                     log.warning("cancel_all_request_failed", error=str(exc))
                 else:
                     swept = resting
@@ -241,21 +239,18 @@ class Safety:
             for start in range(0, len(resting), per_request):
                 chunk = resting[start : start + per_request]
                 try:
-                    reply = await self.engine.rest.batch_cancel_orders(
-                        [o.order_id for o in chunk], market_tickers={o.order_id: o.ticker for o in chunk}
+                    reply = await venue.cancel_batch(
+                        [o.order_id for o in chunk], tickers={o.order_id: o.ticker for o in chunk}
                     )
-                except KalshiError as exc:
+                except VenueError as exc:
                     log.warning("cancel_all_batch_failed", error=str(exc))
                     continue
-                canceled += sum(
-                    self._canceled(item.order_id, reason, item.ts_ms or 0)
-                    for item in reply.orders
-                    if item.error is None
-                )
+                done = [item for item in reply if not isinstance(item, VenueError)]
+                canceled += sum(self._canceled(item.order_id, reason, item.ts_ms) for item in done)
         else:
             try:
-                still = {o.order_id async for o in self.engine.rest.iter_orders(status="resting")}
-            except KalshiError:
+                still = {o.order_id for o in await venue.resting_orders()}
+            except VenueError:
                 left = -1
             else:
                 left = len(still)
@@ -274,7 +269,7 @@ class Safety:
             reason,
         )
         await self.flush_quietly()
-        self.engine.protection.maintain_all()
+        self.engine.maintain_all()
         return report
 
     def _canceled(self, order_id: str, reason: str, ts_ms: int = 0) -> bool:
@@ -343,12 +338,13 @@ class Safety:
         except Exception as exc:
             log.error("audit_flush_failed", error=str(exc))
 
-    def on_order_group_event(self, group_id: str, kind: str) -> None:
-        """``order_group_updates``: a trigger is a breaker trip for that strategy, a reset ends it."""
+    def on_order_group_event(self, group_id: str, kind: GroupEvent | str) -> None:
+        """The venue reports a group event: a trigger is a breaker trip for that strategy, a reset
+        ends it."""
         group = next((g for g in self.groups.values() if g.group_id == group_id), None)
         if group is None:
             return
-        if kind == "triggered" and not group.triggered:
+        if kind == GroupEvent.TRIGGERED and not group.triggered:
             group.triggered = True
             self.engine.recorder.audit(
                 AuditKind.BREAKER_TRIP,
@@ -357,7 +353,7 @@ class Safety:
                 "the exchange triggered the strategy's order group: its orders are canceled, new ones refused",
             )
             self.engine.spawn(self.flush_quietly(), "flush group trip")
-        elif kind == "reset" and group.triggered:
+        elif kind == GroupEvent.RESET and group.triggered:
             group.triggered = False
             self.engine.recorder.audit(
                 AuditKind.BREAKER_RESET,
@@ -378,26 +374,26 @@ class Safety:
             if group is not None:
                 return group.group_id
             try:
-                created = await self.engine.rest.create_order_group(limit)
-            except KalshiError as exc:
+                created = await self.engine.venue.create_order_group(limit)
+            except VenueError as exc:
                 log.warning("order_group_unavailable", strategy=strategy, error=str(exc))
                 return None
-            self.groups[strategy] = _Group(strategy, created.order_group_id)
+            self.groups[strategy] = _Group(strategy, created)
             self.engine.recorder.audit(
                 ORDER_GROUP_AUDIT,
                 strategy,
-                {"order_group_id": created.order_group_id, "contracts_limit": limit},
+                {"order_group_id": created, "contracts_limit": limit},
                 "created the strategy's order group",
             )
-            return created.order_group_id
+            return created
 
-    async def with_group(self, sub: Submission) -> w.CreateOrderV2Request:
+    async def with_group(self, sub: Submission) -> PlaceRequest:
         req = sub.request
         assert req is not None
-        if self.engine.protective(sub.intent) or isinstance(req.order_group_id, str):
+        if self.engine.protective(sub.intent) or req.order_group_id is not None:
             return req
         group_id = await self.group_for(sub.intent.strategy)
-        return req if group_id is None else msgspec.structs.replace(req, order_group_id=group_id)
+        return req if group_id is None else dataclasses.replace(req, order_group_id=group_id)
 
 
 def _event_payload(event: RiskEvent) -> dict[str, Any]:

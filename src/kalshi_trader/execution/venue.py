@@ -10,12 +10,19 @@ Contract:
   item by item, in request order: a value, or the ``VenueError`` of that item.
   ``amend`` changes price and/or total size (``AmendRequest.count`` = already filled + wanted
   remaining; a price change or a size increase loses queue priority); ``decrease`` shrinks the
-  remaining size keeping priority; ``cancel`` ends a resting order; ``cancel_all`` every one.
+  remaining size keeping priority, by ``reduce_by`` (taken off what the venue has left, all of it
+  if that is less: fills the caller has not heard of yet come off too) or to ``reduce_to``
+  (exactly one); ``cancel`` ends a resting order; ``cancel_all`` every one. Cancels, decreases
+  and reads by ``order_id`` may name the order's market (``ticker`` / ``tickers``): a venue that
+  routes by market (Kalshi's shards) needs it to find the order; others ignore it.
   Every create carries a ``client_order_id``: a venue never creates two orders for one id.
 - **Reads.** ``get_order`` (``VenueNotFound`` if unknown), ``find_order`` by ``client_order_id``
   (None if the venue never saw it), ``resting_orders``, ``fills_since`` and
   ``settlements_since`` (times in epoch ms; a venue may return a few older entries — callers
-  dedupe fills by ``fill_id`` and settlements by ticker), ``positions``, ``balance``.
+  dedupe fills by ``fill_id`` and settlements by ticker), ``settlements_of`` (settlements of the
+  given markets that ``settlements_since`` may no longer list: Kalshi hands old ones to its
+  historical tier, ``archived``, without counts), ``positions``, ``balance``. Reads of orders
+  include finished ones the venue archived.
 - **Order groups**: a group cancels its orders and refuses new ones once its fills exceed
   ``contracts_limit`` in a rolling 15 s window, or when triggered by hand; reset lifts that.
 - **Errors** are ``VenueError`` subclasses with a ``code`` and a one-line ``message``:
@@ -38,6 +45,7 @@ Prices are YES prices (``BookSide.BID`` buys YES, ``ASK`` buys NO), counts ``Qty
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -193,6 +201,8 @@ class Settlement:
     net: Qty
     revenue: Money
     problem: str = ""
+    archived: bool = False
+    """The venue's archive gave value and time only: ``net`` and ``revenue`` are not known (0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,17 +267,26 @@ class Venue(Protocol):
 
     async def amend(self, order_id: str, request: AmendRequest) -> AmendResult: ...
 
-    async def decrease(self, order_id: str, *, reduce_to: Qty) -> DecreaseResult: ...
+    async def decrease(
+        self,
+        order_id: str,
+        *,
+        reduce_by: Qty | None = None,
+        reduce_to: Qty | None = None,
+        ticker: str | None = None,
+    ) -> DecreaseResult: ...
 
-    async def cancel(self, order_id: str) -> CancelResult: ...
+    async def cancel(self, order_id: str, *, ticker: str | None = None) -> CancelResult: ...
 
-    async def cancel_batch(self, order_ids: list[str]) -> list[CancelResult | VenueError]: ...
+    async def cancel_batch(
+        self, order_ids: list[str], *, tickers: Mapping[str, str] | None = None
+    ) -> list[CancelResult | VenueError]: ...
 
     async def cancel_all(self) -> None: ...
 
     # -- reads ----------------------------------------------------------------------------
 
-    async def get_order(self, order_id: str) -> Order: ...
+    async def get_order(self, order_id: str, *, ticker: str | None = None) -> Order: ...
 
     async def find_order(self, client_order_id: str, *, ticker: str | None = None) -> Order | None: ...
 
@@ -276,6 +295,8 @@ class Venue(Protocol):
     async def fills_since(self, since_ms: int | None) -> list[Fill]: ...
 
     async def settlements_since(self, since_ms: int | None) -> list[Settlement]: ...
+
+    async def settlements_of(self, tickers: Sequence[str]) -> list[Settlement]: ...
 
     async def positions(self) -> list[Position]: ...
 

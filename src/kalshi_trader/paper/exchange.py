@@ -422,13 +422,19 @@ class PaperExchange:
         self._report(order)
         return AmendResult(order.order_id, order.price, order.filled, order.remaining, now)
 
-    def decrease(self, order_id: str, *, reduce_to: int) -> DecreaseResult:
+    def decrease(self, order_id: str, *, reduce_by: int | None = None, reduce_to: int | None = None) -> DecreaseResult:
+        """Shrink a resting order by ``reduce_by`` or to ``reduce_to`` (exactly one)."""
+        if (reduce_by is None) == (reduce_to is None):
+            raise VenueRejected("give exactly one of reduce_by or reduce_to", code="invalid_parameters")
         order = self._order(order_id)
         self._require_open(order.ticker)
         self._require_resting(order)
-        if reduce_to < 0:
-            raise VenueRejected(f"reduce_to must be >= 0, not {reduce_to}", code="invalid_order_size")
-        target = min(reduce_to, order.remaining)
+        amount = reduce_by if reduce_by is not None else reduce_to
+        assert amount is not None
+        if amount < 0:
+            name = "reduce_by" if reduce_by is not None else "reduce_to"
+            raise VenueRejected(f"{name} must be >= 0, not {amount}", code="invalid_order_size")
+        target = max(0, order.remaining - amount) if reduce_by is not None else min(amount, order.remaining)
         if target == 0:
             self._finish(order, "Decrease")
         elif target < order.remaining:

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -259,13 +259,22 @@ class PaperVenue:
     async def amend(self, order_id: str, request: AmendRequest) -> AmendResult:
         return await self._durable(self.exchange.amend(order_id, request))
 
-    async def decrease(self, order_id: str, *, reduce_to: Qty) -> DecreaseResult:
-        return await self._durable(self.exchange.decrease(order_id, reduce_to=reduce_to))
+    async def decrease(
+        self,
+        order_id: str,
+        *,
+        reduce_by: Qty | None = None,
+        reduce_to: Qty | None = None,
+        ticker: str | None = None,
+    ) -> DecreaseResult:
+        return await self._durable(self.exchange.decrease(order_id, reduce_by=reduce_by, reduce_to=reduce_to))
 
-    async def cancel(self, order_id: str) -> CancelResult:
+    async def cancel(self, order_id: str, *, ticker: str | None = None) -> CancelResult:
         return await self._durable(self.exchange.cancel(order_id))
 
-    async def cancel_batch(self, order_ids: list[str]) -> list[CancelResult | VenueError]:
+    async def cancel_batch(
+        self, order_ids: list[str], *, tickers: Mapping[str, str] | None = None
+    ) -> list[CancelResult | VenueError]:
         return await self._durable([_attempt(self.exchange.cancel, o) for o in order_ids])
 
     async def cancel_all(self) -> None:
@@ -274,7 +283,7 @@ class PaperVenue:
     # ------------------------------------------------------------------------------------------
     # Reads
 
-    async def get_order(self, order_id: str) -> Order:
+    async def get_order(self, order_id: str, *, ticker: str | None = None) -> Order:
         order = self.exchange.order(order_id)
         if order is None:
             await self._durable(None)  # an ended order the exchange let go of may be on its way to disk
@@ -300,6 +309,10 @@ class PaperVenue:
     async def settlements_since(self, since_ms: int | None) -> list[Settlement]:
         await self._durable(None)
         return await self.record.settlements_since(since_ms)
+
+    async def settlements_of(self, tickers: Sequence[str]) -> list[Settlement]:
+        """Nothing is archived here: ``settlements_since`` lists every settlement."""
+        return []
 
     async def positions(self) -> list[Position]:
         return self.exchange.positions()

@@ -4,10 +4,11 @@ embedded exchange over loopback sockets.
 Contract:
 - ``trading_node(exchange, db_url, tickers, ...)`` builds, in the order a node does: a
   ``KalshiRest`` for the trader account; the store and its recorder; a ``RiskManager`` (limits from
-  ``RiskSettings`` overrides); the ``ExecutionEngine`` (market time from ``market_ms``, the wall
-  clock by default, for risk too); one ``WsSession`` carrying both the monitor's
-  books (the ``Monitor``, filtered to ``tickers``) and the private channels (``UserStream``, with
-  the monitor as its delegate; reconnects request a reconciliation); every followed market is
+  ``RiskSettings`` overrides); one ``WsSession`` and the ``KalshiVenue`` on it and the REST
+  client; the ``ExecutionEngine`` on that venue (market time from ``market_ms``, the wall clock by
+  default, for risk too); the session carries both the monitor's books (the ``Monitor``, filtered
+  to ``tickers``) and the venue's private events (``EngineEvents``; a gap requests a
+  reconciliation); every followed market is
   registered with the engine and every book change becomes ``engine.on_book`` (top of book on
   risk's clock). With ``settle_live`` the monitor also follows the lifecycle channel and each
   ``determined`` market is settled through ``engine.on_settlement`` as the trading node does (its
@@ -39,12 +40,14 @@ from tests.support.exchange import DEFAULT_TRADER_CASH, TRADER_USER, Credentials
 from kalshi_trader.config import RiskSettings
 from kalshi_trader.domain import BookSide, Fill, Order, OrderIntent, Position, Price, Qty, Side, TimeInForce, TopOfBook
 from kalshi_trader.execution.engine import EngineConfig, ExecutionEngine
-from kalshi_trader.execution.feed import UserStream
+from kalshi_trader.execution.feed import EngineEvents
 from kalshi_trader.execution.reconcile import Reconciler, UnknownOrderPolicy
 from kalshi_trader.execution.views import Outcome
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.auth import Signer
 from kalshi_trader.kalshi.rest import KalshiRest, RetryPolicy
+from kalshi_trader.kalshi.user_stream import UserStream
+from kalshi_trader.kalshi.venue import KalshiVenue
 from kalshi_trader.kalshi.ws import Backoff, WsSession
 from kalshi_trader.marketdata.book import L2Book
 from kalshi_trader.marketdata.monitor import (
@@ -108,6 +111,7 @@ class Venue(Protocol):
 class Node:
     exchange: Venue
     rest: KalshiRest
+    venue: KalshiVenue
     risk: RiskManager
     store: Store
     recorder: Recorder
@@ -144,15 +148,15 @@ async def trading_node(
         recorder = store.recorder()
         stack.push_async_callback(recorder.close)
         manager = risk_manager(market_clock=market_ms, **(risk or {}))
-        engine = ExecutionEngine(
-            rest, manager, recorder, config=config or EngineConfig(tick_s=0.05), clock_ms=clock_ms, market_ms=market_ms
-        )
         signer = Signer(exchange.trader.key_id, exchange.trader.private_key)
         ws = WsSession(exchange.ws_url, signer, backoff=FAST_BACKOFF)
         stack.push_async_callback(ws.close)
+        venue = KalshiVenue(rest, ws)
+        engine = ExecutionEngine(
+            venue, manager, recorder, config=config or EngineConfig(tick_s=0.05), clock_ms=clock_ms, market_ms=market_ms
+        )
         monitor = Monitor(RestMarkets(rest), ws, MarketFilter(tickers=frozenset(tickers)), follow_lifecycle=settle_live)
         reconciler = Reconciler(engine, store, policy=policy, interval_s=None)
-        stream = UserStream(engine, ws, on_reconnect=lambda: reconciler.request("reconnect"), delegate=monitor)
 
         def on_change(event: BookChanged | BookFresh) -> None:
             engine.on_book(top_of(event.book))
@@ -175,7 +179,9 @@ async def trading_node(
         stack.push_async_callback(monitor.close)
         for info in monitor.markets.values():
             engine.register_market(info)
-        await stream.subscribe()
+        await venue.open_stream(EngineEvents(engine, on_gap=lambda: reconciler.request("reconnect")))
+        assert venue.stream is not None
+        stream = venue.stream
         async with asyncio.timeout(5):
             await monitor.wait_fresh()
         await engine.start()
@@ -183,7 +189,7 @@ async def trading_node(
         stack.push_async_callback(reconciler.close)
         if reconcile:
             await reconciler.start()
-        yield Node(exchange, rest, manager, store, recorder, engine, ws, monitor, stream, reconciler)
+        yield Node(exchange, rest, venue, manager, store, recorder, engine, ws, monitor, stream, reconciler)
 
 
 class Liquidity:

@@ -33,6 +33,7 @@ from kalshi_trader.config import RiskSettings
 from kalshi_trader.domain import BookSide, Fill, Money, Price, Qty, TopOfBook
 from kalshi_trader.execution.engine import EngineConfig, ExecutionEngine
 from kalshi_trader.kalshi.rest import KalshiRest
+from kalshi_trader.kalshi.venue import KalshiVenue
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
 from kalshi_trader.store import DailyPnl, Store
@@ -215,7 +216,7 @@ async def bare_engine(
     rest = KalshiRest("http://127.0.0.1:9/trade-api/v2")
     risk = RiskManager(RiskLimits.from_settings(RiskSettings(**LOOSE)), clock=steady, market_clock=market)
     config = EngineConfig(tick_s=3600, pnl_record_s=pnl_record_s)
-    engine = ExecutionEngine(rest, risk, recorder, config=config, clock_ms=steady, market_ms=market)
+    engine = ExecutionEngine(KalshiVenue(rest), risk, recorder, config=config, clock_ms=steady, market_ms=market)
     try:
         await engine.start()
         yield engine, store

@@ -46,6 +46,7 @@ from kalshi_trader.execution.engine import EngineConfig, ExecutionEngine
 from kalshi_trader.host.strategies import MAX_DECISIONS, StrategyHost
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.rest import KalshiRest
+from kalshi_trader.kalshi.venue import KalshiVenue
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
 from kalshi_trader.store import AuditKind, Store
@@ -224,7 +225,9 @@ async def desk_factory(exchange: RunningExchange, tmp_path: Path) -> AsyncIterat
             stack.push_async_callback(rest.close)
             clock = ManualClock(50_000_000)
             manager = RiskManager(RiskLimits.from_settings(RiskSettings(**{**LOOSE, **risk})), clock=clock)
-            engine = ExecutionEngine(rest, manager, recorder, config=EngineConfig(tick_s=3600), clock_ms=clock)
+            engine = ExecutionEngine(
+                KalshiVenue(rest), manager, recorder, config=EngineConfig(tick_s=3600), clock_ms=clock
+            )
             for ticker in (T, U):
                 exchange.add_market(ticker)
                 event = ticker.rsplit("-", 1)[0]

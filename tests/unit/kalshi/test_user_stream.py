@@ -1,7 +1,7 @@
 """The private stream's conversions and routing: WS ``fill`` / ``user_order`` /
 ``order_group_updates`` frames (encoded with the wire structs the embedded exchange sends, then
-decoded the way the session decodes them) become domain values for the engine; other frames go to
-the market-data delegate; reconnects ask for reconciliation."""
+decoded the way the session decodes them) become domain values for the venue's event sink; other frames
+go to the market-data delegate; reconnects and private gaps are reported as stream gaps."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from collections.abc import Sequence
 import pytest
 
 from kalshi_trader.domain import BookSide, Fill, Money, Order, OrderStatus, Qty
-from kalshi_trader.execution.feed import CHANNELS, UserStream, fill_from_msg, order_from_msg
+from kalshi_trader.execution.venue import GroupEvent, Settlement
 from kalshi_trader.kalshi import schemas as w
+from kalshi_trader.kalshi.user_stream import CHANNELS, UserStream, fill_from_msg, order_from_msg
 from kalshi_trader.kalshi.ws import WsSession
 
 
@@ -126,7 +127,8 @@ class Events:
     def __init__(self) -> None:
         self.fills: list[Fill] = []
         self.orders: list[Order] = []
-        self.groups: list[tuple[str, str]] = []
+        self.groups: list[tuple[str, GroupEvent]] = []
+        self.gaps = 0
 
     def on_fill(self, fill: Fill) -> bool:
         self.fills.append(fill)
@@ -135,8 +137,14 @@ class Events:
     def on_order_update(self, order: Order) -> None:
         self.orders.append(order)
 
-    def on_order_group_event(self, group_id: str, kind: str) -> None:
+    def on_settlement(self, settlement: Settlement) -> None:
+        raise AssertionError("Kalshi's private channels carry no settlements")
+
+    def on_order_group_event(self, group_id: str, kind: GroupEvent) -> None:
         self.groups.append((group_id, kind))
+
+    def on_stream_gap(self) -> None:
+        self.gaps += 1
 
 
 class Delegate:
@@ -166,9 +174,11 @@ class Delegate:
 
 
 def test_user_stream_routes_private_frames_to_the_engine_and_the_rest_to_the_delegate() -> None:
-    events, delegate, reconnects = Events(), Delegate(), []
+    events, delegate = Events(), Delegate()
     session = WsSession("ws://127.0.0.1:1/trade-api/ws/v2", None)
-    stream = UserStream(events, session, on_reconnect=lambda: reconnects.append(1), delegate=delegate)
+    session.set_handler(delegate)
+    stream = UserStream(events, session)  # in front of the session's handler
+    assert stream.delegate is delegate
     assert session.handler is stream
     assert stream.on_orderbook_delta == delegate.on_orderbook_delta  # the book hot path is not wrapped
     assert CHANNELS == ("fill", "user_orders", "order_group_updates")
@@ -194,7 +204,7 @@ def test_user_stream_routes_private_frames_to_the_engine_and_the_rest_to_the_del
 
     assert [f.fill_id for f in events.fills] == ["t-1"]
     assert [o.order_id for o in events.orders] == ["o-1"]
-    assert events.groups == [("g-1", "triggered")]
+    assert events.groups == [("g-1", GroupEvent.TRIGGERED)]
     assert [type(f).__name__ for f in delegate.frames] == ["TradeFrame"]
     assert stream.bad_messages == 1
 
@@ -202,12 +212,12 @@ def test_user_stream_routes_private_frames_to_the_engine_and_the_rest_to_the_del
     stream.on_connection(False)
     stream.on_stale(["KXT-1"], "gap")
     stream.on_connection(True)  # a reconnect: reconcile
-    assert reconnects == [1]
+    assert events.gaps == 1
     assert delegate.connections == [True, False, True]
     assert delegate.stale == [["KXT-1"]]
     stream.on_gap("order_group_updates", "seq 5 after 3")  # a private gap: reconcile
     stream.on_gap("trade", "seq 9 after 7")  # market data: the delegate recovers it
-    assert reconnects == [1, 1]
+    assert events.gaps == 2
     assert delegate.gaps == ["trade"]
 
 
