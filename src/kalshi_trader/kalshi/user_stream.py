@@ -3,10 +3,11 @@
 Contract:
 - ``UserStream(events, ws, delegate=...)`` installs itself as the ``WsSession``'s handler and,
   with ``subscribe()``, subscribes the ``fill``, ``user_orders`` and ``order_group_updates``
-  channels (https://docs.kalshi.com/websockets/user-fills). Each ``fill`` becomes a ``domain.Fill`` (``fill_id`` = the
-  message's ``trade_id``, which is the REST fill's id, so a fill seen on both is one fill), each
-  ``user_order`` a ``domain.Order``, each order-group update a ``GroupEvent``; they are handed to
-  ``events`` (an ``execution.venue.VenueEvents`` sink) synchronously, on the frame's own call.
+  channels (https://docs.kalshi.com/websockets/user-fills). Each ``fill`` becomes a
+  ``domain.Fill`` (``fill_id`` = the message's ``trade_id``, which is the REST fill's id, so a
+  fill seen on both is one fill), each ``user_order`` a ``domain.Order``, each order-group update
+  a ``GroupEvent``; they are handed to ``events`` (an ``execution.venue.VenueEvents`` sink)
+  synchronously, on the frame's own call.
 - One session can carry the market data too: pass the market-data handler (e.g. the monitor) as
   ``delegate`` (default: the handler the session had) and every other frame — book snapshots and
   deltas on the same zero-copy path, ticker, trade, lifecycle, staleness — goes to it unchanged.
