@@ -49,8 +49,9 @@ Contract:
 - **Risk bookkeeping.** After every ack, report, fill or cancel the order's reservation is synced to
   what can still fill plus what the exchange reports filled whose fills have not arrived
   (``sync_remaining``); amends report ``on_amend_result``; fills go to ``RiskManager.on_fill`` with
-  the tracker's position; request failures to ``record_error`` and successes to
-  ``record_success``. Every ``RiskAction`` risk returns is carried out and every ``RiskEvent``
+  the tracker's position; request failures to ``record_error`` (real ones only: a routine refusal
+  such as a post-only order that would cross is not an error, ``VenueError.routine``) and
+  successes to ``record_success``. Every ``RiskAction`` risk returns is carried out and every ``RiskEvent``
   audited (``execution.safety``: cancel-all, flatten, kill switch, order groups).
 - **Brackets** (``execution.protection``; the policy is ``execution.brackets``): take-profits rest,
   stops are emulated from ``on_book``, one-cancels-other, resized on partial fills.
@@ -686,6 +687,9 @@ class ExecutionEngine:
         )
 
     def _error(self, what: str, exc: VenueError) -> None:
+        """A request failed: a real error (not a routine refusal) counts toward risk's breaker."""
+        if exc.routine:
+            return
         self.counters.errors += 1
         self.safety.carry_out(self.risk.record_error(f"{what}: {exc.summary()}"))
         self.safety.drain_risk_events()

@@ -88,11 +88,18 @@ __all__ = [
 
 class VenueError(Exception):
     """A venue request failed: ``code`` (the venue's short reason, e.g. ``insufficient_balance``)
-    and ``message`` (one line a person understands)."""
+    and ``message`` (one line a person understands). ``routine``: the venue refused the request
+    for a reason of its own (a post-only order that would cross, a closed market, an order no
+    longer there) — trading as usual, not a failure of the venue or the connection, so error
+    breakers do not count it (refusals default to routine, failures not; ``routine=`` overrides)."""
 
-    def __init__(self, message: str, *, code: str = "") -> None:
+    routine: bool = False
+
+    def __init__(self, message: str, *, code: str = "", routine: bool | None = None) -> None:
         self.code = code
         self.message = message
+        if routine is not None:
+            self.routine = routine
         super().__init__(self.summary())
 
     def summary(self) -> str:
@@ -103,9 +110,13 @@ class VenueRejected(VenueError):
     """The venue refused the request (bad price or size, post-only cross, no balance, duplicate
     ``client_order_id``, market not open, triggered group...). Nothing was changed."""
 
+    routine = True
+
 
 class VenueNotFound(VenueError):
     """No such order, group or market (or the order is no longer resting, for a cancel)."""
+
+    routine = True
 
 
 class VenueRateLimited(VenueError):

@@ -13,6 +13,8 @@ Contract:
   undecodable success bodies) are ``UnexpectedResponseError``. ``TransportError`` (connection refused/reset, server
   disconnected, TLS) and its ``RequestTimeoutError`` have ``status None``: the request may or may
   not have been applied.
+- ``routine`` tells a refusal of the request itself (400, 404, 409: trading as usual) from a
+  failure of the exchange or the connection (everything else).
 - ``error_from_response`` parses every body shape Kalshi sends: the nested
   ``{"error": {"code", "message", "details"}}``, openapi.yaml's flat ``{"code", "message",
   "details"}``, the 429 string body ``{"error": "too many requests"}``, and a body that is not JSON
@@ -30,6 +32,10 @@ import msgspec
 from kalshi_trader.kalshi.schemas import ERROR_RESPONSE_DECODER, UNSET, ErrorDetail
 
 _MAX_TEXT = 200
+
+
+ROUTINE_STATUSES = frozenset({400, 404, 409})
+"""Statuses of routine refusals (``KalshiError.routine``)."""
 
 
 class KalshiError(Exception):
@@ -53,6 +59,16 @@ class KalshiError(Exception):
         self.path = path
         where = f"{method} {path}: " if method or path else ""
         super().__init__(where + self.summary())
+
+    @property
+    def routine(self) -> bool:
+        """The exchange answered and refused the request for a reason of the request's own (400,
+        404, 409: a post-only order that would cross, a closed market, an order no longer there, a
+        reused id) — trading as usual, not a failure of the exchange or of the connection. Transport
+        failures, 5xx, 401/403, 429 and anything unexpected are not routine."""
+        if isinstance(self, TransportError | ServerError | UnexpectedResponseError):
+            return False
+        return self.status in ROUTINE_STATUSES
 
     def summary(self) -> str:
         """The error without the request: ``"409 order_already_exists: duplicate (details)"``."""

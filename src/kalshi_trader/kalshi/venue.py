@@ -8,7 +8,8 @@ Contract:
   market-data monitor) and subscribes the private channels.
 - Errors: ``KalshiError`` becomes a ``VenueError`` with Kalshi's ``code`` and a one-line message
   (status included): 429 → ``VenueRateLimited``; no complete answer, a timeout or 5xx →
-  ``VenueTransient``; 404 → ``VenueNotFound``; any other refusal → ``VenueRejected``. A request
+  ``VenueTransient``; 404 → ``VenueNotFound``; any other refusal → ``VenueRejected`` (not
+  ``routine`` for 401/403 and unexpected answers, ``KalshiError.routine``). A request
   the client refuses before sending (an invalid price or size) is ``VenueRejected``.
 - What the REST client guarantees carries over: creates are idempotent by ``client_order_id``
   (a retry after a lost answer returns the order already made), reads and cancels are retried,
@@ -76,7 +77,7 @@ def venue_error(exc: KalshiError) -> VenueError:
         return VenueTransient(message, code=exc.code or "no_answer")
     if isinstance(exc, NotFoundError):
         return VenueNotFound(message, code=exc.code or "not_found")
-    return VenueRejected(message, code=exc.code)
+    return VenueRejected(message, code=exc.code, routine=exc.routine)  # 401/403, unexpected: not routine
 
 
 async def _call(request: Awaitable[T]) -> T:

@@ -21,6 +21,7 @@ from kalshi_trader.store import AuditKind
 pytestmark = pytest.mark.timeout(60)
 
 A, B = "KXKILLA-26JAN01-T50", "KXKILLB-26JAN01-T50"
+CREATE_PATH = "/trade-api/v2/portfolio/events/orders"
 
 
 @pytest.fixture
@@ -157,12 +158,10 @@ async def test_a_breaker_trip_is_audited_and_its_cancel_all_is_carried_out(
         engine = node.engine
         for i in range(3):
             assert (await engine.submit(OrderIntent.place(a, BookSide.BID, 1000 + 100 * i, 100, f"e-rest-{i}"))).ok
-        # Three requests the exchange refuses in a row (reduce-only with nothing held).
+        # Three requests failing in a row (the exchange answers 403: not a refusal of the order).
+        exchange.exchange.faults.arm("http_403", method="POST", path=CREATE_PATH, count=3)
         for i in range(3):
-            bad = OrderIntent.place(
-                a, BookSide.ASK, 9000, 100, f"e-bad-{i}", tif=TimeInForce.IMMEDIATE_OR_CANCEL, reduce_only=True
-            )
-            result = await engine.submit(bad)
+            result = await engine.submit(OrderIntent.place(a, BookSide.BID, 2000, 100, f"e-bad-{i}"))
             assert result.outcome is Outcome.REJECTED
         assert [b.rule.value for b in node.risk.open_breakers()] == ["consecutive_errors"]
         await engine.queue.drain()
@@ -175,3 +174,25 @@ async def test_a_breaker_trip_is_audited_and_its_cancel_all_is_carried_out(
         assert [e.reason for e in await node.store.audit_log(10, kind="cancel_all")] == [
             f"consecutive_errors: {node.risk.open_breakers()[0].reason}"
         ]
+
+
+async def test_routine_refusals_by_the_exchange_never_trip_the_error_breaker(
+    exchange: RunningExchange, liquidity: Liquidity, db_url: str
+) -> None:
+    """Post-only orders that would cross and reduce-only orders with nothing held are refused by
+    the exchange as a matter of course: many in a row are not errors."""
+    a = exchange.add_market(A)
+    await liquidity.quote(a, BookSide.BID, 4000, 500)
+    await liquidity.quote(a, BookSide.ASK, 6000, 500)
+    async with trading_node(exchange, db_url, [a], risk={"max_consecutive_errors": 3}) as node:
+        engine = node.engine
+        for i in range(4):
+            cross = OrderIntent.place(a, BookSide.BID, 6000, 100, f"e-cross-{i}", post_only=True)
+            assert (await engine.submit(cross)).outcome is Outcome.REJECTED
+            nothing_held = OrderIntent.place(
+                a, BookSide.ASK, 4000, 100, f"e-held-{i}", tif=TimeInForce.IMMEDIATE_OR_CANCEL, reduce_only=True
+            )
+            assert (await engine.submit(nothing_held)).outcome is Outcome.REJECTED
+        assert node.risk.open_breakers() == []
+        assert engine.status().errors == 0
+        assert (await engine.submit(OrderIntent.place(a, BookSide.BID, 3000, 100, "e-after"))).ok
