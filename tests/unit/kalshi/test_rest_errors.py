@@ -83,3 +83,35 @@ def test_bodies_that_are_not_kalshi_errors(body: bytes, message: str) -> None:
 def test_long_text_bodies_are_cut() -> None:
     error = error_from_response(500, b"x" * 5000, method="GET", path="/x")
     assert len(error.message) == 200
+
+
+def test_refusals_of_the_request_are_routine_failures_are_not() -> None:
+    from kalshi_trader.kalshi.errors import (
+        AuthenticationError,
+        BadRequestError,
+        ConflictError,
+        NotFoundError,
+        PermissionDeniedError,
+        RateLimitedError,
+        ServerError,
+        TransportError,
+        UnexpectedResponseError,
+    )
+    from kalshi_trader.kalshi.venue import venue_error
+
+    routine = [
+        BadRequestError("cross", status=400),
+        NotFoundError("gone", status=404),
+        ConflictError("dup", status=409),
+    ]
+    failures = [
+        AuthenticationError("sig", status=401),
+        PermissionDeniedError("scope", status=403),
+        RateLimitedError("slow down", status=429),
+        ServerError("boom", status=500),
+        TransportError("reset"),
+        UnexpectedResponseError("teapot", status=418),
+    ]
+    assert [e.routine for e in routine] == [True] * 3
+    assert [e.routine for e in failures] == [False] * 6
+    assert [venue_error(e).routine for e in routine + failures] == [True] * 3 + [False] * 6
