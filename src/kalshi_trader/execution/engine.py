@@ -977,8 +977,13 @@ class ExecutionEngine:
 
     def on_order_update(self, order: Order) -> TrackedOrder:
         """An order report (WS ``user_order`` or a REST read). Unknown orders are tracked (adopted
-        by the tracker; whether risk keeps them is reconciliation's call)."""
+        by the tracker; whether risk keeps them is reconciliation's call). An order of ours taken for
+        rejected (its create unanswered and not found, or refused) that is reported open after all
+        holds risk again (``RiskManager.adopt``): what can trade always counts toward the limits."""
+        known = self.tracker.order(order.order_id) or self.tracker.order(order.client_order_id)
         t = self.tracker.on_order_update(order)
+        if known is not None and known.state is OrderState.REJECTED and t.state.is_open:
+            self.risk.adopt(t.client_order_id, t.ticker, t.side, t.price, t.remaining + t.unconfirmed_fill_qty)
         self._work(t.ticker, t.client_order_id)
         self.recorder.record_order(order)
         self.recorder.record_order_event(

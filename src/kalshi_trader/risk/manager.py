@@ -24,7 +24,8 @@ Contract:
   and another time in force, or an amend carrying it, is ``invalid_intent``.
 - **Reservations.** An approved place reserves its size at its limit price; an approved amend swaps
   the terms, counting the larger size at the worse price of old and new until ``on_amend_result``.
-  The engine reports back: ``release`` (rejected, canceled, expired, IOC remainder), ``on_fill``
+  An order found open with no reservation is reserved as it stands (``adopt``), so what can trade
+  always counts. The engine reports back: ``release`` (rejected, canceled, expired, IOC remainder), ``on_fill``
   (the filled part moves from reserved to position, atomically), ``sync_remaining``
   (reconciliation). Exposure math: see ``risk.exposure``. Event exposure is the sum over the
   event's markets (brackets of one event are one risk; no credit is taken for their mutual
@@ -58,6 +59,7 @@ from kalshi_trader.domain import (
     Money,
     OrderIntent,
     Position,
+    Price,
     Qty,
     TimeInForce,
     TopOfBook,
@@ -371,6 +373,25 @@ class RiskManager:
             return False
         market = self._markets[res.ticker]
         market.add(res.side, res.load(), -1)
+        self._refresh(market)
+        return True
+
+    def adopt(self, client_order_id: str, ticker: str, side: BookSide, price: Price, remaining: int) -> bool:
+        """An order of ours can trade at the exchange but holds no reservation (reported after it
+        was taken for rejected, found by reconciliation, left from an earlier run): reserve it as
+        it stands, unjudged — it exists, so it counts toward every limit, the open-orders limit
+        included. Not in a market known to be no longer active (it cannot trade there). Returns
+        whether it was reserved."""
+        info = self._info.get(ticker)
+        if client_order_id in self._reservations or remaining <= 0:
+            return False
+        if info is not None and info.status is not MarketStatus.ACTIVE:
+            return False
+        event = info.event_ticker if info is not None else ticker
+        res = Reservation(client_order_id, ticker, event, side, price, Qty(remaining), self._clock())
+        market = self._market(ticker)
+        market.add(side, res.load())
+        self._reservations[client_order_id] = res
         self._refresh(market)
         return True
 

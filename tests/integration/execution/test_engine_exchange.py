@@ -17,6 +17,7 @@ from kalshi_trader.execution.orders import OrderState as TrackedState
 from kalshi_trader.execution.orders import TrackedOrder
 from kalshi_trader.execution.queue import Job
 from kalshi_trader.execution.views import Outcome
+from kalshi_trader.kalshi import convert
 from kalshi_trader.sim.faults import FaultSpec
 from kalshi_trader.store import AuditKind, OrderState
 
@@ -254,3 +255,26 @@ async def test_every_order_is_durable_before_it_is_sent(exchange: RunningExchang
         for i in range(3):
             assert (await node.engine.submit(OrderIntent.place(ticker, BookSide.BID, 2000 + i * 100, 100, f"d-{i}"))).ok
         assert seen_at_send == [OrderState.PENDING] * 3
+
+
+async def test_an_order_taken_for_never_placed_that_rests_after_all_counts_toward_the_limits(
+    exchange: RunningExchange, db_url: str
+) -> None:
+    """A create with no answer that the exchange does not know yet is taken for rejected and its
+    risk released; when the order shows up resting after all (a slow exchange ran it late), it
+    holds risk again — so the open-orders limit counts it and is never exceeded."""
+    ticker = exchange.add_market(TICKER)
+    async with trading_node(exchange, db_url, [ticker], risk={"max_open_orders": 1}) as node:
+        engine = node.engine
+        exchange.exchange.faults.arm("http_503", method="POST", path=V2, count=4)  # 1 try + 3 retries
+        result = await engine.submit(OrderIntent.place(ticker, BookSide.BID, 4500, 300, "late-1"))
+        assert result.outcome is Outcome.UNKNOWN
+        await eventually(lambda: (t := engine.tracker.order("late-1")) is not None and t.state is TrackedState.REJECTED)
+        assert node.risk.reservation("late-1") is None
+        # The create runs late at the exchange: the order rests under its client_order_id.
+        await node.rest.create_order(convert.create_request(ticker, BookSide.BID, 4500, 300, client_order_id="late-1"))
+        await eventually(lambda: (t := engine.tracker.order("late-1")) is not None and t.state.is_open)
+        assert node.risk.reservation("late-1") is not None
+        refused = engine.submit(OrderIntent.place(ticker, BookSide.BID, 4400, 100, "one-too-many"))
+        assert (refused.approved, refused.rule) == (False, "max_open_orders")
+        assert len(engine.open_orders()) == 1
