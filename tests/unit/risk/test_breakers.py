@@ -53,6 +53,20 @@ def test_consecutive_errors_trip_block_and_reset_after_cooldown() -> None:
     assert desk.risk.drain_events() == []
 
 
+def test_the_error_cooldown_runs_on_the_wall_clock_whatever_the_market_speed() -> None:
+    """Errors are about the connection: the breaker they trip waits ``error_cooldown`` of real
+    time, however fast a simulated market runs meanwhile."""
+    desk = Desk(max_consecutive_errors=1, error_cooldown_ms=60_000)
+    desk.risk.record_error("HTTP 503")
+    desk.market.advance(5 * 3_600_000)  # five market hours: a minute at 300x
+    desk.clock.advance(59_000)
+    desk.risk.tick()
+    assert desk.risk.halted
+    desk.clock.advance(1_000)
+    desk.risk.tick()
+    assert not desk.risk.halted
+
+
 def test_breaker_lets_risk_reducing_exits_and_cancels_through() -> None:
     desk = Desk(max_consecutive_errors=1)
     _long_a1(desk)
