@@ -90,8 +90,9 @@ def test_dashboard_start_a_strategy_then_kill_switch(node: RunningNode, browser:
     markets = page.locator("#markets-table tbody tr[data-ticker]")
     expect(markets.first).to_be_visible(timeout=15_000)
     assert markets.count() > 10
-    markets.first.click()
-    expect(page.locator("#book-title")).to_have_text(markets.first.get_attribute("data-ticker") or "")
+    ticker = markets.first.get_attribute("data-ticker") or ""  # rows re-sort as prices move
+    page.locator(f'#markets-table tbody tr[data-ticker="{ticker}"]').click()
+    expect(page.locator("#book-title")).to_have_text(ticker)
 
     card = page.locator('[data-strategy="weather_mm"]')
     expect(card.locator("button.toggle")).to_have_text("Start")
