@@ -170,6 +170,11 @@ def exchange(
         )
 
 
+class DataEnv(StrEnum):
+    DEMO = "demo"
+    PROD = "prod"
+
+
 class RunMode(StrEnum):
     SIM = "sim"
     PAPER = "paper"
@@ -182,7 +187,8 @@ def run(
     env: RunMode | None = typer.Option(
         None,
         "--env",
-        help="sim (the embedded exchange), paper (not supported yet), demo or prod [default: api.env, else sim].",
+        help="sim (the embedded exchange), paper (Kalshi's market data, orders matched locally), demo or prod "
+        "[default: api.env, else sim].",
         case_sensitive=False,
         show_default=False,
     ),
@@ -216,6 +222,12 @@ def run(
         max=65535,
         help="sim: port of the embedded exchange; 0 picks a free one [default: exchange.port, 8765].",
         show_default=False,
+    ),
+    data_env: DataEnv = typer.Option(
+        DataEnv.PROD,
+        "--data-env",
+        help="paper: where the market data comes from (a read-only API key is enough); --api-url overrides it.",
+        case_sensitive=False,
     ),
     api_url: ApiUrlOption = None,
     key_id: KeyIdOption = None,
@@ -274,6 +286,7 @@ def run(
         strategies=chosen,
         flatten_on_exit=flatten_on_exit,
         record_dir=settings.data_dir / "recordings" if record else None,
+        data_env=data_env.value,
     )
     if verbose:
         import logging
@@ -327,6 +340,11 @@ async def _run_node(settings: Settings, options: Any, web_host: str, web_port: i
     conn = node.connection()
     where = f"embedded exchange, {conn.speed}, seed {settings.exchange.seed}" if node.embedded else conn.rest_url
     typer.echo(f"kalshi-trader node running: mode {node.mode} ({where})")
+    if node.paper is not None:
+        typer.echo(
+            f"Paper trading: market data from {conn.rest_url}; every order goes to the paper venue "
+            f"(record {settings.data_dir / 'paper.db'}, account {settings.data_dir / 'paper-venue.db'})"
+        )
     typer.echo(f"Exchange REST: {conn.rest_url}")
     typer.echo(f"Exchange WS:   {conn.ws_url}")
     running = [s.name for s in node.strategies() if s.running]

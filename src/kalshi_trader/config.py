@@ -38,6 +38,15 @@ class ExchangeSettings(BaseModel):
     default set (seven highs, three lows)."""
 
 
+class PaperSettings(BaseModel):
+    """Paper trading (``run --env paper``): Kalshi's market data, orders matched locally."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    starting_balance_dollars: int = Field(10_000, ge=0)
+    """Cash of a new paper account (its record, ``DATA_DIR/paper-venue.db``, keeps it after that)."""
+
+
 Env = Literal["sim", "demo", "prod"]
 
 ENV_URLS: dict[str, tuple[str, str]] = {
@@ -284,6 +293,7 @@ class Settings(BaseSettings):
 
     data_dir: Path = DEFAULT_DATA_DIR
     exchange: ExchangeSettings = ExchangeSettings()
+    paper: PaperSettings = PaperSettings()
     api: ApiSettings = ApiSettings()
     nws: NwsSettings = NwsSettings()
     store: StoreSettings = StoreSettings()

@@ -8,8 +8,13 @@ Contract:
   simulated clock running ``speed`` times real time) started in this process on
   ``exchange.host:exchange.port`` (or, with ``embedded=False``, an exchange already running at
   ``settings.rest_url()`` with the data dir's key); ``demo`` / ``prod`` — Kalshi's servers with the
-  configured API key (``prod`` refuses to start unless ``confirm_prod``); ``paper`` (Kalshi's data,
-  a local matching engine) is **not supported yet** and raises ``NodeError`` saying so.
+  configured API key (``prod`` refuses to start unless ``confirm_prod``); ``paper`` — Kalshi's
+  market data (``data_env`` demo or prod, or the exchange at ``api.url``: how it is tested) with
+  every order sent to the paper venue (``paper.PaperVenue``, fed by ``paper_feed.PaperFeed``;
+  its own record ``DATA_DIR/paper-venue.db``, starting cash ``paper.starting_balance_dollars``).
+  A paper node holds only a ``kalshi.readonly.ReadOnlyRest`` (no order-entry method) and no
+  Kalshi venue: no write request can reach Kalshi. It needs an API key for the WebSocket (a
+  read-only one is enough): without one it raises ``KeyFileError`` saying so.
 - Start order: exchange (sim) → REST client → store + recorder → risk → one WebSocket session →
   the venue (``kalshi.venue.KalshiVenue``: the REST client and the session's private channels) →
   execution engine → the monitor's books on the same session, then the venue's private events into
@@ -20,8 +25,9 @@ Contract:
   started and raises ``NodeError`` (one line, no secrets) — or, for an unusable API key file
   (demo/prod), ``kalshi.auth.KeyFileError`` (a user mistake).
 - The record: in embedded ``sim`` the exchange starts fresh every time, so its record does too —
-  ``DATA_DIR/sim.db`` is replaced at each start unless ``store.url`` is set; otherwise the store is
-  ``store.url`` or ``DATA_DIR/kalshi-trader.db``.
+  ``DATA_DIR/sim.db`` is replaced at each start unless ``store.url`` is set; ``paper`` keeps its
+  own, ``DATA_DIR/paper.db`` (never the live record); otherwise the store is ``store.url`` or
+  ``DATA_DIR/kalshi-trader.db``.
 - **Stop** (``stop(reason)``, also what SIGINT/SIGTERM lead to in ``cli run``): the strategies
   stop, the kill switch is engaged (nothing may rest any more; queued places are dropped) and every
   resting order at the exchange is canceled, round after round; with ``flatten_on_exit`` open
@@ -71,13 +77,14 @@ from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
 from kalshi_trader.execution.orders import TrackedOrder
 from kalshi_trader.execution.reconcile import Reconciler
-from kalshi_trader.execution.venue import GroupEvent, Settlement, VenueError
+from kalshi_trader.execution.venue import GroupEvent, Settlement, Venue, VenueError
 from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
 from kalshi_trader.kalshi.auth import KeyFileError, Signer
 from kalshi_trader.kalshi.delays import BUCKETS_S
 from kalshi_trader.kalshi.errors import KalshiError
+from kalshi_trader.kalshi.readonly import PublicReads, ReadOnlyRest
 from kalshi_trader.kalshi.rest import KalshiRest, signer_from_settings
 from kalshi_trader.kalshi.venue import KalshiVenue
 from kalshi_trader.kalshi.ws import WsSession
@@ -92,6 +99,8 @@ from kalshi_trader.marketdata.monitor import (
     RestMarkets,
     TickerUpdated,
 )
+from kalshi_trader.paper.venue import PaperVenue
+from kalshi_trader.paper_feed import PaperFeed, own_levels, with_own
 from kalshi_trader.readmodels import (
     BalanceView,
     BookView,
@@ -170,6 +179,9 @@ class NodeOptions:
     fresh_timeout_s: float = 10.0
     record_dir: Path | None = None
     """Record the market feed here while trading (``recording``; ``run --record``)."""
+    data_env: str = "prod"
+    """``paper``: Kalshi's environment the market data comes from (``demo`` or ``prod``) when
+    ``api.url`` names no exchange."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,8 +246,10 @@ class TradingNode:
         self.speed_text = "real time"
         self.embedded: Any = None
         """The ``sim.standalone.Embedded`` exchange in sim mode (None otherwise)."""
-        self.rest: KalshiRest | None = None
-        self.venue: KalshiVenue | None = None
+        self.rest: KalshiRest | ReadOnlyRest | None = None
+        self.venue: Venue | None = None
+        self.paper: PaperVenue | None = None
+        """The paper venue (paper mode only)."""
         self.store: Store | None = None
         self.recorder: Recorder | None = None
         self.risk_manager: RiskManager | None = None
@@ -274,11 +288,8 @@ class TradingNode:
     def check_mode(self) -> None:
         """Raise ``NodeError`` for a mode that cannot run as configured (before anything starts)."""
         mode = self.options.mode
-        if mode is Mode.PAPER:
-            raise NodeError(
-                "paper mode (Kalshi's market data, orders matched locally) is not supported yet; "
-                "use --env sim (the embedded exchange) or --env demo (Kalshi's demo exchange)"
-            )
+        if mode is Mode.PAPER and self.options.data_env not in ("demo", "prod"):
+            raise NodeError(f"paper mode takes its market data from demo or prod, not {self.options.data_env!r}")
         if mode is Mode.PROD and not self.options.confirm_prod:
             raise NodeError(
                 "prod trades real money on Kalshi; pass --yes-trade-real-money to confirm (try --env demo first)"
@@ -304,7 +315,13 @@ class TradingNode:
     async def _start(self) -> None:
         settings, opts = self.settings, self.options
         signer = await self._exchange_side()
-        self.rest = rest = KalshiRest(self.rest_url, signer, tier=settings.api.tier, timeout_s=settings.api.timeout_s)
+        paper = opts.mode is Mode.PAPER
+        rest: KalshiRest | ReadOnlyRest
+        if paper:  # by construction: a paper node holds no client that can write to Kalshi
+            rest = ReadOnlyRest(self.rest_url, signer, tier=settings.api.tier, timeout_s=settings.api.timeout_s)
+        else:
+            rest = KalshiRest(self.rest_url, signer, tier=settings.api.tier, timeout_s=settings.api.timeout_s)
+        self.rest = rest
         self._stack.push_async_callback(rest.close)
         self.feed_recorder = feed_recorder = self._start_recording(rest)
         store_url = self._store_url()
@@ -318,7 +335,12 @@ class TradingNode:
         self.risk_manager = risk = RiskManager(self.limits, clock=_monotonic_ms, market_clock=self.market_ms)
         self.ws = ws = WsSession(self.ws_url, signer)
         self._stack.push_async_callback(ws.close)
-        self.venue = venue = KalshiVenue(rest, ws, name=f"kalshi-{self.mode}")
+        venue: Venue
+        if isinstance(rest, ReadOnlyRest):
+            self.paper = venue = await self._paper_venue()
+        else:
+            venue = KalshiVenue(rest, ws, name=f"kalshi-{self.mode}")
+        self.venue = venue
         self.engine = engine = ExecutionEngine(venue, risk, recorder, clock_ms=_monotonic_ms, market_ms=self.market_ms)
         self.monitor = monitor = Monitor(
             feed_recorder.market_source(clock_ms=self._market_ms)
@@ -343,6 +365,10 @@ class TradingNode:
             self._stack.push_async_callback(monitor.close)
             for info in monitor.markets.values():
                 engine.register_market(info)
+            if self.paper is not None:
+                feed = PaperFeed(self.paper, monitor, rest)
+                feed.attach()
+                self._stack.push_async_callback(feed.close)
             await venue.open_stream(events)
         except (KalshiError, VenueError) as exc:
             raise NodeError(f"cannot reach the exchange at {self.rest_url}: {_one_line(exc)}") from None
@@ -367,6 +393,18 @@ class TradingNode:
         self._sample()
         self._spawn(self._balance_loop(), "node-balance")
         self._spawn(self._sample_loop(), "node-sample")
+
+    async def _paper_venue(self) -> PaperVenue:
+        """The paper venue on its record (resumed; a new one funded from ``paper`` settings)."""
+        path = self.settings.data_dir / "paper-venue.db"
+        cash = Money(self.settings.paper.starting_balance_dollars * PRICE_SCALE)
+        try:
+            self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+            venue = await PaperVenue.open(path, starting_cash=cash, clock_ms=self._market_ms)
+        except (OSError, StoreError) as exc:
+            raise NodeError(f"cannot open the paper record {path}: {_one_line(exc)}") from None
+        self._stack.push_async_callback(venue.close)
+        return venue
 
     async def _exchange_side(self) -> Signer | None:
         """Start the embedded exchange (sim) or resolve the remote one; the request signer."""
@@ -400,15 +438,25 @@ class TradingNode:
             self._market_ms = built.exchange.clock_ms
             creds = built.credentials
             return Signer(creds.key_id, creds.private_key)
-        if opts.mode in (Mode.DEMO, Mode.PROD) and settings.api.env != opts.mode.value:
-            api = settings.api.model_copy(update={"env": opts.mode.value})
+        env = opts.data_env if opts.mode is Mode.PAPER else opts.mode.value
+        if opts.mode is not Mode.SIM and not (opts.mode is Mode.PAPER and settings.api.url) and settings.api.env != env:
+            api = settings.api.model_copy(update={"env": env})
             self.settings = settings = settings.model_copy(update={"api": api})
         self.rest_url, self.ws_url, self.nws_url = settings.rest_url(), settings.ws_url(), settings.nws_url()
         if opts.mode is Mode.PROD and self.rest_url not in (ENV_URLS["prod"][0], SHARED_ENV_URLS["prod"][0]):
             log.warning("prod_with_custom_url", url=self.rest_url)
+        if opts.mode is Mode.PAPER:
+            signer = signer_from_settings(settings)
+            if signer is None:
+                raise KeyFileError(
+                    f"paper mode reads Kalshi's market data over the WebSocket, which needs an API key (a read-only "
+                    f"key is enough): pass --key-id and --key-file or set KALSHI_TRADER_API__KEY_ID and "
+                    f"KALSHI_TRADER_API__KEY_FILE (no order is ever sent to {self.rest_url})"
+                )
+            return signer
         return signer_from_settings(settings, required=True)  # KeyFileError: the caller's one line, exit 2
 
-    def _start_recording(self, rest: KalshiRest) -> FeedRecorder | None:
+    def _start_recording(self, rest: PublicReads) -> FeedRecorder | None:
         """With ``record_dir``: a recorder of the feed (closed after the session it records)."""
         if self.options.record_dir is None:
             return None
@@ -427,6 +475,8 @@ class TradingNode:
 
     def _store_url(self) -> str | None:
         settings = self.settings
+        if self.options.mode is Mode.PAPER:  # its own record, never the live one
+            return f"sqlite:///{settings.data_dir / 'paper.db'}"
         if settings.store.url or self.embedded is None:
             return settings.store.url
         db = settings.data_dir / "sim.db"
@@ -606,9 +656,26 @@ class TradingNode:
     def _top(self, book: L2Book) -> TopOfBook:
         """Top of book on risk's clock; a fresh book on a live connection matches the exchange now."""
         live = self.ws is not None and self.ws.connected and not book.stale
-        return TopOfBook(
-            book.ticker, book.best_yes_bid(), book.best_yes_ask(), _monotonic_ms(), not live, book.settlement_floor
-        )
+        bid, ask = book.best_yes_bid(), book.best_yes_ask()
+        if self.paper is not None:  # our paper orders, as Kalshi's book would show them
+            yes, no = self._own(book.ticker)
+            if yes:
+                bid = Price(max(bid or 0, max(yes)))
+            if no:
+                ask = Price(min(ask if ask is not None else PRICE_SCALE, complement(max(no))))
+        return TopOfBook(book.ticker, bid, ask, _monotonic_ms(), not live, book.settlement_floor)
+
+    def _own(self, ticker: str) -> tuple[dict[int, int], dict[int, int]]:
+        engine = self.engine
+        return own_levels(engine.open_orders(ticker)) if engine is not None else ({}, {})
+
+    def _depth(self, book: L2Book, side: Side, levels: int) -> list[Level]:
+        """A ladder as strategies see it (paper: with our paper orders on it)."""
+        if self.paper is None:
+            return book.depth(side, levels)
+        yes, no = self._own(book.ticker)
+        own = yes if side is Side.YES else no
+        return with_own(book.depth(side, levels + len(own)), own, levels)
 
     def top_of(self, ticker: str) -> TopOfBook | None:
         book = self.monitor.book(ticker) if self.monitor is not None else None
@@ -759,8 +826,8 @@ class TradingNode:
             fresh = live and not book.stale
             out[ticker] = MarketSnapshot.from_levels(
                 info,
-                book.depth(Side.YES, SNAPSHOT_DEPTH),
-                book.depth(Side.NO, SNAPSHOT_DEPTH),
+                self._depth(book, Side.YES, SNAPSHOT_DEPTH),
+                self._depth(book, Side.NO, SNAPSHOT_DEPTH),
                 updated_ms=now if fresh else 0,
                 stale=not fresh,
             )

@@ -62,7 +62,7 @@ def test_run_with_no_strategies_running_and_the_embedded_exchange(tmp_path: Path
     assert node.token not in err
 
 
-def test_run_refuses_prod_without_confirmation_and_paper(tmp_path: Path) -> None:
+def test_run_refuses_prod_without_confirmation_and_paper_without_a_key(tmp_path: Path) -> None:
     import subprocess
 
     from tests.support.node import CLI
@@ -76,8 +76,11 @@ def test_run_refuses_prod_without_confirmation_and_paper(tmp_path: Path) -> None
     paper = subprocess.run(
         [CLI, "run", "--env", "paper", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60
     )
-    assert paper.returncode == 1
-    assert "not supported yet" in paper.stderr
+    assert paper.returncode == 2
+    assert "paper mode" in paper.stderr
+    assert "read-only" in paper.stderr
+    assert len(paper.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in paper.stderr
     remote = subprocess.run(
         [CLI, "run", "--web-host", "0.0.0.0", "--data-dir", str(tmp_path)], capture_output=True, text=True, timeout=60
     )

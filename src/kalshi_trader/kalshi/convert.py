@@ -23,12 +23,15 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from fractions import Fraction
 from typing import TypeVar
 
 from kalshi_trader.domain import (
     PRICE_SCALE,
     BookSide,
     Candle,
+    FeeSchedule,
+    FeeType,
     Fill,
     HistoricalCutoff,
     MarketInfo,
@@ -51,7 +54,7 @@ from kalshi_trader.domain import (
 )
 from kalshi_trader.kalshi import schemas as w
 
-E = TypeVar("E", BookSide, MarketStatus, OrderStatus)
+E = TypeVar("E", BookSide, MarketStatus, OrderStatus, FeeType)
 N = TypeVar("N", bound=int)
 
 Ladder = list[tuple[Price, Qty]]
@@ -134,6 +137,17 @@ def market_info(m: w.Market, series_ticker: str | None = None) -> MarketInfo:
         rules_primary=m.rules_primary,
         settlement_floor=settlement_floor(m),
     )
+
+
+def fee_schedule(s: w.Series) -> FeeSchedule:
+    """A series' fee rule: ``fee_type`` and ``fee_multiplier`` (a decimal read as an exact fraction)."""
+    owner = f"series {s.ticker}"
+    fee_type = _enum(FeeType, s.fee_type, "fee_type", owner)
+    try:
+        multiplier = Fraction(str(s.fee_multiplier))
+    except (ValueError, ZeroDivisionError):
+        raise ValueError(f"{owner}: fee_multiplier {s.fee_multiplier!r} is not a number") from None
+    return FeeSchedule(fee_type, (multiplier.numerator, multiplier.denominator))
 
 
 def settlement_sources(s: w.Series) -> tuple[tuple[str, str], ...]:

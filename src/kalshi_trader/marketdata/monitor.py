@@ -86,7 +86,7 @@ from kalshi_trader.domain import (
 )
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.errors import NotFoundError
-from kalshi_trader.kalshi.rest import KalshiRest
+from kalshi_trader.kalshi.readonly import PublicReads
 from kalshi_trader.kalshi.schemas import (
     UNSET,
     Market,
@@ -340,7 +340,7 @@ class RestMarkets:
     ``status=open``), following cursors; ``GET /markets/{ticker}`` for one market. Markets whose wire
     data cannot be converted are logged and skipped."""
 
-    def __init__(self, rest: KalshiRest, *, clock_ms: Callable[[], int] = wall_clock_ms, batch: int = 100) -> None:
+    def __init__(self, rest: PublicReads, *, clock_ms: Callable[[], int] = wall_clock_ms, batch: int = 100) -> None:
         self.rest = rest
         self.clock_ms = clock_ms
         self.batch = batch

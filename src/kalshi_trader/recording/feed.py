@@ -40,7 +40,7 @@ from kalshi_trader.domain import MarketInfo
 from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.kalshi.convert import series_of
 from kalshi_trader.kalshi.errors import KalshiError
-from kalshi_trader.kalshi.rest import KalshiRest
+from kalshi_trader.kalshi.readonly import PublicReads
 from kalshi_trader.kalshi.ws import WsSession
 from kalshi_trader.marketdata.monitor import MarketLifecycle, Monitor, RestMarkets, wall_clock_ms
 from kalshi_trader.recording.format import gap_payload
@@ -79,7 +79,7 @@ class FeedRecorder:
     """See the module docstring."""
 
     def __init__(
-        self, writer: RecordingWriter, rest: KalshiRest, *, market_clock: Callable[[], int] | None = None
+        self, writer: RecordingWriter, rest: PublicReads, *, market_clock: Callable[[], int] | None = None
     ) -> None:
         self.writer = writer
         self.rest = rest
@@ -153,7 +153,7 @@ class FeedRecorder:
 
     @classmethod
     def open(
-        cls, directory: Path, rest: KalshiRest, source: Source, *, market_clock: Callable[[], int] | None = None
+        cls, directory: Path, rest: PublicReads, source: Source, *, market_clock: Callable[[], int] | None = None
     ) -> FeedRecorder:
         """A recorder writing to ``directory`` (``RecordingWriter.open``: it appends a session)."""
         return cls(RecordingWriter.open(directory, source), rest, market_clock=market_clock)

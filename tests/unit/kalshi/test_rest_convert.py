@@ -292,3 +292,32 @@ def test_settlement_bounds_become_the_market_floor() -> None:
 )
 def test_timestamps(text: str | None, ms: int) -> None:
     assert convert.ts_ms(text) == ms
+
+
+def _series(fee_type: str, multiplier: float) -> w.Series:
+    return w.Series(
+        ticker="KXS",
+        frequency="daily",
+        title="S",
+        category="Climate",
+        categories=["Climate"],
+        tags=None,
+        settlement_sources=None,
+        contract_url="",
+        contract_terms_url="",
+        fee_type=fee_type,
+        fee_multiplier=multiplier,
+        additional_prohibitions=None,
+    )
+
+
+def test_a_series_fee_rule_is_its_type_and_its_multiplier_as_an_exact_fraction() -> None:
+    from kalshi_trader.domain import FeeSchedule, FeeType
+
+    assert convert.fee_schedule(_series("quadratic_with_maker_fees", 0.5)) == FeeSchedule(
+        FeeType.QUADRATIC_WITH_MAKER_FEES, (1, 2)
+    )
+    assert convert.fee_schedule(_series("flat", 1.0)).multiplier == (1, 1)
+    assert convert.fee_schedule(_series("quadratic", 0.1)).multiplier == (1, 10)  # not the float's binary value
+    with pytest.raises(ValueError, match="series KXS"):
+        convert.fee_schedule(_series("cubic", 1.0))

@@ -35,7 +35,7 @@ async def test_change_feed_coalesces_per_subscriber() -> None:
 @pytest.mark.parametrize(
     ("options", "message"),
     [
-        (NodeOptions(mode=Mode.PAPER), "not supported yet"),
+        (NodeOptions(mode=Mode.PAPER, data_env="sim"), "demo or prod"),
         (NodeOptions(mode=Mode.PROD), "--yes-trade-real-money"),
         (NodeOptions(scenario="nope"), "unknown scenario"),
     ],

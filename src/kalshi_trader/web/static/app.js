@@ -240,8 +240,10 @@
     const live = c.ws_connected && ws && ws.readyState === 1;
     const pill = $("conn-pill"); pill.className = "pill " + (live ? "ok" : "bad");
     $("conn-text").textContent = live ? "live · " + c.books_fresh + "/" + c.books_total + " books" : "disconnected";
-    const badge = $("mode-badge"); badge.textContent = c.mode + (c.mode === "sim" ? " · " + c.speed : "");
-    badge.className = "badge" + (c.mode === "prod" ? " prod" : "");
+    const badge = $("mode-badge");
+    badge.textContent = c.mode === "paper" ? "PAPER · no real orders" : c.mode + (c.mode === "sim" ? " · " + c.speed : "");
+    badge.title = c.mode === "paper" ? "Market data from " + c.rest_url + "; every order is matched by the local paper venue" : "";
+    badge.className = "badge" + (c.mode === "prod" ? " prod" : c.mode === "paper" ? " paper" : "");
     $("market-clock").textContent = clock(c.market_time_ms);
     const facts = [["Exchange REST", c.rest_url], ["Exchange WS", c.ws_url], ["Clock", c.speed],
       ["Frames", c.frames.toLocaleString()], ["Connects", c.connects + " (" + c.disconnects + " drops)"],
