@@ -22,7 +22,7 @@ Paths, each the median of R runs, in operations per second:
       amends store, cancels pop) — no validation, no matching, no accounting;
   (b) engine, no listeners (no event objects are built);
   (c) engine with one listener that only counts events (what the server pays at minimum);
-  (d) as (c) plus the exchange's market history (``sim/history.py``: top of book per minute for
+  (d) as (c) plus the exchange's market history (``sim/api/market_history.py``: top of book per minute for
       candlesticks, settled positions), which every embedded exchange attaches.
 
 Ids come from a counter so that uuid4 generation is not measured (the exchange's own id source
@@ -53,9 +53,9 @@ from kalshi_trader.domain import (
     TickGrid,
     TimeInForce,
 )
-from kalshi_trader.sim.history import MarketHistory
-from kalshi_trader.sim.matching import MatchingEngine
-from kalshi_trader.sim.model import EngineEvent, ExchangeError, MarketState, NewOrder, SimOrder
+from kalshi_trader.sim.api.market_history import MarketHistory
+from kalshi_trader.sim.core.matching import MatchingEngine
+from kalshi_trader.sim.core.state import EngineEvent, ExchangeError, MarketState, NewOrder, SimOrder
 
 SEED = 20260516
 USERS = [f"user{i:02d}" for i in range(20)]

@@ -40,7 +40,7 @@ from kalshi_trader.recording.feed import FeedRecorder
 from kalshi_trader.recording.manifest import Source
 from kalshi_trader.recording.reader import read_recording
 from kalshi_trader.recording.writer import RecordingWriter
-from kalshi_trader.sim.clock import SimClock
+from kalshi_trader.sim.core.clock import SimClock
 
 Feed = Callable[[list[bytes]], None]
 

@@ -38,10 +38,10 @@ import msgspec
 
 from kalshi_trader.domain import FeeType, MarketStatus, Money, TickGrid
 from kalshi_trader.kalshi.auth import KeyType, Signer
-from kalshi_trader.sim.catalog import EventInfo, MarketMeta, SeriesInfo
-from kalshi_trader.sim.exchange import EmbeddedExchange, wall_clock_ms
-from kalshi_trader.sim.model import MarketState
-from kalshi_trader.sim.scenario import build_default_scenario
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange, wall_clock_ms
+from kalshi_trader.sim.core.catalog import EventInfo, MarketMeta, SeriesInfo
+from kalshi_trader.sim.core.state import MarketState
+from kalshi_trader.sim.world.scenario import build_default_scenario
 
 TICKER = "KXBENCH-26JAN01-T1"
 PREFIX = "/trade-api/v2"

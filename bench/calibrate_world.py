@@ -2,7 +2,7 @@
 
 For each seed: run the world (every Kalshi daily temperature series by default, the other markets
 and the background traders) on a stepped simulated clock for N days, let everything settle, and
-print ``sim.measurements``' table — each figure of ``sim/calibration.py`` measured vs its target
+print ``sim.world.measurements``' table — each figure of ``sim/world/calibration_targets.py`` measured vs its target
 and tolerance — then the weather win rate by price decile against the favourite–longshot curve.
 A baseline measured in the same run: the wall time of the default series alone.
 
@@ -15,9 +15,9 @@ import argparse
 import statistics
 import time
 
-from kalshi_trader.sim.calibration import FIGURES
-from kalshi_trader.sim.cities import ALL_SERIES, DEFAULT_SERIES
-from kalshi_trader.sim.measurements import report, run_calibration
+from kalshi_trader.sim.world.calibration_targets import FIGURES
+from kalshi_trader.sim.world.cities import ALL_SERIES, DEFAULT_SERIES
+from kalshi_trader.sim.world.measurements import report, run_calibration
 
 
 def main() -> None:

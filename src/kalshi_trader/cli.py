@@ -120,8 +120,8 @@ def exchange(
     ),
 ) -> None:
     """Run the embedded Kalshi-compatible exchange (REST + WebSocket) until Ctrl-C."""
-    from kalshi_trader.sim.credentials import CredentialsError
-    from kalshi_trader.sim.faults import FaultSpec, FaultSpecError
+    from kalshi_trader.sim.api.credentials import CredentialsError
+    from kalshi_trader.sim.api.faults import FaultSpec, FaultSpecError
     from kalshi_trader.sim.standalone import SCENARIOS, Announcement, serve
 
     with user_errors(Failure(FaultSpecError, 2, "--faults")):

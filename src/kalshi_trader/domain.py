@@ -781,7 +781,7 @@ MAKER_FEE_RATES: dict[FeeType, tuple[int, int]] = {
 FLAT_FEE_PER_CONTRACT = Money(100)
 """``flat`` fee type: $0.01 per contract (× multiplier) for takers, none for makers — an
 assumption (the fee-schedule PDF's table is not reproduced anywhere we have), the same one the
-embedded exchange makes (``sim/fees.py`` builds its rules from these constants)."""
+embedded exchange makes (``sim/core/fees.py`` builds its rules from these constants)."""
 MICROS_PER_MONEY = 100
 """Micro-dollars ($0.000001, a ``Price`` unit times a ``Qty`` unit, the grid trade fees are rounded
 up to) per ``Money`` unit."""

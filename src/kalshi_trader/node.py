@@ -410,9 +410,9 @@ class TradingNode:
         """Start the embedded exchange (sim) or resolve the remote one; the request signer."""
         settings, opts = self.settings, self.options
         if opts.mode is Mode.SIM and opts.embedded:
-            from kalshi_trader.sim.credentials import CredentialsError
-            from kalshi_trader.sim.nws import nws_base_url
+            from kalshi_trader.sim.api.credentials import CredentialsError
             from kalshi_trader.sim.standalone import build_exchange
+            from kalshi_trader.sim.world.nws_routes import nws_base_url
 
             ex = settings.exchange
             try:

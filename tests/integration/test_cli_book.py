@@ -28,7 +28,7 @@ from kalshi_trader.cli_client import client_settings
 from kalshi_trader.domain import BookSide, SelfTradePrevention, TimeInForce
 from kalshi_trader.kalshi.auth import write_private_key
 from kalshi_trader.marketdata.ladder import show_book
-from kalshi_trader.sim.model import NewOrder
+from kalshi_trader.sim.core.state import NewOrder
 
 CLI = str(Path(sys.executable).with_name("kalshi-trader"))
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}

@@ -36,11 +36,11 @@ from tests.support.http import SignedClient
 
 from kalshi_trader.domain import FeeType, MarketStatus, Money, Price, TickGrid
 from kalshi_trader.kalshi.auth import KeyType, PrivateKey, generate_private_key
-from kalshi_trader.sim.catalog import EventInfo, MarketMeta, SeriesInfo
-from kalshi_trader.sim.exchange import EmbeddedExchange, wall_clock_ms
-from kalshi_trader.sim.model import MarketState
-from kalshi_trader.sim.ratelimit import TIERS, Tier
-from kalshi_trader.sim.scenario import LIQUIDITY_USER, DefaultScenario, build_default_scenario
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange, wall_clock_ms
+from kalshi_trader.sim.api.ratelimit import TIERS, Tier
+from kalshi_trader.sim.core.catalog import EventInfo, MarketMeta, SeriesInfo
+from kalshi_trader.sim.core.state import MarketState
+from kalshi_trader.sim.world.scenario import LIQUIDITY_USER, DefaultScenario, build_default_scenario
 
 TRADER_USER = "trader"
 DEFAULT_TRADER_CASH = Money(10_000 * 10_000)  # $10,000.00

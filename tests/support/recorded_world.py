@@ -31,8 +31,8 @@ from kalshi_trader.kalshi.ws import WsSession
 from kalshi_trader.marketdata.monitor import MarketFilter, Monitor
 from kalshi_trader.recording.feed import FeedRecorder
 from kalshi_trader.recording.manifest import Source
-from kalshi_trader.sim.nws import mount_nws, nws_base_url
-from kalshi_trader.sim.world import build_living_world
+from kalshi_trader.sim.world.living_world import build_living_world
+from kalshi_trader.sim.world.nws_routes import mount_nws, nws_base_url
 from kalshi_trader.strategy.base import FairValue
 
 MINUTE_MS = 60_000

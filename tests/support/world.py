@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections import defaultdict
 
 from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, BookSide, MarketStatus, Money
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.matching import MatchingEngine
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.core.clock import SimClock
+from kalshi_trader.sim.core.matching import MatchingEngine
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS

@@ -22,7 +22,7 @@ Contract (https://docs.kalshi.com/getting_started/rate_limits, .../exchange_shar
   (``/trade-api/v2/portfolio/orders/{order_id}``; placeholder names do not matter). A batch is
   billed as one spend of the total, so the whole batch must fit in the bucket at once.
 - ``TokenBucket`` is exact integer arithmetic (micro-tokens, nanoseconds) on an injected monotonic
-  clock. The embedded exchange enforces limits with it (``sim/ratelimit.py``); the client budgets
+  clock. The embedded exchange enforces limits with it (``sim/api/ratelimit.py``); the client budgets
   with ``ClientRateLimiter``, which waits (never fails) until a request's cost is covered in every
   bucket it bills while keeping a small reserve (``reserve_for``) for the latency between its clock
   and the server's, and counts no refill after a take from a full bucket until that request is

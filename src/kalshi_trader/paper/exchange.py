@@ -9,7 +9,7 @@ Contract:
   level, each ladder in its own leg's prices), ``on_book_stale``, ``on_trade`` (YES price, size,
   the taker's book side), ``on_market_status`` and ``on_market_determined`` (the YES value paid);
   ``tick`` runs the queue model's timers. Orders are accepted only on a fresh book.
-- **Order entry as on Kalshi** (and the embedded exchange, ``sim/matching.py``): the price must
+- **Order entry as on Kalshi** (and the embedded exchange, ``sim/core/matching.py``): the price must
   be on the market's grid, the count 0.01..1,000,000 contracts, the ``client_order_id`` new; the
   market active; a named order group usable (a triggered group refuses new orders). Collateral
   (leg price × count) must be available. ``post_only`` that would cross — the displayed book or

@@ -1,15 +1,15 @@
 """The ``kalshi-trader exchange`` command's logic: run the embedded exchange until stopped.
 
 Contract: ``serve(...)`` loads or creates the default account's credentials in the data directory
-(``sim/credentials.py``; a new key is of ``key_type``, Ed25519 by default), builds an
+(``sim/api/credentials.py``; a new key is of ``key_type``, Ed25519 by default), builds an
 ``EmbeddedExchange`` with the seeded ``scenario`` — ``"default"`` (the static scenario of
-``sim/scenario.py``) or ``"weather"`` (the living world of ``sim/world.py``: temperature markets
+``sim/world/scenario.py``) or ``"weather"`` (the living world of ``sim/world/living_world.py``: temperature markets
 with NWS endpoints under ``/nws``, other markets and background traders; every Kalshi temperature
 series with ``all_weather_series``, else the lighter default set) — on a ``SimClock`` running
 ``speed`` times real time when ``speed`` is given (else the wall clock; the living world always runs
 on a ``SimClock``, speed 1 by default), opens the
 ``default`` account funded with ``cash`` under that API key, writes a fresh admin token to
-``DATA_DIR/admin-token`` (mode 0600; ``sim/admin.py``), switches on ``faults`` if given, binds
+``DATA_DIR/admin-token`` (mode 0600; ``sim/api/admin.py``), switches on ``faults`` if given, binds
 ``host:port`` and calls ``announce`` once with the URLs and file paths (never key material or the
 token). It then runs until
 ``stop`` is set, SIGTERM arrives, or the task is cancelled (Ctrl-C under ``asyncio.run``), and
@@ -31,15 +31,15 @@ from pathlib import Path
 
 from kalshi_trader.domain import Money
 from kalshi_trader.kalshi.auth import KeyType
-from kalshi_trader.sim.admin import write_admin_token
-from kalshi_trader.sim.cities import ALL_SERIES, DEFAULT_SERIES
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.credentials import Credentials, ensure_credentials
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.faults import FaultSpec
-from kalshi_trader.sim.nws import mount_nws, nws_base_url
-from kalshi_trader.sim.scenario import build_default_scenario
-from kalshi_trader.sim.world import LivingWorld, build_living_world
+from kalshi_trader.sim.api.admin import write_admin_token
+from kalshi_trader.sim.api.credentials import Credentials, ensure_credentials
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.api.faults import FaultSpec
+from kalshi_trader.sim.core.clock import SimClock
+from kalshi_trader.sim.world.cities import ALL_SERIES, DEFAULT_SERIES
+from kalshi_trader.sim.world.living_world import LivingWorld, build_living_world
+from kalshi_trader.sim.world.nws_routes import mount_nws, nws_base_url
+from kalshi_trader.sim.world.scenario import build_default_scenario
 
 DEFAULT_USER = "default"
 SCENARIOS = ("default", "weather")

@@ -61,10 +61,10 @@ from kalshi_trader.marketdata.monitor import (
 )
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.ratelimit import TIERS
-from kalshi_trader.sim.scenario import LIQUIDITY_USER, build_default_scenario
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.api.ratelimit import TIERS
+from kalshi_trader.sim.core.clock import SimClock
+from kalshi_trader.sim.world.scenario import LIQUIDITY_USER, build_default_scenario
 from kalshi_trader.store import Recorder, Store
 
 FAST_RETRY = RetryPolicy(base_delay_s=0.005, max_delay_s=0.02)

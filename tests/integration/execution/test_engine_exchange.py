@@ -18,7 +18,7 @@ from kalshi_trader.execution.orders import TrackedOrder
 from kalshi_trader.execution.queue import Job
 from kalshi_trader.execution.views import Outcome
 from kalshi_trader.kalshi import convert
-from kalshi_trader.sim.faults import FaultSpec
+from kalshi_trader.sim.api.faults import FaultSpec
 from kalshi_trader.store import AuditKind, OrderState
 
 pytestmark = pytest.mark.timeout(60)

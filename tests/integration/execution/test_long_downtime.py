@@ -28,8 +28,8 @@ from kalshi_trader.domain import BookSide, Fill, Money, OrderIntent
 from kalshi_trader.execution.engine import EngineConfig
 from kalshi_trader.execution.orders import OrderState
 from kalshi_trader.kalshi import account_history
-from kalshi_trader.sim.archive import DAY_MS
-from kalshi_trader.sim.clock import SimClock
+from kalshi_trader.sim.api.archive import DAY_MS
+from kalshi_trader.sim.core.clock import SimClock
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -22,7 +22,7 @@ from tests.support.exchange import RunningExchange
 from kalshi_trader.domain import BookSide, OrderIntent, OrderStatus, Price, Qty, TimeInForce
 from kalshi_trader.execution.reconcile import FixedProtection, UnknownOrderPolicy
 from kalshi_trader.kalshi import convert
-from kalshi_trader.sim.faults import FaultSpec
+from kalshi_trader.sim.api.faults import FaultSpec
 from kalshi_trader.store import AuditKind
 
 pytestmark = pytest.mark.timeout(60)

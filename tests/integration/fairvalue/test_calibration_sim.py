@@ -1,7 +1,7 @@
 """The model scored with ``fairvalue.calibration`` over many settled sim days: calibrated at every
 lead, sharper (lower Brier) as the lead shrinks, and better than a uniform guess from the evening before.
 
-The simulated climate (``sim/climate.py``) draws its forecasts from the same priors (docs/weather-model.md), so
+The simulated climate (``sim/world/climate.py``) draws its forecasts from the same priors (docs/weather-model.md), so
 this checks the plumbing (forecast → distribution → brackets → pairs → scores) and that the model
 is self-consistent with that world — not real-world skill."""
 
@@ -23,8 +23,8 @@ from kalshi_trader.fairvalue.weather import (
     extreme_hour_lst,
     temp_distribution,
 )
-from kalshi_trader.sim.cities import SERIES
-from kalshi_trader.sim.climate import HOUR_MS, WeatherModel, day_start_ms
+from kalshi_trader.sim.world.cities import SERIES
+from kalshi_trader.sim.world.climate import HOUR_MS, WeatherModel, day_start_ms
 
 GAUSSIAN = ModelParams(dof=math.inf)
 """The simulated forecast errors are normal: the model's Student-t tails are for the real world."""

@@ -19,10 +19,10 @@ from tests.support.fake_nws import FakeNws
 
 from kalshi_trader.fairvalue.stations import STATIONS
 from kalshi_trader.fairvalue.weather import lead_hours_until_peak
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.nws import mount_nws
-from kalshi_trader.sim.weather import build_weather_world
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.core.clock import SimClock
+from kalshi_trader.sim.world.nws_routes import mount_nws
+from kalshi_trader.sim.world.weather_markets import build_weather_world
 
 CLI = str(Path(sys.executable).with_name("kalshi-trader"))
 ROW = re.compile(r"^(KX(?:HIGH|LOWT)\S+)\s+(\S+)\s+(\d\.\d{4})\s+(\d\.\d{4})$")

@@ -13,10 +13,10 @@ from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.kalshi.convert import market_info
 from kalshi_trader.kalshi.rest import KalshiRest
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.nws import mount_nws, nws_base_url
-from kalshi_trader.sim.weather import build_weather_world
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.core.clock import SimClock
+from kalshi_trader.sim.world.nws_routes import mount_nws, nws_base_url
+from kalshi_trader.sim.world.weather_markets import build_weather_world
 
 SETTINGS = NwsSettings(user_agent="(kalshi-trader tests, ops@example.invalid)", backoff_s=0.0)
 NOW = datetime(2026, 1, 14, 23, 0, tzinfo=UTC)  # 18:00 EST: tomorrow's dawn still ahead

@@ -1,5 +1,5 @@
 """Fair value end to end against the embedded exchange: its Kalshi REST markets and its simulated
-NWS endpoints (``sim/nws.py``) over real sockets → forecast → distribution → bracket
+NWS endpoints (``sim/world/nws_routes.py``) over real sockets → forecast → distribution → bracket
 probabilities for live sim events, at several times of the climate day."""
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from kalshi_trader.fairvalue.stations import STATIONS, event_ticker, station_fro
 from kalshi_trader.fairvalue.weather import Bracket
 from kalshi_trader.kalshi.convert import market_info
 from kalshi_trader.kalshi.rest import KalshiRest
-from kalshi_trader.sim.cities import ALL_SERIES, SERIES
-from kalshi_trader.sim.climate import WeatherModel
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.nws import mount_nws, nws_base_url
-from kalshi_trader.sim.weather import WeatherWorld, build_weather_world
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.core.clock import SimClock
+from kalshi_trader.sim.world.cities import ALL_SERIES, SERIES
+from kalshi_trader.sim.world.climate import WeatherModel
+from kalshi_trader.sim.world.nws_routes import mount_nws, nws_base_url
+from kalshi_trader.sim.world.weather_markets import WeatherWorld, build_weather_world
 
 DAY = date(2026, 5, 16)
 SETTINGS = NwsSettings(user_agent="(kalshi-trader tests, ops@example.invalid)", backoff_s=0.0)

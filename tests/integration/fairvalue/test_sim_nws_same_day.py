@@ -18,10 +18,10 @@ from kalshi_trader.fairvalue.stations import STATIONS, event_ticker
 from kalshi_trader.fairvalue.weather import Bracket, climate_date, climate_day_bounds
 from kalshi_trader.kalshi.convert import market_info
 from kalshi_trader.kalshi.rest import KalshiRest
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.nws import mount_nws, nws_base_url
-from kalshi_trader.sim.weather import WeatherWorld, build_weather_world
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.core.clock import SimClock
+from kalshi_trader.sim.world.nws_routes import mount_nws, nws_base_url
+from kalshi_trader.sim.world.weather_markets import WeatherWorld, build_weather_world
 
 DAY = date(2026, 5, 16)  # EDT: LST is an hour behind the clock
 NYC = STATIONS["KXHIGHNY"]

@@ -19,8 +19,8 @@ from tests.support.node import CLI, _env
 from tests.support.world import DAY_MS, START_MS, run, stepped_exchange
 
 from kalshi_trader.domain import MarketStatus
-from kalshi_trader.sim.archive import MARKET_SETTLED, TRADES_CREATED
-from kalshi_trader.sim.world import build_living_world
+from kalshi_trader.sim.api.archive import MARKET_SETTLED, TRADES_CREATED
+from kalshi_trader.sim.world.living_world import build_living_world
 
 pytestmark = pytest.mark.slow
 SERIES = "KXHIGHNY"

@@ -14,7 +14,7 @@ from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.kalshi.auth import Signer
 from kalshi_trader.kalshi.errors import BadRequestError, NotFoundError, PermissionDeniedError
 from kalshi_trader.kalshi.rest import KalshiRest
-from kalshi_trader.sim.ratelimit import TIERS, Bucket
+from kalshi_trader.sim.api.ratelimit import TIERS, Bucket
 
 TICKER = "KXRESTCLI-26JAN01-T50"
 

@@ -15,9 +15,9 @@ from kalshi_trader.kalshi import account_history, convert
 from kalshi_trader.kalshi.auth import Signer
 from kalshi_trader.kalshi.errors import NotFoundError
 from kalshi_trader.kalshi.rest import KalshiRest
-from kalshi_trader.sim import candles
-from kalshi_trader.sim.archive import DAY_MS, ORDERS_UPDATED, TRADES_CREATED
-from kalshi_trader.sim.clock import SimClock
+from kalshi_trader.sim.api import candles
+from kalshi_trader.sim.api.archive import DAY_MS, ORDERS_UPDATED, TRADES_CREATED
+from kalshi_trader.sim.core.clock import SimClock
 
 TICKER = "KXPAST-26JAN01-T50"
 MINUTE_MS = 60_000

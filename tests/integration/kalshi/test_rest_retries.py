@@ -23,7 +23,7 @@ from kalshi_trader.kalshi.errors import (
     TransportError,
 )
 from kalshi_trader.kalshi.rest import KalshiRest, RetryPolicy
-from kalshi_trader.sim.faults import FaultSpec
+from kalshi_trader.sim.api.faults import FaultSpec
 
 TICKER = "KXRETRY-26JAN01-T50"
 V2 = "/trade-api/v2/portfolio/events/orders"

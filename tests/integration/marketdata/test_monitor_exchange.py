@@ -4,7 +4,7 @@ The property: after thousands of random orders (placed, amended, decreased, canc
 crossing) every local book equals ``GET /markets/{ticker}/orderbook``. Then the faults: an injected
 seq gap, a dropped socket and a malformed frame (one-shot ``Feed.frame_hook``s on the bot's own
 connection) each end with correct books and restored subscriptions, with the markets reported stale
-in between; and the same under ``sim/faults.py``'s random faults. Lifecycle: created, determined and
+in between; and the same under ``sim/api/faults.py``'s random faults. Lifecycle: created, determined and
 settled markets are followed and dropped.
 """
 
@@ -35,8 +35,8 @@ from kalshi_trader.marketdata.monitor import (
     RestMarkets,
     TradePrinted,
 )
-from kalshi_trader.sim.faults import FaultSpec
-from kalshi_trader.sim.model import ExchangeError, NewOrder
+from kalshi_trader.sim.api.faults import FaultSpec
+from kalshi_trader.sim.core.state import ExchangeError, NewOrder
 
 pytestmark = pytest.mark.timeout(60)
 

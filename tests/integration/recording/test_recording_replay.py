@@ -21,7 +21,7 @@ from kalshi_trader.marketdata.monitor import MarketFilter, Monitor
 from kalshi_trader.recording.feed import FeedRecorder
 from kalshi_trader.recording.manifest import Source
 from kalshi_trader.recording.reader import read_recording
-from kalshi_trader.sim.world import build_living_world
+from kalshi_trader.sim.world.living_world import build_living_world
 
 MINUTE_MS = 60_000
 SERIES = "KXHIGHNY"

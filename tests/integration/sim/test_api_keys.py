@@ -23,7 +23,7 @@ from kalshi_trader.kalshi.auth import (
     private_key_pem,
     public_key_pem,
 )
-from kalshi_trader.sim.ratelimit import TIERS
+from kalshi_trader.sim.api.ratelimit import TIERS
 
 PEM_HEADER = {KeyType.ED25519: "-----BEGIN PRIVATE KEY-----", KeyType.RSA: "-----BEGIN RSA PRIVATE KEY-----"}
 

@@ -1,15 +1,15 @@
-"""The living world reproduces the published Kalshi figures of ``sim/calibration.py``: one
+"""The living world reproduces the published Kalshi figures of ``sim/world/calibration_targets.py``: one
 calibration run of the default series (seven daily highs, three lows, the other markets) over three
-simulated days, measured by ``sim.measurements`` and compared figure by figure, then the weather
+simulated days, measured by ``sim.world.measurements`` and compared figure by figure, then the weather
 win rate decile by decile against the favourite–longshot curve."""
 
 from __future__ import annotations
 
 import pytest
 
-from kalshi_trader.sim.calibration import FIGURES, WEATHER_PRICES
-from kalshi_trader.sim.cities import DEFAULT_SERIES
-from kalshi_trader.sim.measurements import CalibrationRun, Decile, run_calibration
+from kalshi_trader.sim.world.calibration_targets import FIGURES, WEATHER_PRICES
+from kalshi_trader.sim.world.cities import DEFAULT_SERIES
+from kalshi_trader.sim.world.measurements import CalibrationRun, Decile, run_calibration
 
 DAYS = 3
 

@@ -19,7 +19,7 @@ from tests.support.ws import BookReplica
 
 from kalshi_trader.kalshi.auth import Signer
 from kalshi_trader.kalshi.limits import Bucket
-from kalshi_trader.sim.faults import FaultSpec
+from kalshi_trader.sim.api.faults import FaultSpec
 
 TOKEN = "test-admin-token"
 TICKER = "KXFAULT-26JAN01-T50"

@@ -30,9 +30,9 @@ from tests.support.world import (
 )
 
 from kalshi_trader.domain import MarketStatus, Money
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.model import EngineEvent, TickerEvent
-from kalshi_trader.sim.world import LivingWorld, build_living_world
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.core.state import EngineEvent, TickerEvent
+from kalshi_trader.sim.world.living_world import LivingWorld, build_living_world
 
 MINUTE_MS = 60_000
 START_DAY = datetime.fromtimestamp(START_MS // 1000, UTC).date()

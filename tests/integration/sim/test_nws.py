@@ -17,11 +17,11 @@ import pytest
 from tests.support import nws_schema
 from tests.support.http import SignedClient
 
-from kalshi_trader.sim.climate import CITIES, HOUR_MS, climate_date, day_start_ms, round_half_up
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.nws import mount_nws, nws_base_url
-from kalshi_trader.sim.weather import WeatherWorld, build_weather_world
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.core.clock import SimClock
+from kalshi_trader.sim.world.climate import CITIES, HOUR_MS, climate_date, day_start_ms, round_half_up
+from kalshi_trader.sim.world.nws_routes import mount_nws, nws_base_url
+from kalshi_trader.sim.world.weather_markets import WeatherWorld, build_weather_world
 
 UA = {"User-Agent": "(kalshi-trader tests, ops@example.com)"}
 NOW = datetime(2026, 5, 16, 19, 30, tzinfo=UTC)  # 15:30 EDT: observations, a preliminary CLI later today

@@ -14,10 +14,10 @@ from email.utils import parsedate_to_datetime
 import aiohttp
 import pytest
 
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.exchange import EmbeddedExchange
-from kalshi_trader.sim.nws import mount_nws, nws_base_url
-from kalshi_trader.sim.weather import build_weather_world
+from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
+from kalshi_trader.sim.core.clock import SimClock
+from kalshi_trader.sim.world.nws_routes import mount_nws, nws_base_url
+from kalshi_trader.sim.world.weather_markets import build_weather_world
 
 UA = {"User-Agent": "(kalshi-trader tests, ops@example.com)"}
 START = datetime(2026, 5, 16, 14, 30, tzinfo=UTC)  # far from any wall clock these tests run on

@@ -18,9 +18,9 @@ from tests.support.http import SignedClient
 from tests.support.trading import ORDERS, order_body
 
 from kalshi_trader.kalshi.auth import Signer
-from kalshi_trader.sim.archive import DAY_MS
-from kalshi_trader.sim.clock import SimClock
-from kalshi_trader.sim.render import iso
+from kalshi_trader.sim.api.archive import DAY_MS
+from kalshi_trader.sim.api.render import iso
+from kalshi_trader.sim.core.clock import SimClock
 
 TOKEN = "history-admin-token"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}

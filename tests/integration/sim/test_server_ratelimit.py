@@ -15,7 +15,7 @@ from tests.support.exchange import RunningExchange, running_exchange
 from tests.support.http import SignedClient
 from tests.support.trading import ORDERS, order_body, state
 
-from kalshi_trader.sim.ratelimit import TIERS
+from kalshi_trader.sim.api.ratelimit import TIERS
 
 
 class FakeClock:

@@ -34,8 +34,8 @@ from kalshi_trader.domain import (
 )
 from kalshi_trader.kalshi import schemas as wire
 from kalshi_trader.kalshi.auth import HEADER_KEY, HEADER_SIGNATURE, HEADER_TIMESTAMP, Signer
-from kalshi_trader.sim.feed import wire_user_id
-from kalshi_trader.sim.model import ExchangeError, NewOrder
+from kalshi_trader.sim.api.ws_feed import wire_user_id
+from kalshi_trader.sim.core.state import ExchangeError, NewOrder
 
 WS_PATH = "/trade-api/ws/v2"
 FLUSH_ID = 1_000_000

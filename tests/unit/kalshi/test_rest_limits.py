@@ -8,7 +8,7 @@ import pytest
 
 from kalshi_trader.kalshi import limits
 from kalshi_trader.kalshi.limits import TIERS, Bucket, ClientRateLimiter, TokenBucket, cost_for, reserve_for, tier_named
-from kalshi_trader.sim import ratelimit
+from kalshi_trader.sim.api import ratelimit
 
 
 class FakeClock:

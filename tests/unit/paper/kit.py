@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 
-from tests.unit.sim.engine_kit import Clock, px, qty, usd
+from tests.unit.sim.core.engine_kit import Clock, px, qty, usd
 
 from kalshi_trader.domain import (
     BookSide,

@@ -11,13 +11,13 @@ import random
 from collections import defaultdict
 
 import pytest
-from tests.unit.sim.engine_kit import GTC, IOC, Clock, market, order
+from tests.unit.sim.core.engine_kit import GTC, IOC, Clock, market, order
 
 from kalshi_trader.domain import BookSide, FeeSchedule, Price, Qty, Side, TimeInForce
 from kalshi_trader.execution.venue import PlaceRequest, VenueError
 from kalshi_trader.paper.exchange import PaperExchange
-from kalshi_trader.sim.matching import MatchingEngine
-from kalshi_trader.sim.model import BookDelta, EngineEvent, ExchangeError, TradeEvent
+from kalshi_trader.sim.core.matching import MatchingEngine
+from kalshi_trader.sim.core.state import BookDelta, EngineEvent, ExchangeError, TradeEvent
 
 TICKER = "MKT"
 
