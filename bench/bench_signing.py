@@ -284,8 +284,8 @@ class TickToOrder:
     def on_trade(self, event: BookChanged) -> None:
         book, now = event.book, self.clock()
         info = self.monitor.markets[event.ticker]
-        snap = MarketSnapshot.from_levels(
-            info, book.depth(Side.YES, SNAPSHOT_DEPTH), book.depth(Side.NO, SNAPSHOT_DEPTH), updated_ms=now, stale=False
+        snap = MarketSnapshot.from_tops(
+            info, book.top(Side.YES, SNAPSHOT_DEPTH), book.top(Side.NO, SNAPSHOT_DEPTH), updated_ms=now, stale=False
         )
         result = self.strategy.decide(StrategyState(now, {event.ticker: snap}), self.memory)
         top = TopOfBook(event.ticker, book.yes_bid, book.yes_ask, now)

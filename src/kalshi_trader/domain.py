@@ -33,13 +33,12 @@ This module imports nothing of the project.
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import NewType, cast
+from typing import NamedTuple, NewType, cast
 from zoneinfo import ZoneInfo
 
 Price = NewType("Price", int)
@@ -303,6 +302,7 @@ class TickGrid:
     structure: str = ""
     _valid: frozenset[int] = field(init=False, repr=False, compare=False)
     _ascending: tuple[Price, ...] = field(init=False, repr=False, compare=False)
+    _orders: tuple[Price, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.bands:
@@ -310,6 +310,7 @@ class TickGrid:
         valid = {p for band in self.bands for p in range(band.start, band.end + 1, band.step)}
         object.__setattr__(self, "_valid", frozenset(valid))
         object.__setattr__(self, "_ascending", tuple(Price(p) for p in sorted(valid)))
+        object.__setattr__(self, "_orders", tuple(p for p in self._ascending if 0 < p < PRICE_SCALE))
 
     @staticmethod
     def from_ranges(ranges: Iterable[tuple[str, str, str]], structure: str = "") -> TickGrid:
@@ -467,6 +468,22 @@ class Level:
 
     price: Price
     qty: Qty
+
+
+class LadderTop(NamedTuple):
+    """The best few levels of one bid ladder, summed up (what a ``MarketSnapshot`` reads): the best
+    price (None: the ladder is empty) and its size, and the size over those levels."""
+
+    best: Price | None
+    best_qty: Qty
+    depth: Qty
+
+    @staticmethod
+    def of(levels: Sequence[Level]) -> LadderTop:
+        """The sums of levels given best first."""
+        if not levels:
+            return LadderTop(None, Qty(0), Qty(0))
+        return LadderTop(levels[0].price, levels[0].qty, Qty(sum(level.qty for level in levels)))
 
 
 def levels_from(pairs: Sequence[tuple[int, int]]) -> list[Level]:
@@ -905,14 +922,9 @@ def inventory_skew_ticks(position: int, max_position: int, max_skew_ticks: int) 
     return max(-max_skew_ticks, min(max_skew_ticks, ticks))
 
 
-@functools.lru_cache(maxsize=64)
-def _order_levels(grid: TickGrid) -> tuple[Price, ...]:
-    return tuple(p for p in grid.levels() if 0 < p < PRICE_SCALE)
-
-
 def order_levels(grid: TickGrid) -> tuple[Price, ...]:
-    """The grid's valid order prices (strictly inside ($0, $1)), ascending; cached per grid."""
-    return _order_levels(grid)
+    """The grid's valid order prices (strictly inside ($0, $1)), ascending; computed once per grid."""
+    return grid._orders
 
 
 def shift_on_grid(grid: TickGrid, price: int, ticks: int) -> Price:
@@ -920,7 +932,7 @@ def shift_on_grid(grid: TickGrid, price: int, ticks: int) -> Price:
     (levels differ in size across the bands of a tapered grid). An off-grid ``price`` counts as the
     level just below it when moving up and just above it when moving down, so one tick reaches the
     nearest level in the direction of the move."""
-    levels = _order_levels(grid)
+    levels = grid._orders
     start = bisect.bisect_right(levels, price) - 1 if ticks >= 0 else bisect.bisect_left(levels, price)
     index = min(len(levels) - 1, max(0, start + ticks))
     return levels[index]

@@ -63,6 +63,7 @@ from kalshi_trader.config import ENV_URLS, SHARED_ENV_URLS, Settings
 from kalshi_trader.domain import (
     PRICE_SCALE,
     Fill,
+    LadderTop,
     Level,
     MarketInfo,
     Money,
@@ -677,6 +678,12 @@ class TradingNode:
         own = yes if side is Side.YES else no
         return with_own(book.depth(side, levels + len(own)), own, levels)
 
+    def _ladder_top(self, book: L2Book, side: Side) -> LadderTop:
+        """The best levels of a ladder as strategies see them, summed (paper: with our paper orders)."""
+        if self.paper is None:
+            return book.top(side, SNAPSHOT_DEPTH)
+        return LadderTop.of(self._depth(book, side, SNAPSHOT_DEPTH))
+
     def top_of(self, ticker: str) -> TopOfBook | None:
         book = self.monitor.book(ticker) if self.monitor is not None else None
         return None if book is None else self._top(book)
@@ -824,10 +831,10 @@ class TradingNode:
             if book is None:
                 continue
             fresh = live and not book.stale
-            out[ticker] = MarketSnapshot.from_levels(
+            out[ticker] = MarketSnapshot.from_tops(
                 info,
-                self._depth(book, Side.YES, SNAPSHOT_DEPTH),
-                self._depth(book, Side.NO, SNAPSHOT_DEPTH),
+                self._ladder_top(book, Side.YES),
+                self._ladder_top(book, Side.NO),
                 updated_ms=now if fresh else 0,
                 stale=not fresh,
             )

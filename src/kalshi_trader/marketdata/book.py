@@ -44,6 +44,7 @@ from typing import NoReturn
 from kalshi_trader.domain import (
     PRICE_SCALE,
     BookSide,
+    LadderTop,
     Level,
     Money,
     Price,
@@ -406,6 +407,21 @@ class L2Book:
                 out.append(Level(px[i], Qty(q[i])))
             i -= 1
         return out
+
+    def top(self, side: Side, levels: int) -> LadderTop:
+        """What ``depth(side, levels)`` holds, summed without building it: the best price and its
+        size, and the size over those levels."""
+        q, px, i = self._arrays(side)
+        best, best_qty, total, n = None, 0, 0, 0
+        while i >= 0 and n < levels:
+            size = q[i]
+            if size:
+                if not n:
+                    best, best_qty = px[i], size
+                total += size
+                n += 1
+            i -= 1
+        return LadderTop(best, Qty(best_qty), Qty(total))
 
     def levels(self, side: Side) -> list[Level]:
         """Every level of the ``side`` bid ladder, ascending (Kalshi's ``orderbook_fp`` order: best last)."""

@@ -55,6 +55,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
+from hashlib import sha1
 from typing import Generic, Protocol, TypeVar
 
 from kalshi_trader.domain import (
@@ -66,6 +67,7 @@ from kalshi_trader.domain import (
     Fill,
     Fit,
     IntentAction,
+    LadderTop,
     Level,
     MarketInfo,
     MarketStatus,
@@ -213,23 +215,38 @@ class MarketSnapshot:
     ) -> MarketSnapshot:
         """Build from a market's info and the best few levels of its two bid ladders, best first,
         each in its own leg's prices (what ``L2Book.depth(side, n)`` returns)."""
-        best_ask = complement(no_bids[0].price) if no_bids else None
+        return MarketSnapshot.from_tops(
+            info, LadderTop.of(yes_bids), LadderTop.of(no_bids), updated_ms=updated_ms, stale=stale, fees=fees
+        )
+
+    @staticmethod
+    def from_tops(
+        info: MarketInfo,
+        yes: LadderTop,
+        no: LadderTop,
+        *,
+        updated_ms: int,
+        stale: bool,
+        fees: FeeSchedule = FeeSchedule(),
+    ) -> MarketSnapshot:
+        """``from_levels`` from the two ladders' sums (``L2Book.top(side, n)``): the same snapshot,
+        without the levels themselves."""
         return MarketSnapshot(
-            ticker=info.ticker,
-            event_ticker=info.event_ticker,
-            grid=info.grid,
-            close_ms=info.close_ms,
-            best_bid=yes_bids[0].price if yes_bids else None,
-            best_ask=best_ask,
-            best_bid_qty=yes_bids[0].qty if yes_bids else Qty(0),
-            best_ask_qty=no_bids[0].qty if no_bids else Qty(0),
-            bid_depth=Qty(sum(level.qty for level in yes_bids)),
-            ask_depth=Qty(sum(level.qty for level in no_bids)),
-            updated_ms=updated_ms,
-            stale=stale,
-            status=info.status,
-            series_ticker=info.series_ticker,
-            fees=fees,
+            info.ticker,
+            info.event_ticker,
+            info.grid,
+            info.close_ms,
+            yes.best,
+            None if no.best is None else complement(no.best),
+            yes.best_qty,
+            no.best_qty,
+            yes.depth,
+            no.depth,
+            updated_ms,
+            stale,
+            info.status,
+            info.series_ticker,
+            fees,
         )
 
     @property
@@ -476,13 +493,22 @@ class StrategyRunner(Generic[M]):
 
 
 _ID_NAMESPACE = uuid.UUID("6f1f9f4e-2b0c-5c3e-9a57-4b1f6c1d2e01")
+_ID_PREFIX = _ID_NAMESPACE.bytes
 
 
 def client_order_id(strategy: str, ticker: str, purpose: str, now_ms: int, salt: str = "") -> str:
     """A deterministic, UUID-shaped client order id (Kalshi recommends UUIDs) for the order a
     strategy creates for ``purpose`` in ``ticker`` at ``now_ms``. Unique as long as a strategy makes
-    at most one order per (ticker, purpose, ms) — and across restarts thanks to ``salt``."""
-    return str(uuid.uuid5(_ID_NAMESPACE, f"{salt}|{strategy}|{ticker}|{purpose}|{now_ms}"))
+    at most one order per (ticker, purpose, ms) — and across restarts thanks to ``salt``.
+
+    It is ``uuid.uuid5`` of ``salt|strategy|ticker|purpose|now_ms`` in this module's namespace, built
+    straight from the SHA-1 digest (RFC 4122 §4.3: version 5, variant bits 10) without the
+    ``uuid.UUID`` object in between."""
+    digest = bytearray(sha1(_ID_PREFIX + f"{salt}|{strategy}|{ticker}|{purpose}|{now_ms}".encode()).digest()[:16])
+    digest[6] = digest[6] & 0x0F | 0x50
+    digest[8] = digest[8] & 0x3F | 0x80
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def cancel_intent(order: Order, strategy: str, reason: str, inputs: Facts = ()) -> OrderIntent:

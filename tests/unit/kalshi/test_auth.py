@@ -8,6 +8,7 @@ import re
 import stat
 import warnings
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -95,6 +96,24 @@ def test_ed25519_signs_the_pre_sign_text_itself() -> None:
     key = KEYS[KeyType.ED25519]
     assert isinstance(key, ed25519.Ed25519PrivateKey)
     assert raw == key.sign(f"{NOW}GET{BALANCE}".encode())  # libsodium's signature is OpenSSL's, byte for byte
+
+
+def test_ed25519_signatures_of_any_length_match_openssl_from_many_threads() -> None:
+    """Each call gets its own output buffer: messages of every length, signed from several threads at
+    once, are each OpenSSL's signature of that message."""
+    key = KEYS[KeyType.ED25519]
+    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    signer = _signer(KeyType.ED25519)
+    paths = [f"/trade-api/v2/{'x' * n}" for n in (0, 1, 63, 64, 65, 500, 5000)]
+
+    def sign_all(method: str) -> list[tuple[str, str]]:
+        return [(path, signer.sign(str(NOW), method, path)) for _ in range(20) for path in paths]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(sign_all, ["GET", "POST", "DELETE", "PUT"]))
+    for method, signed in zip(["GET", "POST", "DELETE", "PUT"], results, strict=True):
+        for path, signature in signed:
+            assert base64.b64decode(signature, validate=True) == key.sign(f"{NOW}{method}{path}".encode())
 
 
 def test_rsa_signs_with_pss_sha256_and_a_digest_length_salt() -> None:

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 
 from kalshi_trader.domain import (
     BookSide,
+    LadderTop,
     Level,
     Price,
     PriceBand,
+    Qty,
     Side,
     TickGrid,
     TopOfBook,
@@ -74,6 +76,9 @@ def test_kalshi_orderbook_example_depth_and_levels() -> None:
     assert book.depth(Side.NO, 2) == [Level(5600, 1700), Level(4500, 2000)]  # type: ignore[arg-type]
     assert book.depth(Side.YES, 10) == list(reversed(book.levels(Side.YES)))
     assert book.depth(Side.YES, 0) == []
+    assert book.top(Side.NO, 2) == (5600, 1700, 3700)
+    assert book.top(Side.YES, 10) == (4200, 1300, 22_300)
+    assert book.top(Side.YES, 0) == (None, 0, 0)
     assert book.as_tuples() == (
         [(100, 20_000), (4100, 1000), (4200, 1300)],
         [(100, 10_000), (4500, 2000), (5600, 1700)],
@@ -504,6 +509,13 @@ def test_book_matches_a_dict_model_over_thousands_of_random_deltas(grid_name: st
             n = rnd.randrange(0, 6)
             best_first = sorted(model.yes.items(), reverse=True)[:n]
             assert book.depth(Side.YES, n) == [Level(p, q) for p, q in best_first]  # type: ignore[arg-type]
+            for side in (Side.YES, Side.NO):
+                levels = book.depth(side, n)
+                assert book.top(side, n) == LadderTop(
+                    levels[0].price if levels else None,
+                    levels[0].qty if levels else Qty(0),
+                    Qty(sum(level.qty for level in levels)),
+                )
 
 
 delta_ops = st.lists(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from kalshi_trader.domain import (
     FeeSchedule,
     FeeType,
     IntentAction,
+    LadderTop,
     Level,
     MarketInfo,
     MarketStatus,
@@ -59,6 +61,27 @@ def test_snapshot_from_levels_reads_both_legs() -> None:
     assert empty.best_ask is None
     assert empty.mid_x2 is None
     assert empty.spread is None
+
+
+def test_snapshot_from_ladder_tops_reads_both_legs() -> None:
+    info = MarketInfo("T", "E", "S", MarketStatus.ACTIVE, GRID, close_ms=NOW + 1)
+    yes = [Level(px("0.40"), ct(3)), Level(px("0.39"), ct(7))]
+    no = [Level(px("0.55"), ct(2)), Level(px("0.50"), ct(1))]
+    assert LadderTop.of(yes) == (px("0.40"), ct(3), ct(10))
+    assert LadderTop.of([]) == (None, 0, 0)
+    fees = FeeSchedule(FeeType.QUADRATIC_WITH_MAKER_FEES, (1, 2))
+    s = MarketSnapshot.from_tops(info, LadderTop.of(yes), LadderTop.of(no), updated_ms=NOW, stale=True, fees=fees)
+    assert (s.ticker, s.event_ticker, s.series_ticker, s.grid, s.close_ms, s.status) == (
+        "T",
+        "E",
+        "S",
+        GRID,
+        NOW + 1,
+        MarketStatus.ACTIVE,
+    )
+    assert (s.best_bid, s.best_ask, s.best_bid_qty, s.best_ask_qty) == (px("0.40"), px("0.45"), ct(3), ct(2))
+    assert (s.bid_depth, s.ask_depth, s.updated_ms, s.stale, s.fees) == (ct(10), ct(3), NOW, True, fees)
+    assert s == MarketSnapshot.from_levels(info, yes, no, updated_ms=NOW, stale=True, fees=fees)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,6 +163,25 @@ def test_client_order_ids_are_deterministic_uuid_shaped_and_distinct() -> None:
     }
     assert a not in others
     assert len(others) == 4
+
+
+@pytest.mark.parametrize(
+    ("strategy", "ticker", "purpose", "now_ms", "salt"),
+    [
+        ("favorite", "KXHIGHNY-26OCT09-B72.5", "entry", NOW, ""),
+        ("weather_mm", "T", "bid", 0, "run-7f3a"),
+        ("favorite", "T", "exit", 10**15, "sålt ünïcode"),
+        ("", "", "", -1, ""),
+    ],
+)
+def test_client_order_ids_are_the_documented_uuid5(
+    strategy: str, ticker: str, purpose: str, now_ms: int, salt: str
+) -> None:
+    namespace = uuid.UUID("6f1f9f4e-2b0c-5c3e-9a57-4b1f6c1d2e01")
+    expected = uuid.uuid5(namespace, f"{salt}|{strategy}|{ticker}|{purpose}|{now_ms}")
+    made = client_order_id(strategy, ticker, purpose, now_ms, salt)
+    assert made == str(expected)
+    assert uuid.UUID(made).version == 5
 
 
 def test_cancel_orders_explains_each_market() -> None:
