@@ -24,7 +24,7 @@ from pathlib import Path
 
 import structlog
 
-from kalshi_trader.config import ExchangeSettings, Settings, StrategiesSettings, WeatherMMSettings
+from kalshi_trader.config import ExchangeSettings, Settings
 from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE, BookSide, OrderIntent
 from kalshi_trader.fairvalue.calibration import brier_score
 from kalshi_trader.node import NodeOptions, TradingNode
@@ -227,7 +227,7 @@ async def run_seed(
     settings = Settings(
         data_dir=Path(tmp),
         exchange=ExchangeSettings(port=0, seed=seed),
-        strategies=StrategiesSettings(weather_mm=WeatherMMSettings(max_fair_age_s=fair_age_s)),
+        strategies={"weather_mm": {"max_fair_age_s": fair_age_s}},
     )
     fair_interval = max(0.05, min(3.0, 300.0 * 1.0 / speed))  # every ~5 simulated minutes
     node = TradingNode(

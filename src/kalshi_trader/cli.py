@@ -39,6 +39,7 @@ from kalshi_trader.cli_client import (
 from kalshi_trader.config import Settings, load_settings
 from kalshi_trader.domain import PRICE_SCALE, Money, format_qty
 from kalshi_trader.kalshi.auth import KeyType
+from kalshi_trader.strategy import registry as strategy_registry
 
 if TYPE_CHECKING:
     from datetime import date
@@ -241,7 +242,10 @@ def run(
     strategy: list[str] | None = typer.Option(
         None,
         "--strategy",
-        help="Load only this strategy (repeat for more): favorite, weather_mm [default: both].",
+        help=(
+            f"Load only this strategy (repeat for more): {', '.join(strategy_registry.names())}"
+            f" [default: {', '.join(strategy_registry.default_names())}]."
+        ),
         show_default=False,
     ),
     flatten_on_exit: bool = typer.Option(
@@ -273,10 +277,10 @@ def run(
     except ValidationError as exc:
         fail(f"invalid exchange setting: {exc.errors()[0]['msg']}")
     _check_speed(speed)
-    chosen = tuple(dict.fromkeys(strategy)) if strategy else ("favorite", "weather_mm")
-    unknown = [n for n in chosen if n not in ("favorite", "weather_mm")]
+    chosen = tuple(dict.fromkeys(strategy)) if strategy else strategy_registry.default_names()
+    unknown = [n for n in chosen if n not in strategy_registry.names()]
     if unknown:
-        fail(f"--strategy must be favorite or weather_mm, not {unknown[0]!r}")
+        fail(f"--strategy must be one of {', '.join(strategy_registry.names())}, not {unknown[0]!r}")
     options = NodeOptions(
         mode=mode,
         confirm_prod=confirm_prod,

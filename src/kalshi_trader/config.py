@@ -192,100 +192,11 @@ Share = Annotated[Decimal, Field(ge=0, le=1, decimal_places=2)]
 """A fraction 0..1 in hundredths."""
 
 
-class FavoriteSettings(BaseModel):
-    """The favourite strategy (``strategy/favorite.py``: buy the high-probability side, protect it
-    with a take-profit and an emulated stop). Env: ``KALSHI_TRADER_STRATEGIES__FAVORITE__<FIELD>``.
-    ``FavoriteParams.from_config`` turns this section into the strategy's integer params; their
-    defaults are the same (a test keeps them so)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    series: list[str] = []
-    """Series to trade (empty: any market the node hands the strategy)."""
-    min_probability: Probability = Decimal("0.85")
-    """The favourite side's mid must be at least this."""
-    max_entry_price: Probability = Decimal("0.95")
-    """Never pay more than this for the favourite leg."""
-    min_depth_contracts: Count = Decimal(10)
-    max_spread_dollars: PriceBound = Decimal("0.03")
-    min_time_to_close_s: Duration = 1_800.0
-    max_time_to_close_s: Duration = 3 * 86_400.0
-    entry_mode: Literal["join", "improve", "take"] = "improve"
-    entry_timeout_s: Seconds = 300.0
-    reprice_threshold_dollars: PriceBound = Decimal("0.01")
-    take_profit_dollars: PriceBound = Decimal("0.04")
-    """The take-profit rests this far above the average entry price (on the leg held)."""
-    stop_loss_dollars: PriceBound = Decimal("0.08")
-    """The stop triggers this far below the average entry price: outside the ordinary swings of a
-    favourite's price (in the simulated world, winners bought at 0.85–0.95 dipped a median 0.03 and
-    0.09 at the 75th percentile for 5 s or more; a 0.06 stop was reached by 36% of them, 0.08 by 29%)."""
-    stop_slippage_dollars: PriceBound = Decimal("0.03")
-    """The stop's exit is never worse than this beyond the trigger."""
-    stop_confirm_s: Duration = 5.0
-    """The strategy's own stop backstop sells only once the held leg's bid has stayed at or below the
-    trigger this long (seen fresh at the start and the end; one snapshot of a repricing book is not a
-    fall). The engine's emulated stop confirms on its own, shorter window (``execution.protection``);
-    0 exits on the first sight."""
-    exit_slippage_dollars: PriceBound = Decimal("0.03")
-    exit_before_close_s: Duration = 600.0
-    exit_retry_s: Seconds = 5.0
-    max_risk_per_trade_dollars: Dollars = Decimal(20)
-    max_contracts: Contracts = Decimal(100)
-    size_step_contracts: Contracts = Decimal(1)
-    max_open_trades: int = Field(5, gt=0, le=10_000)
-    cooldown_s: Duration = 900.0
-    max_book_age_s: Seconds = 5.0
-    ack_grace_s: Seconds = 10.0
-
-
-class WeatherMMSettings(BaseModel):
-    """The weather market maker (``strategy/weather_mm.py``: two-sided quotes around the model's
-    fair value). Env: ``KALSHI_TRADER_STRATEGIES__WEATHER_MM__<FIELD>``. ``WeatherMMParams.from_config``
-    turns this section into the strategy's integer params."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = True
-    series: list[str] = []
-    quote_size_contracts: Contracts = Decimal(5)
-    size_step_contracts: Contracts = Decimal(1)
-    max_position_contracts: Contracts = Decimal(25)
-    max_event_position_contracts: Contracts = Decimal(50)
-    max_quote_risk_dollars: Dollars = Decimal(10)
-    min_edge_dollars: PriceBound = Decimal("0.005")
-    min_half_spread_dollars: PriceBound = Decimal("0.01")
-    max_half_spread_dollars: PriceBound = Decimal("0.25")
-    """Above this half-spread the model is too unsure to quote. The half-spread already carries the fair
-    value's uncertainty (its change for a 1 °F forecast shift, ~0.13 on a tail bracket whose strike sits
-    at the forecast high); at 0.15 those brackets — the ones straddling the forecast — went unquoted."""
-    uncertainty_multiplier: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal(1)
-    """Half-spread added per unit of the fair value's uncertainty (its ±1σ band)."""
-    unwind_fee_share: Share = Decimal(1)
-    """Share of the taker fee to unwind a fill that the half-spread must cover."""
-    max_skew_ticks: int = Field(3, ge=0, le=100)
-    max_event_skew_ticks: int = Field(2, ge=0, le=100)
-    requote_threshold_dollars: PriceBound = Decimal("0.02")
-    top_up_fraction: Share = Decimal("0.5")
-    """A resting quote is topped up (amended) when its remaining size falls below this share."""
-    max_book_age_s: Seconds = 5.0
-    max_fair_age_s: Seconds = 900.0
-    stop_before_close_s: Duration = 1_800.0
-    fee_rounding_dollars: PriceBound = Decimal("0.01")
-    """Fees are estimated per order rounded up to this (an ordinary account moves in cents)."""
-    max_open_quotes: int = Field(120, gt=0, le=200_000)
-    """The market maker's own cap on its quotes, within `risk.max_open_orders` (150) with room left for
-    the favourite: two sides of every open bracket (up to 84 brackets, 168 quotes) do not fit, so past
-    it every bracket keeps one side first (the one reducing the position, else the cheaper worst case)."""
-
-
-class StrategiesSettings(BaseModel):
-    """One subsection per strategy; each can be enabled and tuned on its own."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    favorite: FavoriteSettings = FavoriteSettings()
-    weather_mm: WeatherMMSettings = WeatherMMSettings()
+StrategySections = dict[str, dict[str, Any]]
+"""``strategies.<name>``: one section per strategy, by the name the strategy registry gives it
+(``strategy.registry``). This module knows no strategy: each section is validated against the
+strategy's own settings model when a strategy is built (an unknown name or field is refused then),
+and ``config show`` lists every registered strategy with its defaults."""
 
 
 class Settings(BaseSettings):
@@ -298,7 +209,7 @@ class Settings(BaseSettings):
     nws: NwsSettings = NwsSettings()
     store: StoreSettings = StoreSettings()
     risk: RiskSettings = RiskSettings()
-    strategies: StrategiesSettings = StrategiesSettings()
+    strategies: StrategySections = {}
 
     def rest_url(self) -> str:
         """The REST base URL the client uses."""

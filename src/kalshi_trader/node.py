@@ -51,7 +51,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -130,9 +130,9 @@ from kalshi_trader.risk.decisions import BREAKERS
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
 from kalshi_trader.store import Recorder, Store, StoreError, redact_text
+from kalshi_trader.strategy import registry
 from kalshi_trader.strategy.base import FairValue, MarketSnapshot, StrategyRunner
-from kalshi_trader.strategy.favorite import FavoriteParams, FavoriteStrategy
-from kalshi_trader.strategy.weather_mm import WeatherMMParams, WeatherMMStrategy
+from kalshi_trader.strategy.favorite import FavoriteSettings
 
 __all__ = ["Mode", "NodeError", "NodeOptions", "ShutdownReport", "TradingNode"]
 
@@ -144,7 +144,6 @@ SNAPSHOT_DEPTH = 5
 HISTORY_POINTS = 600
 PNL_POINTS = 3_600
 MAX_FILLS = 2_000
-STRATEGY_TITLES = {"favorite": "Favorite (high-probability + bracket)", "weather_mm": "Weather market maker"}
 
 
 class Mode(StrEnum):
@@ -170,7 +169,7 @@ class NodeOptions:
     """Embedded exchange clock speed (None: real time)."""
     autostart: bool = True
     """Start the strategies enabled in config right away (False: they wait for a start command)."""
-    strategies: tuple[str, ...] = ("favorite", "weather_mm")
+    strategies: tuple[str, ...] = field(default_factory=registry.default_names)
     flatten_on_exit: bool = False
     sample_interval_s: float = 1.0
     fair_interval_s: float | None = None
@@ -487,15 +486,20 @@ class TradingNode:
         return f"sqlite:///{db}"
 
     def _market_filter(self) -> MarketFilter:
-        """Sim: every open market. Kalshi: the strategies' series (weather_mm defaults to the
-        stations' series), closing within the favorite's window."""
+        """Sim: every open market. Kalshi: the series the loaded strategies follow (``follows``:
+        weather_mm defaults to the stations' series), closing within the favorite's window."""
         if self.options.mode is Mode.SIM:
             return MarketFilter()
-        from kalshi_trader.fairvalue.stations import STATIONS
-
-        s = self.settings.strategies
-        series = set(s.favorite.series) | set(s.weather_mm.series or STATIONS)
-        horizon = int(max(s.favorite.max_time_to_close_s, 2 * 86_400) * 1000)
+        sections = self.settings.strategies
+        try:
+            series = frozenset().union(
+                *(registry.spec(n).follows(registry.section(sections, n)) for n in self.options.strategies)
+            )
+            favorite = registry.section(sections, "favorite")
+        except ValueError as exc:
+            raise NodeError(f"strategy settings: {exc}") from None
+        assert isinstance(favorite, FavoriteSettings)
+        horizon = int(max(favorite.max_time_to_close_s, 2 * 86_400) * 1000)
         return MarketFilter(series=frozenset(series), max_time_to_close_ms=horizon)
 
     async def _start_fair_values(self) -> None:
@@ -535,18 +539,12 @@ class TradingNode:
     def _start_strategies(self) -> None:
         engine = self.engine
         assert engine is not None
-        s = self.settings.strategies
         runners: list[tuple[StrategyRunner[Any], str]] = []
         try:
             for name in self.options.strategies:
-                if name == "favorite":
-                    fav = FavoriteStrategy(FavoriteParams.from_config(s.favorite.model_dump()))
-                    runners.append((StrategyRunner(fav), STRATEGY_TITLES[name]))
-                elif name == "weather_mm":
-                    wmm = WeatherMMStrategy(WeatherMMParams.from_config(s.weather_mm.model_dump()))
-                    runners.append((StrategyRunner(wmm), STRATEGY_TITLES[name]))
-                else:
-                    raise NodeError(f"unknown strategy {name!r}; known: favorite, weather_mm")
+                spec = registry.spec(name)
+                strategy = spec.build(registry.section(self.settings.strategies, name))
+                runners.append((StrategyRunner(strategy), spec.title))
         except ValueError as exc:
             raise NodeError(f"strategy settings: {exc}") from None
         self.host = host = StrategyHost(

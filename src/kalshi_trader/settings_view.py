@@ -20,6 +20,7 @@ from pydantic import SecretStr
 
 from kalshi_trader.config import Settings
 from kalshi_trader.store import redact_url
+from kalshi_trader.strategy import registry
 
 __all__ = ["effective_settings", "to_toml"]
 
@@ -42,6 +43,9 @@ def _plain(value: Any) -> Any:
 
 def effective_settings(settings: Settings) -> dict[str, Any]:
     values: dict[str, Any] = _plain(settings.model_dump())
+    values["strategies"] = {  # every registered strategy, its defaults under what is given
+        name: _plain(registry.section(settings.strategies, name).model_dump()) for name in registry.names()
+    }
     store = values.get("store", {})
     if "url" in store:
         store["url"] = redact_url(store["url"])

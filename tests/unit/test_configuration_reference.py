@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from kalshi_trader.config import Settings
+from kalshi_trader.strategy import registry
 
 REFERENCE = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
 ROW = re.compile(r"^\| `([a-z_.]+)` \| `(KALSHI_TRADER_[A-Z_]+)` \| `([^`]*)` \|(.*)\|$", re.M)
@@ -35,7 +36,9 @@ def test_every_setting_has_one_row_with_its_env_var_and_default() -> None:
     names = [r[0] for r in rows]
     assert len(names) == len(set(names)), "a setting appears twice"
     table = {name: (env, default, what) for name, env, default, what in rows}
-    expected = dict(_settings(Settings))
+    expected = {name: default for name, default in _settings(Settings) if name != "strategies"}
+    for spec in registry.STRATEGIES:  # strategies.<name>.* come from each registered strategy's model
+        expected.update(_settings(spec.settings, f"strategies.{spec.name}."))
     assert sorted(table) == sorted(expected)
     for name, default in expected.items():
         env, shown, what = table[name]

@@ -70,8 +70,11 @@ class Selection:
 
 
 def default_series(settings: Settings) -> frozenset[str]:
-    s = settings.strategies
-    return frozenset(s.favorite.series) | frozenset(s.weather_mm.series or STATIONS)
+    """The series the default strategies follow: every ``strategies.<name>.series`` given, and the
+    stations' series unless ``strategies.weather_mm.series`` names others."""
+    sections = settings.strategies
+    given = frozenset(str(series) for section in sections.values() for series in section.get("series") or ())
+    return given | (frozenset() if sections.get("weather_mm", {}).get("series") else frozenset(STATIONS))
 
 
 @dataclass(frozen=True, slots=True)

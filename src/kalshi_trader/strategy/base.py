@@ -40,23 +40,28 @@ Contract:
   ``on_stop`` returns the cancels of every order the strategy has resting. Stopping never flattens
   positions: brackets stay armed in the engine, and flattening is a risk / kill-switch decision.
 - **Params** are frozen dataclasses of integer units (``Price``, ``Money``, ``Qty``, ms) with
-  defaults, built from the ``strategies.<name>`` section of ``config.py`` with ``from_config`` (a
-  plain mapping such as ``settings.strategies.favorite.model_dump()``: strategies do not import
-  config). ``ConfigReader`` does the exact conversions.
+  defaults, built with ``from_config`` from the strategy's ``strategies.<name>`` settings section
+  (a pydantic model the strategy's module defines, with config's exact field types, passed as a
+  plain mapping: ``model_dump()``). ``ConfigReader`` does the exact conversions.
+- **Registration** (``StrategySpec``): each strategy module exposes one ``SPEC`` — its name, title,
+  settings model and factory — and ``strategy.registry`` lists them; config sections, the CLI's
+  ``--strategy`` choices and the dashboard's titles come from there.
 
-Imports: ``domain`` only (import-linter: strategies never import kalshi, execution, store, web,
-sim, marketdata or risk).
+Imports: ``domain`` (and pydantic for settings models; import-linter: strategies never import
+kalshi, execution, store, web, sim, marketdata or risk).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 from hashlib import sha1
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from kalshi_trader.domain import (
     PRICE_SCALE,
@@ -100,6 +105,7 @@ __all__ = [
     "Strategy",
     "StrategyResult",
     "StrategyRunner",
+    "StrategySpec",
     "StrategyState",
     "Verdict",
     "cancel_intent",
@@ -447,6 +453,23 @@ class ConfiguredStrategy(Generic[P]):
     @property
     def enabled(self) -> bool:
         return self.params.enabled
+
+
+@dataclass(frozen=True, slots=True)
+class StrategySpec:
+    """What the registry knows of one strategy: its ``name`` (``OrderIntent.strategy``, the config
+    section ``strategies.<name>``, the CLI's ``--strategy`` value), a ``title`` for people, its
+    ``settings`` model (pydantic, ``extra="forbid"``; every field has a default), the ``build``
+    factory (a validated section in, a strategy out), whether ``run`` loads it by ``default``,
+    and the series it follows on Kalshi (``follows``: from its section; sim hands it every
+    market)."""
+
+    name: str
+    title: str
+    settings: type[BaseModel]
+    build: Callable[[BaseModel], Strategy[Any]]
+    default: bool = True
+    follows: Callable[[BaseModel], frozenset[str]] = lambda section: frozenset(getattr(section, "series", ()))
 
 
 class StrategyRunner(Generic[M]):

@@ -58,15 +58,20 @@ Contract (``FavoriteStrategy.decide(state, memory)``, pure — see ``strategy.ba
 - **Memory** (``FavoriteMemory``): the trades in play and cooling down. Positions are per market,
   so the strategy assumes no other strategy trades the markets it holds.
 
-Imports: ``domain`` and ``strategy.base`` only.
+Imports: ``domain``, ``config``'s field types and ``strategy.base`` only.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from enum import StrEnum
+from typing import Literal
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from kalshi_trader.config import Contracts, Count, Dollars, Duration, PriceBound, Probability, Seconds
 from kalshi_trader.domain import (
     PRICE_SCALE,
     QTY_SCALE,
@@ -96,6 +101,7 @@ from kalshi_trader.strategy.base import (
     Facts,
     MarketSnapshot,
     StrategyResult,
+    StrategySpec,
     StrategyState,
     Verdict,
     cancel_intent,
@@ -105,9 +111,55 @@ from kalshi_trader.strategy.base import (
     yes_price_of_leg,
 )
 
-__all__ = ["EntryMode", "FavoriteMemory", "FavoriteParams", "FavoriteStrategy", "Trade"]
+__all__ = ["SPEC", "EntryMode", "FavoriteMemory", "FavoriteParams", "FavoriteSettings", "FavoriteStrategy", "Trade"]
 
 NAME = "favorite"
+
+
+class FavoriteSettings(BaseModel):
+    """The ``strategies.favorite`` section (env ``KALSHI_TRADER_STRATEGIES__FAVORITE__<FIELD>``), in
+    dollars, contracts and seconds: ``FavoriteParams.from_config`` turns it into the integer params,
+    whose defaults are the same (a test keeps them so)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    series: list[str] = []
+    """Series to trade (empty: any market the node hands the strategy)."""
+    min_probability: Probability = Decimal("0.85")
+    """The favourite side's mid must be at least this."""
+    max_entry_price: Probability = Decimal("0.95")
+    """Never pay more than this for the favourite leg."""
+    min_depth_contracts: Count = Decimal(10)
+    max_spread_dollars: PriceBound = Decimal("0.03")
+    min_time_to_close_s: Duration = 1_800.0
+    max_time_to_close_s: Duration = 3 * 86_400.0
+    entry_mode: Literal["join", "improve", "take"] = "improve"
+    entry_timeout_s: Seconds = 300.0
+    reprice_threshold_dollars: PriceBound = Decimal("0.01")
+    take_profit_dollars: PriceBound = Decimal("0.04")
+    """The take-profit rests this far above the average entry price (on the leg held)."""
+    stop_loss_dollars: PriceBound = Decimal("0.08")
+    """The stop triggers this far below the average entry price: outside the ordinary swings of a
+    favourite's price (in the simulated world, winners bought at 0.85–0.95 dipped a median 0.03 and
+    0.09 at the 75th percentile for 5 s or more; a 0.06 stop was reached by 36% of them, 0.08 by 29%)."""
+    stop_slippage_dollars: PriceBound = Decimal("0.03")
+    """The stop's exit is never worse than this beyond the trigger."""
+    stop_confirm_s: Duration = 5.0
+    """The strategy's own stop backstop sells only once the held leg's bid has stayed at or below the
+    trigger this long (seen fresh at the start and the end; one snapshot of a repricing book is not a
+    fall). The engine's emulated stop confirms on its own, shorter window (``execution.protection``);
+    0 exits on the first sight."""
+    exit_slippage_dollars: PriceBound = Decimal("0.03")
+    exit_before_close_s: Duration = 600.0
+    exit_retry_s: Seconds = 5.0
+    max_risk_per_trade_dollars: Dollars = Decimal(20)
+    max_contracts: Contracts = Decimal(100)
+    size_step_contracts: Contracts = Decimal(1)
+    max_open_trades: int = Field(5, gt=0, le=10_000)
+    cooldown_s: Duration = 900.0
+    max_book_age_s: Seconds = 5.0
+    ack_grace_s: Seconds = 10.0
 
 
 class EntryMode(StrEnum):
@@ -776,3 +828,10 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         notes.append(reason)
         trade = replace(trade, exiting_ms=now)
         return trade, tuple(actions), self._decide(ticker, now, Verdict.TRADE, notes, trade, filled, held)
+
+
+def _build(section: BaseModel) -> FavoriteStrategy:
+    return FavoriteStrategy(FavoriteParams.from_config(section.model_dump()))
+
+
+SPEC = StrategySpec(NAME, "Favorite (high-probability + bracket)", FavoriteSettings, _build)

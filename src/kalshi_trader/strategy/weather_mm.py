@@ -57,7 +57,8 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
 ``FairValue`` inputs, with the uncertainty taken as the bracket probability's sensitivity to the
 forecast centre moving by ±``shift_f`` °F.
 
-Imports: ``domain``, ``fairvalue.weather`` (pure values) and ``strategy.base`` only.
+Imports: ``domain``, ``config``'s field types, ``fairvalue`` (pure values and the station table)
+and ``strategy.base`` only.
 """
 
 from __future__ import annotations
@@ -65,7 +66,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from kalshi_trader.config import Contracts, Dollars, Duration, PriceBound, Seconds, Share
 from kalshi_trader.domain import (
     PRICE_SCALE,
     QTY_SCALE,
@@ -91,6 +97,7 @@ from kalshi_trader.strategy.base import (
     FairValue,
     MarketSnapshot,
     StrategyResult,
+    StrategySpec,
     StrategyState,
     Verdict,
     cancel_intent,
@@ -101,10 +108,12 @@ from kalshi_trader.strategy.base import (
 )
 
 __all__ = [
+    "SPEC",
     "Quote",
     "QuotePlan",
     "WeatherMMMemory",
     "WeatherMMParams",
+    "WeatherMMSettings",
     "WeatherMMStrategy",
     "budget_quotes",
     "fair_values_from_distribution",
@@ -113,6 +122,46 @@ __all__ = [
 ]
 
 NAME = "weather_mm"
+
+
+class WeatherMMSettings(BaseModel):
+    """The ``strategies.weather_mm`` section (env ``KALSHI_TRADER_STRATEGIES__WEATHER_MM__<FIELD>``),
+    in dollars, contracts and seconds: ``WeatherMMParams.from_config`` turns it into the integer
+    params."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    series: list[str] = []
+    quote_size_contracts: Contracts = Decimal(5)
+    size_step_contracts: Contracts = Decimal(1)
+    max_position_contracts: Contracts = Decimal(25)
+    max_event_position_contracts: Contracts = Decimal(50)
+    max_quote_risk_dollars: Dollars = Decimal(10)
+    min_edge_dollars: PriceBound = Decimal("0.005")
+    min_half_spread_dollars: PriceBound = Decimal("0.01")
+    max_half_spread_dollars: PriceBound = Decimal("0.25")
+    """Above this half-spread the model is too unsure to quote. The half-spread already carries the fair
+    value's uncertainty (its change for a 1 °F forecast shift, ~0.13 on a tail bracket whose strike sits
+    at the forecast high); at 0.15 those brackets — the ones straddling the forecast — went unquoted."""
+    uncertainty_multiplier: Annotated[Decimal, Field(ge=0, le=100, decimal_places=2)] = Decimal(1)
+    """Half-spread added per unit of the fair value's uncertainty (its ±1σ band)."""
+    unwind_fee_share: Share = Decimal(1)
+    """Share of the taker fee to unwind a fill that the half-spread must cover."""
+    max_skew_ticks: int = Field(3, ge=0, le=100)
+    max_event_skew_ticks: int = Field(2, ge=0, le=100)
+    requote_threshold_dollars: PriceBound = Decimal("0.02")
+    top_up_fraction: Share = Decimal("0.5")
+    """A resting quote is topped up (amended) when its remaining size falls below this share."""
+    max_book_age_s: Seconds = 5.0
+    max_fair_age_s: Seconds = 900.0
+    stop_before_close_s: Duration = 1_800.0
+    fee_rounding_dollars: PriceBound = Decimal("0.01")
+    """Fees are estimated per order rounded up to this (an ordinary account moves in cents)."""
+    max_open_quotes: int = Field(120, gt=0, le=200_000)
+    """The market maker's own cap on its quotes, within `risk.max_open_orders` (150) with room left for
+    the favourite: two sides of every open bracket (up to 84 brackets, 168 quotes) do not fit, so past
+    it every bracket keeps one side first (the one reducing the position, else the cheaper worst case)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -661,3 +710,17 @@ def fair_values_from_distribution(
             b.bracket.ticker, b.fair, as_of_ms, fair_price(min(1.0, spread)), source="weather"
         )
     return out
+
+
+def _build(section: BaseModel) -> WeatherMMStrategy:
+    return WeatherMMStrategy(WeatherMMParams.from_config(section.model_dump()))
+
+
+def _follows(section: BaseModel) -> frozenset[str]:
+    """Its series, or (none set) the series of every station the fair-value model knows."""
+    from kalshi_trader.fairvalue.stations import STATIONS
+
+    return frozenset(getattr(section, "series", ()) or STATIONS)
+
+
+SPEC = StrategySpec(NAME, "Weather market maker", WeatherMMSettings, _build, follows=_follows)

@@ -54,7 +54,7 @@ STATIC = resources.files("kalshi_trader.web") / "static"
 
 class StrategyRequest(BaseModel):
     name: str
-    """``favorite`` or ``weather_mm``."""
+    """A strategy's name (``GET /api/strategy/status`` lists them)."""
 
 
 ENDED_ORDERS = 50

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from tests.unit.strategy.kit import ASK, BID, GRID, NOW, ct, order, px, snap, state
 
-from kalshi_trader.config import FavoriteSettings, Settings, WeatherMMSettings
+from kalshi_trader.config import Settings
 from kalshi_trader.domain import (
     BracketRequest,
     FeeSchedule,
@@ -23,6 +23,7 @@ from kalshi_trader.domain import (
     Qty,
     Side,
 )
+from kalshi_trader.strategy import registry
 from kalshi_trader.strategy.base import (
     ConfigReader,
     Decision,
@@ -36,8 +37,9 @@ from kalshi_trader.strategy.base import (
     client_order_id,
     effective_orders,
 )
-from kalshi_trader.strategy.favorite import EntryMode, FavoriteParams
-from kalshi_trader.strategy.weather_mm import WeatherMMParams
+from kalshi_trader.strategy.favorite import EntryMode, FavoriteParams, FavoriteSettings
+from kalshi_trader.strategy.value_taker import ValueTakerParams, ValueTakerSettings
+from kalshi_trader.strategy.weather_mm import WeatherMMParams, WeatherMMSettings
 
 # ---------------------------------------------------------------------------------------------
 # MarketSnapshot: one book, two names
@@ -203,6 +205,7 @@ def test_cancel_orders_explains_each_market() -> None:
 def test_param_defaults_match_the_config_defaults() -> None:
     assert FavoriteParams.from_config(FavoriteSettings().model_dump()) == FavoriteParams()
     assert WeatherMMParams.from_config(WeatherMMSettings().model_dump()) == WeatherMMParams()
+    assert ValueTakerParams.from_config(ValueTakerSettings().model_dump()) == ValueTakerParams()
 
 
 def test_strategy_params_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -212,11 +215,11 @@ def test_strategy_params_come_from_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("KALSHI_TRADER_STRATEGIES__WEATHER_MM__ENABLED", "false")
     monkeypatch.setenv("KALSHI_TRADER_STRATEGIES__WEATHER_MM__QUOTE_SIZE_CONTRACTS", "2.5")
     s = Settings()
-    fav = FavoriteParams.from_config(s.strategies.favorite.model_dump())
+    fav = FavoriteParams.from_config(registry.section(s.strategies, "favorite").model_dump())
     assert fav.min_probability == px("0.90")
     assert fav.entry_mode is EntryMode.TAKE
     assert fav.series == frozenset({"KXHIGHNY"})
-    mm = WeatherMMParams.from_config(s.strategies.weather_mm.model_dump())
+    mm = WeatherMMParams.from_config(registry.section(s.strategies, "weather_mm").model_dump())
     assert not mm.enabled
     assert mm.quote_size == ct(2.5)
 
@@ -329,3 +332,14 @@ def test_effective_orders_show_the_orders_as_they_will_be() -> None:
         "resting": (px("0.42"), ct(5)),
     }
     assert effective_orders(shown, {}) == shown
+
+
+def test_the_registry_refuses_an_unknown_strategy_or_field_naming_it() -> None:
+    assert registry.names()[:2] == ("favorite", "weather_mm")
+    assert registry.default_names() == ("favorite", "weather_mm")
+    with pytest.raises(ValueError, match=r"strategies\.favourite: no such strategy"):
+        registry.section({"favourite": {}}, "favorite")
+    with pytest.raises(ValueError, match=r"strategies\.favorite\.min_probabilty"):
+        registry.section({"favorite": {"min_probabilty": "0.9"}}, "favorite")
+    with pytest.raises(ValueError, match="unknown strategy 'nope'"):
+        registry.spec("nope")
