@@ -26,6 +26,16 @@ baseline measured in the same run.
    Baseline (a): the same frame through ``on_text`` → ``Monitor`` → a subscriber reading the top of
    book (bench_feed.py's real path); (b) the whole path without the signature; (c)/(d) with Ed25519
    / RSA signing.
+4. **Stage split** of 3 (c): the same path timed stage by stage on the thread's CPU clock (snapshot,
+   ``decide``, ``check_and_reserve``, request + signature; what is left is the frame, the book and
+   the event), in its own pass so the extra clock reads stay out of table 3.
+
+GC: as the node does once started (``TradingNode.start``), the heap built by start-up (imports,
+the books, the strategy, risk) is frozen (``gc.freeze``) before timing; ``--no-freeze`` leaves it in
+the collector's generations. Printed: the collector's state, the collections each generation ran
+during the timed calls, and what one full collection costs over the heap with and without the
+freeze (CPython runs one by itself whenever the survivors since the last reach a quarter of the
+long-lived heap: a tick that meets it waits that long).
 
 Goals (issue: Ed25519 keys): signed request p99 ≤ 50 µs and tick-to-order p99 ≤ 60 µs with Ed25519.
 """
@@ -72,6 +82,12 @@ ORDERS_PATH = "/trade-api/v2/portfolio/events/orders"
 KEY_ID = "a952bcbe-ec3b-4b5b-b8f9-11dae589608c"
 SNAPSHOT_DEPTH = 5
 SEED = 20261008
+STAGES = (
+    "snapshot (book → MarketSnapshot)",
+    "FavoriteStrategy.decide",
+    "RiskManager.check_and_reserve",
+    "request + Ed25519 signature",
+)
 
 Call = Callable[[Any], object]
 
@@ -246,6 +262,7 @@ class TickToOrder:
         headers: Callable[[str, str], dict[str, str]] | None,
         *,
         trade: bool,
+        staged: bool = False,
     ) -> None:
         self.clock = clock
         self.ws = WsSession("ws://127.0.0.1:9/trade-api/ws/v2", None)
@@ -275,7 +292,33 @@ class TickToOrder:
         self.request = order_request(headers)
         self.out: list[object] = []
         self.orders = 0
-        self.monitor.subscribe(BookChanged, self.on_trade if trade else self.on_book)
+        self.stages: dict[str, list[int]] = {stage: [] for stage in STAGES}
+        handler = self.on_trade_staged if staged else self.on_trade if trade else self.on_book
+        self.monitor.subscribe(BookChanged, handler)
+
+    def on_trade_staged(self, event: BookChanged) -> None:
+        """``on_trade`` with each stage timed on the thread's CPU clock into ``self.stages``."""
+        cpu = time.thread_time_ns
+        t0 = cpu()
+        book, now = event.book, self.clock()
+        info = self.monitor.markets[event.ticker]
+        snap = MarketSnapshot.from_tops(
+            info, book.top(Side.YES, SNAPSHOT_DEPTH), book.top(Side.NO, SNAPSHOT_DEPTH), updated_ms=now, stale=False
+        )
+        t1 = cpu()
+        result = self.strategy.decide(StrategyState(now, {event.ticker: snap}), self.memory)
+        t2 = cpu()
+        top = TopOfBook(event.ticker, book.yes_bid, book.yes_ask, now)
+        for intent in result.intents:
+            decision = self.risk.check_and_reserve(intent, book=top)
+            t3 = cpu()
+            if not decision.approved:
+                raise SystemExit(f"risk refused a benchmark intent: {decision}")
+            self.out.append(self.request(intent))
+            t4 = cpu()
+            self.orders += 1
+            for stage, ns in zip(self.stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+                self.stages[stage].append(ns)
 
     def on_book(self, event: BookChanged) -> None:
         book = event.book
@@ -303,46 +346,90 @@ class TickToOrder:
         self.out.clear()
 
 
-def tick_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
+def tick_table(signers: dict[KeyType, Signer], n: int, runs: int, freeze: bool) -> None:
     snapshots, deltas, grids = favourite_stream(n * (runs + 1))
     clock = Clock()
+    ed25519 = signers[KeyType.ED25519].headers
     paths = {
         "(a) baseline: frame → book → top read": TickToOrder(grids, snapshots, clock, None, trade=False),
         "(b) frame → … → risk → request, unsigned": TickToOrder(grids, snapshots, clock, None, trade=True),
-        "(c) … signed with Ed25519": TickToOrder(grids, snapshots, clock, signers[KeyType.ED25519].headers, trade=True),
+        "(c) … signed with Ed25519": TickToOrder(grids, snapshots, clock, ed25519, trade=True),
         "(d) … signed with RSA-PSS 2048": TickToOrder(
             grids, snapshots, clock, signers[KeyType.RSA].headers, trade=True
         ),
     }
+    staged = TickToOrder(grids, snapshots, clock, ed25519, trade=True, staged=True)
+    print(f"\nGC: {gc_heap(freeze)}")
     samples: dict[str, Samples] = {label: ([], []) for label in paths}
     chunks = [deltas[i * n : (i + 1) * n] for i in range(runs + 1)]
+    collections = [0, 0, 0]
     for r, chunk in enumerate(chunks):  # chunk 0 warms up
-        for label, path in paths.items():
+        for label, path in [*paths.items(), ("(e) stage split", staged)]:
             gc.collect()
+            before = [g["collections"] for g in gc.get_stats()]
             timed = time_calls(path.ws.on_text, chunk)
-            if r:
+            if r and path is not staged:
                 extend(samples[label], timed)
+                collections = [
+                    c + g["collections"] - b for c, g, b in zip(collections, gc.get_stats(), before, strict=True)
+                ]
             if path is not paths["(a) baseline: frame → book → top read"] and path.orders != len(chunk) * (r + 1):
                 raise SystemExit(f"{label}: {path.orders} orders for {len(chunk) * (r + 1)} ticks")
+            if not r:
+                for timings in staged.stages.values():
+                    timings.clear()
             path.reset()
-    for label, path in paths.items():
+    for label, path in [*paths.items(), ("(e) stage split", staged)]:
         stats = path.ws.stats
         if stats.seq_gaps or stats.bad_frames or stats.handler_errors:
             raise SystemExit(f"{label}: feed trouble {stats}")
     report(f"3. tick → order in process, {n:,} orderbook_delta frames × {runs} runs (every tick an order)", samples)
+    print(f"  collections during the timed calls of table 3, by generation: {collections}")
+    print(f"\n4. stage split of 3 (c), thread CPU clock, {len(staged.stages[STAGES[0]]):,} ticks")
+    print(f"  {'stage':<44} {'p50 µs':>8} {'p99 µs':>8}")
+    for stage, ns in staged.stages.items():
+        print(f"  {stage:<44} {pct(ns, 0.50):8.2f} {pct(ns, 0.99):8.2f}")
+
+
+def full_collection_ms() -> float:
+    """The least CPU time of a few full collections, in ms."""
+    best = []
+    for _ in range(5):
+        t0 = time.thread_time_ns()
+        gc.collect()
+        best.append(time.thread_time_ns() - t0)
+    return min(best) / 1e6
+
+
+def gc_heap(freeze: bool) -> str:
+    """Freeze the start-up heap as the node does (or not), and say what a full collection costs."""
+    tracked, unfrozen_ms = len(gc.get_objects()), full_collection_ms()
+    gc.freeze()
+    frozen_ms = full_collection_ms()
+    if not freeze:
+        gc.unfreeze()
+    threshold = "/".join(map(str, gc.get_threshold()))
+    return (
+        f"{'on' if gc.isenabled() else 'off'}, thresholds {threshold}, start-up heap {tracked:,} tracked objects "
+        f"{'frozen' if freeze else 'NOT frozen (--no-freeze)'}; a full collection over it costs "
+        f"{unfrozen_ms:.1f} ms, {frozen_ms:.2f} ms frozen (CPU)"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=20_000, help="calls per path per run")
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--no-freeze", action="store_true", help="leave the start-up heap unfrozen (the node freezes it)")
+    ap.add_argument("--tick-only", action="store_true", help="tables 3 and 4 only")
     args = ap.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
     signers = {kind: Signer(KEY_ID, generate_private_key(kind)) for kind in KeyType}
     print(machine_info())
-    signing_table(signers, args.n, args.runs)
-    request_table(signers, args.n, args.runs)
-    tick_table(signers, args.n, args.runs)
+    if not args.tick_only:
+        signing_table(signers, args.n, args.runs)
+        request_table(signers, args.n, args.runs)
+    tick_table(signers, args.n, args.runs, not args.no_freeze)
 
 
 if __name__ == "__main__":

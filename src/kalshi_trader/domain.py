@@ -219,7 +219,10 @@ def parse_qty(value: object) -> Qty:
 
 
 def format_price(price: int) -> str:
-    """``Price`` → Kalshi's 4-decimal dollar string (``5600`` → ``"0.5600"``)."""
+    """``Price`` → Kalshi's 4-decimal dollar string (``5600`` → ``"0.5600"``); a price outside
+    $0–$1 is formatted as ``format_money`` does."""
+    if 0 <= price <= PRICE_SCALE:
+        return _PRICE_SPELLING[price]
     return format_money(price)
 
 
@@ -228,6 +231,11 @@ def format_money(amount: int) -> str:
     sign = "-" if amount < 0 else ""
     whole, frac = divmod(abs(amount), PRICE_SCALE)
     return f"{sign}{whole}.{frac:04d}"
+
+
+_PRICE_SPELLING: tuple[str, ...] = tuple(format_money(price) for price in range(PRICE_SCALE + 1))
+"""Every price from $0 to $1 as ``format_money`` writes it (orders and reasons format prices on the
+order path: a lookup instead of a division and a format)."""
 
 
 def format_qty(qty: int) -> str:

@@ -38,6 +38,11 @@ Contract:
   strategies see wall time: use the embedded exchange for fast runs). Strategies, fair values and
   market schedules use it, and so do risk's loss velocity and trading-day roll; the rest of risk
   and the engine use a monotonic clock.
+- Garbage collection: once started, the node moves every object alive then (modules, settings,
+  markets, connections, the embedded exchange) into the collector's permanent generation
+  (``gc.freeze``), so the full collections CPython runs by itself as the heap grows scan only what
+  was made since — not a pause of tens of milliseconds on a tick that meets one (bench/RESULTS.md).
+  ``stop`` unfreezes them.
 - Reads (``NodeApi`` of ``readmodels``) are synchronous and cheap; ``changes`` publishes a topic
   whenever what a read shows changed (book deltas, fills, orders, strategy and risk state,
   connection, samples every ``sample_interval_s``).
@@ -47,6 +52,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -310,6 +316,7 @@ class TradingNode:
                 raise NodeError(f"cannot start the embedded exchange: {exc.strerror or exc}") from None
             raise NodeError(f"cannot start the node: {_one_line(exc)}") from None
         self._running = True
+        gc.freeze()  # see the module contract: full collections skip what start-up built
         self._changes.publish("health", "connection", "strategies", "risk")
 
     async def _start(self) -> None:
@@ -586,6 +593,7 @@ class TradingNode:
             return ShutdownReport(0, 0, 0)
         self._stopped = True
         self._running = False
+        gc.unfreeze()
         report = ShutdownReport(0, -1, 0)
         engine = self.engine
         try:

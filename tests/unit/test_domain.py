@@ -104,6 +104,12 @@ def test_price_round_trip(units: int) -> None:
     assert parse_price(format_price(units)) == units
 
 
+def test_format_price_is_format_money_for_every_price_and_beyond() -> None:
+    for units in [*range(-3, 10_004), 10**9, -(10**9)]:
+        assert format_price(units) == format_money(units)
+    assert (format_price(0), format_price(5600), format_price(10_000)) == ("0.0000", "0.5600", "1.0000")
+
+
 @given(st.integers(min_value=-(10**12), max_value=10**12))
 def test_qty_round_trip(units: int) -> None:
     assert parse_qty(format_qty(units)) == units
