@@ -91,6 +91,7 @@ from kalshi_trader.host.strategies import StrategyHost
 from kalshi_trader.kalshi.auth import KeyFileError, Signer
 from kalshi_trader.kalshi.delays import BUCKETS_S
 from kalshi_trader.kalshi.errors import KalshiError
+from kalshi_trader.kalshi.markets import RestMarkets
 from kalshi_trader.kalshi.readonly import PublicReads, ReadOnlyRest
 from kalshi_trader.kalshi.rest import KalshiRest, signer_from_settings
 from kalshi_trader.kalshi.venue import KalshiVenue
@@ -103,7 +104,6 @@ from kalshi_trader.marketdata.monitor import (
     MarketFilter,
     MarketLifecycle,
     Monitor,
-    RestMarkets,
     TickerUpdated,
 )
 from kalshi_trader.paper.venue import PaperVenue

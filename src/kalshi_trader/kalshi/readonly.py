@@ -9,6 +9,9 @@ Contract:
   method at all, so code holding it cannot send a write request to Kalshi — there is no path to
   one. A read-only API key is enough for it (and for the market-data WebSocket).
 - Reads behave exactly as ``KalshiRest``'s (signing, rate limits, retries, ``KalshiError``).
+  ``ReadOnlyRest.from_settings(settings)`` takes URL, tier, timeout and key from the settings;
+  ``signer`` is the key's request signer (for the WebSocket session). Use it as an async context
+  manager or call ``close()``.
 """
 
 from __future__ import annotations
@@ -16,10 +19,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+from kalshi_trader.config import Settings
 from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.kalshi.auth import Signer
 from kalshi_trader.kalshi.limits import DEFAULT_TIER, Tier
-from kalshi_trader.kalshi.rest import KalshiRest, Probe
+from kalshi_trader.kalshi.rest import KalshiRest, Probe, signer_from_settings
 
 __all__ = ["PublicReads", "ReadOnlyRest"]
 
@@ -46,6 +50,18 @@ class ReadOnlyRest:
     ) -> None:
         self.__client = KalshiRest(base_url, signer, tier=tier, timeout_s=timeout_s)
         self.base_url = base_url
+        self.signer = signer
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, require_key: bool = False) -> ReadOnlyRest:
+        signer = signer_from_settings(settings, required=require_key)
+        return cls(settings.rest_url(), signer, tier=settings.api.tier, timeout_s=settings.api.timeout_s)
+
+    async def __aenter__(self) -> ReadOnlyRest:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
 
     async def close(self) -> None:
         await self.__client.close()

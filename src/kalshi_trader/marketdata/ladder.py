@@ -28,7 +28,8 @@ from rich.text import Text
 
 from kalshi_trader.config import Settings
 from kalshi_trader.domain import PRICE_SCALE, MarketInfo, Side, format_price, format_qty
-from kalshi_trader.kalshi.rest import KalshiRest, signer_from_settings
+from kalshi_trader.kalshi.markets import RestMarkets
+from kalshi_trader.kalshi.readonly import ReadOnlyRest
 from kalshi_trader.kalshi.ws import WsSession
 from kalshi_trader.marketdata.book import L2Book
 from kalshi_trader.marketdata.monitor import (
@@ -38,7 +39,6 @@ from kalshi_trader.marketdata.monitor import (
     MarketFilter,
     MarketLifecycle,
     Monitor,
-    RestMarkets,
 )
 
 __all__ = ["BookViewError", "price_text", "render", "show_book"]
@@ -107,9 +107,8 @@ async def show_book(
     refresh_hz: float = 10.0,
 ) -> None:
     """See the module docstring."""
-    signer = signer_from_settings(settings, required=True)
-    async with KalshiRest.from_settings(settings) as rest:
-        ws = WsSession(settings.ws_url(), signer)
+    async with ReadOnlyRest.from_settings(settings, require_key=True) as rest:
+        ws = WsSession(settings.ws_url(), rest.signer)
         wanted = MarketFilter(tickers=frozenset({ticker}), statuses=frozenset())
         monitor = Monitor(RestMarkets(rest), ws, wanted, channels=(), own_session=True)
         try:

@@ -4,8 +4,9 @@ filters them, follows their lifecycle and tells subscribers what changed.
 Contract:
 
 - ``Monitor(source, ws, market_filter)``: ``start()`` lists the markets the filter admits through
-  ``source`` (REST: ``RestMarkets`` wraps ``kalshi.rest``), creates one stale ``L2Book`` per market
-  on its tick grid, installs itself as the ``WsSession``'s handler, starts the session if needed,
+  ``source`` (REST: ``kalshi.markets.RestMarkets``), creates one stale ``L2Book`` per market on its
+  tick grid, installs its ``kalshi.market_feed.MarketFeed`` (Kalshi's frames as values, with this
+  monitor as the feed's ``MarketSink``) as the ``WsSession``'s handler, starts the session if needed,
   and subscribes ``orderbook_delta`` (plus ``ticker`` and ``trade``, see ``channels``) for those
   markets and ``market_lifecycle_v2`` for all. Books turn fresh with their snapshots;
   ``wait_fresh`` waits for that. ``close()`` stops the background tasks (not the session it was
@@ -48,15 +49,14 @@ Contract:
   ``refresh(tickers)`` runs the lifecycle part for some markets (e.g. when an order was canceled by
   a settlement-floor raise, which no lifecycle message announces: a changed floor is reported as
   ``metadata_updated``).
-- Prices and sizes are parsed once, exactly, never through a float: prices with
-  ``domain.parse_price`` (each distinct wire string once, then a bounded memo); sizes in Kalshi's
-  ``"[-]digits.dd"`` form by dropping the point, anything else (other decimals, JSON numbers via
-  ``schemas.wire_str``) with ``domain.parse_qty``.
-- Hot path: ``on_orderbook_delta`` is a closure over the monitor's tables (built once in
-  ``__init__``); a delta costs one book lookup, the parses, ``L2Book.apply_delta``, one event and
-  the callbacks (bench/bench_feed.py measures it).
+- Values arrive converted (prices and sizes exact, by the feed; ``MarketSink``); the monitor never
+  reads Kalshi's wire structs.
+- Hot path: ``on_book_delta`` is a closure over the monitor's tables (built once in ``__init__``);
+  a delta costs the feed's parses, one book lookup, ``L2Book.apply_delta``, one event and the
+  callbacks (bench/bench_feed.py measures it).
 
-Imports: ``kalshi``, ``domain``, ``marketdata.book`` and the standard library (import-linter).
+Imports: ``kalshi`` (the session, the feed's and the markets' values — never its wire structs or
+REST client), ``domain``, ``marketdata.book`` and the standard library (import-linter).
 """
 
 from __future__ import annotations
@@ -67,42 +67,14 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol, TypeVar, cast
+from typing import Any, Final, Protocol, TypeVar
 
 import msgspec
 import structlog
 
-from kalshi_trader.domain import (
-    BookSide,
-    MarketInfo,
-    MarketStatus,
-    Price,
-    Qty,
-    Side,
-    TickGrid,
-    format_price,
-    parse_price,
-    parse_qty,
-)
-from kalshi_trader.kalshi import convert
-from kalshi_trader.kalshi.errors import NotFoundError
-from kalshi_trader.kalshi.readonly import PublicReads
-from kalshi_trader.kalshi.schemas import (
-    UNSET,
-    Market,
-    MarketLifecycleFrame,
-    MarketLifecycleMsg,
-    OrderbookDeltaMsg,
-    OrderbookSnapshotMsg,
-    PriceRange,
-    ServerFrame,
-    TickerFrame,
-    TradeFrame,
-    UnknownFrame,
-    WireLevel,
-    WireNum,
-    wire_str,
-)
+from kalshi_trader.domain import MarketInfo, MarketStatus, Price, Qty, Side
+from kalshi_trader.kalshi.market_feed import LifecycleChange, MarketFeed, TickerUpdated, TradePrinted
+from kalshi_trader.kalshi.markets import MarketReport
 from kalshi_trader.kalshi.ws import ORDERBOOK, WsSession
 from kalshi_trader.marketdata.book import BookError, L2Book
 
@@ -117,7 +89,6 @@ __all__ = [
     "Monitor",
     "MonitorEvent",
     "MonitorStats",
-    "RestMarkets",
     "TickerUpdated",
     "TradePrinted",
 ]
@@ -126,7 +97,6 @@ log = structlog.get_logger(__name__)
 
 LIFECYCLE: Final = "market_lifecycle_v2"
 DEFAULT_CHANNELS: Final = ("ticker", "trade")
-_MEMO_LIMIT: Final = 1 << 16
 _REMOVED_ON: Final = frozenset({"determined", "settled"})
 CLOSED_MEMORY: Final = 10_000
 """Markets dropped at their close time whose outcome events are still reported."""
@@ -134,9 +104,6 @@ TRADE_MEMORY: Final = 10_000
 """Trade ids remembered to report each trade once when a gap is recovered."""
 _TRADE: Final = "trade"
 _RESULT_STATUSES: Final = frozenset({MarketStatus.DETERMINED, MarketStatus.AMENDED, MarketStatus.FINALIZED})
-_SIDES: Final[dict[str, Side]] = {"yes": Side.YES, "no": Side.NO}
-_qty_digits = cast("Callable[[str], Qty]", int)
-"""``int`` typed as returning ``Qty`` (hundredths as digits: ``"-1234"`` → -12.34 contracts)."""
 
 
 def wall_clock_ms() -> int:
@@ -159,31 +126,6 @@ class BookChanged(msgspec.Struct, frozen=True, gc=False):
     delta: Qty
     ts_ms: int
     client_order_id: str = ""
-
-
-class TradePrinted(msgspec.Struct, frozen=True, gc=False):
-    """A public trade. ``taker_side``: which book side the taker hit (None if not sent)."""
-
-    ticker: str
-    trade_id: str
-    yes_price: Price
-    qty: Qty
-    taker_side: BookSide | None
-    ts_ms: int
-
-
-class TickerUpdated(msgspec.Struct, frozen=True, gc=False):
-    """Kalshi's ``ticker`` message: last price, top of book and activity of one market."""
-
-    ticker: str
-    last_price: Price
-    yes_bid: Price
-    yes_ask: Price
-    yes_bid_size: Qty
-    yes_ask_size: Qty
-    volume: Qty
-    open_interest: Qty
-    ts_ms: int
 
 
 class MarketLifecycle(msgspec.Struct, frozen=True, gc=False):
@@ -308,15 +250,6 @@ class MarketFilter:
 # Where markets come from
 
 
-@dataclass(frozen=True, slots=True)
-class MarketReport:
-    """A market as REST shows it now: its info, and once determined its result and YES value."""
-
-    info: MarketInfo
-    result: str = ""
-    settlement_value: Price | None = None
-
-
 class MarketSource(Protocol):
     """Market discovery (REST). ``list_markets`` may pre-filter server-side but must return every
     market the filter's market criteria admit; the monitor re-checks each one."""
@@ -331,101 +264,6 @@ class MarketSource(Protocol):
 
     async def trades_since(self, since_ms: int) -> list[TradePrinted]:
         """Every public trade printed at or after ``since_ms``, oldest first."""
-
-
-class RestMarkets:
-    """``MarketSource`` over the REST client: ``GET /markets`` with the filter's status (``open``
-    when it asks for active markets only), series, event and tickers as query parameters, and the
-    close-time window too when no status is asked for (Kalshi refuses close-time bounds with
-    ``status=open``), following cursors; ``GET /markets/{ticker}`` for one market. Markets whose wire
-    data cannot be converted are logged and skipped."""
-
-    def __init__(self, rest: PublicReads, *, clock_ms: Callable[[], int] = wall_clock_ms, batch: int = 100) -> None:
-        self.rest = rest
-        self.clock_ms = clock_ms
-        self.batch = batch
-
-    async def list_markets(self, market_filter: MarketFilter) -> list[MarketInfo]:
-        f = market_filter
-        base: dict[str, Any] = {}
-        if f.statuses == frozenset({MarketStatus.ACTIVE}):
-            base["status"] = "open"
-        now = self.clock_ms()
-        # Kalshi takes close-time bounds only without a status (or with ``closed``): with
-        # ``status=open`` the window is applied here, by ``accepts_market``, instead.
-        if "status" not in base:
-            if f.min_time_to_close_ms > 0:
-                base["min_close_ts"] = (now + f.min_time_to_close_ms) // 1000
-            if f.max_time_to_close_ms is not None:
-                base["max_close_ts"] = -(-(now + f.max_time_to_close_ms) // 1000)
-        queries: list[dict[str, Any]]
-        if f.tickers:
-            names = sorted(f.tickers)
-            queries = [base | {"tickers": names[i : i + self.batch]} for i in range(0, len(names), self.batch)]
-        else:
-            queries = [
-                base | ({"series_ticker": series} if series else {}) | ({"event_ticker": event} if event else {})
-                for series in sorted(f.series) or [""]
-                for event in sorted(f.events) or [""]
-            ]
-        found: dict[str, MarketInfo] = {}
-        for query in queries:
-            async for market in self.rest.iter_markets(**query):
-                info = self._convert(market)
-                if info is not None:
-                    found[info.ticker] = info
-        return list(found.values())
-
-    async def get_market(self, ticker: str) -> MarketInfo | None:
-        try:
-            market = await self.rest.get_market(ticker)
-        except NotFoundError:
-            return None
-        return self._convert(market)
-
-    async def get_markets(self, tickers: Sequence[str]) -> list[MarketReport]:
-        names = list(dict.fromkeys(tickers))
-        reports: list[MarketReport] = []
-        for i in range(0, len(names), self.batch):
-            async for market in self.rest.iter_markets(tickers=names[i : i + self.batch]):
-                info = self._convert(market)
-                if info is None:
-                    continue
-                try:
-                    settled = convert.settled_value(market)
-                except ValueError as exc:
-                    log.warning("monitor_unusable_market", ticker=market.ticker, error=str(exc))
-                    continue
-                reports.append(MarketReport(info, market.result, None if settled is None else settled[0]))
-        return reports
-
-    async def trades_since(self, since_ms: int) -> list[TradePrinted]:
-        trades: list[TradePrinted] = []
-        async for t in self.rest.iter_trades(min_ts=since_ms // 1000):
-            try:
-                printed = TradePrinted(
-                    t.ticker,
-                    t.trade_id,
-                    parse_price(t.yes_price_dollars),
-                    parse_qty(t.count_fp),
-                    BookSide(t.taker_book_side) if t.taker_book_side in ("bid", "ask") else None,
-                    convert.ts_ms(t.created_time),
-                )
-            except ValueError as exc:
-                log.warning("monitor_unusable_trade", trade_id=t.trade_id, error=str(exc))
-                continue
-            if printed.ts_ms >= since_ms:
-                trades.append(printed)
-        trades.sort(key=lambda p: p.ts_ms)
-        return trades
-
-    @staticmethod
-    def _convert(market: Market) -> MarketInfo | None:
-        try:
-            return convert.market_info(market)
-        except ValueError as exc:
-            log.warning("monitor_unusable_market", ticker=market.ticker, error=str(exc))
-            return None
 
 
 # ------------------------------------------------------------------------------------------------
@@ -466,8 +304,6 @@ class Monitor:
             cls: [] for cls in (BookChanged, TradePrinted, TickerUpdated, MarketLifecycle, BookStale, BookFresh)
         }
         self._on_book = self._listeners[BookChanged]
-        self._prices: dict[object, Price] = {}
-        self._qtys: dict[object, Qty] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._background: list[asyncio.Task[None]] = []
         self._fresh = asyncio.Event()
@@ -478,9 +314,11 @@ class Monitor:
         self._trade_ids: dict[str, None] = {}
         """Ids of the trades reported, oldest first (at most ``TRADE_MEMORY``)."""
         self._last_trade_ms = 0
-        self.on_orderbook_delta = self._delta_handler()
-        """``FeedHandler.on_orderbook_delta``: apply one delta, tell the ``BookChanged`` subscribers."""
-        ws.set_handler(self)
+        self.on_book_delta = self._delta_handler()
+        """``MarketSink.on_book_delta``: apply one delta, tell the ``BookChanged`` subscribers."""
+        self.feed = MarketFeed(self)
+        """The session's handler: Kalshi's frames as values, into this monitor."""
+        ws.set_handler(self.feed)
 
     # -- reading -----------------------------------------------------------------------------------
 
@@ -680,88 +518,44 @@ class Monitor:
         book.mark_stale()
         self._emit(BookStale(ticker, reason))
 
-    # -- values ----------------------------------------------------------------------------------------
+    # -- MarketSink (the feed calls it for every frame) -----------------------------------------
 
-    def _price(self, value: WireNum) -> Price:
-        price = self._prices.get(value)
-        if price is None:
-            price = parse_price(wire_str(value))
-            if type(value) is str and len(self._prices) < _MEMO_LIMIT:
-                self._prices[value] = price
-        return price
+    def _delta_handler(self) -> Callable[[str, Side, Price, Qty, int, str], None]:
+        """Build ``on_book_delta``, the hot path (one level of one book changed): a closure, so
+        that what it touches per frame is a local rather than an attribute or global lookup."""
+        books, listeners = self._books, self._on_book
+        bad, dropped, failed, changed = self._bad_value, self._dropped, self._listener_failed, BookChanged
 
-    def _qty(self, value: WireNum) -> Qty:
-        qty = self._qtys.get(value)
-        if qty is None:
-            qty = parse_qty(wire_str(value))
-            if type(value) is str and len(self._qtys) < _MEMO_LIMIT:
-                self._qtys[value] = qty
-        return qty
-
-    def _levels(self, levels: list[WireLevel]) -> list[tuple[int, int]]:
-        price, qty = self._price, self._qty
-        return [(price(p), qty(q)) for p, q in levels]
-
-    # -- FeedHandler (called by the WsSession for every frame) --------------------------------------
-
-    def _delta_handler(self) -> Callable[[OrderbookDeltaMsg], None]:
-        """Build ``on_orderbook_delta``, the hot path (one level of one book changed): a closure,
-        so that what it touches per frame is a local rather than an attribute or global lookup."""
-        books, prices, listeners = self._books, self._prices, self._on_book
-        price_of, qty_of, bad, dropped, failed = (
-            self._price,
-            self._qty,
-            self._bad_delta,
-            self._dropped,
-            self._listener_failed,
-        )
-        changed, unset, digits = BookChanged, UNSET, _qty_digits
-
-        def on_orderbook_delta(msg: OrderbookDeltaMsg) -> None:
-            ticker = msg.market_ticker
+        def on_book_delta(ticker: str, side: Side, price: Price, qty: Qty, ts: int, cid: str) -> None:
             book = books.get(ticker)
             if book is None or book.stale:
                 dropped(book)
                 return
-            p, q = msg.price_dollars, msg.delta_fp
             try:
-                price = prices.get(p)
-                if price is None:
-                    price = price_of(p)
-                # Kalshi's "[-]digits.dd": drop the point (the first: a second one makes int() fail).
-                # Anything else (no or one decimal, a JSON number) takes the exact parser.
-                qty = digits(q.replace(".", "", 1)) if q[-3] == "." else qty_of(q)  # type: ignore[union-attr,index]
-                ts = msg.ts_ms or 0  # optional on the wire (UNSET is falsy)
-                side = msg.side  # a Side from the session's decoder (a plain str takes the book's slow path)
-                book.apply_delta(side, price, qty, ts)  # type: ignore[arg-type]
-            except (BookError, ValueError, TypeError, IndexError) as exc:
-                bad(msg, book, exc)
+                book.apply_delta(side, price, qty, ts)
+            except (BookError, ValueError) as exc:
+                bad(ticker, exc)
                 return
             if listeners:
-                cid = msg.client_order_id
-                if cid is unset:
-                    event = changed(ticker, book, side, price, qty, ts)
-                else:
-                    event = changed(ticker, book, side, price, qty, ts, cid)
+                event = changed(ticker, book, side, price, qty, ts, cid)
                 for callback in listeners:
                     try:
                         callback(event)
                     except Exception:
                         failed(callback)
 
-        return on_orderbook_delta
+        return on_book_delta
 
-    def on_orderbook_snapshot(self, msg: OrderbookSnapshotMsg) -> None:
-        ticker = msg.market_ticker
+    def on_book_snapshot(self, ticker: str, yes: list[tuple[int, int]], no: list[tuple[int, int]]) -> None:
         book = self._books.get(ticker)
         if book is None:
             self.stats.dropped_unknown += 1
             return
         was_stale = book.stale
         try:
-            book.apply_snapshot(self._levels(msg.yes_dollars_fp), self._levels(msg.no_dollars_fp))
+            book.apply_snapshot(yes, no)
         except (BookError, ValueError) as exc:
-            self._bad_value(ticker, book, exc)
+            self._bad_value(ticker, exc)
             return
         self.stats.snapshots += 1
         if was_stale:
@@ -769,26 +563,17 @@ class Monitor:
             self._fresh.set()
         self._emit(BookChanged(ticker, book, "", Price(0), Qty(0), 0, ""))
 
-    def _bad_delta(self, msg: OrderbookDeltaMsg, book: L2Book, exc: Exception) -> None:
-        if isinstance(exc, TypeError | IndexError):  # a JSON number, or a short string: the exact parser decides
-            try:
-                qty = self._qty(msg.delta_fp)
-                side = _SIDES.get(msg.side, msg.side)
-                book.apply_delta(side, self._price(msg.price_dollars), qty, msg.ts_ms or 0)  # type: ignore[arg-type]
-            except (BookError, ValueError) as error:
-                exc = error
-            else:
-                self._emit_delta(msg, book, side, qty)
-                return
-        self._bad_value(msg.market_ticker, book, exc)
+    def on_bad_value(self, ticker: str, error: Exception) -> None:
+        book = self._books.get(ticker)
+        if book is None or book.stale:
+            self._dropped(book)
+        else:
+            self._bad_value(ticker, error)
 
-    def _emit_delta(self, msg: OrderbookDeltaMsg, book: L2Book, side: str, qty: Qty) -> None:
-        """Emit ``BookChanged`` for a delta applied off the fast path."""
-        cid = msg.client_order_id
-        price = self._price(msg.price_dollars)
-        self._emit(
-            BookChanged(msg.market_ticker, book, side, price, qty, msg.ts_ms or 0, cid if cid is not UNSET else "")
-        )
+    def on_unreadable(self, what: str, ticker: str, error: Exception) -> None:
+        if ticker in self._markets:
+            self.stats.bad_values += 1
+            log.warning(f"monitor_bad_{what}", ticker=ticker, error=str(error))
 
     def _dropped(self, book: L2Book | None) -> None:
         if book is None:
@@ -796,10 +581,12 @@ class Monitor:
         else:
             self.stats.dropped_stale += 1
 
-    def _bad_value(self, ticker: str, book: L2Book, exc: Exception) -> None:
+    def _bad_value(self, ticker: str, exc: Exception) -> None:
         self.stats.bad_values += 1
         log.warning("monitor_bad_book_value", ticker=ticker, error=str(exc))
-        self._mark_stale(ticker, book, f"bad book value: {exc}")
+        book = self._books.get(ticker)
+        if book is not None:
+            self._mark_stale(ticker, book, f"bad book value: {exc}")
         self.ws.resync([ticker])
 
     def on_stale(self, tickers: Sequence[str], reason: str) -> None:
@@ -868,9 +655,9 @@ class Monitor:
         known = self._markets.get(ticker) or self._closed.get(ticker)
         if known is None:
             return
-        for msg in missed_lifecycle(known, report):
+        for change in missed_lifecycle(known, report):
             self.stats.recovered += 1
-            self._on_lifecycle(msg)
+            self.on_lifecycle(change)
         info, now = self._markets.get(ticker), report.info
         if info is None:
             return
@@ -900,65 +687,21 @@ class Monitor:
         self._last_trade_ms = max(self._last_trade_ms, event.ts_ms)
         self._emit(event)
 
-    def on_frame(self, frame: ServerFrame | UnknownFrame) -> None:
-        if isinstance(frame, TickerFrame):
-            self._on_ticker(frame)
-        elif isinstance(frame, TradeFrame):
-            self._on_trade(frame)
-        elif isinstance(frame, MarketLifecycleFrame):
-            self._on_lifecycle(frame.msg)
+    def on_ticker(self, event: TickerUpdated) -> None:
+        if event.ticker in self._markets and self._listeners[TickerUpdated]:
+            self._emit(event)
 
-    def _on_ticker(self, frame: TickerFrame) -> None:
-        m = frame.msg
-        if m.market_ticker not in self._markets or not self._listeners[TickerUpdated]:
+    def on_trade(self, event: TradePrinted) -> None:
+        if event.ticker not in self._markets or not self._listeners[TradePrinted]:
             return
-        try:
-            event = TickerUpdated(
-                m.market_ticker,
-                self._price(m.price_dollars),
-                self._price(m.yes_bid_dollars),
-                self._price(m.yes_ask_dollars),
-                self._qty(m.yes_bid_size_fp),
-                self._qty(m.yes_ask_size_fp),
-                self._qty(m.volume_fp),
-                self._qty(m.open_interest_fp),
-                m.ts_ms,
-            )
-        except ValueError as exc:
-            self.stats.bad_values += 1
-            log.warning("monitor_bad_ticker", ticker=m.market_ticker, error=str(exc))
-            return
-        self._emit(event)
-
-    def _on_trade(self, frame: TradeFrame) -> None:
-        m = frame.msg
-        if m.market_ticker not in self._markets or not self._listeners[TradePrinted]:
-            return
-        side = m.taker_book_side
-        try:
-            event = TradePrinted(
-                m.market_ticker,
-                m.trade_id,
-                self._price(m.yes_price_dollars),
-                self._qty(m.count_fp),
-                BookSide(side) if isinstance(side, str) and side in ("bid", "ask") else None,
-                m.ts_ms,
-            )
-        except ValueError as exc:
-            self.stats.bad_values += 1
-            log.warning("monitor_bad_trade", ticker=m.market_ticker, error=str(exc))
-            return
-        if m.trade_id not in self._trade_ids:  # a recovery may have reported it already
+        if event.trade_id not in self._trade_ids:  # a recovery may have reported it already
             self._report_trade(event)
 
-    def _on_lifecycle(self, m: MarketLifecycleMsg) -> None:
-        ticker, kind = m.market_ticker, m.event_type
+    def on_lifecycle(self, m: LifecycleChange) -> None:
+        ticker, kind = m.ticker, m.kind
         info = self._markets.get(ticker)
         if kind == "created":
-            meta = m.additional_metadata
-            event_ticker = meta.event_ticker if meta is not UNSET and isinstance(meta.event_ticker, str) else ""
-            series = convert.series_of(event_ticker or ticker)
-            if info is None and self.filter.accepts_names(ticker, event_ticker, series) and self._started:
+            if info is None and self.filter.accepts_names(ticker, m.event_ticker, m.series_ticker) and self._started:
                 self._spawn(self._adopt(ticker), f"monitor-adopt-{ticker}")
             self._emit(MarketLifecycle(ticker, kind, info))
             return
@@ -970,37 +713,30 @@ class Monitor:
         assert info is not None
         result, settlement = "", None
         if kind in ("activated", "deactivated"):
-            paused = m.is_deactivated if isinstance(m.is_deactivated, bool) else kind == "deactivated"
+            paused = m.paused if m.paused is not None else kind == "deactivated"
             info = dataclasses.replace(info, status=MarketStatus.INACTIVE if paused else MarketStatus.ACTIVE)
-        elif kind == "close_date_updated" and isinstance(m.close_ts, int):
-            info = dataclasses.replace(info, close_ms=m.close_ts * 1000)
+        elif kind == "close_date_updated" and m.close_ms is not None:
+            info = dataclasses.replace(info, close_ms=m.close_ms)
         elif kind == "determined":
-            result = m.result if isinstance(m.result, str) else ""
-            if m.settlement_value is not UNSET:
-                with contextlib.suppress(ValueError):
-                    settlement = parse_price(wire_str(m.settlement_value))
+            result, settlement = m.result, m.settlement_value
             info = dataclasses.replace(info, status=MarketStatus.DETERMINED)
         elif kind == "settled":
             info = dataclasses.replace(info, status=MarketStatus.FINALIZED)
-        elif kind == "price_level_structure_updated" and isinstance(m.price_ranges, list):
-            try:
-                structure = m.price_level_structure if isinstance(m.price_level_structure, str) else ""
-                grid = TickGrid.from_ranges(((r.start, r.end, r.step) for r in m.price_ranges), structure)
-            except ValueError as exc:
-                log.warning("monitor_bad_price_ranges", ticker=ticker, error=str(exc))
-            else:
-                info = dataclasses.replace(info, grid=grid)
-                # stale until the snapshot on the new grid
-                self._books[ticker] = L2Book(ticker, grid, info.settlement_floor or 0)
-                self._emit(BookStale(ticker, "tick grid changed"))
-                self.ws.resync([ticker])
+        elif kind == "price_level_structure_updated" and m.grid_error:
+            log.warning("monitor_bad_price_ranges", ticker=ticker, error=m.grid_error)
+        elif kind == "price_level_structure_updated" and m.grid is not None:
+            info = dataclasses.replace(info, grid=m.grid)
+            # stale until the snapshot on the new grid
+            self._books[ticker] = L2Book(ticker, m.grid, info.settlement_floor or 0)
+            self._emit(BookStale(ticker, "tick grid changed"))
+            self.ws.resync([ticker])
         elif kind == "metadata_updated":
             info = dataclasses.replace(
                 info,
-                strike_type=m.strike_type if isinstance(m.strike_type, str) else info.strike_type,
-                floor_strike=m.floor_strike if isinstance(m.floor_strike, float | int) else info.floor_strike,
-                cap_strike=m.cap_strike if isinstance(m.cap_strike, float | int) else info.cap_strike,
-                yes_sub_title=m.yes_sub_title if isinstance(m.yes_sub_title, str) else info.yes_sub_title,
+                strike_type=m.strike_type if m.strike_type is not None else info.strike_type,
+                floor_strike=m.floor_strike if m.floor_strike is not None else info.floor_strike,
+                cap_strike=m.cap_strike if m.cap_strike is not None else info.cap_strike,
+                yes_sub_title=m.yes_sub_title if m.yes_sub_title is not None else info.yes_sub_title,
             )
         if closed:  # its outcome, hours after the close: reported, not followed again
             if kind == "settled":
@@ -1025,38 +761,22 @@ class Monitor:
         await self._subscribe_books([ticker])
 
 
-def missed_lifecycle(known: MarketInfo, report: MarketReport) -> list[MarketLifecycleMsg]:
-    """The ``market_lifecycle_v2`` messages that take a market from what was ``known`` of it to
-    what REST ``report``s now, in the order Kalshi would have sent them."""
+def missed_lifecycle(known: MarketInfo, report: MarketReport) -> list[LifecycleChange]:
+    """The lifecycle changes that take a market from what was ``known`` of it to what REST
+    ``report``s now, in the order Kalshi would have sent them."""
     now, ticker = report.info, report.info.ticker
-    missed: list[MarketLifecycleMsg] = []
+    missed: list[LifecycleChange] = []
     if now.grid != known.grid:
-        missed.append(
-            MarketLifecycleMsg(
-                event_type="price_level_structure_updated",
-                market_ticker=ticker,
-                price_level_structure=now.grid.structure,
-                price_ranges=[PriceRange(start=s, end=e, step=step) for s, e, step in now.grid.as_ranges()],
-            )
-        )
+        missed.append(LifecycleChange(ticker, "price_level_structure_updated", grid=now.grid))
     if now.close_ms != known.close_ms and now.status not in _RESULT_STATUSES:
-        missed.append(
-            MarketLifecycleMsg(event_type="close_date_updated", market_ticker=ticker, close_ts=now.close_ms // 1000)
-        )
+        missed.append(LifecycleChange(ticker, "close_date_updated", close_ms=now.close_ms // 1000 * 1000))
     if known.status is MarketStatus.ACTIVE and now.status is MarketStatus.INACTIVE:
-        missed.append(MarketLifecycleMsg(event_type="deactivated", market_ticker=ticker, is_deactivated=True))
+        missed.append(LifecycleChange(ticker, "deactivated", paused=True))
     elif known.status is MarketStatus.INACTIVE and now.status is MarketStatus.ACTIVE:
-        missed.append(MarketLifecycleMsg(event_type="activated", market_ticker=ticker, is_deactivated=False))
+        missed.append(LifecycleChange(ticker, "activated", paused=False))
     value = report.settlement_value
     if now.status in _RESULT_STATUSES and known.status not in _RESULT_STATUSES and (report.result or value is not None):
-        missed.append(
-            MarketLifecycleMsg(
-                event_type="determined",
-                market_ticker=ticker,
-                result=report.result or UNSET,
-                settlement_value=UNSET if value is None else format_price(value),
-            )
-        )
+        missed.append(LifecycleChange(ticker, "determined", result=report.result, settlement_value=value))
     if now.status is MarketStatus.FINALIZED and known.status is not MarketStatus.FINALIZED:
-        missed.append(MarketLifecycleMsg(event_type="settled", market_ticker=ticker))
+        missed.append(LifecycleChange(ticker, "settled"))
     return missed

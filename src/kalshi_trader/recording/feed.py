@@ -40,9 +40,10 @@ from kalshi_trader.domain import MarketInfo
 from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.kalshi.convert import series_of
 from kalshi_trader.kalshi.errors import KalshiError
+from kalshi_trader.kalshi.markets import RestMarkets
 from kalshi_trader.kalshi.readonly import PublicReads
 from kalshi_trader.kalshi.ws import WsSession
-from kalshi_trader.marketdata.monitor import MarketLifecycle, Monitor, RestMarkets, wall_clock_ms
+from kalshi_trader.marketdata.monitor import MarketLifecycle, Monitor, wall_clock_ms
 from kalshi_trader.recording.format import gap_payload
 from kalshi_trader.recording.manifest import Source
 from kalshi_trader.recording.writer import RecordingWriter

@@ -45,6 +45,7 @@ from kalshi_trader.execution.reconcile import Reconciler, UnknownOrderPolicy
 from kalshi_trader.execution.views import Outcome
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.auth import Signer
+from kalshi_trader.kalshi.markets import RestMarkets
 from kalshi_trader.kalshi.rest import KalshiRest, RetryPolicy
 from kalshi_trader.kalshi.user_stream import UserStream
 from kalshi_trader.kalshi.venue import KalshiVenue
@@ -57,7 +58,6 @@ from kalshi_trader.marketdata.monitor import (
     MarketFilter,
     MarketLifecycle,
     Monitor,
-    RestMarkets,
 )
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager

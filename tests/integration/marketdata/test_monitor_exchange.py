@@ -22,6 +22,7 @@ from tests.support.exchange import RunningExchange, running_exchange
 from kalshi_trader.domain import BookSide, MarketStatus, Money, Qty, SelfTradePrevention, TimeInForce, parse_price
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.auth import Signer
+from kalshi_trader.kalshi.markets import RestMarkets
 from kalshi_trader.kalshi.rest import KalshiRest
 from kalshi_trader.kalshi.ws import ORDERBOOK, Backoff, WsSession
 from kalshi_trader.marketdata.monitor import (
@@ -32,7 +33,6 @@ from kalshi_trader.marketdata.monitor import (
     MarketLifecycle,
     Monitor,
     MonitorEvent,
-    RestMarkets,
     TradePrinted,
 )
 from kalshi_trader.sim.api.faults import FaultSpec

@@ -35,6 +35,7 @@ def test_the_read_only_client_has_no_order_entry_cancel_or_group_method() -> Non
     assert public_methods(ReadOnlyRest) & WRITES == set()
     assert public_methods(ReadOnlyRest) == {
         "close",
+        "from_settings",
         "get_event",
         "get_exchange_status",
         "get_market",

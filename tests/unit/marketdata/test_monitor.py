@@ -18,7 +18,7 @@ from tests.support import spec
 
 from kalshi_trader.domain import BookSide, MarketInfo, MarketStatus, Price, Qty, Side, TickGrid
 from kalshi_trader.kalshi.errors import NotFoundError
-from kalshi_trader.kalshi.schemas import UNSET, PriceRange
+from kalshi_trader.kalshi.markets import MarketReport, RestMarkets
 from kalshi_trader.kalshi.ws import ORDERBOOK, WsSession
 from kalshi_trader.marketdata.book import L2Book
 from kalshi_trader.marketdata.monitor import (
@@ -27,10 +27,8 @@ from kalshi_trader.marketdata.monitor import (
     BookStale,
     MarketFilter,
     MarketLifecycle,
-    MarketReport,
     Monitor,
     MonitorEvent,
-    RestMarkets,
     TickerUpdated,
     TradePrinted,
     missed_lifecycle,
@@ -572,15 +570,16 @@ def test_missed_lifecycle_spells_out_what_changed_in_kalshi_order() -> None:
     known = info(NY)
     moved = dataclasses.replace(known, close_ms=known.close_ms + HOUR, grid=TickGrid.named("deci_cent"))
     paused = dataclasses.replace(moved, status=MarketStatus.INACTIVE)
-    msgs = missed_lifecycle(known, MarketReport(paused))
-    assert [m.event_type for m in msgs] == ["price_level_structure_updated", "close_date_updated", "deactivated"]
-    assert msgs[1].close_ts == (known.close_ms + HOUR) // 1000
-    assert msgs[0].price_ranges == [PriceRange(start="0.0000", end="1.0000", step="0.0010")]
+    changes = missed_lifecycle(known, MarketReport(paused))
+    assert [c.kind for c in changes] == ["price_level_structure_updated", "close_date_updated", "deactivated"]
+    assert changes[1].close_ms == (known.close_ms + HOUR) // 1000 * 1000  # Kalshi's close_ts: whole seconds
+    assert changes[0].grid == TickGrid.named("deci_cent")
+    assert changes[2].paused is True
     finalized = dataclasses.replace(known, status=MarketStatus.FINALIZED)
-    msgs = missed_lifecycle(known, MarketReport(finalized, "no", Price(2500)))
-    assert [(m.event_type, m.result, m.settlement_value) for m in msgs] == [
-        ("determined", "no", "0.2500"),
-        ("settled", UNSET, UNSET),
+    changes = missed_lifecycle(known, MarketReport(finalized, "no", Price(2500)))
+    assert [(c.kind, c.result, c.settlement_value) for c in changes] == [
+        ("determined", "no", Price(2500)),
+        ("settled", "", None),
     ]
     assert missed_lifecycle(known, MarketReport(known)) == []
 
