@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.integration.execution.kit import Liquidity, client_for, eventually
 from tests.support.exchange import Credentials, RunningExchange, process_key
 
-from kalshi_trader.config import ApiSettings, FavoriteSettings, PaperSettings, Settings, StrategiesSettings
+from kalshi_trader.config import ApiSettings, PaperSettings, Settings
 from kalshi_trader.domain import BookSide, FeeSchedule, FeeType, OrderIntent, Price, Qty, TimeInForce
 from kalshi_trader.execution.views import Outcome
 from kalshi_trader.kalshi import convert
@@ -32,7 +32,6 @@ def paper_node(exchange: RunningExchange, tmp_path: Path) -> TradingNode:
         data_dir=tmp_path / "data",
         api=ApiSettings(url=exchange.rest_url, key_id=exchange.trader.key_id, key_file=key_file),
         paper=PaperSettings(starting_balance_dollars=1_000),
-        strategies=StrategiesSettings(favorite=FavoriteSettings(series=["KXPAPERT"])),
     )
     options = NodeOptions(
         mode=Mode.PAPER, strategies=(), autostart=False, reconcile_interval_s=None, fair_interval_s=3600.0
