@@ -2,6 +2,6 @@
 
 ``strategies`` hosts the pure strategies (builds their inputs from the node's books, orders,
 positions and fair values; hands their actions to the execution engine); ``fair`` keeps weather
-fair values fresh from the NWS API. Only ``node.py`` wires them in (import-linter keeps everything
+fair values fresh from the NWS API. Only ``node`` wires them in (import-linter keeps everything
 else, the web in particular, from importing them).
 """

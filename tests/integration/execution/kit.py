@@ -5,13 +5,13 @@ Contract:
 - ``trading_node(exchange, db_url, tickers, ...)`` builds, in the order a node does: a
   ``KalshiRest`` for the trader account; the store and its recorder; a ``RiskManager`` (limits from
   ``RiskSettings`` overrides); one ``WsSession`` and the ``KalshiVenue`` on it and the REST
-  client; the ``ExecutionEngine`` on that venue (market time from ``market_ms``, the wall clock by
-  default, for risk too); the session carries both the monitor's books (the ``Monitor``, filtered
-  to ``tickers``) and the venue's private events (``EngineEvents``; a gap requests a
-  reconciliation); every followed market is
+  client; the engine and its reconciler as the node wires them (``node.wiring.execution_parts``:
+  market time from ``market_ms``, the wall clock by default, for risk too); the session carries
+  both the monitor's books (the ``Monitor``, filtered to ``tickers``) and the venue's private
+  events (``EngineEvents``; a gap requests a reconciliation); every followed market is
   registered with the engine and every book change becomes ``engine.on_book`` (top of book on
   risk's clock). With ``settle_live`` the monitor also follows the lifecycle channel and each
-  ``determined`` market is settled through ``engine.on_settlement`` as the trading node does (its
+  ``determined`` market is settled by the node's own ``node.wiring.settle_from_lifecycle`` (its
   live path). It waits until the books are fresh and yields a ``Node``. On exit everything is
   closed in reverse order (the exchange itself belongs to the caller).
 - ``sim_exchange(start_ms)`` runs the embedded exchange (default scenario, funded trader) on a
@@ -38,7 +38,7 @@ from zoneinfo import ZoneInfo
 from tests.support.exchange import DEFAULT_TRADER_CASH, TRADER_USER, Credentials, RunningExchange, process_key
 
 from kalshi_trader.config import RiskSettings
-from kalshi_trader.domain import BookSide, Fill, Order, OrderIntent, Position, Price, Qty, Side, TimeInForce, TopOfBook
+from kalshi_trader.domain import BookSide, Fill, Order, OrderIntent, Position, Price, Qty, TimeInForce, TopOfBook
 from kalshi_trader.execution.engine import EngineConfig, ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
 from kalshi_trader.execution.reconcile import Reconciler, UnknownOrderPolicy
@@ -59,6 +59,7 @@ from kalshi_trader.marketdata.monitor import (
     MarketLifecycle,
     Monitor,
 )
+from kalshi_trader.node.wiring import execution_parts, settle_from_lifecycle
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
 from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
@@ -152,11 +153,18 @@ async def trading_node(
         ws = WsSession(exchange.ws_url, signer, backoff=FAST_BACKOFF)
         stack.push_async_callback(ws.close)
         venue = KalshiVenue(rest, ws)
-        engine = ExecutionEngine(
-            venue, manager, recorder, config=config or EngineConfig(tick_s=0.05), clock_ms=clock_ms, market_ms=market_ms
+        engine, reconciler = execution_parts(
+            venue,
+            manager,
+            recorder,
+            store,
+            config=config or EngineConfig(tick_s=0.05),
+            clock_ms=clock_ms,
+            market_ms=market_ms,
+            policy=policy,
+            reconcile_interval_s=None,
         )
         monitor = Monitor(RestMarkets(rest), ws, MarketFilter(tickers=frozenset(tickers)), follow_lifecycle=settle_live)
-        reconciler = Reconciler(engine, store, policy=policy, interval_s=None)
 
         def on_change(event: BookChanged | BookFresh) -> None:
             engine.on_book(top_of(event.book))
@@ -166,9 +174,9 @@ async def trading_node(
             if book is not None:
                 engine.on_book(top_of(book))
 
-        def on_lifecycle(event: MarketLifecycle) -> None:  # as ``TradingNode._settle``
-            if event.kind == "determined" and event.result in ("yes", "no"):
-                engine.on_settlement(event.ticker, Side(event.result), source="lifecycle")
+        def on_lifecycle(event: MarketLifecycle) -> None:  # as ``TradingNode._on_lifecycle``
+            if event.kind == "determined":
+                settle_from_lifecycle(engine, event)
 
         monitor.subscribe(BookChanged, on_change)
         monitor.subscribe(BookFresh, on_change)

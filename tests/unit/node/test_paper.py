@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kalshi_trader.domain import BookSide, IntentAction, Level, OrderIntent, Price, Qty
 from kalshi_trader.execution.orders import OrderTracker
-from kalshi_trader.paper_feed import own_levels, with_own
+from kalshi_trader.node.paper import own_levels, with_own
 
 
 def test_resting_orders_become_bid_levels_of_their_leg() -> None:
