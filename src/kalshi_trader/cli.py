@@ -1003,6 +1003,192 @@ async def _history_download(settings: Settings, request: Any) -> Any:
             return await download(rest, settings.data_dir / "history", request, Shown())
 
 
+@app.command()
+@client_options("config", "data_dir")
+def backtest(
+    data: Path | None = typer.Option(
+        None,
+        "--data",
+        help="A recording (`record`, `run --record`) or a history download [default: DATA_DIR/recordings].",
+        show_default=False,
+    ),
+    report: Path | None = typer.Option(
+        None, "--report", help="Also write the report as one self-contained HTML file.", show_default=False
+    ),
+    first: str | None = typer.Option(
+        None,
+        "--from",
+        help="Trade from this time (UTC), e.g. 2026-12-07T15:00; earlier data warms up.",
+        show_default=False,
+    ),
+    last: str | None = typer.Option(None, "--to", help="Stop at this time (UTC).", show_default=False),
+    strategy: list[str] | None = typer.Option(
+        None,
+        "--strategy",
+        help="Run only this strategy (repeat for more) [default: those `run` loads].",
+        show_default=False,
+    ),
+    assignments: list[str] | None = typer.Option(
+        None, "--set", help="Change any setting for this run: section.field=value (repeatable).", show_default=False
+    ),
+    sweep: list[str] | None = typer.Option(
+        None, "--sweep", help="Run a grid: section.field=v1,v2,... (repeat for more dimensions).", show_default=False
+    ),
+    jobs: int = typer.Option(2, "--jobs", min=1, help="--sweep: processes run in parallel."),
+    *,
+    settings: Settings,
+) -> None:
+    """Replay recorded market data through the strategies, risk and execution engine with the paper venue
+    as the exchange (no sleeping: the recorded times drive the clock) and report what they would have done."""
+    from kalshi_trader.backtest.data import BacktestError, parse_time
+    from kalshi_trader.backtest.overrides import apply, parse_assignment
+    from kalshi_trader.backtest.sweep import parse_sweep
+    from kalshi_trader.strategy import registry
+
+    chosen = tuple(dict.fromkeys(strategy)) if strategy else registry.default_names()
+    unknown = [n for n in chosen if n not in registry.names()]
+    if unknown:
+        fail(f"--strategy must be one of {', '.join(registry.names())}, not {unknown[0]!r}")
+    source = data if data is not None else settings.data_dir / "recordings"
+    with user_errors(Failure((BacktestError, ValueError), 2)):
+        start_ms = parse_time(first, "--from") if first else None
+        end_ms = parse_time(last, "--to") if last else None
+        if start_ms is not None and end_ms is not None and end_ms <= start_ms:
+            raise BacktestError("--to must be after --from")
+        sets = tuple(parse_assignment(a) for a in assignments or ())
+        configured = apply(settings, sets)
+        dims = parse_sweep(sweep or ())
+        for name, values in dims:
+            for value in values:
+                apply(configured, [(name, value)])
+        if dims and report is not None:
+            raise BacktestError("--report writes one run's report: rerun a row's command (printed) with --report")
+    import logging
+
+    stderr_logging(logging.ERROR)  # the replayed node's warnings (a fair value it could not price) are the run's
+    with user_errors(Failure((BacktestError, OSError), 2), interrupted="interrupted"):
+        if dims:
+            _backtest_sweep(source, settings, chosen, start_ms, end_ms, sets, dims, jobs)
+        else:
+            _backtest_once(source, configured, chosen, start_ms, end_ms, sets, report)
+
+
+def _backtest_command(source: Path, chosen: Sequence[str], first: int | None, last: int | None) -> list[str]:
+    from datetime import UTC, datetime
+
+    argv = [PROG, "backtest", "--data", str(source)]
+    for flag, ms in (("--from", first), ("--to", last)):
+        if ms is not None:
+            argv += [flag, datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S")]
+    for name in chosen:
+        argv += ["--strategy", name]
+    return argv
+
+
+def _backtest_once(
+    source: Path,
+    settings: Settings,
+    chosen: tuple[str, ...],
+    start_ms: int | None,
+    end_ms: int | None,
+    sets: tuple[tuple[str, str], ...],
+    report: Path | None,
+) -> None:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from kalshi_trader.backtest.html import render_html
+    from kalshi_trader.backtest.report import render_console
+    from kalshi_trader.backtest.runner import BacktestSpec, run_backtest
+
+    spec = BacktestSpec(source, settings, chosen, start_ms=start_ms, end_ms=end_ms, overrides=sets)
+    err = Console(stderr=True)
+    bars = Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    )
+    task = bars.add_task("", total=None)
+
+    def shown(p: Any) -> None:
+        from datetime import UTC, datetime
+
+        when = datetime.fromtimestamp(p.market_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+        rate = p.records / p.wall_s if p.wall_s > 0 else 0
+        bars.update(
+            task, completed=p.records, total=p.total or None, description=f"at {when} UTC, {rate:,.0f} records/s"
+        )
+
+    with bars:
+        result = asyncio.run(run_backtest(spec, shown))
+    render_console(result, Console())
+    if report is not None:
+        report.write_text(render_html(result), encoding="utf-8")
+        typer.echo(f"Report: {report}")
+
+
+def _backtest_sweep(
+    source: Path,
+    settings: Settings,
+    chosen: tuple[str, ...],
+    start_ms: int | None,
+    end_ms: int | None,
+    sets: tuple[tuple[str, str], ...],
+    dims: list[tuple[str, list[str]]],
+    jobs: int,
+) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from kalshi_trader.backtest.report import money
+    from kalshi_trader.backtest.sweep import SweepJob, grid, run_sweep
+
+    base = _backtest_command(source, chosen, start_ms, end_ms)
+    for name, value in sets:
+        base += ["--set", f"{name}={value}"]
+    combos = grid(dims)
+    job = SweepJob(source, settings, chosen, start_ms, end_ms, sets, tuple(base))
+    typer.echo(f"Sweep: {len(combos)} backtests, {jobs} at a time", err=True)
+    finished = [0]
+
+    def on_row(row: Any) -> None:
+        finished[0] += 1
+        state = f"error: {row.error}" if row.error else f"net {money(row.net)}"
+        typer.echo(f"[{finished[0]}/{len(combos)}] {state}: {row.command}", err=True)
+
+    rows = run_sweep(job, combos, jobs=jobs, on_row=on_row)
+    table = Table(title="Sweep")
+    names = [n for n, _ in dims]
+    for col in (*names, "net P&L ($)", "fees ($)", "fills", "win rate", "max DD ($)", "refused", "Brier fair/mid"):
+        table.add_column(col, justify="left" if col in names else "right")
+    for row in rows:
+        values = [v for _, v in row.combo]
+        if row.error:
+            table.add_row(*values, f"error: {row.error}", "", "", "", "", "", "")
+            continue
+        win = "-" if row.win_rate is None else f"{row.win_rate:.0%}"
+        brier = "-" if row.brier_fair is None else f"{row.brier_fair:.4f}/{row.brier_mid:.4f}"
+        table.add_row(
+            *values,
+            money(row.net),
+            money(row.fees),
+            str(row.fills),
+            win,
+            money(row.max_drawdown),
+            str(row.refused),
+            brier,
+        )
+    console = Console()
+    console.print(table)
+    console.print("Rerun a row alone (add --report FILE.html for its report):")
+    for i, row in enumerate(rows, 1):
+        console.print(f"  {i}. {row.command}", soft_wrap=True, markup=False, highlight=False)
+
+
 config_app = typer.Typer(
     help="Settings (from --config TOML, KALSHI_TRADER_* variables and defaults).", no_args_is_help=True
 )

@@ -8,6 +8,9 @@ Contract:
   ``list_markets`` every market recorded so far, ``get_market`` / ``get_markets`` the newest read,
   ``trades_since`` nothing (the recorded ``trade`` frames are the trades). A record that does not
   convert is skipped (counted in ``unusable``).
+- ``RecordedReads``: the public REST reads the paper venue's feed makes (``kalshi.readonly.PublicReads``),
+  answered from the recording: ``get_series`` from the ``series`` records seen so far (the fee
+  schedule), ``get_market`` from the ``market`` records; anything else is ``NotFoundError``.
 - ``RecordedNws(clock_ms)``: an ``NwsClient`` whose ``get_json`` never touches the network:
   ``add(meta, body)`` takes an ``nws`` record; a request is answered with the newest recorded
   response to the same path and query received at or before ``clock_ms()`` — or, when none was
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,11 +33,13 @@ from kalshi_trader.domain import MarketInfo, Price
 from kalshi_trader.fairvalue.nws import RETRY_STATUSES, NwsClient, NwsDataError, NwsHttpError, NwsUnavailableError
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi import schemas as w
+from kalshi_trader.kalshi.errors import NotFoundError
 from kalshi_trader.marketdata.monitor import MarketFilter, MarketReport, TradePrinted
 
-__all__ = ["RecordedMarkets", "RecordedNws"]
+__all__ = ["RecordedMarkets", "RecordedNws", "RecordedReads"]
 
 _MARKET = w.decoder_for(w.Market)
+_SERIES = w.decoder_for(w.Series)
 IN_FLIGHT_MS = 600_000
 """How far after the replay clock a first recorded response may be (the live request was in flight)."""
 
@@ -76,6 +81,52 @@ class RecordedMarkets:
 
     async def trades_since(self, since_ms: int) -> list[TradePrinted]:
         return []
+
+
+class RecordedReads:
+    """See the module docstring."""
+
+    def __init__(self) -> None:
+        self.series: dict[str, w.Series] = {}
+        self.markets: dict[str, w.Market] = {}
+
+    def add_series(self, payload: bytes) -> None:
+        try:
+            series = _SERIES.decode(payload)
+        except (ValueError, TypeError):
+            return
+        self.series[series.ticker] = series
+
+    def add_market(self, payload: bytes) -> None:
+        try:
+            market = _MARKET.decode(payload)
+        except (ValueError, TypeError):
+            return
+        self.markets[market.ticker] = market
+
+    async def get_series(self, series_ticker: str, *, include_volume: bool | None = None) -> w.Series:
+        found = self.series.get(series_ticker)
+        if found is None:
+            raise NotFoundError(f"series {series_ticker} is not in the recording", status=404)
+        return found
+
+    async def get_market(self, ticker: str) -> w.Market:
+        found = self.markets.get(ticker)
+        if found is None:
+            raise NotFoundError(f"market {ticker} is not in the recording", status=404)
+        return found
+
+    async def get_event(self, event_ticker: str, *, with_nested_markets: bool | None = None) -> w.GetEventResponse:
+        raise NotFoundError(f"event {event_ticker}: a backtest reads no events", status=404)
+
+    async def iter_markets(self, *, page_size: int = 1000, **filters: Any) -> AsyncIterator[w.Market]:
+        for market in list(self.markets.values()):
+            yield market
+
+    async def iter_trades(self, *, page_size: int = 1000, **filters: Any) -> AsyncIterator[w.Trade]:
+        none: list[w.Trade] = []  # the recorded trade frames are the trades
+        for trade in none:
+            yield trade
 
 
 class RecordedNws(NwsClient):

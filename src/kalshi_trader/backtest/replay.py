@@ -19,7 +19,8 @@ Contract:
     ``restart``, ``cut``, ``damaged``, ``missing``) → ``WsSession.replay_drop``: every book stale
     until its next recorded snapshot; ``stale`` needs nothing (the replayed session meets the same
     seq gap itself).
-  - ``event``, ``series``: not needed.
+  - ``series``: kept for the paper venue's fee schedules (``recorded.RecordedReads``); ``event``:
+    not needed.
 - ``stats``: records, frames replayed, private frames dropped, gaps by kind.
 """
 
@@ -32,7 +33,7 @@ from typing import Final
 import msgspec
 
 from kalshi_trader.backtest.clock import ReplayClock
-from kalshi_trader.backtest.recorded import RecordedMarkets, RecordedNws
+from kalshi_trader.backtest.recorded import RecordedMarkets, RecordedNws, RecordedReads
 from kalshi_trader.kalshi.ws import ORDERBOOK, WsSession
 from kalshi_trader.marketdata.monitor import DEFAULT_CHANNELS, LIFECYCLE, MarketFilter, Monitor
 from kalshi_trader.recording.reader import Record
@@ -79,6 +80,7 @@ class MarketReplay:
         self.clock = clock
         self.session = WsSession(_REPLAY_URL, None)
         self.markets = RecordedMarkets()
+        self.reads = RecordedReads()
         self.nws = RecordedNws(clock.now_ms)
         self.monitor = Monitor(self.markets, self.session, MarketFilter(), channels=channels, clock_ms=clock.now_ms)
         self.channels = (ORDERBOOK, *self.monitor.channels)
@@ -101,7 +103,10 @@ class MarketReplay:
             self.stats.frames += 1
             self.session.on_text(payload)
         elif kind == "market":
+            self.reads.add_market(record.payload)
             await self._market(record.payload)
+        elif kind == "series":
+            self.reads.add_series(record.payload)
         elif kind == "nws":
             meta, body = record.nws()
             self.nws.add(meta, body, record.time_ms)
