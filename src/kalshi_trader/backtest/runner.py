@@ -51,9 +51,9 @@ from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
 from kalshi_trader.marketdata.book import L2Book
 from kalshi_trader.marketdata.monitor import BookChanged, BookFresh, BookStale, MarketLifecycle
+from kalshi_trader.node.paper import PaperFeed, own_levels, with_own
 from kalshi_trader.paper.exchange import PaperExchange
 from kalshi_trader.paper.venue import PaperVenue
-from kalshi_trader.paper_feed import PaperFeed, own_levels, with_own
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
 from kalshi_trader.store import Recorder
