@@ -49,7 +49,9 @@ Contract (``FavoriteStrategy.decide(state, memory)``, pure — see ``strategy.ba
   not a fall), the strategy cancels the bracket (``BracketCancel``) and any resting entry and
   sells the position with a reduce-only IOC limit order ``exit_slippage`` below the leg's best bid,
   retrying every ``exit_retry_ms`` while a position remains (even if the bid recovers meanwhile:
-  the bracket is gone). The close exit needs no confirmation.
+  the bracket is gone) — but never while an order of ours still sells there (the last exit, or the
+  take-profit whose cancel goes ahead of it): at any clock speed an exit is retried only once the
+  one before it is over. The close exit needs no confirmation.
 - **Cool-downs.** A trade ends when the entry is gone (seen by the node, or ``ack_grace_ms`` after
   it was placed) and the position is flat — closed by take-profit, stop, exit or an unfilled entry.
   The market then cools down for ``cooldown_ms``: no new entry, so the strategy never churns on
@@ -797,6 +799,12 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         qty = min(filled, held)
         if trade.exiting_ms is not None and now - trade.exiting_ms < p.exit_retry_ms:
             notes.append(f"{why}; exit sent {(now - trade.exiting_ms) // 1000} s ago, waiting")
+            return trade, tuple(actions), self._decide(ticker, now, Verdict.HOLD, notes, trade, filled, held)
+        selling = [o for o in state.orders_in(ticker) if o.side is trade.entry_side.other]
+        if trade.exiting_ms is not None and selling:
+            notes.append(
+                f"{why}; {len(selling)} order(s) of ours still selling here (the last exit, or the take-profit)"
+            )
             return trade, tuple(actions), self._decide(ticker, now, Verdict.HOLD, notes, trade, filled, held)
         bid = snap.leg_bid(trade.outcome) if snap is not None and not snap.stale else None
         if snap is None or bid is None:

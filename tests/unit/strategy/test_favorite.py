@@ -13,6 +13,7 @@ from kalshi_trader.domain import (
     IntentAction,
     MarketStatus,
     Money,
+    Order,
     OrderIntent,
     TimeInForce,
     TopOfBook,
@@ -397,6 +398,26 @@ def test_exit_retries_only_after_the_retry_interval_and_cancels_the_bracket_once
     assert isinstance(exit_, OrderIntent)
     assert exit_.qty == ct(4)
     assert exit_.client_order_id != first.intents[0].client_order_id
+
+
+def test_an_exit_is_not_retried_while_an_order_of_ours_still_sells_there() -> None:
+    """However fast market time runs, a retry waits for the last exit (or the take-profit being
+    cancelled ahead of it) to finish: sending another would only be cut to nothing."""
+    coid, memory = _protected()
+    fills = [fill(T, BID, "0.89", 10, coid, "f1")]
+
+    def step(t: int, memory: FavoriteMemory, orders: list[Order]) -> StrategyResult[FavoriteMemory]:
+        market = [snap(bid="0.80", ask="0.86", now=t)]
+        return run(state(t, market, positions={T: 10}, fills=fills, orders=orders), memory, stop_confirm_ms=0)
+
+    first = step(NOW + 2 * SECOND, memory, [])
+    assert any(isinstance(a, OrderIntent) for a in first.actions)
+    take_profit = [order(T, ASK, "0.93", 10, "tp-1")]
+    much_later = step(NOW + 10 * MINUTE, first.memory, take_profit)
+    assert much_later.actions == ()
+    assert "still selling" in much_later.decisions[0].reason
+    gone = step(NOW + 10 * MINUTE, much_later.memory, [])
+    assert [i.action for i in gone.intents] == [IntentAction.PLACE]
 
 
 def test_no_bid_to_sell_to_holds_and_keeps_the_bracket() -> None:
