@@ -45,7 +45,10 @@ Contract:
      Creates still queued or in flight are left alone.
   5. *Risk*: a resting order with no reservation in risk (found at the exchange, or tracked again
      after a restart) is judged again as a place of its remaining size: approved, it is **adopted**
-     (its reservation is held again); refused, it is **canceled**. An order that is not ours (its
+     (its reservation is held again); refused, it is **canceled** — except by the write budget
+     alone (every limit passed; the order exists, adopting it writes nothing), which adopts it as
+     it stands (``RiskManager.adopt``), so a restart with more resting orders than a second's
+     writes does not cancel them. An order that is not ours (its
      ``client_order_id`` unknown to the engine and the store) is adopted that way only under
      ``UnknownOrderPolicy.ADOPT``; under ``CANCEL`` (the default) it is canceled.
   6. *Positions*: the venue's positions are compared with the tracker's positions (from
@@ -65,6 +68,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -88,6 +92,7 @@ from kalshi_trader.execution.engine import SETTLEMENT_AUDIT, ExecutionEngine
 from kalshi_trader.execution.protection import BRACKET_AUDIT
 from kalshi_trader.execution.venue import Settlement, VenueError, VenueNotFound
 from kalshi_trader.execution.views import Discrepancy, ReconcileReport
+from kalshi_trader.risk.decisions import Rule
 from kalshi_trader.store import AuditKind, Store, StoreError
 
 __all__ = ["FixedProtection", "ProtectionPolicy", "Reconciler", "UnknownOrderPolicy"]
@@ -383,6 +388,10 @@ class Reconciler:
                 reason=f"reconcile ({reason}): re-reserve a resting order",
             )
             decision = engine.risk.check_and_reserve(intent, book=engine.book(t.ticker))
+            if not decision.approved and decision.rule is Rule.RATE_BUDGET:  # the last check: every limit passed
+                held = engine.risk.adopt(t.client_order_id, t.ticker, t.side, t.price, t.remaining)
+                reason = "every limit passed; adopting an order that rests writes nothing" if held else decision.reason
+                decision = dataclasses.replace(decision, approved=held, reason=reason)
             engine.recorder.audit(
                 AuditKind.RISK_DECISION,
                 t.client_order_id,

@@ -118,3 +118,26 @@ async def test_foreign_orders_are_adopted_under_the_adopt_policy_and_positions_g
         assert view is not None
         assert (view.state, view.stop_loss) == ("active", 3500)
         assert coid in {o.client_order_id for o in await resting(node.rest)}
+
+
+async def test_a_restart_adopts_more_resting_orders_than_a_second_of_writes(
+    exchange: RunningExchange, liquidity: Liquidity, db_url: str
+) -> None:
+    """Adopting an order that already rests writes nothing: the write budget (one place a second
+    here) refuses none of them, where judging them as new places would cancel all but the first."""
+    ticker = exchange.add_market(TICKER)
+    await liquidity.quote(ticker, BookSide.ASK, 6000, 10)
+    await liquidity.quote(ticker, BookSide.BID, 2000, 10)
+    async with client_for(exchange, exchange.trader) as by_hand:
+        coids = []
+        for n in range(4):
+            req = convert.create_request(ticker, BookSide.BID, Price(3000 + 100 * n), Qty(100))
+            await by_hand.create_order(req)
+            coids.append(str(req.client_order_id))
+    async with trading_node(
+        exchange, db_url, [ticker], policy=UnknownOrderPolicy.ADOPT, reconcile=False, risk={"max_writes_per_second": 1}
+    ) as node:
+        report = await node.reconciler.start()
+        assert (report.adopted, report.canceled) == (4, 0)
+        assert all(node.risk.reservation(coid) is not None for coid in coids)
+        assert sorted(o.client_order_id for o in await resting(node.rest)) == sorted(coids)
