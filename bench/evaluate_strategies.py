@@ -220,21 +220,11 @@ async def run_seed(
     seed: int, days: float, speed: float, progress_h: float, strategies: tuple[str, ...] = ("favorite", "weather_mm")
 ) -> SeedResult:
     tmp = tempfile.mkdtemp(prefix=f"eval-{seed}-")
-    # A fair-value refresh (every event's NWS reads, one after another) takes about a wall second;
-    # at ``speed``x that is ``speed`` simulated seconds, so the market maker's fair-age limit (900 s
-    # of market time) would refuse every value. Allow a few refreshes' worth of market time instead.
-    fair_age_s = min(86_400.0, max(900.0, 3.0 * speed))
-    settings = Settings(
-        data_dir=Path(tmp),
-        exchange=ExchangeSettings(port=0, seed=seed),
-        strategies={"weather_mm": {"max_fair_age_s": fair_age_s}},
-    )
-    fair_interval = max(0.05, min(3.0, 300.0 * 1.0 / speed))  # every ~5 simulated minutes
+    settings = Settings(data_dir=Path(tmp), exchange=ExchangeSettings(port=0, seed=seed))
     node = TradingNode(
         settings,
         NodeOptions(
             speed=speed,
-            fair_interval_s=fair_interval,
             sample_interval_s=0.5,
             reconcile_interval_s=None,
             strategies=strategies,

@@ -105,7 +105,8 @@ class NwsSettings(BaseModel):
     set ``user_agent`` to yours. ``max_retries`` (≤ 3) bounds retries of 5xx/429/timeouts;
     ``*_ttl_s`` are client-side cache lifetimes (``/points`` rarely changes); ``*_stale_s`` are
     the ages beyond which a forecast's ``updateTime`` or an observation's ``timestamp`` is
-    flagged stale."""
+    flagged stale; ``max_requests_per_s`` is the request budget (per real second: an expired
+    cached answer is served rather than exceed it)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -121,6 +122,7 @@ class NwsSettings(BaseModel):
     observation_ttl_s: float = Field(60.0, ge=0)
     forecast_stale_s: float = Field(6 * 3_600.0, gt=0)
     observation_stale_s: float = Field(2 * 3_600.0, gt=0)
+    max_requests_per_s: float = Field(10.0, gt=0, le=1_000)
 
 
 Contracts = Annotated[Decimal, Field(gt=0, le=10_000_000, decimal_places=2)]

@@ -184,7 +184,8 @@ async def event_fair_values(
     cli: CliReport | None = None
     if now > day_start:
         try:
-            obs = await client.observations(station.icao, day_start, min(now, day_end))
+            # no end while the day runs: one cache entry serves the day (the server stops at its now)
+            obs = await client.observations(station.icao, day_start, day_end if now >= day_end else None)
             observed = observed_extreme_f(station.extreme, obs, day_start, day_end)
             if obs and obs[0].stale_reason is not None and now < day_end:
                 warnings.append(f"observations stale: {obs[0].stale_reason}")

@@ -15,7 +15,12 @@ Contract:
   ``NwsDataError``. All three derive from ``NwsError``.
 - Caching: ``/points`` results are cached for ``points_ttl_s`` (they change rarely; concurrent
   lookups of one point share one request); forecasts/grids for ``forecast_ttl_s``; observations
-  for ``observation_ttl_s`` (0 disables a cache).
+  for ``observation_ttl_s`` (0 disables a cache). Lifetimes run on the injected ``monotonic``
+  clock (the market's in sim, so a fast simulated clock expires them as fast as its data change).
+- Request budget: at most ``max_requests_per_s`` HTTP requests a real second (the ``wall``
+  clock; bursts of as many), retries included. A request over budget waits for its turn —
+  except the refresh of an expired cache entry, which then serves the cached answer (data that
+  were current a lifetime ago beat waiting) and is fetched again once the budget allows.
 - Staleness: a forecast or grid whose ``updateTime`` is older than ``forecast_stale_s`` (or
   missing), or whose first period ended over an hour ago (a CDN serving an old forecast), and an
   observation older than ``observation_stale_s``, carry ``stale_reason`` (``stale`` is True). They
@@ -572,6 +577,33 @@ def _coord(value: float) -> str:
     return "0" if text in ("-0", "") else text
 
 
+class RequestBudget:
+    """A token bucket: ``rate`` requests a second on the ``clock`` (seconds), bursts of up to
+    ``max(1, rate)``. ``take`` reserves a turn and sleeps until it comes (first come, first
+    served); ``available`` says whether a request could go now without waiting."""
+
+    def __init__(self, rate: float, clock: Callable[[], float]) -> None:
+        if rate <= 0:
+            raise ValueError("the request budget must be positive")
+        self.rate, self.capacity, self._clock = rate, max(1.0, rate), clock
+        self._tokens, self._at = self.capacity, clock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.capacity, self._tokens + (now - self._at) * self.rate)
+        self._at = now
+
+    def available(self) -> bool:
+        self._refill()
+        return self._tokens >= 1.0
+
+    async def take(self, sleep: Sleep) -> None:
+        self._refill()
+        self._tokens -= 1.0
+        if self._tokens < 0:
+            await sleep(-self._tokens / self.rate)
+
+
 class NwsClient:
     """An async NWS API client (see the module contract). Use as ``async with NwsClient(...)``
     or call ``close()``; a caller-provided ``session`` is not closed."""
@@ -587,6 +619,7 @@ class NwsClient:
         sleep: Sleep = asyncio.sleep,
         rng: random.Random | None = None,
         on_response: ResponseTap | None = None,
+        wall: Callable[[], float] = _time.monotonic,
     ) -> None:
         self.settings = settings if settings is not None else NwsSettings()
         self.on_response = on_response
@@ -602,6 +635,7 @@ class NwsClient:
         self._rng = rng if rng is not None else random.Random()
         self._cache: dict[str, tuple[float, Any]] = {}
         self._inflight: dict[str, asyncio.Future[Any]] = {}
+        self._budget = RequestBudget(self.settings.max_requests_per_s, wall)
 
     async def __aenter__(self) -> Self:
         return self
@@ -634,6 +668,7 @@ class NwsClient:
             if attempt:
                 delay = self.settings.backoff_s * (2 ** (attempt - 1)) * self._rng.uniform(0.5, 1.0)
                 await self._sleep(delay)
+            await self._budget.take(self._sleep)
             try:
                 async with self._http().get(
                     url,
@@ -663,8 +698,8 @@ class NwsClient:
     async def _cached(self, key: str, ttl_s: float, fetch: Callable[[], Awaitable[Any]]) -> Any:
         now = self._monotonic()
         hit = self._cache.get(key)
-        if hit is not None and hit[0] > now:
-            return hit[1]
+        if hit is not None and (hit[0] > now or not self._budget.available()):
+            return hit[1]  # fresh, or expired while the budget is spent: the last answer stands
         pending = self._inflight.get(key)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -757,8 +792,11 @@ class NwsClient:
     ) -> CliReport | None:
         """The newest CLI report for ``location`` (covering ``day`` if given; the ``site`` section
         of a multi-site product), parsed; None when none of the newest ``max_products`` products
-        qualifies."""
+        qualifies. A product issued (UTC) before ``day`` cannot cover it and is not fetched (a
+        report of a US climate day is issued on that day's afternoon or later)."""
         for ref in (await self.cli_products(location))[:max_products]:
+            if day is not None and ref.issuance_time.astimezone(UTC).date() < day:
+                continue
             try:
                 report = parse_cli(await self.product_text(ref.product_id), site)
             except CliParseError:

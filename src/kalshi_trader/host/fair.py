@@ -6,21 +6,33 @@ Contract:
   series has a settlement station (``fairvalue.stations``; the station and whether it settles on
   the high or the low are read from the market's rules, ``station_from_api``) by event, prices
   each event's brackets with ``fairvalue.live.event_fair_values`` at ``clock_ms()`` (market
-  time, so a simulated clock drives the model too) and stores one ``strategy.base.FairValue`` per market
-  (``weather_mm.fair_values_from_distribution``: P(YES) and its ±1 °F sensitivity), stamped with
-  that time. Values of markets no longer followed are dropped. A market with a settlement floor
-  is never valued below it (YES settles at the floor at least).
+  time, so a simulated clock drives the model too; read when the event's pricing starts) and
+  stores one ``strategy.base.FairValue`` per market (``weather_mm.fair_values_from_distribution``:
+  P(YES) and its ±1 °F sensitivity), stamped with that time. Values of markets no longer
+  followed are dropped. A market with a settlement floor is never valued below it (YES settles at
+  the floor at least).
+- Events are priced concurrently, each stored as soon as it is priced. ``refresh(wait_s=None)``
+  waits for all of them; with ``wait_s`` it returns after that many real seconds and an event
+  still waiting for NWS (a first fetch over the request budget, a slow answer) goes on in the
+  background — the next refresh does not start it again — so one slow event never holds the
+  others' values back.
 - An event that cannot be priced (NWS down, brackets not a partition) keeps no value (a stale
   value is worse than none: strategies skip a market without one) and its error is kept in
   ``errors`` (event → one line); the others are still priced.
-- ``run(interval_s, on_update)`` refreshes every ``interval_s`` real seconds until cancelled and
-  calls ``on_update()`` after each refresh.
+- ``run(interval_s, on_update, min_wall_s=...)`` refreshes every ``interval_s`` seconds of
+  **market time** (``clock_ms``: a simulated clock at 600× refreshes 600 times as often in real
+  time as the wall clock would, so values are as young in market time at any speed), but never
+  sooner than ``min_wall_s`` real seconds after the last refresh began (the CPU and the NWS
+  budget bound it; ``NwsClient`` serves cached answers meanwhile; a refresh waits at most that
+  long for its events), until cancelled (pricing still running is cancelled with it); it calls
+  ``on_update()`` after each refresh. A stopped clock is polled once a real second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
@@ -37,6 +49,9 @@ from kalshi_trader.strategy.weather_mm import fair_values_from_distribution
 __all__ = ["FairValueFeed"]
 
 log = structlog.get_logger(__name__)
+
+POLL_MAX_S = 1.0
+"""Longest real sleep while waiting for the market clock to reach the next refresh."""
 
 
 class FairValueFeed:
@@ -55,6 +70,7 @@ class FairValueFeed:
         self.errors: dict[str, str] = {}
         self.refreshes = 0
         self.last_refresh_ms = 0
+        self._pricing: dict[str, asyncio.Task[None]] = {}
 
     def events(self) -> dict[str, list[MarketInfo]]:
         """Followed markets of the stations' series, by event."""
@@ -64,39 +80,87 @@ class FairValueFeed:
                 grouped.setdefault(info.event_ticker, []).append(info)
         return grouped
 
-    async def refresh(self) -> None:
+    async def refresh(self, wait_s: float | None = None) -> None:
         now_ms = self._clock_ms()
-        now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
-        fresh: dict[str, FairValue] = {}
-        errors: dict[str, str] = {}
-        for event, infos in sorted(self.events().items()):
-            try:
-                station = station_from_api(infos[0].series_ticker, rules_primary=infos[0].rules_primary)
-                brackets = check_partition(Bracket.from_market(m) for m in infos)
-                fv = await event_fair_values(self.client, station, event_date(event), brackets, now=now)
-            except (NwsError, BracketError, ValueError) as exc:
-                errors[event] = str(exc)
-                continue
-            values = fair_values_from_distribution(fv.distribution, brackets, now_ms)
-            for info in infos:
-                value = values.get(info.ticker)
-                if value is not None and info.settlement_floor is not None and value.price < info.settlement_floor:
-                    values[info.ticker] = dataclasses.replace(value, price=info.settlement_floor)
-            fresh.update(values)
-        self.values = fresh
-        if errors != self.errors:
-            for event, error in errors.items():
-                if self.errors.get(event) != error:
-                    log.warning("fair_value_failed", event_ticker=event, error=error)
-        self.errors = errors
+        events = self.events()
+        followed = {info.ticker for infos in events.values() for info in infos}
+        self.values = {t: v for t, v in self.values.items() if t in followed}
+        self.errors = {e: why for e, why in self.errors.items() if e in events}
+        for event, infos in sorted(events.items()):
+            if event not in self._pricing:
+                task = asyncio.get_running_loop().create_task(self._store(event, infos))
+                self._pricing[event] = task
+        running = [task for event, task in self._pricing.items() if event in events]
+        if running:
+            await asyncio.wait(running, timeout=wait_s)
         self.refreshes += 1
         self.last_refresh_ms = now_ms
 
-    async def run(self, interval_s: float, on_update: Callable[[], None]) -> None:
+    async def _store(self, event: str, infos: list[MarketInfo]) -> None:
+        try:
+            result = await self._price(event, infos)
+        except Exception:  # a bug in one event's pricing must not end the others'
+            log.exception("fair_value_failed", event_ticker=event)
+            result = "pricing failed unexpectedly (see the log)"
+        finally:
+            del self._pricing[event]
+        if isinstance(result, str):
+            for info in infos:
+                self.values.pop(info.ticker, None)
+            if self.errors.get(event) != result:
+                log.warning("fair_value_failed", event_ticker=event, error=result)
+            self.errors[event] = result
+        else:
+            self.values.update(result)
+            self.errors.pop(event, None)
+
+    def cancel(self) -> None:
+        """Cancel the pricing still running (``run`` does on its way out)."""
+        for task in self._pricing.values():
+            task.cancel()
+
+    async def _price(self, event: str, infos: list[MarketInfo]) -> dict[str, FairValue] | str:
+        """One event's values (stamped with the market time they were priced at), or its error."""
+        now_ms = self._clock_ms()
+        try:
+            station = station_from_api(infos[0].series_ticker, rules_primary=infos[0].rules_primary)
+            brackets = check_partition(Bracket.from_market(m) for m in infos)
+            now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
+            fv = await event_fair_values(self.client, station, event_date(event), brackets, now=now)
+        except (NwsError, BracketError, ValueError) as exc:
+            return str(exc)
+        values = fair_values_from_distribution(fv.distribution, brackets, now_ms)
+        for info in infos:
+            value = values.get(info.ticker)
+            if value is not None and info.settlement_floor is not None and value.price < info.settlement_floor:
+                values[info.ticker] = dataclasses.replace(value, price=info.settlement_floor)
+        return values
+
+    async def run(self, interval_s: float, on_update: Callable[[], None], *, min_wall_s: float = 0.25) -> None:
+        interval_ms = max(1, round(interval_s * 1000))
+        try:
+            while True:
+                began_ms, began_wall = self._clock_ms(), time.monotonic()
+                try:
+                    await self.refresh(wait_s=max(min_wall_s, 0.01))
+                except Exception:  # the feed must outlive one bad refresh
+                    log.exception("fair_value_refresh_failed")
+                on_update()
+                await self._until(began_ms + interval_ms, began_ms, began_wall, min_wall_s)
+        finally:
+            self.cancel()
+
+    async def _until(self, due_ms: int, began_ms: int, began_wall: float, min_wall_s: float) -> None:
+        """Sleep until the market clock reaches ``due_ms`` and ``min_wall_s`` real seconds have
+        passed since ``began_wall``, estimating the clock's speed from what it did since then."""
         while True:
-            try:
-                await self.refresh()
-            except Exception:  # the feed must outlive one bad refresh
-                log.exception("fair_value_refresh_failed")
-            on_update()
-            await asyncio.sleep(interval_s)
+            now_ms, wall = self._clock_ms(), time.monotonic()
+            left_wall = began_wall + min_wall_s - wall
+            if now_ms >= due_ms:
+                if left_wall <= 0:
+                    return
+                await asyncio.sleep(left_wall)
+                continue
+            rate = (now_ms - began_ms) / max(wall - began_wall, 1e-6)  # market ms per real second
+            wait = (due_ms - now_ms) / rate if rate > 0 else POLL_MAX_S
+            await asyncio.sleep(max(left_wall, min(max(wait, 0.001), POLL_MAX_S)))

@@ -50,6 +50,7 @@ from kalshi_trader.marketdata.monitor import (
 )
 from kalshi_trader.node.commands import NodeCommands
 from kalshi_trader.node.options import (
+    FAIR_MIN_WALL_S,
     HISTORY_POINTS,
     SNAPSHOT_DEPTH,
     Mode,
@@ -221,7 +222,6 @@ class TradingNode(NodeCommands, NodeWiring):
         monitor = self.monitor
         assert monitor is not None
         self.fair = fair = FairValueFeed(client, lambda: monitor.markets, self._market_ms)
-        interval = opts.fair_interval_s or (3.0 if sim_clock else 60.0)
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(10):
                 await fair.refresh()
@@ -230,7 +230,7 @@ class TradingNode(NodeCommands, NodeWiring):
             self._changes.publish("fairvalue", "markets", "books")
             self._wake.set()
 
-        self._spawn(fair.run(interval, updated), "node-fair-values")
+        self._spawn(fair.run(opts.fair_interval_s, updated, min_wall_s=FAIR_MIN_WALL_S), "node-fair-values")
 
     def _start_strategies(self) -> None:
         engine = self.engine

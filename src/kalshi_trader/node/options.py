@@ -12,6 +12,9 @@ __all__ = ["DEFAULT_SPEED", "Mode", "NodeError", "NodeOptions", "ShutdownReport"
 
 DEFAULT_SPEED = 60.0
 """The embedded exchange's default clock speed for ``run``: an hour of market time a minute."""
+FAIR_MIN_WALL_S = 0.25
+"""Fair values are recomputed at most this often in real time (at 600× that is every 150 s of
+market time, well inside the market maker's fair-value age limit)."""
 SNAPSHOT_DEPTH = 5
 HISTORY_POINTS = 600
 PNL_POINTS = 3_600
@@ -44,8 +47,9 @@ class NodeOptions:
     strategies: tuple[str, ...] = field(default_factory=registry.default_names)
     flatten_on_exit: bool = False
     sample_interval_s: float = 1.0
-    fair_interval_s: float | None = None
-    """How often fair values are recomputed (real seconds; default 3 in sim, 60 otherwise)."""
+    fair_interval_s: float = 60.0
+    """How often fair values are recomputed, in seconds of market time (the simulated clock's in
+    sim: the same freshness at any ``speed``), at most every ``FAIR_MIN_WALL_S`` real seconds."""
     reconcile_interval_s: float | None = 30.0
     shutdown_timeout_s: float = 15.0
     fresh_timeout_s: float = 10.0

@@ -201,6 +201,25 @@ async def test_forecast_cache_respects_ttl(fake: FakeNws) -> None:
     assert fake.count(GRID_PATH + "/forecast/hourly") == 3
 
 
+async def test_request_budget_serves_expired_answers_and_queues_first_fetches(fake: FakeNws) -> None:
+    """Two requests a (fake) real second: an expired forecast is served from the cache while the
+    budget is spent and fetched again once it refills; a first fetch over budget waits its turn."""
+    market, wall, sleeps = [0.0], [0.0], Sleeps()
+    settings = NwsSettings(forecast_ttl_s=60, max_requests_per_s=2)
+    async with client(fake, settings, monotonic=lambda: market[0], wall=lambda: wall[0], sleep=sleeps) as nws:
+        point = await nws.point(NYC.latitude, NYC.longitude)  # token 1 of 2
+        await nws.hourly_forecast(point)  # token 2: the budget is spent
+        market[0] = 120.0  # the forecast has expired in market time, no real time has passed
+        await nws.hourly_forecast(point)
+        assert fake.count(GRID_PATH + "/forecast/hourly") == 1
+        assert sleeps.delays == []
+        await nws.forecast(point)  # nothing cached: waits for the next token (half a second)
+        assert sleeps.delays == [pytest.approx(0.5)]
+        wall[0] = 10.0  # the budget refills
+        await nws.hourly_forecast(point)
+        assert fake.count(GRID_PATH + "/forecast/hourly") == 2
+
+
 async def test_latest_cli_for_a_day(fake: FakeNws) -> None:
     final = (CLI_DIR / "CLINYC_final.txt").read_text()
     prelim = (CLI_DIR / "CLINYC_preliminary.txt").read_text()
@@ -214,6 +233,15 @@ async def test_latest_cli_for_a_day(fake: FakeNws) -> None:
         assert await nws.latest_cli("NYC", date(2026, 5, 17)) is None
         assert "CLIMATE SUMMARY" in await nws.product_text("c-prelim")
     assert fake.count("/products/c-final") == 1  # product texts are cached
+
+
+async def test_products_issued_before_the_day_are_not_fetched(fake: FakeNws) -> None:
+    """A day's report is issued on its afternoon or later: for tomorrow, nothing listed qualifies."""
+    final = (CLI_DIR / "CLINYC_final.txt").read_text()
+    fake.install_day(NYC, NOW, high_f=lambda d: 80.0, cli={"c-final": final})
+    async with client(fake) as nws:
+        assert await nws.latest_cli("NYC", NOW.date() + timedelta(days=1)) is None
+    assert fake.count("/products/c-final") == 0
 
 
 def test_bad_base_url_is_rejected() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import itertools
 import math
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
@@ -24,6 +25,7 @@ from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.fairvalue.stations import STATIONS
 from kalshi_trader.fairvalue.weather import Bracket, check_partition, climate_day_bounds
 from kalshi_trader.host.fair import FairValueFeed
+from kalshi_trader.sim.clock import SimClock
 from kalshi_trader.strategy.weather_mm import fair_values_from_distribution
 
 pytestmark = pytest.mark.timeout(60)
@@ -183,7 +185,49 @@ async def test_an_event_that_cannot_be_priced_keeps_no_value_and_its_error_while
     assert set(feed.values) == set(followed)
 
 
-async def test_run_refreshes_every_interval_and_outlives_a_failed_refresh(client: NwsClient) -> None:
+async def test_a_slow_event_never_holds_the_others_back(nws: FakeNws, client: NwsClient) -> None:
+    """Miami's hourly forecast hangs: a refresh bounded in time stores New York's values, leaves
+    Miami pricing in the background, and the next refresh does not ask again."""
+    ny, mia = event_markets("KXHIGHNY"), event_markets("KXHIGHMIA", low=87)
+    hourly = "/gridpoints/MFL/110,50/forecast/hourly"
+    nws.fail(hourly, "hang")
+    feed = FairValueFeed(client, lambda: by_ticker([*ny, *mia]), lambda: NOW_MS)
+    try:
+        await feed.refresh(wait_s=0.2)
+        assert set(feed.values) == {m.ticker for m in ny}
+        assert feed.errors == {}
+        await feed.refresh(wait_s=0.2)
+        assert set(feed.values) == {m.ticker for m in ny}
+        assert nws.count(hourly) == 1
+    finally:
+        feed.cancel()
+
+
+async def run_until(feed: FairValueFeed, count: int, interval_s: float, min_wall_s: float) -> list[tuple[int, int]]:
+    """Run the feed until it has called back ``count`` times; (refreshes, market time of the
+    refresh) at each call."""
+    updates: list[tuple[int, int]] = []
+    done = asyncio.Event()
+
+    def on_update() -> None:
+        updates.append((feed.refreshes, feed.last_refresh_ms))
+        if len(updates) >= count:
+            done.set()
+
+    task = asyncio.get_running_loop().create_task(feed.run(interval_s, on_update, min_wall_s=min_wall_s))
+    try:
+        async with asyncio.timeout(20):
+            await done.wait()
+    finally:
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    return updates
+
+
+async def test_run_refreshes_on_market_time_and_outlives_a_failed_refresh(client: NwsClient) -> None:
+    """At 3600× a 10-minute market interval is a sixth of a real second: refreshes follow the
+    market clock, not a real-time cadence, and a failed one does not end the feed."""
     ny = by_ticker(event_markets("KXHIGHNY"))
     calls = 0
 
@@ -194,26 +238,26 @@ async def test_run_refreshes_every_interval_and_outlives_a_failed_refresh(client
             raise RuntimeError("the monitor's markets are being rebuilt")
         return ny
 
-    feed = FairValueFeed(client, markets, lambda: NOW_MS)
-    updates: list[int] = []
-    four = asyncio.Event()
-
-    def on_update() -> None:
-        updates.append(feed.refreshes)
-        if len(updates) >= 4:
-            four.set()
-
-    task = asyncio.get_running_loop().create_task(feed.run(0.01, on_update))
-    try:
-        async with asyncio.timeout(10):
-            await four.wait()
-    finally:
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
+    clock = SimClock(start=NOW_MS, speed=3600)
+    feed = FairValueFeed(client, markets, clock.now_ms)
+    updates = await run_until(feed, 4, interval_s=600, min_wall_s=0.0)
     # on_update after every refresh, the failed second one included (it counted nothing).
-    assert updates[:4] == [1, 1, 2, 3]
+    assert [n for n, _ in updates] == [1, 1, 2, 3]
+    stamps = sorted({ms for _, ms in updates})  # the failed refresh stamped nothing
+    assert len(stamps) == 3
+    assert all(later - earlier >= 600_000 for earlier, later in itertools.pairwise(stamps))
     assert set(feed.values) == set(ny)
+    assert all(v.as_of_ms >= stamps[-1] for v in feed.values.values())
+
+
+async def test_run_waits_at_least_the_real_minimum_between_refreshes(client: NwsClient) -> None:
+    """However fast the market clock, refreshes start at least ``min_wall_s`` real seconds apart:
+    at 100 000× and 0.05 s that is 5 000 s of market time, above the 1 s market interval."""
+    clock = SimClock(start=NOW_MS, speed=100_000)
+    feed = FairValueFeed(client, lambda: by_ticker(event_markets("KXHIGHNY")), clock.now_ms)
+    updates = await run_until(feed, 3, interval_s=1, min_wall_s=0.05)
+    stamps = [ms for _, ms in updates]
+    assert all(later - earlier >= 5_000_000 for earlier, later in itertools.pairwise(stamps))
 
 
 def test_market_time_is_not_the_wall_clock() -> None:
