@@ -25,7 +25,7 @@ from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.fairvalue.stations import STATIONS
 from kalshi_trader.fairvalue.weather import Bracket, check_partition, climate_day_bounds
 from kalshi_trader.host.fair import FairValueFeed
-from kalshi_trader.sim.clock import SimClock
+from kalshi_trader.sim.core.clock import SimClock
 from kalshi_trader.strategy.weather_mm import fair_values_from_distribution
 
 pytestmark = pytest.mark.timeout(60)
