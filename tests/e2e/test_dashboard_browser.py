@@ -21,6 +21,7 @@ from tests.support.node import RunningNode, eventually, resting_orders, running_
 CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("dashboard_browser"),
     pytest.mark.skipif(not CHROMIUM.exists(), reason="browser tests need Debian's chromium at /usr/bin/chromium"),
 ]
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -35,7 +35,7 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "120"}
 for _name in [n for n in ENV if n.startswith("KALSHI_TRADER_")]:
     del ENV[_name]
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = [pytest.mark.timeout(60), pytest.mark.xdist_group("cli_book")]  # one exchange for the module
 
 
 @pytest.fixture(scope="module")

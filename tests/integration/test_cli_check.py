@@ -19,6 +19,8 @@ from kalshi_trader import cli
 
 CLI = str(Path(sys.executable).with_name("kalshi-trader"))
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "200"}
+pytestmark = pytest.mark.xdist_group("cli_check")  # one exchange for the module
+
 for _name in [n for n in ENV if n.startswith("KALSHI_TRADER_")]:
     del ENV[_name]
 

@@ -12,6 +12,7 @@ from kalshi_trader.sim.world.cities import DEFAULT_SERIES
 from kalshi_trader.sim.world.measurements import CalibrationRun, Decile, run_calibration
 
 DAYS = 3
+pytestmark = pytest.mark.xdist_group("calibration")  # one calibration run for the module
 
 
 @pytest.fixture(scope="module")

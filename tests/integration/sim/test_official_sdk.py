@@ -30,7 +30,7 @@ SDK_VERSION = "3.34.0"
 DRIVER = Path(__file__).with_name("sdk_driver.py")
 CACHE = Path(sys.prefix) / "sdk" / f"{SDK}-{SDK_VERSION}"
 
-pytestmark = pytest.mark.timeout(900)
+pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("official_sdk")]  # one SDK environment
 
 
 def _python313() -> str | None:

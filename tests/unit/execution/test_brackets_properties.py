@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any, ClassVar, cast
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -458,5 +459,6 @@ PROPERTY = settings(
 )
 BracketNeverFlips.TestCase.settings = PROPERTY
 ExitsNeverFlipThroughTheBracket.TestCase.settings = PROPERTY
-TestBracketNeverFlips = BracketNeverFlips.TestCase
-TestExitsNeverFlipThroughTheBracket = ExitsNeverFlipThroughTheBracket.TestCase
+# Slow: ./test.sh --fast leaves them out.
+TestBracketNeverFlips = pytest.mark.slow(BracketNeverFlips.TestCase)
+TestExitsNeverFlipThroughTheBracket = pytest.mark.slow(ExitsNeverFlipThroughTheBracket.TestCase)

@@ -7,6 +7,7 @@ import contextlib
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -39,6 +40,7 @@ json_values: st.SearchStrategy[Any] = st.recursive(
 )
 
 
+@pytest.mark.slow  # ./test.sh --fast leaves it out
 @settings(max_examples=200, deadline=None)
 @given(body=json_values)
 def test_json_parsers_raise_only_data_errors(body: Any) -> None:

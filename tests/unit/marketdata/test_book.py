@@ -454,6 +454,7 @@ def random_snapshot(rnd: random.Random, prices: Sequence[int]) -> tuple[list[tup
     return ladder(), ladder()
 
 
+@pytest.mark.slow  # ./test.sh --fast leaves it out
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(grid_name=st.sampled_from(sorted(GRIDS)), seed=st.integers(0, 2**32 - 1))
 def test_book_matches_a_dict_model_over_thousands_of_random_deltas(grid_name: str, seed: int) -> None:

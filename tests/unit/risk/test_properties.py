@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, replace
 
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
@@ -292,7 +293,7 @@ class RiskInvariants(RuleBasedStateMachine):
         assert self.tracker.fees_paid() == sum(f.fee for f in self.fills)
 
 
-TestRiskInvariants = RiskInvariants.TestCase
+TestRiskInvariants = pytest.mark.slow(RiskInvariants.TestCase)  # ./test.sh --fast leaves it out
 TestRiskInvariants.settings = settings(
     max_examples=200,
     stateful_step_count=50,

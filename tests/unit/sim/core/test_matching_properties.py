@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.unit.sim.core.engine_kit import ASK, BID, Harness, check_invariants, order, replay_book, snapshot
@@ -150,6 +151,7 @@ class Run:
             assert replayed.get(ticker, ([], [])) == self.h.engine.book(ticker)
 
 
+@pytest.mark.slow  # ./test.sh --fast leaves it out
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(operation, min_size=20, max_size=80))
 def test_random_order_flow_keeps_every_invariant(operations: list[tuple[Any, ...]]) -> None:

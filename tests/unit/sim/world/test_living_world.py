@@ -49,6 +49,7 @@ def test_next_due_is_the_earliest_of_both_parts() -> None:
         assert world.next_due(now) == min(parts)
 
 
+@pytest.mark.slow  # ./test.sh --fast leaves it out
 def test_traders_trade_the_worlds_markets_only_and_forget_settled_ones() -> None:
     exchange, clock = stepped_exchange(5)
     world = build_living_world(exchange, 5, series=CITIES)
@@ -85,6 +86,7 @@ def test_until_bounds_the_world_and_quiet_after_is_when_all_has_settled() -> Non
     assert LivingWorld(6).quiet_after_ms() is None
 
 
+@pytest.mark.slow  # ./test.sh --fast leaves it out
 def test_the_ledger_checks_catch_a_single_unit_of_money_out_of_place() -> None:
     exchange, clock = stepped_exchange(7)
     world = build_living_world(exchange, 7, series=CITIES)

@@ -101,6 +101,7 @@ def test_series_and_cities_are_the_real_ones() -> None:
     assert low.settlement_sources == series.settlement_sources  # one station, one CLI product
 
 
+@pytest.mark.slow  # ./test.sh --fast leaves it out
 def test_events_partition_the_integers_with_kalshi_tickers() -> None:
     exchange, world, clock = world_at("2026-01-10T12:00:00+00:00")
     run_days(exchange, clock, 40, step_hours=12)
