@@ -305,13 +305,17 @@ class FavoriteMemory:
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
-    """A priced and sized entry order (leg price, YES price, size, tif)."""
+    """A priced and sized entry order (leg price, YES price, size, tif) and its stop's limit."""
 
     leg: Price
     yes: Price
     qty: Qty
     taker: bool
     how: str
+    stop_leg: Price
+
+
+_LEG_NAME = {Side.YES: "YES", Side.NO: "NO"}
 
 
 class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
@@ -319,6 +323,8 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
 
     def __init__(self, params: FavoriteParams | None = None, name: str = NAME) -> None:
         super().__init__(params if params is not None else FavoriteParams(), name)
+        self._min_probability_text = dollars(self.params.min_probability)
+        self._max_risk_text = dollars(self.params.max_risk_per_trade)
 
     def initial_memory(self) -> FavoriteMemory:
         return FavoriteMemory()
@@ -355,25 +361,28 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         }
         actions: list[Action] = []
         decisions: list[Decision] = []
-        for ticker in sorted(set(state.markets) | set(trades)):
+        open_trades = sum(1 for t in trades.values() if t.closed_ms is None)  # kept up to date below
+        for ticker in sorted(set(state.markets) | set(trades)) if trades else sorted(state.markets):
             snap = state.markets.get(ticker)
             trade = trades.get(ticker)
             if trade is None:
                 if snap is None or (self.params.series and snap.series_ticker not in self.params.series):
                     continue
-                open_trades = sum(1 for t in trades.values() if t.closed_ms is None)
                 new_trade, acts, decision = self._consider_entry(state, snap, cooldowns.get(ticker), open_trades)
                 if new_trade is not None:
                     trades[ticker] = new_trade
+                    open_trades += new_trade.closed_ms is None
             elif trade.closed_ms is None and not trade.seen and state.refusal(trade.entry_client_order_id):
                 refusal = state.refusal(trade.entry_client_order_id)
                 assert refusal is not None
                 del trades[ticker]
+                open_trades -= 1
                 why = f"entry not placed ({refusal.rule}: {refusal.reason})"
                 acts, decision = (), self._skip(ticker, now, why, (("rule", refusal.rule),))
             else:
                 new_trade, acts, decision = self._manage(state, snap, trade)
                 trades[ticker] = new_trade
+                open_trades += (new_trade.closed_ms is None) - (trade.closed_ms is None)
                 if new_trade.closed_ms is not None and trade.closed_ms is None:
                     cooldowns[ticker] = now + self.params.cooldown_ms
             actions.extend(acts)
@@ -411,9 +420,12 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         if twice is None or snap.best_bid is None or snap.best_ask is None:
             return None, "book is one-sided", ()
         facts: Facts = (("yes_bid", snap.best_bid), ("yes_ask", snap.best_ask), ("min_probability", p.min_probability))
-        favourite = next((s for s in (Side.YES, Side.NO) if (snap.leg_mid_x2(s) or 0) >= 2 * p.min_probability), None)
-        if favourite is None:
-            return None, f"no side's mid is at least {dollars(p.min_probability)}", facts
+        if twice >= 2 * p.min_probability:  # YES's mid, doubled (NO's is 2 × $1 − that)
+            favourite = Side.YES
+        elif 2 * PRICE_SCALE - twice >= 2 * p.min_probability:
+            favourite = Side.NO
+        else:
+            return None, f"no side's mid is at least {self._min_probability_text}", facts
         spread = snap.best_ask - snap.best_bid
         if spread > p.max_spread:
             return None, f"spread {dollars(spread)} is wider than {dollars(p.max_spread)}", (*facts, ("spread", spread))
@@ -459,21 +471,20 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
             return None, (), self._skip(ticker, now, f"no room under the risk limits: {fit.reason}", facts)
         if room < entry.qty:
             entry = replace(entry, qty=Qty(room), how=f"{entry.how} (size cut by the risk limits: {fit.reason})")
-        leg_name = favourite.value.upper()
+        leg_name = _LEG_NAME[favourite]
         coid = client_order_id(self.name, ticker, "entry", now, state.id_salt)
-        stop_leg = self._stop_prices(snap.grid, favourite, entry.leg)[1]
         facts = (
             *facts,
             ("favourite", favourite.value),
             ("entry_leg_price", entry.leg),
-            ("stop_limit_leg_price", stop_leg),
+            ("stop_limit_leg_price", entry.stop_leg),
             ("qty", entry.qty),
             ("max_risk", p.max_risk_per_trade),
         )
         reason = (
             f"{leg_name} is the favourite (mid {dollars((snap.leg_mid_x2(favourite) or 0) // 2)}"
-            f" ≥ {dollars(p.min_probability)}): {entry.how}, buy {format_qty(entry.qty)} {leg_name}"
-            f" at {dollars(entry.leg)}, sized to lose at most {dollars(p.max_risk_per_trade)} at the stop"
+            f" ≥ {self._min_probability_text}): {entry.how}, buy {format_qty(entry.qty)} {leg_name}"
+            f" at {dollars(entry.leg)}, sized to lose at most {self._max_risk_text} at the stop"
         )
         intent = OrderIntent.place(
             ticker,
@@ -504,20 +515,23 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
                     f"{outcome.value.upper()} ask {dollars(ask)} is above the {dollars(p.max_entry_price)} maximum",
                 )
             return ask, True, f"take the ask {dollars(ask)}"
-        how = f"join the bid {dollars(bid)}"
-        price = bid
+        price, improved = bid, False
         if p.entry_mode is EntryMode.IMPROVE:
             up = 1 if outcome is Side.YES else -1
             better = leg_price(shift_on_grid(snap.grid, yes_price_of_leg(bid, outcome), up), BookSide.of(outcome))
             if bid < better < ask and better <= p.max_entry_price:
-                price, how = better, f"improve the bid {dollars(bid)} by one tick"
+                price, improved = better, True
         if price > p.max_entry_price:
             return (
                 None,
                 False,
                 f"{outcome.value.upper()} bid {dollars(price)} is above the {dollars(p.max_entry_price)} maximum",
             )
-        return price, False, how
+        return (
+            price,
+            False,
+            f"improve the bid {dollars(bid)} by one tick" if improved else f"join the bid {dollars(bid)}",
+        )
 
     def _price_entry(self, snap: MarketSnapshot, outcome: Side) -> tuple[_Entry | None, str]:
         p = self.params
@@ -540,7 +554,7 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
                 f"size is zero: {dollars(p.max_risk_per_trade)} risk at {dollars(loss)} per contract"
                 + (f" and {format_qty(snap.leg_ask_qty(outcome))} offered" if taker else "")
             )
-        return _Entry(leg, yes, Qty(qty), taker, how), ""
+        return _Entry(leg, yes, Qty(qty), taker, how, stop_leg), ""
 
     # -----------------------------------------------------------------------------------------
     # Brackets and exits
