@@ -18,7 +18,8 @@ baseline measured in the same run.
 3. **Tick to order**: one ``orderbook_delta`` frame (bytes) → ``WsSession.on_text`` → ``Monitor``
    (exact parsing, tick grid, ``L2Book`` update) → ``BookChanged`` → the changed market's
    ``MarketSnapshot`` (from the book's best 5 levels, as the node builds it) → the favourite
-   strategy's ``decide`` → ``RiskManager.check_and_reserve`` → signed order request bytes, as in 2.
+   strategy's ``decide`` (sizing in risk's ``room()`` view, as the node's strategy host hands it) →
+   ``RiskManager.check_and_reserve`` → signed order request bytes, as in 2.
    Frames: 40 markets whose YES side is the favourite (bid 0.86–0.90, spread 1–3 ticks, depth ≥ 10),
    deltas a few levels deep, so every tick passes the entry filters and becomes an order (the
    strategy's memory is not carried from tick to tick: each tick is an entry decision, the
@@ -84,7 +85,7 @@ SNAPSHOT_DEPTH = 5
 SEED = 20261008
 STAGES = (
     "snapshot (book → MarketSnapshot)",
-    "FavoriteStrategy.decide",
+    "room() + FavoriteStrategy.decide",
     "RiskManager.check_and_reserve",
     "request + Ed25519 signature",
 )
@@ -306,7 +307,7 @@ class TickToOrder:
             info, book.top(Side.YES, SNAPSHOT_DEPTH), book.top(Side.NO, SNAPSHOT_DEPTH), updated_ms=now, stale=False
         )
         t1 = cpu()
-        result = self.strategy.decide(StrategyState(now, {event.ticker: snap}), self.memory)
+        result = self.strategy.decide(StrategyState(now, {event.ticker: snap}, room=self.risk.room()), self.memory)
         t2 = cpu()
         top = TopOfBook(event.ticker, book.yes_bid, book.yes_ask, now)
         for intent in result.intents:
@@ -330,7 +331,7 @@ class TickToOrder:
         snap = MarketSnapshot.from_tops(
             info, book.top(Side.YES, SNAPSHOT_DEPTH), book.top(Side.NO, SNAPSHOT_DEPTH), updated_ms=now, stale=False
         )
-        result = self.strategy.decide(StrategyState(now, {event.ticker: snap}), self.memory)
+        result = self.strategy.decide(StrategyState(now, {event.ticker: snap}, room=self.risk.room()), self.memory)
         top = TopOfBook(event.ticker, book.yes_bid, book.yes_ask, now)
         for intent in result.intents:
             decision = self.risk.check_and_reserve(intent, book=top)
