@@ -25,7 +25,7 @@ Contract (all integers; money in exact micro-dollars = ``Price`` × ``Qty`` unit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from kalshi_trader.domain import PRICE_SCALE, BookSide, Position, Price, Qty, leg_price
@@ -87,7 +87,10 @@ class Reservation:
 
 @dataclass(slots=True)
 class MarketRisk:
-    """One market's position and reserved orders, with the exposure last counted in the totals."""
+    """One market's position and reserved orders, with the exposure last counted in the totals.
+
+    Its position and reservations change only through ``set_position`` and ``add``, which forget the
+    exposure ``exposure()`` keeps between changes (so a check reads it without recomputing it)."""
 
     ticker: str
     event_ticker: str
@@ -102,13 +105,32 @@ class MarketRisk:
     ask_cost: int = 0
     counted_loss: int = 0
     """The worst-case loss currently included in the event and total sums."""
+    _now: Exposure | None = field(default=None, init=False, repr=False, compare=False)
+    """``exposure()`` as of the last change (None: not computed since)."""
+
+    def copy(self) -> MarketRisk:
+        """An independent copy (what ``dataclasses.replace`` makes, without its field-by-field walk)."""
+        return MarketRisk(
+            self.ticker,
+            self.event_ticker,
+            self.qty,
+            self.cost,
+            self.realized,
+            self.bid_qty,
+            self.bid_cost,
+            self.ask_qty,
+            self.ask_cost,
+            self.counted_loss,
+        )
 
     def set_position(self, position: Position) -> None:
+        self._now = None
         self.qty = position.qty
         self.cost = position.cost * MICROS_PER_MONEY
         self.realized = position.realized_pnl * MICROS_PER_MONEY
 
     def add(self, side: BookSide, load: tuple[int, int], sign: int = 1) -> None:
+        self._now = None
         qty, cost = load
         if side is BookSide.BID:
             self.bid_qty += sign * qty
@@ -119,6 +141,14 @@ class MarketRisk:
 
     def exposure(self, side: BookSide = BookSide.BID, extra: tuple[int, int] = (0, 0)) -> Exposure:
         """The worst cases now, or with ``extra`` (contracts, cost) more reserved on ``side``."""
+        if not extra[0] and not extra[1]:
+            now = self._now
+            if now is None:
+                now = self._now = self._worst(side, extra)
+            return now
+        return self._worst(side, extra)
+
+    def _worst(self, side: BookSide, extra: tuple[int, int]) -> Exposure:
         bid_qty, bid_cost, ask_qty, ask_cost = self.bid_qty, self.bid_cost, self.ask_qty, self.ask_cost
         if side is BookSide.BID:
             bid_qty, bid_cost = bid_qty + extra[0], bid_cost + extra[1]

@@ -47,6 +47,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from kalshi_trader.config import RiskSettings
 from kalshi_trader.domain import (
@@ -118,8 +119,7 @@ class _WriteBudget:
         self._at = max(self._at, now_ms)
 
 
-@dataclass(frozen=True, slots=True)
-class _Verdict:
+class _Verdict(NamedTuple):
     """The outcome of judging one intent: the decision and, if approved, what to commit."""
 
     decision: RiskDecision
@@ -318,13 +318,13 @@ class RiskManager:
         limits = self.limits
         ticker, event = market.ticker, market.event_ticker
         cap = limits.max_position_per_market
-        for leg, worst, was in (("YES", after.long, before.long), ("NO", after.short, before.short)):
-            if worst > cap and worst > was:
-                reason = (
-                    f"worst-case position in {ticker} would be {format_qty(worst)} {leg} contracts "
-                    f"(limit {format_qty(cap)})"
-                )
-                return _reject(Rule.MAX_POSITION_PER_MARKET, reason, **details, limit=cap)
+        if (after.long > cap and after.long > before.long) or (after.short > cap and after.short > before.short):
+            leg, worst = ("YES", after.long) if after.long > cap and after.long > before.long else ("NO", after.short)
+            reason = (
+                f"worst-case position in {ticker} would be {format_qty(worst)} {leg} contracts "
+                f"(limit {format_qty(cap)})"
+            )
+            return _reject(Rule.MAX_POSITION_PER_MARKET, reason, **details, limit=cap)
         if after.loss <= before.loss:
             return None
         added = after.loss - before.loss  # before.loss is what the sums hold for this market now

@@ -18,9 +18,20 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
-from kalshi_trader.domain import BookSide, Fit, IntentAction, MarketInfo, Price, Qty, format_money, format_qty
+from kalshi_trader.domain import (
+    BookSide,
+    Fit,
+    IntentAction,
+    MarketInfo,
+    Price,
+    Qty,
+    format_money,
+    format_qty,
+    leg_price,
+)
 from kalshi_trader.risk.decisions import Rule
 from kalshi_trader.risk.exposure import MICROS_PER_MONEY, Exposure, MarketRisk, Reservation
 from kalshi_trader.risk.limits import RiskLimits
@@ -28,8 +39,7 @@ from kalshi_trader.risk.limits import RiskLimits
 __all__ = ["RoomView"]
 
 
-@dataclass(frozen=True, slots=True)
-class _Probe:
+class _Probe(NamedTuple):
     """One candidate intent's exposure before and after, in its market."""
 
     before: Exposure
@@ -99,15 +109,22 @@ class RoomView:
             return Fit(Qty(0), Rule.MAX_OPEN_ORDERS.value, reason), None
         market = self._market(ticker, info.event_ticker)
         top: int = min(qty, limits.max_order_size)
+        before = market.exposure()  # the market does not change while this is judged
+        leg = leg_price(price, side)
+        probed: dict[int, _Probe] = {}
 
         def probe(size: int) -> _Probe:
+            known = probed.get(size)
+            if known is not None:
+                return known
             if old is not None:
                 new = replace(old, price=price, qty=Qty(size), prev_price=old.price, prev_qty=old.qty)
                 (nq, nc), (oq, oc) = new.load(), old.load()
                 delta = (nq - oq, nc - oc)
             else:
-                delta = Reservation("", ticker, info.event_ticker, side, price, Qty(size), 0).load()
-            return _Probe(market.exposure(), market.exposure(side, delta), delta)
+                delta = (size, leg * size)  # a new reservation's load (``Reservation.load``)
+            probed[size] = made = _Probe(before, market.exposure(side, delta), delta)
+            return made
 
         if self._blocked(market, probe(top)) is None:
             fit = (
@@ -135,11 +152,12 @@ class RoomView:
         """The first sizing rule ``p`` breaks (as ``RiskManager._exposure_limits`` judges it)."""
         limits = self.limits
         cap = limits.max_position_per_market
-        for leg, worst, was in (("YES", p.after.long, p.before.long), ("NO", p.after.short, p.before.short)):
-            if worst > cap and worst > was:
-                would = format_qty(worst)
-                why = f"worst-case {leg} position in {market.ticker} would be {would} (limit {format_qty(cap)})"
-                return Rule.MAX_POSITION_PER_MARKET, why
+        after, before = p.after, p.before
+        if (after.long > cap and after.long > before.long) or (after.short > cap and after.short > before.short):
+            leg, worst = ("YES", after.long) if after.long > cap and after.long > before.long else ("NO", after.short)
+            would = format_qty(worst)
+            why = f"worst-case {leg} position in {market.ticker} would be {would} (limit {format_qty(cap)})"
+            return Rule.MAX_POSITION_PER_MARKET, why
         added = p.after.loss - p.before.loss
         if added <= 0:
             return None
@@ -165,7 +183,7 @@ class RoomView:
     ) -> Callable[[int], None]:
         def commit(size: int) -> None:
             p = probe(size)
-            copy = replace(market)
+            copy = market.copy()
             copy.add(side, p.delta)
             self._penciled[market.ticker] = copy
             added = max(0, p.after.loss - p.before.loss)

@@ -69,7 +69,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -303,8 +303,7 @@ class FavoriteMemory:
     cooldown_until: Mapping[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     """A priced and sized entry order (leg price, YES price, size, tif) and its stop's limit."""
 
     leg: Price
@@ -470,7 +469,7 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         if room <= 0:
             return None, (), self._skip(ticker, now, f"no room under the risk limits: {fit.reason}", facts)
         if room < entry.qty:
-            entry = replace(entry, qty=Qty(room), how=f"{entry.how} (size cut by the risk limits: {fit.reason})")
+            entry = entry._replace(qty=Qty(room), how=f"{entry.how} (size cut by the risk limits: {fit.reason})")
         leg_name = _LEG_NAME[favourite]
         coid = client_order_id(self.name, ticker, "entry", now, state.id_salt)
         facts = (
