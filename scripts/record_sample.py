@@ -1,10 +1,11 @@
 """Record the sample that ships in src/kalshi_trader/samples/weather-day: a simulated day of the
-embedded exchange's weather world (New York's and Chicago's daily highs, no other markets), from
-17:00 UTC to 17:00 UTC the next day so that the first day's markets are determined inside it,
+embedded exchange's weather world (New York's and Chicago's daily highs, no other markets): 20
+hours from 20:00 UTC — the first day's last trading hours, its close and its determination the
+next morning, and the second day's morning —
 recorded exactly as `kalshi-trader record` records (every WebSocket frame, the markets, the NWS
 answers of the fair-value model) on a stepped clock, so the same seed gives the same world.
 
-    .venv/bin/python scripts/record_sample.py [OUT_DIR] [--hours 24] [--seed 7]
+    .venv/bin/python scripts/record_sample.py [OUT_DIR] [--hours 20] [--seed 7]
 """
 
 from __future__ import annotations
@@ -36,13 +37,13 @@ def recompress(directory: Path) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", nargs="?", type=Path, default=DEFAULT_OUT)
-    parser.add_argument("--hours", type=float, default=24.0)
+    parser.add_argument("--hours", type=float, default=20.0)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     if args.out.exists():
         shutil.rmtree(args.out)
     args.out.mkdir(parents=True)
-    start = START_MS + 7 * HOUR_MS  # the world lives an hour, then the recording starts at 17:00 UTC
+    start = START_MS + 10 * HOUR_MS  # the world lives an hour, then the recording starts at 20:00 UTC
     await record_world(args.out, seed=args.seed, series=SERIES, hours=args.hours, fair_every=5, start_ms=start)
     (args.out / ".lock").unlink(missing_ok=True)
     recompress(args.out)

@@ -1,31 +1,29 @@
-"""``backtest`` over a recording of the embedded exchange: the node's strategies, risk and engine
-trade on the paper venue, and the same data with the same settings gives the same fills."""
+"""``backtest`` over the shipped sample (a recording of the embedded exchange's weather world): the
+node's strategies, risk and engine trade on the paper venue, and the same data with the same
+settings gives the same fills."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
-from tests.support.recorded_world import record_world
 
 from kalshi_trader.backtest.data import BacktestError
 from kalshi_trader.backtest.overrides import apply
 from kalshi_trader.backtest.runner import BacktestSpec, run_backtest
 from kalshi_trader.config import Settings
 
-SERIES = ("KXHIGHNY", "KXHIGHCHI")
+SAMPLE = Path(__file__).resolve().parents[3] / "src" / "kalshi_trader" / "samples" / "weather-day"
+HOUR_MS = 3_600_000
 
 
 @pytest.fixture(scope="module")
-def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("recording")
-    asyncio.run(record_world(directory, seed=5, series=SERIES, hours=3, fair_every=5))
-    return directory
+def recording() -> Path:
+    return SAMPLE
 
 
 async def test_two_runs_on_the_same_data_and_settings_make_identical_fills(recording: Path) -> None:
-    spec = BacktestSpec(recording, Settings())
+    spec = BacktestSpec(recording, Settings())  # the whole sample: its markets are determined inside it
     first = await run_backtest(spec)
     second = await run_backtest(spec)
     assert first.fills, "the strategies traded"
@@ -33,21 +31,23 @@ async def test_two_runs_on_the_same_data_and_settings_make_identical_fills(recor
     assert first.equity == second.equity
     assert first.refused == second.refused
     assert {f.strategy for f in first.fills} <= {"favorite", "weather_mm"}
+    assert first.outcomes
+    assert first.fair_samples
 
 
 async def test_a_setting_changes_what_the_strategies_do(recording: Path) -> None:
-    base = await run_backtest(BacktestSpec(recording, Settings(), ("weather_mm",)))
+    end = _start(recording) + 4 * HOUR_MS
+    base = await run_backtest(BacktestSpec(recording, Settings(), ("weather_mm",), end_ms=end))
     narrow = apply(Settings(), [("risk.max_open_orders", "1")])
-    limited = await run_backtest(BacktestSpec(recording, narrow, ("weather_mm",)))
+    limited = await run_backtest(BacktestSpec(recording, narrow, ("weather_mm",), end_ms=end))
     assert base.max_open_orders > 1
     assert limited.max_open_orders <= 1
     assert {f.strategy for f in base.fills} <= {"weather_mm"}
 
 
 async def test_from_and_to_bound_the_trading(recording: Path) -> None:
-    full = await run_backtest(BacktestSpec(recording, Settings()))
-    middle = full.start_ms + (full.end_ms - full.start_ms) // 2
-    late = await run_backtest(BacktestSpec(recording, Settings(), start_ms=middle))
+    middle = _start(recording) + 2 * HOUR_MS
+    late = await run_backtest(BacktestSpec(recording, Settings(), start_ms=middle, end_ms=middle + 2 * HOUR_MS))
     early = await run_backtest(BacktestSpec(recording, Settings(), end_ms=middle))
     assert late.trading_from_ms >= middle
     assert all(f.ts_ms >= middle for f in late.fills)
@@ -60,3 +60,9 @@ async def test_data_that_is_not_a_recording_is_one_clear_error(tmp_path: Path) -
         await run_backtest(BacktestSpec(tmp_path, Settings()))
     with pytest.raises(BacktestError, match="does not exist"):
         await run_backtest(BacktestSpec(tmp_path / "missing", Settings()))
+
+
+def _start(recording: Path) -> int:
+    from kalshi_trader.recording.reader import read_recording
+
+    return next(r.time_ms for r in read_recording(recording))
