@@ -39,11 +39,11 @@ def paper_node(exchange: RunningExchange, tmp_path: Path) -> TradingNode:
     return TradingNode(settings, options)
 
 
-def taker_account(exchange: RunningExchange) -> Credentials:
-    """A third account that trades on the exchange (its trades print on the public feed)."""
-    key = process_key(2)
-    exchange.exchange.open_account("taker", 100_000 * 10_000)
-    return Credentials("taker", exchange.exchange.add_api_key("taker", key.public_key()), key)
+def taker_account(exchange: RunningExchange, name: str = "taker", slot: int = 2) -> Credentials:
+    """Another account that trades on the exchange (its trades print on the public feed)."""
+    key = process_key(slot)
+    exchange.exchange.open_account(name, 100_000 * 10_000)
+    return Credentials(name, exchange.exchange.add_api_key(name, key.public_key()), key)
 
 
 async def test_paper_orders_fill_against_the_live_book_and_nothing_reaches_the_exchange(
