@@ -88,6 +88,7 @@ class _NodeEvents(EngineEvents):
     def after_order(self, order: Order) -> None:
         if order.last_update_reason == "SettlementBoundsCancel":
             self._node.on_floor_raised(order.ticker)
+        self._node.on_own_order(order.ticker)
         self._node.changes.publish("orders", "strategies")
 
     def after_settlement(self, settlement: Settlement) -> None:
@@ -371,6 +372,15 @@ class TradingNode(NodeCommands, NodeWiring):
     def top_of(self, ticker: str) -> TopOfBook | None:
         book = self.monitor.book(ticker) if self.monitor is not None else None
         return None if book is None else self._top(book)
+
+    def on_own_order(self, ticker: str) -> None:
+        """Paper: one of our orders rested, changed or left — on Kalshi the book would show it, so
+        the engine gets the book as it would look (the live feed shows nothing of it)."""
+        if self.paper is None or self.engine is None or self.monitor is None:
+            return
+        book = self.monitor.book(ticker)
+        if book is not None:
+            self.engine.on_book(self._top(book))
 
     def _on_book(self, event: BookChanged | BookFresh) -> None:
         if self.engine is not None:

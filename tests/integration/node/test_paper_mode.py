@@ -79,6 +79,10 @@ async def test_paper_orders_fill_against_the_live_book_and_nothing_reaches_the_e
         # A resting bid above the exchange's best fills when a trade prints through its price.
         rest = OrderIntent.place(TICKER, BookSide.BID, Price(4500), Qty(300), "paper-rest")
         assert (await engine.submit(rest)).outcome is Outcome.ACCEPTED
+        # As on Kalshi, the book the engine and strategies see shows our resting order.
+        await eventually(lambda: (top := engine.book(TICKER)) is not None and top.best_bid == 4500)
+        snapshot = node.snapshots()[TICKER]
+        assert (snapshot.best_bid, snapshot.best_bid_qty) == (4500, 300)
         sell = convert.create_request(
             TICKER, BookSide.ASK, Price(4000), Qty(500), time_in_force=TimeInForce.IMMEDIATE_OR_CANCEL
         )
