@@ -1,7 +1,8 @@
 """``kalshi-trader run --env paper`` as a user runs it, against an exchange started with
 ``kalshi-trader exchange`` (the weather world) as its live data source: the strategies trade in
 the paper venue, the exchange's own record shows no order, fill or group of the node's key, the
-dashboard says PAPER, and after a SIGKILL a restart comes back with the paper account."""
+dashboard says PAPER and shows the paper fills and P&L (when /usr/bin/chromium is there), and
+after a SIGKILL a restart comes back with the paper account."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from tests.support.node import eventually, running_exchange_process, running_nod
 
 from kalshi_trader.kalshi.auth import Signer
 from kalshi_trader.kalshi.rest import KalshiRest
+
+CHROMIUM = Path("/usr/bin/chromium")
+BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 def exchange_record(rest_url: str, exchange_dir: Path) -> tuple[int, int, int]:
@@ -59,6 +63,8 @@ def test_paper_mode_trades_locally_against_the_exchange_feed_and_survives_a_sigk
                 assert {f["strategy"] for f in fills} <= {"favorite", "weather_mm"}
                 positions = eventually(lambda: http.get("/api/account/positions").json(), timeout_s=30)
             assert exchange_record(rest_url, exchange_dir) == (0, 0, 0)
+            if CHROMIUM.exists():
+                dashboard_shows_paper(node.dashboard)
             node.proc.send_signal(signal.SIGKILL)
             node.proc.wait(timeout=30)
         cash, held = paper_account(data_dir)
@@ -72,6 +78,24 @@ def test_paper_mode_trades_locally_against_the_exchange_feed_and_survives_a_sigk
             assert http.get("/api/account/balance").json()["balance"] != "0.0000"
         assert exchange_record(rest_url, exchange_dir) == (0, 0, 0)
     assert cash > 0
+
+
+def dashboard_shows_paper(url: str) -> None:
+    """The PAPER badge, the paper fills in the fills table and a P&L figure."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=BROWSER_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url)
+            badge = page.locator("#mode-badge")
+            expect(badge).to_have_text("PAPER · no real orders", timeout=15_000)
+            expect(badge).to_have_class("badge paper")
+            expect(page.locator("#fills-table tbody tr").first).to_be_visible(timeout=15_000)
+            expect(page.locator("#kpi-pnl")).not_to_have_text("—", timeout=15_000)
+        finally:
+            browser.close()
 
 
 def _filled_since_restart(http: httpx.Client) -> set[str]:
