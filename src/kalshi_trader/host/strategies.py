@@ -25,7 +25,9 @@ Contract:
   (``repeated``) — a market maker pressing on a full exposure limit every step leaves one audit
   entry per episode, not one per step; anything else goes through ``submit`` as usual.
 - **Feedback** in the next ``StrategyState``: ``refused`` lists every intent of the strategy not
-  carried out (refused by risk or the engine, deferred, held, repeated) since its last call;
+  carried out since its last call — refused by risk or the engine, deferred, held, repeated, or
+  (rule ``rejected`` / ``purged``) approved but then rejected by the exchange or the engine as it
+  left, or dropped unsent;
   ``in_flight`` the amends and cancels sent whose answer has not come (the engine's ``Submission``
   is not done); ``room`` is risk's ``room()`` view, fresh for each call.
 - ``run(wake)`` steps whenever ``wake`` is set (books changed, fills), at most once per
@@ -61,6 +63,7 @@ from kalshi_trader.domain import (
 )
 from kalshi_trader.execution.engine import ExecutionEngine, Submission
 from kalshi_trader.execution.orders import OrderState, TrackedOrder
+from kalshi_trader.execution.views import Outcome
 from kalshi_trader.strategy.base import (
     Decision,
     FairValue,
@@ -111,10 +114,25 @@ class HostedStrategy:
     """Intents not carried out since the strategy's last call (handed to it in ``refused``)."""
     changing: dict[str, tuple[OrderChange, Submission]] = field(default_factory=dict)
     """Amends and cancels sent and not yet answered, by client order id."""
+    sent: list[Submission] = field(default_factory=list)
+    """Places and amends approved and not yet answered (a rejection is reported as a refusal)."""
 
     @property
     def name(self) -> str:
         return self.runner.name
+
+    def answered(self) -> None:
+        """Move the places and amends the exchange (or the engine, as they left) rejected, or that
+        were dropped unsent, to the refusals the strategy hears of next."""
+        waiting: list[Submission] = []
+        for sub in self.sent:
+            if not sub.result.done():
+                waiting.append(sub)
+                continue
+            result = sub.result.result()
+            if result.outcome in (Outcome.REJECTED, Outcome.PURGED):
+                self.not_carried_out(sub.intent, result.outcome.value, result.reason)
+        self.sent = waiting
 
     def in_flight(self) -> dict[str, OrderChange]:
         """The changes still unanswered (answered ones are dropped here)."""
@@ -221,6 +239,7 @@ class StrategyHost:
         """The strategy's inputs now; hands over (and forgets) the refusals since its last call."""
         positions: dict[str, Position] = {p.ticker: p for p in self.engine.positions() if p.qty != Qty(0)}
         hosted = self._hosted[name]
+        hosted.answered()
         refused, hosted.not_done = tuple(hosted.not_done), []
         return StrategyState(
             now_ms=self._clock_ms(),
@@ -334,6 +353,8 @@ class StrategyHost:
                 if sub.approved and action.action is not IntentAction.PLACE:
                     change = OrderChange(action.action, action.price, action.qty)
                     hosted.changing[action.client_order_id] = (change, sub)
+                if sub.approved and action.action is not IntentAction.CANCEL:
+                    hosted.sent.append(sub)
                 if not sub.approved:
                     hosted.not_carried_out(action, sub.rule, sub.reason)
                     hosted.refused += 1

@@ -24,7 +24,8 @@ Contract (``FavoriteStrategy.decide(state, memory)``, pure — see ``strategy.ba
   size, open orders, worst-case position, event and total exposure), rounded down to
   ``size_step``; when nothing fits the market is skipped and the decision names the limit. An
   entry that was not carried out (``state.refused``) ends its trade at once, with no cool-down
-  (the decision says why); an amend or cancel of it that was refused is forgotten.
+  unless the exchange rejected it (the decision says why); an amend or cancel of it that was
+  refused is forgotten.
 - **Protection.** Whenever the entry's cumulative filled quantity grows (own fills carry the entry's
   ``client_order_id``), the strategy emits a ``BracketRequest`` (domain.py) for the cumulative
   quantity: take-profit ``take_profit`` above the average entry price, stop trigger ``stop_loss``
@@ -116,6 +117,8 @@ from kalshi_trader.strategy.base import (
 __all__ = ["SPEC", "EntryMode", "FavoriteMemory", "FavoriteParams", "FavoriteSettings", "FavoriteStrategy", "Trade"]
 
 NAME = "favorite"
+REJECTED = "rejected"
+"""The rule of a refusal the exchange made after risk approved (``strategy.base.Refusal``)."""
 
 
 class FavoriteSettings(BaseModel):
@@ -374,9 +377,14 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
             elif trade.closed_ms is None and not trade.seen and state.refusal(trade.entry_client_order_id):
                 refusal = state.refusal(trade.entry_client_order_id)
                 assert refusal is not None
-                del trades[ticker]
                 open_trades -= 1
                 why = f"entry not placed ({refusal.rule}: {refusal.reason})"
+                if refusal.rule == REJECTED:  # the exchange said no: as if it ended unfilled
+                    trades[ticker] = replace(trade, closed_ms=now)
+                    cooldowns[ticker] = now + self.params.cooldown_ms
+                    why += f"; cooling down {self.params.cooldown_ms // 1000} s"
+                else:
+                    del trades[ticker]
                 acts, decision = (), self._skip(ticker, now, why, (("rule", refusal.rule),))
             else:
                 new_trade, acts, decision = self._manage(state, snap, trade)

@@ -608,7 +608,13 @@ async def test_the_next_state_says_what_was_refused_what_is_in_flight_and_how_mu
     desk.book(T, 3000, 6000)
     a = Scripted(
         "alpha",
-        lambda s: [place("alpha", "a-big", BookSide.BID, 3000, 5), place("alpha", "a-ok", BookSide.BID, 3000, 2)],
+        lambda s: [
+            place("alpha", "a-big", BookSide.BID, 3000, 5),
+            place("alpha", "a-ok", BookSide.BID, 3000, 2),
+            place(
+                "alpha", "a-nothing-held", BookSide.ASK, 4000, 1, tif=TimeInForce.IMMEDIATE_OR_CANCEL, reduce_only=True
+            ),
+        ],
         lambda s: [OrderIntent.amend(T, BookSide.BID, Price(3100), desk_qty(1), "a-ok", strategy="alpha")],
         lambda s: [],
     )
@@ -616,10 +622,14 @@ async def test_the_next_state_says_what_was_refused_what_is_in_flight_and_how_mu
     host.start("alpha")
     host.step()
     assert a.states[0].room.fit(T, BookSide.BID, Price(3000), desk_qty(5)).qty == desk_qty(2)
+    await desk.settle()  # the exchange answers: a reduce-only order with nothing held is rejected
     desk.next_second()
     host.step()
     second = a.states[1]
-    assert [(r.client_order_id, r.rule) for r in second.refused] == [("a-big", "max_order_size")]
+    assert [(r.client_order_id, r.rule) for r in second.refused] == [
+        ("a-big", "max_order_size"),
+        ("a-nothing-held", "rejected"),
+    ]
     assert {o.client_order_id for o in second.open_orders} == {"a-ok"}
     desk.next_second()
     host.step()

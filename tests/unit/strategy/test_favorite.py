@@ -619,3 +619,13 @@ def test_an_entry_amend_in_flight_is_waited_for_at_any_clock_speed() -> None:
     waiting = run(state(much_later, market, orders=resting_entry, in_flight=flying), amended.memory)
     assert waiting.actions == ()
     assert "waiting for the entry's amend to land" in waiting.decisions[0].reason
+
+
+def test_an_entry_the_exchange_rejected_ends_its_trade_with_a_cool_down() -> None:
+    intent, memory = entered()
+    refusal = Refusal.of(intent, "rejected", "400 invalid_order: post only order would cross")
+    after = run(state(NOW + 1, [snap(now=NOW + 1)], refused=[refusal]), memory)
+    assert after.actions == ()
+    assert "cooling down" in after.decisions[0].reason
+    again = run(state(NOW + 2, [snap(now=NOW + 2)]), after.memory)
+    assert again.actions == ()
