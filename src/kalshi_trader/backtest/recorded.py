@@ -143,6 +143,9 @@ class RecordedNws(NwsClient):
         self._answers: dict[str, tuple[list[int], list[tuple[int, bytes]]]] = {}
         self.requests = 0
         self.unanswered = 0
+        self._decoded: dict[int, Any] = {}
+        """Answers already decoded, by the identity of the recorded body (kept alive in ``_answers``):
+        the model reads them again and again and does not change them."""
 
     @staticmethod
     def _key(path: str, params: Mapping[str, Any]) -> str:
@@ -166,12 +169,16 @@ class RecordedNws(NwsClient):
             self.unanswered += 1
             raise NwsUnavailableError(url, 1, "not in the recording")
         status, body = entry[1][index - 1]
+        decoded = self._decoded.get(id(body))
+        if decoded is not None:
+            return decoded
         if status in RETRY_STATUSES:
             raise NwsUnavailableError(url, 1, f"HTTP {status} (recorded)")
         if status >= 400:
             raise NwsHttpError(status, url)
         try:
-            return json.loads(body)
+            decoded = self._decoded[id(body)] = json.loads(body)
+            return decoded
         except ValueError:
             raise NwsDataError(f"NWS {url} answered {status} with a body that is not JSON") from None
 

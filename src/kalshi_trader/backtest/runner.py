@@ -42,7 +42,7 @@ from kalshi_trader.backtest.data import BacktestData, BacktestError, open_data
 from kalshi_trader.backtest.memory import DiscardSink, MemoryPaperRecord
 from kalshi_trader.backtest.replay import MarketReplay
 from kalshi_trader.config import Settings
-from kalshi_trader.domain import PRICE_SCALE, Fill, LadderTop, Money, Price, Side, TopOfBook, complement
+from kalshi_trader.domain import PRICE_SCALE, Fill, LadderTop, Money, Order, Price, Side, TopOfBook, complement
 from kalshi_trader.execution.desk import EngineConfig
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
@@ -64,6 +64,7 @@ __all__ = ["BacktestError", "BacktestSpec", "Progress", "run_backtest"]
 
 SNAPSHOT_DEPTH = 5
 ID_SALT = "backtest"
+_NO_OWN: tuple[dict[int, int], dict[int, int]] = ({}, {})
 NEVER_S = 1e9
 """The engine's own housekeeping timer (real seconds) never fires: the replay ticks it."""
 
@@ -117,12 +118,17 @@ def build_runners(names: tuple[str, ...], settings: Settings) -> list[tuple[Stra
 
 
 class _Events(EngineEvents):
-    def __init__(self, engine: ExecutionEngine, on_fill: Callable[[Fill], None]) -> None:
+    def __init__(self, engine: ExecutionEngine, on_fill: Callable[[Fill], None], on_order: Callable[[], None]) -> None:
         super().__init__(engine)
         self._on_fill = on_fill
+        self._on_order = on_order
 
     def after_fill(self, fill: Fill) -> None:
+        self._on_order()
         self._on_fill(fill)
+
+    def after_order(self, order: Order) -> None:
+        self._on_order()
 
 
 async def run_backtest(spec: BacktestSpec, on_progress: Callable[[Progress], None] | None = None) -> BacktestResult:
@@ -141,6 +147,10 @@ class _Backtest:
         self.runners = runners
         self.clock = ReplayClock()
         self.replay = MarketReplay(self.clock)
+        self._own_levels: dict[str, tuple[dict[int, int], dict[int, int]]] | None = None
+        self._books_changed = 0
+        self._orders_version = 0
+        self._snapshots: tuple[tuple[int, int, int, bool], Mapping[str, MarketSnapshot]] | None = None
         self.collector = Collector(str(spec.data), data.kind, list(spec.strategies), dict(spec.overrides))
 
     async def run(self, on_progress: Callable[[Progress], None] | None) -> BacktestResult:
@@ -182,7 +192,10 @@ class _Backtest:
             collector.on_fill(fill)
             self.due.wake = True
 
-        await venue.open_stream(_Events(engine, on_fill))
+        def on_order() -> None:
+            self._orders_changed()
+
+        await venue.open_stream(_Events(engine, on_fill, on_order))
         self.due = due = _Due()
         await replay.setup()
         await engine.start()
@@ -210,6 +223,7 @@ class _Backtest:
                 if trading and ((due.wake and t - due.step >= spec.step_min_ms) or t - due.step >= spec.step_max_ms):
                     due.step, due.wake = t, False
                     host.step()
+                    self._orders_changed()
                     collector.after_step()
                 await self._settle()
                 count += 1
@@ -257,13 +271,26 @@ class _Backtest:
         """Carry out every queued order request and deliver every venue event."""
         engine, venue = self.engine, self.venue
         while engine.queue.depth or engine.queue.current is not None or venue.exchange.changed:
+            self._orders_changed()
             await engine.queue.drain()
             await venue.commit()
 
     # -- the node's views of the books -------------------------------------------------------------
 
+    def _orders_changed(self) -> None:
+        self._own_levels = None
+        self._orders_version += 1
+
     def _own(self, ticker: str) -> tuple[dict[int, int], dict[int, int]]:
-        return own_levels(self.engine.open_orders(ticker))
+        """Our resting orders' levels in ``ticker`` (computed for every market at once, again after
+        anything that can change orders: a strategy step, a venue event, queued requests sent)."""
+        own = self._own_levels
+        if own is None:
+            resting: dict[str, list[TrackedOrder]] = {}
+            for t in self.engine.open_orders():
+                resting.setdefault(t.ticker, []).append(t)
+            own = self._own_levels = {t: own_levels(orders) for t, orders in resting.items()}
+        return own.get(ticker, _NO_OWN)
 
     def _top(self, ticker: str) -> TopOfBook | None:
         """Top of book as the paper node sees it: the recorded book with our resting orders on it."""
@@ -288,16 +315,18 @@ class _Backtest:
         return LadderTop.of(with_own(book.depth(side, SNAPSHOT_DEPTH + len(own)), own, SNAPSHOT_DEPTH))
 
     def snapshots(self) -> Mapping[str, MarketSnapshot]:
+        """What the strategies see of every market (the node's view, our resting orders on the
+        book); built once per state of the books, orders and clock (every strategy reads it)."""
         monitor, now, live = self.replay.monitor, self.clock.now_ms(), self.replay.connected
-        resting: dict[str, list[TrackedOrder]] = {}
-        for t in self.engine.open_orders():
-            resting.setdefault(t.ticker, []).append(t)
+        key = (now, self._books_changed, self._orders_version, live)
+        if self._snapshots is not None and self._snapshots[0] == key:
+            return self._snapshots[1]
         out: dict[str, MarketSnapshot] = {}
         for ticker, info in monitor.markets.items():
             book = monitor.book(ticker)
             if book is None:
                 continue
-            yes, no = own_levels(resting.get(ticker, ()))
+            yes, no = self._own(ticker)
             fresh = live and not book.stale
             out[ticker] = MarketSnapshot.from_tops(
                 info,
@@ -306,12 +335,14 @@ class _Backtest:
                 updated_ms=now if fresh else 0,
                 stale=not fresh,
             )
+        self._snapshots = (key, out)
         return out
 
     def fair_values(self) -> Mapping[str, FairValue]:
         return self.fair.values
 
     def _on_book(self, event: BookChanged | BookFresh) -> None:
+        self._books_changed += 1
         top = self._top(event.ticker)
         if top is not None:
             self.engine.on_book(top)
@@ -321,11 +352,13 @@ class _Backtest:
             due.fair = min(due.fair, self.clock.now_ms())
 
     def _on_stale(self, event: BookStale) -> None:
+        self._books_changed += 1
         top = self._top(event.ticker)
         if top is not None:
             self.engine.on_book(top)
 
     def _on_lifecycle(self, event: MarketLifecycle) -> None:
+        self._books_changed += 1
         if event.kind != "removed" and event.info is not None:
             self.engine.register_market(event.info)
         self.collector.on_lifecycle(event)
