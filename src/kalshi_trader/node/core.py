@@ -59,7 +59,7 @@ from kalshi_trader.node.options import (
 )
 from kalshi_trader.node.paper import PaperFeed, own_levels, with_own
 from kalshi_trader.node.state import monotonic_ms, one_line, wall_ms
-from kalshi_trader.node.wiring import NodeWiring, execution_parts, settle_from_lifecycle
+from kalshi_trader.node.wiring import NodeWiring, execution_parts, settle_from_lifecycle, top_of_book
 from kalshi_trader.readmodels import (
     BalanceView,
     PnlPoint,
@@ -341,15 +341,16 @@ class TradingNode(NodeCommands, NodeWiring):
 
     def _top(self, book: L2Book) -> TopOfBook:
         """Top of book on risk's clock; a fresh book on a live connection matches the exchange now."""
-        live = self.ws is not None and self.ws.connected and not book.stale
-        bid, ask = book.best_yes_bid(), book.best_yes_ask()
-        if self.paper is not None:  # our paper orders, as Kalshi's book would show them
-            yes, no = self._own(book.ticker)
-            if yes:
-                bid = Price(max(bid or 0, max(yes)))
-            if no:
-                ask = Price(min(ask if ask is not None else PRICE_SCALE, complement(max(no))))
-        return TopOfBook(book.ticker, bid, ask, monotonic_ms(), not live, book.settlement_floor)
+        live = self.ws is not None and self.ws.connected
+        if self.paper is None:
+            return top_of_book(book, live=live)
+        bid, ask = book.best_yes_bid(), book.best_yes_ask()  # with our paper orders, as Kalshi's book shows them
+        yes, no = self._own(book.ticker)
+        if yes:
+            bid = Price(max(bid or 0, max(yes)))
+        if no:
+            ask = Price(min(ask if ask is not None else PRICE_SCALE, complement(max(no))))
+        return top_of_book(book, live=live, bid=bid, ask=ask)
 
     def _own(self, ticker: str) -> tuple[dict[int, int], dict[int, int]]:
         engine = self.engine

@@ -3,9 +3,11 @@ demo or prod, or Kalshi's data for paper), the request signer, the venue orders 
 the paper venue on its own record), the record's database and the markets followed.
 
 Shared with tests that build the parts themselves (``tests/integration/execution/kit.py``):
-``execution_parts`` (the engine on a venue and its reconciler, as every mode has them) and
-``settle_from_lifecycle`` (a ``determined`` market settled in the engine from the market-data
-feed: its settlement value, else its result; only when something of ours is in it).
+``execution_parts`` (the engine on a venue and its reconciler, as every mode has them),
+``top_of_book`` (what the engine is told of a book: on risk's clock, stale unless the book is
+fresh on a live connection, with the market's settlement floor) and ``settle_from_lifecycle`` (a
+``determined`` market settled in the engine from the market-data feed: its settlement value,
+else its result; only when something of ours is in it).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pathlib import Path
 import structlog
 
 from kalshi_trader.config import ENV_URLS, SHARED_ENV_URLS
-from kalshi_trader.domain import PRICE_SCALE, Money, Side
+from kalshi_trader.domain import PRICE_SCALE, Money, Price, Side, TopOfBook
 from kalshi_trader.execution.desk import EngineConfig
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.reconcile import Reconciler, UnknownOrderPolicy
@@ -25,6 +27,7 @@ from kalshi_trader.execution.venue import Venue
 from kalshi_trader.kalshi.auth import KeyFileError, Signer
 from kalshi_trader.kalshi.readonly import PublicReads
 from kalshi_trader.kalshi.rest import signer_from_settings
+from kalshi_trader.marketdata.book import L2Book
 from kalshi_trader.marketdata.monitor import (
     MarketFilter,
     MarketLifecycle,
@@ -42,7 +45,7 @@ from kalshi_trader.store import Recorder, Store, StoreError
 from kalshi_trader.strategy import registry
 from kalshi_trader.strategy.favorite import FavoriteSettings
 
-__all__ = ["NodeWiring", "execution_parts", "settle_from_lifecycle"]
+__all__ = ["NodeWiring", "execution_parts", "settle_from_lifecycle", "top_of_book"]
 
 log = structlog.get_logger(__name__)
 
@@ -192,3 +195,15 @@ def settle_from_lifecycle(engine: ExecutionEngine, event: MarketLifecycle) -> bo
     except ValueError as exc:
         log.warning("settlement_ignored", ticker=event.ticker, error=str(exc))
         return False
+
+
+def top_of_book(book: L2Book, *, live: bool, bid: Price | None = None, ask: Price | None = None) -> TopOfBook:
+    """The engine's view of ``book`` now (``bid``/``ask`` replace the book's own when given)."""
+    return TopOfBook(
+        book.ticker,
+        bid if bid is not None else book.best_yes_bid(),
+        ask if ask is not None else book.best_yes_ask(),
+        monotonic_ms(),
+        not (live and not book.stale),
+        book.settlement_floor,
+    )

@@ -59,7 +59,7 @@ from kalshi_trader.marketdata.monitor import (
     MarketLifecycle,
     Monitor,
 )
-from kalshi_trader.node.wiring import execution_parts, settle_from_lifecycle
+from kalshi_trader.node.wiring import execution_parts, settle_from_lifecycle, top_of_book
 from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
 from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
@@ -91,8 +91,9 @@ def client_for(exchange: Venue, who: Credentials) -> KalshiRest:
     return KalshiRest(exchange.rest_url, Signer(who.key_id, who.private_key), tier="prestige", retry=FAST_RETRY)
 
 
-def top_of(book: L2Book) -> TopOfBook:
-    return TopOfBook(book.ticker, book.best_yes_bid(), book.best_yes_ask(), clock_ms(), book.stale)
+def top_of(book: L2Book, ws: WsSession) -> TopOfBook:
+    """As the node tells the engine (``node.wiring.top_of_book``)."""
+    return top_of_book(book, live=ws.connected)
 
 
 class Venue(Protocol):
@@ -167,12 +168,12 @@ async def trading_node(
         monitor = Monitor(RestMarkets(rest), ws, MarketFilter(tickers=frozenset(tickers)), follow_lifecycle=settle_live)
 
         def on_change(event: BookChanged | BookFresh) -> None:
-            engine.on_book(top_of(event.book))
+            engine.on_book(top_of(event.book, ws))
 
         def on_stale(event: BookStale) -> None:
             book = monitor.book(event.ticker)
             if book is not None:
-                engine.on_book(top_of(book))
+                engine.on_book(top_of(book, ws))
 
         def on_lifecycle(event: MarketLifecycle) -> None:  # as ``TradingNode._on_lifecycle``
             if event.kind == "determined":
