@@ -1189,6 +1189,36 @@ def _backtest_sweep(
         console.print(f"  {i}. {row.command}", soft_wrap=True, markup=False, highlight=False)
 
 
+alerts_app = typer.Typer(help="Alerts sent through Apprise ([alerts] urls in the config).", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
+
+
+@alerts_app.command("test")
+@client_options("config", "data_dir")
+def alerts_test(settings: Settings) -> None:
+    """Send one test message to every configured alert URL and say how each went (exit 1 if one failed)."""
+    from kalshi_trader.alerts import Severity
+    from kalshi_trader.alerts.sender import ApprisePoster
+
+    urls = [u.get_secret_value() for u in settings.alerts.urls]
+    if not urls:
+        fail("no alert URLs configured: set urls in the [alerts] section of --config or KALSHI_TRADER_ALERTS__URLS")
+    poster = ApprisePoster(urls, timeout_s=settings.alerts.timeout_s)
+    typer.echo(f"Sending a test message to {len(urls)} alert URL(s) ...")
+    results = poster.post(
+        "kalshi-trader: test alert",
+        "If you can read this, kalshi-trader's alerts reach you here.",
+        Severity.INFO,
+    )
+    for n, r in enumerate(results, 1):
+        typer.echo(f"{n}. {r.target}: " + ("delivered" if r.ok else f"FAILED: {r.error}"))
+    failed = sum(1 for r in results if not r.ok)
+    if failed:
+        typer.echo(f"{failed} of {len(results)} failed.", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"All {len(results)} delivered.")
+
+
 config_app = typer.Typer(
     help="Settings (from --config TOML, KALSHI_TRADER_* variables and defaults).", no_args_is_help=True
 )

@@ -9,13 +9,16 @@ imports nothing of the project.
 
 from __future__ import annotations
 
+import json
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
@@ -171,6 +174,44 @@ class RiskSettings(BaseModel):
     """The market-data feed down (or silent) this long trips the feed breaker."""
 
 
+_URL_START = re.compile(r"[\s,]+(?=[A-Za-z][A-Za-z0-9+.\-]*://)")
+
+
+class AlertsSettings(BaseModel):
+    """Where alerts go (Apprise URLs: ``tgram://``, ``slack://``, ``discord://``, ``mailto://``,
+    ``ntfy://``, ``json://`` …) and how often. ``urls`` are secrets (tokens live in them): shown
+    only redacted. In ``KALSHI_TRADER_ALERTS__URLS`` give a JSON list or the URLs separated by
+    spaces or commas. No URL: no alerts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    urls: Annotated[list[SecretStr], NoDecode] = []
+    fills: bool = False
+    """Also send one alert per fill."""
+    daily_summary: bool = True
+    """When the trading day turns (midnight New York, market time): the day's P&L, fills, exposure."""
+    coalesce_s: float = Field(60.0, ge=0)
+    """Alerts about the same thing (a flapping feed, one breaker) within this many seconds become one
+    message carrying the latest state."""
+    max_per_hour: int = Field(30, ge=1)
+    """At most this many messages an hour (up to 5 at once); more wait, merged by subject."""
+    rejections: int = Field(3, ge=1)
+    """Alert when the exchange rejects this many orders within ``rejections_window_s``."""
+    rejections_window_s: float = Field(60.0, gt=0)
+    timeout_s: float = Field(10.0, gt=0)
+    """Per destination and message; also how long a stopping node waits for the last alerts."""
+
+    @field_validator("urls", mode="before")
+    @classmethod
+    def _split_urls(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [u for u in _URL_START.split(text) if u.strip()]
+        return value
+
+
 class StoreSettings(BaseModel):
     """Where the record (orders, fills, positions, P&L, audit log) is kept.
 
@@ -212,6 +253,7 @@ class Settings(BaseSettings):
     store: StoreSettings = StoreSettings()
     risk: RiskSettings = RiskSettings()
     strategies: StrategySections = {}
+    alerts: AlertsSettings = AlertsSettings()
 
     def rest_url(self) -> str:
         """The REST base URL the client uses."""

@@ -26,6 +26,7 @@ from kalshi_trader.domain import BookSide, Level, Money, Price, Qty
 
 __all__ = [
     "TOPICS",
+    "AlertsView",
     "BalanceView",
     "BookView",
     "BreakerView",
@@ -311,6 +312,25 @@ class ConnectionView:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertsView:
+    """The alert sender's counts since the node started (all 0 with no destination configured)."""
+
+    targets: tuple[str, ...]
+    """The destinations, redacted (scheme and, for webhooks and e-mail, the server)."""
+    sent: int
+    """Messages every destination accepted."""
+    failed: int
+    """Sends to one destination that failed."""
+    merged: int
+    """Alerts folded into a later message about the same thing."""
+    dropped: int
+    """Alerts dropped because too many subjects were waiting on the rate limit."""
+    waiting: int
+    last_error: str
+    """The latest failure, one line, secrets scrubbed."""
+
+
+@dataclass(frozen=True, slots=True)
 class HealthCheck:
     name: str
     ok: bool
@@ -431,6 +451,8 @@ class NodeApi(Protocol):
     def connection(self) -> ConnectionView: ...
 
     def health(self) -> HealthView: ...
+
+    def alerts(self) -> AlertsView: ...
 
     async def start_strategy(self, name: str, *, who: str) -> StrategyView: ...
 

@@ -2,7 +2,8 @@
 
 Contract: ``effective_settings(settings)`` is every section and field of ``config.Settings`` as plain
 JSON/TOML values (decimals and paths as strings, unset values left out), with secrets redacted: a
-database URL's password and every ``SecretStr`` (the key passphrase) become ``***``, and the API key
+database URL's password and every ``SecretStr`` (the key passphrase) become ``***``, alert URLs show
+only their scheme (and a webhook's or mail server's host), and the API key
 id shows only its first 8 characters. Key
 material is never in the settings (only the key file's path), so it cannot be shown. ``to_toml``
 renders the result as a TOML file that ``--config`` accepts back (redacted values aside), with the
@@ -18,6 +19,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from kalshi_trader.alerts.urls import redact as redact_alert_url
 from kalshi_trader.config import Settings
 from kalshi_trader.store import redact_url
 from kalshi_trader.strategy import registry
@@ -49,6 +51,9 @@ def effective_settings(settings: Settings) -> dict[str, Any]:
     store = values.get("store", {})
     if "url" in store:
         store["url"] = redact_url(store["url"])
+    alerts = values.get("alerts", {})
+    if "urls" in alerts:
+        alerts["urls"] = [redact_alert_url(u.get_secret_value()) for u in settings.alerts.urls]
     api = values.get("api", {})
     if api.get("key_id"):
         api["key_id"] = api["key_id"][:8] + "…(redacted)"

@@ -77,3 +77,16 @@ def test_sim_key_defaults_to_the_exchange_files(tmp_path: Path) -> None:
     (tmp_path / "api-key-id").write_text("abc-123\n")
     assert s.key_id() == "abc-123"
     assert s.key_file() == tmp_path / "api-key.pem"
+
+
+def test_alert_urls_from_the_environment_as_a_list_or_separated_and_never_in_a_repr(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    one, two = "tgram://123456:AAHsecret/42", "json://127.0.0.1:9/hook?a=1,2"
+    monkeypatch.setenv("KALSHI_TRADER_ALERTS__URLS", f"{one}, {two}")
+    urls = Settings().alerts.urls
+    assert [u.get_secret_value() for u in urls] == [one, two]  # a comma inside a URL stays in it
+    monkeypatch.setenv("KALSHI_TRADER_ALERTS__URLS", f'["{one}"]')
+    settings = Settings()
+    assert [u.get_secret_value() for u in settings.alerts.urls] == [one]
+    assert "AAHsecret" not in repr(settings)

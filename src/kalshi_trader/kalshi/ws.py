@@ -715,6 +715,7 @@ class WsSession:
         try:
             await self._restore()
         except (ConnectionError, TimeoutError) as exc:
+            self._connected.clear()  # the socket is gone: not connected while the next attempt waits
             transport.disconnect(graceful=False)
             raise WsConnectError(f"connection lost while restoring subscriptions: {exc or 'timeout'}") from None
         log.info("ws_connected", url=self.url, subscriptions=len(self._channels))
@@ -743,6 +744,9 @@ class WsSession:
     def _connection_lost(self, listener: _Listener) -> None:
         if listener is self._listener:
             self._lost.set()
+            for pending in self._pending.values():  # no reply can come: fail now, not at the timeout
+                if not pending.future.done():
+                    pending.future.set_exception(ConnectionError("connection lost"))
 
     def _drop_connection(self, reason: str) -> None:
         """Forget the connection: fail pending commands, report every book stale."""

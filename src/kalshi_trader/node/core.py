@@ -116,6 +116,7 @@ class TradingNode(NodeCommands, NodeWiring):
         self._running = True
         gc.freeze()  # see the module contract: full collections skip what start-up built
         self._changes.publish("health", "connection", "strategies", "risk")
+        self.alerts_service.start(self)
 
     async def _start(self) -> None:
         settings, opts = self.settings, self.options
@@ -280,6 +281,7 @@ class TradingNode(NodeCommands, NodeWiring):
             return ShutdownReport(0, 0, 0)
         self._stopped = True
         self._running = False
+        self.alerts_service.stop_watching()  # the shutdown's own kill switch is not news
         gc.unfreeze()
         report = ShutdownReport(0, -1, 0)
         engine = self.engine
@@ -295,6 +297,9 @@ class TradingNode(NodeCommands, NodeWiring):
         finally:
             await self._close_parts()
             self._changes.publish("health", "connection", "strategies")
+        await self.alerts_service.stopped(
+            reason, canceled=report.canceled, still_resting=report.still_resting, open_positions=report.open_positions
+        )
         return report
 
     async def _cancel_everything(self, engine: ExecutionEngine, reason: str) -> ShutdownReport:

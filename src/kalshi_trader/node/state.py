@@ -16,6 +16,7 @@ from typing import Any
 
 import structlog
 
+from kalshi_trader.alerts import Alerts
 from kalshi_trader.config import Settings
 from kalshi_trader.domain import (
     Fill,
@@ -114,6 +115,8 @@ class NodeState:
         self._balance_due = asyncio.Event()
         self._feed_up = False
         self.check_mode()
+        self.alerts_service = Alerts.from_settings(settings.alerts, mode=self.mode)
+        """Tells the owner what happens (``alerts``); inert without ``alerts.urls``."""
 
     @property
     def mode(self) -> str:

@@ -22,6 +22,7 @@ from kalshi_trader.kalshi.delays import BUCKETS_S
 from kalshi_trader.kalshi.ws import WsSession
 from kalshi_trader.node.state import NodeState, wall_ms
 from kalshi_trader.readmodels import (
+    AlertsView,
     BalanceView,
     BookView,
     BreakerView,
@@ -298,6 +299,9 @@ class NodeViews(NodeState):
             ),
             feed_delays=_feed_delays(ws),
         )
+
+    def alerts(self) -> AlertsView:
+        return self.alerts_service.view()
 
     def health(self) -> HealthView:
         if not self._running:

@@ -100,6 +100,12 @@ class NodeCollector(Collector):
             orders.add_metric([s.name], s.open_orders)
         yield running
         yield orders
+        alerts = node.alerts()
+        yield counter("alerts_sent", "Alert messages every destination accepted", alerts.sent)
+        yield counter("alerts_failed", "Alert sends to one destination that failed", alerts.failed)
+        yield counter("alerts_merged", "Alerts folded into a later message about the same thing", alerts.merged)
+        yield counter("alerts_dropped", "Alerts dropped while too many waited on the rate limit", alerts.dropped)
+        yield gauge("alerts_waiting", "Alerts waiting for their window or the rate limit", alerts.waiting)
 
 
 def registry_for(node: NodeApi) -> CollectorRegistry:

@@ -340,6 +340,32 @@ async def test_a_quiet_server_that_answers_pings_keeps_the_connection() -> None:
         assert kalshi.conns[0].pings >= 2
 
 
+async def test_a_connection_lost_while_restoring_leaves_the_session_disconnected() -> None:
+    async def drop_restores(conn: RawConnection, command: dict[str, Any], kalshi: KalshiLike) -> bool:
+        if len(kalshi.conns) > 1:  # every reconnect: the socket drops as the subscriptions are restored
+            conn.abort()
+            return True
+        return False
+
+    kalshi = KalshiLike(drop_restores)
+    server = RawWsServer(kalshi)
+    url = await server.start()
+    handler = Recorder()
+    try:
+        # A long command timeout: a restore must fail when its socket drops, not when the reply is late.
+        async with WsSession(url, signer(), handler, backoff=FAST, command_timeout_s=60) as session:
+            await session.subscribe([ORDERBOOK], [A])
+            await handler.until(lambda: handler.names().count("snapshot") == 1)
+            kalshi.conns[0].abort()
+            await eventually(lambda: len(kalshi.connections) >= 3, within=10)
+            await server.close()  # nothing accepts any more: the session stays in its reconnect loop
+            await eventually(lambda: "cannot connect" in session.stats.last_error, within=10)
+            assert not session.connected
+            assert [v for n, v in handler.events if n == "connection"] == [True, False]
+    finally:
+        await server.close()
+
+
 async def test_server_pings_are_answered_with_pongs() -> None:
     kalshi = KalshiLike()
     async with serving(kalshi) as (server, url), WsSession(url, signer(), Recorder(), backoff=FAST):

@@ -13,6 +13,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from kalshi_trader.domain import BookSide, Level, Money, Price, Qty
 from kalshi_trader.readmodels import (
+    AlertsView,
     BalanceView,
     BookView,
     BreakerView,
@@ -240,6 +241,9 @@ class StubNode:
     def health(self) -> HealthView:
         return HealthView("ok", "sim", 1.0, (HealthCheck("exchange feed", True, "connected"),))
 
+    def alerts(self) -> AlertsView:
+        return AlertsView(("json://127.0.0.1:9/***",), 7, 2, 3, 0, 1, "json://127.0.0.1:9/***: refused")
+
     async def start_strategy(self, name: str, *, who: str) -> StrategyView:
         if name not in self.running:
             raise CommandError(f"no strategy named {name!r}; known: weather_mm")
@@ -385,6 +389,8 @@ def test_metrics(client: TestClient) -> None:
     assert "kalshi_trader_balance_dollars 9876.5432" in text
     assert 'kalshi_trader_strategy_running{strategy="weather_mm"} 0.0' in text
     assert 'kalshi_trader_breaker_open{rule="feed_down"} 0.0' in text
+    assert "kalshi_trader_alerts_sent_total 7.0" in text
+    assert "kalshi_trader_alerts_failed_total 2.0" in text
     # the exchange->node frame delay histogram, per channel (cumulative buckets, then +Inf)
     assert 'kalshi_trader_ws_frame_delay_seconds_bucket{channel="orderbook_delta",le="0.001"} 2.0' in text
     assert 'kalshi_trader_ws_frame_delay_seconds_bucket{channel="orderbook_delta",le="0.005"} 3.0' in text
