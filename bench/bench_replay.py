@@ -114,8 +114,10 @@ def main() -> None:
     whole = statistics.median(times["whole path"])
     week_s = whole * WEEK_H / span_h
     verdict = "meets" if week_s < GOAL_S else "misses"
-    print(f"\na recorded week of this world: ~{len(records) * WEEK_H / span_h:,.0f} records, "
-          f"~{week_s:,.0f} s through the whole path ({verdict} the {GOAL_S:.0f} s goal)")
+    print(
+        f"\na recorded week of this world: ~{len(records) * WEEK_H / span_h:,.0f} records, "
+        f"~{week_s:,.0f} s through the whole path ({verdict} the {GOAL_S:.0f} s goal)"
+    )
 
 
 if __name__ == "__main__":
