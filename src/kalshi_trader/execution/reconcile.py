@@ -390,8 +390,8 @@ class Reconciler:
             decision = engine.risk.check_and_reserve(intent, book=engine.book(t.ticker))
             if not decision.approved and decision.rule is Rule.RATE_BUDGET:  # the last check: every limit passed
                 held = engine.risk.adopt(t.client_order_id, t.ticker, t.side, t.price, t.remaining)
-                reason = "every limit passed; adopting an order that rests writes nothing" if held else decision.reason
-                decision = dataclasses.replace(decision, approved=held, reason=reason)
+                why = "every limit passed; adopting an order that rests writes nothing" if held else decision.reason
+                decision = dataclasses.replace(decision, approved=held, reason=why)
             engine.recorder.audit(
                 AuditKind.RISK_DECISION,
                 t.client_order_id,

@@ -139,5 +139,6 @@ async def test_a_restart_adopts_more_resting_orders_than_a_second_of_writes(
     ) as node:
         report = await node.reconciler.start()
         assert (report.adopted, report.canceled) == (4, 0)
+        assert report.reason == "start"
         assert all(node.risk.reservation(coid) is not None for coid in coids)
         assert sorted(o.client_order_id for o in await resting(node.rest)) == sorted(coids)
