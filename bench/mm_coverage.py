@@ -3,7 +3,7 @@
 For each speed: start the trading node with ``weather_mm`` alone against the embedded exchange
 (weather scenario, background traders) on loopback in this process, sample every half real second
 for ``--minutes`` real minutes, stop. A sample classifies every open weather bracket with a fair
-value as ``bench/evaluate_strategies.py``'s ``MMCoverage`` does (quoted; or the market maker's own
+value as ``MMCoverage`` below does (quoted; or the market maker's own
 gate: near close, stale book, fair value too old; or risk refusing it; or allowed and not quoted).
 Coverage = quoted ÷ (quoted + allowed-not-quoted + fair value too old): a bracket refused only for
 the age of its fair value counts as one it should have quoted. Samples in the first ``--warm-up``
@@ -21,20 +21,164 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import platform
+import re
 import statistics
 import sys
 import tempfile
 import time
-from collections import Counter
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from evaluate_strategies import QUOTED, WAITING, MMCoverage, _quiet_logs
+import structlog
+
 from kalshi_trader.config import ExchangeSettings, NwsSettings, Settings
+from kalshi_trader.domain import OrderIntent
 from kalshi_trader.node import NodeOptions, TradingNode
-from kalshi_trader.strategy.weather_mm import WeatherMMStrategy
+from kalshi_trader.risk.decisions import BREAKERS, Rule
+from kalshi_trader.risk.manager import RiskManager
+from kalshi_trader.strategy.base import Verdict
+from kalshi_trader.strategy.weather_mm import WeatherMMStrategy, plan_quotes
+
+QUOTED = "quoted"
+WAITING = "allowed, not quoted"
+ALLOWED = (QUOTED, WAITING)
+ROOM_RULES = {Rule.MAX_OPEN_ORDERS, Rule.MAX_POSITION_PER_MARKET, Rule.MAX_EVENT_EXPOSURE, Rule.MAX_TOTAL_EXPOSURE}
+HALT_RULES = {Rule.KILL_SWITCH, *BREAKERS}
+
+
+def _refusal(rules: list[Rule]) -> str:
+    """Why risk would refuse every quote wanted in a market (by the first quote's rule)."""
+    rule = rules[0]
+    if rule in HALT_RULES:
+        return f"risk halted ({rule.value})"
+    if rule in ROOM_RULES:
+        return f"no room ({rule.value})"
+    return f"risk refuses ({rule.value})"
+
+
+def _gate_reason(why: str) -> str:
+    """The market maker's reason for not quoting a market, without its figures."""
+    if why.startswith("market closes in"):
+        return "near close"
+    if why.startswith("fair value is"):
+        return "fair value too old"
+    if why.startswith("book is stale"):
+        return "stale book"
+    if why.startswith("book is"):
+        return "book too old"
+    if why.startswith("market is") and why != "market is not in the feed":
+        return "market not active"
+    return why
+
+
+@dataclass
+class MMCoverage:
+    """Whether the market maker quotes every weather bracket it is allowed to, sampled over the run.
+
+    Each sample classifies every open weather bracket (listed as open, before its close, with a fair
+    value): ``quoted`` (the market maker has an order resting there), or the reason it may not be
+    quoted — the market maker's own gate (near close, stale or old book, old fair value; see
+    ``WeatherMMStrategy.why_not_quote``), or risk: every quote the market maker wants there fails
+    risk's dry run (``RiskManager.check``) on a rule other than the write budget (``no room`` for a
+    position, exposure or open-order limit, ``risk halted`` for the kill switch or a breaker) — or
+    else ``allowed, not quoted`` (it could quote there now and does not), with the
+    market maker's latest decision on it. A bracket counts as *allowed* if it was in some sample,
+    and as *quoted* if it was quoted in some sample; a bracket never allowed is listed under the
+    reason it had most often."""
+
+    ticks: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    waiting_why: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+
+    def sample(self, node: TradingNode, mm: WeatherMMStrategy, risk: RiskManager, tickers: set[str]) -> None:
+        host = node.host
+        assert host is not None
+        state = host.state_for(mm.name)
+        decisions = host.hosted(mm.name).decisions
+        quoted = {o.ticker for o in state.open_orders}
+        events: dict[str, int] = defaultdict(int)
+        for ticker, market in state.markets.items():
+            events[market.event_ticker] += state.position(ticker)
+        for ticker in tickers:
+            if ticker in quoted:
+                self.ticks[ticker][QUOTED] += 1
+                continue
+            why = mm.why_not_quote(state, ticker)
+            if why:
+                self.ticks[ticker][_gate_reason(why)] += 1
+                continue
+            snap, fv = state.markets[ticker], state.fair_values[ticker]
+            plan = plan_quotes(mm.params, snap, fv, state.position(ticker), events[snap.event_ticker])
+            rules: list[Rule] = []
+            for quote in (plan.bid, plan.ask):
+                if quote is None:
+                    continue
+                intent = OrderIntent.place(ticker, quote.side, quote.price, quote.qty, "coverage-dry-run")
+                rules.append(risk.check(intent, book=node.top_of(ticker), fair_value=fv.price).rule)
+            if rules and all(r not in (Rule.APPROVED, Rule.RATE_BUDGET) for r in rules):
+                self.ticks[ticker][_refusal(rules)] += 1
+                continue
+            self.ticks[ticker][WAITING] += 1
+            decision = decisions.get(ticker)
+            if not rules:
+                why_not = f"no side worth quoting (bid: {plan.why_no_bid}; ask: {plan.why_no_ask})"
+            elif decision is None:
+                why_not = "no decision yet"
+            elif decision.verdict is Verdict.TRADE:
+                why_not = "placed, not resting yet (write budget, refusal or in flight)"
+            else:
+                why_not = f"{decision.verdict.value}: {decision.reason}"
+            self.waiting_why[ticker][re.sub(r"\$[0-9.]+", "$x", why_not)[:150]] += 1
+
+    def allowed(self) -> set[str]:
+        return {t for t, c in self.ticks.items() if any(c[k] for k in ALLOWED)}
+
+    def quoted(self) -> set[str]:
+        return {t for t, c in self.ticks.items() if c[QUOTED]}
+
+    def not_allowed(self) -> Counter[str]:
+        """Brackets never allowed, by the reason they had most often."""
+        out = Counter[str]()
+        for ticker in set(self.ticks) - self.allowed():
+            out[self.ticks[ticker].most_common(1)[0][0]] += 1
+        return out
+
+    def unquoted_why(self) -> Counter[str]:
+        """Brackets allowed but never quoted, by the market maker's most frequent explanation."""
+        out = Counter[str]()
+        for ticker in self.allowed() - self.quoted():
+            top = self.waiting_why[ticker].most_common(1)
+            out[top[0][0] if top else "?"] += 1
+        return out
+
+    def time_share(self) -> float | None:
+        """Of the samples where a bracket was allowed, the share in which it was quoted."""
+        quoted = sum(c[QUOTED] for c in self.ticks.values())
+        allowed = quoted + sum(c[WAITING] for c in self.ticks.values())
+        return quoted / allowed if allowed else None
+
+    def waiting_reasons(self) -> Counter[str]:
+        """The samples in which a bracket was allowed and not quoted, by the market maker's explanation."""
+        total = Counter[str]()
+        for c in self.waiting_why.values():
+            total.update(c)
+        return total
+
+    def sample_reasons(self) -> Counter[str]:
+        """Every sample of every bracket, by class."""
+        total = Counter[str]()
+        for c in self.ticks.values():
+            total.update(c)
+        return total
+
+
+def _quiet_logs() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.ERROR))
+
 
 TOO_OLD = "fair value too old"
 OLD_WALL_INTERVAL_S = 3.0

@@ -78,7 +78,7 @@ class BacktestSpec:
     end_ms: int | None = None
     step_min_ms: int = 1_000
     step_max_ms: int = 60_000
-    fair_interval_ms: int = 180_000
+    fair_interval_ms: int = 60_000
     tick_ms: int = 1_000
     sweep_ms: int = 5_000
     sample_ms: int = 300_000
