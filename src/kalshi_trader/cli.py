@@ -366,7 +366,8 @@ async def _run_node(settings: Settings, options: Any, web_host: str, web_port: i
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)
     left = "unknown" if report.still_resting < 0 else str(report.still_resting)
-    typer.echo(f"Stopped: {report.canceled} order(s) canceled, {left} left resting at the exchange.", err=True)
+    where = "in the paper venue" if node.paper is not None else "at the exchange"
+    typer.echo(f"Stopped: {report.canceled} order(s) canceled, {left} left resting {where}.", err=True)
     return 0 if report.still_resting == 0 else 1
 
 

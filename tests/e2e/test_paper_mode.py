@@ -76,6 +76,9 @@ def test_paper_mode_trades_locally_against_the_exchange_feed_and_survives_a_sigk
             shown = {p["ticker"] for p in http.get("/api/account/positions").json()}
             assert set(held) <= shown | _filled_since_restart(http)
             assert http.get("/api/account/balance").json()["balance"] != "0.0000"
+            code, _, err = again.stop()
+        assert code == 0, err
+        assert "left resting in the paper venue." in err
         assert exchange_record(rest_url, exchange_dir) == (0, 0, 0)
     assert cash > 0
 
