@@ -317,7 +317,7 @@ async def _run_node(settings: Settings, options: Any, web_host: str, web_port: i
 
     from kalshi_trader.node import NodeError, TradingNode
     from kalshi_trader.web.app import create_app
-    from kalshi_trader.web.auth import new_token, write_token
+    from kalshi_trader.web.auth import new_token, write_token, write_url
     from kalshi_trader.web.server import WebServer
 
     node = TradingNode(settings, options)
@@ -337,6 +337,7 @@ async def _run_node(settings: Settings, options: Any, web_host: str, web_port: i
         token_file = write_token(settings.data_dir, token)
         web = WebServer(create_app(node, token=token), web_host, web_port, allow_remote=allow_remote)
         url = await web.start()
+        write_url(settings.data_dir, url)
     except (OSError, ValueError) as exc:
         await node.stop("the dashboard could not start")
         what = f"cannot serve the dashboard on {web_host}:{web_port}"
@@ -1188,6 +1189,50 @@ def _backtest_sweep(
     console.print("Rerun a row alone (add --report FILE.html for its report):")
     for i, row in enumerate(rows, 1):
         console.print(f"  {i}. {row.command}", soft_wrap=True, markup=False, highlight=False)
+
+
+@app.command()
+@client_options("config", "data_dir")
+def status(
+    url: str | None = typer.Option(
+        None,
+        "--url",
+        help="The node's dashboard address [default: DATA_DIR/web-url, else http://127.0.0.1:8000].",
+        show_default=False,
+    ),
+    watch: bool = typer.Option(False, "--watch", help="Keep the view up to date until Ctrl-C."),
+    interval: float = typer.Option(2.0, "--interval", min=0.2, help="--watch: seconds between refreshes."),
+    *,
+    settings: Settings,
+) -> None:
+    """The running node's balance, P&L, exposure, breakers, strategies and connection, read from its
+    API with the token in the data dir (for servers without a browser)."""
+    import time
+
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    from kalshi_trader.status import StatusError, fetch, locate, render
+
+    console = Console()
+    with user_errors(Failure(StatusError, 1)):
+        node = locate(settings.data_dir, url)
+        if not watch:
+            console.print(render(fetch(node)))
+            return
+    typer.echo(f"Watching the node at {node.url} every {interval:g} s (Ctrl-C to quit)", err=True)
+    try:
+        with Live(console=console, auto_refresh=False, screen=False) as live:
+            while True:
+                try:
+                    view: Any = render(fetch(node))
+                except StatusError as exc:
+                    view = Text(f"{exc} — retrying every {interval:g} s (Ctrl-C to quit)", style="red")
+                live.update(view, refresh=True)
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
 
 
 alerts_app = typer.Typer(help="Alerts sent through Apprise ([alerts] urls in the config).", no_args_is_help=True)

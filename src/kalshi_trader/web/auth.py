@@ -3,7 +3,9 @@
 Contract:
 - ``new_token()`` is 32 random bytes, URL-safe. ``write_token(data_dir, token)`` stores it in
   ``DATA_DIR/web-token`` with mode 0600 (replacing an older one; the file is created 0600, never
-  chmod-ed after the fact). ``read_token`` reads it back.
+  chmod-ed after the fact). ``read_token`` reads it back. ``write_url`` / ``read_url`` keep the
+  dashboard's address in ``DATA_DIR/web-url`` (no secret: the token is not in it), so local tools
+  (``kalshi-trader status``) find a node that picked a free port.
 - A request is authorised when it carries the token as ``Authorization: Bearer <token>``, as
   ``X-Access-Token: <token>``, as the ``kt_token`` cookie (set by opening ``/?token=<token>`` once)
   or as a ``?token=`` query parameter; ``token_matches`` compares in constant time.
@@ -19,6 +21,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 TOKEN_FILE = "web-token"
+URL_FILE = "web-url"
 COOKIE = "kt_token"
 HEADER = "x-access-token"
 
@@ -49,6 +52,22 @@ def read_token(data_dir: Path) -> str | None:
     path = token_path(data_dir)
     try:
         return path.read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def write_url(data_dir: Path, url: str) -> Path:
+    """Write the dashboard's base URL to ``DATA_DIR/web-url``; returns the path."""
+    path = data_dir / URL_FILE
+    tmp = path.with_name(f".{URL_FILE}.{os.getpid()}.tmp")
+    tmp.write_text(url + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_url(data_dir: Path) -> str | None:
+    try:
+        return (data_dir / URL_FILE).read_text(encoding="utf-8").strip() or None
     except OSError:
         return None
 
