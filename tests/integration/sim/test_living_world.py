@@ -152,6 +152,7 @@ def test_a_long_jump_of_the_clock_is_cheap() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # a simulated week: minutes on a loaded machine
 def test_a_simulated_week_settles_everything_and_every_account_adds_up() -> None:
     exchange, clock = stepped_exchange(2026)
     world = build_living_world(exchange, 2026, until=START_DAY + timedelta(days=6))  # 7 climate days
