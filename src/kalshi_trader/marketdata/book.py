@@ -412,6 +412,10 @@ class L2Book:
         """What ``depth(side, levels)`` holds, summed without building it: the best price and its
         size, and the size over those levels."""
         q, px, i = self._arrays(side)
+        if levels > 0 and i + 1 >= levels:
+            run = q[i - levels + 1 : i + 1]
+            if 0 not in run:  # the best levels sit next to each other on the grid: summed in C
+                return LadderTop(px[i], Qty(q[i]), Qty(sum(run)))
         best, best_qty, total, n = None, 0, 0, 0
         while i >= 0 and n < levels:
             size = q[i]

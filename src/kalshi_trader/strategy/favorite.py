@@ -81,6 +81,7 @@ from kalshi_trader.domain import (
     BookSide,
     BracketCancel,
     BracketRequest,
+    IntentAction,
     MarketStatus,
     Money,
     Order,
@@ -493,17 +494,19 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
             f" ≥ {self._min_probability_text}): {entry.how}, buy {format_qty(entry.qty)} {leg_name}"
             f" at {dollars(entry.leg)}, sized to lose at most {self._max_risk_text} at the stop"
         )
-        intent = OrderIntent.place(
+        intent = OrderIntent(  # ``OrderIntent.place`` spelled out: one call less per entry
+            IntentAction.PLACE,
             ticker,
+            coid,
             side,
             entry.yes,
             entry.qty,
-            coid,
-            tif=TimeInForce.IMMEDIATE_OR_CANCEL if entry.taker else TimeInForce.GOOD_TILL_CANCELED,
-            post_only=not entry.taker,
-            strategy=self.name,
-            reason=reason,
-            inputs=facts,
+            TimeInForce.IMMEDIATE_OR_CANCEL if entry.taker else TimeInForce.GOOD_TILL_CANCELED,
+            not entry.taker,
+            False,
+            self.name,
+            reason,
+            facts,
         )
         trade = Trade(ticker, favourite, coid, entry.leg, entry.qty, now, snap.close_ms, snap.grid)
         return trade, (intent,), Decision(self.name, ticker, Verdict.TRADE, reason, facts, now)

@@ -85,6 +85,18 @@ def test_kalshi_orderbook_example_depth_and_levels() -> None:
     )
 
 
+def test_top_of_neighbouring_and_gapped_levels() -> None:
+    book = L2Book("KXTOP", LINEAR)
+    book.apply_snapshot([(100 * c, 100 + c) for c in range(40, 45)], [(100, 700), (300, 900)])
+    assert book.top(Side.YES, 5) == (4400, 144, sum(100 + c for c in range(40, 45)))
+    assert book.top(Side.YES, 3) == (4400, 144, 144 + 143 + 142)
+    assert book.top(Side.YES, 6) == (4400, 144, sum(100 + c for c in range(40, 45)))
+    assert book.top(Side.NO, 2) == (300, 900, 1600)
+    assert book.top(Side.NO, 1) == (300, 900, 900)
+    book.apply_delta(Side.YES, 4200, -142)  # a gap below the best
+    assert book.top(Side.YES, 3) == (4400, 144, 144 + 143 + 141)
+
+
 def test_book_is_stale_and_empty_until_the_first_snapshot() -> None:
     book = L2Book("KXEMPTY", LINEAR)
     assert book.stale
