@@ -226,11 +226,16 @@ def format_price(price: int) -> str:
     return format_money(price)
 
 
+_FOUR_DIGITS: tuple[str, ...] = tuple(f"{n:04d}" for n in range(PRICE_SCALE))
+_TWO_DIGITS: tuple[str, ...] = tuple(f"{n:02d}" for n in range(QTY_SCALE))
+"""Zero-padded decimals by lookup: a format spec costs more than the rest of a formatting."""
+
+
 def format_money(amount: int) -> str:
     """``Money`` → a 4-decimal dollar string, signed (``-123400`` → ``"-12.3400"``)."""
     sign = "-" if amount < 0 else ""
     whole, frac = divmod(abs(amount), PRICE_SCALE)
-    return f"{sign}{whole}.{frac:04d}"
+    return f"{sign}{whole}.{_FOUR_DIGITS[frac]}"
 
 
 _PRICE_SPELLING: tuple[str, ...] = tuple(format_money(price) for price in range(PRICE_SCALE + 1))
@@ -242,7 +247,7 @@ def format_qty(qty: int) -> str:
     """``Qty`` → Kalshi's 2-decimal ``_fp`` string (``1050`` → ``"10.50"``)."""
     sign = "-" if qty < 0 else ""
     whole, frac = divmod(abs(qty), QTY_SCALE)
-    return f"{sign}{whole}.{frac:02d}"
+    return f"{sign}{whole}.{_TWO_DIGITS[frac]}"
 
 
 def money_to_cents(amount: int) -> int:

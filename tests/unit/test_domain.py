@@ -104,6 +104,13 @@ def test_price_round_trip(units: int) -> None:
     assert parse_price(format_price(units)) == units
 
 
+@given(st.integers(min_value=-(10**15), max_value=10**15))
+def test_money_and_qty_text_are_the_zero_padded_decimals(units: int) -> None:
+    sign, whole = "-" if units < 0 else "", abs(units)
+    assert format_money(units) == f"{sign}{whole // 10_000}.{whole % 10_000:04d}"
+    assert format_qty(units) == f"{sign}{whole // 100}.{whole % 100:02d}"
+
+
 def test_format_price_is_format_money_for_every_price_and_beyond() -> None:
     for units in [*range(-3, 10_004), 10**9, -(10**9)]:
         assert format_price(units) == format_money(units)
