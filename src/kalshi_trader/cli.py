@@ -10,6 +10,7 @@ through ``@client_options()``; errors become one line through ``cli_client.user_
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Sequence
 from enum import StrEnum
@@ -331,7 +332,19 @@ async def _run_node(settings: Settings, options: Any, web_host: str, web_port: i
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, on_signal)
-    await node.start()
+    node.on_progress = lambda line: typer.echo(line, err=True)
+    starting = asyncio.ensure_future(node.start())
+    stopping = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not starting.done():  # Ctrl-C while start-up rides out faults
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+        await node.stop("interrupted during start-up")
+        typer.echo("Stopped during start-up.", err=True)
+        return 1
+    stopping.cancel()
+    starting.result()
     token = new_token()
     try:
         token_file = write_token(settings.data_dir, token)

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 from tests.integration.alerts.receivers import Webhook, webhook
-from tests.support.node import eventually, running_node
+from tests.support.node import eventually, faults, running_node
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
@@ -34,15 +34,6 @@ def _arrived(hook: Webhook, start: str) -> list[str]:
     return [t for t in hook.titles() if t.startswith(f"kalshi-trader sim: {start}")]
 
 
-def _faults(rest_url: str, data_dir: Path, spec: str) -> None:
-    base = rest_url.split("/trade-api/", 1)[0]
-    token = (data_dir / "admin-token").read_text().strip()
-    reply = httpx.put(
-        f"{base}/admin/faults", json={"spec": spec}, headers={"Authorization": f"Bearer {token}"}, timeout=10
-    )
-    assert reply.status_code == 200, reply.text
-
-
 def test_a_running_node_alerts_each_event_once_without_secrets(tmp_path: Path) -> None:
     with webhook() as hook:
         config = _config(tmp_path, hook)
@@ -53,10 +44,10 @@ def test_a_running_node_alerts_each_event_once_without_secrets(tmp_path: Path) -
                 assert reply.status_code == 200, reply.text
                 eventually(lambda: _arrived(hook, "Kill switch engaged by e2e: alert drill"), timeout_s=30)
 
-                _faults(node.exchange_rest, tmp_path, "ws_drop=1")
+                faults(node.exchange_rest, tmp_path, "ws_drop=1")
                 eventually(lambda: _arrived(hook, "Exchange feed lost"), timeout_s=60)
                 eventually(lambda: _arrived(hook, "Breaker feed_down tripped"), timeout_s=60)
-                _faults(node.exchange_rest, tmp_path, "none")
+                faults(node.exchange_rest, tmp_path, "none")
                 eventually(lambda: http.get("/api/health").json()["connection"]["ws_connected"], timeout_s=90)
 
                 def feed_breaker_closed() -> bool:

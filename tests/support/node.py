@@ -7,6 +7,8 @@ Contract:
   token, exchange REST URL, the process). On exit it sends SIGINT if the process still runs and
   waits for it (killing it after 30 s).
 - ``running_exchange_process(data_dir, *args)`` does the same for ``kalshi-trader exchange``.
+- ``faults(rest_url, data_dir, spec)`` switches the exchange's injected faults through its admin
+  API (``PUT /admin/faults`` with the data dir's ``admin-token``) and returns its answer.
 - ``resting_orders(rest_url, data_dir)`` lists the account's resting orders through the
   exchange's REST API with the data dir's key (what a person would check with ``kalshi-trader
   orders``); ``eventually(check)`` polls.
@@ -27,6 +29,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+
+import httpx
 
 from kalshi_trader.kalshi import convert
 from kalshi_trader.kalshi.auth import Signer
@@ -117,6 +121,19 @@ def running_exchange_process(data_dir: Path, *args: str) -> Iterator[str]:
         yield rest
     finally:
         _stop(proc)
+
+
+def faults(rest_url: str, data_dir: Path, spec: str | None = None) -> dict[str, Any]:
+    """Set (``spec``) or read (None) the exchange's faults; its ``/admin/faults`` answer."""
+    base = rest_url.split("/trade-api/", 1)[0]
+    headers = {"Authorization": f"Bearer {(data_dir / 'admin-token').read_text().strip()}"}
+    if spec is None:
+        reply = httpx.get(f"{base}/admin/faults", headers=headers, timeout=10)
+    else:
+        reply = httpx.put(f"{base}/admin/faults", json={"spec": spec}, headers=headers, timeout=10)
+    assert reply.status_code == 200, reply.text
+    answer: dict[str, Any] = reply.json()
+    return answer
 
 
 def resting_orders(rest_url: str, data_dir: Path) -> list[Any]:

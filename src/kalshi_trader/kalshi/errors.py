@@ -117,7 +117,12 @@ class UnexpectedResponseError(KalshiError):
 
 class TransportError(KalshiError):
     """No (complete) response: connection refused/reset, server disconnected. The request may or
-    may not have been executed."""
+    may not have been executed. ``unreachable``: no connection could be made at all (refused, no
+    such host), so nothing was sent."""
+
+    def __init__(self, message: str, *, unreachable: bool = False, method: str = "", path: str = "") -> None:
+        super().__init__(message, method=method, path=path)
+        self.unreachable = unreachable
 
 
 class RequestTimeoutError(TransportError):

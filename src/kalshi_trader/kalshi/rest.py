@@ -291,7 +291,10 @@ class KalshiRest:
                 f"no response within {self._timeout.total:g} s", method=method, path=full_path
             ) from None
         except aiohttp.ClientError as exc:
-            raise TransportError(f"{type(exc).__name__}: {exc}", method=method, path=full_path) from None
+            unreachable = isinstance(exc, aiohttp.ClientConnectorError)
+            raise TransportError(
+                f"{type(exc).__name__}: {exc}", unreachable=unreachable, method=method, path=full_path
+            ) from None
 
     def _decode(self, decoder: msgspec.json.Decoder[T], outcome: _Outcome, method: str, path: str) -> T:
         raw = outcome.body if outcome.body.strip() else b"{}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -32,13 +33,12 @@ from kalshi_trader.execution.venue import GroupEvent, Settlement, Venue, VenueEr
 from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
-from kalshi_trader.kalshi.auth import KeyFileError
 from kalshi_trader.kalshi.errors import KalshiError
 from kalshi_trader.kalshi.markets import RestMarkets
 from kalshi_trader.kalshi.readonly import ReadOnlyRest
 from kalshi_trader.kalshi.rest import KalshiRest
 from kalshi_trader.kalshi.venue import KalshiVenue
-from kalshi_trader.kalshi.ws import WsSession
+from kalshi_trader.kalshi.ws import Backoff, WsSession
 from kalshi_trader.marketdata.book import L2Book
 from kalshi_trader.marketdata.monitor import (
     BookChanged,
@@ -48,6 +48,7 @@ from kalshi_trader.marketdata.monitor import (
     Monitor,
     TickerUpdated,
 )
+from kalshi_trader.node import startup
 from kalshi_trader.node.commands import NodeCommands
 from kalshi_trader.node.options import (
     FAIR_MIN_WALL_S,
@@ -102,17 +103,36 @@ class TradingNode(NodeCommands, NodeWiring):
     """See the package docstring."""
 
     async def start(self) -> None:
+        """Start every part; a transient fault (``node.startup``) closes what was started and starts
+        again after the WebSocket's reconnect backoff, saying so through ``on_progress``, until
+        ``start_timeout_s`` has passed. Anything else ends the start with one line at once."""
         if self._running:
             return
-        try:
-            await self._start()
-        except BaseException as exc:
-            await self._close_parts()
-            if isinstance(exc, NodeError | KeyFileError) or not isinstance(exc, Exception):
-                raise
-            if isinstance(exc, OSError) and self.embedded is None and self.options.mode is Mode.SIM:
-                raise NodeError(f"cannot start the embedded exchange: {exc.strerror or exc}") from None
-            raise NodeError(f"cannot start the node: {one_line(exc)}") from None
+        began, attempt, answered = time.monotonic(), 0, False
+        backoff, rng = Backoff(), random.Random()
+        while True:
+            try:
+                await self._start()
+                break
+            except BaseException as exc:
+                await self._close_parts()
+                if not isinstance(exc, Exception):
+                    raise
+                reason = startup.transient(exc, answered=answered or attempt > 0)
+                answered = answered or reason is not None
+                delay = backoff.delay(attempt, rng)
+                attempt += 1
+                spent = time.monotonic() - began
+                external = not (self.options.mode is Mode.SIM and self.options.embedded)
+                if reason is None:
+                    raise startup.start_error(exc, self.rest_url, external=external) from None
+                if spent + delay > self.options.start_timeout_s:
+                    what = f"the exchange at {self.rest_url}" if external else "the embedded exchange"
+                    raise NodeError(
+                        f"cannot start the node: {what} kept failing for {spent:.0f} s ({attempt} attempts): {reason}"
+                    ) from None
+                self.on_progress(f"Start-up: {reason}; trying again in {delay:.1f} s (attempt {attempt + 1})")
+                await asyncio.sleep(delay)
         self._running = True
         gc.freeze()  # see the module contract: full collections skip what start-up built
         self._changes.publish("health", "connection", "strategies", "risk")

@@ -52,6 +52,9 @@ class NodeOptions:
     sim: the same freshness at any ``speed``), at most every ``FAIR_MIN_WALL_S`` real seconds."""
     reconcile_interval_s: float | None = 30.0
     shutdown_timeout_s: float = 15.0
+    start_timeout_s: float = 120.0
+    """How long a start rides out transient faults (5xx, lost responses, dropped sockets) before
+    giving up."""
     fresh_timeout_s: float = 10.0
     record_dir: Path | None = None
     """Record the market feed here while trading (``recording``; ``run --record``)."""

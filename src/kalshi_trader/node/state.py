@@ -116,6 +116,8 @@ class NodeState:
         self._feed_up = False
         self.check_mode()
         self.alerts_service = Alerts.from_settings(settings.alerts, mode=self.mode)
+        self.on_progress: Callable[[str], None] = lambda line: log.warning("start_retry", detail=line)
+        """Where start-up says it is riding out a fault (``cli run``: a line on stderr)."""
         """Tells the owner what happens (``alerts``); inert without ``alerts.urls``."""
 
     @property
