@@ -28,7 +28,10 @@ Contract (no I/O, no clock, no awaits; the engine owns every side effect):
   the order tracker knows it: the larger of the exchange's report and the fills seen), plus any
   adopted position — minus everything its exits (take-profits and stop exits) have filled, capped
   by the position actually held on that leg less what our other open orders on the exit side could
-  still sell (``execution.protection`` computes it). Deriving it from the same figures the orders'
+  still sell (``execution.protection`` computes it). That is the take-profit's size; what the
+  stop guards and sells (``held``) counts only our other exits there, not our plain orders (a
+  quote of another strategy): those the engine cancels ahead of the stop's exit, so they never
+  disarm, finish or hold up a stop. Deriving it from the same figures the orders'
   ``remaining`` comes from keeps the take-profit's size and ``open_qty`` consistent whichever of a
   fill or an order report arrives first.
 - **Partial fills resize**: while the entry fills, the take-profit grows (amend); when the bracket
@@ -303,6 +306,14 @@ class Facts:
     resting_allowed: bool
     take_profit_filled: Qty = Qty(0)
     """What the bracket's take-profits have filled in all."""
+    held: Qty | None = None
+    """What the stop guards and sells: protected − exited, capped by the position on the held leg
+    less our other exits in flight (not our other plain orders: the engine cancels them ahead of
+    the stop's exit). None: ``open_qty``."""
+
+    @property
+    def holding(self) -> Qty:
+        return self.open_qty if self.held is None else self.held
 
 
 def plan(b: Bracket, f: Facts) -> list[Action]:
@@ -311,7 +322,7 @@ def plan(b: Bracket, f: Facts) -> list[Action]:
         return []
     top = f.top
     if b.state is BracketState.ACTIVE:
-        if f.open_qty > 0 and top is not None and stop_hit(b.exit_side, b.stop_loss, top):
+        if f.holding > 0 and top is not None and stop_hit(b.exit_side, b.stop_loss, top):
             price = touch(b.exit_side, top)
             assert price is not None
             return [StopHit(price), *_stopping(b, f)]
@@ -325,7 +336,7 @@ def plan(b: Bracket, f: Facts) -> list[Action]:
 
 def _flat(f: Facts) -> bool:
     """Nothing is held, for sure (not just a position that has not caught up with its fills)."""
-    return f.unexited == 0 or (f.open_qty == 0 and f.settled)
+    return f.unexited == 0 or (f.holding == 0 and f.settled)
 
 
 def _active(b: Bracket, f: Facts) -> list[Action]:
@@ -340,7 +351,8 @@ def _active(b: Bracket, f: Facts) -> list[Action]:
         return [Finish("the entry finished without a fill")]
     if tp is not None and tp.remaining > f.open_qty:  # the position shrank: the take-profit follows first
         if f.open_qty == 0:
-            return [Cancel(tp.client_order_id, "the bracket holds nothing")]
+            why = "the bracket holds nothing" if f.holding == 0 else "other orders of ours could sell all it holds"
+            return [Cancel(tp.client_order_id, why)]
         return [ResizeTakeProfit(tp.client_order_id, f.open_qty)]
     if not f.resting_allowed:
         return []
@@ -357,7 +369,7 @@ def _stopping(b: Bracket, f: Facts) -> list[Action]:
         actions.append(Cancel(f.entry_open.client_order_id, "stop-loss hit"))
     if f.take_profit is not None:
         actions.append(Cancel(f.take_profit.client_order_id, "stop-loss hit (one-cancels-other)"))
-    if f.open_qty == 0:
+    if f.holding == 0:
         if not actions and not f.exit_in_flight and _flat(f):
             actions.append(Finish("stopped out"))
         return actions
@@ -365,5 +377,5 @@ def _stopping(b: Bracket, f: Facts) -> list[Action]:
         return actions  # the exit waits until no take-profit can trade: it could flip the position
     price = exit_price(b.exit_side, f.top, b.slippage, f.grid, b.stop_limit)
     if price is not None:
-        actions.append(Exit(f.open_qty, price))
+        actions.append(Exit(f.holding, price))
     return actions

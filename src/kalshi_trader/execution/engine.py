@@ -40,10 +40,16 @@ Contract:
   or decrease's remaining count with that total, a cancel's ``reduced_by`` with the order's size;
   a decrease that emptied the order is read back), so an order that leaves the book is never
   taken for less filled than it is while its fills are on their way.
-- **Exits cannot flip a position.** An approved reduce-only exit first lets the market's bracket
-  take its take-profit away (``Protection.before_exit``: the cancel is queued ahead of the exit);
-  as it leaves, an exit is cut to ``exit_room`` — the position less fills reported but not
-  received and less what our other plain orders on its side could sell — or refused here
+- **Exits go first and cannot flip a position** (``execution.exits``). An approved reduce-only
+  exit (a stop's, a strategy's stop-loss or take-profit exit, a flatten) first lets the market's
+  bracket take its take-profit away (``Protection.before_exit``), then has the engine cancel the
+  account's other resting plain orders on its side that would leave it less than it may sell —
+  of any strategy: positions are per account, and a quote never holds up an exit (the owning
+  strategy sees the order gone on its next call). Those cancels are queued ahead of the exit, so
+  they are answered before it leaves and our sells resting at any moment never exceed the
+  position. As it leaves, an exit is still cut to ``exit_room`` — the position less fills
+  reported but not received and less what our other plain orders on its side could sell (a
+  cancel ahead of it failed, or the order filled meanwhile) — or refused here
   (``would_flip_position``) if nothing is left. ``working_orders(ticker)`` is the index this and
   the brackets read (orders that can still trade or await fills).
 - **Risk bookkeeping.** After every ack, report, fill or cancel the order's reservation is synced to
@@ -119,7 +125,7 @@ from kalshi_trader.domain import (
     TopOfBook,
     trading_day,
 )
-from kalshi_trader.execution import amends
+from kalshi_trader.execution import amends, exits
 from kalshi_trader.execution.brackets import BracketSpec
 from kalshi_trader.execution.desk import EngineConfig, Submission
 from kalshi_trader.execution.orders import OrderState, OrderTracker, SettlementResult, TrackedOrder
@@ -331,6 +337,8 @@ class ExecutionEngine:
         self._unknown: set[str] = set()
         self._queued: set[str] = set()
         """client_order_ids with a create queued or in flight."""
+        self._canceling: set[str] = set()
+        """client_order_ids with a cancel queued or in flight (gone before anything queued later leaves)."""
         self._working: dict[str, set[str]] = {}
         """ticker → client_order_ids that may still trade or await fills (``working_orders``)."""
         self.protection = Protection(self)
@@ -427,7 +435,7 @@ class ExecutionEngine:
         self.counters.submitted += 1
         if intent.action is IntentAction.PLACE:
             if intent.reduce_only:
-                self.protection.before_exit(intent)  # the take-profit's cancel is queued first
+                self._clear_the_way(intent)  # the cancels are queued first
             return self._queue_place(intent, decision)
         sub = self._submission(intent, decision)
         coid = intent.client_order_id
@@ -440,6 +448,7 @@ class ExecutionEngine:
                 )
             )
         else:
+            self._canceling.add(coid)
             self.queue.put(Job(f"cancel {coid}", lambda: self._send_cancel(sub), lambda r: self._purged(sub, r)))
         return sub
 
@@ -466,7 +475,7 @@ class ExecutionEngine:
                 continue
             self.counters.submitted += 1
             if intent.reduce_only:
-                self.protection.before_exit(intent)
+                self._clear_the_way(intent)
             sub = self._prepare_place(intent, decision)
             subs.append(sub)
             approved.append(sub)
@@ -650,18 +659,27 @@ class ExecutionEngine:
 
     def exit_room(self, ticker: str, side: BookSide, client_order_id: str) -> int | None:
         """How much an exit on ``side`` may sell without letting the position flip through our
-        other open orders on ``side`` (which are not reduce-only: they can sell past zero):
-        ``sellable`` less what those orders could still sell. None when no such order rests (a
-        reduce-only order alone is capped by the exchange)."""
+        other open orders on ``side`` (``exits.room``; None when no such order rests)."""
         working = self.working_orders(ticker)
-        covering = sum(
-            t.remaining
-            for t in working
-            if t.side is side and t.state.is_open and not t.reduce_only and t.client_order_id != client_order_id
-        )
-        if not covering:
-            return None
-        return self.sellable(ticker, side, working) - covering
+        return exits.room(self.sellable(ticker, side, working), working, side, client_order_id)
+
+    def _clear_the_way(self, exit_: OrderIntent) -> None:
+        """An approved exit is about to be queued: the bracket's take-profit, then any other resting
+        order of ours that would leave it less than it may sell, are canceled ahead of it."""
+        self.protection.before_exit(exit_)
+        ticker, side = exit_.ticker, exit_.side
+        working = self.working_orders(ticker)
+        sellable = self.sellable(ticker, side, working)
+        for t in exits.in_the_way(sellable, working, side, exit_.qty, exit_.client_order_id, self._canceling):
+            self.submit(
+                OrderIntent.cancel(
+                    ticker,
+                    t.client_order_id,
+                    strategy=t.strategy,
+                    reason=f"exit {exit_.client_order_id} ({exit_.strategy or 'engine'}) goes first:"
+                    " this order could sell the contracts it sells and flip the position",
+                )
+            )
 
     def sync_risk(self, client_order_id: str) -> None:
         """Shrink the reservation to what can still fill plus reported fills not yet received."""
@@ -698,6 +716,8 @@ class ExecutionEngine:
         intent = sub.intent
         coid = intent.client_order_id
         self._queued.discard(coid)
+        if intent.action is IntentAction.CANCEL:
+            self._canceling.discard(coid)
         if intent.action is IntentAction.PLACE:
             self.tracker.on_rejected(coid, reason)
             self.risk.release(coid, reason)
@@ -897,6 +917,7 @@ class ExecutionEngine:
             await self._resolve(coid, t.ticker)
             t = self.tracker.order(coid)
         if t is None or t.order_id is None or not t.state.is_open:
+            self._canceling.discard(coid)
             self.sync_risk(coid)
             self._finish(sub, Outcome.ACCEPTED, "nothing rests under this id", t)
             self.after_change(intent.ticker)
@@ -916,6 +937,8 @@ class ExecutionEngine:
             self.risk.record_success()
             self.record_state(t, "canceled", {"reduced_by": resp.reduced_by, "reason": intent.reason})
             self._finish(sub, Outcome.ACCEPTED, "", t)
+        finally:
+            self._canceling.discard(coid)
         self.sync_risk(coid)
         self.after_change(intent.ticker)
 

@@ -35,6 +35,11 @@ wants goes through ``engine.submit``, so risk judges each and the audit log expl
   above the stop within 0.4 s). Until the breach is confirmed ``plan`` is shown no book for the stop
   (``Facts.top`` is ``None``), so it keeps the bracket active; once it is, ``plan`` hits the stop on
   the live book as before. ``stop_confirm_ms=0`` fires on the first touch.
+- **A stop goes before other orders.** The plain orders of ours on a bracket's exit side that are
+  not its own (another strategy's quote) leave its take-profit less room (``Facts.open_qty``) but
+  do not shrink what it holds (``Facts.held``): they neither disarm nor finish it, and the engine
+  cancels them ahead of the stop's exit (``execution.exits``), so a quote never holds a stop up;
+  our other exits in flight (reduce-only) do count.
 - **Exits go through the take-profit first.** ``before_exit`` (the engine calls it for every other
   reduce-only exit it approves: a strategy's, a flatten) cancels the market's live take-profit, and
   the engine queues that cancel ahead of the exit, so the position can never flip through the
@@ -416,12 +421,15 @@ class Protection:
         exited = tp_filled + sum(filled(c) for c in b.exit_coids)
         working = self.engine.working_orders(b.ticker)
         held = self.engine.sellable(b.ticker, b.exit_side, working)
-        selling = sum(  # what our other open orders on the exit side could still sell
-            t.remaining for t in working if t.side is b.exit_side and t.state.is_open and not b.owns(t.client_order_id)
-        )
+        exiting = selling = 0  # what our other open exits / all our other open orders on the exit side could sell
+        for t in working:
+            if t.side is b.exit_side and t.state.is_open and not b.owns(t.client_order_id):
+                selling += t.remaining
+                exiting += t.remaining if t.reduce_only else 0
         open_qty = Qty(max(0, min(entered - exited, held - selling)))
         return br.Facts(
             open_qty=open_qty,
+            held=Qty(max(0, min(entered - exited, held - exiting))),
             unexited=Qty(max(0, entered - exited)),
             settled=unconfirmed == 0,
             entry_open=live(b.entry_coid),

@@ -14,7 +14,8 @@ them; the venue is reached through the port, ``execution.venue``):
   round (``EngineConfig.cancel_all_rounds``), the orders the venue lists as resting are canceled —
   in the first round by one ``cancel_all`` (Kalshi: one request for every shard; each listed order
   the next listing no longer shows is taken as canceled), after that (or if the venue refuses it)
-  in batches of ``max_batch_cancel`` — until the venue lists none. It resolves to a
+  in batches of ``max_batch_cancel`` (each answer's ``reduced_by`` tells the order tracker what the
+  exchange had filled, as a single cancel's does) — until the venue lists none. It resolves to a
   ``CancelAllReport`` and is audited (``cancel_all``).
 - **Kill switch**: ``kill(who, why, flatten)`` engages risk's switch and carries out its actions
   with ``trigger_groups``; ``reset_kill(who, why)`` lifts it and resets the triggered groups.
@@ -190,10 +191,12 @@ class Safety:
 
         async def run() -> None:
             report = await self._cancel_all(reason, purged, trigger_groups)
-            future.set_result(report)
+            if not future.done():  # whoever waited may have given up (a shutdown's timeout)
+                future.set_result(report)
 
         def abort(why: str) -> None:
-            future.set_result(CancelAllReport(reason, 0, -1, 0, 0, purged))
+            if not future.done():
+                future.set_result(CancelAllReport(reason, 0, -1, 0, 0, purged))
 
         self.engine.queue.put_front(Job("cancel all", run, abort))
         return future
@@ -246,7 +249,7 @@ class Safety:
                     log.warning("cancel_all_batch_failed", error=str(exc))
                     continue
                 done = [item for item in reply if not isinstance(item, VenueError)]
-                canceled += sum(self._canceled(item.order_id, reason, item.ts_ms) for item in done)
+                canceled += sum(self._canceled(item.order_id, reason, item.ts_ms, item.reduced_by) for item in done)
         else:
             try:
                 still = {o.order_id for o in await venue.resting_orders()}
@@ -272,13 +275,18 @@ class Safety:
         self.engine.maintain_all()
         return report
 
-    def _canceled(self, order_id: str, reason: str, ts_ms: int = 0) -> bool:
-        """The exchange canceled one of our orders in the sweep: record it (False if unknown)."""
+    def _canceled(self, order_id: str, reason: str, ts_ms: int = 0, reduced_by: int | None = None) -> bool:
+        """The exchange canceled one of our orders in the sweep: record it (False if unknown). A
+        batch cancel's answer says what still rested (``reduced_by``): the tracker then knows what
+        the exchange had filled, as for a single cancel."""
         t = self.engine.tracker.order(order_id)
         if t is None:
             return False
-        t = self.engine.tracker.on_canceled(order_id, ts_ms=ts_ms)
-        self.engine.record_state(t, "canceled", {"reason": reason})
+        t = self.engine.tracker.on_canceled(order_id, ts_ms=ts_ms, reduced_by=reduced_by)
+        payload: dict[str, Any] = {"reason": reason}
+        if reduced_by is not None:
+            payload["reduced_by"] = reduced_by
+        self.engine.record_state(t, "canceled", payload)
         self.engine.sync_risk(t.client_order_id)
         return True
 

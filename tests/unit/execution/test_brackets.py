@@ -182,6 +182,24 @@ def test_stopping_cancels_everything_then_exits_until_flat() -> None:
     assert br.plan(b, facts(0)) == [br.Finish("stopped out")]
 
 
+def test_another_strategys_quote_leaves_the_take_profit_no_room_but_never_disarms_the_stop() -> None:
+    # 700 held; a quote of ours on the exit side could sell all of it: no room for a take-profit.
+    covered = replace(facts(0), held=Qty(700), unexited=Qty(700))
+    b = bracket()
+    tp = br.LiveOrder("e1-tp1", Qty(700), Price(6000))
+    b.tp_coids.append("e1-tp1")
+    assert br.plan(b, replace(covered, take_profit=tp)) == [
+        br.Cancel("e1-tp1", "other orders of ours could sell all it holds")
+    ]
+    assert br.plan(b, covered) == []  # still active: not taken for flat
+    # Through the stop, it exits with everything held (the engine takes the quote away first).
+    through = replace(covered, top=top(3000, 3200))
+    assert br.plan(b, through) == [br.StopHit(Price(3000)), br.Exit(Qty(700), Price(2700))]
+    b.state = br.BracketState.STOPPING
+    assert br.plan(b, through) == [br.Exit(Qty(700), Price(2700))]
+    assert br.plan(b, replace(through, held=Qty(0))) == [br.Finish("stopped out")]
+
+
 def test_halted_trading_keeps_stops_armed_but_places_no_take_profit() -> None:
     b = bracket()
     assert br.plan(b, facts(400, resting_allowed=False)) == []
