@@ -1,6 +1,7 @@
 """Execution tests run against the embedded exchange (``exchange`` fixture in tests/conftest.py)
 with the record on SQLite in a temporary directory (``db_url``); the crash/restart test also runs on
-Postgres (``any_db_url``: skip/fail rules and schema isolation as in tests/support/store.py)."""
+Postgres (``any_db_url``: skip/fail rules and schema isolation as in tests/support/store.py);
+``liquidity`` is the scenario's liquidity account."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from tests.integration.execution.kit import Liquidity
 from tests.integration.store.conftest import postgres_url  # noqa: F401  (the session fixture, shared)
 from tests.support import store as targets
+from tests.support.exchange import RunningExchange
 
 
 @pytest.fixture
@@ -31,3 +34,11 @@ async def any_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         yield targets.with_schema(base, schema)
     finally:
         await targets.drop_schema(base, schema)
+
+
+@pytest.fixture
+async def liquidity(exchange: RunningExchange) -> AsyncIterator[Liquidity]:
+    """The scenario's liquidity account (``kit.Liquidity``), closed after the test."""
+    liq = Liquidity(exchange)
+    yield liq
+    await liq.close()

@@ -320,5 +320,16 @@ async def eventually(check: Callable[[], Awaitable[bool]] | Callable[[], bool], 
         await asyncio.sleep(0.01)
 
 
+def positions_after_each_fill(exchange: RunningExchange, ticker: str) -> list[int]:
+    """The trader's position in ``ticker`` after each of its fills, in execution order, as the
+    exchange booked them."""
+    records = exchange.exchange.engine.fills(TRADER_USER)[::-1]
+    return [r.post_position for r in records if r.ticker == ticker]
+
+
+def by_coid(orders: list[Order]) -> dict[str, Order]:
+    return {o.client_order_id: o for o in orders}
+
+
 def dollars(value: str) -> Price:
     return Price(int(Decimal(value) * 10_000))

@@ -8,11 +8,19 @@ is checked through the exchange, not the engine's own view."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from tests.integration.execution.kit import Liquidity, Node, eventually, orders_at, positions_at, resting, trading_node
-from tests.support.exchange import TRADER_USER, RunningExchange
+from tests.integration.execution.kit import (
+    Liquidity,
+    Node,
+    by_coid,
+    eventually,
+    orders_at,
+    positions_after_each_fill,
+    positions_at,
+    resting,
+    trading_node,
+)
+from tests.support.exchange import RunningExchange
 
 from kalshi_trader.domain import (
     BookSide,
@@ -33,24 +41,6 @@ from kalshi_trader.store import AuditKind
 pytestmark = pytest.mark.timeout(60)
 
 TICKER = "KXBRK-26JAN01-T50"
-
-
-@pytest.fixture
-async def liquidity(exchange: RunningExchange) -> AsyncIterator[Liquidity]:
-    liq = Liquidity(exchange)
-    yield liq
-    await liq.close()
-
-
-def positions_after_each_fill(exchange: RunningExchange, ticker: str) -> list[int]:
-    """The trader's position in ``ticker`` after each of its fills, in execution order, as the
-    exchange booked them."""
-    records = exchange.exchange.engine.fills(TRADER_USER)[::-1]
-    return [r.post_position for r in records if r.ticker == ticker]
-
-
-def by_coid(orders: list[Order]) -> dict[str, Order]:
-    return {o.client_order_id: o for o in orders}
 
 
 async def tp_at_exchange(node: Node, bracket_id: str) -> Order | None:

@@ -6,36 +6,27 @@ read from the exchange's own fill records — never crosses zero."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from tests.integration.execution.kit import Liquidity, Node, eventually, orders_at, positions_at, resting, trading_node
-from tests.support.exchange import TRADER_USER, RunningExchange
+from tests.integration.execution.kit import (
+    Liquidity,
+    Node,
+    by_coid,
+    eventually,
+    orders_at,
+    positions_after_each_fill,
+    positions_at,
+    resting,
+    trading_node,
+)
+from tests.support.exchange import RunningExchange
 
-from kalshi_trader.domain import BookSide, Order, OrderIntent, OrderStatus, Price, TimeInForce
+from kalshi_trader.domain import BookSide, OrderIntent, OrderStatus, Price, TimeInForce
 from kalshi_trader.execution.brackets import BracketSpec
 from kalshi_trader.execution.views import Outcome
 
 pytestmark = pytest.mark.timeout(60)
 
 TICKER = "KXEXITS-26DEC08-B27.5"
-
-
-@pytest.fixture
-async def liquidity(exchange: RunningExchange) -> AsyncIterator[Liquidity]:
-    liq = Liquidity(exchange)
-    yield liq
-    await liq.close()
-
-
-def positions_after_each_fill(exchange: RunningExchange, ticker: str) -> list[int]:
-    """The trader's position in ``ticker`` after each of its fills, in execution order, as booked."""
-    records = exchange.exchange.engine.fills(TRADER_USER)[::-1]
-    return [r.post_position for r in records if r.ticker == ticker]
-
-
-def by_coid(orders: list[Order]) -> dict[str, Order]:
-    return {o.client_order_id: o for o in orders}
 
 
 async def favourite_holding_behind_a_quote(exchange: RunningExchange, liquidity: Liquidity, node: Node) -> str:

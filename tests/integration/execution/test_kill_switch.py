@@ -5,8 +5,6 @@ positions. Order groups: the exchange-side breaker of each strategy."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from tests.integration.execution.kit import Liquidity, eventually, orders_at, positions_at, resting, trading_node
 from tests.support.exchange import RunningExchange
@@ -22,13 +20,6 @@ pytestmark = pytest.mark.timeout(60)
 
 A, B = "KXKILLA-26JAN01-T50", "KXKILLB-26JAN01-T50"
 CREATE_PATH = "/trade-api/v2/portfolio/events/orders"
-
-
-@pytest.fixture
-async def liquidity(exchange: RunningExchange) -> AsyncIterator[Liquidity]:
-    liq = Liquidity(exchange)
-    yield liq
-    await liq.close()
 
 
 async def test_kill_switch_leaves_zero_resting_orders_and_stays_halted_until_reset(

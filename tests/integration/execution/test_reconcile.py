@@ -5,8 +5,6 @@ policy; positions without a bracket get one from the protection policy."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from tests.integration.execution.kit import (
     Liquidity,
@@ -28,13 +26,6 @@ from kalshi_trader.store import AuditKind
 pytestmark = pytest.mark.timeout(60)
 
 TICKER = "KXREC-26JAN01-T50"
-
-
-@pytest.fixture
-async def liquidity(exchange: RunningExchange) -> AsyncIterator[Liquidity]:
-    liq = Liquidity(exchange)
-    yield liq
-    await liq.close()
 
 
 async def test_after_a_reconnect_missed_fills_and_foreign_orders_are_reconciled(
