@@ -39,6 +39,12 @@ def test_orders_positions_and_cancel_all(tmp_path: Path) -> None:
         httpx.post(
             f"{node.base_url}/api/strategy/stop", json={"name": "weather_mm"}, headers=node.headers(), timeout=10
         ).raise_for_status()
+
+        def nothing_in_flight() -> bool:  # places still queued when it stopped go out, then their cancels
+            status = httpx.get(f"{node.base_url}/api/strategy/status", headers=node.headers(), timeout=10).json()
+            return all(s["open_orders"] == 0 for s in status)
+
+        eventually(nothing_in_flight, timeout_s=60)
         done = cli("cancel-all", "--yes", *where)
         assert done.returncode == 0, done.stderr
         assert "0 still resting" in done.stdout
