@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import statistics
 import sys
 import time
@@ -45,31 +46,39 @@ WEEK_H = 168
 GOAL_S = 60.0
 
 
-def parse_only(records: list[Record]) -> float:
+Timing = tuple[float, float]
+"""(wall s, CPU s of this process)."""
+
+
+def _since(wall: float, cpu: float) -> Timing:
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def parse_only(records: list[Record]) -> Timing:
     session = WsSession("ws://bench.invalid/trade-api/ws/v2", None)
     frames = [r.payload for r in records if r.kind == "ws"]
     on_text = session.on_text
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for frame in frames:
         on_text(frame)
-    return time.perf_counter() - start
+    return _since(wall, cpu)
 
 
-async def market_data(records: list[Record]) -> float:
+async def market_data(records: list[Record]) -> Timing:
     clock = ReplayClock()
     replay = MarketReplay(clock)
     await replay.setup()
-    start = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     for r in records:
         clock.advance_to(r.time_ms)
         await replay.apply(r)
-    return time.perf_counter() - start
+    return _since(wall, cpu)
 
 
-async def whole_path(data: Path) -> float:
-    start = time.perf_counter()
+async def whole_path(data: Path) -> Timing:
+    wall, cpu = time.perf_counter(), time.process_time()
     await run_backtest(BacktestSpec(data, Settings()))
-    return time.perf_counter() - start
+    return _since(wall, cpu)
 
 
 def ensure_recording(cache: Path, hours: float) -> Path:
@@ -101,7 +110,8 @@ def main() -> None:
     span_h = (records[-1].time_ms - records[0].time_ms) / 3_600_000
     print(machine_info())
     print(f"data: {data}: {len(records):,} records ({frames:,} frames) over {span_h:.1f} h of market time")
-    times: dict[str, list[float]] = {"parse-only": [], "market data": [], "whole path": []}
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    times: dict[str, list[Timing]] = {"parse-only": [], "market data": [], "whole path": []}
     for _ in range(args.runs):  # interleaved, so load on the machine hits every stage alike
         times["parse-only"].append(parse_only(records))
         times["market data"].append(asyncio.run(market_data(records)))

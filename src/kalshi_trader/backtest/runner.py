@@ -24,6 +24,8 @@ Contract:
   At the end the strategies are stopped (their resting orders canceled); positions stay open
   and are marked at the last mids (settled ones at their value).
 - Ids are deterministic: paper order ids count up, client order ids use a fixed salt.
+- ``on_host(host)``, when given, sees the ``StrategyHost`` before the replay starts (a tool that
+  watches the strategies' decisions).
 - ``BacktestError``: the data cannot be backtested (one line).
 """
 
@@ -131,13 +133,17 @@ class _Events(EngineEvents):
         self._on_order()
 
 
-async def run_backtest(spec: BacktestSpec, on_progress: Callable[[Progress], None] | None = None) -> BacktestResult:
+async def run_backtest(
+    spec: BacktestSpec,
+    on_progress: Callable[[Progress], None] | None = None,
+    on_host: Callable[[StrategyHost], None] | None = None,
+) -> BacktestResult:
     try:
         runners = build_runners(spec.strategies, spec.settings)
     except ValueError as exc:
         raise BacktestError(f"strategy settings: {exc}") from None
     data = open_data(spec.data)
-    return await _Backtest(spec, data, runners).run(on_progress)
+    return await _Backtest(spec, data, runners).run(on_progress, on_host)
 
 
 class _Backtest:
@@ -153,7 +159,9 @@ class _Backtest:
         self._snapshots: tuple[tuple[int, int, int, bool], Mapping[str, MarketSnapshot]] | None = None
         self.collector = Collector(str(spec.data), data.kind, list(spec.strategies), dict(spec.overrides))
 
-    async def run(self, on_progress: Callable[[Progress], None] | None) -> BacktestResult:
+    async def run(
+        self, on_progress: Callable[[Progress], None] | None, on_host: Callable[[StrategyHost], None] | None
+    ) -> BacktestResult:
         spec, clock, replay = self.spec, self.clock, self.replay
         now = clock.now_ms
         recorder = Recorder(DiscardSink())
@@ -177,6 +185,8 @@ class _Backtest:
             clock_ms=now,
         )
         host.salt = ID_SALT
+        if on_host is not None:
+            on_host(host)
         self.engine, self.venue, self.host, self.fair = engine, venue, host, fair
         collector = self.collector
         collector.attach(engine, host, replay.monitor, fair)
