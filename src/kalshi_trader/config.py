@@ -9,6 +9,7 @@ imports nothing of the project.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from decimal import Decimal
@@ -126,6 +127,28 @@ class NwsSettings(BaseModel):
     forecast_stale_s: float = Field(6 * 3_600.0, gt=0)
     observation_stale_s: float = Field(2 * 3_600.0, gt=0)
     max_requests_per_s: float = Field(10.0, gt=0, le=1_000)
+
+
+class FairValueSettings(BaseModel):
+    """How the weather fair value respects the market (``fairvalue.blend``): the NWS model's
+    probability and the market mid pooled on log-odds, the model's weight by hours to the close
+    (pairs ``[hours, weight]``, hours increasing, weights 0..1, linear in between, flat outside;
+    ``[[0, 1]]`` = the model alone). The default is fitted on the simulated world by
+    ``bench/fit_blend.py`` (bench/RESULTS.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model_weight_by_hours: tuple[tuple[float, float], ...] = Field(((0.5, 1.0), (48.0, 1.0)), min_length=1)
+
+    @field_validator("model_weight_by_hours")
+    @classmethod
+    def _knots(cls, knots: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+        hours = [h for h, _ in knots]
+        if any(b <= a for a, b in itertools.pairwise(hours)) or any(h < 0 for h in hours):
+            raise ValueError("hours must be non-negative and strictly increasing")
+        if any(not 0.0 <= w <= 1.0 for _, w in knots):
+            raise ValueError("weights must be within 0..1")
+        return knots
 
 
 Contracts = Annotated[Decimal, Field(gt=0, le=10_000_000, decimal_places=2)]
@@ -250,6 +273,7 @@ class Settings(BaseSettings):
     paper: PaperSettings = PaperSettings()
     api: ApiSettings = ApiSettings()
     nws: NwsSettings = NwsSettings()
+    fair_value: FairValueSettings = FairValueSettings()
     store: StoreSettings = StoreSettings()
     risk: RiskSettings = RiskSettings()
     strategies: StrategySections = {}

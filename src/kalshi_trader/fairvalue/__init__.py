@@ -11,6 +11,8 @@ A model, usable on its own (imports only ``domain`` and ``config``):
 - ``climate_report`` — the Daily Climate Report (CLI) text: MAXIMUM and MINIMUM in every layout
                        NWS offices publish.
 - ``live``           — one event priced from live NWS data (fetch → inputs → probabilities).
+- ``blend``          — the model's probabilities pooled with the market mid on log-odds, the
+                       model's weight by hours to the close.
 - ``stations``       — series → settlement station (from the market's rules and the series'
                        settlement sources; a table for what the API does not say); event dates.
 - ``calibration``    — Brier score, log loss, reliability table over settled outcomes.

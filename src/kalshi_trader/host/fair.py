@@ -8,7 +8,11 @@ Contract:
   each event's brackets with ``fairvalue.live.event_fair_values`` at ``clock_ms()`` (market
   time, so a simulated clock drives the model too; read when the event's pricing starts) and
   stores one ``strategy.base.FairValue`` per market (``weather_mm.fair_values_from_distribution``:
-  P(YES) and its ±1 °F sensitivity), stamped with that time. Values of markets no longer
+  P(YES) and its ±1 °F sensitivity), stamped with that time. With a ``blend``
+  (``fairvalue.blend.MarketBlend``) and ``mids`` (ticker → the market's probability from its
+  book, ``blend.book_mid``; None without a usable book), the stored value is the model pooled with
+  the mid by hours to the market's close (``MarketBlend.blend_event`` over the event's
+  brackets); without them, the model's. Values of markets no longer
   followed are dropped. A market with a settlement floor is never valued below it (YES settles at
   the floor at least).
 - Events are priced concurrently, each stored as soon as it is priced. ``refresh(wait_s=None)``
@@ -33,12 +37,13 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import structlog
 
 from kalshi_trader.domain import MarketInfo
+from kalshi_trader.fairvalue.blend import MarketBlend
 from kalshi_trader.fairvalue.live import event_fair_values
 from kalshi_trader.fairvalue.nws import NwsClient, NwsError
 from kalshi_trader.fairvalue.stations import STATIONS, event_date, station_from_api
@@ -62,10 +67,15 @@ class FairValueFeed:
         client: NwsClient,
         markets: Callable[[], Mapping[str, MarketInfo]],
         clock_ms: Callable[[], int],
+        *,
+        blend: MarketBlend | None = None,
+        mids: Callable[[str], float | None] | None = None,
     ) -> None:
         self.client = client
         self._markets = markets
         self._clock_ms = clock_ms
+        self.blend = blend
+        self._mids = mids
         self.values: dict[str, FairValue] = {}
         self.errors: dict[str, str] = {}
         self.refreshes = 0
@@ -129,12 +139,27 @@ class FairValueFeed:
             fv = await event_fair_values(self.client, station, event_date(event), brackets, now=now)
         except (NwsError, BracketError, ValueError) as exc:
             return str(exc)
-        values = fair_values_from_distribution(fv.distribution, brackets, now_ms)
+        values = fair_values_from_distribution(fv.distribution, brackets, now_ms, adjust=self._adjust(infos, now_ms))
         for info in infos:
             value = values.get(info.ticker)
             if value is not None and info.settlement_floor is not None and value.price < info.settlement_floor:
                 values[info.ticker] = dataclasses.replace(value, price=info.settlement_floor)
         return values
+
+    def _adjust(
+        self, infos: list[MarketInfo], now_ms: int
+    ) -> Callable[[Sequence[str], list[float]], list[float]] | None:
+        """The market blend of one event's model probabilities at ``now_ms`` (None: no blend)."""
+        blend, mids = self.blend, self._mids
+        if blend is None or mids is None:
+            return None
+        market = {info.ticker: mids(info.ticker) for info in infos}
+        hours = max(0.0, (min(info.close_ms for info in infos) - now_ms) / 3_600_000)
+
+        def adjust(tickers: Sequence[str], values: list[float]) -> list[float]:
+            return blend.blend_event(values, [market.get(t) for t in tickers], hours)
+
+        return adjust
 
     async def run(self, interval_s: float, on_update: Callable[[], None], *, min_wall_s: float = 0.25) -> None:
         interval_ms = max(1, round(interval_s * 1000))

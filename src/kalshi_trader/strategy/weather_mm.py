@@ -63,7 +63,7 @@ and ``strategy.base`` only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, replace
 from decimal import Decimal
@@ -694,21 +694,33 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
 
 
 def fair_values_from_distribution(
-    distribution: TempDistribution, brackets: Iterable[Bracket], as_of_ms: int, *, shift_f: float = 1.0
+    distribution: TempDistribution,
+    brackets: Iterable[Bracket],
+    as_of_ms: int,
+    *,
+    shift_f: float = 1.0,
+    adjust: Callable[[Sequence[str], list[float]], list[float]] | None = None,
 ) -> dict[str, FairValue]:
     """``FairValue`` per bracket ticker from the model's distribution: ``price`` is P(YES);
     ``uncertainty`` is the larger change of that probability when the distribution's centre moves by
-    ±``shift_f`` °F (how much one degree of forecast error moves the bracket's value)."""
+    ±``shift_f`` °F (how much one degree of forecast error moves the bracket's value). ``adjust``,
+    when given, turns each set of bracket probabilities (tickers and values in the same order) into
+    the fair values (the market blend, ``fairvalue.blend``) — the uncertainty is then that of the
+    adjusted values."""
     ordered = list(brackets)
-    base = bracket_probabilities(distribution, ordered)
-    up = bracket_probabilities(replace(distribution, center_f=distribution.center_f + shift_f), ordered)
-    down = bracket_probabilities(replace(distribution, center_f=distribution.center_f - shift_f), ordered)
+
+    def probabilities(dist: TempDistribution) -> tuple[list[str], list[float]]:
+        priced = bracket_probabilities(dist, ordered)
+        tickers, values = [b.bracket.ticker for b in priced], [b.probability for b in priced]
+        return tickers, adjust(tickers, values) if adjust is not None else values
+
+    tickers, base = probabilities(distribution)
+    _, up = probabilities(replace(distribution, center_f=distribution.center_f + shift_f))
+    _, down = probabilities(replace(distribution, center_f=distribution.center_f - shift_f))
     out: dict[str, FairValue] = {}
-    for b, u, d in zip(base, up, down, strict=True):
-        spread = max(abs(u.probability - b.probability), abs(d.probability - b.probability))
-        out[b.bracket.ticker] = FairValue(
-            b.bracket.ticker, b.fair, as_of_ms, fair_price(min(1.0, spread)), source="weather"
-        )
+    for ticker, b, u, d in zip(tickers, base, up, down, strict=True):
+        spread = max(abs(u - b), abs(d - b))
+        out[ticker] = FairValue(ticker, fair_price(b), as_of_ms, fair_price(min(1.0, spread)), source="weather")
     return out
 
 

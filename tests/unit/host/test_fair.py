@@ -20,10 +20,11 @@ from tests.support.fake_nws import FakeNws
 
 from kalshi_trader.config import NwsSettings
 from kalshi_trader.domain import PRICE_SCALE, MarketInfo, MarketStatus, Price, TickGrid
+from kalshi_trader.fairvalue.blend import MarketBlend
 from kalshi_trader.fairvalue.live import event_fair_values
 from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.fairvalue.stations import STATIONS
-from kalshi_trader.fairvalue.weather import Bracket, check_partition, climate_day_bounds
+from kalshi_trader.fairvalue.weather import Bracket, check_partition, climate_day_bounds, fair_price
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.sim.core.clock import SimClock
 from kalshi_trader.strategy.weather_mm import fair_values_from_distribution
@@ -125,6 +126,40 @@ async def test_a_market_is_never_valued_below_its_settlement_floor(client: NwsCl
     assert {t: v for t, v in feed.values.items() if t != tail.ticker} == {
         t: v for t, v in plain.items() if t != tail.ticker
     }
+
+
+async def test_values_blend_the_model_with_the_market_mid_by_hours_to_close(client: NwsClient) -> None:
+    """With a blend and the books' mids, each value is the model pooled with its market's mid at
+    the weight for the hours left (24 h here); a market without a mid keeps the model's value; a
+    settlement floor still bounds it from below."""
+    ny = event_markets("KXHIGHNY")
+    model = await expected(client, "KXHIGHNY", ny)
+    mids = {m.ticker: 0.30 for m in ny[:-1]}  # the last market has no usable book
+    blend = MarketBlend(((1.0, 1.0), (24.0, 0.5), (48.0, 0.0)))
+    feed = FairValueFeed(client, lambda: by_ticker(ny), lambda: NOW_MS, blend=blend, mids=mids.get)
+    await feed.refresh()
+    brackets = check_partition(Bracket.from_market(m) for m in ny)
+    priced = (await event_fair_values(client, NYC, DAY, brackets, now=NOW)).brackets
+    tickers = [bp.bracket.ticker for bp in priced]
+    want = blend.blend_event([bp.probability for bp in priced], [mids.get(t) for t in tickers], 24.0)
+    assert [feed.values[t].price for t in tickers] == [fair_price(p) for p in want]
+    assert [feed.values[t].price for t in tickers] != [model[t].price for t in tickers]  # type: ignore[attr-defined]
+
+    floored = [dataclasses.replace(m, settlement_floor=Price(9_000)) if m is ny[0] else m for m in ny]
+    feed = FairValueFeed(client, lambda: by_ticker(floored), lambda: NOW_MS, blend=blend, mids=mids.get)
+    await feed.refresh()
+    assert feed.values[ny[0].ticker].price == 9_000
+    assert all(0 <= v.price <= PRICE_SCALE for v in feed.values.values())
+
+
+async def test_a_blend_weighting_the_model_fully_is_the_model(client: NwsClient) -> None:
+    ny = event_markets("KXHIGHNY")
+    model = await expected(client, "KXHIGHNY", ny)
+    feed = FairValueFeed(
+        client, lambda: by_ticker(ny), lambda: NOW_MS, blend=MarketBlend(((0.0, 1.0),)), mids=lambda _: 0.9
+    )
+    await feed.refresh()
+    assert {t: v.price for t, v in feed.values.items()} == {t: v.price for t, v in model.items()}  # type: ignore[attr-defined]
 
 
 async def test_values_of_markets_no_longer_followed_are_dropped(client: NwsClient) -> None:

@@ -1,0 +1,105 @@
+"""The fair value that respects the market: the model's probability pooled with the market mid on
+log-odds, with a weight that depends on the hours left to the close.
+
+Contract:
+- ``MarketBlend(knots)``: ``knots`` are (hours to close, model weight) pairs, hours strictly
+  increasing, weights in [0, 1]; ``weight(hours)`` interpolates linearly between knots and is flat
+  outside them. The fitted default is ``config.FairValueSettings.model_weight_by_hours``
+  (``bench/fit_blend.py`` fits it on the simulated world; ``MarketBlend.from_settings``).
+- ``blend(p_model, p_mid, hours)``: logit⁻¹(w·logit(p_model) + (1 − w)·logit(p_mid)) with
+  w = ``weight(hours)`` — at w = 1 the model, at w = 0 the mid, in between always between the
+  two and moving monotonically from the mid to the model as w grows. Probabilities are clamped to
+  [``EDGE``, 1 − ``EDGE``] first, so a certain model value (a bracket the observations have
+  decided) or a mid at $0/$1 stays finite: the result is within that range too. ``p_mid`` None
+  (no book) gives the model's value.
+- ``blend_event(models, mids, hours)``: ``blend`` per bracket of one event, then divided by their
+  sum raised to w (the brackets partition the outcomes: at w = 1 the model's values, which sum to
+  1; at w = 0 the mids exactly as the market has them; in between pulled toward a sum of 1 as
+  far as the model is trusted); a bracket the model holds impossible (exactly 0) stays 0.
+- ``book_mid(bid, ask)``: the market's probability from its best YES bid and ask (dollars, None
+  = that side empty): their midpoint; a one-sided book halfway from its only side to $1 (bids
+  only) or $0 (asks only); None for an empty book.
+- Pure floats, no I/O.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from kalshi_trader.config import FairValueSettings
+
+__all__ = ["EDGE", "MarketBlend", "book_mid", "logit"]
+
+EDGE = 1e-4
+"""Probabilities are clamped to [EDGE, 1 − EDGE] before taking log-odds ($0.0001, a price tick)."""
+
+
+def logit(p: float) -> float:
+    q = min(1.0 - EDGE, max(EDGE, p))
+    return math.log(q / (1.0 - q))
+
+
+def _expit(x: float) -> float:
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+@dataclass(frozen=True, slots=True)
+class MarketBlend:
+    """See the module docstring."""
+
+    knots: tuple[tuple[float, float], ...]
+
+    def __post_init__(self) -> None:
+        if not self.knots:
+            raise ValueError("a market blend needs at least one (hours, weight) knot")
+        hours = [h for h, _ in self.knots]
+        if any(b <= a for a, b in itertools.pairwise(hours)):
+            raise ValueError("blend knots must have strictly increasing hours")
+        if any(not 0.0 <= w <= 1.0 or not math.isfinite(h) for h, w in self.knots):
+            raise ValueError("blend weights must be within 0..1 and hours finite")
+
+    @staticmethod
+    def from_settings(settings: FairValueSettings) -> MarketBlend:
+        return MarketBlend(tuple((float(h), float(w)) for h, w in settings.model_weight_by_hours))
+
+    def weight(self, hours: float) -> float:
+        """The model's weight ``hours`` before the close."""
+        knots = self.knots
+        if hours <= knots[0][0]:
+            return knots[0][1]
+        if hours >= knots[-1][0]:
+            return knots[-1][1]
+        i = bisect.bisect_right([h for h, _ in knots], hours)
+        (h0, w0), (h1, w1) = knots[i - 1], knots[i]
+        return w0 + (w1 - w0) * (hours - h0) / (h1 - h0)
+
+    def blend(self, p_model: float, p_mid: float | None, hours: float) -> float:
+        if p_mid is None:
+            return p_model
+        w = self.weight(hours)
+        return _expit(w * logit(p_model) + (1.0 - w) * logit(p_mid))
+
+    def blend_event(self, models: Sequence[float], mids: Sequence[float | None], hours: float) -> list[float]:
+        if len(models) != len(mids):
+            raise ValueError("one mid (or None) per bracket")
+        pooled = [0.0 if m == 0.0 else self.blend(m, k, hours) for m, k in zip(models, mids, strict=True)]
+        total = math.fsum(pooled)
+        if total <= 0:
+            return list(models)
+        scale = total ** self.weight(hours)
+        return [min(1.0, p / scale) for p in pooled]
+
+
+def book_mid(bid: float | None, ask: float | None) -> float | None:
+    """See the module docstring."""
+    if bid is not None and ask is not None:
+        return (bid + ask) / 2
+    if bid is not None:
+        return (bid + 1.0) / 2
+    if ask is not None:
+        return ask / 2
+    return None
