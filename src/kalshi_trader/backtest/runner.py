@@ -49,6 +49,7 @@ from kalshi_trader.execution.desk import EngineConfig
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
 from kalshi_trader.execution.orders import TrackedOrder
+from kalshi_trader.fairvalue.blend import MarketBlend, top_mid
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
 from kalshi_trader.marketdata.book import L2Book
@@ -175,7 +176,13 @@ class _Backtest:
         engine = ExecutionEngine(
             venue, risk, recorder, config=EngineConfig(tick_s=NEVER_S), clock_ms=now, market_ms=now
         )
-        fair = FairValueFeed(replay.nws, lambda: replay.monitor.markets, now)
+        fair = FairValueFeed(
+            replay.nws,
+            lambda: replay.monitor.markets,
+            now,
+            blend=MarketBlend.from_settings(spec.settings.fair_value),
+            mids=lambda ticker: top_mid(self.top_of(ticker)),
+        )
         host = StrategyHost(
             self.runners,
             engine,

@@ -18,7 +18,8 @@ Contract:
   far as the model is trusted); a bracket the model holds impossible (exactly 0) stays 0.
 - ``book_mid(bid, ask)``: the market's probability from its best YES bid and ask (dollars, None
   = that side empty): their midpoint; a one-sided book halfway from its only side to $1 (bids
-  only) or $0 (asks only); None for an empty book.
+  only) or $0 (asks only); None for an empty book. ``top_mid(top)`` is the same of a
+  ``domain.TopOfBook``, None for no book or a stale one.
 - Pure floats, no I/O.
 """
 
@@ -31,8 +32,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from kalshi_trader.config import FairValueSettings
+from kalshi_trader.domain import PRICE_SCALE, TopOfBook
 
-__all__ = ["EDGE", "MarketBlend", "book_mid", "logit"]
+__all__ = ["EDGE", "MarketBlend", "book_mid", "logit", "top_mid"]
 
 EDGE = 1e-4
 """Probabilities are clamped to [EDGE, 1 − EDGE] before taking log-odds ($0.0001, a price tick)."""
@@ -103,3 +105,11 @@ def book_mid(bid: float | None, ask: float | None) -> float | None:
     if ask is not None:
         return ask / 2
     return None
+
+
+def top_mid(top: TopOfBook | None) -> float | None:
+    """See the module docstring."""
+    if top is None or top.stale:
+        return None
+    bid, ask = top.best_bid, top.best_ask
+    return book_mid(None if bid is None else bid / PRICE_SCALE, None if ask is None else ask / PRICE_SCALE)

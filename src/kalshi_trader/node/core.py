@@ -30,7 +30,7 @@ from kalshi_trader.domain import (
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
 from kalshi_trader.execution.venue import GroupEvent, Settlement, Venue, VenueError
-from kalshi_trader.fairvalue.blend import MarketBlend, book_mid
+from kalshi_trader.fairvalue.blend import MarketBlend, top_mid
 from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
@@ -249,7 +249,7 @@ class TradingNode(NodeCommands, NodeWiring):
             lambda: monitor.markets,
             self._market_ms,
             blend=MarketBlend.from_settings(settings.fair_value),
-            mids=self._market_mid,
+            mids=lambda ticker: top_mid(self.top_of(ticker)),
         )
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(10):
@@ -401,14 +401,6 @@ class TradingNode(NodeCommands, NodeWiring):
         if self.paper is None:
             return book.top(side, SNAPSHOT_DEPTH)
         return LadderTop.of(self._depth(book, side, SNAPSHOT_DEPTH))
-
-    def _market_mid(self, ticker: str) -> float | None:
-        """The market's probability from its live book (``blend.book_mid``), for the fair value."""
-        top = self.top_of(ticker)
-        if top is None or top.stale:
-            return None
-        bid, ask = top.best_bid, top.best_ask
-        return book_mid(None if bid is None else bid / PRICE_SCALE, None if ask is None else ask / PRICE_SCALE)
 
     def top_of(self, ticker: str) -> TopOfBook | None:
         book = self.monitor.book(ticker) if self.monitor is not None else None

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from kalshi_trader.config import FairValueSettings, Settings
-from kalshi_trader.fairvalue.blend import EDGE, MarketBlend, book_mid
+from kalshi_trader.domain import Price, TopOfBook
+from kalshi_trader.fairvalue.blend import EDGE, MarketBlend, book_mid, top_mid
 
 probability = st.floats(min_value=0.0, max_value=1.0)
 inner = st.floats(min_value=0.001, max_value=0.999)
@@ -95,6 +96,10 @@ def test_book_mid() -> None:
     assert book_mid(0.96, None) == pytest.approx(0.98)  # bids only: halfway to $1
     assert book_mid(None, 0.04) == pytest.approx(0.02)  # asks only: halfway to $0
     assert book_mid(None, None) is None
+    top = TopOfBook("T", Price(4_000), Price(4_400), 0)
+    assert top_mid(top) == pytest.approx(0.42)
+    assert top_mid(TopOfBook("T", Price(4_000), Price(4_400), 0, stale=True)) is None
+    assert top_mid(None) is None
 
 
 def test_settings_default_is_a_valid_blend_and_bad_settings_are_refused() -> None:
