@@ -90,3 +90,15 @@ def test_alert_urls_from_the_environment_as_a_list_or_separated_and_never_in_a_r
     settings = Settings()
     assert [u.get_secret_value() for u in settings.alerts.urls] == [one]
     assert "AAHsecret" not in repr(settings)
+
+
+def test_paper_starting_cash_from_the_file_and_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().paper.starting_balance_dollars == 10_000
+    config = tmp_path / "c.toml"
+    config.write_text("[paper]\nstarting_balance_dollars = 2500\n")
+    assert load_settings(config).paper.starting_balance_dollars == 2_500
+    monkeypatch.setenv("KALSHI_TRADER_PAPER__STARTING_BALANCE_DOLLARS", "750")
+    assert load_settings(config).paper.starting_balance_dollars == 750
+    monkeypatch.setenv("KALSHI_TRADER_PAPER__STARTING_BALANCE_DOLLARS", "-1")
+    with pytest.raises(ValidationError):
+        load_settings()
