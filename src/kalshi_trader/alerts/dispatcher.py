@@ -6,9 +6,9 @@ raises (the hot path may call it); the alert goes through the ``Throttle`` and a
 dedicated worker thread — a receiver that hangs holds up only later alerts (each send is bounded
 by the poster's timeout), never the event loop. Every outcome is counted (``stats``: sent, failed
 per URL send, merged, dropped) and a failure is logged as one scrubbed line. ``close(timeout_s)``
-sends what may still go out within the timeout, then stops; the thread is not waited for beyond
-it. Titles are prefixed with ``prefix`` (``kalshi-trader sim:``) so a shared channel says which
-node speaks.
+lets the sends under way finish and sends what is left within the timeout (nothing taken from the
+throttle is dropped by stopping), then stops; the thread is not waited for beyond it. Titles are
+prefixed with ``prefix`` (``kalshi-trader sim:``) so a shared channel says which node speaks.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class Dispatcher:
         self._task: asyncio.Task[None] | None = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="alerts")
         self._closing = False
+        self._finishing = False
         self.stats = DispatchStats()
 
     @property
@@ -75,13 +76,13 @@ class Dispatcher:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="alerts")
 
     async def _run(self) -> None:
-        while True:
+        while not self._finishing:
             try:
                 await self._send_due()
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 log.exception("alert_loop_failed")
+            if self._finishing:
+                return
             wait = self._throttle.wait_s()
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
@@ -108,18 +109,21 @@ class Dispatcher:
             log.warning("alert_not_delivered", target=r.target, error=r.error, alert=alert.key)
 
     async def close(self, timeout_s: float) -> None:
-        """Send what may still go out within ``timeout_s``; then stop."""
+        """Let the send under way finish, send what is left (``take(final=True)``) within
+        ``timeout_s``; then stop."""
+        self._finishing = True
+        self._wake.set()
         try:
             async with asyncio.timeout(timeout_s):
                 if self._task is not None:
-                    self._task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await self._task
+                    await self._task
                 for out in self._throttle.take(final=True):
                     await self._send(out)
         except TimeoutError:
             log.warning("alerts_not_sent_at_close", waiting=self._throttle.held)
         finally:
             self._closing = True
+            if self._task is not None:
+                self._task.cancel()
             self._task = None
             self._pool.shutdown(wait=False, cancel_futures=True)

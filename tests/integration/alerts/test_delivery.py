@@ -110,3 +110,16 @@ async def test_the_dispatcher_sends_in_the_background_and_counts() -> None:
     assert "the latest of 2 alerts about this" in last_body
     assert dispatcher.stats.sent == 2
     assert throttle.merged_total == 1
+
+
+async def test_closing_while_alerts_are_on_their_way_loses_none_of_them() -> None:
+    with webhook() as hook:
+        hook.hang_s = 0.5  # a slow receiver: the stop comes while the batch is being sent
+        throttle = Throttle(window_s=0, per_hour=3600, clock=time.monotonic)
+        dispatcher = Dispatcher(ApprisePoster([hook.url()], timeout_s=5), throttle, prefix="p:")
+        dispatcher.start()
+        for key in ("feed", "breaker:feed_down", "node:stop"):
+            dispatcher.post(Alert(key, key))
+        await asyncio.sleep(0.1)
+        await dispatcher.close(timeout_s=10)
+    assert sorted(hook.titles()) == ["p: breaker:feed_down", "p: feed", "p: node:stop"]
