@@ -6,7 +6,7 @@ download's Parquet tables, turned into records by ``backtest.history`` with the 
 model), ``estimate`` (how many records, for progress; 0 when unknown) and ``records()`` (the
 records in order). Anything else raises ``BacktestError`` with one line saying what was expected.
 A history download is recognised by its ``<SERIES>/markets.parquet`` files (or the data dir's
-``history/`` holding them).
+``history/`` holding them); a data dir's ``recordings/`` is its recording.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def open_data(path: Path) -> BacktestData:
         raise BacktestError(f"{path} does not exist: give --data a recording or a history download directory")
     if not path.is_dir():
         raise BacktestError(f"{path} is not a directory: give --data a recording or a history download directory")
+    if not (path / mf.MANIFEST).exists() and (path / "recordings" / mf.MANIFEST).exists():
+        path = path / "recordings"  # a data dir: the recording `record` writes there by default
     if (path / mf.MANIFEST).exists():
         try:
             manifest = mf.load(path / mf.MANIFEST)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kalshi_trader.backtest.data import BacktestError
+from kalshi_trader.backtest.data import BacktestError, open_data
 from kalshi_trader.backtest.overrides import apply
 from kalshi_trader.backtest.runner import BacktestSpec, run_backtest
 from kalshi_trader.config import Settings
@@ -52,6 +52,14 @@ async def test_from_and_to_bound_the_trading(recording: Path) -> None:
     assert all(f.ts_ms >= middle for f in late.fills)
     assert early.end_ms <= middle
     assert all(f.ts_ms <= middle for f in early.fills)
+
+
+def test_a_data_dir_names_its_recording(tmp_path: Path) -> None:
+    import shutil
+
+    shutil.copytree(SAMPLE, tmp_path / "recordings")
+    assert open_data(tmp_path).path == tmp_path / "recordings"
+    assert open_data(tmp_path).kind == "recording"
 
 
 async def test_data_that_is_not_a_recording_is_one_clear_error(tmp_path: Path) -> None:
