@@ -13,6 +13,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -138,14 +139,33 @@ def test_book_with_a_wrong_key_is_refused(served: tuple[Path, str], tmp_path: Pa
 
 def test_book_live_exits_cleanly_on_ctrl_c(served: tuple[Path, str]) -> None:
     cwd, rest = served
+    ticker = open_ticker(rest)
     proc = subprocess.Popen(
-        [CLI, "book", open_ticker(rest), "--api-url", rest],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=ENV,
-    )  # fmt: skip
-    time.sleep(3)  # connected, subscribed, drawing
+        [CLI, "book", ticker, "--api-url", rest],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=cwd,
+        env={**ENV, "TTY_COMPATIBLE": "1"},
+    )  # fmt: skip  (drawn live, as on a terminal)
+    drawn = threading.Event()
+    shown = bytearray()
+
+    def watch() -> None:  # connected, subscribed, drawing: the ladder names its market
+        assert proc.stdout is not None
+        while chunk := proc.stdout.read1(4096):
+            shown.extend(chunk)
+            if ticker.encode() in shown:
+                drawn.set()
+
+    reader = threading.Thread(target=watch, daemon=True)
+    reader.start()
+    assert drawn.wait(60), shown.decode(errors="replace")[-500:]
     assert proc.poll() is None
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=20)
+    proc.wait(timeout=20)
+    reader.join(5)
+    assert proc.stderr is not None
+    err = proc.stderr.read().decode()
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert err.strip().endswith("Stopped.")
