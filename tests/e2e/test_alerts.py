@@ -6,6 +6,7 @@ redacted."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -25,7 +26,7 @@ CLI = str(Path(sys.executable).with_name("kalshi-trader"))
 def _config(tmp_path: Path, hook: Webhook) -> Path:
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[alerts]\nurls = ["{hook.url(query=f"+X-Token={SECRET}")}"]\ncoalesce_s = 30\n[risk]\nfeed_stale_s = 3\n'
+        f'[alerts]\nurls = ["{hook.url(query=f"+X-Token={SECRET}")}"]\ncoalesce_s = 30\n[risk]\nfeed_stale_s = 5\n'
     )
     return config
 
@@ -46,7 +47,7 @@ def test_a_running_node_alerts_each_event_once_without_secrets(tmp_path: Path) -
 
                 faults(node.exchange_rest, tmp_path, "ws_drop=1")
                 eventually(lambda: _arrived(hook, "Exchange feed lost"), timeout_s=60)
-                eventually(lambda: _arrived(hook, "Breaker feed_down tripped"), timeout_s=60)
+                eventually(lambda: _arrived(hook, "Breaker feed_down tripped"), timeout_s=120)
                 faults(node.exchange_rest, tmp_path, "none")
                 eventually(lambda: http.get("/api/health").json()["connection"]["ws_connected"], timeout_s=90)
 
@@ -65,13 +66,20 @@ def test_a_running_node_alerts_each_event_once_without_secrets(tmp_path: Path) -
             "Node started in sim mode",
             "Kill switch engaged by e2e: alert drill",
             "Exchange feed lost",
-            "Breaker feed_down tripped",
             "Node stopped (shutdown): 0 order(s) left resting",
         ):
             assert len(_arrived(hook, once)) == 1, (once, titles)
         # Held within the 30 s window, the latest state of each went out when the node stopped.
         assert len(_arrived(hook, "Exchange feed back after")) == 1, titles
-        assert len(_arrived(hook, "Breaker feed_down cleared")) == 1, titles
+        # The feed breaker may also trip on its own on a loaded machine (a feed silent for 5 s);
+        # whatever happened, a message repeating the one before stands for the changes in between.
+        breaker = [
+            (str(b["title"]).split(":")[1], str(b["message"])) for _, b in hook.received if "feed_down" in b["title"]
+        ]
+        assert any("tripped" in title for title, _ in breaker), titles
+        assert "cleared" in breaker[-1][0], titles
+        for (before, _), (title, message) in itertools.pairwise(breaker):
+            assert title != before or "the latest of" in message, titles
         key_id = (tmp_path / "api-key-id").read_text().strip()
         for headers, body in hook.received:
             assert headers["x-token"] == SECRET
