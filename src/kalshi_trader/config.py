@@ -138,7 +138,22 @@ class FairValueSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    model_weight_by_hours: tuple[tuple[float, float], ...] = Field(((0.5, 1.0), (48.0, 1.0)), min_length=1)
+    model_weight_by_hours: tuple[tuple[float, float], ...] = Field(
+        (
+            (0.5, 0.4),
+            (1.0, 0.4),
+            (2.0, 0.35),
+            (4.0, 0.35),
+            (6.0, 0.35),
+            (9.0, 0.2),
+            (12.0, 0.15),
+            (18.0, 0.0),
+            (24.0, 0.0),
+            (32.0, 0.0),
+            (42.0, 0.0),
+        ),
+        min_length=1,
+    )
 
     @field_validator("model_weight_by_hours")
     @classmethod

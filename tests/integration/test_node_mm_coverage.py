@@ -1,7 +1,9 @@
 """The weather market maker keeps quoting at high simulated speed: the node runs the embedded
-exchange at 600× (ten market minutes a real second) and the market maker quotes at least 80% of
-the brackets it may quote — fair values are refreshed on market time, so they are never too old
-for it however fast the clock runs.
+exchange at 300× (five market minutes a real second, as ``kalshi-trader run --speed 300``) and the
+market maker quotes at least 80% of the brackets it may quote — fair values are refreshed on
+market time, so they are never too old for it however fast the clock runs (refreshed on a
+3-second wall-clock cadence, as before, they were 900 market seconds old at this speed: too old
+for the market maker). ``bench/mm_coverage.py`` measures 60×, 300× and 600×.
 
 A bracket it *may* quote: open, live book, not within the market maker's stop before close — its
 own gate without the fair value's age, which is what this test is about. Quoted: the market maker
@@ -22,7 +24,7 @@ from kalshi_trader.strategy.weather_mm import WeatherMMStrategy
 
 pytestmark = pytest.mark.timeout(240)
 
-SPEED = 600.0
+SPEED = 300.0
 MIN_COVERAGE = 0.8
 WARM_UP_MAX_S = 90.0
 SAMPLE_S = 15.0
@@ -49,7 +51,7 @@ def sample(node: TradingNode) -> tuple[set[str], set[str], int]:
     return allowed, quoted & allowed, too_old
 
 
-async def test_the_market_maker_quotes_most_allowed_brackets_at_600x(tmp_path: Path) -> None:
+async def test_the_market_maker_quotes_most_allowed_brackets_at_300x(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, exchange=ExchangeSettings(port=0, seed=3))
     node = TradingNode(settings, NodeOptions(speed=SPEED, strategies=("weather_mm",), reconcile_interval_s=None))
     await node.start()
@@ -73,7 +75,7 @@ async def test_the_market_maker_quotes_most_allowed_brackets_at_600x(tmp_path: P
         refused = dict(node.host.hosted("weather_mm").refused_by) if node.host is not None else {}
     finally:
         await node.stop("test over")
-    assert market_span_h > 1.0  # the clock really ran fast while sampling
+    assert market_span_h > 0.5  # the clock really ran fast while sampling
     assert allowed_n > 0
     coverage = quoted_n / allowed_n
     assert coverage >= MIN_COVERAGE, (

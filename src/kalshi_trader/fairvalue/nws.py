@@ -14,8 +14,9 @@ Contract:
   title/detail when the body has one). A 2xx body that is not the documented shape raises
   ``NwsDataError``. All three derive from ``NwsError``.
 - Caching: ``/points`` results are cached for ``points_ttl_s`` (they change rarely; concurrent
-  lookups of one point share one request); forecasts/grids for ``forecast_ttl_s``; observations
-  for ``observation_ttl_s`` (0 disables a cache). Lifetimes run on the injected ``monotonic``
+  lookups of one point share one request); forecasts/grids for ``forecast_ttl_s`` (each answer
+  parsed once, its staleness judged at every read); observations for ``observation_ttl_s`` (0
+  disables a cache). Lifetimes run on the injected ``monotonic``
   clock (the market's in sim, so a fast simulated clock expires them as fast as its data change).
 - Request budget: at most ``max_requests_per_s`` HTTP requests a real second (the ``wall``
   clock; bursts of as many), retries included. A request over budget waits for its turn —
@@ -39,6 +40,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import math
 import random
@@ -314,10 +316,18 @@ def parse_forecast(body: JSON, *, now: datetime, stale_after_s: float) -> Foreca
             )
         )
     update_time = _opt_time(p.get("updateTime"), "forecast.updateTime")
-    stale = _staleness(update_time, now, stale_after_s, "forecast updateTime")
+    forecast = Forecast(tuple(periods), update_time, _opt_time(p.get("generatedAt"), "forecast.generatedAt"))
+    return dataclasses.replace(forecast, stale_reason=forecast_staleness(forecast, now, stale_after_s))
+
+
+def forecast_staleness(forecast: Forecast, now: datetime, stale_after_s: float) -> str | None:
+    """Why ``forecast`` is stale at ``now`` (None: it is not): an old or missing ``updateTime``, or a
+    first period that ended over an hour ago."""
+    stale = _staleness(forecast.update_time, now, stale_after_s, "forecast updateTime")
+    periods = forecast.periods
     if stale is None and periods and periods[0].end < now - FIRST_PERIOD_GRACE:
         stale = f"forecast's first period ended at {periods[0].end.isoformat()}, before now"
-    return Forecast(tuple(periods), update_time, _opt_time(p.get("generatedAt"), "forecast.generatedAt"), stale)
+    return stale
 
 
 def _grid_layer(p: Mapping[str, Any], name: str) -> tuple[GridValue, ...]:
@@ -634,6 +644,7 @@ class NwsClient:
         self._sleep = sleep
         self._rng = rng if rng is not None else random.Random()
         self._cache: dict[str, tuple[float, Any]] = {}
+        self._parsed: dict[str, tuple[Any, Any]] = {}
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._budget = RequestBudget(self.settings.max_requests_per_s, wall)
 
@@ -744,13 +755,28 @@ class NwsClient:
 
     async def _forecast(self, path: str) -> Forecast:
         body = await self._cached(path, self.settings.forecast_ttl_s, lambda: self.get_json(path))
-        return parse_forecast(body, now=self._clock(), stale_after_s=self.settings.forecast_stale_s)
+        now, limit = self._clock(), self.settings.forecast_stale_s
+        parsed: Forecast = self._parse_once(path, body, lambda: parse_forecast(body, now=now, stale_after_s=limit))
+        return dataclasses.replace(parsed, stale_reason=forecast_staleness(parsed, now, limit))
 
     async def gridpoint(self, point: Point) -> GridData:
         """The raw grid (``temperature`` and ``maxTemperature`` layers, °F)."""
         path = point.grid_path
         body = await self._cached(path, self.settings.forecast_ttl_s, lambda: self.get_json(path))
-        return parse_gridpoint(body, now=self._clock(), stale_after_s=self.settings.forecast_stale_s)
+        now, limit = self._clock(), self.settings.forecast_stale_s
+        parsed: GridData = self._parse_once(path, body, lambda: parse_gridpoint(body, now=now, stale_after_s=limit))
+        stale = _staleness(parsed.update_time, now, limit, "gridpoint updateTime")
+        return dataclasses.replace(parsed, stale_reason=stale)
+
+    def _parse_once(self, key: str, body: JSON, parse: Callable[[], Any]) -> Any:
+        """``parse()`` of the cached ``body`` under ``key``, computed once per body (staleness,
+        which depends on now, is the caller's to recompute)."""
+        hit = self._parsed.get(key)
+        if hit is not None and hit[0] is body:
+            return hit[1]
+        value = parse()
+        self._parsed[key] = (body, value)
+        return value
 
     async def observations(
         self, station: str, start: datetime, end: datetime | None = None, *, limit: int = 500

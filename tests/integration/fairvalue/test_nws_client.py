@@ -201,6 +201,22 @@ async def test_forecast_cache_respects_ttl(fake: FakeNws) -> None:
     assert fake.count(GRID_PATH + "/forecast/hourly") == 3
 
 
+async def test_a_cached_forecast_is_judged_stale_at_each_read(fake: FakeNws) -> None:
+    """Parsed once, judged every time: the same cached answer turns stale as the clock passes the
+    limit, without being fetched again."""
+    now = [NOW]
+    settings = NwsSettings(forecast_ttl_s=1e6, forecast_stale_s=6 * 3600)
+    async with NwsClient(settings, base_url=fake.base_url, clock=lambda: now[0]) as nws:
+        point = await nws.point(NYC.latitude, NYC.longitude)
+        first = await nws.gridpoint(point)
+        now[0] = NOW + timedelta(hours=12)
+        later = await nws.gridpoint(point)
+    assert not first.stale
+    assert later.stale
+    assert later.temperature_f is first.temperature_f  # the same parse
+    assert fake.count(GRID_PATH) == 1
+
+
 async def test_request_budget_serves_expired_answers_and_queues_first_fetches(fake: FakeNws) -> None:
     """Two requests a (fake) real second: an expired forecast is served from the cache while the
     budget is spent and fetched again once it refills; a first fetch over budget waits its turn."""
