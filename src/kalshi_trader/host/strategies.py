@@ -9,8 +9,13 @@ Contract:
 - **Inputs** (``StrategyState``): ``now_ms`` from ``clock_ms`` (market time: the exchange's clock);
   ``markets`` from ``markets()``; ``fair_values()``; the strategy's **own** open orders (the
   tracker's orders whose intent named this strategy; pending ones included, so an order just sent
-  is never sent twice); every position of the account; the strategy's own fills since it started
-  (attributed through the tracker); and a per-process ``id_salt``.
+  is never sent twice); every position of the account; the strategy's **own** position per market
+  (``own_positions``: the net of the fills of its orders since the host was made, kept across a
+  stop and start, and never beyond the account's — a part the account no longer holds, taken by a
+  flatten, a settlement or the exchange netting it against another strategy's, is forgotten; fills
+  of orders no strategy of this host sent, such as those from before a restart, are nobody's);
+  the strategy's own fills since it started (attributed through the tracker); and a per-process
+  ``id_salt``.
 - **Actions**: an ``OrderIntent`` goes to ``engine.submit`` with the market's freshest top of book
   (``top_of(ticker)``, on risk's clock) and its fair value when one exists, so risk judges the
   price against it; ``BracketRequest`` / ``BracketCancel`` go to the engine's bracket handling.
@@ -50,6 +55,7 @@ from typing import Any
 import structlog
 
 from kalshi_trader.domain import (
+    BookSide,
     BracketCancel,
     BracketRequest,
     Fill,
@@ -92,6 +98,8 @@ class HostedStrategy:
     runner: StrategyRunner[Any]
     title: str
     fills: deque[Fill] = field(default_factory=lambda: deque(maxlen=MAX_FILLS))
+    holdings: dict[str, int] = field(default_factory=dict)
+    """ticker → the strategy's own signed position (see ``own_positions`` in the module contract)."""
     decisions: dict[str, Decision] = field(default_factory=dict)
     steps: int = 0
     actions: int = 0
@@ -161,6 +169,20 @@ def _as_order(t: TrackedOrder) -> Order:
         created_ms=t.exchange_ms,
         updated_ms=t.exchange_ms,
     )
+
+
+def _own_positions(holdings: dict[str, int], account: Mapping[str, Position]) -> dict[str, Qty]:
+    """The non-zero ``holdings``, each cut to what the account holds on the same leg (0 when the
+    account is flat or holds the other leg); ``holdings`` keep the cut values."""
+    own: dict[str, Qty] = {}
+    for ticker, held in list(holdings.items()):
+        total = account[ticker].qty if ticker in account else 0
+        kept = 0 if held * total <= 0 else max(-abs(total), min(abs(total), held))
+        if kept:
+            holdings[ticker] = own[ticker] = Qty(kept)
+        else:
+            del holdings[ticker]
+    return own
 
 
 class StrategyHost:
@@ -234,11 +256,14 @@ class StrategyHost:
                     fill.post_position,
                 )
             hosted.fills.append(fill)
+            bought = fill.qty if fill.side is BookSide.BID else -fill.qty
+            hosted.holdings[fill.ticker] = hosted.holdings.get(fill.ticker, 0) + bought
 
     def state_for(self, name: str) -> StrategyState:
         """The strategy's inputs now; hands over (and forgets) the refusals since its last call."""
         positions: dict[str, Position] = {p.ticker: p for p in self.engine.positions() if p.qty != Qty(0)}
         hosted = self._hosted[name]
+        own = _own_positions(hosted.holdings, positions)
         hosted.answered()
         refused, hosted.not_done = tuple(hosted.not_done), []
         return StrategyState(
@@ -247,6 +272,7 @@ class StrategyHost:
             fair_values=self._fair_values(),
             open_orders=tuple(_as_order(t) for t in self.own_orders(name)),
             positions=positions,
+            own_positions=own,
             fills=tuple(hosted.fills),
             id_salt=self.salt,
             in_flight=hosted.in_flight(),

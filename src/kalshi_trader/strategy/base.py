@@ -11,7 +11,9 @@ Contract:
   domain values, built by the node from its L2 books with ``MarketSnapshot.from_levels``);
   ``FairValue`` per market where a model prices it; the strategy's **own** open orders (pending,
   resting or partially filled — the node attributes orders by the intent's ``strategy`` field);
-  positions per market (signed, netted, > 0 long YES); the strategy's own fills since it started
+  the account's positions per market (signed, netted, > 0 long YES: what risk judges); the
+  strategy's **own** position per market (``own_positions``: the net of the fills of its own
+  orders, never beyond the account's); the strategy's own fills since it started
   (with ``client_order_id`` filled in by the node's order tracker); and ``id_salt``, a per-process
   string that keeps client order ids unique across restarts. All times are on one clock.
 - **What became of the last actions**: ``in_flight`` holds the amends and cancels of its orders
@@ -366,6 +368,7 @@ class StrategyState:
     fair_values: Mapping[str, FairValue] = field(default_factory=dict)
     open_orders: tuple[Order, ...] = ()
     positions: Mapping[str, Position] = field(default_factory=dict)
+    own_positions: Mapping[str, Qty] = field(default_factory=dict)
     fills: tuple[Fill, ...] = ()
     id_salt: str = ""
     in_flight: Mapping[str, OrderChange] = field(default_factory=dict)
@@ -376,6 +379,10 @@ class StrategyState:
         """Signed position in ``ticker`` (> 0 long YES, < 0 long NO; 0 when flat or unknown)."""
         held = self.positions.get(ticker)
         return held.qty if held is not None else Qty(0)
+
+    def own_position(self, ticker: str) -> Qty:
+        """The strategy's own signed position in ``ticker`` (its share of ``position``)."""
+        return self.own_positions.get(ticker, Qty(0))
 
     def orders_in(self, ticker: str) -> list[Order]:
         return [order for order in self.open_orders if order.ticker == ticker]

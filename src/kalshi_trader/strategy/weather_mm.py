@@ -6,8 +6,14 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
 - **Universe.** Every market in ``state.markets`` (restricted to ``params.series`` when set) that
   has a ``FairValue``, plus any market where the strategy still has orders. Quoting a market
   needs it active, its book fresh (not stale, younger than ``max_book_age_ms``), its fair value
-  younger than ``max_fair_age_ms`` and its close more than ``stop_before_close_ms`` away;
-  otherwise every quote there is cancelled and the decision says why (``Verdict.SKIP``).
+  younger than ``max_fair_age_ms``, its close more than ``stop_before_close_ms`` away and no
+  contracts there but its own; otherwise every quote there is cancelled and the decision says why
+  (``Verdict.SKIP``).
+- **Inventory** is the strategy's own (``state.own_position``): every skew, size and first side
+  below reads it, never the account's; risk's room still judges the account.
+- **Another's contracts**: a market where the account holds contracts that are not the market
+  maker's (another strategy's, or from before a restart) is not quoted — a fill there would trade
+  against that holding, the exchange netting it away under the owner's stop and take-profit.
 - **Half-spread** (``plan_quotes``), per contract, at the fair price: the maker fee of the
   market's fee type + ``unwind_fee_pct``% of the taker fee it would pay to unwind a fill + the
   fair value's uncertainty × ``uncertainty_pct``% + ``min_edge``; at least ``min_half_spread``.
@@ -16,7 +22,7 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
   unsure (or fees too high) to quote: no quotes.
 - **Prices.** bid = fair − half rounded down on the grid, ask = fair + half rounded up (toward
   safety), then both moved by the inventory skew in grid levels: ``inventory_skew_ticks`` of the
-  market's position (±``max_skew_ticks``) plus that of the event's net position summed over its
+  strategy's position in the market (±``max_skew_ticks``) plus that of the event's net position summed over its
   brackets (±``max_event_skew_ticks``) — long YES quotes lower, long NO higher. Skew never
   moves a quote past ``fair ∓ (maker fee + min_edge)`` rounded toward safety, so after rounding
   **bid < fair < ask** always, and both are valid order prices strictly inside ($0, $1).
@@ -494,7 +500,9 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
         }
         event_positions: dict[str, int] = {}
         for ticker, market in state.markets.items():
-            event_positions[market.event_ticker] = event_positions.get(market.event_ticker, 0) + state.position(ticker)
+            event_positions[market.event_ticker] = event_positions.get(market.event_ticker, 0) + state.own_position(
+                ticker
+            )
         keyed: list[tuple[tuple[int, int], Action]] = []
         decisions: list[Decision] = []
         plans: list[QuotePlan] = []
@@ -515,11 +523,11 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
                     p,
                     snap,
                     state.fair_values[ticker],
-                    state.position(ticker),
+                    state.own_position(ticker),
                     event_positions.get(snap.event_ticker, 0),
                 )
             )
-        positions = {plan.ticker: state.position(plan.ticker) for plan in plans}
+        positions = {plan.ticker: state.own_position(plan.ticker) for plan in plans}
         resting = {(o.ticker, o.side) for o in orders}
         notes_of: dict[str, list[str]] = {}
         for plan in budget_quotes(plans, positions, resting, p.max_quotes):
@@ -583,6 +591,9 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
             return f"market is {snap.status.value}"
         if snap.stale:
             return "book is stale"
+        others = state.position(ticker) - state.own_position(ticker)
+        if others:
+            return f"{format_qty(abs(others))} contract(s) here are not the market maker's (another strategy's)"
         if snap.age_ms(now) > p.max_book_age_ms:
             return f"book is {snap.age_ms(now) // 1000} s old (max {p.max_book_age_ms // 1000} s)"
         fair = state.fair_values[ticker]

@@ -424,12 +424,42 @@ async def test_fills_are_attributed_to_the_strategy_that_placed_the_order(desk: 
     assert [(f.client_order_id, f.price, f.qty) for f in alpha.fills] == [("a-bid", 4000, 300)]
     assert [(f.client_order_id, f.price, f.qty) for f in beta.fills] == [("b-bid", 3900, 200)]
     assert alpha.positions[T].qty == beta.positions[T].qty == 600  # positions are the account's
+    assert (alpha.own_positions, beta.own_positions) == ({T: 300}, {T: 200})  # the manual one is nobody's
 
-    # A restart of the strategy forgets the fills it saw.
+    # A restart of the strategy forgets the fills it saw, not the position they made.
     host.stop("alpha")
     host.start("alpha")
     assert host.state_for("alpha").fills == ()
+    assert host.state_for("alpha").own_positions == {T: 300}
     assert [f.client_order_id for f in host.state_for("beta").fills] == ["b-bid"]
+
+
+async def test_a_strategys_own_position_never_exceeds_what_the_account_still_holds(desk: Desk) -> None:
+    desk.book(T, 3000, 6000)
+    a = Scripted("alpha", lambda s: [place("alpha", "a-bid", BookSide.BID, 4000, 3)])
+    host = desk.host(a)
+    host.start("alpha")
+    host.step()
+    assert await resting_coids(desk) == {"a-bid"}
+    await desk.liquidity.take(T, BookSide.ASK, 4000, 3)
+    await desk.deliver_fills(host)
+    assert host.state_for("alpha").own_positions == {T: 300}
+
+    # Sold by hand (as a flatten would): the account holds 1, so alpha holds at most that.
+    await desk.liquidity.quote(T, BookSide.BID, 3500, 2)
+    assert desk.engine.submit(place("", "manual-ask", BookSide.ASK, 3500, 2), book=desk.books[T]).approved
+    await desk.deliver_fills(host)
+    assert host.state_for("alpha").own_positions == {T: 100}
+    # Then flat, and bought again by hand: what was taken away stays forgotten.
+    await desk.liquidity.quote(T, BookSide.BID, 3500, 1)
+    assert desk.engine.submit(place("", "manual-ask-2", BookSide.ASK, 3500, 1), book=desk.books[T]).approved
+    await desk.deliver_fills(host)
+    assert host.state_for("alpha").own_positions == {}
+    await desk.liquidity.quote(T, BookSide.ASK, 4500, 2)
+    assert desk.engine.submit(place("", "manual-bid", BookSide.BID, 4500, 2), book=desk.books[T]).approved
+    await desk.deliver_fills(host)
+    assert host.state_for("alpha").positions[T].qty == 200
+    assert host.state_for("alpha").own_positions == {}
 
 
 async def test_each_strategy_sees_only_its_own_open_orders_pending_ones_included(desk: Desk) -> None:

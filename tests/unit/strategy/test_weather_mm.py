@@ -193,6 +193,34 @@ def test_inventory_across_the_event_skews_every_bracket() -> None:
     assert (by_market[(other_event, "bid")], by_market[(other_event, "ask")]) == (px("0.47"), px("0.53"))
 
 
+def test_another_strategys_position_neither_skews_the_quotes_nor_is_quoted_against() -> None:
+    sibling = "KXHIGHNY-26MAY16-B80.5"
+    markets = [wide(), wide(sibling)]
+    values = [fair(T, "0.50"), fair(sibling, "0.30")]
+    mine = order(sibling, ASK, "0.33", 5, "mm-ask")
+    # The favourite holds 30 YES in the sibling bracket; the market maker holds nothing.
+    result = run(state(NOW, markets, fair_values=values, orders=[mine], positions={sibling: 30}, own_positions={}))
+    by_market = {(i.ticker, i.side.value): i for i in result.intents}
+    assert (by_market[(T, "bid")].price, by_market[(T, "ask")].price) == (px("0.47"), px("0.53"))  # unskewed
+    assert by_market[(T, "bid")].qty == by_market[(T, "ask")].qty
+    assert by_market[(sibling, "ask")].action is IntentAction.CANCEL  # never sells the favourite's contracts
+    assert (sibling, "bid") not in by_market
+    held = next(d for d in result.decisions if d.ticker == sibling)
+    assert "30.00 contract(s) here are not the market maker's" in held.reason
+
+
+def test_its_own_inventory_still_skews_beside_another_strategys() -> None:
+    sibling = "KXHIGHNY-26MAY16-B80.5"
+    markets = [wide(), wide(sibling)]
+    values = [fair(T, "0.50"), fair(sibling, "0.30")]
+    st_ = state(NOW, markets, fair_values=values, positions={T: 10, sibling: 30}, own_positions={T: 10})
+    result = run(st_, max_quotes=1)
+    by_market = {(i.ticker, i.side.value): i.price for i in result.intents}
+    # Its own +10 of 25 skews T a tick down (the event counts only its own +10 of 50: no tick); the
+    # one quote the budget allows is the ask that reduces its own position.
+    assert by_market == {(T, "ask"): px("0.52")}
+
+
 def test_sizes_stay_within_the_market_and_event_limits() -> None:
     near = plan(wide(), fair(T, "0.50"), position=22)
     assert near.bid is not None
