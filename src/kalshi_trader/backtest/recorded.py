@@ -17,7 +17,8 @@ Contract:
   yet, the first one received within ``IN_FLIGHT_MS`` after it (a response is recorded when it
   arrives, a moment after the request that asked for it) — with its status and body (an error
   status raises as it did live); anything else is ``NwsUnavailableError``, what a fair-value model
-  without data sees. The client's caches run on the replay clock.
+  without data sees. The client's caches run on the replay clock. A body recorded again unchanged
+  is answered as the same decoded object (decoded and read into values once).
 """
 
 from __future__ import annotations
@@ -146,6 +147,9 @@ class RecordedNws(NwsClient):
         self._decoded: dict[int, Any] = {}
         """Answers already decoded, by the identity of the recorded body (kept alive in ``_answers``):
         the model reads them again and again and does not change them."""
+        self._bodies: dict[bytes, bytes] = {}
+        """Each distinct recorded body once: a body recorded again unchanged is the same object,
+        so it is decoded once and read into values once (``NwsClient`` reads by body identity)."""
 
     @staticmethod
     def _key(path: str, params: Mapping[str, Any]) -> str:
@@ -156,7 +160,7 @@ class RecordedNws(NwsClient):
         times, answers = self._answers.setdefault(key, ([], []))
         index = bisect.bisect_right(times, at_ms)
         times.insert(index, at_ms)
-        answers.insert(index, (int(meta.get("status", 200)), body))
+        answers.insert(index, (int(meta.get("status", 200)), self._bodies.setdefault(body, body)))
 
     async def get_json(self, path: str, params: Mapping[str, str] | None = None, *, accept: str = "") -> Any:
         self.requests += 1
@@ -169,13 +173,13 @@ class RecordedNws(NwsClient):
             self.unanswered += 1
             raise NwsUnavailableError(url, 1, "not in the recording")
         status, body = entry[1][index - 1]
-        decoded = self._decoded.get(id(body))
-        if decoded is not None:
-            return decoded
         if status in RETRY_STATUSES:
             raise NwsUnavailableError(url, 1, f"HTTP {status} (recorded)")
         if status >= 400:
             raise NwsHttpError(status, url)
+        decoded = self._decoded.get(id(body))
+        if decoded is not None:
+            return decoded
         try:
             decoded = self._decoded[id(body)] = json.loads(body)
             return decoded

@@ -1191,8 +1191,8 @@ class ExecutionEngine:
     def orders(self) -> list[TrackedOrder]:
         return self.tracker.orders()
 
-    def open_orders(self, ticker: str | None = None) -> list[TrackedOrder]:
-        return self.tracker.open_orders(ticker)
+    def open_orders(self, ticker: str | None = None, *, strategy: str | None = None) -> list[TrackedOrder]:
+        return self.tracker.open_orders(ticker, strategy=strategy)
 
     def positions(self) -> list[Position]:
         return self.tracker.positions()

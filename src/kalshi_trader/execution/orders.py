@@ -178,6 +178,8 @@ class _Entry:
     exchange_ms: int = 0
     intent: OrderIntent | None = None
     last_update_reason: str = ""
+    seq: int = 0
+    """Position among the tracker's orders (reads list orders in this order)."""
 
     @property
     def filled(self) -> int:
@@ -283,6 +285,8 @@ class OrderTracker:
     def __init__(self) -> None:
         self._orders: dict[str, _Entry] = {}
         self._by_order_id: dict[str, _Entry] = {}
+        self._open: dict[str, dict[int, _Entry]] = {}
+        """ticker → seq → the open orders of that market (kept in step with every state change)."""
         self._orphans: dict[str, tuple[int, int]] = {}
         """order_id → (qty, fees) of fills received before the order was known by that id."""
         self._fill_ids: set[str] = set()
@@ -321,7 +325,7 @@ class OrderTracker:
             reason=intent.reason,
             intent=intent,
         )
-        self._orders[entry.client_order_id] = entry
+        self._add(entry)
         return entry.view()
 
     def on_ack(
@@ -339,6 +343,7 @@ class OrderTracker:
         else:
             closed = None
         self._report(entry, filled=filled, remaining=remaining, closed=closed, ts_ms=ts_ms)
+        self._reindex(entry)
         return entry.view()
 
     def on_amended(
@@ -365,6 +370,7 @@ class OrderTracker:
             entry.size = entry.filled + remaining
         if remaining == 0:
             entry.closed = OrderState.EXECUTED
+        self._reindex(entry)
         return entry.view()
 
     def on_canceled(self, key: str, *, ts_ms: int = 0, reduced_by: int | None = None) -> TrackedOrder:
@@ -378,6 +384,7 @@ class OrderTracker:
             entry.closed = OrderState.EXECUTED if entry.filled >= entry.size else OrderState.CANCELED
             entry.exchange_ms = max(entry.exchange_ms, ts_ms)
             entry.last_update_reason = ""
+        self._reindex(entry)
         return entry.view()
 
     def on_rejected(self, client_order_id: str, reason: str) -> bool:
@@ -388,6 +395,7 @@ class OrderTracker:
             return False
         entry.closed = OrderState.REJECTED
         entry.reject_reason = reason
+        self._reindex(entry)
         return True
 
     def on_order_update(self, order: Order) -> TrackedOrder:
@@ -407,7 +415,7 @@ class OrderTracker:
                 strategy="",
                 reason="adopted from an exchange report",
             )
-            self._orders[entry.client_order_id] = entry
+            self._add(entry)
         self._link(entry, order.order_id)
         closed = _CLOSED_STATUSES.get(order.status)
         if closed is OrderState.EXECUTED and order.remaining:
@@ -420,6 +428,7 @@ class OrderTracker:
             entry.price = order.price
         if fresh and was_open:
             entry.last_update_reason = order.last_update_reason
+        self._reindex(entry)
         return entry.view()
 
     def on_fill(self, fill: Fill) -> bool:
@@ -447,6 +456,7 @@ class OrderTracker:
             self._link(entry, fill.order_id)
             entry.fill_qty += fill.qty
             entry.fees += fill.fee
+            self._reindex(entry)
         return True
 
     def on_settlement(self, ticker: str, result: Side | int, *, fee: int = 0) -> SettlementResult | None:
@@ -483,9 +493,16 @@ class OrderTracker:
     def orders(self) -> list[TrackedOrder]:
         return [e.view() for e in self._orders.values()]
 
-    def open_orders(self, ticker: str | None = None) -> list[TrackedOrder]:
-        """Orders that could still trade (pending, resting, partially filled)."""
-        return [e.view() for e in self._orders.values() if e.state.is_open and (ticker is None or e.ticker == ticker)]
+    def open_orders(self, ticker: str | None = None, *, strategy: str | None = None) -> list[TrackedOrder]:
+        """Orders that could still trade (pending, resting, partially filled), in submission order,
+        of ``ticker`` / placed by ``strategy`` when given. Read from the index of open orders: it
+        costs what is open, not what was ever placed."""
+        if ticker is not None:
+            market = self._open.get(ticker)
+            entries = [market[seq] for seq in sorted(market)] if market else []
+        else:
+            entries = sorted((e for market in self._open.values() for e in market.values()), key=lambda e: e.seq)
+        return [e.view() for e in entries if strategy is None or e.strategy == strategy]
 
     def seen_fill(self, fill_id: str) -> bool:
         return fill_id in self._fill_ids
@@ -540,6 +557,29 @@ class OrderTracker:
             if holding.qty and mark is not None:
                 total += holding.value(mark) - holding.cost
         return total
+
+    def _add(self, entry: _Entry) -> None:
+        """Track a new entry (one adopted under a key already used takes that key's place)."""
+        known = self._orders.get(entry.client_order_id)
+        if known is not None:
+            self._unindex(known)
+        entry.seq = known.seq if known is not None else len(self._orders)
+        self._orders[entry.client_order_id] = entry
+        self._reindex(entry)
+
+    def _reindex(self, entry: _Entry) -> None:
+        """Put ``entry`` in or out of the open-order index after any change to it."""
+        if entry.state.is_open and self._orders.get(entry.client_order_id) is entry:
+            self._open.setdefault(entry.ticker, {})[entry.seq] = entry
+        else:
+            self._unindex(entry)
+
+    def _unindex(self, entry: _Entry) -> None:
+        market = self._open.get(entry.ticker)
+        if market is not None and market.get(entry.seq) is entry:
+            del market[entry.seq]
+            if not market:
+                del self._open[entry.ticker]
 
     def _find(self, key: str) -> _Entry | None:
         return self._orders.get(key) or self._by_order_id.get(key)

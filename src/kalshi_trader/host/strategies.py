@@ -228,7 +228,7 @@ class StrategyHost:
         return list(self._hosted.values())
 
     def own_orders(self, name: str) -> list[TrackedOrder]:
-        return [t for t in self.engine.open_orders() if t.strategy == name]
+        return self.engine.open_orders(strategy=name)
 
     # -- inputs ------------------------------------------------------------------------------------
 

@@ -4,11 +4,13 @@ is what a model without data sees."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kalshi_trader.backtest.clock import ReplayClock
 from kalshi_trader.backtest.recorded import IN_FLIGHT_MS, RecordedNws
-from kalshi_trader.fairvalue.nws import NwsHttpError, NwsUnavailableError
+from kalshi_trader.fairvalue.nws import NwsHttpError, NwsUnavailableError, Point
 
 META = {"path": "/gridpoints/OKX/33,35/forecast", "params": {"units": "us"}, "status": 200}
 
@@ -45,3 +47,33 @@ async def test_an_error_status_raises_as_it_did_live() -> None:
         await nws.get_json(META["path"], {"units": "us"})
     with pytest.raises(NwsUnavailableError):
         await nws.get_json("/points/1,2")
+
+
+def grid_body(update: str, celsius: float) -> bytes:
+    layer = {"uom": "wmoUnit:degC", "values": [{"validTime": "2026-09-10T12:00:00+00:00/PT6H", "value": celsius}]}
+    return json.dumps({"properties": {"updateTime": update, "maxTemperature": layer, "temperature": layer}}).encode()
+
+
+async def test_a_grid_recorded_again_unchanged_is_read_once_and_its_staleness_follows_the_clock() -> None:
+    hour = 3_600_000
+    start = 1_789_041_600_000  # 2026-09-10T12:00Z
+    clock = ReplayClock(start)
+    nws = RecordedNws(clock.now_ms)
+    point = Point(40.78, -73.97, "OKX", 33, 35, "America/New_York")
+    same = grid_body("2026-09-10T12:00:00+00:00", 30.0)
+    nws.add({"path": point.grid_path, "params": {}, "status": 200}, same, at_ms=start)
+    nws.add({"path": point.grid_path, "params": {}, "status": 200}, bytes(bytearray(same)), at_ms=start + hour)
+    nws.add(
+        {"path": point.grid_path, "params": {}, "status": 200},
+        grid_body("2026-09-10T19:00:00+00:00", 31.0),
+        at_ms=start + 8 * hour,
+    )
+    first = await nws.gridpoint(point)
+    clock.advance_to(start + 7 * hour)  # past the cache lifetime: the second, identical, recording answers
+    again = await nws.gridpoint(point)
+    assert again.max_temperature_f is first.max_temperature_f  # read once
+    assert (first.stale, again.stale) == (False, True)  # staleness is worked out at each call
+    clock.advance_to(start + 8 * hour)
+    changed = await nws.gridpoint(point)
+    assert changed.max_temperature_f[0].value == pytest.approx(31.0 * 9 / 5 + 32)
+    assert not changed.stale
