@@ -593,7 +593,9 @@ class ExecutionEngine:
         coid = intent.client_order_id
         self.tracker.on_submitted(intent)
         self._work(intent.ticker, coid)
-        self.recorder.record_order_intent(coid, intent.ticker, intent.side, intent.price, intent.qty, _wall_ms())
+        self.recorder.record_order_intent(
+            coid, intent.ticker, intent.side, intent.price, intent.qty, _wall_ms(), strategy=intent.strategy
+        )
         group_id = None if self.protective(intent) else self.safety.group_id(intent.strategy)
         sub = self._submission(intent, decision)
         sub.request = PlaceRequest(

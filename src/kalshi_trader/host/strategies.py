@@ -10,10 +10,11 @@ Contract:
   ``markets`` from ``markets()``; ``fair_values()``; the strategy's **own** open orders (the
   tracker's orders whose intent named this strategy; pending ones included, so an order just sent
   is never sent twice); every position of the account; the strategy's **own** position per market
-  (``own_positions``: the net of the fills of its orders since the host was made, kept across a
-  stop and start, and never beyond the account's — a part the account no longer holds, taken by a
-  flatten, a settlement or the exchange netting it against another strategy's, is forgotten; fills
-  of orders no strategy of this host sent, such as those from before a restart, are nobody's);
+  (``own_positions``: the net of the fills of its orders — those ``restore`` hands over from the
+  record at start-up, such as from before a restart, plus those since — kept across a stop and
+  start, and never beyond the account's — a part the account no longer holds, taken by a flatten,
+  a settlement or the exchange netting it against another strategy's, is forgotten; fills of
+  orders no strategy sent are nobody's);
   the strategy's own fills since it started (attributed through the tracker); and a per-process
   ``id_salt``.
 - **Actions**: an ``OrderIntent`` goes to ``engine.submit`` with the market's freshest top of book
@@ -258,6 +259,17 @@ class StrategyHost:
             hosted.fills.append(fill)
             bought = fill.qty if fill.side is BookSide.BID else -fill.qty
             hosted.holdings[fill.ticker] = hosted.holdings.get(fill.ticker, 0) + bought
+
+    def restore(self, holdings: Mapping[str, Mapping[str, int]]) -> None:
+        """Add each hosted strategy's own net position per market as the record has it (strategy →
+        ticker → signed net of the fills of its earlier orders); other names are ignored. Call it
+        once, before any strategy starts; the account's positions cut it as usual."""
+        for name, held in holdings.items():
+            hosted = self._hosted.get(name)
+            if hosted is None:
+                continue
+            for ticker, qty in held.items():
+                hosted.holdings[ticker] = hosted.holdings.get(ticker, 0) + qty
 
     def state_for(self, name: str) -> StrategyState:
         """The strategy's inputs now; hands over (and forgets) the refusals since its last call."""

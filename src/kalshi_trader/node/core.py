@@ -10,7 +10,7 @@ import gc
 import random
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -61,7 +61,7 @@ from kalshi_trader.node.options import (
 )
 from kalshi_trader.node.paper import PaperFeed, own_levels, with_own
 from kalshi_trader.node.state import monotonic_ms, one_line, wall_ms
-from kalshi_trader.node.wiring import NodeWiring, execution_parts, settle_from_lifecycle, top_of_book
+from kalshi_trader.node.wiring import NodeWiring, execution_parts, own_holdings, settle_from_lifecycle, top_of_book
 from kalshi_trader.readmodels import (
     BalanceView,
     PnlPoint,
@@ -216,7 +216,7 @@ class TradingNode(NodeCommands, NodeWiring):
         if ws.connected:
             risk.feed_alive()
         await self._start_fair_values()
-        self._start_strategies()
+        self._start_strategies(await own_holdings(recorder, store))
         await self._refresh_balance()
         self._sample()
         self._spawn(self._balance_loop(), "node-balance")
@@ -261,7 +261,7 @@ class TradingNode(NodeCommands, NodeWiring):
 
         self._spawn(fair.run(opts.fair_interval_s, updated, min_wall_s=FAIR_MIN_WALL_S), "node-fair-values")
 
-    def _start_strategies(self) -> None:
+    def _start_strategies(self, holdings: Mapping[str, Mapping[str, int]]) -> None:
         engine = self.engine
         assert engine is not None
         runners: list[tuple[StrategyRunner[Any], str]] = []
@@ -281,6 +281,7 @@ class TradingNode(NodeCommands, NodeWiring):
             clock_ms=self._market_ms,
             on_change=lambda: self._changes.publish("strategies", "orders"),
         )
+        host.restore(holdings)
         if self.options.autostart:
             for hosted in host.all():
                 if hosted.runner.strategy.enabled:

@@ -4,7 +4,8 @@ the paper venue on its own record), the record's database and the markets follow
 
 Shared with tests that build the parts themselves (``tests/integration/execution/kit.py``):
 ``execution_parts`` (the engine on a venue and its reconciler, as every mode has them),
-``top_of_book`` (what the engine is told of a book: on risk's clock, stale unless the book is
+``own_holdings`` (each strategy's own net positions from the record, for ``StrategyHost.restore``
+at start-up), ``top_of_book`` (what the engine is told of a book: on risk's clock, stale unless the book is
 fresh on a live connection, with the market's settlement floor) and ``settle_from_lifecycle`` (a
 ``determined`` market settled in the engine from the market-data feed: its settlement value,
 else its result; only when something of ours is in it).
@@ -177,6 +178,16 @@ def execution_parts(
     """The execution engine trading on ``venue`` and the reconciler that keeps it equal to it."""
     engine = ExecutionEngine(venue, risk, recorder, config=config, clock_ms=clock_ms, market_ms=market_ms)
     return engine, Reconciler(engine, store, policy=policy, interval_s=reconcile_interval_s)
+
+
+async def own_holdings(recorder: Recorder, store: Store) -> dict[str, dict[str, int]]:
+    """Each strategy's own net position per market from the record, once everything queued (such
+    as the fills reconcile replayed) is written."""
+    try:
+        await recorder.flush(timeout_s=30)
+        return await store.strategy_holdings()
+    except StoreError as exc:
+        raise NodeError(f"cannot read the strategies' own positions: {one_line(exc)}") from None
 
 
 def settle_from_lifecycle(engine: ExecutionEngine, event: MarketLifecycle) -> bool:

@@ -100,13 +100,15 @@ orders = Table(
     Column("status", String(16), nullable=False),
     _ident("order_group_id", nullable=True),
     Column("last_update_reason", String(32), nullable=True),
+    Column("strategy", String(64), nullable=True),
     Column("created_at", UTCDateTime, nullable=True),
     Column("updated_at", UTCDateTime, nullable=True),
     Column("recorded_at", UTCDateTime, nullable=False),
     Index(None, "ticker", "status"),
 )
 """One row per order, upserted by ``client_order_id`` or ``order_id``; never moves backwards.
-``last_update_reason``: the exchange's reason for the latest change (why a finished order ended)."""
+``last_update_reason``: the exchange's reason for the latest change (why a finished order ended);
+``strategy``: the strategy that sent the order (``NULL`` when none did, or unknown)."""
 
 order_events = Table(
     "order_events",

@@ -31,11 +31,12 @@ class RecordPendingOrder:
     qty: Qty
     ts_ms: int
     at_ns: int
+    strategy: str = ""
 
     def row(self) -> dict[str, Any]:
         at = records.utc_from_ns(self.at_ns)
         return records.pending_order_row(
-            self.client_order_id, self.ticker, self.side, self.price, self.qty, self.ts_ms, at
+            self.client_order_id, self.ticker, self.side, self.price, self.qty, self.ts_ms, at, self.strategy
         )
 
 

@@ -190,10 +190,19 @@ class Recorder:
             self._backlog_warn *= 10
 
     def record_order_intent(
-        self, client_order_id: str, ticker: str, side: BookSide, price: Price, qty: Qty, ts_ms: int
+        self,
+        client_order_id: str,
+        ticker: str,
+        side: BookSide,
+        price: Price,
+        qty: Qty,
+        ts_ms: int,
+        *,
+        strategy: str = "",
     ) -> None:
-        """An order about to be sent (``pending``); follow with ``await flush()`` before sending."""
-        self._submit(RecordPendingOrder(client_order_id, ticker, side, price, qty, ts_ms, time.time_ns()))
+        """An order about to be sent (``pending``) by ``strategy``; follow with ``await flush()``
+        before sending."""
+        self._submit(RecordPendingOrder(client_order_id, ticker, side, price, qty, ts_ms, time.time_ns(), strategy))
 
     def record_order(self, order: Order) -> None:
         self._submit(RecordOrder(order, time.time_ns()))

@@ -211,7 +211,14 @@ def order_row(order: Order, recorded_at: datetime) -> dict[str, Any]:
 
 
 def pending_order_row(
-    client_order_id: str, ticker: str, side: BookSide, price: Price, qty: Qty, ts_ms: int, recorded_at: datetime
+    client_order_id: str,
+    ticker: str,
+    side: BookSide,
+    price: Price,
+    qty: Qty,
+    ts_ms: int,
+    recorded_at: datetime,
+    strategy: str = "",
 ) -> dict[str, Any]:
     return {
         "client_order_id": client_order_id,
@@ -225,6 +232,7 @@ def pending_order_row(
         "status": OrderState.PENDING.value,
         "order_group_id": None,
         "last_update_reason": None,
+        "strategy": strategy or None,
         "created_at": _opt_ms(ts_ms),
         "updated_at": _opt_ms(ts_ms),
         "recorded_at": recorded_at,

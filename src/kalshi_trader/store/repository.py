@@ -156,11 +156,20 @@ class Store:
     # ---------------------------------------------------------------------------- writes
 
     async def record_order_intent(
-        self, client_order_id: str, ticker: str, side: BookSide, price: Price, qty: Qty, ts_ms: int
+        self,
+        client_order_id: str,
+        ticker: str,
+        side: BookSide,
+        price: Price,
+        qty: Qty,
+        ts_ms: int,
+        *,
+        strategy: str = "",
     ) -> bool:
-        """Record an order about to be sent (state ``pending``); ``False`` if already recorded."""
+        """Record an order about to be sent (state ``pending``) by ``strategy``; ``False`` if already
+        recorded."""
         row = records.pending_order_row(
-            client_order_id, ticker, side, price, qty, ts_ms, records.utc_from_ns(_now_ns())
+            client_order_id, ticker, side, price, qty, ts_ms, records.utc_from_ns(_now_ns()), strategy
         )
         async with self._write("record an order intent") as conn:
             return await writes.insert_pending_order(conn, row)
@@ -284,6 +293,31 @@ class Store:
         if order_id is not None:
             stmt = stmt.where(t.c.order_id == order_id)
         return [records.to_fill(r) for r in await self._rows("read fills", stmt)]
+
+    async def strategy_holdings(self) -> dict[str, dict[str, int]]:
+        """strategy → ticker → the signed net (YES bought minus sold) of the recorded fills of the
+        orders that strategy sent (matched by ``order_id`` or ``client_order_id``); fills of
+        orders no strategy sent count for nobody; nets of zero (and strategies left with none)
+        are left out."""
+        o, f = models.orders, models.fills
+        joined = f.join(o, or_(f.c.order_id == o.c.order_id, f.c.client_order_id == o.c.client_order_id))
+        stmt = (
+            select(f.c.fill_id, o.c.strategy, f.c.ticker, f.c.side, f.c.qty)
+            .select_from(joined)
+            .where(o.c.strategy.is_not(None))
+            .order_by(f.c.id)
+        )
+        seen: set[str] = set()
+        out: dict[str, dict[str, int]] = {}
+        for row in await self._rows("read fills per strategy", stmt):
+            if row["fill_id"] in seen:
+                continue
+            seen.add(row["fill_id"])
+            held = out.setdefault(row["strategy"], {})
+            qty = int(row["qty"]) if row["side"] == BookSide.BID.value else -int(row["qty"])
+            held[row["ticker"]] = held.get(row["ticker"], 0) + qty
+        nets = {name: {t: q for t, q in held.items() if q} for name, held in out.items()}
+        return {name: held for name, held in nets.items() if held}
 
     async def last_fill_ts(self) -> int | None:
         """The newest fill's exchange time (ms epoch): where a fill replay after restart starts."""

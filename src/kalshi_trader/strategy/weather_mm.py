@@ -12,7 +12,7 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
 - **Inventory** is the strategy's own (``state.own_position``): every skew, size and first side
   below reads it, never the account's; risk's room still judges the account.
 - **Another's contracts**: a market where the account holds contracts that are not the market
-  maker's (another strategy's, or from before a restart) is not quoted — a fill there would trade
+  maker's (another strategy's, or nobody's, as by hand) is not quoted — a fill there would trade
   against that holding, the exchange netting it away under the owner's stop and take-profit.
 - **Half-spread** (``plan_quotes``), per contract, at the fair price: the maker fee of the
   market's fee type + ``unwind_fee_pct``% of the taker fee it would pay to unwind a fill + the

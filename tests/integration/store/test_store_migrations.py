@@ -32,9 +32,9 @@ async def test_upgrade_from_empty_to_head_is_idempotent(db_url: str) -> None:
         assert await current_revision(engine) is None
         async with engine.connect() as conn:
             assert await conn.run_sync(lambda c: set(inspect(c).get_table_names())) == set()
-        assert await upgrade_to_head(db_url) == head_revision() == "0002"
-        assert await upgrade_to_head(db_url) == "0002"  # again: nothing to do
-        assert await current_revision(engine) == "0002"
+        assert await upgrade_to_head(db_url) == head_revision() == "0003"
+        assert await upgrade_to_head(db_url) == "0003"  # again: nothing to do
+        assert await current_revision(engine) == "0003"
         async with engine.connect() as conn:
             assert await conn.run_sync(lambda c: set(inspect(c).get_table_names())) == TABLES
     finally:
@@ -55,21 +55,21 @@ async def test_migrated_schema_matches_the_models(db_url: str) -> None:
         await engine.dispose()
 
 
+def _upgrade_to(revision: str) -> Callable[[Connection], None]:
+    def run(connection: Connection) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+    return run
+
+
 async def test_upgrade_from_0001_keeps_orders_and_adds_their_update_reason(db_url: str) -> None:
     """A database created before orders recorded ``last_update_reason`` upgrades in place."""
     engine = make_engine(resolve_url(db_url))
-
-    def upgrade_to(revision: str) -> Callable[[Connection], None]:
-        def run(connection: Connection) -> None:
-            cfg = alembic_config()
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, revision)
-
-        return run
-
     try:
         async with writer(engine).begin() as conn:
-            await conn.run_sync(upgrade_to("0001"))
+            await conn.run_sync(_upgrade_to("0001"))
             await conn.execute(
                 text(
                     "INSERT INTO orders (client_order_id, order_id, ticker, side, price, initial, filled, remaining,"
@@ -78,7 +78,7 @@ async def test_upgrade_from_0001_keeps_orders_and_adds_their_update_reason(db_ur
                 )
             )
         assert await current_revision(engine) == "0001"
-        assert await upgrade_to_head(db_url) == "0002"
+        assert await upgrade_to_head(db_url) == "0003"
         async with engine.connect() as conn:
             rows = (await conn.execute(text("SELECT client_order_id, last_update_reason FROM orders"))).all()
         assert [tuple(r) for r in rows] == [("c-1", None)]
@@ -86,8 +86,41 @@ async def test_upgrade_from_0001_keeps_orders_and_adds_their_update_reason(db_ur
         await engine.dispose()
 
 
+async def test_upgrade_from_0002_keeps_orders_and_their_fills_as_nobodys(db_url: str) -> None:
+    """Orders recorded before they named their strategy upgrade in place, belonging to none."""
+    engine = make_engine(resolve_url(db_url))
+    try:
+        async with writer(engine).begin() as conn:
+            await conn.run_sync(_upgrade_to("0002"))
+            await conn.execute(
+                text(
+                    "INSERT INTO orders (client_order_id, order_id, ticker, side, price, initial, filled, remaining,"
+                    " status, recorded_at) VALUES ('c-1', 'o-1', 'KXT-1', 'bid', 4100, 500, 500, 0, 'executed',"
+                    " CURRENT_TIMESTAMP)"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO fills (fill_id, order_id, client_order_id, ticker, side, price, qty, fee, is_taker,"
+                    " ts, recorded_at) VALUES ('f-1', 'o-1', 'c-1', 'KXT-1', 'bid', 4100, 500, 0, false,"
+                    " CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                )
+            )
+        assert await upgrade_to_head(db_url) == "0003"
+        async with engine.connect() as conn:
+            rows = (await conn.execute(text("SELECT client_order_id, strategy FROM orders"))).all()
+        assert [tuple(r) for r in rows] == [("c-1", None)]
+        store = await Store.open(db_url)
+        try:
+            assert await store.strategy_holdings() == {}
+        finally:
+            await store.close()
+    finally:
+        await engine.dispose()
+
+
 async def test_concurrent_upgrades_in_one_process_queue(db_url: str) -> None:
-    assert await asyncio.gather(upgrade_to_head(db_url), upgrade_to_head(db_url)) == ["0002", "0002"]
+    assert await asyncio.gather(upgrade_to_head(db_url), upgrade_to_head(db_url)) == ["0003", "0003"]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -116,11 +149,11 @@ async def test_cli_db_upgrade_from_two_processes_at_once(db_url: str) -> None:
     runs = await asyncio.gather(*(asyncio.to_thread(_cli, "db", "upgrade", "--db-url", url) for _ in range(2)))
     for run in runs:
         assert run.returncode == 0, run.stderr
-        assert run.stdout.strip().endswith("is at revision 0002 (head).")
+        assert run.stdout.strip().endswith("is at revision 0003 (head).")
         assert secret not in run.stdout + run.stderr
     store = await Store.open(url, migrate=False)
     try:
-        assert await store.revision() == "0002"
+        assert await store.revision() == "0003"
     finally:
         await store.close()
 
@@ -159,7 +192,7 @@ def test_cli_db_upgrade_defaults_to_sqlite_in_the_data_dir(
     code, out, err = _main(capsys, "db", "upgrade", "--data-dir", str(data_dir))
     assert code == 0, err
     assert (data_dir / "kalshi-trader.db").is_file()
-    assert out == f"Database sqlite+aiosqlite:///{data_dir / 'kalshi-trader.db'} is at revision 0002 (head).\n"
+    assert out == f"Database sqlite+aiosqlite:///{data_dir / 'kalshi-trader.db'} is at revision 0003 (head).\n"
 
 
 def test_cli_db_upgrade_failure_is_one_line_without_the_password(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import text
-from tests.integration.store.kit import T0, order
+from tests.integration.store.kit import T0, fill, order
 
 from kalshi_trader.domain import BookSide, OrderStatus, Price, Qty
 from kalshi_trader.store import OrderState, Store, StoreError
@@ -125,3 +125,25 @@ async def test_why_an_order_ended_is_recorded(store: Store) -> None:
     vague = await store.order(order_id="ord-2")
     assert vague is not None
     assert (vague.state, vague.state.is_open, vague.last_update_reason) == (OrderState.UNKNOWN, True, "")
+
+
+async def test_fills_net_per_strategy_that_sent_their_orders(store: Store) -> None:
+    """An order names the strategy that sent it; the exchange's later snapshots keep that name,
+    and the fills of its orders (matched by either id) net per strategy and market."""
+    await store.record_order_intent("cid-1", "T", BookSide.BID, Price(5600), Qty(1000), T0, strategy="mm")
+    await store.record_order(order(ticker="T", updated_ms=T0 + 5))
+    await store.record_order_intent("cid-2", "T", BookSide.ASK, Price(5700), Qty(1000), T0, strategy="mm")
+    await store.record_order(order(client_order_id="cid-2", order_id="ord-2", ticker="T", side=BookSide.ASK))
+    await store.record_order_intent("cid-3", "U", BookSide.BID, Price(100), Qty(500), T0, strategy="other")
+    await store.record_order(order(client_order_id="", order_id="ord-9", ticker="U"))  # nobody's order
+    await store.record_fills(
+        [
+            fill(1, ticker="T", qty=Qty(700)),
+            fill(2, ticker="T", qty=Qty(300), client_order_id=""),  # matched by order id
+            fill(3, ticker="T", order_id="ord-2", client_order_id="cid-2", side=BookSide.ASK, qty=Qty(400)),
+            fill(4, ticker="U", order_id="ord-3", client_order_id="cid-3", qty=Qty(500)),
+            fill(5, ticker="U", order_id="ord-9", client_order_id="", qty=Qty(900)),
+            fill(6, ticker="U", order_id="ord-3", client_order_id="cid-3", side=BookSide.ASK, qty=Qty(500)),
+        ]
+    )
+    assert await store.strategy_holdings() == {"mm": {"T": 600}}

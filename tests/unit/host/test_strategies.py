@@ -404,7 +404,8 @@ async def test_while_risk_is_halted_risk_adding_actions_are_held_and_exits_and_c
 # Inputs: own orders, fills, positions
 
 
-async def test_fills_are_attributed_to_the_strategy_that_placed_the_order(desk: Desk) -> None:
+async def three_bids_filled(desk: Desk, *, without_client_id: bool = False) -> StrategyHost:
+    """alpha's bid of 3 and beta's of 2, and a manual one of 1, all filled: the host that ran them."""
     desk.book(T, 3000, 6000)
     a = Scripted("alpha", lambda s: [place("alpha", "a-bid", BookSide.BID, 4000, 3)])
     b = Scripted("beta", lambda s: [place("beta", "b-bid", BookSide.BID, 3900, 2)])
@@ -417,8 +418,13 @@ async def test_fills_are_attributed_to_the_strategy_that_placed_the_order(desk: 
     assert await resting_coids(desk) == {"a-bid", "b-bid", "manual-bid"}
 
     await desk.liquidity.take(T, BookSide.ASK, 3800, 6)  # someone sells into all three bids
-    fills = await desk.deliver_fills(host, without_client_id=True)
+    fills = await desk.deliver_fills(host, without_client_id=without_client_id)
     assert len(fills) == 3
+    return host
+
+
+async def test_fills_are_attributed_to_the_strategy_that_placed_the_order(desk: Desk) -> None:
+    host = await three_bids_filled(desk, without_client_id=True)
 
     alpha, beta = host.state_for("alpha"), host.state_for("beta")
     assert [(f.client_order_id, f.price, f.qty) for f in alpha.fills] == [("a-bid", 4000, 300)]
@@ -432,6 +438,20 @@ async def test_fills_are_attributed_to_the_strategy_that_placed_the_order(desk: 
     assert host.state_for("alpha").fills == ()
     assert host.state_for("alpha").own_positions == {T: 300}
     assert [f.client_order_id for f in host.state_for("beta").fills] == ["b-bid"]
+
+
+async def test_own_positions_come_back_from_the_record_in_a_new_host(desk: Desk) -> None:
+    """A new host (as after a restart) gets each strategy's own positions back from the fills the
+    record keeps of its orders, cut to what the account holds; the manual order is still nobody's."""
+    await three_bids_filled(desk)
+    await desk.engine.recorder.flush()
+
+    again = desk.host(Scripted("alpha"), Scripted("beta"))
+    assert again.state_for("alpha").own_positions == {}  # nothing attributed in this host yet
+    again.restore({**await desk.store.strategy_holdings(), "gone": {T: 100}})
+    assert (again.state_for("alpha").own_positions, again.state_for("beta").own_positions) == ({T: 300}, {T: 200})
+    again.restore({"alpha": {T: 900}})  # more than the account's 600: cut to it
+    assert again.state_for("alpha").own_positions == {T: 600}
 
 
 async def test_a_strategys_own_position_never_exceeds_what_the_account_still_holds(desk: Desk) -> None:
