@@ -36,7 +36,7 @@ def test_the_first_backtest_prints_the_table_and_writes_a_report_that_opens_offl
         cwd=tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    for figure in ("P&L realized", "fees", "fills", "win rate", "max drawdown", "max total exposure"):
+    for figure in ("P&L realized", "fees", "fills", "win rate", "max drawdown", "max total exposure", "entry price"):
         assert figure in done.stdout
     page = report.read_text()
     assert "<svg" in page

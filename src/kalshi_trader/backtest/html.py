@@ -2,10 +2,10 @@
 script; no network, no external file: it opens offline).
 
 Contract: ``render_html(result)`` returns the page: the summary figures, the equity curve (net
-P&L), its drawdown, P&L by market and by strategy, the YES bid/ask of a chosen market (a
-selector; the market with the most fills first) with the fills drawn on it (▲ bought YES, ▼ sold
-YES; filled markers for taker fills), the calibration plot of the fair value against the outcome,
-the Brier table and the refusals by rule. Every text from the data is HTML-escaped.
+P&L), its drawdown, P&L by market and by strategy, the favourite's entries by entry price, the
+YES bid/ask of a chosen market (a selector; the market with the most fills first) with the fills
+drawn on it (▲ bought YES, ▼ sold YES; filled markers for taker fills), the calibration plot of
+the fair value against the outcome, the Brier table and the refusals by rule. Every text from the data is HTML-escaped.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ from datetime import UTC, datetime
 from typing import Final
 
 from kalshi_trader.backtest.collect import BacktestResult
-from kalshi_trader.backtest.report import TRADE_MODEL_NOTE, brier_rows, calibration, money, summary
+from kalshi_trader.backtest.report import (
+    ENTRY_HEADERS,
+    TRADE_MODEL_NOTE,
+    brier_rows,
+    calibration,
+    entry_rows,
+    money,
+    summary,
+)
 from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE
 
 __all__ = ["render_html"]
@@ -215,6 +223,11 @@ def render_html(result: BacktestResult) -> str:
     ranked = sorted(by_market.items(), key=lambda kv: -abs(kv[1]))[:MAX_MARKET_BARS]
     parts.append(f"<h2>P&amp;L by market ($, the {len(ranked)} largest)</h2>" + _bars(ranked))
     parts.append("<h2>P&amp;L by strategy ($)</h2>" + _bars(sorted(by_strategy.items())))
+    entries = entry_rows(result)
+    parts.append(
+        "<h2>The favourite&#x27;s entries by entry price</h2>"
+        + (_table(ENTRY_HEADERS, entries) if entries else "<p>No entries.</p>")
+    )
     counts = Counter(f.ticker for f in result.fills)
     chosen = [t for t, _ in counts.most_common(MAX_PRICE_CHARTS)]
     parts.append("<h2>Fills on the price chart</h2>")

@@ -9,6 +9,8 @@ Contract:
 - ``brier_rows(result)``: (bucket label, samples, markets, Brier of fair value, Brier of mid).
 - ``calibration(result, bins)``: (bin centre, mean fair value, observed YES frequency, samples)
   per bin of the fair value, over samples with a known outcome.
+- ``entry_rows(result)``: the favourite's entries by entry price bucket (``entries.entry_buckets``)
+  as text cells: bucket, entries, contracts, win rate, realized P&L net of fees ($).
 - ``render_console(result, console)`` prints the tables (rich); ``money(m)`` formats dollars.
 """
 
@@ -23,9 +25,20 @@ from rich.console import Console
 from rich.table import Table
 
 from kalshi_trader.backtest.collect import HOUR_MS, BacktestResult
+from kalshi_trader.backtest.entries import entry_buckets
 from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE
 
-__all__ = ["BRIER_BUCKETS", "Summary", "brier_rows", "calibration", "money", "render_console", "summary"]
+__all__ = [
+    "BRIER_BUCKETS",
+    "ENTRY_HEADERS",
+    "Summary",
+    "brier_rows",
+    "calibration",
+    "entry_rows",
+    "money",
+    "render_console",
+    "summary",
+]
 
 BRIER_BUCKETS: Final = ((0, 1), (1, 3), (3, 6), (6, 12), (12, 24), (24, 48), (48, 10_000))
 """Hours to close: [low, high)."""
@@ -35,6 +48,8 @@ TRADE_MODEL_NOTE: Final = (
     "its price, after the size displayed ahead of it; a marketable order takes the candle's "
     "quoted size at the candle's bid/ask"
 )
+
+ENTRY_HEADERS: Final = ("entry price", "entries", "contracts", "win rate", "realized net P&L ($)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +149,14 @@ def calibration(result: BacktestResult, bins: int = 10) -> list[tuple[float, flo
     return [((i + 0.5) / bins, acc[i][1] / acc[i][0], acc[i][2] / acc[i][0], int(acc[i][0])) for i in sorted(acc)]
 
 
+def entry_rows(result: BacktestResult) -> list[tuple[str, str, str, str, str]]:
+    rows = []
+    for b in entry_buckets(result):
+        win = "-" if b.win_rate is None else f"{b.win_rate:.0%} ({b.won}/{b.decided})"
+        rows.append((b.label, str(b.entries), f"{b.contracts / QTY_SCALE:,.2f}", win, money(b.pnl)))
+    return rows
+
+
 def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC") if ms else "-"
 
@@ -194,6 +217,14 @@ def render_console(result: BacktestResult, console: Console) -> None:
         console.print(refused)
     else:
         console.print("Refused intents: none")
+    entries = entry_rows(result)
+    if entries:
+        et = Table(title="The favourite's entries by entry price")
+        for col in ENTRY_HEADERS:
+            et.add_column(col, justify="left" if col == "entry price" else "right")
+        for row in entries:
+            et.add_row(*row)
+        console.print(et)
     rows = brier_rows(result)
     if rows:
         bt = Table(title="Fair value vs market mid: Brier score by hours to close (lower is better)")
