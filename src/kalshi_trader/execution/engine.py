@@ -1000,13 +1000,14 @@ class ExecutionEngine:
         self.risk.update_position(self.tracker.position(fill.ticker))
         return True
 
-    def on_order_update(self, order: Order) -> TrackedOrder:
+    def on_order_update(self, order: Order, *, strategy: str = "") -> TrackedOrder:
         """An order report (WS ``user_order`` or a REST read). Unknown orders are tracked (adopted
-        by the tracker; whether risk keeps them is reconciliation's call). An order of ours taken for
+        by the tracker, as sent by ``strategy`` when the record names it; whether risk keeps them is
+        reconciliation's call). An order of ours taken for
         rejected (its create unanswered and not found, or refused) that is reported open after all
         holds risk again (``RiskManager.adopt``): what can trade always counts toward the limits."""
         known = self.tracker.order(order.order_id) or self.tracker.order(order.client_order_id)
-        t = self.tracker.on_order_update(order)
+        t = self.tracker.on_order_update(order, strategy=strategy)
         if known is not None and known.state is OrderState.REJECTED and t.state.is_open:
             self.risk.adopt(t.client_order_id, t.ticker, t.side, t.price, t.remaining + t.unconfirmed_fill_qty)
         self._work(t.ticker, t.client_order_id)
@@ -1024,9 +1025,10 @@ class ExecutionEngine:
         self.after_change(order.ticker)
         return t
 
-    def load_order(self, order: Order) -> TrackedOrder:
-        """An order read from the store at start-up (not recorded again, no risk change)."""
-        t = self.tracker.on_order_update(order)
+    def load_order(self, order: Order, *, strategy: str = "") -> TrackedOrder:
+        """An order read from the store at start-up, sent by ``strategy`` (not recorded again, no
+        risk change)."""
+        t = self.tracker.on_order_update(order, strategy=strategy)
         self._work(t.ticker, t.client_order_id)
         return t
 

@@ -398,9 +398,13 @@ class OrderTracker:
         self._reindex(entry)
         return True
 
-    def on_order_update(self, order: Order) -> TrackedOrder:
-        """An order report (WS ``user_orders`` or a REST snapshot). Unknown orders are adopted."""
+    def on_order_update(self, order: Order, *, strategy: str = "") -> TrackedOrder:
+        """An order report (WS ``user_orders`` or a REST snapshot). Unknown orders are adopted, as
+        sent by ``strategy`` when given (the record names it); a tracked order that names no
+        strategy takes ``strategy``."""
         entry = self._by_order_id.get(order.order_id) or self._orders.get(order.client_order_id)
+        if entry is not None and strategy and not entry.strategy:
+            entry.strategy = strategy
         if entry is None:
             entry = _Entry(
                 client_order_id=order.client_order_id or order.order_id,
@@ -412,7 +416,7 @@ class OrderTracker:
                 tif=TimeInForce.GOOD_TILL_CANCELED,
                 post_only=False,
                 reduce_only=False,
-                strategy="",
+                strategy=strategy,
                 reason="adopted from an exchange report",
             )
             self._add(entry)

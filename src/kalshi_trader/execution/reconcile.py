@@ -11,9 +11,9 @@ Contract:
   (the newest ``settlement`` audit entry per market, up to ``settlement_history`` entries) replays
   through ``engine.load_settlement`` at the market time it was first applied (tracker and risk:
   a market that settled before the restart is flat again, its payout realized, its exposure gone),
-  every order the store knows is tracked again, and the brackets whose last ``bracket`` audit
-  entry is not ``done`` are restored — then a sweep runs (``reason="start"``), then the periodic
-  task starts (``interval_s``).
+  every order the store knows is tracked again (as sent by the strategy the record names), and
+  the brackets whose last ``bracket`` audit entry is not ``done`` are restored — then a sweep
+  runs (``reason="start"``), then the periodic task starts (``interval_s``).
 - **A sweep** (``reconcile(reason)``; sweeps never overlap; ``request(reason)`` schedules one from
   synchronous code, e.g. ``UserStream(on_reconnect=...)``):
   1. *Fills since the last seen* (``Venue.fills_since``, live and archived), from the newest
@@ -38,7 +38,8 @@ Contract:
      node was down), and settled the same way (without the net-count check: archived records
      carry no counts).
   3. *Resting orders*: every order the venue lists as resting is applied as an order report
-     (missed order events are made good).
+     (missed order events are made good); one the tracker adopts is attributed to the strategy
+     the record names for its ``order_id`` or ``client_order_id``, so its fills count for it.
   4. *Orders we think open but the venue does not list as resting* are read back one by one
      (by ``order_id``, or looked up by ``client_order_id`` when the create got no answer), live or
      archived; one the venue has never heard of is marked rejected.
@@ -157,6 +158,8 @@ class Reconciler:
         self.sweeps = 0
         self._ours: set[str] = set()
         """client_order_ids the engine or the store knew before a sweep adopted anything."""
+        self._senders: dict[str, str] = {}
+        """order_id and client_order_id → the strategy the record names as the order's sender."""
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._requested: asyncio.Task[Any] | None = None
@@ -227,23 +230,29 @@ class Reconciler:
         for stored in await self.store.orders():
             if stored.client_order_id:
                 self._ours.add(stored.client_order_id)
+            if stored.strategy:
+                self._senders.update({k: stored.strategy for k in (stored.client_order_id, stored.order_id) if k})
             order = stored.to_order()
             if order is not None:
-                engine.load_order(order)
+                engine.load_order(order, strategy=stored.strategy)
             elif stored.client_order_id and stored.order_id is None and stored.state.is_open:
-                self._track_pending(stored.client_order_id, stored.ticker, stored.side, stored.price, stored.initial)
+                intent = OrderIntent(
+                    IntentAction.PLACE,
+                    stored.ticker,
+                    stored.client_order_id,
+                    stored.side,
+                    stored.price,
+                    stored.initial,
+                    strategy=stored.strategy,
+                    reason="recorded before a restart",
+                )
+                engine.tracker.on_submitted(intent)  # its fate unknown: pending until a sweep finds it
         seen: set[str] = set()
         for entry in await self.store.audit_log(self.bracket_history, kind=BRACKET_AUDIT):  # newest first
             bracket_id = str(entry.payload.get("bracket_id", ""))
             if bracket_id and bracket_id not in seen:
                 seen.add(bracket_id)
                 engine.restore_bracket(entry.payload)
-
-    def _track_pending(self, coid: str, ticker: str, side: Any, price: Price, qty: Qty) -> None:
-        """A create recorded before a crash whose fate is unknown: tracked as pending until the
-        sweep finds it at the exchange (or not)."""
-        intent = OrderIntent(IntentAction.PLACE, ticker, coid, side, price, qty, reason="recorded before a restart")
-        self.engine.tracker.on_submitted(intent)
 
     # -- one sweep -------------------------------------------------------------------------------
 
@@ -335,7 +344,8 @@ class Reconciler:
             if before is not None and (before.remaining != report.remaining or not before.state.is_open):
                 resolved += 1
                 note("order_state", report.order_id, f"engine had {_describe(before)}; exchange: resting")
-            engine.on_order_update(report)
+            sender = self._senders.get(report.order_id) or self._senders.get(report.client_order_id, "")
+            engine.on_order_update(report, strategy=sender)
 
         # 4. orders we think open that the exchange does not list as resting
         in_flight = engine.pending_client_order_ids()

@@ -75,6 +75,8 @@ class StoredOrder:
     recorded_at: datetime
     last_update_reason: str = ""
     """The exchange's reason for the latest change ("" when it gave none)."""
+    strategy: str = ""
+    """The strategy that sent the order ("" when none did, or unknown)."""
 
     def to_order(self) -> Order | None:
         """The domain order, or ``None`` while the exchange has not named it (or refused it)."""
@@ -257,6 +259,7 @@ def to_stored_order(row: Mapping[str, Any]) -> StoredOrder:
         order_group_id=row["order_group_id"],
         recorded_at=row["recorded_at"],
         last_update_reason=row["last_update_reason"] or "",
+        strategy=row["strategy"] or "",
     )
 
 

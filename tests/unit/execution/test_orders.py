@@ -331,6 +331,17 @@ def test_unknown_orders_are_adopted_from_reports() -> None:
     assert t.order("o9") == o
 
 
+def test_an_adopted_order_takes_the_strategy_the_record_names() -> None:
+    t = OrderTracker()
+    t.on_order_update(report("o9", "c9", OrderStatus.RESTING, 0, 4, ts=1), strategy="mm")
+    assert [o.client_order_id for o in t.open_orders(strategy="mm")] == ["c9"]
+    t.on_order_update(report("o8", "c8", OrderStatus.RESTING, 0, 4, ts=1))
+    t.on_order_update(report("o8", "c8", OrderStatus.RESTING, 0, 4, ts=2), strategy="mm")
+    assert sorted(o.client_order_id for o in t.open_orders(strategy="mm")) == ["c8", "c9"]
+    t.on_order_update(report("o9", "c9", OrderStatus.RESTING, 0, 4, ts=3), strategy="other")
+    assert t.order("c9").strategy == "mm"  # type: ignore[union-attr]  # a named sender stays
+
+
 def test_submitting_is_idempotent_but_ids_cannot_be_reused() -> None:
     t = OrderTracker()
     intent = OrderIntent.place("KX-A", BID, px("0.40"), qty(10), "c1")
