@@ -35,7 +35,6 @@ import random
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -182,7 +181,7 @@ Work = list[tuple[OrderIntent, Price, Price]]
 
 def renamed(work: Work, suffix: str) -> Work:
     """The same intents under client_order_ids of their own (each path reserves its own)."""
-    return [(replace(i, client_order_id=i.client_order_id + suffix), bid, ask) for i, bid, ask in work]
+    return [(msgspec.structs.replace(i, client_order_id=i.client_order_id + suffix), bid, ask) for i, bid, ask in work]
 
 
 def time_path(path: Path_, work: Work, clock: Clock) -> list[int]:

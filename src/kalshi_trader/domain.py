@@ -41,6 +41,8 @@ from enum import StrEnum
 from typing import NamedTuple, NewType, cast
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 Price = NewType("Price", int)
 """A per-contract price in units of $0.0001, 0..10_000 ($0.00 .. $1.00)."""
 
@@ -565,8 +567,7 @@ class IntentAction(StrEnum):
     CANCEL = "cancel"
 
 
-@dataclass(frozen=True, slots=True)
-class OrderIntent:
+class OrderIntent(msgspec.Struct, frozen=True):
     """A wish to place, amend or cancel one order: made by a strategy (or a person, or the engine's
     emulated stops), judged by risk, carried out by execution.
 
@@ -652,8 +653,7 @@ class OrderIntent:
         return OrderIntent(IntentAction.CANCEL, ticker, client_order_id, strategy=strategy, reason=reason)
 
 
-@dataclass(frozen=True, slots=True)
-class TopOfBook:
+class TopOfBook(msgspec.Struct, frozen=True):
     """The best prices of one market's book, in YES prices (``None``: that side is empty).
 
     ``as_of_ms`` is when the book was last known to match the exchange (its last frame or healthy
@@ -676,8 +676,7 @@ class TopOfBook:
         return Price(max((self.best_bid + self.best_ask) // 2, self.settlement_floor))
 
 
-@dataclass(frozen=True, slots=True)
-class Fit:
+class Fit(msgspec.Struct, frozen=True):
     """How much of an order the risk limits leave room for right now: ``qty`` (at most the size
     asked for; 0 when nothing fits), the ``rule`` that bound it ("" when the whole size fits; else
     a risk rule name such as ``max_position_per_market``) and a ``reason`` a person can read."""

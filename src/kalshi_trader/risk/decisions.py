@@ -15,9 +15,11 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+
+import msgspec
 
 __all__ = ["ActionKind", "EventKind", "RiskAction", "RiskDecision", "RiskEvent", "Rule"]
 
@@ -53,16 +55,15 @@ BREAKERS = (Rule.CONSECUTIVE_ERRORS, Rule.LOSS_VELOCITY, Rule.FEED_DOWN, Rule.DA
 """The rules that are circuit breakers: latched states, tripped by events, that block new risk."""
 
 
-@dataclass(frozen=True, slots=True)
-class RiskDecision:
+class RiskDecision(msgspec.Struct, frozen=True):
     approved: bool
     reason: str
     rule: Rule
     reservation_id: str | None = None
-    details: Mapping[str, int | str] = field(default_factory=dict)
+    details: Mapping[str, int | str] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
+        msgspec.structs.force_setattr(self, "details", MappingProxyType(dict(self.details)))
 
     def __str__(self) -> str:
         verdict = "approved" if self.approved else "rejected"

@@ -25,8 +25,10 @@ Contract (all integers; money in exact micro-dollars = ``Price`` × ``Qty`` unit
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import NamedTuple
+
+import msgspec
 
 from kalshi_trader.domain import PRICE_SCALE, BookSide, Position, Price, Qty, leg_price
 
@@ -49,8 +51,7 @@ class Exposure(NamedTuple):
         return max(self.long, self.short)
 
 
-@dataclass(frozen=True, slots=True)
-class Reservation:
+class Reservation(msgspec.Struct, frozen=True):
     """Risk held for one order (keyed by its ``client_order_id``) until it fills, is canceled,
     rejected or expires."""
 
@@ -78,7 +79,7 @@ class Reservation:
 
     def after_fill(self, filled: int) -> Reservation:
         prev = None if self.prev_qty is None else Qty(max(0, self.prev_qty - filled))
-        return replace(self, qty=Qty(max(0, self.qty - filled)), prev_qty=prev)
+        return msgspec.structs.replace(self, qty=Qty(max(0, self.qty - filled)), prev_qty=prev)
 
     @property
     def empty(self) -> bool:

@@ -46,8 +46,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import NamedTuple
+
+from msgspec.structs import replace
 
 from kalshi_trader.config import RiskSettings
 from kalshi_trader.domain import (

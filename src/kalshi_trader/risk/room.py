@@ -18,8 +18,9 @@ Contract:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import NamedTuple
+
+from msgspec.structs import replace
 
 from kalshi_trader.domain import (
     BookSide,

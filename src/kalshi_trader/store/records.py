@@ -15,6 +15,8 @@ from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import Any
 
+import msgspec
+
 from kalshi_trader.domain import BookSide, Fill, Money, Order, OrderStatus, Position, Price, Qty
 
 JsonObject = dict[str, Any]
@@ -167,9 +169,14 @@ def _opt_ms(ms: int) -> datetime | None:
 
 def json_default(value: object) -> Any:
     """``json.dumps`` fallback so that an audit payload can never fail to serialize: dataclasses
-    become objects, enums their values, datetimes ISO strings, sets sorted lists, else ``str``."""
+    and structs become objects, read-only mappings dicts, enums their values, datetimes ISO
+    strings, sets sorted lists, else ``str``."""
     if is_dataclass(value) and not isinstance(value, type):
         return asdict(value)
+    if isinstance(value, msgspec.Struct):
+        return msgspec.structs.asdict(value)
+    if isinstance(value, Mapping):
+        return dict(value)
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, datetime | date):

@@ -57,12 +57,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
 from hashlib import sha1
 from typing import Any, Generic, Protocol, TypeVar
 
+import msgspec
 from pydantic import BaseModel
 
 from kalshi_trader.domain import (
@@ -144,8 +145,7 @@ class Verdict(StrEnum):
     """No trade: the market did not qualify, or trading it was unsafe (the reason says why)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(msgspec.Struct, frozen=True):
     """One strategy's verdict on one market at one time, with the reason and the numbers."""
 
     strategy: str
@@ -184,8 +184,7 @@ class FairValue:
             raise ValueError(f"uncertainty of {self.ticker}'s fair value must not be negative")
 
 
-@dataclass(frozen=True, slots=True)
-class MarketSnapshot:
+class MarketSnapshot(msgspec.Struct, frozen=True):
     """What a strategy sees of one market: plain values, in YES prices.
 
     ``best_bid`` is the best YES bid and ``best_ask`` the best YES ask (= $1 − best NO bid), with the
@@ -359,19 +358,18 @@ class Refusal:
         return Refusal(intent.client_order_id, intent.ticker, intent.side, intent.action, rule, reason)
 
 
-@dataclass(frozen=True, slots=True)
-class StrategyState:
+class StrategyState(msgspec.Struct, frozen=True):
     """Everything a strategy may look at (see the module contract)."""
 
     now_ms: int
-    markets: Mapping[str, MarketSnapshot] = field(default_factory=dict)
-    fair_values: Mapping[str, FairValue] = field(default_factory=dict)
+    markets: Mapping[str, MarketSnapshot] = msgspec.field(default_factory=dict)
+    fair_values: Mapping[str, FairValue] = msgspec.field(default_factory=dict)
     open_orders: tuple[Order, ...] = ()
-    positions: Mapping[str, Position] = field(default_factory=dict)
-    own_positions: Mapping[str, Qty] = field(default_factory=dict)
+    positions: Mapping[str, Position] = msgspec.field(default_factory=dict)
+    own_positions: Mapping[str, Qty] = msgspec.field(default_factory=dict)
     fills: tuple[Fill, ...] = ()
     id_salt: str = ""
-    in_flight: Mapping[str, OrderChange] = field(default_factory=dict)
+    in_flight: Mapping[str, OrderChange] = msgspec.field(default_factory=dict)
     refused: tuple[Refusal, ...] = ()
     room: RiskRoom = UNLIMITED
 

@@ -67,11 +67,13 @@ Imports: ``domain``, ``config``'s field types and ``strategy.base`` only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal, NamedTuple
 
+import msgspec
+from msgspec.structs import replace
 from pydantic import BaseModel, ConfigDict, Field
 
 from kalshi_trader.config import Contracts, Count, Dollars, Duration, PriceBound, Probability, Seconds
@@ -266,8 +268,7 @@ class FavoriteParams:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Trade:
+class Trade(msgspec.Struct, frozen=True):
     """One entry and the position it opened, in one market. Prices are the held leg's prices."""
 
     ticker: str

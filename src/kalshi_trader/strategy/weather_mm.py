@@ -75,6 +75,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Annotated
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from kalshi_trader.config import Contracts, Dollars, Duration, PriceBound, Seconds, Share
@@ -571,7 +572,9 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
             notes.append(f"skip the {name}: {fit.reason}")
             return None
         notes.append(f"{name} cut to {format_qty(qty)} by the risk limits ({fit.reason})")
-        return replace(action, qty=Qty(qty), inputs=(*action.inputs, ("risk_room", qty), ("risk_limit", fit.rule)))
+        return msgspec.structs.replace(
+            action, qty=Qty(qty), inputs=(*action.inputs, ("risk_room", qty), ("risk_limit", fit.rule))
+        )
 
     def why_not_quote(self, state: StrategyState, ticker: str) -> str:
         """Why ``decide`` would not quote ``ticker`` in ``state`` ("" when the market qualifies):

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from tests.integration.execution.kit import LOOSE, Liquidity, client_for, orders_at, positions_at, resting
 from tests.support.exchange import RunningExchange
@@ -192,7 +193,7 @@ class Desk:
         """Risk's clock moves a second on: the write budget is full again (books stay fresh)."""
         self.clock.ms += 1_000
         for ticker, top in list(self.books.items()):
-            self.books[ticker] = replace(top, as_of_ms=self.clock())
+            self.books[ticker] = msgspec.structs.replace(top, as_of_ms=self.clock())
 
     async def settle(self) -> None:
         """Every queued request answered."""

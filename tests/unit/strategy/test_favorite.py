@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+import msgspec
 import pytest
 from tests.unit.strategy.kit import ASK, BID, HOUR, MINUTE, NOW, SECOND, ct, fill, order, px, risk_for, snap, state
 
@@ -141,7 +140,7 @@ def test_a_budget_too_small_for_one_step_is_a_no_trade_decision() -> None:
         (snap(bid_qty=5), "depth 5.00 contracts is below 10.00"),
         (snap(close_in=20 * MINUTE), "outside the 30–4320 min entry window"),
         (snap(close_in=4 * 24 * HOUR), "entry window"),
-        (replace(snap(), status=MarketStatus.CLOSED), "market is closed"),
+        (msgspec.structs.replace(snap(), status=MarketStatus.CLOSED), "market is closed"),
         (snap(bid="0.96", ask="0.97"), "above the $0.9500 maximum"),
     ],
 )

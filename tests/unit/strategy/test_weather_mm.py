@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -317,7 +316,7 @@ def test_duplicate_quotes_are_cancelled() -> None:
         (wide(age=6 * SECOND), fair(T, "0.50"), "book is 6 s old"),
         (wide(), fair(T, "0.50", as_of=NOW - 16 * MINUTE), "fair value is 960 s old"),
         (wide(close_in=20 * MINUTE), fair(T, "0.50"), "market closes in 1200 s"),
-        (replace(wide(), status=MarketStatus.CLOSED), fair(T, "0.50"), "market is closed"),
+        (msgspec.structs.replace(wide(), status=MarketStatus.CLOSED), fair(T, "0.50"), "market is closed"),
     ],
 )
 def test_stale_or_closing_markets_pull_their_quotes(market: MarketSnapshot, value: FairValue, why: str) -> None:
