@@ -17,6 +17,8 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
+import msgspec
+
 from kalshi_trader.domain import BookSide, BracketCancel, BracketRequest, OrderIntent, Price, Qty
 from kalshi_trader.host.strategies import StrategyHost
 from kalshi_trader.strategy.base import StrategyResult, StrategyState
@@ -119,7 +121,7 @@ class DecisionLog:
             key = (
                 strategy,
                 ticker,
-                repr(dataclasses.replace(snap, updated_ms=0)),
+                repr(msgspec.structs.replace(snap, updated_ms=0)),
                 None if fv is None else (fv.price, fv.uncertainty, (now - fv.as_of_ms) // 60_000),
                 tuple(sorted((o.side.value, o.price, o.remaining) for o in state.open_orders if o.ticker == ticker)),
                 repr(sorted((k, repr(v)) for k, v in state.in_flight.items() if k in here)),

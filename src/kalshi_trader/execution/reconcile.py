@@ -69,13 +69,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+import msgspec
 import structlog
 
 from kalshi_trader.domain import (
@@ -401,7 +401,7 @@ class Reconciler:
             if not decision.approved and decision.rule is Rule.RATE_BUDGET:  # the last check: every limit passed
                 held = engine.risk.adopt(t.client_order_id, t.ticker, t.side, t.price, t.remaining)
                 why = "every limit passed; adopting an order that rests writes nothing" if held else decision.reason
-                decision = dataclasses.replace(decision, approved=held, reason=why)
+                decision = msgspec.structs.replace(decision, approved=held, reason=why)
             engine.recorder.audit(
                 AuditKind.RISK_DECISION,
                 t.client_order_id,
