@@ -5,9 +5,11 @@ logged (the strategy itself is called unchanged and its result returned as is). 
 in the state, the log keeps what the strategy saw of *that* market — its snapshot (less the stamp
 of when it was taken), its fair value and the value's age in whole minutes, the strategy's own
 orders, their changes in flight, its fills and refusals there, its position, the positions and
-orders in the markets of its event, whole minutes to close, risk's room there and the strategy's
-memory — and what it did there: its order intents (action, side, price, size, time in force,
-flags; not the client order id, which carries the clock) and bracket requests. ``compare(a, b)``
+orders in the markets of its event, its own positions there, whether its book and fair value are
+older than it accepts, how many orders it has open and markets it sees (its quote budget spans
+them), whole minutes to close, risk's room there and the strategy's memory — and
+what it did there: its order intents (action, side, price, size, time in force, flags; not the
+client order id, which carries the clock) and bracket requests. ``compare(a, b)``
 pairs the entries whose inputs are identical and returns (pairs, the pairs whose outputs differ).
 """
 
@@ -36,10 +38,23 @@ class _Watched:
         return getattr(self.inner, name)
 
     def decide(self, state: StrategyState, memory: Any) -> StrategyResult[Any]:
-        room = {t: _room_of(state, t) for t in state.markets}  # before the strategy claims any
+        room = {t: (*_room_of(state, t), *_ages_of(self.inner, state, t)) for t in state.markets}  # before any claim
         result = self.inner.decide(state, memory)
         self.log.add(self.inner.name, state, memory, result, room)
         return result
+
+
+def _ages_of(strategy: Any, state: StrategyState, ticker: str) -> tuple[bool, bool]:
+    """Whether the book and the fair value are older than the strategy accepts: ages are compared
+    in whole minutes, but a strategy's limits (seconds) fall inside a minute."""
+    params = getattr(strategy, "params", None)
+    snap, now = state.markets[ticker], state.now_ms
+    book_limit = getattr(params, "max_book_age_ms", None)
+    fair_limit = getattr(params, "max_fair_age_ms", None)
+    fair = state.fair_values.get(ticker)
+    book_old = book_limit is not None and snap.age_ms(now) > book_limit
+    fair_old = fair_limit is not None and fair is not None and now - fair.as_of_ms > fair_limit
+    return book_old, fair_old
 
 
 def _room_of(state: StrategyState, ticker: str) -> tuple[Any, ...]:
@@ -128,9 +143,12 @@ class DecisionLog:
                 tuple((f.side.value, f.price, f.qty) for f in state.fills if f.ticker == ticker),
                 repr([r for r in state.refused if getattr(r, "ticker", "") == ticker]),
                 None if position is None else position.qty,
+                state.own_positions.get(ticker),
+                tuple((t, state.own_positions[t]) for t in siblings if t in state.own_positions),
                 tuple((t, state.positions[t].qty) for t in siblings if t in state.positions),
                 tuple(sorted((o.ticker, o.side.value, o.remaining) for o in state.open_orders if o.ticker in siblings)),
                 (snap.close_ms - now) // 60_000,
+                (len(state.open_orders), len(state.markets)),  # budgets across markets (the quote budget)
                 room[ticker],
                 remembered,
             )

@@ -53,7 +53,10 @@ async def test_the_backtest_decides_as_the_live_node_did_on_the_same_recorded_ma
     acting = [k for k in pairs if any(live.entries[k])]
     assert len(pairs) >= 100, f"only {len(pairs)} identical market states"
     assert acting, "no identical state in which the strategies acted"
-    assert not differ, f"{len(differ)} of {len(pairs)} identical states decided differently, e.g. {differ[0]}"
+    assert not differ, (
+        f"{len(differ)} of {len(pairs)} identical states decided differently, e.g. {differ[0]}: "
+        f"live {live.entries[differ[0]]}, backtest {replayed.entries[differ[0]]}"
+    )
     for fill in result.fills:
         assert 0 < fill.price < 10_000
         assert fill.qty > 0
