@@ -12,10 +12,11 @@ Contract:
   totals, fills, samples, per-market and per-strategy P&L, refusals by rule and the fair-value
   samples. Money figures are ``Money`` ($0.0001), prices ``Price``, counts ``Qty``.
 - Per market and strategy, P&L is counted from the fills: YES bought at p costs p, YES sold (NO
-  bought) brings p, fees are paid, and what is held at the end is worth the settlement value if
-  the market was determined, else the last mid (``marked``), else nothing (``unmarked``). A
-  market counts as *won* when that P&L is above zero; markets still held and unmarked are left
-  out of the win rate.
+  bought) brings p, fees are paid, and what is held at the end is valued as the run's P&L values
+  it: at the settlement value if the engine's tracker settled the market, else at the engine's
+  mark (``marked``), else at the account's average entry price (``unmarked``: the run's P&L
+  leaves such a position out, so it counts for nothing here either). A market counts as *won* when that P&L is
+  above zero; markets still held and unmarked are left out of the win rate.
 """
 
 from __future__ import annotations
@@ -237,8 +238,7 @@ class Collector:
         r.unrealized = int(tracker.unrealized_pnl(marks))
         r.fees = int(tracker.fees_paid())
         r.equity.append((now, int(tracker.net_pnl(marks))))
-        last_mid = {t: book.mid() for t, book in self.monitor.books.items()}
-        r.markets = self._market_pnl(marks, last_mid)
+        r.markets = self._market_pnl(marks)
         traded = {f.ticker for f in r.fills}
         r.prices = {t: ps for t, ps in self._prices.items() if t in traded}
         r.refused = {}
@@ -253,7 +253,7 @@ class Collector:
                     rules[name] = count
             r.refused[hosted.name] = rules
 
-    def _market_pnl(self, marks: dict[str, int], last_mid: dict[str, Any]) -> list[MarketPnl]:
+    def _market_pnl(self, marks: dict[str, int]) -> list[MarketPnl]:
         rows: dict[tuple[str, str], MarketPnl] = {}
         for f in self.result_.fills:
             row = rows.get((f.ticker, f.strategy))
@@ -271,17 +271,23 @@ class Collector:
         for row in rows.values():
             if row.position == 0:
                 continue
-            settled = self.result_.outcomes.get(row.ticker)
+            settled = self.engine.tracker.settled_value(row.ticker)
             mark = marks.get(row.ticker)
-            if mark is None and last_mid.get(row.ticker) is not None:
-                mark = int(last_mid[row.ticker])
             if settled is not None:
                 row.value, row.valued = money_of(settled, row.position), "settled"
             elif mark is not None:
                 row.value, row.valued = money_of(mark, row.position), "marked"
-            else:
-                row.valued = "unmarked"
+            else:  # the run's P&L leaves it out: at the account's average entry, it nets to nothing
+                row.value, row.valued = money_of(self._entry_yes_price(row.ticker), row.position), "unmarked"
         return sorted(rows.values(), key=lambda m: (m.strategy, m.ticker))
+
+    def _entry_yes_price(self, ticker: str) -> int:
+        """The account's average entry in ``ticker`` as a YES price (0 when flat)."""
+        tracker = self.engine.tracker
+        cost = tracker.average_cost(ticker)
+        if cost is None:
+            return 0
+        return int(cost) if tracker.position(ticker).qty > 0 else PRICE_SCALE - int(cost)
 
     def result(self) -> BacktestResult:
         return self.result_

@@ -24,6 +24,7 @@ from kalshi_trader.backtest.report import (
     calibration,
     entry_rows,
     money,
+    strategy_rows,
     summary,
 )
 from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE
@@ -216,13 +217,12 @@ def render_html(result: BacktestResult) -> str:
     parts.append("<h2>Equity curve (net P&amp;L, $)</h2>" + _line_chart([("#0969da", equity)]))
     parts.append("<h2>Drawdown ($)</h2>" + _line_chart([("#cf222e", drawdown)], fill=True))
     by_market: dict[str, float] = defaultdict(float)
-    by_strategy: dict[str, float] = defaultdict(float)
     for m in result.markets:
         by_market[m.ticker] += m.pnl / PRICE_SCALE
-        by_strategy[m.strategy] += m.pnl / PRICE_SCALE
+    by_strategy = [(name, pnl / PRICE_SCALE) for name, pnl, _, _ in strategy_rows(result)]
     ranked = sorted(by_market.items(), key=lambda kv: -abs(kv[1]))[:MAX_MARKET_BARS]
     parts.append(f"<h2>P&amp;L by market ($, the {len(ranked)} largest)</h2>" + _bars(ranked))
-    parts.append("<h2>P&amp;L by strategy ($)</h2>" + _bars(sorted(by_strategy.items())))
+    parts.append("<h2>Net P&amp;L by strategy ($, after fees)</h2>" + _bars(by_strategy))
     entries = entry_rows(result)
     parts.append(
         "<h2>The favourite&#x27;s entries by entry price</h2>"

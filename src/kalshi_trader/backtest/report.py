@@ -11,6 +11,10 @@ Contract:
   per bin of the fair value, over samples with a known outcome.
 - ``entry_rows(result)``: the favourite's entries by entry price bucket (``entries.entry_buckets``)
   as text cells: bucket, entries, contracts, win rate, realized P&L net of fees ($).
+- ``strategy_rows(result)``: (strategy, P&L net of fees, fees, fills) per strategy from the
+  per-market rows, then ``UNATTRIBUTED`` with what of the run's net P&L no strategy carries
+  (rounding below $0.0001 per fill, and fees not paid on a fill, e.g. at settlement) when that is
+  not zero: the P&L column always sums exactly to ``result.net``.
 - ``render_console(result, console)`` prints the tables (rich); ``money(m)`` formats dollars.
 """
 
@@ -31,12 +35,14 @@ from kalshi_trader.domain import PRICE_SCALE, QTY_SCALE
 __all__ = [
     "BRIER_BUCKETS",
     "ENTRY_HEADERS",
+    "UNATTRIBUTED",
     "Summary",
     "brier_rows",
     "calibration",
     "entry_rows",
     "money",
     "render_console",
+    "strategy_rows",
     "summary",
 ]
 
@@ -49,6 +55,7 @@ TRADE_MODEL_NOTE: Final = (
     "quoted size at the candle's bid/ask"
 )
 
+UNATTRIBUTED: Final = "(not attributable: rounding, other fees)"
 ENTRY_HEADERS: Final = ("entry price", "entries", "contracts", "win rate", "realized net P&L ($)")
 
 
@@ -157,6 +164,20 @@ def entry_rows(result: BacktestResult) -> list[tuple[str, str, str, str, str]]:
     return rows
 
 
+def strategy_rows(result: BacktestResult) -> list[tuple[str, int, int, int]]:
+    by_strategy: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for m in result.markets:
+        acc = by_strategy[m.strategy]
+        acc[0] += m.pnl
+        acc[1] += m.fees
+        acc[2] += m.fills
+    rows = [(name, pnl, fees, fills) for name, (pnl, fees, fills) in sorted(by_strategy.items())]
+    rest = result.net - sum(row[1] for row in rows)
+    if rest:
+        rows.append((UNATTRIBUTED, rest, result.fees - sum(row[2] for row in rows), 0))
+    return rows
+
+
 def _when(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC") if ms else "-"
 
@@ -194,17 +215,12 @@ def render_console(result: BacktestResult, console: Console) -> None:
     ):
         table.add_row(label, value)
     console.print(table)
-    by_strategy: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    for m in result.markets:
-        acc = by_strategy[m.strategy]
-        acc[0] += m.pnl
-        acc[1] += m.fees
-        acc[2] += m.fills
+    by_strategy = strategy_rows(result)
     if by_strategy:
-        st = Table(title="By strategy")
-        for col in ("strategy", "P&L ($)", "fees ($)", "fills"):
+        st = Table(title=f"By strategy (net P&L sums to the run's {money(result.net)})")
+        for col in ("strategy", "net P&L ($, after fees)", "fees ($)", "fills"):
             st.add_column(col, justify="left" if col == "strategy" else "right")
-        for name, (pnl, fees, fills) in sorted(by_strategy.items()):
+        for name, pnl, fees, fills in by_strategy:
             st.add_row(name, money(pnl), money(fees), str(fills))
         console.print(st)
     refused = Table(title="Refused intents by rule")
