@@ -220,8 +220,8 @@ def render_console(result: BacktestResult, console: Console) -> None:
         st = Table(title=f"By strategy (net P&L sums to the run's {money(result.net)})")
         for col in ("strategy", "net P&L ($, after fees)", "fees ($)", "fills"):
             st.add_column(col, justify="left" if col == "strategy" else "right")
-        for name, pnl, fees, fills in by_strategy:
-            st.add_row(name, money(pnl), money(fees), str(fills))
+        for name, pnl, fees, fills in by_strategy:  # to $0.0001, so the rows visibly add up
+            st.add_row(name, f"{pnl / PRICE_SCALE:,.4f}", f"{fees / PRICE_SCALE:,.4f}", str(fills))
         console.print(st)
     refused = Table(title="Refused intents by rule")
     for col in ("strategy", "rule", "intents"):
