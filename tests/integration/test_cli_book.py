@@ -159,10 +159,14 @@ def test_book_live_exits_cleanly_on_ctrl_c(served: tuple[Path, str]) -> None:
 
     reader = threading.Thread(target=watch, daemon=True)
     reader.start()
-    assert drawn.wait(60), shown.decode(errors="replace")[-500:]
-    assert proc.poll() is None
-    proc.send_signal(signal.SIGINT)
-    proc.wait(timeout=20)
+    try:
+        assert drawn.wait(60), shown.decode(errors="replace")[-500:]
+        assert proc.poll() is None
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
     reader.join(5)
     assert proc.stderr is not None
     err = proc.stderr.read().decode()
