@@ -48,7 +48,6 @@ from kalshi_trader.domain import PRICE_SCALE, Fill, LadderTop, Money, Order, Pri
 from kalshi_trader.execution.desk import EngineConfig
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
-from kalshi_trader.execution.orders import TrackedOrder
 from kalshi_trader.fairvalue.blend import MarketBlend, top_mid
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
@@ -154,10 +153,12 @@ class _Backtest:
         self.runners = runners
         self.clock = ReplayClock()
         self.replay = MarketReplay(self.clock)
-        self._own_levels: dict[str, tuple[dict[int, int], dict[int, int]]] | None = None
+        self._own_levels: dict[str, tuple[dict[int, int], dict[int, int]]] = {}
         self._books_changed = 0
+        self._book_versions: dict[str, int] = {}
         self._orders_version = 0
         self._snapshots: tuple[tuple[int, int, int, bool], Mapping[str, MarketSnapshot]] | None = None
+        self._ladders: dict[str, tuple[L2Book, int, dict[int, int], dict[int, int], tuple[LadderTop, LadderTop]]] = {}
         self.collector = Collector(str(spec.data), data.kind, list(spec.strategies), dict(spec.overrides))
 
     async def run(
@@ -295,19 +296,21 @@ class _Backtest:
     # -- the node's views of the books -------------------------------------------------------------
 
     def _orders_changed(self) -> None:
-        self._own_levels = None
+        self._own_levels.clear()
         self._orders_version += 1
 
     def _own(self, ticker: str) -> tuple[dict[int, int], dict[int, int]]:
-        """Our resting orders' levels in ``ticker`` (computed for every market at once, again after
-        anything that can change orders: a strategy step, a venue event, queued requests sent)."""
-        own = self._own_levels
+        """Our resting orders' levels in ``ticker`` (read once per market, again after anything that
+        can change orders: a strategy step, a venue event, queued requests sent)."""
+        own = self._own_levels.get(ticker)
         if own is None:
-            resting: dict[str, list[TrackedOrder]] = {}
-            for t in self.engine.open_orders():
-                resting.setdefault(t.ticker, []).append(t)
-            own = self._own_levels = {t: own_levels(orders) for t, orders in resting.items()}
-        return own.get(ticker, _NO_OWN)
+            orders = self.engine.open_orders(ticker)
+            own = self._own_levels[ticker] = own_levels(orders) if orders else _NO_OWN
+        return own
+
+    def _book_changed(self, ticker: str) -> None:
+        self._books_changed += 1
+        self._book_versions[ticker] = self._book_versions.get(ticker, 0) + 1
 
     def _top(self, ticker: str) -> TopOfBook | None:
         """Top of book as the paper node sees it: the recorded book with our resting orders on it."""
@@ -339,19 +342,23 @@ class _Backtest:
         if self._snapshots is not None and self._snapshots[0] == key:
             return self._snapshots[1]
         out: dict[str, MarketSnapshot] = {}
+        ladders, versions = self._ladders, self._book_versions
         for ticker, info in monitor.markets.items():
             book = monitor.book(ticker)
             if book is None:
                 continue
             yes, no = self._own(ticker)
             fresh = live and not book.stale
-            out[ticker] = MarketSnapshot.from_tops(
-                info,
-                self._ladder(book, Side.YES, yes),
-                self._ladder(book, Side.NO, no),
-                updated_ms=now if fresh else 0,
-                stale=not fresh,
-            )
+            # the ladders are read again only after an event of the book or a change of our orders
+            # in it; the rest of the snapshot is a few fields of the market's info and the clock
+            version = versions.get(ticker, 0)
+            kept = ladders.get(ticker)
+            if kept is not None and kept[0] is book and kept[1] == version and kept[2] == yes and kept[3] == no:
+                tops = kept[4]
+            else:
+                tops = (self._ladder(book, Side.YES, yes), self._ladder(book, Side.NO, no))
+                ladders[ticker] = (book, version, yes, no, tops)
+            out[ticker] = MarketSnapshot.from_tops(info, *tops, updated_ms=now if fresh else 0, stale=not fresh)
         self._snapshots = (key, out)
         return out
 
@@ -359,7 +366,7 @@ class _Backtest:
         return self.fair.values
 
     def _on_book(self, event: BookChanged | BookFresh) -> None:
-        self._books_changed += 1
+        self._book_changed(event.ticker)
         top = self._top(event.ticker)
         if top is not None:
             self.engine.on_book(top)
@@ -369,13 +376,13 @@ class _Backtest:
             due.fair = min(due.fair, self.clock.now_ms())
 
     def _on_stale(self, event: BookStale) -> None:
-        self._books_changed += 1
+        self._book_changed(event.ticker)
         top = self._top(event.ticker)
         if top is not None:
             self.engine.on_book(top)
 
     def _on_lifecycle(self, event: MarketLifecycle) -> None:
-        self._books_changed += 1
+        self._book_changed(event.ticker)
         if event.kind != "removed" and event.info is not None:
             self.engine.register_market(event.info)
         self.collector.on_lifecycle(event)

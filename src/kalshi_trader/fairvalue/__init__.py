@@ -10,6 +10,7 @@ A model, usable on its own (imports only ``domain`` and ``config``):
                        staleness; NWS values → the model's plain inputs, for highs and lows.
 - ``climate_report`` — the Daily Climate Report (CLI) text: MAXIMUM and MINIMUM in every layout
                        NWS offices publish.
+- ``partition``      — a partition's bracket probabilities with one CDF evaluation per edge.
 - ``live``           — one event priced from live NWS data (fetch → inputs → probabilities).
 - ``blend``          — the model's probabilities pooled with the market mid on log-odds, the
                        model's weight by hours to the close.

@@ -136,7 +136,7 @@ class FairValueFeed:
             station = station_from_api(infos[0].series_ticker, rules_primary=infos[0].rules_primary)
             brackets = check_partition(Bracket.from_market(m) for m in infos)
             now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
-            fv = await event_fair_values(self.client, station, event_date(event), brackets, now=now)
+            fv = await event_fair_values(self.client, station, event_date(event), now=now)  # its brackets: priced below
         except (NwsError, BracketError, ValueError) as exc:
             return str(exc)
         values = fair_values_from_distribution(fv.distribution, brackets, now_ms, adjust=self._adjust(infos, now_ms))

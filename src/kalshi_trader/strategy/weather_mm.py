@@ -58,6 +58,8 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
   changes in ``state.in_flight`` land (``base.effective_orders``), so each action is sent once. A
   refused place never shows among the open orders, so it is never amended or cancelled.
 - **Lifecycle.** ``on_start`` and ``on_stop`` cancel every order the strategy has open.
+- **Plans are remembered** by every input ``plan_quotes`` reads (the market's ticker, grid, fees and
+  best prices, the fair price and uncertainty, the positions): an unchanged market is not planned again.
 
 ``fair_values_from_distribution`` turns the fair-value model's output (``fairvalue.weather``) into
 ``FairValue`` inputs, with the uncertainty taken as the bracket probability's sensitivity to the
@@ -83,6 +85,7 @@ from kalshi_trader.domain import (
     PRICE_SCALE,
     QTY_SCALE,
     BookSide,
+    FeeSchedule,
     IntentAction,
     MarketStatus,
     Money,
@@ -90,11 +93,13 @@ from kalshi_trader.domain import (
     OrderIntent,
     Price,
     Qty,
+    TickGrid,
     format_qty,
     inventory_skew_ticks,
     shift_on_grid,
 )
-from kalshi_trader.fairvalue.weather import Bracket, TempDistribution, bracket_probabilities, fair_price
+from kalshi_trader.fairvalue.partition import partition_probabilities
+from kalshi_trader.fairvalue.weather import Bracket, TempDistribution, check_partition, fair_price
 from kalshi_trader.strategy.base import (
     Action,
     ConfigReader,
@@ -456,6 +461,11 @@ def budget_quotes(
 # --------------------------------------------------------------------------------------------
 # The strategy
 
+PLAN_CACHE_SIZE = 8_192
+"""Plans remembered by their inputs (all forgotten at once when full)."""
+
+_PlanKey = tuple[str, TickGrid, FeeSchedule, Price | None, Price | None, Price, Price, int, int]
+
 _CANCEL, _UNSAFE, _FIRST, _SECOND, _AMEND = range(5)
 """Action priorities (lowest first): the host sends places and amends only while the write budget
 lasts, so the urgent ones must come first."""
@@ -472,6 +482,29 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
 
     def __init__(self, params: WeatherMMParams | None = None, name: str = NAME) -> None:
         super().__init__(params if params is not None else WeatherMMParams(), name)
+        self._plans: dict[_PlanKey, QuotePlan] = {}
+
+    def _plan(self, snap: MarketSnapshot, fair_value: FairValue, position: int, event_position: int) -> QuotePlan:
+        """``plan_quotes`` with these params, remembered by every input it reads (the market's
+        ticker, grid, fees and best prices, the fair price and its uncertainty, the positions): a
+        market whose inputs did not change since an earlier call gets the same plan back."""
+        key = (
+            snap.ticker,
+            snap.grid,
+            snap.fees,
+            snap.best_bid,
+            snap.best_ask,
+            fair_value.price,
+            fair_value.uncertainty,
+            position,
+            event_position,
+        )
+        plan = self._plans.get(key)
+        if plan is None:
+            if len(self._plans) >= PLAN_CACHE_SIZE:
+                self._plans.clear()
+            plan = self._plans[key] = plan_quotes(self.params, snap, fair_value, position, event_position)
+        return plan
 
     def initial_memory(self) -> WeatherMMMemory:
         return WeatherMMMemory()
@@ -504,15 +537,18 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
             event_positions[market.event_ticker] = event_positions.get(market.event_ticker, 0) + state.own_position(
                 ticker
             )
+        orders_in: dict[str, list[Order]] = {}
+        for o in orders:
+            orders_in.setdefault(o.ticker, []).append(o)
         keyed: list[tuple[tuple[int, int], Action]] = []
         decisions: list[Decision] = []
         plans: list[QuotePlan] = []
         facts: dict[str, Facts] = {}
-        for ticker in sorted(set(in_scope) | {o.ticker for o in orders}):
+        for ticker in sorted(set(in_scope) | set(orders_in)):
             snap = in_scope.get(ticker)
             why = self._why_not_quote(state, ticker, snap)
             if why:
-                cancels = [cancel_intent(o, self.name, f"pull quote: {why}") for o in orders if o.ticker == ticker]
+                cancels = [cancel_intent(o, self.name, f"pull quote: {why}") for o in orders_in.get(ticker, ())]
                 keyed.extend(((_CANCEL, 0), c) for c in cancels)
                 verdict = Verdict.TRADE if cancels else Verdict.SKIP
                 text = f"not quoting: {why}" + (f"; cancel {len(cancels)} quote(s)" if cancels else "")
@@ -520,8 +556,7 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
                 continue
             assert snap is not None
             plans.append(
-                plan_quotes(
-                    p,
+                self._plan(
                     snap,
                     state.fair_values[ticker],
                     state.own_position(ticker),
@@ -532,7 +567,7 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
         resting = {(o.ticker, o.side) for o in orders}
         notes_of: dict[str, list[str]] = {}
         for plan in budget_quotes(plans, positions, resting, p.max_quotes):
-            mine = [o for o in orders if o.ticker == plan.ticker]
+            mine = orders_in.get(plan.ticker, [])
             acts, notes = self._reconcile(state, plan, mine, first_side(plan, positions[plan.ticker]))
             keyed.extend(acts)
             notes_of[plan.ticker] = notes
@@ -721,16 +756,16 @@ def fair_values_from_distribution(
     when given, turns each set of bracket probabilities (tickers and values in the same order) into
     the fair values (the market blend, ``fairvalue.blend``) — the uncertainty is then that of the
     adjusted values."""
-    ordered = list(brackets)
+    ordered = check_partition(brackets)
+    tickers = [b.ticker for b in ordered]
 
-    def probabilities(dist: TempDistribution) -> tuple[list[str], list[float]]:
-        priced = bracket_probabilities(dist, ordered)
-        tickers, values = [b.bracket.ticker for b in priced], [b.probability for b in priced]
-        return tickers, adjust(tickers, values) if adjust is not None else values
+    def probabilities(dist: TempDistribution) -> list[float]:
+        values = partition_probabilities(dist, ordered)
+        return adjust(tickers, values) if adjust is not None else values
 
-    tickers, base = probabilities(distribution)
-    _, up = probabilities(replace(distribution, center_f=distribution.center_f + shift_f))
-    _, down = probabilities(replace(distribution, center_f=distribution.center_f - shift_f))
+    base = probabilities(distribution)
+    up = probabilities(replace(distribution, center_f=distribution.center_f + shift_f))
+    down = probabilities(replace(distribution, center_f=distribution.center_f - shift_f))
     out: dict[str, FairValue] = {}
     for ticker, b, u, d in zip(tickers, base, up, down, strict=True):
         spread = max(abs(u - b), abs(d - b))

@@ -4,7 +4,9 @@ settings gives the same fills."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,8 @@ from kalshi_trader.backtest.data import BacktestError, open_data
 from kalshi_trader.backtest.overrides import apply
 from kalshi_trader.backtest.runner import BacktestSpec, run_backtest
 from kalshi_trader.config import Settings
+from kalshi_trader.host.strategies import StrategyHost
+from kalshi_trader.strategy.base import MarketSnapshot
 
 SAMPLE = Path(__file__).resolve().parents[3] / "src" / "kalshi_trader" / "samples" / "weather-day"
 HOUR_MS = 3_600_000
@@ -73,3 +77,29 @@ def _start(recording: Path) -> int:
     from kalshi_trader.recording.reader import read_recording
 
     return next(r.time_ms for r in read_recording(recording))
+
+
+async def test_the_market_snapshots_kept_between_steps_equal_ones_built_afresh(recording: Path) -> None:
+    """The strategies' market snapshots reuse each market's ladders until its book sees an event or
+    our orders in it change: at every step they equal snapshots built from nothing."""
+    steps: list[int] = []
+
+    def watch(host: StrategyHost) -> None:
+        build = host._markets
+        backtest: Any = build.__self__  # type: ignore[attr-defined]  # the running backtest's views
+
+        def markets() -> Mapping[str, MarketSnapshot]:
+            got = build()
+            kept = backtest._ladders, backtest._snapshots
+            backtest._ladders, backtest._snapshots = {}, None
+            fresh = build()
+            backtest._ladders, backtest._snapshots = kept
+            assert got == fresh
+            steps.append(len(got))
+            return got
+
+        host._markets = markets
+
+    await run_backtest(BacktestSpec(recording, Settings(), end_ms=_start(recording) + 4 * HOUR_MS), on_host=watch)
+    assert len(steps) > 100
+    assert max(steps) > 5

@@ -625,3 +625,29 @@ def test_the_quote_budget_keeps_a_side_everywhere_it_can_and_never_exceeds(
         for side in (BID, ASK):
             if p.quote(side) is None and by_ticker[p.ticker].quote(side) is not None:
                 assert "quote budget" in p.why_not(side)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plans remembered by their inputs
+
+
+_PRICES = st.sampled_from(["0.05", "0.20", "0.35", "0.50", "0.65", "0.80", "0.95"])
+_MARKET = st.tuples(_PRICES, st.sampled_from(["0.00", "0.02", "0.10"]), st.sampled_from([-30, -5, 0, 5, 30]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.tuples(_MARKET, _MARKET, st.sampled_from([0, 1, 2])), min_size=1, max_size=12))
+def test_a_strategy_that_decided_before_decides_as_a_new_one(
+    steps: list[tuple[tuple[str, str, int], tuple[str, str, int], int]],
+) -> None:
+    """One strategy kept across calls (its plans remembered) decides exactly as a fresh one, call
+    for call, whatever the inputs repeat or change: books, fair values, uncertainties, positions."""
+    kept = WeatherMMStrategy()
+    books = [("0.30", "0.70"), ("0.45", "0.55"), ("0.60", "0.62")]
+    for step, (a, b, book) in enumerate(steps):
+        bid, ask = books[book]
+        markets = [wide(T, bid=bid, ask=ask), wide("B", bid=bid, ask=ask)]
+        values = [fair(T, a[0], uncertainty=a[1]), fair("B", b[0], uncertainty=b[1])]
+        st_ = state(NOW + step * SECOND, markets, fair_values=values, positions={T: a[2], "B": b[2]})
+        memory = WeatherMMMemory()
+        assert kept.decide(st_, memory) == WeatherMMStrategy().decide(st_, memory)
