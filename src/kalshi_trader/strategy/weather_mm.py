@@ -58,8 +58,10 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
   changes in ``state.in_flight`` land (``base.effective_orders``), so each action is sent once. A
   refused place never shows among the open orders, so it is never amended or cancelled.
 - **Lifecycle.** ``on_start`` and ``on_stop`` cancel every order the strategy has open.
-- **Plans are remembered** by every input ``plan_quotes`` reads (the market's ticker, grid, fees and
-  best prices, the fair price and uncertainty, the positions): an unchanged market is not planned again.
+- **Work is not redone.** A market's plan is kept while every input ``plan_quotes`` reads is the same
+  (grid, fees, best prices, fair price and uncertainty, positions), and the actions turning its
+  orders into it while the plan, its orders and first side are (unless they place: a place's client
+  order id reads the clock).
 
 ``fair_values_from_distribution`` turns the fair-value model's output (``fairvalue.weather``) into
 ``FairValue`` inputs, with the uncertainty taken as the bracket probability's sensitivity to the
@@ -461,10 +463,8 @@ def budget_quotes(
 # --------------------------------------------------------------------------------------------
 # The strategy
 
-PLAN_CACHE_SIZE = 8_192
-"""Plans remembered by their inputs (all forgotten at once when full)."""
-
-_PlanKey = tuple[str, TickGrid, FeeSchedule, Price | None, Price | None, Price, Price, int, int]
+_PlanInputs = tuple[TickGrid, FeeSchedule, Price | None, Price | None, Price, Price, int, int]
+_Keyed = list[tuple[tuple[int, int], Action]]
 
 _CANCEL, _UNSAFE, _FIRST, _SECOND, _AMEND = range(5)
 """Action priorities (lowest first): the host sends places and amends only while the write budget
@@ -482,14 +482,14 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
 
     def __init__(self, params: WeatherMMParams | None = None, name: str = NAME) -> None:
         super().__init__(params if params is not None else WeatherMMParams(), name)
-        self._plans: dict[_PlanKey, QuotePlan] = {}
+        self._plans: dict[str, tuple[_PlanInputs, QuotePlan]] = {}
+        self._reconciled: dict[str, tuple[QuotePlan, list[Order], BookSide | None, _Keyed, tuple[str, ...]]] = {}
 
     def _plan(self, snap: MarketSnapshot, fair_value: FairValue, position: int, event_position: int) -> QuotePlan:
-        """``plan_quotes`` with these params, remembered by every input it reads (the market's
-        ticker, grid, fees and best prices, the fair price and its uncertainty, the positions): a
-        market whose inputs did not change since an earlier call gets the same plan back."""
-        key = (
-            snap.ticker,
+        """``plan_quotes`` with these params; the market's last plan again when none of the inputs it
+        reads changed (the market's grid, fees and best prices, the fair price and its uncertainty,
+        the positions)."""
+        inputs = (
             snap.grid,
             snap.fees,
             snap.best_bid,
@@ -499,12 +499,28 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
             position,
             event_position,
         )
-        plan = self._plans.get(key)
-        if plan is None:
-            if len(self._plans) >= PLAN_CACHE_SIZE:
-                self._plans.clear()
-            plan = self._plans[key] = plan_quotes(self.params, snap, fair_value, position, event_position)
+        kept = self._plans.get(snap.ticker)
+        if kept is not None and kept[0] == inputs:
+            return kept[1]
+        plan = plan_quotes(self.params, snap, fair_value, position, event_position)
+        self._plans[snap.ticker] = (inputs, plan)
         return plan
+
+    def _reconcile_once(
+        self, state: StrategyState, plan: QuotePlan, orders: list[Order], first: BookSide | None
+    ) -> tuple[_Keyed, list[str]]:
+        """``_reconcile``; the market's last actions and notes again when its plan, orders and first
+        side are the same and those actions held no place (a place's client order id reads the
+        clock; nothing else in them does)."""
+        kept = self._reconciled.get(plan.ticker)
+        if kept is not None and kept[0] == plan and kept[1] == orders and kept[2] is first:
+            return list(kept[3]), list(kept[4])
+        actions, notes = self._reconcile(state, plan, orders, first)
+        if any(a.action is IntentAction.PLACE for _, a in actions if isinstance(a, OrderIntent)):
+            self._reconciled.pop(plan.ticker, None)
+        else:
+            self._reconciled[plan.ticker] = (plan, orders, first, list(actions), tuple(notes))
+        return actions, notes
 
     def initial_memory(self) -> WeatherMMMemory:
         return WeatherMMMemory()
@@ -568,7 +584,7 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
         notes_of: dict[str, list[str]] = {}
         for plan in budget_quotes(plans, positions, resting, p.max_quotes):
             mine = orders_in.get(plan.ticker, [])
-            acts, notes = self._reconcile(state, plan, mine, first_side(plan, positions[plan.ticker]))
+            acts, notes = self._reconcile_once(state, plan, mine, first_side(plan, positions[plan.ticker]))
             keyed.extend(acts)
             notes_of[plan.ticker] = notes
             facts[plan.ticker] = plan.facts

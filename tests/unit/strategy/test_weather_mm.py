@@ -651,3 +651,24 @@ def test_a_strategy_that_decided_before_decides_as_a_new_one(
         st_ = state(NOW + step * SECOND, markets, fair_values=values, positions={T: a[2], "B": b[2]})
         memory = WeatherMMMemory()
         assert kept.decide(st_, memory) == WeatherMMStrategy().decide(st_, memory)
+
+
+_RESTING = st.sampled_from([None, ("0.30", "0.70"), ("0.34", "0.66"), ("0.40", "0.60"), ("0.44", "0.58")])
+
+
+@settings(max_examples=80, deadline=None)
+@given(steps=st.lists(st.tuples(_PRICES, _RESTING, st.sampled_from([2, 5])), min_size=1, max_size=10))
+def test_a_strategy_with_resting_quotes_reconciles_as_a_new_one(
+    steps: list[tuple[str, tuple[str, str] | None, float]],
+) -> None:
+    """With quotes resting (or not) from step to step, a strategy kept across calls (its plans and
+    reconciliations remembered) sends exactly what a fresh one would, places' ids included."""
+    kept = WeatherMMStrategy()
+    for step, (value, resting, remaining) in enumerate(steps):
+        orders = []
+        if resting is not None:
+            orders = [order(T, BID, resting[0], remaining, "bid"), order(T, ASK, resting[1], remaining, "ask")]
+        now = NOW + step * MINUTE
+        st_ = state(now, [wide(now=now)], fair_values=[fair(T, value, as_of=now)], orders=orders)
+        memory = WeatherMMMemory()
+        assert kept.decide(st_, memory) == WeatherMMStrategy().decide(st_, memory)
