@@ -35,6 +35,7 @@ from kalshi_trader.domain import PRICE_SCALE, BookSide, Position, Price, Qty, le
 __all__ = ["Exposure", "MarketRisk", "Reservation"]
 
 MICROS_PER_MONEY = 100
+_BID = BookSide.BID
 
 
 class Exposure(NamedTuple):
@@ -111,16 +112,24 @@ class MarketRisk:
 
     def copy(self) -> MarketRisk:
         """An independent copy (what ``dataclasses.replace`` makes, without its field-by-field walk)."""
+        return self.plus(_BID, 0, 0)
+
+    def plus(self, side: BookSide, qty: int, cost: int) -> MarketRisk:
+        """A copy with ``qty`` contracts more reserved on ``side`` for ``cost`` more."""
+        if side is _BID:
+            bid_qty, bid_cost, ask_qty, ask_cost = self.bid_qty + qty, self.bid_cost + cost, self.ask_qty, self.ask_cost
+        else:
+            bid_qty, bid_cost, ask_qty, ask_cost = self.bid_qty, self.bid_cost, self.ask_qty + qty, self.ask_cost + cost
         return MarketRisk(
             self.ticker,
             self.event_ticker,
             self.qty,
             self.cost,
             self.realized,
-            self.bid_qty,
-            self.bid_cost,
-            self.ask_qty,
-            self.ask_cost,
+            bid_qty,
+            bid_cost,
+            ask_qty,
+            ask_cost,
             self.counted_loss,
         )
 
@@ -133,7 +142,7 @@ class MarketRisk:
     def add(self, side: BookSide, load: tuple[int, int], sign: int = 1) -> None:
         self._now = None
         qty, cost = load
-        if side is BookSide.BID:
+        if side is _BID:
             self.bid_qty += sign * qty
             self.bid_cost += sign * cost
         else:
@@ -150,14 +159,14 @@ class MarketRisk:
         return self._worst(side, extra)
 
     def _worst(self, side: BookSide, extra: tuple[int, int]) -> Exposure:
-        bid_qty, bid_cost, ask_qty, ask_cost = self.bid_qty, self.bid_cost, self.ask_qty, self.ask_cost
-        if side is BookSide.BID:
+        qty, bid_qty, bid_cost, ask_qty, ask_cost = self.qty, self.bid_qty, self.bid_cost, self.ask_qty, self.ask_cost
+        if side is _BID:
             bid_qty, bid_cost = bid_qty + extra[0], bid_cost + extra[1]
         else:
             ask_qty, ask_cost = ask_qty + extra[0], ask_cost + extra[1]
-        long, short = max(0, self.qty + bid_qty), max(0, ask_qty - self.qty)
+        long, short = qty + bid_qty, ask_qty - qty
         base = self.realized - self.cost
-        pays_if_yes = self.qty * PRICE_SCALE if self.qty > 0 else 0
-        pays_if_no = -self.qty * PRICE_SCALE if self.qty < 0 else 0
-        worst = min(base + pays_if_yes - ask_cost, base + pays_if_no - bid_cost)
-        return Exposure(long, short, max(0, -worst))
+        if_yes = base - ask_cost + (qty * PRICE_SCALE if qty > 0 else 0)
+        if_no = base - bid_cost - (qty * PRICE_SCALE if qty < 0 else 0)
+        worst = if_yes if if_yes < if_no else if_no
+        return Exposure(long if long > 0 else 0, short if short > 0 else 0, -worst if worst < 0 else 0)

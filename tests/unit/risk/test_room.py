@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.unit.risk.kit import ASK, BID, Desk, px, qty, usd
+from tests.unit.risk.reference import ProbingRoom
 
-from kalshi_trader.domain import BookSide, OrderIntent, Position, Qty
+from kalshi_trader.domain import BookSide, Money, OrderIntent, Position, Price, Qty
 
 
 def _accepted(desk: Desk, ticker: str, side: BookSide, price: str, size: int, replacing: str = "") -> bool:
@@ -85,3 +86,78 @@ def test_the_fit_is_exactly_the_largest_size_risk_accepts(
     if fit.qty < wanted:
         assert fit.rule
         assert not _accepted(desk, "A1", side, price, fit.qty + 1, replacing)
+
+
+asks = st.tuples(
+    st.sampled_from(["A1", "A2", "B1", "ZZ"]),
+    st.sampled_from([BID, ASK]),
+    st.one_of(st.integers(1, 9_999), st.sampled_from([0, 10_000, -100, 12_000])),
+    st.one_of(st.integers(1, 3_000), st.integers(-200, 0)),
+    st.sampled_from(["", "r0", "r1", "r2", "gone"]),
+    st.booleans(),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    positions=st.lists(
+        st.tuples(
+            st.sampled_from(["A1", "A2", "B1"]),
+            st.integers(-900, 900),
+            st.integers(0, 90_000),
+            st.integers(-50_000, 50_000),
+        ),
+        max_size=3,
+    ),
+    resting=st.lists(
+        st.tuples(
+            st.sampled_from(["A1", "A2", "B1"]), st.sampled_from([BID, ASK]), st.integers(1, 99), st.integers(1, 500)
+        ),
+        max_size=4,
+    ),
+    in_flight=st.booleans(),
+    limits=st.tuples(
+        st.integers(0, 2_000), st.integers(0, 1_500), st.integers(0, 30), st.integers(0, 60), st.integers(1, 6)
+    ),
+    questions=st.lists(asks, min_size=1, max_size=6),
+)
+def test_the_closed_form_answers_as_probing_every_size_does(
+    positions: list[tuple[str, int, int, int]],
+    resting: list[tuple[str, BookSide, int, int]],
+    in_flight: bool,
+    limits: tuple[int, int, int, int, int],
+    questions: list[tuple[str, BookSide, int, int, str, bool]],
+) -> None:
+    """Differential: ``RoomView`` (closed form) and ``ProbingRoom`` (bisection over sizes, the
+    first implementation) give the same fit, rule and reason to every question of one view —
+    places and amends, claims counted, degenerate sizes and prices included."""
+    order_size, position_cap, event_usd, total_usd, open_orders = limits
+    desk = Desk(
+        max_order_size=Qty(order_size),
+        max_position_per_market=Qty(position_cap),
+        max_event_exposure=usd(event_usd),
+        max_total_exposure=usd(total_usd),
+        max_open_orders=open_orders,
+    )
+    for ticker, held, cost, realized in positions:
+        desk.risk.update_position(Position(ticker, Qty(held), Money(cost), Money(realized)))
+    roomy = Desk()
+    for n, (ticker, side, cents, size) in enumerate(resting):  # reserved whatever the limits say
+        desk.risk.adopt(f"r{n}", ticker, side, Price(cents * 100), size)
+    if in_flight and resting:
+        desk.risk.check_and_reserve(
+            OrderIntent.amend(resting[0][0], resting[0][1], Price(5_000), Qty(50), "r0"),
+            book=roomy.book(resting[0][0], bid=None, ask=None),
+        )
+    risk = desk.risk
+    fast = risk.room()
+    slow = ProbingRoom(risk.limits, risk._info, risk._markets, risk._reservations, risk._event_loss, risk._total_loss)
+    for ticker, side, price, size, replacing, claim in questions:
+        if claim:
+            got = fast.claim(ticker, side, Price(price), Qty(size), replacing=replacing)
+            want = slow.claim(ticker, side, Price(price), Qty(size), replacing=replacing)
+        else:
+            got = fast.fit(ticker, side, Price(price), Qty(size), replacing=replacing)
+            want = slow.fit(ticker, side, Price(price), Qty(size), replacing=replacing)
+        assert got == want
+        assert fast.open_orders_left() == slow.open_orders_left()
