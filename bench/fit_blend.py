@@ -9,11 +9,14 @@ it), the book's mid (one-sided books: halfway to $0 or $1, as ``sim.world.measur
 and the hours to the close. After settlement each row gets its outcome. Rows are cached per seed
 in ``--cache`` (CSV), so fitting again is quick.
 
-Fit (``--fit-seeds``): for each knot of hours to close, the model weight w in 0..1 (grid of 0.05)
-minimising the Brier score of ``MarketBlend.blend_event`` over the rows within the knot's band.
-Check (``--test-seeds``, other seeds): Brier of the blended fair value, the mid and the model
-alone at 24/12/6/2/0.5 h before the close (the sample nearest each, within half a sample
-interval), and the knots to paste into ``fairvalue.blend.DEFAULT_KNOTS``.
+Fit (``--fit-seeds``): for daily highs and daily lows apart, for each knot of hours to close, the
+model weight w in 0..1 (grid of 0.05) minimising the Brier score of ``MarketBlend.blend_event``
+over that kind's rows within the knot's band. Check (``--test-seeds``, other seeds): Brier of the
+blended fair value, the mid and the model alone at 24/12/6/2/0.5 h before the close (the sample
+nearest each, within half a sample interval), by kind and in all, and the knots for
+``fair_value.model_weight_by_hours`` (highs) and ``fair_value.low_model_weight_by_hours`` (lows).
+The cache holds the model's values as computed when collected: collect again (another
+``--cache``) after changing the model.
 
     .venv/bin/python bench/fit_blend.py --days 4 --fit-seeds 11 12 13 --test-seeds 21 22 23
 """
@@ -39,7 +42,7 @@ from kalshi_trader.fairvalue.blend import MarketBlend, book_mid
 from kalshi_trader.fairvalue.live import event_fair_values
 from kalshi_trader.fairvalue.nws import NwsClient, NwsError
 from kalshi_trader.fairvalue.stations import STATIONS
-from kalshi_trader.fairvalue.weather import Bracket, BracketError
+from kalshi_trader.fairvalue.weather import Bracket, BracketError, Extreme
 from kalshi_trader.sim.api.embedded_exchange import EmbeddedExchange
 from kalshi_trader.sim.core.clock import SimClock
 from kalshi_trader.sim.world.cities import ALL_SERIES, DEFAULT_SERIES
@@ -62,6 +65,11 @@ class Row:
     model: float
     mid: float | None
     outcome: int
+
+    @property
+    def kind(self) -> Extreme:
+        """Whether the event settles on the day's high or low (its series' station)."""
+        return STATIONS[self.event.split("-")[0]].extreme
 
 
 async def collect(seed: int, days: int, series: Sequence[str], step_ms: int, sample_ms: int) -> list[Row]:
@@ -188,12 +196,33 @@ def brier(pairs: Iterable[tuple[float, int]]) -> float:
 
 
 def blended(snap: Snapshot, blend: MarketBlend) -> list[float]:
-    return blend.blend_event([r.model for r in snap], [r.mid for r in snap], snap[0].hours)
+    return blend.blend_event([r.model for r in snap], [r.mid for r in snap], snap[0].hours, snap[0].kind)
+
+
+def fit_blend(snaps: list[Snapshot]) -> MarketBlend:
+    """Knots fitted for the highs' snapshots and, apart, for the lows'."""
+    highs = fit([s for s in snaps if s[0].kind == "high"])
+    lows = fit([s for s in snaps if s[0].kind == "low"])
+    return MarketBlend(highs or lows, lows or None)
+
+
+def compact(knots: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+    """The same weights by hours (linear between knots, flat outside) with the fewest knots: runs of
+    equal weights at either end and in between lose the knots they do not need."""
+    out = list(knots)
+    while len(out) > 1 and out[0][1] == out[1][1]:
+        out.pop(0)
+    while len(out) > 1 and out[-1][1] == out[-2][1]:
+        out.pop()
+    return tuple(k for i, k in enumerate(out) if i in (0, len(out) - 1) or not out[i - 1][1] == k[1] == out[i + 1][1])
 
 
 def fit(snaps: list[Snapshot]) -> tuple[tuple[float, float], ...]:
-    """For each knot, the weight minimising the Brier score over the snapshots nearest that knot
-    (each snapshot counted at the knot whose band it falls in)."""
+    """For each knot, the weight fitted over the snapshots nearest that knot (each snapshot counted
+    at the knot whose band it falls in): the least Brier score over all fit seeds among the
+    weights whose fair value is at or below the mid's Brier score on *every* fit seed (the goal is
+    a fair value never worse than the mid); when none is, the weight whose worst seed is the least
+    above the mid."""
     bands: dict[float, list[Snapshot]] = defaultdict(list)
     for snap in snaps:
         h = snap[0].hours
@@ -201,20 +230,22 @@ def fit(snaps: list[Snapshot]) -> tuple[tuple[float, float], ...]:
     knots = []
     for knot in KNOTS_H:
         band = bands.get(knot, [])
-        if not band:
-            continue
-        best = min(
-            WEIGHTS,
-            key=lambda w: brier(
-                (p, r.outcome)
-                for s in band
-                for p, r in zip(
-                    MarketBlend(((1.0, w),)).blend_event([r.model for r in s], [r.mid for r in s], 1.0), s, strict=True
-                )
-            ),
-        )
-        knots.append((knot, best))
+        if band:
+            knots.append((knot, min(WEIGHTS, key=lambda w: _fit_score(band, w))))
     return tuple(knots)
+
+
+def _fit_score(band: list[Snapshot], weight: float) -> tuple[float, float]:
+    """(how far the worst fit seed's fair value is above its mid, ≥ 0; Brier over all) at ``weight``."""
+    blend = MarketBlend(((1.0, weight),))
+    fair: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    mid: dict[int, list[tuple[float, int]]] = defaultdict(list)
+    for s in band:
+        for p, r in zip(blend.blend_event([r.model for r in s], [r.mid for r in s], 1.0), s, strict=True):
+            fair[r.seed].append((p, r.outcome))
+            mid[r.seed].append((r.mid or 0.0, r.outcome))
+    worst = max(brier(fair[seed]) - brier(mid[seed]) for seed in fair)
+    return max(0.0, worst), brier(pair for pairs in fair.values() for pair in pairs)
 
 
 def at_horizons(snaps: list[Snapshot], half_ms: int) -> dict[float, list[Snapshot]]:
@@ -234,20 +265,26 @@ def at_horizons(snaps: list[Snapshot], half_ms: int) -> dict[float, list[Snapsho
 
 
 def table(snaps: list[Snapshot], blend: MarketBlend, half_ms: int) -> list[str]:
+    """Brier at each horizon for the highs, the lows and all events (the model weights shown as
+    high / low)."""
     lines = [
-        "| hours to close | events | brackets | Brier fair (blend) | Brier mid | Brier model only | fair − mid |"
-        " model weight |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| events | hours to close | events | brackets | Brier fair (blend) | Brier mid | Brier model only |"
+        " fair − mid | model weight |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
-    for h, group in at_horizons(snaps, half_ms).items():
-        fair = [(p, r.outcome) for s in group for p, r in zip(blended(s, blend), s, strict=True)]
-        mid = [(r.mid or 0.0, r.outcome) for s in group for r in s]
-        model = [(r.model, r.outcome) for s in group for r in s]
-        bf, bm, bo = brier(fair), brier(mid), brier(model)
-        lines.append(
-            f"| {h:g} | {len(group)} | {len(fair)} | {bf:.4f} | {bm:.4f} | {bo:.4f} | {bf - bm:+.4f} |"
-            f" {blend.weight(h):.2f} |"
-        )
+    horizons = at_horizons(snaps, half_ms)
+    for kind in ("high", "low", None):
+        for h, every in horizons.items():
+            group = [s for s in every if kind is None or s[0].kind == kind]
+            fair = [(p, r.outcome) for s in group for p, r in zip(blended(s, blend), s, strict=True)]
+            mid = [(r.mid or 0.0, r.outcome) for s in group for r in s]
+            model = [(r.model, r.outcome) for s in group for r in s]
+            bf, bm, bo = brier(fair), brier(mid), brier(model)
+            weights = f"{blend.weight(h, 'high'):.2f} / {blend.weight(h, 'low'):.2f}"
+            lines.append(
+                f"| {kind or 'all'} | {h:g} | {len(group)} | {len(fair)} | {bf:.4f} | {bm:.4f} | {bo:.4f} |"
+                f" {bf - bm:+.4f} | {weights} |"
+            )
     return lines
 
 
@@ -270,10 +307,12 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     fit_rows = [r for s in args.fit_seeds for r in load_or_collect(args, s)]
     test_rows = [r for s in args.test_seeds for r in load_or_collect(args, s)]
-    knots = fit(snapshots(fit_rows))
-    blend = MarketBlend(knots)
+    blend = fit_blend(snapshots(fit_rows))
     half = args.sample_minutes * 60_000 // 2
-    print(f"\nfitted knots (hours to close, model weight): {knots}")
+    print(f"\nfitted knots (hours to close, model weight), highs: {blend.knots}")
+    print(f"fitted knots (hours to close, model weight), lows: {blend.low_knots}")
+    print(f"fair_value.model_weight_by_hours = {compact(blend.knots)}")
+    print(f"fair_value.low_model_weight_by_hours = {compact(blend.low_knots or blend.knots)}")
     print(f"\nIn sample (fit seeds {args.fit_seeds}):")
     print("\n".join(table(snapshots(fit_rows), blend, half)))
     print(f"\nOut of sample (test seeds {args.test_seeds}):")

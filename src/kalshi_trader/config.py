@@ -133,29 +133,22 @@ class FairValueSettings(BaseModel):
     """How the weather fair value respects the market (``fairvalue.blend``): the NWS model's
     probability and the market mid pooled on log-odds, the model's weight by hours to the close
     (pairs ``[hours, weight]``, hours increasing, weights 0..1, linear in between, flat outside;
-    ``[[0, 1]]`` = the model alone). The default is fitted on the simulated world by
+    ``[[0, 1]]`` = the model alone) — ``model_weight_by_hours`` for daily highs,
+    ``low_model_weight_by_hours`` for daily lows. The defaults are fitted on the simulated world by
     ``bench/fit_blend.py`` (bench/RESULTS.md)."""
 
     model_config = ConfigDict(extra="forbid")
 
     model_weight_by_hours: tuple[tuple[float, float], ...] = Field(
-        (
-            (0.5, 0.4),
-            (1.0, 0.4),
-            (2.0, 0.35),
-            (4.0, 0.35),
-            (6.0, 0.35),
-            (9.0, 0.2),
-            (12.0, 0.15),
-            (18.0, 0.0),
-            (24.0, 0.0),
-            (32.0, 0.0),
-            (42.0, 0.0),
-        ),
+        ((4.0, 1.0), (6.0, 0.6), (9.0, 0.0)),
+        min_length=1,
+    )
+    low_model_weight_by_hours: tuple[tuple[float, float], ...] = Field(
+        ((12.0, 0.25), (18.0, 0.35), (24.0, 0.0)),
         min_length=1,
     )
 
-    @field_validator("model_weight_by_hours")
+    @field_validator("model_weight_by_hours", "low_model_weight_by_hours")
     @classmethod
     def _knots(cls, knots: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
         hours = [h for h, _ in knots]

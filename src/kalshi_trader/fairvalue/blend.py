@@ -2,17 +2,21 @@
 log-odds, with a weight that depends on the hours left to the close.
 
 Contract:
-- ``MarketBlend(knots)``: ``knots`` are (hours to close, model weight) pairs, hours strictly
-  increasing, weights in [0, 1]; ``weight(hours)`` interpolates linearly between knots and is flat
-  outside them. The fitted default is ``config.FairValueSettings.model_weight_by_hours``
-  (``bench/fit_blend.py`` fits it on the simulated world; ``MarketBlend.from_settings``).
-- ``blend(p_model, p_mid, hours)``: logit⁻¹(w·logit(p_model) + (1 − w)·logit(p_mid)) with
-  w = ``weight(hours)`` — at w = 1 the model, at w = 0 the mid, in between always between the
+- ``MarketBlend(knots, low_knots=None)``: ``knots`` are (hours to close, model weight) pairs,
+  hours strictly increasing, weights in [0, 1]; ``weight(hours, extreme)`` interpolates linearly
+  between knots and is flat outside them. ``knots`` weigh the model of a daily high, ``low_knots``
+  that of a daily low (None: the same as a high's) — the two models are right at different hours
+  (a high is settled by the afternoon's observations; a low's evening can still undercut its
+  morning). The fitted defaults are ``config.FairValueSettings.model_weight_by_hours`` and
+  ``low_model_weight_by_hours`` (``bench/fit_blend.py`` fits them on the simulated world;
+  ``MarketBlend.from_settings``).
+- ``blend(p_model, p_mid, hours, extreme="high")``: logit⁻¹(w·logit(p_model) + (1 − w)·logit(p_mid))
+  with w = ``weight(hours, extreme)`` — at w = 1 the model, at w = 0 the mid, in between always between the
   two and moving monotonically from the mid to the model as w grows. Probabilities are clamped to
   [``EDGE``, 1 − ``EDGE``] first, so a certain model value (a bracket the observations have
   decided) or a mid at $0/$1 stays finite: the result is within that range too. ``p_mid`` None
   (no book) gives the model's value.
-- ``blend_event(models, mids, hours)``: ``blend`` per bracket of one event, then divided by their
+- ``blend_event(models, mids, hours, extreme="high")``: ``blend`` per bracket of one event, then divided by their
   sum raised to w (the brackets partition the outcomes: at w = 1 the model's values, which sum to
   1; at w = 0 the mids exactly as the market has them; in between pulled toward a sum of 1 as
   far as the model is trusted); a bracket the model holds impossible (exactly 0) stays 0.
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 
 from kalshi_trader.config import FairValueSettings
 from kalshi_trader.domain import PRICE_SCALE, TopOfBook
+from kalshi_trader.fairvalue.weather import Extreme
 
 __all__ = ["EDGE", "MarketBlend", "book_mid", "logit", "top_mid"]
 
@@ -54,23 +59,28 @@ class MarketBlend:
     """See the module docstring."""
 
     knots: tuple[tuple[float, float], ...]
+    low_knots: tuple[tuple[float, float], ...] | None = None
 
     def __post_init__(self) -> None:
-        if not self.knots:
-            raise ValueError("a market blend needs at least one (hours, weight) knot")
-        hours = [h for h, _ in self.knots]
-        if any(b <= a for a, b in itertools.pairwise(hours)):
-            raise ValueError("blend knots must have strictly increasing hours")
-        if any(not 0.0 <= w <= 1.0 or not math.isfinite(h) for h, w in self.knots):
-            raise ValueError("blend weights must be within 0..1 and hours finite")
+        for knots in (self.knots, self.knots if self.low_knots is None else self.low_knots):
+            if not knots:
+                raise ValueError("a market blend needs at least one (hours, weight) knot")
+            hours = [h for h, _ in knots]
+            if any(b <= a for a, b in itertools.pairwise(hours)):
+                raise ValueError("blend knots must have strictly increasing hours")
+            if any(not 0.0 <= w <= 1.0 or not math.isfinite(h) for h, w in knots):
+                raise ValueError("blend weights must be within 0..1 and hours finite")
 
     @staticmethod
     def from_settings(settings: FairValueSettings) -> MarketBlend:
-        return MarketBlend(tuple((float(h), float(w)) for h, w in settings.model_weight_by_hours))
+        def floats(knots: tuple[tuple[float, float], ...]) -> tuple[tuple[float, float], ...]:
+            return tuple((float(h), float(w)) for h, w in knots)
 
-    def weight(self, hours: float) -> float:
-        """The model's weight ``hours`` before the close."""
-        knots = self.knots
+        return MarketBlend(floats(settings.model_weight_by_hours), floats(settings.low_model_weight_by_hours))
+
+    def weight(self, hours: float, extreme: Extreme = "high") -> float:
+        """The model's weight ``hours`` before the close of a daily high's or low's event."""
+        knots = self.low_knots if extreme == "low" and self.low_knots is not None else self.knots
         if hours <= knots[0][0]:
             return knots[0][1]
         if hours >= knots[-1][0]:
@@ -79,20 +89,22 @@ class MarketBlend:
         (h0, w0), (h1, w1) = knots[i - 1], knots[i]
         return w0 + (w1 - w0) * (hours - h0) / (h1 - h0)
 
-    def blend(self, p_model: float, p_mid: float | None, hours: float) -> float:
+    def blend(self, p_model: float, p_mid: float | None, hours: float, extreme: Extreme = "high") -> float:
         if p_mid is None:
             return p_model
-        w = self.weight(hours)
+        w = self.weight(hours, extreme)
         return _expit(w * logit(p_model) + (1.0 - w) * logit(p_mid))
 
-    def blend_event(self, models: Sequence[float], mids: Sequence[float | None], hours: float) -> list[float]:
+    def blend_event(
+        self, models: Sequence[float], mids: Sequence[float | None], hours: float, extreme: Extreme = "high"
+    ) -> list[float]:
         if len(models) != len(mids):
             raise ValueError("one mid (or None) per bracket")
-        pooled = [0.0 if m == 0.0 else self.blend(m, k, hours) for m, k in zip(models, mids, strict=True)]
+        pooled = [0.0 if m == 0.0 else self.blend(m, k, hours, extreme) for m, k in zip(models, mids, strict=True)]
         total = math.fsum(pooled)
         if total <= 0:
             return list(models)
-        scale = total ** self.weight(hours)
+        scale = total ** self.weight(hours, extreme)
         return [min(1.0, p / scale) for p in pooled]
 
 

@@ -51,6 +51,7 @@ from kalshi_trader.fairvalue.weather import (
     HOURLY_PEAK_BIAS_F,
     Bracket,
     BracketProbability,
+    Extreme,
     ModelParams,
     TempDistribution,
     bracket_probabilities,
@@ -70,6 +71,14 @@ NO_HOURS_LEFT_MARGIN_F = 10.0
 """Once the climate day is over, the remaining maximum is put this far below the observed maximum
 (a low's remaining minimum this far above the observed minimum): the floor (ceiling) then holds
 all but ~1e-6 of the probability (the observed extreme is the answer)."""
+
+
+REMAINING_CORRECTION_F: dict[Extreme, float] = {"high": HOURLY_PEAK_BIAS_F, "low": 0.0}
+"""Added to the remaining hours' hourly forecast extreme. A high's afternoon peak falls between
+the hourly values, which under-state it; a low's remaining minimum, after the dawn trough, is
+the evening's decline to the day's end, where the hourly values have it: taken as forecast (a
+correction there makes the model expect the evening to undercut the observed minimum too
+often; bench/RESULTS.md)."""
 
 
 class NoForecastError(NwsDataError):
@@ -125,7 +134,7 @@ def day_model(
             remaining = float(observed_f) - sign * NO_HOURS_LEFT_MARGIN_F
     elif lead < 0 or forecast is None:
         rest = remaining_extreme_f(extreme, hourly, now, day_end, grid=grid)
-        remaining = rest + sign * HOURLY_PEAK_BIAS_F if rest is not None else None
+        remaining = rest + REMAINING_CORRECTION_F[extreme] if rest is not None else None
         if forecast is None and remaining is None:
             notes.append(
                 f"no NWS forecast covers the rest of the climate day {day}: "

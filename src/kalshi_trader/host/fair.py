@@ -12,9 +12,9 @@ Contract:
   (``fairvalue.blend.MarketBlend``) and ``mids`` (ticker → the market's probability from its
   book, ``blend.book_mid``; None without a usable book), the stored value is the model pooled with
   the mid by hours to the market's close (``MarketBlend.blend_event`` over the event's
-  brackets); without them, the model's. Values of markets no longer
-  followed are dropped. A market with a settlement floor is never valued below it (YES settles at
-  the floor at least).
+  brackets, with a high's or a low's weights as the station settles); without them, the
+  model's. Values of markets no longer followed are dropped. A market with a settlement floor is
+  never valued below it (YES settles at the floor at least).
 - Events are priced concurrently, each stored as soon as it is priced. ``refresh(wait_s=None)``
   waits for all of them; with ``wait_s`` it returns after that many real seconds and an event
   still waiting for NWS (a first fetch over the request budget, a slow answer) goes on in the
@@ -47,7 +47,7 @@ from kalshi_trader.fairvalue.blend import MarketBlend
 from kalshi_trader.fairvalue.live import event_fair_values
 from kalshi_trader.fairvalue.nws import NwsClient, NwsError
 from kalshi_trader.fairvalue.stations import STATIONS, event_date, station_from_api
-from kalshi_trader.fairvalue.weather import Bracket, BracketError, check_partition
+from kalshi_trader.fairvalue.weather import Bracket, BracketError, Extreme, check_partition
 from kalshi_trader.strategy.base import FairValue
 from kalshi_trader.strategy.weather_mm import fair_values_from_distribution
 
@@ -139,7 +139,9 @@ class FairValueFeed:
             fv = await event_fair_values(self.client, station, event_date(event), now=now)  # its brackets: priced below
         except (NwsError, BracketError, ValueError) as exc:
             return str(exc)
-        values = fair_values_from_distribution(fv.distribution, brackets, now_ms, adjust=self._adjust(infos, now_ms))
+        values = fair_values_from_distribution(
+            fv.distribution, brackets, now_ms, adjust=self._adjust(infos, now_ms, station.extreme)
+        )
         for info in infos:
             value = values.get(info.ticker)
             if value is not None and info.settlement_floor is not None and value.price < info.settlement_floor:
@@ -147,7 +149,7 @@ class FairValueFeed:
         return values
 
     def _adjust(
-        self, infos: list[MarketInfo], now_ms: int
+        self, infos: list[MarketInfo], now_ms: int, extreme: Extreme
     ) -> Callable[[Sequence[str], list[float]], list[float]] | None:
         """The market blend of one event's model probabilities at ``now_ms`` (None: no blend)."""
         blend, mids = self.blend, self._mids
@@ -157,7 +159,7 @@ class FairValueFeed:
         hours = max(0.0, (min(info.close_ms for info in infos) - now_ms) / 3_600_000)
 
         def adjust(tickers: Sequence[str], values: list[float]) -> list[float]:
-            return blend.blend_event(values, [market.get(t) for t in tickers], hours)
+            return blend.blend_event(values, [market.get(t) for t in tickers], hours, extreme)
 
         return adjust
 

@@ -1,6 +1,7 @@
 """``fairvalue.blend``: the model pooled with the market mid on log-odds, weighted by hours to the
 close — endpoints, monotonic in the weight, always between the two, extremes kept finite, an
-event's values pulled toward a sum of 1 as far as the model is trusted, the settings validated."""
+event's values pulled toward a sum of 1 as far as the model is trusted, daily lows weighted by
+their own knots, the settings validated."""
 
 from __future__ import annotations
 
@@ -91,6 +92,24 @@ def test_event_without_any_mass_gives_back_the_model() -> None:
         constant(0.5).blend_event([0.5, 0.5], [0.5], 1.0)
 
 
+def test_lows_are_weighted_by_their_own_knots_and_by_the_highs_without_them() -> None:
+    blend = MarketBlend(((1.0, 1.0), (12.0, 0.5)), low_knots=((2.0, 0.0), (6.0, 0.8)))
+    assert blend.weight(1.0) == blend.weight(1.0, "high") == 1.0
+    assert blend.weight(1.0, "low") == 0.0
+    assert blend.weight(4.0, "low") == pytest.approx(0.4)
+    assert blend.weight(30.0, "low") == pytest.approx(0.8)
+    models, mids = [0.1, 0.6, 0.3], [0.2, 0.5, 0.3]
+    assert blend.blend_event(models, mids, 1.0, "high") == pytest.approx(models)
+    assert blend.blend_event(models, mids, 1.0, "low") == pytest.approx(mids)
+    assert blend.blend(0.1, 0.2, 4.0, "low") == constant(0.4).blend(0.1, 0.2, 4.0)
+    same = MarketBlend(((1.0, 1.0), (12.0, 0.5)))
+    assert [same.weight(h, "low") for h in (0.5, 6.0, 20.0)] == [same.weight(h) for h in (0.5, 6.0, 20.0)]
+    with pytest.raises(ValueError, match="strictly increasing"):
+        MarketBlend(((1.0, 1.0),), low_knots=((6.0, 0.5), (2.0, 0.5)))
+    with pytest.raises(ValueError, match="at least one"):
+        MarketBlend(((1.0, 1.0),), low_knots=())
+
+
 def test_book_mid() -> None:
     assert book_mid(0.40, 0.44) == pytest.approx(0.42)
     assert book_mid(0.96, None) == pytest.approx(0.98)  # bids only: halfway to $1
@@ -109,9 +128,13 @@ def test_settings_default_is_a_valid_blend_and_bad_settings_are_refused() -> Non
         FairValueSettings(model_weight_by_hours=((6.0, 0.5), (2.0, 0.5)))
     with pytest.raises(ValidationError, match=r"within 0\.\.1"):
         FairValueSettings(model_weight_by_hours=((6.0, 1.5),))
+    with pytest.raises(ValidationError, match=r"within 0\.\.1"):
+        FairValueSettings(low_model_weight_by_hours=((6.0, -0.5),))
 
 
 def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KALSHI_TRADER_FAIR_VALUE__MODEL_WEIGHT_BY_HOURS", "[[0, 1]]")
+    monkeypatch.setenv("KALSHI_TRADER_FAIR_VALUE__LOW_MODEL_WEIGHT_BY_HOURS", "[[0, 0.25]]")
     blend = MarketBlend.from_settings(Settings().fair_value)
     assert blend.weight(30.0) == 1.0
+    assert blend.weight(30.0, "low") == 0.25

@@ -24,7 +24,6 @@ from kalshi_trader.fairvalue.nws import (
 )
 from kalshi_trader.fairvalue.stations import STATIONS
 from kalshi_trader.fairvalue.weather import (
-    HOURLY_PEAK_BIAS_F,
     Bracket,
     MaxTempDistribution,
     MinTempDistribution,
@@ -169,7 +168,7 @@ def test_day_model_of_a_low_series_before_and_after_the_trough() -> None:
     assert before.distribution.center_f == pytest.approx(22.0)
     # 13:00 LST: 21 °F was seen at dawn; the rest of the day is forecast to stay above 30 °F
     after = day_model(LOW_NYC, DAY, lst(13), grid=grid, hourly=hourly({13: 33.0, 23: 30.0}), observed_f=21)
-    assert after.remaining_f == pytest.approx(30.0 - HOURLY_PEAK_BIAS_F)
+    assert after.remaining_f == pytest.approx(30.0)  # the evening as forecast (no between-hours correction)
     assert after.distribution.pmf(21) > 0.99
     done = day_model(LOW_NYC, DAY, END, observed_f=21)
     assert done.remaining_f == 21 + NO_HOURS_LEFT_MARGIN_F

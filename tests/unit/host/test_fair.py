@@ -152,6 +152,27 @@ async def test_values_blend_the_model_with_the_market_mid_by_hours_to_close(clie
     assert all(0 <= v.price <= PRICE_SCALE for v in feed.values.values())
 
 
+async def test_a_daily_low_is_blended_with_the_lows_weights(client: NwsClient) -> None:
+    """The same blend weighs the model of a high fully and leaves a low's values at the mids (a
+    bracket the observed minimum rules out stays at 0): each event is pooled with the weights of
+    what its station settles on."""
+    ny, low = event_markets("KXHIGHNY"), event_markets("KXLOWTNYC", low=60)
+    model = await expected(client, "KXHIGHNY", ny)
+    mids = {m.ticker: 0.2 for m in low}
+    blend = MarketBlend(((0.0, 1.0),), low_knots=((0.0, 0.0),))
+    feed = FairValueFeed(client, lambda: by_ticker(ny + low), lambda: NOW_MS, blend=blend, mids=mids.get)
+    await feed.refresh()
+    assert feed.errors == {}
+    assert {m.ticker: feed.values[m.ticker].price for m in ny} == {t: v.price for t, v in model.items()}  # type: ignore[attr-defined]
+    brackets = check_partition(Bracket.from_market(m) for m in low)
+    priced = (await event_fair_values(client, STATIONS["KXLOWTNYC"], DAY, brackets, now=NOW)).brackets
+    impossible = {bp.bracket.ticker for bp in priced if bp.probability == 0.0}
+    assert impossible  # the minimum observed by 09:00 rules the warmest brackets out
+    assert {t: v.price for t, v in feed.values.items() if t in mids} == {
+        t: 0 if t in impossible else fair_price(0.2) for t in mids
+    }
+
+
 async def test_a_blend_weighting_the_model_fully_is_the_model(client: NwsClient) -> None:
     ny = event_markets("KXHIGHNY")
     model = await expected(client, "KXHIGHNY", ny)
