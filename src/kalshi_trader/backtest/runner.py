@@ -182,7 +182,7 @@ class _Backtest:
             lambda: replay.monitor.markets,
             now,
             blend=MarketBlend.from_settings(spec.settings.fair_value),
-            mids=lambda ticker: top_mid(self.top_of(ticker)),
+            mids=lambda ticker: top_mid(self._top(ticker, own=False)),
         )
         host = StrategyHost(
             self.runners,
@@ -312,14 +312,15 @@ class _Backtest:
         self._books_changed += 1
         self._book_versions[ticker] = self._book_versions.get(ticker, 0) + 1
 
-    def _top(self, ticker: str) -> TopOfBook | None:
-        """Top of book as the paper node sees it: the recorded book with our resting orders on it."""
+    def _top(self, ticker: str, *, own: bool = True) -> TopOfBook | None:
+        """Top of book as the paper node sees it: the recorded book with our resting orders on it
+        (``own=False``: the market's alone, what the fair value pools with)."""
         book = self.replay.monitor.book(ticker)
         if book is None:
             return None
         live = self.replay.connected and not book.stale
         bid, ask = book.best_yes_bid(), book.best_yes_ask()
-        yes, no = self._own(ticker)
+        yes, no = self._own(ticker) if own else ({}, {})
         if yes:
             bid = Price(max(bid or 0, max(yes)))
         if no:

@@ -30,7 +30,7 @@ from kalshi_trader.domain import (
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
 from kalshi_trader.execution.venue import GroupEvent, Settlement, Venue, VenueError
-from kalshi_trader.fairvalue.blend import MarketBlend, top_mid
+from kalshi_trader.fairvalue.blend import MarketBlend, book_mid
 from kalshi_trader.fairvalue.nws import NwsClient
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
@@ -59,7 +59,7 @@ from kalshi_trader.node.options import (
     NodeError,
     ShutdownReport,
 )
-from kalshi_trader.node.paper import PaperFeed, own_levels, with_own
+from kalshi_trader.node.paper import PaperFeed, best_without_own, own_levels, with_own
 from kalshi_trader.node.state import monotonic_ms, one_line, wall_ms
 from kalshi_trader.node.wiring import NodeWiring, execution_parts, own_holdings, settle_from_lifecycle, top_of_book
 from kalshi_trader.readmodels import (
@@ -249,7 +249,7 @@ class TradingNode(NodeCommands, NodeWiring):
             lambda: monitor.markets,
             self._market_ms,
             blend=MarketBlend.from_settings(settings.fair_value),
-            mids=lambda ticker: top_mid(self.top_of(ticker)),
+            mids=self.market_mid,
         )
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(10):
@@ -406,6 +406,19 @@ class TradingNode(NodeCommands, NodeWiring):
     def top_of(self, ticker: str) -> TopOfBook | None:
         book = self.monitor.book(ticker) if self.monitor is not None else None
         return None if book is None else self._top(book)
+
+    def market_mid(self, ticker: str) -> float | None:
+        """The market's own mid, without our resting orders: what the fair value pools with (our
+        quotes sit around the fair value; in the mid they would pull it back to the model).
+        Paper: the feed's book, which never shows our paper orders; live: the book less ours."""
+        book = self.monitor.book(ticker) if self.monitor is not None else None
+        if book is None or book.stale or self.ws is None or not self.ws.connected:
+            return None
+        yes, no = self._own(ticker) if self.paper is None else ({}, {})
+        bid = best_without_own(book.depth(Side.YES, len(yes) + 1), yes)
+        no_bid = best_without_own(book.depth(Side.NO, len(no) + 1), no)
+        ask = None if no_bid is None else complement(no_bid)
+        return book_mid(None if bid is None else bid / PRICE_SCALE, None if ask is None else ask / PRICE_SCALE)
 
     def on_own_order(self, ticker: str) -> None:
         """Paper: one of our orders rested, changed or left — on Kalshi the book would show it, so

@@ -18,7 +18,8 @@ Contract:
   orders that rest (YES bids by YES price, NO bids — our asks — by NO price) and
   ``with_own(levels, own, depth)`` lays them over one ladder (best first), so strategies and the
   engine see the book they would see on Kalshi (and do not, e.g., quote a post-only bid into
-  their own ask).
+  their own ask). ``best_without_own(levels, own)`` is the reverse for a book that shows them
+  (Kalshi's): the best price of a ladder once our own orders are taken out.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from kalshi_trader.marketdata.monitor import (
 )
 from kalshi_trader.paper.venue import PaperVenue
 
-__all__ = ["PaperFeed", "own_levels", "with_own"]
+__all__ = ["PaperFeed", "best_without_own", "own_levels", "with_own"]
 
 log = structlog.get_logger(__name__)
 
@@ -158,6 +159,15 @@ def own_levels(orders: Iterable[TrackedOrder]) -> tuple[dict[int, int], dict[int
             leg = complement(t.price)
             no[leg] = no.get(leg, 0) + t.remaining
     return yes, no
+
+
+def best_without_own(levels: Sequence[Level], own: dict[int, int]) -> Price | None:
+    """The best price of one bid ladder (best first, at least ``len(own) + 1`` levels of it) that
+    holds more than our own orders at that price; None when only ours are left."""
+    for level in levels:
+        if int(level.qty) > own.get(int(level.price), 0):
+            return level.price
+    return None
 
 
 def with_own(levels: Sequence[Level], own: dict[int, int], depth: int) -> list[Level]:

@@ -103,3 +103,19 @@ async def test_the_market_snapshots_kept_between_steps_equal_ones_built_afresh(r
     await run_backtest(BacktestSpec(recording, Settings(), end_ms=_start(recording) + 4 * HOUR_MS), on_host=watch)
     assert len(steps) > 100
     assert max(steps) > 5
+
+
+async def test_our_own_quotes_never_move_the_fair_value(recording: Path) -> None:
+    """The fair value pools the model with the market's mid without our resting orders: the market
+    maker quoting around it (its quotes are the book's best prices as the node sees it) changes
+    nothing of it, so it is never pulled back to the model by its own quotes."""
+    end = _start(recording) + 4 * HOUR_MS
+    half = "[[0, 0.5]]"
+    settings = apply(
+        Settings(), [("fair_value.model_weight_by_hours", half), ("fair_value.low_model_weight_by_hours", half)]
+    )
+    quoting = await run_backtest(BacktestSpec(recording, settings, ("weather_mm",), end_ms=end))
+    idle = await run_backtest(BacktestSpec(recording, settings, (), end_ms=end))
+    assert quoting.fills, "the market maker quoted and traded"
+    assert quoting.fair_samples
+    assert quoting.fair_samples == idle.fair_samples
