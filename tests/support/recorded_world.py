@@ -4,10 +4,12 @@ Contract: ``await record_world(directory, ...)`` builds a stepped exchange (``su
 the living world of ``series`` and its NWS, lets it live an hour, then records it for ``hours`` of
 market time stepped ``step_ms`` at a time (a ``FeedRecorder`` on the exchange's clock: every
 WebSocket frame, the markets, the NWS responses of a ``FairValueFeed`` refreshed every
-``fair_every`` steps). ``drop_at`` (a step number) drops the WebSocket once and waits for the
-session to reconnect. Returns ``WorldRecording``: the live monitor's books and the feed's fair
-values at the end, and the last market time. Deterministic but for thread timing of the socket:
-the books at the end are the exchange's.
+``fair_every`` steps, each refresh fetching fresh answers: the NWS request budget, made for real
+seconds, would starve a clock stepped many market minutes a real second). ``drop_at`` (a step
+number) drops the WebSocket once and waits for the session to reconnect. Returns
+``WorldRecording``: the live monitor's books and the feed's fair values at the end, and the last
+market time. Deterministic but for thread timing of the socket: the books at the end are the
+exchange's.
 """
 
 from __future__ import annotations
@@ -75,7 +77,7 @@ async def record_world(
             )
             recorder.attach(ws, monitor)
             nws = NwsClient(
-                NwsSettings(),
+                NwsSettings(max_requests_per_s=1_000),  # a stepped clock refreshes many times a real second
                 base_url=nws_base_url(exchange),
                 clock=lambda: _utc(clock.now_ms()),
                 monotonic=lambda: clock.now_ms() / 1000,
