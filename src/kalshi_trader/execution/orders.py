@@ -63,6 +63,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+import msgspec
+
 from kalshi_trader.domain import (
     PRICE_SCALE,
     BookSide,
@@ -104,9 +106,9 @@ _OPEN_STATES = frozenset({OrderState.PENDING, OrderState.RESTING, OrderState.PAR
 _CLOSED_STATUSES = {OrderStatus.CANCELED: OrderState.CANCELED, OrderStatus.EXECUTED: OrderState.EXECUTED}
 
 
-@dataclass(frozen=True, slots=True)
-class TrackedOrder:
-    """What the bot knows about one of its orders, at one moment. ``price`` is the YES price."""
+class TrackedOrder(msgspec.Struct, frozen=True):
+    """What the bot knows about one of its orders, at one moment. ``price`` is the YES price (a
+    struct: every read of open orders builds one per order)."""
 
     client_order_id: str
     order_id: str | None
@@ -191,26 +193,29 @@ class _Entry:
 
     @property
     def state(self) -> OrderState:
+        return self._state(self.filled, self.remaining)
+
+    def _state(self, filled: int, remaining: int) -> OrderState:
         if self.closed is not None:
             return self.closed
-        filled = self.filled
-        if self.remaining == 0:
+        if remaining == 0:
             return OrderState.EXECUTED if filled else OrderState.CANCELED
         if filled:
             return OrderState.PARTIALLY_FILLED
         return OrderState.PENDING if self.order_id is None else OrderState.RESTING
 
     def view(self) -> TrackedOrder:
+        filled, remaining = self.filled, self.remaining
         return TrackedOrder(
             client_order_id=self.client_order_id,
             order_id=self.order_id,
             ticker=self.ticker,
             side=self.side,
             price=self.price,
-            state=self.state,
+            state=self._state(filled, remaining),
             size=Qty(self.size),
-            filled=Qty(self.filled),
-            remaining=Qty(self.remaining),
+            filled=Qty(filled),
+            remaining=Qty(remaining),
             fill_qty=Qty(self.fill_qty),
             fees=Money(self.fees),
             tif=self.tif,

@@ -261,15 +261,13 @@ class WeatherMMParams:
 # Quote planning (pure, per market)
 
 
-@dataclass(frozen=True, slots=True)
-class Quote:
+class Quote(msgspec.Struct, frozen=True):
     side: BookSide
     price: Price
     qty: Qty
 
 
-@dataclass(frozen=True, slots=True)
-class QuotePlan:
+class QuotePlan(msgspec.Struct, frozen=True):
     """The quotes wanted in one market and the numbers behind them.
 
     ``max_bid`` / ``min_ask`` are the safety bounds (fair ∓ (maker fee + min edge), on the grid): a
@@ -339,7 +337,7 @@ def plan_quotes(
     plan = QuotePlan(snap.ticker, fair, half, skew, max_bid, min_ask, None, None, facts=facts)
     if half > p.max_half_spread:
         why = f"half-spread {dollars(half)} is above the {dollars(p.max_half_spread)} maximum (fees or model doubt)"
-        return replace(plan, why_no_bid=why, why_no_ask=why)
+        return msgspec.structs.replace(plan, why_no_bid=why, why_no_ask=why)
 
     def shifted(base: Price) -> Price | None:
         """``base`` moved by the skew; None when it starts off the order grid ($0 or $1) and the
@@ -384,7 +382,7 @@ def plan_quotes(
             cost_per_contract=PRICE_SCALE - ask_price,
         )
         ask = Quote(BookSide.ASK, ask_price, qty) if qty else None
-    return replace(plan, bid=bid, ask=ask, why_no_bid=why_bid, why_no_ask=why_ask)
+    return msgspec.structs.replace(plan, bid=bid, ask=ask, why_no_bid=why_bid, why_no_ask=why_ask)
 
 
 def _size(params: WeatherMMParams, *, room_market: int, room_event: int, cost_per_contract: int) -> tuple[Qty, str]:
@@ -453,9 +451,9 @@ def budget_quotes(
     out: list[QuotePlan] = []
     for plan in plans:
         if (plan.ticker, BookSide.BID) in left_out:
-            plan = replace(plan, bid=None, why_no_bid=why)
+            plan = msgspec.structs.replace(plan, bid=None, why_no_bid=why)
         if (plan.ticker, BookSide.ASK) in left_out:
-            plan = replace(plan, ask=None, why_no_ask=why)
+            plan = msgspec.structs.replace(plan, ask=None, why_no_ask=why)
         out.append(plan)
     return out
 
