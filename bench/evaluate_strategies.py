@@ -2,8 +2,9 @@
 of a recording of that world (one tool, not two).
 
 For each seed: record ``--days`` of the living weather world (its default cities, highs and lows,
-background traders; the feed, the markets and the NWS answers, exactly as ``kalshi-trader record``
-records them, on a stepped clock — ``tests/support/recorded_world``; kept in ``--cache`` and reused),
+background traders; the feed, the markets and the NWS answers — fetched afresh every 15 market
+minutes, as observations come hourly — exactly as ``kalshi-trader record`` records them, on a
+stepped clock — ``tests/support/recorded_world``; kept in ``--cache`` and reused),
 then run ``kalshi-trader backtest`` on it (``backtest.runner.run_backtest``: the node's strategies,
 risk and execution engine, the paper venue filling the orders) and print its report: P&L per
 strategy, fills, win rate, drawdown, exposure high-water marks, refusals by rule and the fair
@@ -60,7 +61,7 @@ def recording(cache: Path, seed: int, days: float) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     print(f"seed {seed}: recording {days:g} simulated days into {target} ...", flush=True)
-    asyncio.run(record_world(target, seed=seed, series=DEFAULT_SERIES, hours=24 * days, fair_every=5))
+    asyncio.run(record_world(target, seed=seed, series=DEFAULT_SERIES, hours=24 * days, fair_every=15))
     (target / ".lock").unlink(missing_ok=True)
     print(f"seed {seed}: recorded in {time.monotonic() - started:.0f} s", flush=True)
     return target
