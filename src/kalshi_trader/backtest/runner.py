@@ -48,6 +48,7 @@ from kalshi_trader.domain import PRICE_SCALE, Fill, LadderTop, Money, Order, Pri
 from kalshi_trader.execution.desk import EngineConfig
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
+from kalshi_trader.execution.orders import TrackedOrder
 from kalshi_trader.fairvalue.blend import MarketBlend, top_mid
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
@@ -154,6 +155,9 @@ class _Backtest:
         self.clock = ReplayClock()
         self.replay = MarketReplay(self.clock)
         self._own_levels: dict[str, tuple[dict[int, int], dict[int, int]]] = {}
+        self._own_all = False
+        """``_own_levels`` holds every market with resting orders (the others have none)."""
+        self._host_acted = False
         self._books_changed = 0
         self._book_versions: dict[str, int] = {}
         self._orders_version = 0
@@ -191,6 +195,7 @@ class _Backtest:
             fair_values=lambda: fair.values,
             top_of=self.top_of,
             clock_ms=now,
+            on_change=self._on_host_change,
         )
         host.salt = ID_SALT
         if on_host is not None:
@@ -240,8 +245,10 @@ class _Backtest:
                 await replay.apply(rec)
                 if trading and ((due.wake and t - due.step >= spec.step_min_ms) or t - due.step >= spec.step_max_ms):
                     due.step, due.wake = t, False
+                    self._host_acted = False
                     host.step()
-                    self._orders_changed()
+                    if self._host_acted:  # a step that acted on nothing changed no order
+                        self._orders_changed()
                     collector.after_step()
                 await self._settle()
                 count += 1
@@ -295,18 +302,34 @@ class _Backtest:
 
     # -- the node's views of the books -------------------------------------------------------------
 
+    def _on_host_change(self) -> None:
+        self._host_acted = True
+
     def _orders_changed(self) -> None:
         self._own_levels.clear()
+        self._own_all = False
         self._orders_version += 1
 
     def _own(self, ticker: str) -> tuple[dict[int, int], dict[int, int]]:
         """Our resting orders' levels in ``ticker`` (read once per market, again after anything that
-        can change orders: a strategy step, a venue event, queued requests sent)."""
+        can change orders: a strategy step that acted, a venue event, queued requests sent)."""
         own = self._own_levels.get(ticker)
         if own is None:
+            if self._own_all:
+                return _NO_OWN
             orders = self.engine.open_orders(ticker)
             own = self._own_levels[ticker] = own_levels(orders) if orders else _NO_OWN
         return own
+
+    def _own_everywhere(self) -> None:
+        """Read our resting orders' levels in every market at once (one read of the open orders)."""
+        if self._own_all:
+            return
+        resting: dict[str, list[TrackedOrder]] = {}
+        for t in self.engine.open_orders():
+            resting.setdefault(t.ticker, []).append(t)
+        self._own_levels = {ticker: own_levels(orders) for ticker, orders in resting.items()}
+        self._own_all = True
 
     def _book_changed(self, ticker: str) -> None:
         self._books_changed += 1
@@ -344,6 +367,7 @@ class _Backtest:
             return self._snapshots[1]
         out: dict[str, MarketSnapshot] = {}
         ladders, versions = self._ladders, self._book_versions
+        self._own_everywhere()
         for ticker, info in monitor.markets.items():
             book = monitor.book(ticker)
             if book is None:
