@@ -70,7 +70,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal, NamedTuple
+from typing import Literal
 
 import msgspec
 from msgspec.structs import replace
@@ -83,6 +83,7 @@ from kalshi_trader.domain import (
     BookSide,
     BracketCancel,
     BracketRequest,
+    FeeSchedule,
     IntentAction,
     MarketStatus,
     Money,
@@ -308,18 +309,18 @@ class FavoriteMemory:
     cooldown_until: Mapping[str, int] = field(default_factory=dict)
 
 
-class _Entry(NamedTuple):
-    """A priced and sized entry order (leg price, YES price, size, tif) and its stop's limit."""
-
-    leg: Price
-    yes: Price
-    qty: Qty
-    taker: bool
-    how: str
-    stop_leg: Price
-
+_Entry = tuple[Price, Price, Qty, bool, str, Price]
+"""A priced and sized entry order: leg price, YES price, size, taker?, how, and its stop's limit."""
 
 _LEG_NAME = {Side.YES: "YES", Side.NO: "NO"}
+_SIDE_VALUE = {Side.YES: Side.YES.value, Side.NO: Side.NO.value}
+_YES, _NO, _BID, _ASK = Side.YES, Side.NO, BookSide.BID, BookSide.ASK
+_ACTIVE = MarketStatus.ACTIVE
+_TAKE, _IMPROVE = EntryMode.TAKE, EntryMode.IMPROVE
+_PLACE = IntentAction.PLACE
+_IOC, _GTC = TimeInForce.IMMEDIATE_OR_CANCEL, TimeInForce.GOOD_TILL_CANCELED
+_TRADE, _SKIP = Verdict.TRADE, Verdict.SKIP
+# Enum members bound once: on this interpreter reading ``Enum.MEMBER`` costs as much as a call.
 
 
 class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
@@ -329,6 +330,8 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         super().__init__(params if params is not None else FavoriteParams(), name)
         self._min_probability_text = dollars(self.params.min_probability)
         self._max_risk_text = dollars(self.params.max_risk_per_trade)
+        self._planned_fees: dict[tuple[FeeSchedule, int, int, bool], int] = {}
+        """The entry's and the stop's fee per contract by (fees, entry leg, stop leg, taker?)."""
 
     def initial_memory(self) -> FavoriteMemory:
         return FavoriteMemory()
@@ -359,18 +362,24 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
 
     def decide(self, state: StrategyState, memory: FavoriteMemory) -> StrategyResult[FavoriteMemory]:
         now = state.now_ms
-        cooldowns = {t: until for t, until in memory.cooldown_until.items() if until > now}
-        trades = {
-            t: trade for t, trade in memory.trades.items() if trade.closed_ms is None or cooldowns.get(t, 0) > now
-        }
+        cooldowns: dict[str, int]
+        trades: dict[str, Trade]
+        if memory.trades or memory.cooldown_until:
+            cooldowns = {t: until for t, until in memory.cooldown_until.items() if until > now}
+            trades = {
+                t: trade for t, trade in memory.trades.items() if trade.closed_ms is None or cooldowns.get(t, 0) > now
+            }
+            open_trades = sum(1 for t in trades.values() if t.closed_ms is None)  # kept up to date below
+        else:  # nothing in play: every market is an entry to consider
+            cooldowns, trades, open_trades = {}, {}, 0
         actions: list[Action] = []
         decisions: list[Decision] = []
-        open_trades = sum(1 for t in trades.values() if t.closed_ms is None)  # kept up to date below
+        series = self.params.series
         for ticker in sorted(set(state.markets) | set(trades)) if trades else sorted(state.markets):
             snap = state.markets.get(ticker)
             trade = trades.get(ticker)
             if trade is None:
-                if snap is None or (self.params.series and snap.series_ticker not in self.params.series):
+                if snap is None or (series and snap.series_ticker not in series):
                     continue
                 new_trade, acts, decision = self._consider_entry(state, snap, cooldowns.get(ticker), open_trades)
                 if new_trade is not None:
@@ -402,7 +411,7 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
     # Entries
 
     def _skip(self, ticker: str, now: int, reason: str, facts: Facts = ()) -> Decision:
-        return Decision(self.name, ticker, Verdict.SKIP, reason, facts, now)
+        return Decision(self._name, ticker, _SKIP, reason, facts, now)
 
     def _cooling(self, ticker: str, now: int, until: int) -> Decision:
         """The same sentence for the whole cool-down (the numbers are in the inputs), so a log of
@@ -413,11 +422,12 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
     def _qualifies(self, snap: MarketSnapshot, now: int) -> tuple[Side | None, str, Facts]:
         """The favourite side if the market passes every entry filter, else None and why."""
         p = self.params
-        if snap.status is not MarketStatus.ACTIVE:
+        if snap.status is not _ACTIVE:
             return None, f"market is {snap.status.value}, not active", ()
-        if snap.stale or snap.age_ms(now) > p.max_book_age_ms:
-            return None, "book is stale", (("book_age_ms", snap.age_ms(now)), ("stale", int(snap.stale)))
-        left = snap.time_to_close_ms(now)
+        age = now - snap.updated_ms
+        if snap.stale or age > p.max_book_age_ms:
+            return None, "book is stale", (("book_age_ms", age), ("stale", int(snap.stale)))
+        left = snap.close_ms - now
         if not p.min_time_to_close_ms <= left <= p.max_time_to_close_ms:
             return (
                 None,
@@ -425,25 +435,26 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
                 f"–{p.max_time_to_close_ms // 60_000} min entry window",
                 (("time_to_close_ms", left),),
             )
-        twice = snap.mid_x2
-        if twice is None or snap.best_bid is None or snap.best_ask is None:
+        bid, ask = snap.best_bid, snap.best_ask
+        if bid is None or ask is None:
             return None, "book is one-sided", ()
-        facts: Facts = (("yes_bid", snap.best_bid), ("yes_ask", snap.best_ask), ("min_probability", p.min_probability))
-        if twice >= 2 * p.min_probability:  # YES's mid, doubled (NO's is 2 × $1 − that)
-            favourite = Side.YES
+        facts: Facts = (("yes_bid", bid), ("yes_ask", ask), ("min_probability", p.min_probability))
+        twice = bid + ask  # YES's mid, doubled (NO's is 2 × $1 − that)
+        if twice >= 2 * p.min_probability:
+            favourite = _YES
         elif 2 * PRICE_SCALE - twice >= 2 * p.min_probability:
-            favourite = Side.NO
+            favourite = _NO
         else:
             return None, f"no side's mid is at least {self._min_probability_text}", facts
-        spread = snap.best_ask - snap.best_bid
+        spread = ask - bid
         if spread > p.max_spread:
             return None, f"spread {dollars(spread)} is wider than {dollars(p.max_spread)}", (*facts, ("spread", spread))
-        depth = min(snap.bid_depth, snap.ask_depth)
-        if depth < p.min_depth:
+        bid_depth, ask_depth = snap.bid_depth, snap.ask_depth
+        if (bid_depth if bid_depth < ask_depth else ask_depth) < p.min_depth:
             return (
                 None,
-                f"depth {format_qty(depth)} contracts is below {format_qty(p.min_depth)}",
-                (*facts, ("bid_depth", snap.bid_depth), ("ask_depth", snap.ask_depth)),
+                f"depth {format_qty(min(bid_depth, ask_depth))} contracts is below {format_qty(p.min_depth)}",
+                (*facts, ("bid_depth", bid_depth), ("ask_depth", ask_depth)),
             )
         return favourite, "", facts
 
@@ -452,73 +463,63 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
     ) -> tuple[Trade | None, tuple[Action, ...], Decision]:
         p, now, ticker = self.params, state.now_ms, snap.ticker
         if cooldown_until is not None:
-            return (
-                None,
-                (),
-                self._cooling(ticker, now, cooldown_until),
-            )
+            return None, (), self._cooling(ticker, now, cooldown_until)
         favourite, why, facts = self._qualifies(snap, now)
         if favourite is None:
             return None, (), self._skip(ticker, now, why, facts)
-        if state.position(ticker) != 0:
-            return (
-                None,
-                (),
-                self._skip(ticker, now, "already holding a position here", (("position", state.position(ticker)),)),
-            )
-        if state.orders_in(ticker):
-            return None, (), self._skip(ticker, now, "an order of ours already rests here")
+        held = state.positions.get(ticker)
+        if held is not None and held.qty != 0:
+            return None, (), self._skip(ticker, now, "already holding a position here", (("position", held.qty),))
+        for order in state.open_orders:
+            if order.ticker == ticker:
+                return None, (), self._skip(ticker, now, "an order of ours already rests here")
         if open_trades >= p.max_open_trades:
             return None, (), self._skip(ticker, now, f"{open_trades} trades already open (max {p.max_open_trades})")
         entry, why = self._price_entry(snap, favourite)
         if entry is None:
             return None, (), self._skip(ticker, now, why, facts)
-        side = BookSide.of(favourite)
-        fit = state.room.claim(ticker, side, entry.yes, entry.qty)
+        leg, yes, qty, taker, how, stop_leg = entry
+        side = _BID if favourite is _YES else _ASK
+        fit = state.room.claim(ticker, side, yes, qty)
         room = fit.qty - fit.qty % p.size_step
         if room <= 0:
             return None, (), self._skip(ticker, now, f"no room under the risk limits: {fit.reason}", facts)
-        if room < entry.qty:
-            entry = entry._replace(qty=Qty(room), how=f"{entry.how} (size cut by the risk limits: {fit.reason})")
+        if room < qty:
+            qty, how = Qty(room), f"{how} (size cut by the risk limits: {fit.reason})"
+        name = self._name
         leg_name = _LEG_NAME[favourite]
-        coid = client_order_id(self.name, ticker, "entry", now, state.id_salt)
+        coid = client_order_id(name, ticker, "entry", now, state.id_salt)
         facts = (
             *facts,
-            ("favourite", favourite.value),
-            ("entry_leg_price", entry.leg),
-            ("stop_limit_leg_price", entry.stop_leg),
-            ("qty", entry.qty),
+            ("favourite", _SIDE_VALUE[favourite]),
+            ("entry_leg_price", leg),
+            ("stop_limit_leg_price", stop_leg),
+            ("qty", qty),
             ("max_risk", p.max_risk_per_trade),
         )
+        bid, ask = snap.best_bid, snap.best_ask
+        twice = 0 if bid is None or ask is None else bid + ask if favourite is _YES else 2 * PRICE_SCALE - bid - ask
         reason = (
-            f"{leg_name} is the favourite (mid {dollars((snap.leg_mid_x2(favourite) or 0) // 2)}"
-            f" ≥ {self._min_probability_text}): {entry.how}, buy {format_qty(entry.qty)} {leg_name}"
-            f" at {dollars(entry.leg)}, sized to lose at most {self._max_risk_text} at the stop"
+            f"{leg_name} is the favourite (mid {dollars(twice // 2)}"
+            f" ≥ {self._min_probability_text}): {how}, buy {format_qty(qty)} {leg_name}"
+            f" at {dollars(leg)}, sized to lose at most {self._max_risk_text} at the stop"
         )
         intent = OrderIntent(  # ``OrderIntent.place`` spelled out: one call less per entry
-            IntentAction.PLACE,
-            ticker,
-            coid,
-            side,
-            entry.yes,
-            entry.qty,
-            TimeInForce.IMMEDIATE_OR_CANCEL if entry.taker else TimeInForce.GOOD_TILL_CANCELED,
-            not entry.taker,
-            False,
-            self.name,
-            reason,
-            facts,
+            _PLACE, ticker, coid, side, yes, qty, _IOC if taker else _GTC, not taker, False, name, reason, facts
         )
-        trade = Trade(ticker, favourite, coid, entry.leg, entry.qty, now, snap.close_ms, snap.grid)
-        return trade, (intent,), Decision(self.name, ticker, Verdict.TRADE, reason, facts, now)
+        trade = Trade(ticker, favourite, coid, leg, qty, now, snap.close_ms, snap.grid)
+        return trade, (intent,), Decision(name, ticker, _TRADE, reason, facts, now)
 
     def _desired_leg_price(self, snap: MarketSnapshot, outcome: Side) -> tuple[Price | None, bool, str]:
         """(leg price, taker?, how) of an entry now, or (None, _, why not)."""
         p = self.params
-        bid, ask = snap.leg_bid(outcome), snap.leg_ask(outcome)
-        if bid is None or ask is None:
+        best_bid, best_ask = snap.best_bid, snap.best_ask
+        if best_bid is None or best_ask is None:
             return None, False, "book is one-sided"
-        if p.entry_mode is EntryMode.TAKE:
+        yes = outcome is _YES
+        bid, ask = (best_bid, best_ask) if yes else (complement(best_ask), complement(best_bid))
+        mode = p.entry_mode
+        if mode is _TAKE:
             if ask > p.max_entry_price:
                 return (
                     None,
@@ -527,9 +528,10 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
                 )
             return ask, True, f"take the ask {dollars(ask)}"
         price, improved = bid, False
-        if p.entry_mode is EntryMode.IMPROVE:
-            up = 1 if outcome is Side.YES else -1
-            better = leg_price(shift_on_grid(snap.grid, yes_price_of_leg(bid, outcome), up), BookSide.of(outcome))
+        if mode is _IMPROVE:  # one grid level up on the leg (down in YES prices for NO)
+            better = (
+                shift_on_grid(snap.grid, best_bid, 1) if yes else complement(shift_on_grid(snap.grid, best_ask, -1))
+            )
             if bid < better < ask and better <= p.max_entry_price:
                 price, improved = better, True
         if price > p.max_entry_price:
@@ -549,23 +551,36 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         leg, taker, how = self._desired_leg_price(snap, outcome)
         if leg is None:
             return None, how
-        side = BookSide.of(outcome)
-        yes = snap.grid.round_toward_safety(yes_price_of_leg(leg, outcome), side)
-        leg = leg_price(yes, side)
-        stop_leg = self._stop_prices(snap.grid, outcome, leg)[1]
-        fees = snap.fees
-        loss = leg - stop_leg + fees.fee(leg, QTY_SCALE, taker=taker) + fees.fee(stop_leg, QTY_SCALE, taker=True)
-        loss = max(1, loss)
-        qty = min(p.max_risk_per_trade * QTY_SCALE // loss, p.max_contracts)
+        grid = snap.grid
+        if outcome is _YES:  # on the grid toward safety: a bid rounds down, an ask up
+            yes = leg = grid.round_down(leg)
+        else:
+            yes = grid.round_up(PRICE_SCALE - leg)
+            leg = complement(yes)
+        stop_leg = self._stop_prices(grid, outcome, leg)[1]
+        key = (snap.fees, leg, stop_leg, taker)
+        fees = self._planned_fees.get(key)
+        if fees is None:
+            schedule = snap.fees
+            fees = schedule.fee(leg, QTY_SCALE, taker=taker) + schedule.fee(stop_leg, QTY_SCALE, taker=True)
+            self._planned_fees[key] = fees
+        loss = leg - stop_leg + fees
+        if loss < 1:
+            loss = 1
+        qty = p.max_risk_per_trade * QTY_SCALE // loss
+        if qty > p.max_contracts:
+            qty = p.max_contracts
         if taker:
-            qty = min(qty, snap.leg_ask_qty(outcome))
+            offered = snap.best_ask_qty if outcome is _YES else snap.best_bid_qty
+            if qty > offered:
+                qty = offered
         qty -= qty % p.size_step
         if qty <= 0:
             return None, (
                 f"size is zero: {dollars(p.max_risk_per_trade)} risk at {dollars(loss)} per contract"
                 + (f" and {format_qty(snap.leg_ask_qty(outcome))} offered" if taker else "")
             )
-        return _Entry(leg, yes, Qty(qty), taker, how, stop_leg), ""
+        return (leg, yes, Qty(qty), taker, how, stop_leg), ""
 
     # -----------------------------------------------------------------------------------------
     # Brackets and exits
@@ -573,9 +588,13 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
     def _stop_prices(self, grid: TickGrid, outcome: Side, average: int) -> tuple[Price, Price]:
         """(trigger, limit) leg prices of the stop for an average entry price, kept inside the grid."""
         p = self.params
-        floor = self._min_leg(grid, outcome)
-        trigger = max(floor, average - p.stop_loss)
-        return Price(trigger), Price(max(floor, trigger - p.stop_slippage))
+        levels = order_levels(grid)
+        floor = levels[0] if outcome is _YES else PRICE_SCALE - levels[-1]
+        trigger = average - p.stop_loss
+        if trigger < floor:
+            trigger = floor
+        limit = trigger - p.stop_slippage
+        return Price(trigger), Price(limit if limit > floor else floor)
 
     @staticmethod
     def _min_leg(grid: TickGrid, outcome: Side) -> int:

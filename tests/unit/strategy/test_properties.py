@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.strategy.kit import HOUR, NOW, fill, snap, state
+from tests.unit.strategy.kit import HOUR, NOW, fill, order, risk_for, snap, state
+from tests.unit.strategy.reference import ReferenceFavorite
 
 from kalshi_trader.domain import (
     PRICE_SCALE,
@@ -24,7 +26,7 @@ from kalshi_trader.domain import (
     leg_price,
     order_levels,
 )
-from kalshi_trader.strategy.base import FairValue, MarketSnapshot, Verdict
+from kalshi_trader.strategy.base import UNLIMITED, FairValue, MarketSnapshot, Verdict
 from kalshi_trader.strategy.favorite import EntryMode, FavoriteMemory, FavoriteParams, FavoriteStrategy, Trade
 from kalshi_trader.strategy.weather_mm import WeatherMMMemory, WeatherMMParams, WeatherMMStrategy, plan_quotes
 
@@ -232,3 +234,109 @@ def test_favorite_brackets_are_always_well_formed_on_the_grid(
     for price in (b.take_profit_price, b.stop_trigger_price, b.stop_limit_price):
         assert grid.is_valid_order_price(price)
     assert not any(isinstance(a, OrderIntent) for a in result.actions)
+
+
+# ---------------------------------------------------------------------------------------------
+# Favourite: the entry path decides exactly as the plain version it replaced
+
+
+@st.composite
+def entry_markets(draw: st.DrawFn, n: int) -> MarketSnapshot:
+    grid = draw(grids)
+    levels = order_levels(grid)
+    low = draw(st.sampled_from([p for p in levels if p <= 1_500 or p >= 8_000]))  # mostly a favourite
+    i = levels.index(low)
+    high = levels[min(len(levels) - 1, i + draw(st.integers(1, 4)))]
+    bid, ask = draw(st.sampled_from([(low, high)] * 4 + [None]) | books(grid)) or (low, high)
+    numerator = draw(st.integers(0, 3))
+    fees = FeeSchedule(draw(fee_types), (numerator, draw(st.integers(1, 4))))
+    return snap(
+        f"{T}-{n}",
+        bid=format_price(bid) if bid is not None else None,
+        ask=format_price(ask) if ask is not None else None,
+        bid_qty=draw(st.sampled_from([3, 0.5, 10, 50])),
+        ask_qty=draw(st.sampled_from([3, 0.5, 10, 50])),
+        bid_depth=draw(st.sampled_from([None, None, 5, 40])),
+        ask_depth=draw(st.sampled_from([None, None, 5, 40])),
+        close_in=draw(st.sampled_from([2 * HOUR] * 6 + [10 * 60_000, 4 * 86_400_000])),
+        age=draw(st.sampled_from([0] * 7 + [6_000])),
+        stale=draw(st.sampled_from([False] * 9 + [True])),
+        series=draw(st.sampled_from(["KXHIGHNY", "KXLOW"])),
+        grid=grid,
+        fees=fees,
+    )
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    data=st.data(),
+    mode=st.sampled_from([EntryMode.TAKE, EntryMode.IMPROVE, EntryMode.JOIN]),
+    probability=st.sampled_from([5_000, 8_500, 9_400]),
+    max_entry=st.sampled_from([6_000, 9_500, 9_900]),
+    spread=st.sampled_from([100, 300, 2_000]),
+    depth=st.sampled_from([0, 0, 1_000, 4_000]),
+    risk_per_trade=st.sampled_from([50, 20_000, 200_000]),
+    contracts=st.sampled_from([100, 10_000]),
+    step=st.sampled_from([1, 100, 250]),
+    trades=st.integers(1, 3),
+    series=st.sampled_from([frozenset(), frozenset({"KXHIGHNY"})]),
+    limits=st.sampled_from([None, {"max_order_size": 3}, {"max_position_per_market": 1}, {"max_open_orders": 1}]),
+)
+def test_favourite_entries_are_decided_as_the_reference_decides_them(
+    data: st.DataObject,
+    mode: EntryMode,
+    probability: int,
+    max_entry: int,
+    spread: int,
+    depth: int,
+    risk_per_trade: int,
+    contracts: int,
+    step: int,
+    trades: int,
+    series: frozenset[str],
+    limits: dict[str, int] | None,
+) -> None:
+    """Differential: over random books, fees, grids, params, positions, resting orders, cool-downs
+    and risk limits, ``decide`` returns exactly what ``ReferenceFavorite`` (the entry path as first
+    written) returns: the same memory, actions and decisions, reasons and numbers included."""
+    markets = [data.draw(entry_markets(n)) for n in range(data.draw(st.integers(1, 4)))]
+    params = FavoriteParams(
+        series=series,
+        min_probability=Price(probability),
+        max_entry_price=Price(max_entry),
+        min_depth=Qty(depth),
+        max_spread=Price(spread),
+        entry_mode=mode,
+        max_risk_per_trade=Money(risk_per_trade),
+        max_contracts=Qty(contracts),
+        size_step=Qty(step),
+        max_open_trades=trades,
+    )
+    tickers = [m.ticker for m in markets]
+    held = data.draw(st.dictionaries(st.sampled_from(tickers), st.sampled_from([-2.0, 0.0, 3.0]), max_size=2))
+    resting = [order(t, BookSide.BID, "0.10", 1, f"rest-{t}") for t in data.draw(st.sets(st.sampled_from(tickers)))]
+    cooling = data.draw(st.dictionaries(st.sampled_from(tickers), st.sampled_from([NOW - 1, NOW + 60_000]), max_size=2))
+    memory = FavoriteMemory({}, cooling)
+    risk = risk_for(markets, **limits) if limits is not None else None
+    fast, slow = FavoriteStrategy(params), ReferenceFavorite(params)
+    for now in (NOW, NOW + 1):  # twice: the second call reads the fees the first one worked out
+        got = fast.decide(
+            state(now, markets, orders=resting, positions=held, room=risk.room() if risk else UNLIMITED), memory
+        )
+        want = slow.decide(
+            state(now, markets, orders=resting, positions=held, room=risk.room() if risk else UNLIMITED), memory
+        )
+        assert got == want
+
+
+@pytest.mark.parametrize("mode", list(EntryMode))
+@pytest.mark.parametrize(("bid", "ask", "offered"), [("0.88", "0.90", 3), ("0.10", "0.12", 2), ("0.91", "0.93", 80)])
+def test_favourite_entries_of_each_mode_are_decided_as_the_reference_decides_them(
+    mode: EntryMode, bid: str, ask: str, offered: float
+) -> None:
+    """The same differential on hand-made favourites of both legs, sizes cut by what is offered."""
+    market = snap(T, bid=bid, ask=ask, bid_qty=offered, ask_qty=offered, bid_depth=50, ask_depth=50)
+    params = FavoriteParams(entry_mode=mode)
+    got = FavoriteStrategy(params).decide(state(NOW, [market]), FavoriteMemory())
+    assert got.intents
+    assert got == ReferenceFavorite(params).decide(state(NOW, [market]), FavoriteMemory())
