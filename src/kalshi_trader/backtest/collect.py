@@ -185,7 +185,7 @@ class Collector:
     def _exposure(self) -> None:
         r, engine = self.result_, self.engine
         r.max_total_exposure = max(r.max_total_exposure, int(engine.risk.total_exposure()))
-        r.max_open_orders = max(r.max_open_orders, len(engine.open_orders()))
+        r.max_open_orders = max(r.max_open_orders, engine.tracker.open_count())
         for p in engine.positions():
             if abs(int(p.qty)) > r.max_position:
                 r.max_position, r.max_position_ticker = abs(int(p.qty)), p.ticker

@@ -513,6 +513,10 @@ class OrderTracker:
             entries = sorted((e for market in self._open.values() for e in market.values()), key=lambda e: e.seq)
         return [e.view() for e in entries if strategy is None or e.strategy == strategy]
 
+    def open_count(self) -> int:
+        """``len(open_orders())``, without building the orders."""
+        return sum(len(market) for market in self._open.values())
+
     def seen_fill(self, fill_id: str) -> bool:
         return fill_id in self._fill_ids
 

@@ -84,6 +84,7 @@ def test_open_order_index_equals_a_full_scan(sequence: list[tuple[Any, ...]]) ->
         apply(t, event, n)
         everything = t.orders()
         assert t.open_orders() == [o for o in everything if o.state.is_open]
+        assert t.open_count() == len(t.open_orders())
         for ticker in TICKERS:
             assert t.open_orders(ticker) == [o for o in everything if o.state.is_open and o.ticker == ticker]
         for name in (*STRATEGIES, ""):
