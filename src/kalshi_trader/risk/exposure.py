@@ -149,6 +149,11 @@ class MarketRisk:
             self.ask_qty += sign * qty
             self.ask_cost += sign * cost
 
+    def reserve(self, side: BookSide, load: tuple[int, int], after: Exposure) -> None:
+        """``add`` the load, knowing the worst cases it leaves (``exposure(side, load)`` before)."""
+        self.add(side, load)
+        self._now = after
+
     def exposure(self, side: BookSide = BookSide.BID, extra: tuple[int, int] = (0, 0)) -> Exposure:
         """The worst cases now, or with ``extra`` (contracts, cost) more reserved on ``side``."""
         if not extra[0] and not extra[1]:

@@ -47,7 +47,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from msgspec.structs import replace
 
@@ -81,6 +80,12 @@ from kalshi_trader.risk.room import RoomView
 __all__ = ["KillSwitchState", "RiskManager"]
 
 _IOC = TimeInForce.IMMEDIATE_OR_CANCEL
+_PLACE, _CANCEL = IntentAction.PLACE, IntentAction.CANCEL
+_BID, _ASK = BookSide.BID, BookSide.ASK
+_ACTIVE = MarketStatus.ACTIVE
+_APPROVED = Rule.APPROVED
+_SIDE_TEXT = {side: side.value for side in BookSide}
+# Enum members bound once: on this interpreter reading ``Enum.MEMBER`` costs as much as a call.
 
 
 def _monotonic_ms() -> int:
@@ -121,16 +126,15 @@ class _WriteBudget:
         self._at = max(self._at, now_ms)
 
 
-class _Verdict(NamedTuple):
-    """The outcome of judging one intent: the decision and, if approved, what to commit."""
-
-    decision: RiskDecision
-    reservation: Reservation | None = None
-    market: MarketRisk | None = None
+_Commit = tuple[Reservation, MarketRisk, tuple[int, int], Exposure]
+"""What an approved place or amend reserves: the reservation, in its market, the load it adds to
+its side and the market's worst case after."""
+_Verdict = tuple[RiskDecision, _Commit | None]
+"""The outcome of judging one intent: the decision and, if it reserves, what to commit."""
 
 
 def _reject(rule: Rule, reason: str, **details: int | str) -> _Verdict:
-    return _Verdict(RiskDecision(False, reason, rule, None, details))
+    return RiskDecision(False, reason, rule, None, details), None
 
 
 class RiskManager:
@@ -192,7 +196,7 @@ class RiskManager:
         self, intent: OrderIntent, *, book: TopOfBook | None = None, fair_value: int | None = None
     ) -> RiskDecision:
         """Judge ``intent`` without reserving anything (a dry run)."""
-        return self._judge(intent, book, fair_value, self._clock()).decision
+        return self._judge(intent, book, fair_value, self._clock())[0]
 
     def check_and_reserve(
         self, intent: OrderIntent, *, book: TopOfBook | None = None, fair_value: int | None = None
@@ -202,64 +206,64 @@ class RiskManager:
         ``book`` is the market's top of book (required for places and amends); ``fair_value`` an
         optional YES fair price to check the order's price against."""
         now = self._clock()
-        verdict = self._judge(intent, book, fair_value, now)
-        if verdict.decision.approved and verdict.reservation is not None and verdict.market is not None:
-            market, new = verdict.market, verdict.reservation
-            old = self._reservations.get(new.reservation_id)
-            if old is not None:
-                market.add(old.side, old.load(), -1)
-            market.add(new.side, new.load())
-            self._markets.setdefault(market.ticker, market)
+        decision, commit = self._judge(intent, book, fair_value, now)
+        if commit is not None:
+            new, market, load, after = commit
+            market.reserve(new.side, load, after)  # an amend's load is the change from its old terms
+            if market.ticker not in self._markets:
+                self._markets[market.ticker] = market
             self._reservations[new.reservation_id] = new
-            self._refresh(market)
+            self._count(market, after.loss)
             self._budget.take(now)
-        return verdict.decision
+        return decision
 
     def _judge(self, intent: OrderIntent, book: TopOfBook | None, fair: int | None, now: int) -> _Verdict:
         limits = self.limits
-        coid, ticker = intent.client_order_id, intent.ticker
-        if intent.action is IntentAction.CANCEL:
+        coid, ticker, action = intent.client_order_id, intent.ticker, intent.action
+        if action is _CANCEL:
             held = coid if coid in self._reservations else None
-            return _Verdict(RiskDecision(True, "cancels always pass: they only remove risk", Rule.APPROVED, held))
+            return RiskDecision(True, "cancels always pass: they only remove risk", _APPROVED, held), None
         if not coid:
             return _reject(Rule.INVALID_INTENT, "the intent has no client_order_id")
-        if intent.qty <= 0:
-            return _reject(Rule.INVALID_INTENT, f"size {format_qty(intent.qty)} is not positive", qty=intent.qty)
-        if not 0 < intent.price < PRICE_SCALE:
-            reason = f"price {format_price(intent.price)} is not strictly between $0 and $1"
-            return _reject(Rule.INVALID_INTENT, reason, price=intent.price)
-        if intent.reduce_only and (intent.action is not IntentAction.PLACE or intent.tif is not _IOC):
-            what = "an amend" if intent.action is not IntentAction.PLACE else f"a {intent.tif.value} order"
+        side, price, qty = intent.side, intent.price, intent.qty
+        if qty <= 0:
+            return _reject(Rule.INVALID_INTENT, f"size {format_qty(qty)} is not positive", qty=qty)
+        if not 0 < price < PRICE_SCALE:
+            reason = f"price {format_price(price)} is not strictly between $0 and $1"
+            return _reject(Rule.INVALID_INTENT, reason, price=price)
+        if intent.reduce_only and (action is not _PLACE or intent.tif is not _IOC):
+            what = "an amend" if action is not _PLACE else f"a {intent.tif.value} order"
             reason = f"reduce_only is for immediate-or-cancel creates only (Kalshi refuses it otherwise), not {what}"
             return _reject(Rule.INVALID_INTENT, reason)
         info = self._info.get(ticker)
         if info is None:
             return _reject(Rule.UNKNOWN_MARKET, f"market {ticker} is not registered with risk (no grid, no event)")
-        if info.status is not MarketStatus.ACTIVE:
+        if info.status is not _ACTIVE:
             return _reject(Rule.MARKET_NOT_ACTIVE, f"market {ticker} is {info.status.value}, not active")
         if self._market_clock() >= info.close_ms:  # closed by the clock before any status update says so
             return _reject(Rule.MARKET_NOT_ACTIVE, f"market {ticker} closed at its close time")
 
         old = self._reservations.get(coid)
-        if intent.action is IntentAction.PLACE:
+        delta: tuple[int, int]
+        if action is _PLACE:
             if old is not None:
                 return _reject(Rule.DUPLICATE_CLIENT_ORDER_ID, f"client_order_id {coid} already holds a reservation")
-            new = Reservation(coid, ticker, info.event_ticker, intent.side, intent.price, intent.qty, now)
-            delta = new.load()
+            new = Reservation(coid, ticker, info.event_ticker, side, price, qty, now)
+            delta = (qty, (price if side is _BID else PRICE_SCALE - price) * qty)  # ``Reservation.load``
         else:
             if old is None:
                 return _reject(Rule.UNKNOWN_ORDER, f"no open order {coid} to amend")
-            if (old.ticker, old.side) != (ticker, intent.side):
+            if (old.ticker, old.side) != (ticker, side):
                 return _reject(Rule.INVALID_INTENT, f"an amend of {coid} cannot change its market or side")
             if old.prev_price is not None:
                 return _reject(Rule.INVALID_INTENT, f"an amend of {coid} is already in flight")
-            new = replace(old, price=intent.price, qty=intent.qty, prev_price=old.price, prev_qty=old.qty)
+            new = replace(old, price=price, qty=qty, prev_price=old.price, prev_qty=old.qty)
             (new_qty, new_cost), (old_qty, old_cost) = new.load(), old.load()
             delta = (new_qty - old_qty, new_cost - old_cost)
 
         market = self._markets.get(ticker) or MarketRisk(ticker, info.event_ticker)
         before = market.exposure()
-        after = market.exposure(intent.side, delta)
+        after = market.exposure(side, delta)
         adds_risk = after.long > before.long or after.short > before.short or after.loss > before.loss
         details: dict[str, int | str] = {
             "worst_long_qty": after.long,
@@ -273,32 +277,33 @@ class RiskManager:
                 rule, why = halt
                 return _reject(rule, f"trading is halted ({why}); only cancels and risk-reducing exits pass")
 
-        if intent.qty > limits.max_order_size:
-            reason = f"size {format_qty(intent.qty)} exceeds the max order size {format_qty(limits.max_order_size)}"
-            return _reject(Rule.MAX_ORDER_SIZE, reason, qty=intent.qty, limit=limits.max_order_size)
-        if not info.grid.is_valid_order_price(intent.price):
-            reason = f"price {format_price(intent.price)} is not on {ticker}'s tick grid"
-            return _reject(Rule.PRICE_OFF_GRID, reason, price=intent.price)
+        if qty > limits.max_order_size:
+            reason = f"size {format_qty(qty)} exceeds the max order size {format_qty(limits.max_order_size)}"
+            return _reject(Rule.MAX_ORDER_SIZE, reason, qty=qty, limit=limits.max_order_size)
+        if not info.grid.is_valid_order_price(price):
+            reason = f"price {format_price(price)} is not on {ticker}'s tick grid"
+            return _reject(Rule.PRICE_OFF_GRID, reason, price=price)
         floor = info.settlement_floor
-        if floor is not None and intent.price <= floor:
+        if floor is not None and price <= floor:
             reason = (
-                f"YES price {format_price(intent.price)} is at or below {ticker}'s settlement floor "
+                f"YES price {format_price(price)} is at or below {ticker}'s settlement floor "
                 f"{format_price(floor)}: YES is worth at least the floor, and the exchange refuses such orders"
             )
-            return _reject(Rule.BELOW_SETTLEMENT_FLOOR, reason, price=intent.price, floor=floor)
+            return _reject(Rule.BELOW_SETTLEMENT_FLOOR, reason, price=price, floor=floor)
         if book is None or book.ticker != ticker:
             return _reject(Rule.STALE_BOOK, f"no order book for {ticker}")
-        stale = self._stale_book(book, now)
-        if stale is not None:
-            return _reject(Rule.STALE_BOOK, stale, book_as_of_ms=book.as_of_ms)
-        through = _through_book(intent.side, intent.price, book, limits.max_through_book)
-        if through is not None:
-            return _reject(Rule.PRICE_THROUGH_BOOK, through, price=intent.price)
+        if book.stale or now - book.as_of_ms > limits.max_book_age_ms:
+            return _reject(Rule.STALE_BOOK, self._stale_book(book, now) or "", book_as_of_ms=book.as_of_ms)
+        bound, best_bid, best_ask = limits.max_through_book, book.best_bid, book.best_ask
+        if (side is _BID and best_ask is not None and price > best_ask + bound) or (
+            side is _ASK and best_bid is not None and price < best_bid - bound
+        ):
+            return _reject(Rule.PRICE_THROUGH_BOOK, _through_book(side, price, book, bound) or "", price=price)
         if fair is not None and adds_risk:  # a model never blocks getting out
-            worse = _worse_than_fair(intent.side, intent.price, fair, limits.max_fair_value_deviation)
+            worse = _worse_than_fair(side, price, fair, limits.max_fair_value_deviation)
             if worse is not None:
-                return _reject(Rule.PRICE_FAR_FROM_FAIR, worse, price=intent.price, fair_value=fair)
-        if intent.action is IntentAction.PLACE and len(self._reservations) >= limits.max_open_orders:
+                return _reject(Rule.PRICE_FAR_FROM_FAIR, worse, price=price, fair_value=fair)
+        if action is _PLACE and len(self._reservations) >= limits.max_open_orders:
             reason = f"{len(self._reservations)} orders are open already (limit {limits.max_open_orders})"
             return _reject(Rule.MAX_OPEN_ORDERS, reason, open_orders=len(self._reservations))
         blocked = self._exposure_limits(market, before, after, details)
@@ -307,12 +312,13 @@ class RiskManager:
         if self._budget.available(now) < 1000:
             reason = f"write budget spent: at most {limits.max_writes_per_second} places/amends per second"
             return _reject(Rule.RATE_BUDGET, reason)
-        what = "place" if intent.action is IntentAction.PLACE else "amend"
+        long, short = after.long, after.short
         reason = (
-            f"{what} {intent.side.value} {format_qty(intent.qty)} {ticker} @ {format_price(intent.price)} within "
-            f"limits: worst position {format_qty(after.position)}, worst loss {_dollars(after.loss)}"
+            f"{'place' if action is _PLACE else 'amend'} {_SIDE_TEXT[side]} {format_qty(qty)} {ticker}"
+            f" @ {format_price(price)} within limits: worst position {format_qty(long if long > short else short)},"
+            f" worst loss {_dollars(after.loss)}"
         )
-        return _Verdict(RiskDecision(True, reason, Rule.APPROVED, coid, details), new, market)
+        return RiskDecision(True, reason, _APPROVED, coid, details), (new, market, delta, after)
 
     def _exposure_limits(
         self, market: MarketRisk, before: Exposure, after: Exposure, details: dict[str, int | str]

@@ -14,10 +14,11 @@ import itertools
 from dataclasses import dataclass, replace
 
 import pytest
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
-from tests.unit.risk.kit import ROOMY, Clock, market, px, qty, usd
+from tests.unit.risk.kit import MARKET_START_MS, ROOMY, Clock, market, px, qty, usd
+from tests.unit.risk.reference import ReferenceRisk
 
 from kalshi_trader.domain import (
     PRICE_SCALE,
@@ -26,6 +27,7 @@ from kalshi_trader.domain import (
     MarketStatus,
     Money,
     OrderIntent,
+    Position,
     Price,
     Qty,
     Side,
@@ -307,3 +309,116 @@ def test_worst_terms_pick_the_larger_size_at_the_worse_price() -> None:
     assert Open("A1", BookSide.BID, 6_000, 300, 5_000, 200).worst_terms() == (300, 6_000)
     assert Open("A1", BookSide.ASK, 6_000, 100, 5_000, 200).worst_terms() == (200, 5_000)
     assert Open("A1", BookSide.ASK, px("0.6"), 100).worst_terms() == (100, 6_000)
+
+
+# ---------------------------------------------------------------------------------------------
+# Differential: check_and_reserve judges and reserves exactly as first written
+
+_coids = st.sampled_from([f"d{n}" for n in range(6)] + [""])
+_places = st.tuples(
+    st.just("place"),
+    st.sampled_from(["A1", "A2", "B1", "ZZ"]),
+    sides,
+    st.one_of(prices, st.sampled_from([0, 150, 10_000])),
+    st.one_of(sizes, st.sampled_from([0, 900])),
+    _coids,
+    st.sampled_from(["", "ioc", "reduce", "reduce-gtc"]),
+)
+_ops = st.one_of(
+    _places,
+    _places,
+    _places,
+    st.tuples(st.just("amend"), tickers, sides, prices, sizes, _coids, st.just("")),
+    st.tuples(st.just("cancel"), tickers, sides, prices, sizes, _coids, st.just("")),
+    st.tuples(st.just("check"), tickers, sides, prices, sizes, _coids, st.just("")),
+    st.tuples(st.just("release"), tickers, sides, prices, sizes, _coids, st.just("")),
+    st.tuples(st.just("amended"), tickers, sides, prices, sizes, _coids, st.sampled_from(["yes", "no"])),
+    st.tuples(st.just("fill"), tickers, sides, prices, sizes, _coids, st.just("")),
+    st.tuples(st.just("position"), tickers, sides, prices, st.integers(-900, 900), _coids, st.just("")),
+    st.tuples(
+        st.just("halt"), tickers, sides, prices, sizes, _coids, st.sampled_from(["kill", "reset", "error", "ok"])
+    ),
+    st.tuples(st.just("time"), tickers, sides, prices, st.sampled_from([1, 400, 4_000]), _coids, st.just("")),
+    st.tuples(
+        st.just("book"),
+        tickers,
+        sides,
+        prices,
+        sizes,
+        _coids,
+        st.sampled_from(["stale", "old", "edge", "thin", "fair"]),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(ops=st.lists(_ops, min_size=1, max_size=30), open_orders=st.integers(1, 6), writes=st.integers(1, 8))
+def test_check_and_reserve_decides_and_reserves_as_first_written(
+    ops: list[tuple[str, str, BookSide, int, int, str, str]], open_orders: int, writes: int
+) -> None:
+    """The same operations through ``RiskManager`` and ``ReferenceRisk`` (the judgement as first
+    written): every decision is equal — rule, reason, reservation and numbers — and so are the
+    reservations and every exposure after each step."""
+    limits = replace(
+        LIMITS,
+        max_open_orders=open_orders,
+        max_writes_per_second=writes,
+        max_book_age_ms=1_000,
+        max_through_book=Price(500),
+    )
+    clock, market_clock = Clock(), Clock(MARKET_START_MS)
+    fast = RiskManager(limits, clock=clock, market_clock=market_clock)
+    slow = ReferenceRisk(limits, clock=clock, market_clock=market_clock)
+    for risk in (fast, slow):
+        for ticker, event_ticker in MARKETS.items():
+            risk.register_market(market(ticker, event_ticker))
+    book_as_of, book_kind, fills = clock.now_ms, "", itertools.count()
+    for kind, ticker, side, price, size, coid, extra in ops:
+        book = TopOfBook(ticker, Price(4_000), Price(4_200), book_as_of, stale=book_kind == "stale")
+        fair = Price(4_100) if book_kind == "fair" else None
+        if kind == "book":
+            age = {"old": 2_000, "edge": 1_001}.get(extra, 0)  # the age limit is 1 s
+            book_as_of, book_kind = clock.now_ms - age, extra
+            continue
+        if kind == "time":
+            clock.advance(size)
+            continue
+        results = []
+        for risk in (fast, slow):
+            if kind in ("place", "amend", "cancel", "check"):
+                tif = TimeInForce.IMMEDIATE_OR_CANCEL if extra in ("ioc", "reduce") else TimeInForce.GOOD_TILL_CANCELED
+                if kind == "place" or kind == "check":
+                    intent = OrderIntent.place(
+                        ticker, side, price, size, coid, tif=tif, reduce_only=extra.startswith("reduce")
+                    )
+                elif kind == "amend":
+                    intent = OrderIntent.amend(ticker, side, price, size, coid)
+                else:
+                    intent = OrderIntent.cancel(ticker, coid)
+                judge = risk.check if kind == "check" else risk.check_and_reserve
+                results.append(judge(intent, book=None if book_kind == "thin" else book, fair_value=fair))
+            elif kind == "release":
+                results.append(risk.release(coid))
+            elif kind == "amended":
+                risk.on_amend_result(coid, extra == "yes")
+            elif kind == "fill":
+                held = risk.reservation(coid)
+                if held is not None:
+                    position = Position(held.ticker, Qty(size if held.side is BookSide.BID else -size), Money(size))
+                    fill = Fill(f"f{next(fills)}", "x", held.ticker, held.side, held.price, Qty(1), Money(0), True, 0)
+                    risk.on_fill(fill, position, client_order_id=coid)
+            elif kind == "position":
+                risk.update_position(Position(ticker, Qty(size), Money(abs(size) * 40)))
+            elif extra == "kill":
+                risk.kill(who="test", why="differential")
+            elif extra == "reset":
+                risk.reset_kill_switch(who="test", why="differential")
+            else:
+                risk.record_error("boom") if extra == "error" else risk.record_success()
+        if results:
+            assert results[0] == results[1]
+        assert fast.reservations() == slow.reservations()
+        for ticker in (*MARKETS, "ZZ"):
+            assert fast.exposure(ticker) == slow.exposure(ticker)
+        assert fast.total_exposure() == slow.total_exposure()
+        assert [fast.event_exposure(e) for e in ("EV-1", "EV-2")] == [slow.event_exposure(e) for e in ("EV-1", "EV-2")]
