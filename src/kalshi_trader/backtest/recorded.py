@@ -18,7 +18,8 @@ Contract:
   arrives, a moment after the request that asked for it) — with its status and body (an error
   status raises as it did live); anything else is ``NwsUnavailableError``, what a fair-value model
   without data sees. The client's caches run on the replay clock. A body recorded again unchanged
-  is answered as the same decoded object (decoded and read into values once).
+  is answered as the same decoded object (decoded and read into values once), decoded as
+  ``json.loads`` would (``decode_json``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ import bisect
 import json
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
+
+import msgspec
 
 from kalshi_trader.config import NwsSettings
 from kalshi_trader.domain import MarketInfo, Price
@@ -37,7 +40,7 @@ from kalshi_trader.kalshi import schemas as w
 from kalshi_trader.kalshi.errors import NotFoundError
 from kalshi_trader.marketdata.monitor import MarketFilter, MarketReport, TradePrinted
 
-__all__ = ["RecordedMarkets", "RecordedNws", "RecordedReads"]
+__all__ = ["RecordedMarkets", "RecordedNws", "RecordedReads", "decode_json"]
 
 _MARKET = w.decoder_for(w.Market)
 _SERIES = w.decoder_for(w.Series)
@@ -130,6 +133,19 @@ class RecordedReads:
             yield trade
 
 
+_DECODE: Final = msgspec.json.Decoder().decode
+
+
+def decode_json(body: bytes) -> Any:
+    """``json.loads(body)``, read by msgspec (several times faster, the same values); what msgspec
+    refuses and Python's reader may still take (a number out of a float's range, a lone surrogate,
+    a byte-order mark) goes to ``json.loads``, so the answer and the errors are ``json.loads``'s."""
+    try:
+        return _DECODE(body)
+    except msgspec.DecodeError:
+        return json.loads(body)
+
+
 class RecordedNws(NwsClient):
     """See the module docstring."""
 
@@ -181,7 +197,7 @@ class RecordedNws(NwsClient):
         if decoded is not None:
             return decoded
         try:
-            decoded = self._decoded[id(body)] = json.loads(body)
+            decoded = self._decoded[id(body)] = decode_json(body)
             return decoded
         except ValueError:
             raise NwsDataError(f"NWS {url} answered {status} with a body that is not JSON") from None

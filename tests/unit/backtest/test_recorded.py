@@ -5,12 +5,14 @@ is what a model without data sees."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from kalshi_trader.backtest.clock import ReplayClock
-from kalshi_trader.backtest.recorded import IN_FLIGHT_MS, RecordedNws
+from kalshi_trader.backtest.recorded import IN_FLIGHT_MS, RecordedNws, decode_json
 from kalshi_trader.fairvalue.nws import NwsHttpError, NwsUnavailableError, Point
+from kalshi_trader.recording.reader import read_recording
 
 META = {"path": "/gridpoints/OKX/33,35/forecast", "params": {"units": "us"}, "status": 200}
 
@@ -77,3 +79,44 @@ async def test_a_grid_recorded_again_unchanged_is_read_once_and_its_staleness_fo
     changed = await nws.gridpoint(point)
     assert changed.max_temperature_f[0].value == pytest.approx(31.0 * 9 / 5 + 32)
     assert not changed.stale
+
+
+def _typed(value: object) -> object:
+    """``value`` with every scalar's type beside it (``1 == 1.0``, ``True == 1``: equality alone
+    would not tell the readers apart)."""
+    if isinstance(value, dict):
+        return [(k, _typed(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, repr(value))
+
+
+def test_every_recorded_nws_body_of_the_sample_reads_as_json_loads_reads_it() -> None:
+    sample = Path(__file__).resolve().parents[3] / "src" / "kalshi_trader" / "samples" / "weather-day"
+    bodies = {body for rec in read_recording(sample) if rec.kind == "nws" for _, body in [rec.nws()]}
+    assert len(bodies) > 20
+    for body in bodies:
+        assert _typed(decode_json(body)) == _typed(json.loads(body))
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a": 1, "b": 2.0, "c": -0.0, "d": 1e2, "e": "\\u00e9", "f": null, "g": [true, false]}',
+        b'{"a": 1, "a": 2}',
+        b"123456789012345678901234567890",
+        b"1e400",
+        b'"\\ud800"',
+        b'\xef\xbb\xbf{"a": 1}',
+    ],
+)
+def test_a_body_reads_as_json_loads_reads_it(body: bytes) -> None:
+    assert _typed(decode_json(body)) == _typed(json.loads(body))
+
+
+@pytest.mark.parametrize("body", [b"{", b"NaNx", b'{"a": 1} trailing'])
+def test_a_body_that_is_not_json_fails_as_json_loads_fails(body: bytes) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(body)
+    with pytest.raises(json.JSONDecodeError):
+        decode_json(body)  # json.loads's own error: the caller turns it into an NwsDataError
