@@ -47,6 +47,7 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import random
 import statistics
 import sys
@@ -121,11 +122,11 @@ def order_request(headers: Callable[[str, str], dict[str, str]] | None) -> Calla
     return build
 
 
-Samples = tuple[list[int], list[int]]
-"""(wall-clock ns, on-CPU ns) per call."""
+Samples = tuple[list[int], list[int], list[float]]
+"""(wall-clock ns, on-CPU ns) per call, and the CPU p99 (µs) of each run."""
 
 
-def time_calls(call: Call, items: list[Any]) -> Samples:
+def time_calls(call: Call, items: list[Any]) -> tuple[list[int], list[int]]:
     """Each call timed on the wall clock and on this thread's CPU clock (which leaves out the time
     the thread was not running: on a shared machine the wall-clock tail is mostly other processes)."""
     perf, cpu = time.perf_counter_ns, time.thread_time_ns
@@ -140,21 +141,48 @@ def time_calls(call: Call, items: list[Any]) -> Samples:
     return wall, on_cpu
 
 
-def report(title: str, samples: dict[str, Samples]) -> None:
+class Machine:
+    """What else the machine did while a table ran: the load average and the share of CPU time
+    the hypervisor stole from this VM (``/proc/stat``; time a vCPU waited for a physical CPU,
+    which a thread's CPU clock counts as its own)."""
+
+    def __init__(self) -> None:
+        self.load, self.ticks = os.getloadavg()[0], _cpu_ticks()
+
+    def since(self) -> str:
+        ticks = _cpu_ticks()
+        total = sum(ticks) - sum(self.ticks)
+        steal = ticks[7] - self.ticks[7] if len(ticks) > 7 else 0
+        share = f"{100 * steal / total:.1f}%" if total > 0 else "?"
+        return f"load average {self.load:.1f} → {os.getloadavg()[0]:.1f}, hypervisor steal {share} of CPU time"
+
+
+def _cpu_ticks() -> list[int]:
+    try:
+        return [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return [0]
+
+
+def report(title: str, samples: dict[str, Samples], machine: Machine) -> None:
+    """Percentiles over every call of every run; the last column is the CPU p99 of each run alone
+    (lowest–highest): runs that disagree say the tail belongs to the machine, not the code."""
     base = statistics.median(next(iter(samples.values()))[0]) / 1000
-    print(f"\n{title}")
-    print(f"  {'path':<44} {'p50 µs':>8} {'p99 µs':>8}  {'CPU p50':>8} {'CPU p99':>8}  p50 vs (a)")
-    for label, (wall, on_cpu) in samples.items():
+    print(f"\n{title}\n  ({machine.since()})")
+    print(f"  {'path':<44} {'p50 µs':>8} {'p99 µs':>8}  {'CPU p50':>8} {'CPU p99':>8}  p50 vs (a)  CPU p99 by run")
+    for label, (wall, on_cpu, per_run) in samples.items():
         p50 = pct(wall, 0.50)
+        spread = f"{min(per_run):.1f}–{max(per_run):.1f}" if per_run else "-"
         print(
             f"  {label:<44} {p50:8.2f} {pct(wall, 0.99):8.2f}  {pct(on_cpu, 0.50):8.2f} {pct(on_cpu, 0.99):8.2f}"
-            f"  {p50 / base:7.1f}×"
+            f"  {p50 / base:7.1f}×  {spread:>14}"
         )
 
 
-def extend(into: Samples, more: Samples) -> None:
+def extend(into: Samples, more: tuple[list[int], list[int]]) -> None:
     into[0].extend(more[0])
     into[1].extend(more[1])
+    into[2].append(pct(more[1], 0.99))
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,7 +197,8 @@ def signing_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
         "(b) Ed25519": signers[KeyType.ED25519].headers,
         "(c) RSA-PSS 2048": signers[KeyType.RSA].headers,
     }
-    samples: dict[str, Samples] = {label: ([], []) for label in paths}
+    samples: dict[str, Samples] = {label: ([], [], []) for label in paths}
+    machine = Machine()
     work = [("POST", ORDERS_PATH)] * n
     for headers in paths.values():  # warm-up
         time_calls(lambda mp, h=headers: h(*mp), work[:500])
@@ -177,7 +206,7 @@ def signing_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
         for label, headers in paths.items():
             gc.collect()
             extend(samples[label], time_calls(lambda mp, h=headers: h(*mp), work))
-    report(f"1. Signer.headers(POST, {ORDERS_PATH}), {n:,} calls × {runs} runs", samples)
+    report(f"1. Signer.headers(POST, {ORDERS_PATH}), {n:,} calls × {runs} runs", samples, machine)
 
 
 def request_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
@@ -187,7 +216,8 @@ def request_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
         "(b) request signed with Ed25519": order_request(signers[KeyType.ED25519].headers),
         "(c) request signed with RSA-PSS 2048": order_request(signers[KeyType.RSA].headers),
     }
-    samples: dict[str, Samples] = {label: ([], []) for label in paths}
+    samples: dict[str, Samples] = {label: ([], [], []) for label in paths}
+    machine = Machine()
     warm = [i for i, _, _ in intents(infos, 500, -1)]
     for build in paths.values():
         time_calls(build, warm)
@@ -200,6 +230,7 @@ def request_table(signers: dict[KeyType, Signer], n: int, runs: int) -> None:
     report(
         f"2. intent → signed order request, {n:,} intents × {runs} runs (body {statistics.median(sizes):.0f} B)",
         samples,
+        machine,
     )
 
 
@@ -361,7 +392,8 @@ def tick_table(signers: dict[KeyType, Signer], n: int, runs: int, freeze: bool) 
     }
     staged = TickToOrder(grids, snapshots, clock, ed25519, trade=True, staged=True)
     print(f"\nGC: {gc_heap(freeze)}")
-    samples: dict[str, Samples] = {label: ([], []) for label in paths}
+    samples: dict[str, Samples] = {label: ([], [], []) for label in paths}
+    machine = Machine()
     chunks = [deltas[i * n : (i + 1) * n] for i in range(runs + 1)]
     collections = [0, 0, 0]
     for r, chunk in enumerate(chunks):  # chunk 0 warms up
@@ -384,7 +416,11 @@ def tick_table(signers: dict[KeyType, Signer], n: int, runs: int, freeze: bool) 
         stats = path.ws.stats
         if stats.seq_gaps or stats.bad_frames or stats.handler_errors:
             raise SystemExit(f"{label}: feed trouble {stats}")
-    report(f"3. tick → order in process, {n:,} orderbook_delta frames × {runs} runs (every tick an order)", samples)
+    report(
+        f"3. tick → order in process, {n:,} orderbook_delta frames × {runs} runs (every tick an order)",
+        samples,
+        machine,
+    )
     print(f"  collections during the timed calls of table 3, by generation: {collections}")
     print(f"\n4. stage split of 3 (c), thread CPU clock, {len(staged.stages[STAGES[0]]):,} ticks")
     print(f"  {'stage':<44} {'p50 µs':>8} {'p99 µs':>8}")

@@ -14,12 +14,16 @@ versions are compared on the same inputs. Instructions are not time: a cache mis
 costs hundreds of cycles and counts as one; the percentiles stay bench_signing.py's job.
 
 The count of each stage is the instructions between two ``os.getppid()`` calls, at which callgrind
-dumps its counters (``--dump-before=getppid``).
+dumps its counters (``--dump-before=getppid``). The heap built by the set-up is frozen first, as
+the node freezes its start-up heap: otherwise a full collection over it (tens of millions of
+instructions) lands in whichever stage happens to meet it, and moves from stage to stage between
+versions of the code. Young collections stay in (each stage pays for its own garbage).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import glob
 import logging
 import os
@@ -75,6 +79,8 @@ def inner(n: int, bench: Path) -> None:
         return MarketSnapshot.from_levels(infos[i], yes_levels, no_levels, updated_ms=now, stale=False)
 
     memory = node.strategy.initial_memory()
+    gc.collect()
+    gc.freeze()  # the start-up heap, as the node freezes it (TradingNode.start)
     mark()
     snaps = [snapshot(i) for i in range(n)]
     mark()

@@ -59,6 +59,8 @@ __all__ = ["BookError", "L2Book"]
 _YES = Side.YES
 _NO = Side.NO
 _ONE = PRICE_SCALE
+_new_top = tuple.__new__
+"""Builds a ``LadderTop`` from a tuple in C (its named-tuple constructor is a Python call)."""
 
 
 class BookError(ValueError):
@@ -411,11 +413,16 @@ class L2Book:
     def top(self, side: Side, levels: int) -> LadderTop:
         """What ``depth(side, levels)`` holds, summed without building it: the best price and its
         size, and the size over those levels."""
-        q, px, i = self._arrays(side)
+        if side is _YES:  # the arrays read in place (``_arrays`` is a call more)
+            q, px, i = self._yq, self._ypx, self._ybi
+        elif side is _NO:
+            q, px, i = self._nq, self._npx, self._nbi
+        else:
+            q, px, i = self._arrays(side)
         if levels > 0 and i + 1 >= levels:
             run = q[i - levels + 1 : i + 1]
             if 0 not in run:  # the best levels sit next to each other on the grid: summed in C
-                return LadderTop(px[i], Qty(q[i]), Qty(sum(run)))
+                return _new_top(LadderTop, (px[i], q[i], sum(run)))
         best, best_qty, total, n = None, 0, 0, 0
         while i >= 0 and n < levels:
             size = q[i]
@@ -425,7 +432,7 @@ class L2Book:
                 total += size
                 n += 1
             i -= 1
-        return LadderTop(best, Qty(best_qty), Qty(total))
+        return _new_top(LadderTop, (best, best_qty, total))
 
     def levels(self, side: Side) -> list[Level]:
         """Every level of the ``side`` bid ladder, ascending (Kalshi's ``orderbook_fp`` order: best last)."""

@@ -95,6 +95,11 @@ def test_top_of_neighbouring_and_gapped_levels() -> None:
     assert book.top(Side.NO, 1) == (300, 900, 900)
     book.apply_delta(Side.YES, 4200, -142)  # a gap below the best
     assert book.top(Side.YES, 3) == (4400, 144, 144 + 143 + 141)
+    for side in (Side.YES, Side.NO):
+        for n in range(7):
+            top = book.top(side, n)
+            assert type(top) is LadderTop
+            assert top == LadderTop.of(book.depth(side, n)) == book.top(side.value, n)  # type: ignore[arg-type]
 
 
 def test_book_is_stale_and_empty_until_the_first_snapshot() -> None:
