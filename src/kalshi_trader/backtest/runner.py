@@ -44,11 +44,10 @@ from kalshi_trader.backtest.data import BacktestData, BacktestError, open_data
 from kalshi_trader.backtest.memory import DiscardSink, MemoryPaperRecord
 from kalshi_trader.backtest.replay import MarketReplay
 from kalshi_trader.config import Settings
-from kalshi_trader.domain import PRICE_SCALE, Fill, LadderTop, Money, Order, Price, Side, TopOfBook, complement
+from kalshi_trader.domain import PRICE_SCALE, Fill, LadderTop, Money, Price, Side, TopOfBook, complement
 from kalshi_trader.execution.desk import EngineConfig
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
-from kalshi_trader.execution.orders import TrackedOrder
 from kalshi_trader.fairvalue.blend import MarketBlend, top_mid
 from kalshi_trader.host.fair import FairValueFeed
 from kalshi_trader.host.strategies import StrategyHost
@@ -121,17 +120,12 @@ def build_runners(names: tuple[str, ...], settings: Settings) -> list[tuple[Stra
 
 
 class _Events(EngineEvents):
-    def __init__(self, engine: ExecutionEngine, on_fill: Callable[[Fill], None], on_order: Callable[[], None]) -> None:
+    def __init__(self, engine: ExecutionEngine, on_fill: Callable[[Fill], None]) -> None:
         super().__init__(engine)
         self._on_fill = on_fill
-        self._on_order = on_order
 
     def after_fill(self, fill: Fill) -> None:
-        self._on_order()
         self._on_fill(fill)
-
-    def after_order(self, order: Order) -> None:
-        self._on_order()
 
 
 async def run_backtest(
@@ -154,13 +148,10 @@ class _Backtest:
         self.runners = runners
         self.clock = ReplayClock()
         self.replay = MarketReplay(self.clock)
-        self._own_levels: dict[str, tuple[dict[int, int], dict[int, int]]] = {}
-        self._own_all = False
-        """``_own_levels`` holds every market with resting orders (the others have none)."""
-        self._host_acted = False
+        self._own_levels: dict[str, tuple[int, tuple[dict[int, int], dict[int, int]]]] = {}
+        """ticker → (the tracker's ``market_revision``, our resting orders' levels as read then)."""
         self._books_changed = 0
         self._book_versions: dict[str, int] = {}
-        self._orders_version = 0
         self._snapshots: tuple[tuple[int, int, int, bool], Mapping[str, MarketSnapshot]] | None = None
         self._ladders: dict[str, tuple[L2Book, int, dict[int, int], dict[int, int], tuple[LadderTop, LadderTop]]] = {}
         self.collector = Collector(str(spec.data), data.kind, list(spec.strategies), dict(spec.overrides))
@@ -195,7 +186,6 @@ class _Backtest:
             fair_values=lambda: fair.values,
             top_of=self.top_of,
             clock_ms=now,
-            on_change=self._on_host_change,
         )
         host.salt = ID_SALT
         if on_host is not None:
@@ -215,10 +205,7 @@ class _Backtest:
             collector.on_fill(fill)
             self.due.wake = True
 
-        def on_order() -> None:
-            self._orders_changed()
-
-        await venue.open_stream(_Events(engine, on_fill, on_order))
+        await venue.open_stream(_Events(engine, on_fill))
         self.due = due = _Due()
         await replay.setup()
         await engine.start()
@@ -245,10 +232,7 @@ class _Backtest:
                 await replay.apply(rec)
                 if trading and ((due.wake and t - due.step >= spec.step_min_ms) or t - due.step >= spec.step_max_ms):
                     due.step, due.wake = t, False
-                    self._host_acted = False
                     host.step()
-                    if self._host_acted:  # a step that acted on nothing changed no order
-                        self._orders_changed()
                     collector.after_step()
                 await self._settle()
                 count += 1
@@ -296,40 +280,23 @@ class _Backtest:
         """Carry out every queued order request and deliver every venue event."""
         engine, venue = self.engine, self.venue
         while engine.queue.depth or engine.queue.current is not None or venue.exchange.changed:
-            self._orders_changed()
             await engine.queue.drain()
             await venue.commit()
 
     # -- the node's views of the books -------------------------------------------------------------
 
-    def _on_host_change(self) -> None:
-        self._host_acted = True
-
-    def _orders_changed(self) -> None:
-        self._own_levels.clear()
-        self._own_all = False
-        self._orders_version += 1
-
     def _own(self, ticker: str) -> tuple[dict[int, int], dict[int, int]]:
-        """Our resting orders' levels in ``ticker`` (read once per market, again after anything that
-        can change orders: a strategy step that acted, a venue event, queued requests sent)."""
-        own = self._own_levels.get(ticker)
-        if own is None:
-            if self._own_all:
-                return _NO_OWN
-            orders = self.engine.open_orders(ticker)
-            own = self._own_levels[ticker] = own_levels(orders) if orders else _NO_OWN
+        """Our resting orders' levels in ``ticker`` (one object, read again only after a change to
+        the market's orders)."""
+        tracker = self.engine.tracker
+        revision = tracker.market_revision(ticker)
+        kept = self._own_levels.get(ticker)
+        if kept is not None and kept[0] == revision:
+            return kept[1]
+        orders = tracker.open_orders(ticker)
+        own = own_levels(orders) if orders else _NO_OWN
+        self._own_levels[ticker] = (revision, own)
         return own
-
-    def _own_everywhere(self) -> None:
-        """Read our resting orders' levels in every market at once (one read of the open orders)."""
-        if self._own_all:
-            return
-        resting: dict[str, list[TrackedOrder]] = {}
-        for t in self.engine.open_orders():
-            resting.setdefault(t.ticker, []).append(t)
-        self._own_levels = {ticker: own_levels(orders) for ticker, orders in resting.items()}
-        self._own_all = True
 
     def _book_changed(self, ticker: str) -> None:
         self._books_changed += 1
@@ -362,12 +329,11 @@ class _Backtest:
         """What the strategies see of every market (the node's view, our resting orders on the
         book); built once per state of the books, orders and clock (every strategy reads it)."""
         monitor, now, live = self.replay.monitor, self.clock.now_ms(), self.replay.connected
-        key = (now, self._books_changed, self._orders_version, live)
+        key = (now, self._books_changed, self.engine.tracker.revision, live)
         if self._snapshots is not None and self._snapshots[0] == key:
             return self._snapshots[1]
         out: dict[str, MarketSnapshot] = {}
         ladders, versions = self._ladders, self._book_versions
-        self._own_everywhere()
         for ticker, info in monitor.markets.items():
             book = monitor.book(ticker)
             if book is None:

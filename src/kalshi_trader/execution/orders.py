@@ -55,12 +55,16 @@ Contract:
   ``fees_paid`` is the fees charged on fills and settlements; ``net_pnl`` is realized + unrealized −
   fees. Unrealized P&L values each open position at the caller's YES mark (``leg_price`` of it for
   NO positions); a position without a mark counts as worth its cost (0 unrealized).
+- **Reads are kept.** An order reads as one frozen ``TrackedOrder`` until it changes again;
+  ``revision`` (any order), ``market_revision(ticker)`` (one market's orders) and
+  ``positions_revision`` grow with every change, so a reader may keep what it built from a read
+  while the figure stands.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import msgspec
@@ -182,6 +186,9 @@ class _Entry:
     last_update_reason: str = ""
     seq: int = 0
     """Position among the tracker's orders (reads list orders in this order)."""
+    shown: TrackedOrder | None = field(default=None, compare=False, repr=False)
+    """``view()`` as built after the last change (every change ends with the tracker's
+    ``_reindex``, which drops it)."""
 
     @property
     def filled(self) -> int:
@@ -205,6 +212,13 @@ class _Entry:
         return OrderState.PENDING if self.order_id is None else OrderState.RESTING
 
     def view(self) -> TrackedOrder:
+        """What the order is now (one object until it changes again)."""
+        shown = self.shown
+        if shown is None:
+            shown = self.shown = self.build_view()
+        return shown
+
+    def build_view(self) -> TrackedOrder:
         filled, remaining = self.filled, self.remaining
         return TrackedOrder(
             client_order_id=self.client_order_id,
@@ -299,6 +313,9 @@ class OrderTracker:
         self._settled: dict[str, int] = {}
         """ticker → the YES value (a ``Price``) the market settled at."""
         self._first_fill_ms = 0
+        self._revision = 0
+        self._market_revisions: dict[str, int] = {}
+        self._positions_revision = 0
 
     # ---------------------------------------------------------------------------------------
     # Inputs: our own requests and the exchange's answers
@@ -449,6 +466,7 @@ class OrderTracker:
         self._fill_ids.add(fill.fill_id)
         if fill.ts_ms > 0 and (not self._first_fill_ms or fill.ts_ms < self._first_fill_ms):
             self._first_fill_ms = fill.ts_ms
+        self._positions_revision += 1
         holding = self._holdings.setdefault(fill.ticker, _Holding())
         holding.buy(fill.side, fill.price, fill.qty)
         holding.fees += fill.fee
@@ -481,6 +499,7 @@ class OrderTracker:
         if ticker in self._settled:
             return None
         self._settled[ticker] = yes_value
+        self._positions_revision += 1
         holding = self._holdings.get(ticker)
         if holding is None:
             if not fee:
@@ -493,6 +512,21 @@ class OrderTracker:
 
     # ---------------------------------------------------------------------------------------
     # Reads
+
+    @property
+    def revision(self) -> int:
+        """Grows with every change to any order: while it stands, every read of the orders gives
+        the same (a reader may keep what it built from them)."""
+        return self._revision
+
+    def market_revision(self, ticker: str) -> int:
+        """``revision`` for the orders of ``ticker`` alone."""
+        return self._market_revisions.get(ticker, 0)
+
+    @property
+    def positions_revision(self) -> int:
+        """Grows with every fill and settlement: while it stands, ``positions()`` reads the same."""
+        return self._positions_revision
 
     def order(self, key: str) -> TrackedOrder | None:
         """An order by ``client_order_id`` or exchange ``order_id``."""
@@ -581,7 +615,11 @@ class OrderTracker:
         self._reindex(entry)
 
     def _reindex(self, entry: _Entry) -> None:
-        """Put ``entry`` in or out of the open-order index after any change to it."""
+        """Put ``entry`` in or out of the open-order index after any change to it, and count the
+        change (its view is built again on the next read)."""
+        entry.shown = None
+        self._revision += 1
+        self._market_revisions[entry.ticker] = self._market_revisions.get(entry.ticker, 0) + 1
         if entry.state.is_open and self._orders.get(entry.client_order_id) is entry:
             self._open.setdefault(entry.ticker, {})[entry.seq] = entry
         else:

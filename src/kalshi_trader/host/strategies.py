@@ -41,6 +41,8 @@ Contract:
   cancelled. A strategy whose ``decide`` raises is stopped (its orders canceled) and the error is
   kept in ``last_error``: one bad strategy never takes the node down.
 - Decisions: the newest per market are kept (``decisions(name)``) for the dashboard.
+- What the host reads of the tracker (each strategy's open orders, the account's positions) is
+  kept while the tracker's revisions stand: a step with no order change reads nothing again.
 """
 
 from __future__ import annotations
@@ -125,6 +127,11 @@ class HostedStrategy:
     """Amends and cancels sent and not yet answered, by client order id."""
     sent: list[Submission] = field(default_factory=list)
     """Places and amends approved and not yet answered (a rejection is reported as a refusal)."""
+    shown_orders: tuple[int, tuple[Order, ...]] = (-1, ())
+    """(the tracker's ``revision``, the strategy's open orders as read then): read again only
+    after a change to the orders."""
+    as_orders: dict[str, tuple[TrackedOrder, Order]] = field(default_factory=dict)
+    """client order id → (the tracker's read of an open order, the ``Order`` built from it)."""
 
     @property
     def name(self) -> str:
@@ -212,6 +219,8 @@ class StrategyHost:
         self.min_interval_s = min_interval_s
         self.max_interval_s = max_interval_s
         self.salt = uuid.uuid4().hex[:12]
+        self._positions: tuple[int, dict[str, Position]] = (-1, {})
+        """(the tracker's ``positions_revision``, the account's non-flat positions as read then)."""
 
     # -- reads -------------------------------------------------------------------------------------
 
@@ -271,9 +280,35 @@ class StrategyHost:
             for ticker, qty in held.items():
                 hosted.holdings[ticker] = hosted.holdings.get(ticker, 0) + qty
 
+    def open_orders_of(self, name: str) -> tuple[Order, ...]:
+        """The strategy's open orders (pending ones included) as ``Order`` values, in submission
+        order: built again only after the tracker's orders changed, each ``Order`` only after its
+        own order did."""
+        hosted = self._hosted[name]
+        revision = self.engine.tracker.revision
+        if hosted.shown_orders[0] == revision:
+            return hosted.shown_orders[1]
+        known, built = hosted.as_orders, {}
+        for t in self.own_orders(name):
+            kept = known.get(t.client_order_id)
+            built[t.client_order_id] = kept if kept is not None and kept[0] is t else (t, _as_order(t))
+        hosted.as_orders = built
+        orders = tuple(order for _, order in built.values())
+        hosted.shown_orders = (revision, orders)
+        return orders
+
+    def positions(self) -> dict[str, Position]:
+        """The account's positions that are not flat, by ticker (read again only after a fill or a
+        settlement; the same mapping until then: readers never change it)."""
+        revision = self.engine.tracker.positions_revision
+        if self._positions[0] != revision:
+            held = {p.ticker: p for p in self.engine.positions() if p.qty != Qty(0)}
+            self._positions = (revision, held)
+        return self._positions[1]
+
     def state_for(self, name: str) -> StrategyState:
         """The strategy's inputs now; hands over (and forgets) the refusals since its last call."""
-        positions: dict[str, Position] = {p.ticker: p for p in self.engine.positions() if p.qty != Qty(0)}
+        positions = self.positions()
         hosted = self._hosted[name]
         own = _own_positions(hosted.holdings, positions)
         hosted.answered()
@@ -282,7 +317,7 @@ class StrategyHost:
             now_ms=self._clock_ms(),
             markets=self._markets(),
             fair_values=self._fair_values(),
-            open_orders=tuple(_as_order(t) for t in self.own_orders(name)),
+            open_orders=self.open_orders_of(name),
             positions=positions,
             own_positions=own,
             fills=tuple(hosted.fills),
