@@ -390,8 +390,7 @@ class StrategyState(msgspec.Struct, frozen=True):
         return next((r for r in self.refused if r.client_order_id == client_order_id), None)
 
 
-@dataclass(frozen=True, slots=True)
-class StrategyResult(Generic[M]):
+class StrategyResult(msgspec.Struct, Generic[M], frozen=True):
     """What one call returns: the next memory, the actions in order, and the decisions."""
 
     memory: M
@@ -400,7 +399,10 @@ class StrategyResult(Generic[M]):
 
     @property
     def intents(self) -> tuple[OrderIntent, ...]:
-        return tuple(a for a in self.actions if isinstance(a, OrderIntent))
+        actions = self.actions
+        if len(actions) == 1 and type(actions[0]) is OrderIntent:  # the usual one: no generator
+            return actions  # type: ignore[return-value]
+        return tuple(a for a in actions if isinstance(a, OrderIntent))
 
 
 # --------------------------------------------------------------------------------------------
@@ -522,6 +524,8 @@ class StrategyRunner(Generic[M]):
 
 _ID_NAMESPACE = uuid.UUID("6f1f9f4e-2b0c-5c3e-9a57-4b1f6c1d2e01")
 _ID_PREFIX = _ID_NAMESPACE.bytes
+_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+"""The hex digit that carries the variant bits (10) in place of a digest's digit."""
 
 
 def client_order_id(strategy: str, ticker: str, purpose: str, now_ms: int, salt: str = "") -> str:
@@ -531,12 +535,9 @@ def client_order_id(strategy: str, ticker: str, purpose: str, now_ms: int, salt:
 
     It is ``uuid.uuid5`` of ``salt|strategy|ticker|purpose|now_ms`` in this module's namespace, built
     straight from the SHA-1 digest (RFC 4122 §4.3: version 5, variant bits 10) without the
-    ``uuid.UUID`` object in between."""
-    digest = bytearray(sha1(_ID_PREFIX + f"{salt}|{strategy}|{ticker}|{purpose}|{now_ms}".encode()).digest()[:16])
-    digest[6] = digest[6] & 0x0F | 0x50
-    digest[8] = digest[8] & 0x3F | 0x80
-    h = digest.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    ``uuid.UUID`` object in between: the version and variant digits are set in the hex text."""
+    h = sha1(_ID_PREFIX + f"{salt}|{strategy}|{ticker}|{purpose}|{now_ms}".encode()).hexdigest()
+    return f"{h[:8]}-{h[8:12]}-5{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:32]}"
 
 
 def cancel_intent(order: Order, strategy: str, reason: str, inputs: Facts = ()) -> OrderIntent:

@@ -67,7 +67,7 @@ Imports: ``domain``, ``config``'s field types and ``strategy.base`` only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -302,15 +302,21 @@ class Trade(msgspec.Struct, frozen=True):
         return BookSide.of(self.outcome)
 
 
-@dataclass(frozen=True, slots=True)
-class FavoriteMemory:
-    trades: Mapping[str, Trade] = field(default_factory=dict)
+class FavoriteMemory(msgspec.Struct, frozen=True):
+    trades: Mapping[str, Trade] = msgspec.field(default_factory=dict)
     """By ticker: open trades, and ended ones until their cool-down is over."""
-    cooldown_until: Mapping[str, int] = field(default_factory=dict)
+    cooldown_until: Mapping[str, int] = msgspec.field(default_factory=dict)
 
 
 _Entry = tuple[Price, Price, Qty, bool, str, Price]
 """A priced and sized entry order: leg price, YES price, size, taker?, how, and its stop's limit."""
+
+_Plan = tuple[BookSide, Price, Qty, TimeInForce, bool, Price, Price, str, str, Facts]
+"""An entry before the risk limits: side, YES price, size, time in force, post-only?, leg price, its
+stop's limit, how, and the reason and facts of the whole size."""
+_Known = tuple[_Plan | None, str, TickGrid, FeeSchedule]
+_PLAN_MEMORY = 4_096
+"""Distinct tops whose entries are remembered (then forgotten all at once)."""
 
 _LEG_NAME = {Side.YES: "YES", Side.NO: "NO"}
 _SIDE_VALUE = {Side.YES: Side.YES.value, Side.NO: Side.NO.value}
@@ -332,6 +338,8 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         self._max_risk_text = dollars(self.params.max_risk_per_trade)
         self._planned_fees: dict[tuple[FeeSchedule, int, int, bool], int] = {}
         """The entry's and the stop's fee per contract by (fees, entry leg, stop leg, taker?)."""
+        self._plans: dict[tuple[int, int, Side, Price | None, Price | None, int], _Known] = {}
+        """``_plan``'s answers by (grid id, fees id, favourite, YES bid, YES ask, size offered if taking)."""
 
     def initial_memory(self) -> FavoriteMemory:
         return FavoriteMemory()
@@ -475,40 +483,79 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
                 return None, (), self._skip(ticker, now, "an order of ours already rests here")
         if open_trades >= p.max_open_trades:
             return None, (), self._skip(ticker, now, f"{open_trades} trades already open (max {p.max_open_trades})")
-        entry, why = self._price_entry(snap, favourite)
-        if entry is None:
+        plan, why = self._plan(snap, favourite)
+        if plan is None:
             return None, (), self._skip(ticker, now, why, facts)
-        leg, yes, qty, taker, how, stop_leg = entry
-        side = _BID if favourite is _YES else _ASK
+        side, yes, qty, tif, post_only, leg, stop_leg, how, reason, plan_facts = plan
         fit = state.room.claim(ticker, side, yes, qty)
         room = fit.qty - fit.qty % p.size_step
         if room <= 0:
             return None, (), self._skip(ticker, now, f"no room under the risk limits: {fit.reason}", facts)
         if room < qty:
             qty, how = Qty(room), f"{how} (size cut by the risk limits: {fit.reason})"
+            plan_facts = self._entry_facts(facts, favourite, leg, stop_leg, qty)
+            reason = self._entry_reason(snap, favourite, how, qty, leg)
         name = self._name
-        leg_name = _LEG_NAME[favourite]
         coid = client_order_id(name, ticker, "entry", now, state.id_salt)
-        facts = (
+        intent = OrderIntent(  # ``OrderIntent.place`` spelled out: one call less per entry
+            _PLACE, ticker, coid, side, yes, qty, tif, post_only, False, name, reason, plan_facts
+        )
+        trade = Trade(ticker, favourite, coid, leg, qty, now, snap.close_ms, snap.grid)
+        return trade, (intent,), Decision(name, ticker, _TRADE, reason, plan_facts, now)
+
+    def _plan(self, snap: MarketSnapshot, favourite: Side) -> tuple[_Plan | None, str]:
+        """The entry ``_price_entry`` makes of this book's top, with its reason and facts for the
+        whole size — or None and why not. A pure function of the top, the grid, the fees and the
+        params, so it is worked out once per distinct top (``_plans``) and read back after."""
+        grid, fees, bid, ask = snap.grid, snap.fees, snap.best_bid, snap.best_ask
+        offered = 0
+        if self.params.entry_mode is _TAKE:
+            offered = snap.best_ask_qty if favourite is _YES else snap.best_bid_qty
+        key = (id(grid), id(fees), favourite, bid, ask, offered)
+        known = self._plans.get(key)
+        if known is not None:
+            return known[0], known[1]
+        entry, why = self._price_entry(snap, favourite)
+        plan: _Plan | None = None
+        if entry is not None and bid is not None and ask is not None:  # a priced entry has both
+            leg, yes, qty, taker, how, stop_leg = entry
+            facts: Facts = (("yes_bid", bid), ("yes_ask", ask), ("min_probability", self.params.min_probability))
+            plan = (
+                _BID if favourite is _YES else _ASK,
+                yes,
+                qty,
+                _IOC if taker else _GTC,
+                not taker,
+                leg,
+                stop_leg,
+                how,
+                self._entry_reason(snap, favourite, how, qty, leg),
+                self._entry_facts(facts, favourite, leg, stop_leg, qty),
+            )
+        if len(self._plans) >= _PLAN_MEMORY:
+            self._plans.clear()
+        self._plans[key] = (plan, why, grid, fees)  # holding grid and fees keeps their ids theirs
+        return plan, why
+
+    def _entry_facts(self, facts: Facts, favourite: Side, leg: int, stop_leg: int, qty: int) -> Facts:
+        return (
             *facts,
             ("favourite", _SIDE_VALUE[favourite]),
             ("entry_leg_price", leg),
             ("stop_limit_leg_price", stop_leg),
             ("qty", qty),
-            ("max_risk", p.max_risk_per_trade),
+            ("max_risk", self.params.max_risk_per_trade),
         )
+
+    def _entry_reason(self, snap: MarketSnapshot, favourite: Side, how: str, qty: int, leg: int) -> str:
+        leg_name = _LEG_NAME[favourite]
         bid, ask = snap.best_bid, snap.best_ask
         twice = 0 if bid is None or ask is None else bid + ask if favourite is _YES else 2 * PRICE_SCALE - bid - ask
-        reason = (
+        return (
             f"{leg_name} is the favourite (mid {dollars(twice // 2)}"
             f" ≥ {self._min_probability_text}): {how}, buy {format_qty(qty)} {leg_name}"
             f" at {dollars(leg)}, sized to lose at most {self._max_risk_text} at the stop"
         )
-        intent = OrderIntent(  # ``OrderIntent.place`` spelled out: one call less per entry
-            _PLACE, ticker, coid, side, yes, qty, _IOC if taker else _GTC, not taker, False, name, reason, facts
-        )
-        trade = Trade(ticker, favourite, coid, leg, qty, now, snap.close_ms, snap.grid)
-        return trade, (intent,), Decision(name, ticker, _TRADE, reason, facts, now)
 
     def _desired_leg_price(self, snap: MarketSnapshot, outcome: Side) -> tuple[Price | None, bool, str]:
         """(leg price, taker?, how) of an entry now, or (None, _, why not)."""

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as hs
 from tests.unit.strategy.kit import ASK, BID, GRID, NOW, ct, order, px, snap, state
 
 from kalshi_trader.config import Settings
@@ -184,6 +186,23 @@ def test_client_order_ids_are_the_documented_uuid5(
     made = client_order_id(strategy, ticker, purpose, now_ms, salt)
     assert made == str(expected)
     assert uuid.UUID(made).version == 5
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    strategy=hs.text(max_size=12),
+    ticker=hs.text(max_size=30),
+    purpose=hs.text(max_size=8),
+    now_ms=hs.integers(-(10**16), 10**16),
+    salt=hs.text(max_size=12),
+)
+def test_client_order_ids_are_uuid5_for_any_inputs(
+    strategy: str, ticker: str, purpose: str, now_ms: int, salt: str
+) -> None:
+    """Differential: every digit, the version and variant ones included, is ``uuid.uuid5``'s."""
+    namespace = uuid.UUID("6f1f9f4e-2b0c-5c3e-9a57-4b1f6c1d2e01")
+    expected = uuid.uuid5(namespace, f"{salt}|{strategy}|{ticker}|{purpose}|{now_ms}")
+    assert client_order_id(strategy, ticker, purpose, now_ms, salt) == str(expected)
 
 
 def test_cancel_orders_explains_each_market() -> None:
