@@ -20,6 +20,8 @@ Contract:
   sum raised to w (the brackets partition the outcomes: at w = 1 the model's values, which sum to
   1; at w = 0 the mids exactly as the market has them; in between pulled toward a sum of 1 as
   far as the model is trusted); a bracket the model holds impossible (exactly 0) stays 0.
+  ``event_pool(mids, hours, extreme)`` is the same as a function of the models, for pooling
+  several model sets (a centre moved up and down) with one book.
 - ``book_mid(bid, ask)``: the market's probability from its best YES bid and ask (dollars, None
   = that side empty): their midpoint; a one-sided book halfway from its only side to $1 (bids
   only) or $0 (asks only); None for an empty book. ``top_mid(top)`` is the same of a
@@ -32,7 +34,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kalshi_trader.config import FairValueSettings
@@ -98,14 +100,34 @@ class MarketBlend:
     def blend_event(
         self, models: Sequence[float], mids: Sequence[float | None], hours: float, extreme: Extreme = "high"
     ) -> list[float]:
-        if len(models) != len(mids):
-            raise ValueError("one mid (or None) per bracket")
-        pooled = [0.0 if m == 0.0 else self.blend(m, k, hours, extreme) for m, k in zip(models, mids, strict=True)]
-        total = math.fsum(pooled)
-        if total <= 0:
-            return list(models)
-        scale = total ** self.weight(hours, extreme)
-        return [min(1.0, p / scale) for p in pooled]
+        return self.event_pool(mids, hours, extreme)(models)
+
+    def event_pool(
+        self, mids: Sequence[float | None], hours: float, extreme: Extreme = "high"
+    ) -> Callable[[Sequence[float]], list[float]]:
+        """``lambda models: blend_event(models, mids, hours, extreme)``, float for float, with the
+        weight and the mids' log-odds worked out once for any number of model sets."""
+        w = self.weight(hours, extreme)
+        market = [None if k is None else (1.0 - w) * logit(k) for k in mids]
+        low, high, log, exp, fsum = EDGE, 1.0 - EDGE, math.log, math.exp, math.fsum
+
+        def pool(models: Sequence[float]) -> list[float]:
+            if len(models) != len(market):
+                raise ValueError("one mid (or None) per bracket")
+            pooled = []
+            for m, k in zip(models, market, strict=True):
+                if m == 0.0 or k is None:
+                    pooled.append(0.0 if m == 0.0 else m)
+                    continue
+                q = high if m > high else low if m < low else m  # logit(m), inlined
+                pooled.append(1.0 / (1.0 + exp(-(w * log(q / (1.0 - q)) + k))))
+            total = fsum(pooled)
+            if total <= 0:
+                return list(models)
+            scale = total**w
+            return [min(1.0, p / scale) for p in pooled]
+
+        return pool
 
 
 def book_mid(bid: float | None, ask: float | None) -> float | None:

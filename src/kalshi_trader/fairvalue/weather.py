@@ -185,13 +185,59 @@ def regularized_beta(a: float, b: float, x: float) -> float:
     return 1.0 - front * _betacf(b, a, 1.0 - x) / b
 
 
+EVEN_DOF_MAX = 8
+"""Even degrees of freedom up to this use the closed form of the t tail (``_even_dof_tail``)."""
+
+_SERIES_BELOW_X = 0.25
+"""Below this x the even-ν tail is summed as a series (the closed form would cancel there)."""
+
+
+def _binomial_series(n: int) -> tuple[float, ...]:
+    """c_0 … c_(n−1) with c_k = C(2k, k)/4^k: (1−x)^(−1/2) = Σ c_k x^k."""
+    out, c = [], 1.0
+    for k in range(n):
+        out.append(c)
+        c *= (2 * k + 1) / (2 * k + 2)
+    return tuple(out)
+
+
+_SERIES = _binomial_series(EVEN_DOF_MAX // 2 + 64)
+"""Enough terms for x below ``_SERIES_BELOW_X`` (0.25^60 ≪ 1e-17)."""
+
+
+def _even_dof_tail(x: float, half_dof: int) -> float:
+    """I_x(m, 1/2) for an integer m = ν/2 ≤ ``EVEN_DOF_MAX``/2: √(1−x)·Σ_{k≥m} c_k x^k (the binomial
+    series of (1−x)^(−1/2) without its first m terms). Small x sums that tail directly (relative
+    accuracy: a far tail stays as exact as its size allows); otherwise one minus the first m terms."""
+    root = math.sqrt(1.0 - x)
+    if x < _SERIES_BELOW_X:
+        total, power = 0.0, x**half_dof
+        for c in _SERIES[half_dof:]:
+            term = c * power
+            if term <= total * 1e-17:
+                break
+            total += term
+            power *= x
+        return root * total
+    head, power = 0.0, 1.0
+    for c in _SERIES[:half_dof]:
+        head += c * power
+        power *= x
+    return 1.0 - root * head
+
+
 def student_t_cdf(t: float, dof: float) -> float:
     """CDF of the standard Student-t with ``dof`` degrees of freedom (``math.inf`` → normal)."""
     if math.isinf(dof):
         return normal_cdf(t)
     if dof <= 0:
         raise ValueError("degrees of freedom must be positive")
-    tail = 0.5 * regularized_beta(dof / 2.0, 0.5, dof / (dof + t * t))
+    x = dof / (dof + t * t)
+    half = dof / 2.0
+    if half.is_integer() and dof <= EVEN_DOF_MAX:
+        tail = 0.5 * _even_dof_tail(x, int(half))
+    else:
+        tail = 0.5 * regularized_beta(half, 0.5, x)
     return 1.0 - tail if t > 0 else tail
 
 
@@ -323,6 +369,17 @@ class MaxTempDistribution(_IntegerDistribution):
             return g
         return sum(w for delta, w in self.floor_slack if k >= self.observed_max_f + delta) * g
 
+    def cdfs(self, ks: Sequence[int], center_f: float | None = None) -> list[float]:
+        """``[cdf(k) for k in ks]`` of this distribution with its centre moved to ``center_f`` (None:
+        where it is), float for float, in one call."""
+        center = self.center_f if center_f is None else center_f
+        scale, dof, floor = self._scale, self.dof, self.observed_max_f
+        gs = [student_t_cdf((k + 0.5 - center) / scale, dof) for k in ks]
+        if floor is None:
+            return gs
+        slack = self.floor_slack
+        return [sum(w for delta, w in slack if k >= floor + delta) * g for k, g in zip(ks, gs, strict=True)]
+
 
 @dataclass(frozen=True, slots=True)
 class MinTempDistribution(_IntegerDistribution):
@@ -360,6 +417,12 @@ class MinTempDistribution(_IntegerDistribution):
         if k is None:
             return 1.0
         return 1.0 - self._mirror.cdf(-k - 1)
+
+    def cdfs(self, ks: Sequence[int], center_f: float | None = None) -> list[float]:
+        """``[cdf(k) for k in ks]`` of this distribution with its centre moved to ``center_f`` (None:
+        where it is), float for float, in one call."""
+        mirrored = self._mirror.cdfs([-k - 1 for k in ks], None if center_f is None else -center_f)
+        return [1.0 - g for g in mirrored]
 
 
 TempDistribution = MaxTempDistribution | MinTempDistribution

@@ -38,7 +38,7 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import structlog
 
@@ -46,7 +46,7 @@ from kalshi_trader.domain import MarketInfo
 from kalshi_trader.fairvalue.blend import MarketBlend
 from kalshi_trader.fairvalue.live import event_fair_values
 from kalshi_trader.fairvalue.nws import NwsClient, NwsError
-from kalshi_trader.fairvalue.stations import STATIONS, event_date, station_from_api
+from kalshi_trader.fairvalue.stations import STATIONS, Station, event_date, station_from_api
 from kalshi_trader.fairvalue.weather import Bracket, BracketError, Extreme, check_partition
 from kalshi_trader.strategy.base import FairValue
 from kalshi_trader.strategy.weather_mm import fair_values_from_distribution
@@ -81,6 +81,7 @@ class FairValueFeed:
         self.refreshes = 0
         self.last_refresh_ms = 0
         self._pricing: dict[str, asyncio.Task[None]] = {}
+        self._events: dict[tuple[object, ...], tuple[Station, list[Bracket], date]] = {}
 
     def events(self) -> dict[str, list[MarketInfo]]:
         """Followed markets of the stations' series, by event."""
@@ -96,6 +97,7 @@ class FairValueFeed:
         followed = {info.ticker for infos in events.values() for info in infos}
         self.values = {t: v for t, v in self.values.items() if t in followed}
         self.errors = {e: why for e, why in self.errors.items() if e in events}
+        self._events = {key: known for key, known in self._events.items() if key[0] in events}
         for event, infos in sorted(events.items()):
             if event not in self._pricing:
                 task = asyncio.get_running_loop().create_task(self._store(event, infos))
@@ -129,18 +131,28 @@ class FairValueFeed:
         for task in self._pricing.values():
             task.cancel()
 
+    def _event(self, event: str, infos: list[MarketInfo]) -> tuple[Station, list[Bracket], date]:
+        """The event's station, checked brackets (coldest first) and climate date, read once for as
+        long as its markets' rules and strikes stay the same."""
+        key = (event, tuple((i.ticker, i.strike_type, i.floor_strike, i.cap_strike, i.rules_primary) for i in infos))
+        known = self._events.get(key)
+        if known is None:
+            station = station_from_api(infos[0].series_ticker, rules_primary=infos[0].rules_primary)
+            brackets = check_partition(Bracket.from_market(m) for m in infos)
+            known = self._events[key] = (station, brackets, event_date(event))
+        return known
+
     async def _price(self, event: str, infos: list[MarketInfo]) -> dict[str, FairValue] | str:
         """One event's values (stamped with the market time they were priced at), or its error."""
         now_ms = self._clock_ms()
         try:
-            station = station_from_api(infos[0].series_ticker, rules_primary=infos[0].rules_primary)
-            brackets = check_partition(Bracket.from_market(m) for m in infos)
+            station, brackets, day = self._event(event, infos)
             now = datetime.fromtimestamp(now_ms / 1000, tz=UTC)
-            fv = await event_fair_values(self.client, station, event_date(event), now=now)  # its brackets: priced below
+            fv = await event_fair_values(self.client, station, day, now=now)  # its brackets: priced below
         except (NwsError, BracketError, ValueError) as exc:
             return str(exc)
         values = fair_values_from_distribution(
-            fv.distribution, brackets, now_ms, adjust=self._adjust(infos, now_ms, station.extreme)
+            fv.distribution, brackets, now_ms, adjust=self._adjust(infos, brackets, now_ms, station.extreme)
         )
         for info in infos:
             value = values.get(info.ticker)
@@ -149,16 +161,21 @@ class FairValueFeed:
         return values
 
     def _adjust(
-        self, infos: list[MarketInfo], now_ms: int, extreme: Extreme
+        self, infos: list[MarketInfo], brackets: list[Bracket], now_ms: int, extreme: Extreme
     ) -> Callable[[Sequence[str], list[float]], list[float]] | None:
-        """The market blend of one event's model probabilities at ``now_ms`` (None: no blend)."""
+        """The market blend of one event's model probabilities at ``now_ms`` (None: no blend); its
+        ``brackets`` in the order the probabilities come in."""
         blend, mids = self.blend, self._mids
         if blend is None or mids is None:
             return None
         market = {info.ticker: mids(info.ticker) for info in infos}
         hours = max(0.0, (min(info.close_ms for info in infos) - now_ms) / 3_600_000)
+        ordered = [b.ticker for b in brackets]
+        pool = blend.event_pool([market.get(t) for t in ordered], hours, extreme)
 
         def adjust(tickers: Sequence[str], values: list[float]) -> list[float]:
+            if tickers == ordered:
+                return pool(values)
             return blend.blend_event(values, [market.get(t) for t in tickers], hours, extreme)
 
         return adjust

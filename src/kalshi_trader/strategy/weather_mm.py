@@ -75,7 +75,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Annotated
 
@@ -100,7 +100,7 @@ from kalshi_trader.domain import (
     inventory_skew_ticks,
     shift_on_grid,
 )
-from kalshi_trader.fairvalue.partition import partition_probabilities
+from kalshi_trader.fairvalue.partition import probabilities_between
 from kalshi_trader.fairvalue.weather import Bracket, TempDistribution, check_partition, fair_price
 from kalshi_trader.strategy.base import (
     Action,
@@ -772,14 +772,16 @@ def fair_values_from_distribution(
     adjusted values."""
     ordered = check_partition(brackets)
     tickers = [b.ticker for b in ordered]
+    edges = [b.high for b in ordered if b.high is not None]  # all but the warmest's
 
-    def probabilities(dist: TempDistribution) -> list[float]:
-        values = partition_probabilities(dist, ordered)
+    def probabilities(center_f: float) -> list[float]:
+        values = probabilities_between(distribution.cdfs(edges, center_f))
         return adjust(tickers, values) if adjust is not None else values
 
-    base = probabilities(distribution)
-    up = probabilities(replace(distribution, center_f=distribution.center_f + shift_f))
-    down = probabilities(replace(distribution, center_f=distribution.center_f - shift_f))
+    center = distribution.center_f
+    base = probabilities(center)
+    up = probabilities(center + shift_f)
+    down = probabilities(center - shift_f)
     out: dict[str, FairValue] = {}
     for ticker, b, u, d in zip(tickers, base, up, down, strict=True):
         spread = max(abs(u - b), abs(d - b))
