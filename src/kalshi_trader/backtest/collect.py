@@ -178,15 +178,20 @@ class Collector:
             )
         )
         self._exposure()
+        self._largest_position()
 
     def after_step(self) -> None:
+        """A step changes orders, not positions (only fills do: ``on_fill`` reads those)."""
         self._exposure()
 
     def _exposure(self) -> None:
         r, engine = self.result_, self.engine
         r.max_total_exposure = max(r.max_total_exposure, int(engine.risk.total_exposure()))
         r.max_open_orders = max(r.max_open_orders, engine.tracker.open_count())
-        for p in engine.positions():
+
+    def _largest_position(self) -> None:
+        r = self.result_
+        for p in self.engine.positions():
             if abs(int(p.qty)) > r.max_position:
                 r.max_position, r.max_position_ticker = abs(int(p.qty)), p.ticker
 

@@ -210,6 +210,7 @@ class _Backtest:
         await replay.setup()
         await engine.start()
         trading = False
+        queue = engine.queue
         started = time.monotonic()
         total = self.data.estimate
         count = 0
@@ -222,7 +223,8 @@ class _Backtest:
                     collector.first_record(t)
                     due.tick = due.sweep = due.fair = due.sample = due.step = t
                 clock.advance_to(t)
-                await self._timers(t, trading)
+                if t >= due.tick or t >= due.sweep or t >= due.fair or t >= due.sample:
+                    await self._timers(t, trading)
                 if not trading and due.primed and (spec.start_ms is None or t >= spec.start_ms):
                     trading = True
                     collector.started(t)
@@ -234,7 +236,8 @@ class _Backtest:
                     due.step, due.wake = t, False
                     host.step()
                     collector.after_step()
-                await self._settle()
+                if queue.depth or queue.current is not None or exchange.changed:
+                    await self._settle()
                 count += 1
                 if on_progress is not None and count % 20_000 == 0:
                     on_progress(Progress(count, total, t, time.monotonic() - started))

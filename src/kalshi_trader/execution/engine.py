@@ -330,6 +330,8 @@ class ExecutionEngine:
         self.market_ms = market_ms
         self.queue = ExecutionQueue(recorder.flush)
         self._books: dict[str, TopOfBook] = {}
+        self._marks: dict[str, int] = {}
+        """The ``marks()`` of ``_books``, kept as the tops arrive (a tick reads them all)."""
         self._grids: dict[str, TickGrid] = {}
         self._amending: dict[str, Qty] = {}
         """client_order_id → its filled count when the amend in flight was submitted (the basis of
@@ -403,7 +405,13 @@ class ExecutionEngine:
     def on_book(self, top: TopOfBook) -> None:
         """The market's top of book changed (``as_of_ms`` on risk's clock). Checks its bracket's
         stop and retries exits waiting for a book; otherwise only stores it."""
-        self._books[top.ticker] = top
+        ticker = top.ticker
+        self._books[ticker] = top
+        mark = top.mark
+        if mark is not None and not top.stale:
+            self._marks[ticker] = mark
+        else:
+            self._marks.pop(ticker, None)
         self.protection.on_book(top)
         self.safety.after_change(top.ticker)
 
@@ -1105,12 +1113,7 @@ class ExecutionEngine:
     def marks(self) -> dict[str, int]:
         """YES marks of the fresh books with both sides (what unrealized P&L is marked at): the mid,
         never below the market's settlement floor (``TopOfBook.mark``)."""
-        marks: dict[str, int] = {}
-        for t, top in self._books.items():
-            mark = top.mark
-            if mark is not None and not top.stale:
-                marks[t] = mark
-        return marks
+        return dict(self._marks)
 
     # ------------------------------------------------------------------------------------------
     # Brackets

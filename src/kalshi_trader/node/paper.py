@@ -114,10 +114,13 @@ class PaperFeed:
                 self.venue.add_market(info.ticker, info.grid, fees, info.status)
 
     def _on_book(self, event: BookChanged) -> None:
-        if event.side == "":
+        side = event.side
+        if side == "":
             self.venue.on_book_snapshot(event.ticker, *event.book.as_tuples())
         else:
-            self.venue.on_book_delta(event.ticker, Side(event.side), event.price, event.delta)
+            self.venue.on_book_delta(
+                event.ticker, side if isinstance(side, Side) else Side(side), event.price, event.delta
+            )
 
     def _on_stale(self, event: BookStale) -> None:
         self.venue.on_book_stale(event.ticker)

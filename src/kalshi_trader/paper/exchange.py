@@ -293,8 +293,9 @@ class PaperExchange:
     def tick(self) -> None:
         """Book decreases no trade explained in time are cancels: the queues they may have moved
         are bound again."""
-        for ticker in self._books:
-            self._confirm_cancels(ticker)
+        for ticker, book in self._books.items():
+            if book.has_pending:
+                self._confirm_cancels(ticker)
 
     def _after_feed(self, ticker: str) -> None:
         self._confirm_cancels(ticker)
