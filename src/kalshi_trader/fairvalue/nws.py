@@ -40,15 +40,17 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import bisect
 import dataclasses
 import json
 import math
 import random
 import re
 import time as _time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
@@ -137,6 +139,31 @@ class ForecastPeriod:
 
 
 @dataclass(frozen=True, slots=True)
+class Timeline:
+    """A forecast's periods' start and end times, each in order, and their temperatures: the
+    periods overlapping a window are a run found by bisection."""
+
+    starts: tuple[datetime, ...]
+    ends: tuple[datetime, ...]
+    temperatures_f: tuple[float | None, ...]
+
+    @staticmethod
+    def of(periods: Sequence[ForecastPeriod]) -> Timeline | None:
+        """The timeline of ``periods``; None unless their starts and their ends are each in order."""
+        starts = tuple(p.start for p in periods)
+        ends = tuple(p.end for p in periods)
+        if any(b < a for a, b in pairwise(starts)) or any(b < a for a, b in pairwise(ends)):
+            return None
+        return Timeline(starts, ends, tuple(p.temperature_f for p in periods))
+
+    def temperatures_in(self, start: datetime, end: datetime) -> list[float]:
+        """The temperatures of the periods overlapping [start, end) (start < its end, end > its
+        start), in period order."""
+        first, stop = bisect.bisect_right(self.ends, start), bisect.bisect_left(self.starts, end)
+        return [t for t in self.temperatures_f[first:stop] if t is not None]
+
+
+@dataclass(frozen=True, slots=True)
 class Forecast:
     """``/forecast`` (12-hour periods) or ``/forecast/hourly``."""
 
@@ -144,6 +171,8 @@ class Forecast:
     update_time: datetime | None
     generated_at: datetime | None
     stale_reason: str | None = None
+    timeline: Timeline | None = field(default=None, compare=False, repr=False)
+    """``Timeline.of(periods)`` (``parse_forecast`` sets it): None reads the periods one by one."""
 
     @property
     def stale(self) -> bool:
@@ -297,27 +326,60 @@ def parse_forecast(body: JSON, *, now: datetime, stale_after_s: float) -> Foreca
     raw_periods = p.get("periods")
     if not isinstance(raw_periods, list):
         raise NwsDataError("forecast.properties.periods: expected a list")
-    periods = []
-    for i, raw in enumerate(raw_periods):
-        item = _obj(raw, f"forecast period {i}")
-        what = f"forecast period {i}"
-        temp = _number(item.get("temperature"), f"{what}.temperature")
-        unit = item.get("temperatureUnit") or "F"
-        if isinstance(item.get("temperature"), dict):
-            unit = item["temperature"].get("unitCode") or unit
-        periods.append(
-            ForecastPeriod(
-                number=number if isinstance(number := item.get("number"), int) else i + 1,
-                name=str(item.get("name") or ""),
-                start=_time_of(item.get("startTime"), f"{what}.startTime"),
-                end=_time_of(item.get("endTime"), f"{what}.endTime"),
-                is_daytime=bool(item.get("isDaytime")),
-                temperature_f=None if temp is None else _to_f(temp, str(unit), what),
-            )
-        )
+    times: dict[str, datetime] = {}  # one period's end is the next one's start
+    periods = tuple(_forecast_period(raw, i, times) for i, raw in enumerate(raw_periods))
     update_time = _opt_time(p.get("updateTime"), "forecast.updateTime")
-    forecast = Forecast(tuple(periods), update_time, _opt_time(p.get("generatedAt"), "forecast.generatedAt"))
+    forecast = Forecast(
+        periods, update_time, _opt_time(p.get("generatedAt"), "forecast.generatedAt"), timeline=Timeline.of(periods)
+    )
     return dataclasses.replace(forecast, stale_reason=forecast_staleness(forecast, now, stale_after_s))
+
+
+def _forecast_period(raw: JSON, i: int, times: dict[str, datetime]) -> ForecastPeriod:
+    """One period: a plain °F number and ISO times read directly (``times`` remembers the times
+    read), anything else as ``_read_forecast_period`` reads it."""
+    if type(raw) is not dict:
+        return _read_forecast_period(raw, i)
+    temp = raw.get("temperature")
+    start_text, end_text = raw.get("startTime"), raw.get("endTime")
+    if (
+        (type(temp) is not int and type(temp) is not float)
+        or not math.isfinite(temp)
+        or (raw.get("temperatureUnit") or "F") != "F"
+        or type(start_text) is not str
+        or type(end_text) is not str
+    ):
+        return _read_forecast_period(raw, i)
+    start, end = times.get(start_text), times.get(end_text)
+    if start is None:
+        start = times[start_text] = _time_of(start_text, f"forecast period {i}.startTime")
+    if end is None:
+        end = times[end_text] = _time_of(end_text, f"forecast period {i}.endTime")
+    return ForecastPeriod(
+        number=number if isinstance(number := raw.get("number"), int) else i + 1,
+        name=str(raw.get("name") or ""),
+        start=start,
+        end=end,
+        is_daytime=bool(raw.get("isDaytime")),
+        temperature_f=float(temp),
+    )
+
+
+def _read_forecast_period(raw: JSON, i: int) -> ForecastPeriod:
+    item = _obj(raw, f"forecast period {i}")
+    what = f"forecast period {i}"
+    temp = _number(item.get("temperature"), f"{what}.temperature")
+    unit = item.get("temperatureUnit") or "F"
+    if isinstance(item.get("temperature"), dict):
+        unit = item["temperature"].get("unitCode") or unit
+    return ForecastPeriod(
+        number=number if isinstance(number := item.get("number"), int) else i + 1,
+        name=str(item.get("name") or ""),
+        start=_time_of(item.get("startTime"), f"{what}.startTime"),
+        end=_time_of(item.get("endTime"), f"{what}.endTime"),
+        is_daytime=bool(item.get("isDaytime")),
+        temperature_f=None if temp is None else _to_f(temp, str(unit), what),
+    )
 
 
 def forecast_staleness(forecast: Forecast, now: datetime, stale_after_s: float) -> str | None:
@@ -417,6 +479,12 @@ def parse_observations(body: JSON, *, now: datetime, stale_after_s: float) -> li
     if not isinstance(features, list):
         raise NwsDataError("observations.features: expected a list")
     return [parse_observation(f, now=now, stale_after_s=stale_after_s) for f in features]
+
+
+def _restamped(obs: Observation, now: datetime, stale_after_s: float) -> Observation:
+    """``obs`` with its staleness at ``now``."""
+    reason = _staleness(obs.timestamp, now, stale_after_s, "observation")
+    return obs if reason == obs.stale_reason else dataclasses.replace(obs, stale_reason=reason)
 
 
 def parse_product_list(body: JSON) -> list[ProductRef]:
@@ -525,9 +593,15 @@ def _hourly_values(hourly: Forecast | None, grid: GridData | None, start: dateti
     """Hourly forecast temperatures of the hours overlapping [start, end): from ``hourly``, or
     from the grid ``temperature`` layer when ``hourly`` is missing or has none there."""
     if hourly is not None:
-        values = [
-            p.temperature_f for p in hourly.periods if p.temperature_f is not None and p.start < end and p.end > start
-        ]
+        line = hourly.timeline
+        if line is not None:
+            values = line.temperatures_in(start, end)
+        else:
+            values = [
+                p.temperature_f
+                for p in hourly.periods
+                if p.temperature_f is not None and p.start < end and p.end > start
+            ]
         if values:
             return values
     if grid is not None:
@@ -790,7 +864,11 @@ class NwsClient:
         path = f"/stations/{station.upper()}/observations"
         key = path + "?" + "&".join(f"{k}={v}" for k, v in sorted(params.items()))
         body = await self._cached(key, self.settings.observation_ttl_s, lambda: self.get_json(path, params))
-        return parse_observations(body, now=self._clock(), stale_after_s=self.settings.observation_stale_s)
+        now, stale_s = self._clock(), self.settings.observation_stale_s
+        parsed: list[Observation] = self._parse_once(
+            key, body, lambda: parse_observations(body, now=now, stale_after_s=stale_s)
+        )
+        return [_restamped(obs, now, stale_s) for obs in parsed]
 
     async def latest_observation(self, station: str) -> Observation:
         """``/stations/{id}/observations/latest``."""

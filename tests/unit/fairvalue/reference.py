@@ -3,7 +3,8 @@
 The Student-t CDF through the regularized incomplete beta function (a continued fraction,
 ``weather.regularized_beta``, still the general path) for every ν; a partition's probabilities one
 ``cdf`` call per edge; the market blend of an event with the weight looked up per bracket; an
-event's fair values from a moved copy of the distribution (±1 °F). ``test_fast_paths.py`` checks
+event's fair values from a moved copy of the distribution (±1 °F); a forecast read period by period
+and scanned whole for a window's hours. ``test_fast_paths.py`` checks
 that the faster versions give the same values. It repeats the code it checks on purpose: it is
 that code as it was."""
 
@@ -12,8 +13,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
+from datetime import datetime
 
 from kalshi_trader.fairvalue.blend import MarketBlend
+from kalshi_trader.fairvalue.nws import (
+    JSON,
+    Forecast,
+    ForecastPeriod,
+    NwsDataError,
+    _opt_time,
+    _props,
+    _read_forecast_period,
+    forecast_staleness,
+)
 from kalshi_trader.fairvalue.weather import (
     Bracket,
     Extreme,
@@ -81,3 +93,21 @@ def fair_values_from_distribution(
         t: FairValue(t, fair_price(b), as_of_ms, fair_price(min(1.0, max(abs(u - b), abs(d - b)))), source="weather")
         for t, b, u, d in zip(tickers, base, up, down, strict=True)
     }
+
+
+def parse_forecast(body: JSON, *, now: datetime, stale_after_s: float) -> Forecast:
+    """``nws.parse_forecast`` as first written: every period read in full (``_read_forecast_period``
+    is that reader, kept for what the direct path does not take), no timeline."""
+    p = _props(body, "forecast")
+    raw_periods = p.get("periods")
+    if not isinstance(raw_periods, list):
+        raise NwsDataError("forecast.properties.periods: expected a list")
+    periods = tuple(_read_forecast_period(raw, i) for i, raw in enumerate(raw_periods))
+    update_time = _opt_time(p.get("updateTime"), "forecast.updateTime")
+    forecast = Forecast(periods, update_time, _opt_time(p.get("generatedAt"), "forecast.generatedAt"))
+    return replace(forecast, stale_reason=forecast_staleness(forecast, now, stale_after_s))
+
+
+def hourly_values(periods: Iterable[ForecastPeriod], start: datetime, end: datetime) -> list[float]:
+    """The temperatures of the periods overlapping [start, end), each period read."""
+    return [p.temperature_f for p in periods if p.temperature_f is not None and p.start < end and p.end > start]
