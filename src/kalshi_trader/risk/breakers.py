@@ -78,6 +78,9 @@ class CircuitBreakers:
         """The breaker that stops new risk now, if any (a feed past its allowance counts already)."""
         for state in self._open.values():
             return state
+        since = self._feed_alive_ms if self._feed_up else self._feed_lost_ms
+        if since is None or now_ms - since < self._limits.feed_stale_ms:  # ``_feed_problem``'s "none"
+            return None
         why = self._feed_problem(now_ms)
         return None if why is None else BreakerState(Rule.FEED_DOWN, now_ms, why, None)
 

@@ -52,6 +52,10 @@ class Exposure(NamedTuple):
         return max(self.long, self.short)
 
 
+_new_exposure = tuple.__new__
+"""``Exposure(...)`` without the Python-level ``__new__`` a ``NamedTuple`` has."""
+
+
 class Reservation(msgspec.Struct, frozen=True):
     """Risk held for one order (keyed by its ``client_order_id``) until it fills, is canceled,
     rejected or expires."""
@@ -151,7 +155,13 @@ class MarketRisk:
 
     def reserve(self, side: BookSide, load: tuple[int, int], after: Exposure) -> None:
         """``add`` the load, knowing the worst cases it leaves (``exposure(side, load)`` before)."""
-        self.add(side, load)
+        qty, cost = load
+        if side is _BID:
+            self.bid_qty += qty
+            self.bid_cost += cost
+        else:
+            self.ask_qty += qty
+            self.ask_cost += cost
         self._now = after
 
     def exposure(self, side: BookSide = BookSide.BID, extra: tuple[int, int] = (0, 0)) -> Exposure:
@@ -159,11 +169,13 @@ class MarketRisk:
         if not extra[0] and not extra[1]:
             now = self._now
             if now is None:
-                now = self._now = self._worst(side, extra)
+                now = self._now = self.exposure_with(side, extra)
             return now
-        return self._worst(side, extra)
+        return self.exposure_with(side, extra)
 
-    def _worst(self, side: BookSide, extra: tuple[int, int]) -> Exposure:
+    def exposure_with(self, side: BookSide, extra: tuple[int, int]) -> Exposure:
+        """The worst cases with ``extra`` (contracts, cost) more reserved on ``side``, worked out
+        afresh (``exposure`` without the look at what it keeps)."""
         qty, bid_qty, bid_cost, ask_qty, ask_cost = self.qty, self.bid_qty, self.bid_cost, self.ask_qty, self.ask_cost
         if side is _BID:
             bid_qty, bid_cost = bid_qty + extra[0], bid_cost + extra[1]
@@ -174,4 +186,4 @@ class MarketRisk:
         if_yes = base - ask_cost + (qty * PRICE_SCALE if qty > 0 else 0)
         if_no = base - bid_cost - (qty * PRICE_SCALE if qty < 0 else 0)
         worst = if_yes if if_yes < if_no else if_no
-        return Exposure(long if long > 0 else 0, short if short > 0 else 0, -worst if worst < 0 else 0)
+        return _new_exposure(Exposure, (long if long > 0 else 0, short if short > 0 else 0, -worst if worst < 0 else 0))

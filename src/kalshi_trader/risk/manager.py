@@ -119,11 +119,14 @@ class _WriteBudget:
         self._at = now_ms
 
     def available(self, now_ms: int) -> int:
-        return min(self._capacity, self._level + max(0, now_ms - self._at) * self._rate)
+        at = self._at
+        level = self._level + (now_ms - at) * self._rate if now_ms > at else self._level
+        return level if level < self._capacity else self._capacity
 
     def take(self, now_ms: int) -> None:
         self._level = self.available(now_ms) - 1000
-        self._at = max(self._at, now_ms)
+        if now_ms > self._at:
+            self._at = now_ms
 
 
 _Commit = tuple[Reservation, MarketRisk, tuple[int, int], Exposure]
@@ -263,7 +266,7 @@ class RiskManager:
 
         market = self._markets.get(ticker) or MarketRisk(ticker, info.event_ticker)
         before = market.exposure()
-        after = market.exposure(side, delta)
+        after = market.exposure_with(side, delta)
         adds_risk = after.long > before.long or after.short > before.short or after.loss > before.loss
         details: dict[str, int | str] = {
             "worst_long_qty": after.long,
@@ -271,7 +274,8 @@ class RiskManager:
             "worst_loss_micros": after.loss,
         }
 
-        if adds_risk:  # by its effect: an intent that can only shrink the position passes a halt
+        # By its effect: an intent that can only shrink the position passes a halt.
+        if adds_risk and (self._kill is not None or self._breakers.blocking(now) is not None):
             halt = self._halt_reason(now)
             if halt is not None:
                 rule, why = halt
@@ -316,7 +320,7 @@ class RiskManager:
         reason = (
             f"{'place' if action is _PLACE else 'amend'} {_SIDE_TEXT[side]} {format_qty(qty)} {ticker}"
             f" @ {format_price(price)} within limits: worst position {format_qty(long if long > short else short)},"
-            f" worst loss {_dollars(after.loss)}"
+            f" worst loss {format_money(-(-after.loss // MICROS_PER_MONEY))}"  # ``_dollars``, a call less
         )
         return RiskDecision(True, reason, _APPROVED, coid, details), (new, market, delta, after)
 

@@ -12,6 +12,7 @@ checks on purpose: it is that code as it was."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from msgspec.structs import replace
@@ -33,7 +34,8 @@ from kalshi_trader.domain import (
 )
 from kalshi_trader.risk.decisions import RiskDecision, Rule
 from kalshi_trader.risk.exposure import MarketRisk, Reservation
-from kalshi_trader.risk.manager import RiskManager, _dollars, _through_book, _worse_than_fair
+from kalshi_trader.risk.limits import RiskLimits
+from kalshi_trader.risk.manager import RiskManager, _dollars, _through_book, _worse_than_fair, _WriteBudget
 from kalshi_trader.risk.room import RoomView
 
 _IOC = TimeInForce.IMMEDIATE_OR_CANCEL
@@ -105,8 +107,33 @@ def _old_reject(rule: Rule, reason: str, **details: int | str) -> _Verdict:
     return _Verdict(RiskDecision(False, reason, rule, None, details))
 
 
+class _ReferenceBudget(_WriteBudget):
+    """The write budget as first written (``manager._WriteBudget``)."""
+
+    def available(self, now_ms: int) -> int:
+        return min(self._capacity, self._level + max(0, now_ms - self._at) * self._rate)
+
+    def take(self, now_ms: int) -> None:
+        self._level = self.available(now_ms) - 1000
+        self._at = max(self._at, now_ms)
+
+
 class ReferenceRisk(RiskManager):
     """``RiskManager`` judging and reserving as first written (see the module docstring)."""
+
+    def __init__(self, limits: RiskLimits, *, clock: Callable[[], int], market_clock: Callable[[], int]) -> None:
+        super().__init__(limits, clock=clock, market_clock=market_clock)
+        self._budget = _ReferenceBudget(limits.max_writes_per_second, clock())
+
+    def _halt_reason(self, now: int) -> tuple[Rule, str] | None:
+        """Any open breaker first, then the feed's allowance, as ``CircuitBreakers.blocking`` first read it."""
+        if self._kill is not None:
+            return Rule.KILL_SWITCH, f"kill switch engaged by {self._kill.who}: {self._kill.why}"
+        breakers = self._breakers.open()
+        if breakers:
+            return breakers[0].rule, f"{breakers[0].rule.value}: {breakers[0].reason}"
+        why = self._breakers._feed_problem(now)
+        return None if why is None else (Rule.FEED_DOWN, f"{Rule.FEED_DOWN.value}: {why}")
 
     def check(
         self, intent: OrderIntent, *, book: TopOfBook | None = None, fair_value: int | None = None

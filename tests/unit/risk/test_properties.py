@@ -35,6 +35,7 @@ from kalshi_trader.domain import (
     TopOfBook,
 )
 from kalshi_trader.execution.orders import OrderTracker
+from kalshi_trader.risk.limits import RiskLimits
 from kalshi_trader.risk.manager import RiskManager
 
 MARKETS = {"A1": "EV-1", "A2": "EV-1", "B1": "EV-2"}
@@ -336,9 +337,16 @@ _ops = st.one_of(
     st.tuples(st.just("fill"), tickers, sides, prices, sizes, _coids, st.just("")),
     st.tuples(st.just("position"), tickers, sides, prices, st.integers(-900, 900), _coids, st.just("")),
     st.tuples(
-        st.just("halt"), tickers, sides, prices, sizes, _coids, st.sampled_from(["kill", "reset", "error", "ok"])
+        st.just("halt"),
+        tickers,
+        sides,
+        prices,
+        sizes,
+        _coids,
+        st.sampled_from(["kill", "reset", "error", "ok", "feed-lost", "feed-alive"]),
     ),
-    st.tuples(st.just("time"), tickers, sides, prices, st.sampled_from([1, 400, 4_000]), _coids, st.just("")),
+    st.tuples(st.just("halt"), tickers, sides, prices, sizes, _coids, st.sampled_from(["feed-lost", "feed-alive"])),
+    st.tuples(st.just("time"), tickers, sides, prices, st.sampled_from([1, 400, 4_000, 6_000]), _coids, st.just("")),
     st.tuples(
         st.just("book"),
         tickers,
@@ -349,6 +357,16 @@ _ops = st.one_of(
         st.sampled_from(["stale", "old", "edge", "thin", "fair"]),
     ),
 )
+
+
+def _judges(limits: RiskLimits, clock: Clock, market_clock: Clock) -> tuple[RiskManager, ReferenceRisk]:
+    """``RiskManager`` and ``ReferenceRisk`` on the same clocks, both told about ``MARKETS``."""
+    fast = RiskManager(limits, clock=clock, market_clock=market_clock)
+    slow = ReferenceRisk(limits, clock=clock, market_clock=market_clock)
+    for risk in (fast, slow):
+        for ticker, event_ticker in MARKETS.items():
+            risk.register_market(market(ticker, event_ticker))
+    return fast, slow
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -367,11 +385,7 @@ def test_check_and_reserve_decides_and_reserves_as_first_written(
         max_through_book=Price(500),
     )
     clock, market_clock = Clock(), Clock(MARKET_START_MS)
-    fast = RiskManager(limits, clock=clock, market_clock=market_clock)
-    slow = ReferenceRisk(limits, clock=clock, market_clock=market_clock)
-    for risk in (fast, slow):
-        for ticker, event_ticker in MARKETS.items():
-            risk.register_market(market(ticker, event_ticker))
+    fast, slow = _judges(limits, clock, market_clock)
     book_as_of, book_kind, fills = clock.now_ms, "", itertools.count()
     for kind, ticker, side, price, size, coid, extra in ops:
         book = TopOfBook(ticker, Price(4_000), Price(4_200), book_as_of, stale=book_kind == "stale")
@@ -413,6 +427,8 @@ def test_check_and_reserve_decides_and_reserves_as_first_written(
                 risk.kill(who="test", why="differential")
             elif extra == "reset":
                 risk.reset_kill_switch(who="test", why="differential")
+            elif extra.startswith("feed"):
+                risk.feed_lost() if extra == "feed-lost" else risk.feed_alive()
             else:
                 risk.record_error("boom") if extra == "error" else risk.record_success()
         if results:
@@ -422,3 +438,21 @@ def test_check_and_reserve_decides_and_reserves_as_first_written(
             assert fast.exposure(ticker) == slow.exposure(ticker)
         assert fast.total_exposure() == slow.total_exposure()
         assert [fast.event_exposure(e) for e in ("EV-1", "EV-2")] == [slow.event_exposure(e) for e in ("EV-1", "EV-2")]
+
+
+@pytest.mark.parametrize("feed", ["lost", "alive", "never"])
+@pytest.mark.parametrize("elapsed", [0, 4_999, 5_000, 5_001, 9_000])
+def test_the_feed_allowance_halts_as_first_written(feed: str, elapsed: int) -> None:
+    """Around the feed's allowance (lost or silent), a place that adds risk is judged as
+    ``ReferenceRisk`` judges it: halted from the allowance on, never before."""
+    clock, market_clock = Clock(), Clock(MARKET_START_MS)
+    fast, slow = _judges(LIMITS, clock, market_clock)
+    for risk in (fast, slow):
+        if feed != "never":
+            risk.feed_lost() if feed == "lost" else risk.feed_alive()
+    clock.advance(elapsed)
+    book = TopOfBook("A1", Price(4_000), Price(4_200), clock.now_ms)
+    intent = OrderIntent.place("A1", BookSide.BID, Price(4_100), qty(1), "c1")
+    decisions = [risk.check_and_reserve(intent, book=book) for risk in (fast, slow)]
+    assert decisions[0] == decisions[1]
+    assert decisions[0].approved == (feed == "never" or elapsed < LIMITS.feed_stale_ms)
