@@ -58,10 +58,11 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
   changes in ``state.in_flight`` land (``base.effective_orders``), so each action is sent once. A
   refused place never shows among the open orders, so it is never amended or cancelled.
 - **Lifecycle.** ``on_start`` and ``on_stop`` cancel every order the strategy has open.
-- **Work is not redone.** A market's plan is kept while every input ``plan_quotes`` reads is the same
-  (grid, fees, best prices, fair price and uncertainty, positions), and the actions turning its
+- **Work is not redone.** A market's plan and first side are kept while every input ``plan_quotes``
+  reads is the same (grid, fees, best prices, fair price and uncertainty, positions), the plan the
+  quote budget cuts from it while the plan and the sides left out are, and the actions turning its
   orders into it while the plan, its orders and first side are (unless they place: a place's client
-  order id reads the clock).
+  order id reads the clock). ``tests/unit/strategy/reference_mm.py`` keeps nothing: both decide alike.
 
 ``fair_values_from_distribution`` turns the fair-value model's output (``fairvalue.weather``) into
 ``FairValue`` inputs, with the uncertainty taken as the bracket probability's sensitivity to the
@@ -414,14 +415,12 @@ def first_side(plan: QuotePlan, position: int) -> BookSide | None:
     """The side ``plan``'s market keeps when the quote budget allows it one: the only side wanted,
     else the one reducing ``position``, else the one whose worst case costs less a contract (on a
     tie, the bid); None when no side is wanted."""
-    wanted = [q for q in (plan.bid, plan.ask) if q is not None]
-    if not wanted:
-        return None
-    if len(wanted) == 1:
-        return wanted[0].side
+    bid, ask = plan.bid, plan.ask
+    if bid is None or ask is None:
+        return BookSide.BID if bid is not None else BookSide.ASK if ask is not None else None
     if position:
         return BookSide.ASK if position > 0 else BookSide.BID
-    return min(wanted, key=lambda q: (_worst_cost(q), q.side is BookSide.ASK)).side
+    return BookSide.BID if bid.price <= PRICE_SCALE - ask.price else BookSide.ASK
 
 
 def budget_quotes(
@@ -434,28 +433,47 @@ def budget_quotes(
     (``first_side``) first, then second sides in ``resting`` (ticker, side), then the other second
     sides — each group cheapest worst case first, then by ticker. A side left out is not quoted and
     says why."""
-    ranked: list[tuple[tuple[int, int, str, bool], str, BookSide]] = []
-    for plan in plans:
-        first = first_side(plan, positions.get(plan.ticker, 0))
-        for quote in (plan.bid, plan.ask):
-            if quote is None:
-                continue
-            tier = 0 if quote.side is first else 1 if (plan.ticker, quote.side) in resting else 2
-            key = (tier, _worst_cost(quote), plan.ticker, quote.side is BookSide.ASK)
-            ranked.append((key, plan.ticker, quote.side))
-    if len(ranked) <= max_quotes:
+    firsts = {plan.ticker: first_side(plan, positions.get(plan.ticker, 0)) for plan in plans}
+    left_out = _left_out(plans, firsts, {(ticker, side is BookSide.ASK) for ticker, side in resting}, max_quotes)
+    if not left_out:
         return list(plans)
-    ranked.sort()
-    left_out = {(ticker, side) for _, ticker, side in ranked[max_quotes:]}
-    why = f"over the {max_quotes}-quote budget (one side in every market first, then the cheapest second sides)"
-    out: list[QuotePlan] = []
+    return [_cut(plan, (plan.ticker, False) in left_out, (plan.ticker, True) in left_out, max_quotes) for plan in plans]
+
+
+def _left_out(
+    plans: Sequence[QuotePlan],
+    firsts: Mapping[str, BookSide | None],
+    resting: AbstractSet[tuple[str, bool]],
+    max_quotes: int,
+) -> set[tuple[str, bool]]:
+    """The sides ``budget_quotes`` leaves out; sides are (ticker, is the ask) here, ``resting`` too;
+    ``firsts`` holds each plan's ``first_side``."""
+    if sum((plan.bid is not None) + (plan.ask is not None) for plan in plans) <= max_quotes:
+        return set()
+    ranked: list[tuple[int, int, str, bool]] = []
+    bid_side, ask_side = BookSide.BID, BookSide.ASK
     for plan in plans:
-        if (plan.ticker, BookSide.BID) in left_out:
-            plan = msgspec.structs.replace(plan, bid=None, why_no_bid=why)
-        if (plan.ticker, BookSide.ASK) in left_out:
-            plan = msgspec.structs.replace(plan, ask=None, why_no_ask=why)
-        out.append(plan)
-    return out
+        ticker, bid, ask = plan.ticker, plan.bid, plan.ask
+        first = firsts[ticker]
+        if bid is not None:
+            ranked.append(
+                (0 if first is bid_side else 1 if (ticker, False) in resting else 2, bid.price, ticker, False)
+            )
+        if ask is not None:
+            tier = 0 if first is ask_side else 1 if (ticker, True) in resting else 2
+            ranked.append((tier, PRICE_SCALE - ask.price, ticker, True))
+    ranked.sort()
+    return {(ticker, is_ask) for _, _, ticker, is_ask in ranked[max_quotes:]}
+
+
+def _cut(plan: QuotePlan, bid_out: bool, ask_out: bool, max_quotes: int) -> QuotePlan:
+    """``plan`` without the sides the quote budget leaves out, each saying why."""
+    why = f"over the {max_quotes}-quote budget (one side in every market first, then the cheapest second sides)"
+    if bid_out:
+        plan = msgspec.structs.replace(plan, bid=None, why_no_bid=why)
+    if ask_out:
+        plan = msgspec.structs.replace(plan, ask=None, why_no_ask=why)
+    return plan
 
 
 # --------------------------------------------------------------------------------------------
@@ -480,13 +498,16 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
 
     def __init__(self, params: WeatherMMParams | None = None, name: str = NAME) -> None:
         super().__init__(params if params is not None else WeatherMMParams(), name)
-        self._plans: dict[str, tuple[_PlanInputs, QuotePlan]] = {}
+        self._plans: dict[str, tuple[_PlanInputs, tuple[QuotePlan, BookSide | None]]] = {}
+        self._cuts: dict[str, tuple[QuotePlan, tuple[bool, bool], tuple[QuotePlan, BookSide | None]]] = {}
         self._reconciled: dict[str, tuple[QuotePlan, list[Order], BookSide | None, _Keyed, tuple[str, ...]]] = {}
 
-    def _plan(self, snap: MarketSnapshot, fair_value: FairValue, position: int, event_position: int) -> QuotePlan:
-        """``plan_quotes`` with these params; the market's last plan again when none of the inputs it
-        reads changed (the market's grid, fees and best prices, the fair price and its uncertainty,
-        the positions)."""
+    def _plan(
+        self, snap: MarketSnapshot, fair_value: FairValue, position: int, event_position: int
+    ) -> tuple[QuotePlan, BookSide | None]:
+        """``plan_quotes`` with these params and the plan's ``first_side``; the market's last ones
+        again when none of the inputs they read changed (the market's grid, fees and best prices,
+        the fair price and its uncertainty, the positions)."""
         inputs = (
             snap.grid,
             snap.fees,
@@ -501,8 +522,20 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
         if kept is not None and kept[0] == inputs:
             return kept[1]
         plan = plan_quotes(self.params, snap, fair_value, position, event_position)
-        self._plans[snap.ticker] = (inputs, plan)
-        return plan
+        made = plan, first_side(plan, position)
+        self._plans[snap.ticker] = (inputs, made)
+        return made
+
+    def _budgeted(self, plan: QuotePlan, bid_out: bool, ask_out: bool) -> tuple[QuotePlan, BookSide | None]:
+        """``plan`` without the sides the quote budget leaves out, and its first side (the same
+        objects again while the plan and the sides left out are)."""
+        kept = self._cuts.get(plan.ticker)
+        if kept is not None and kept[0] is plan and kept[1] == (bid_out, ask_out):
+            return kept[2]
+        cut = _cut(plan, bid_out, ask_out, self.params.max_quotes)
+        made = cut, first_side(cut, 0)  # one side left at most: the position cannot choose
+        self._cuts[plan.ticker] = (plan, (bid_out, ask_out), made)
+        return made
 
     def _reconcile_once(
         self, state: StrategyState, plan: QuotePlan, orders: list[Order], first: BookSide | None
@@ -511,7 +544,7 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
         side are the same and those actions held no place (a place's client order id reads the
         clock; nothing else in them does)."""
         kept = self._reconciled.get(plan.ticker)
-        if kept is not None and kept[0] == plan and kept[1] == orders and kept[2] is first:
+        if kept is not None and kept[2] is first and (kept[0] is plan or kept[0] == plan) and kept[1] == orders:
             return list(kept[3]), list(kept[4])
         actions, notes = self._reconcile(state, plan, orders, first)
         if any(a.action is IntentAction.PLACE for _, a in actions if isinstance(a, OrderIntent)):
@@ -540,53 +573,71 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
 
     def decide(self, state: StrategyState, memory: WeatherMMMemory) -> StrategyResult[WeatherMMMemory]:
         p, now = self.params, state.now_ms
+        markets, fair_values, own = state.markets, state.fair_values, state.own_positions
         orders = effective_orders(state.open_orders, state.in_flight)
         in_scope = {
-            t: s
-            for t, s in state.markets.items()
-            if t in state.fair_values and (not p.series or s.series_ticker in p.series)
+            t: s for t, s in markets.items() if t in fair_values and (not p.series or s.series_ticker in p.series)
         }
         event_positions: dict[str, int] = {}
-        for ticker, market in state.markets.items():
-            event_positions[market.event_ticker] = event_positions.get(market.event_ticker, 0) + state.own_position(
-                ticker
-            )
+        for ticker, held in own.items():  # summed over the event's markets: only held ones add
+            market = markets.get(ticker)
+            if market is not None:
+                event_positions[market.event_ticker] = event_positions.get(market.event_ticker, 0) + held
         orders_in: dict[str, list[Order]] = {}
         for o in orders:
             orders_in.setdefault(o.ticker, []).append(o)
         keyed: list[tuple[tuple[int, int], Action]] = []
         decisions: list[Decision] = []
-        plans: list[QuotePlan] = []
+        planned: list[tuple[QuotePlan, BookSide | None]] = []
         facts: dict[str, Facts] = {}
-        for ticker in sorted(set(in_scope) | set(orders_in)):
+        why_not, plan_for = self._why_not_quote, self._plan
+        for ticker in sorted(in_scope.keys() | orders_in.keys()):
             snap = in_scope.get(ticker)
-            why = self._why_not_quote(state, ticker, snap)
+            why = why_not(state, ticker, snap)
             if why:
-                cancels = [cancel_intent(o, self.name, f"pull quote: {why}") for o in orders_in.get(ticker, ())]
-                keyed.extend(((_CANCEL, 0), c) for c in cancels)
-                verdict = Verdict.TRADE if cancels else Verdict.SKIP
-                text = f"not quoting: {why}" + (f"; cancel {len(cancels)} quote(s)" if cancels else "")
-                decisions.append(Decision(self.name, ticker, verdict, text, (), now))
+                decisions.append(self._pull(ticker, why, orders_in.get(ticker, ()), keyed, now))
                 continue
             assert snap is not None
-            plans.append(
-                self._plan(
-                    snap,
-                    state.fair_values[ticker],
-                    state.own_position(ticker),
-                    event_positions.get(snap.event_ticker, 0),
-                )
+            planned.append(
+                plan_for(snap, fair_values[ticker], own.get(ticker, 0), event_positions.get(snap.event_ticker, 0))
             )
-        positions = {plan.ticker: state.own_position(plan.ticker) for plan in plans}
-        resting = {(o.ticker, o.side) for o in orders}
+        ask = BookSide.ASK
+        resting = {(o.ticker, o.side is ask) for o in orders}
         notes_of: dict[str, list[str]] = {}
-        for plan in budget_quotes(plans, positions, resting, p.max_quotes):
-            mine = orders_in.get(plan.ticker, [])
-            acts, notes = self._reconcile_once(state, plan, mine, first_side(plan, positions[plan.ticker]))
+        firsts = {plan.ticker: first for plan, first in planned}
+        left_out = _left_out([plan for plan, _ in planned], firsts, resting, p.max_quotes)
+        for plan, first in planned:
+            if left_out and ((plan.ticker, False) in left_out or (plan.ticker, True) in left_out):
+                plan, first = self._budgeted(plan, (plan.ticker, False) in left_out, (plan.ticker, True) in left_out)
+            acts, notes = self._reconcile_once(state, plan, orders_in.get(plan.ticker, []), first)
             keyed.extend(acts)
             notes_of[plan.ticker] = notes
             facts[plan.ticker] = plan.facts
-        ranked = sorted(enumerate(keyed), key=lambda item: (item[1][0], item[0]))  # stable within a priority
+        return self._conclude(state, memory, keyed, notes_of, facts, {o.ticker for o in orders}, decisions)
+
+    def _pull(self, ticker: str, why: str, orders: Iterable[Order], keyed: _Keyed, now: int) -> Decision:
+        """The decision not to quote ``ticker`` (``why``), with cancels of its ``orders`` added to
+        ``keyed``."""
+        cancels = [cancel_intent(o, self.name, f"pull quote: {why}") for o in orders]
+        keyed.extend(((_CANCEL, 0), c) for c in cancels)
+        verdict = Verdict.TRADE if cancels else Verdict.SKIP
+        text = f"not quoting: {why}" + (f"; cancel {len(cancels)} quote(s)" if cancels else "")
+        return Decision(self.name, ticker, verdict, text, (), now)
+
+    def _conclude(
+        self,
+        state: StrategyState,
+        memory: WeatherMMMemory,
+        keyed: _Keyed,
+        notes_of: dict[str, list[str]],
+        facts: Mapping[str, Facts],
+        quoted: AbstractSet[str],
+        decisions: list[Decision],
+    ) -> StrategyResult[WeatherMMMemory]:
+        """The result: ``keyed`` actions most urgent first (in their order within a priority), each
+        fitted to the risk room, and after ``decisions`` one per market planned (``notes_of``: what
+        was done there; ``quoted``: the markets with orders)."""
+        ranked = sorted(enumerate(keyed), key=lambda item: (item[1][0], item[0]))
         actions: list[Action] = []
         acted: set[str] = set()
         for _, (_, action) in ranked:
@@ -594,7 +645,7 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
             if sized is not None:
                 actions.append(sized)
                 acted.add(sized.ticker)
-        quoted = {o.ticker for o in orders}
+        now = state.now_ms
         for ticker, notes in notes_of.items():
             verdict = Verdict.TRADE if ticker in acted else Verdict.HOLD if ticker in quoted else Verdict.SKIP
             decisions.append(Decision(self.name, ticker, verdict, "; ".join(notes), facts[ticker], now))
@@ -643,15 +694,17 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
             return f"market is {snap.status.value}"
         if snap.stale:
             return "book is stale"
-        others = state.position(ticker) - state.own_position(ticker)
+        held = state.positions.get(ticker)
+        others = (0 if held is None else held.qty) - state.own_positions.get(ticker, 0)
         if others:
             return f"{format_qty(abs(others))} contract(s) here are not the market maker's (another strategy's)"
-        if snap.age_ms(now) > p.max_book_age_ms:
-            return f"book is {snap.age_ms(now) // 1000} s old (max {p.max_book_age_ms // 1000} s)"
+        age = now - snap.updated_ms
+        if age > p.max_book_age_ms:
+            return f"book is {age // 1000} s old (max {p.max_book_age_ms // 1000} s)"
         fair = state.fair_values[ticker]
         if now - fair.as_of_ms > p.max_fair_age_ms:
             return f"fair value is {(now - fair.as_of_ms) // 1000} s old (max {p.max_fair_age_ms // 1000} s)"
-        left = snap.time_to_close_ms(now)
+        left = snap.close_ms - now
         if left <= p.stop_before_close_ms:
             return f"market closes in {max(0, left) // 1000} s (stop {p.stop_before_close_ms // 1000} s before)"
         return ""
