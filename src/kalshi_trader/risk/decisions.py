@@ -5,7 +5,8 @@ Contract:
   ``GUARDS.md`` use it) and every one has a row in ``risk/GUARDS.md`` (a test checks both ways).
 - ``RiskDecision`` is the verdict on one intent: approved or not, the one rule that decided, a reason
   a person can read, the reservation it holds (approved places and amends) and the numbers behind
-  it (``details``, read-only).
+  it (``details``, read-only: a mapping given is copied, except a ``MappingProxyType``, which is
+  kept as the view it is — risk hands over one of a dict it never touches again).
 - ``RiskAction`` is something risk asks the actor (the execution engine) to do — risk itself never
   acts: cancel every resting order, or flatten the listed markets.
 - ``RiskEvent`` is an audit record of a state change: a breaker tripped or reset, the kill switch
@@ -55,6 +56,9 @@ BREAKERS = (Rule.CONSECUTIVE_ERRORS, Rule.LOSS_VELOCITY, Rule.FEED_DOWN, Rule.DA
 """The rules that are circuit breakers: latched states, tripped by events, that block new risk."""
 
 
+_force_setattr = msgspec.structs.force_setattr
+
+
 class RiskDecision(msgspec.Struct, frozen=True):
     approved: bool
     reason: str
@@ -63,7 +67,9 @@ class RiskDecision(msgspec.Struct, frozen=True):
     details: Mapping[str, int | str] = msgspec.field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        msgspec.structs.force_setattr(self, "details", MappingProxyType(dict(self.details)))
+        details = self.details
+        if type(details) is not MappingProxyType:  # risk hands over a view of a dict of its own
+            _force_setattr(self, "details", MappingProxyType(dict(details)))
 
     def __str__(self) -> str:
         verdict = "approved" if self.approved else "rejected"

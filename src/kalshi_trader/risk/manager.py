@@ -47,6 +47,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from msgspec.structs import replace
 
@@ -137,7 +138,7 @@ _Verdict = tuple[RiskDecision, _Commit | None]
 
 
 def _reject(rule: Rule, reason: str, **details: int | str) -> _Verdict:
-    return RiskDecision(False, reason, rule, None, details), None
+    return RiskDecision(False, reason, rule, None, MappingProxyType(details)), None
 
 
 class RiskManager:
@@ -322,7 +323,7 @@ class RiskManager:
             f" @ {format_price(price)} within limits: worst position {format_qty(long if long > short else short)},"
             f" worst loss {format_money(-(-after.loss // MICROS_PER_MONEY))}"  # ``_dollars``, a call less
         )
-        return RiskDecision(True, reason, _APPROVED, coid, details), (new, market, delta, after)
+        return RiskDecision(True, reason, _APPROVED, coid, MappingProxyType(details)), (new, market, delta, after)
 
     def _exposure_limits(
         self, market: MarketRisk, before: Exposure, after: Exposure, details: dict[str, int | str]

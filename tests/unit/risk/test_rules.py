@@ -8,7 +8,7 @@ import pytest
 from tests.unit.risk.kit import ASK, BID, Desk, market, px, qty, usd
 
 from kalshi_trader.domain import IntentAction, MarketStatus, OrderIntent, Position, TickGrid, TimeInForce
-from kalshi_trader.risk.decisions import Rule
+from kalshi_trader.risk.decisions import RiskDecision, Rule
 
 
 def test_approval_reserves_and_explains() -> None:
@@ -24,6 +24,20 @@ def test_approval_reserves_and_explains() -> None:
     assert desk.risk.total_exposure() == usd(5)
     with pytest.raises(TypeError):
         d.details["worst_long_qty"] = 0  # type: ignore[index]
+
+
+def test_a_decisions_details_are_its_own_and_read_only() -> None:
+    given = {"qty": 1}
+    decision = RiskDecision(False, "why", Rule.MAX_ORDER_SIZE, None, given)
+    given["qty"] = 2
+    assert decision.details == {"qty": 1}
+    with pytest.raises(TypeError):
+        decision.details["qty"] = 3  # type: ignore[index]
+    rejected = Desk(max_order_size=qty(1)).place("A1", BID, "0.50", 2, coid="big")
+    assert rejected.rule is Rule.MAX_ORDER_SIZE
+    assert dict(rejected.details) == {"qty": qty(2), "limit": qty(1)}
+    with pytest.raises(TypeError):
+        rejected.details["qty"] = 0  # type: ignore[index]
 
 
 def test_check_is_a_dry_run() -> None:
