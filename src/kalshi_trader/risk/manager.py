@@ -86,6 +86,8 @@ _BID, _ASK = BookSide.BID, BookSide.ASK
 _ACTIVE = MarketStatus.ACTIVE
 _APPROVED = Rule.APPROVED
 _SIDE_TEXT = {side: side.value for side in BookSide}
+_HEAD_MEMORY = 4_096
+"""Approval reason starts remembered (then forgotten all at once)."""
 # Enum members bound once: on this interpreter reading ``Enum.MEMBER`` costs as much as a call.
 
 
@@ -164,6 +166,8 @@ class RiskManager:
         self._breakers = CircuitBreakers(self.limits)
         self._kill: KillSwitchState | None = None
         self._events: list[RiskEvent] = []
+        self._approval_heads: dict[tuple[IntentAction, BookSide, int, str, int], str] = {}
+        """The start of an approval's reason by the intent's (action, side, size, market, price)."""
 
     def writes_available(self) -> int:
         """Whole places/amends the write budget allows right now (cancels are never limited), so a
@@ -268,12 +272,9 @@ class RiskManager:
         market = self._markets.get(ticker) or MarketRisk(ticker, info.event_ticker)
         before = market.exposure()
         after = market.exposure_with(side, delta)
-        adds_risk = after.long > before.long or after.short > before.short or after.loss > before.loss
-        details: dict[str, int | str] = {
-            "worst_long_qty": after.long,
-            "worst_short_qty": after.short,
-            "worst_loss_micros": after.loss,
-        }
+        long, short, loss = after
+        adds_risk = long > before.long or short > before.short or loss > before.loss
+        details: dict[str, int | str] = {"worst_long_qty": long, "worst_short_qty": short, "worst_loss_micros": loss}
 
         # By its effect: an intent that can only shrink the position passes a halt.
         if adds_risk and (self._kill is not None or self._breakers.blocking(now) is not None):
@@ -317,11 +318,19 @@ class RiskManager:
         if self._budget.available(now) < 1000:
             reason = f"write budget spent: at most {limits.max_writes_per_second} places/amends per second"
             return _reject(Rule.RATE_BUDGET, reason)
-        long, short = after.long, after.short
+        terms = (action, side, qty, ticker, price)
+        head = self._approval_heads.get(terms)
+        if head is None:  # the part of the reason the intent alone decides, worked out once per terms
+            head = (
+                f"{'place' if action is _PLACE else 'amend'} {_SIDE_TEXT[side]} {format_qty(qty)} {ticker}"
+                f" @ {format_price(price)} within limits: worst position "
+            )
+            if len(self._approval_heads) >= _HEAD_MEMORY:
+                self._approval_heads.clear()
+            self._approval_heads[terms] = head
         reason = (
-            f"{'place' if action is _PLACE else 'amend'} {_SIDE_TEXT[side]} {format_qty(qty)} {ticker}"
-            f" @ {format_price(price)} within limits: worst position {format_qty(long if long > short else short)},"
-            f" worst loss {format_money(-(-after.loss // MICROS_PER_MONEY))}"  # ``_dollars``, a call less
+            f"{head}{format_qty(long if long > short else short)},"
+            f" worst loss {format_money(-(-loss // MICROS_PER_MONEY))}"  # ``_dollars``, a call less
         )
         return RiskDecision(True, reason, _APPROVED, coid, MappingProxyType(details)), (new, market, delta, after)
 
