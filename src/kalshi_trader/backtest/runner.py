@@ -38,13 +38,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from kalshi_trader.backtest.clock import ReplayClock
 from kalshi_trader.backtest.collect import BacktestResult, Collector
 from kalshi_trader.backtest.data import BacktestData, BacktestError, open_data
 from kalshi_trader.backtest.memory import DiscardSink, MemoryPaperRecord
 from kalshi_trader.backtest.replay import MarketReplay
 from kalshi_trader.config import Settings
-from kalshi_trader.domain import PRICE_SCALE, Fill, LadderTop, Money, Price, Side, TopOfBook, complement
+from kalshi_trader.domain import PRICE_SCALE, Fill, LadderTop, MarketInfo, Money, Price, Side, TopOfBook, complement
 from kalshi_trader.execution.desk import EngineConfig
 from kalshi_trader.execution.engine import ExecutionEngine
 from kalshi_trader.execution.feed import EngineEvents
@@ -119,6 +121,19 @@ def build_runners(names: tuple[str, ...], settings: Settings) -> list[tuple[Stra
     return runners
 
 
+@dataclass(slots=True)
+class _KeptSnapshot:
+    """One market's last snapshot and what it was built from: its book (and the book's event count),
+    our resting orders' levels, the two ladders' tops and the market's info."""
+
+    book: L2Book
+    version: int
+    own: tuple[dict[int, int], dict[int, int]]
+    tops: tuple[LadderTop, LadderTop]
+    info: MarketInfo
+    snapshot: MarketSnapshot
+
+
 class _Events(EngineEvents):
     def __init__(self, engine: ExecutionEngine, on_fill: Callable[[Fill], None]) -> None:
         super().__init__(engine)
@@ -153,7 +168,8 @@ class _Backtest:
         self._books_changed = 0
         self._book_versions: dict[str, int] = {}
         self._snapshots: tuple[tuple[int, int, int, bool], Mapping[str, MarketSnapshot]] | None = None
-        self._ladders: dict[str, tuple[L2Book, int, dict[int, int], dict[int, int], tuple[LadderTop, LadderTop]]] = {}
+        self._kept: dict[str, _KeptSnapshot] = {}
+        """ticker → what its last snapshot was built from, and the snapshot."""
         self.collector = Collector(str(spec.data), data.kind, list(spec.strategies), dict(spec.overrides))
 
     async def run(
@@ -336,23 +352,31 @@ class _Backtest:
         if self._snapshots is not None and self._snapshots[0] == key:
             return self._snapshots[1]
         out: dict[str, MarketSnapshot] = {}
-        ladders, versions = self._ladders, self._book_versions
+        kept_all, versions = self._kept, self._book_versions
         for ticker, info in monitor.markets.items():
             book = monitor.book(ticker)
             if book is None:
                 continue
-            yes, no = self._own(ticker)
+            own = self._own(ticker)
             fresh = live and not book.stale
+            updated_ms = now if fresh else 0
             # the ladders are read again only after an event of the book or a change of our orders
             # in it; the rest of the snapshot is a few fields of the market's info and the clock
             version = versions.get(ticker, 0)
-            kept = ladders.get(ticker)
-            if kept is not None and kept[0] is book and kept[1] == version and kept[2] == yes and kept[3] == no:
-                tops = kept[4]
+            kept = kept_all.get(ticker)
+            if kept is not None and kept.book is book and kept.version == version and kept.own is own:
+                if kept.info is info and kept.snapshot.stale is (not fresh):
+                    snap = kept.snapshot
+                    if snap.updated_ms != updated_ms:
+                        snap = kept.snapshot = msgspec.structs.replace(snap, updated_ms=updated_ms)
+                    out[ticker] = snap
+                    continue
+                tops = kept.tops
             else:
-                tops = (self._ladder(book, Side.YES, yes), self._ladder(book, Side.NO, no))
-                ladders[ticker] = (book, version, yes, no, tops)
-            out[ticker] = MarketSnapshot.from_tops(info, *tops, updated_ms=now if fresh else 0, stale=not fresh)
+                tops = (self._ladder(book, Side.YES, own[0]), self._ladder(book, Side.NO, own[1]))
+            snap = MarketSnapshot.from_tops(info, *tops, updated_ms=updated_ms, stale=not fresh)
+            kept_all[ticker] = _KeptSnapshot(book, version, own, tops, info, snap)
+            out[ticker] = snap
         self._snapshots = (key, out)
         return out
 

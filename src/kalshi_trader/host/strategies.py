@@ -387,12 +387,14 @@ class StrategyHost:
     # -- actions -----------------------------------------------------------------------------------
 
     def _carry_out(self, hosted: HostedStrategy, result: StrategyResult[Any]) -> None:
+        newest = hosted.decisions
         for decision in result.decisions:
-            if decision.ticker:
-                hosted.decisions.pop(decision.ticker, None)
-                hosted.decisions[decision.ticker] = decision
-                if len(hosted.decisions) > MAX_DECISIONS:
-                    hosted.decisions.pop(next(iter(hosted.decisions)))
+            ticker = decision.ticker
+            if ticker:
+                newest.pop(ticker, None)
+                newest[ticker] = decision
+                if len(newest) > MAX_DECISIONS:
+                    newest.pop(next(iter(newest)))
         if not result.actions:
             return
         fair = self._fair_values()

@@ -80,8 +80,10 @@ def _start(recording: Path) -> int:
 
 
 async def test_the_market_snapshots_kept_between_steps_equal_ones_built_afresh(recording: Path) -> None:
-    """The strategies' market snapshots reuse each market's ladders until its book sees an event or
-    our orders in it change: at every step they equal snapshots built from nothing."""
+    """The strategies' market snapshots reuse each market's ladders and snapshot until its book
+    sees an event, our orders in it or its info change (only the clock restamped), and our orders'
+    levels until the tracker's revision for the market moves: at every step they equal snapshots
+    built from nothing."""
     steps: list[int] = []
 
     def watch(host: StrategyHost) -> None:
@@ -90,10 +92,10 @@ async def test_the_market_snapshots_kept_between_steps_equal_ones_built_afresh(r
 
         def markets() -> Mapping[str, MarketSnapshot]:
             got = build()
-            kept = backtest._ladders, backtest._snapshots
-            backtest._ladders, backtest._snapshots = {}, None
+            kept = backtest._kept, backtest._own_levels, backtest._snapshots
+            backtest._kept, backtest._own_levels, backtest._snapshots = {}, {}, None
             fresh = build()
-            backtest._ladders, backtest._snapshots = kept
+            backtest._kept, backtest._own_levels, backtest._snapshots = kept
             assert got == fresh
             steps.append(len(got))
             return got
