@@ -226,13 +226,20 @@ class PaperExchange:
             return
         now = self.clock_ms()
         level = book.apply_delta(side, price, delta, now)
-        if ticker not in self._resting:  # the common case: only the bookkeeping
+        resting = self._resting.get(ticker)
+        if resting is None:  # the common case: only the bookkeeping
             if book.has_pending:
                 book.take_due(now - self.trade_wait_ms)
             return
         if delta < 0:
             self._moved(queue.bound(self._at(ticker, side, price), level))
-        self._after_feed(ticker)
+        self._confirm_cancels(ticker)
+        # Nothing our resting orders could take is left after any change of the book or of our
+        # orders (the crossing liquidity is taken at once), so only more size at a price one of
+        # them crosses can fill one; any other delta leaves the fills at none.
+        threshold = PRICE_SCALE - price
+        if delta > 0 and any(o.ladder is not side and o.leg >= threshold for o in resting.values()):
+            self._maker_fills(queue.cross_fills(book, list(resting.values())))
 
     def on_book_stale(self, ticker: str) -> None:
         """The feed lost track of the book: no order is accepted on it until the next snapshot."""

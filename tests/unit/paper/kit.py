@@ -61,12 +61,19 @@ WAIT_MS = 2_000
 class Kit:
     """One exchange, one market, a clock and every event it emitted."""
 
-    def __init__(self, *, fees: FeeSchedule | None = None, cash: Money = CASH, precision_micros: int | None = None):
+    def __init__(
+        self,
+        *,
+        fees: FeeSchedule | None = None,
+        cash: Money = CASH,
+        precision_micros: int | None = None,
+        exchange: type[PaperExchange] = PaperExchange,
+    ):
         self.clock = Clock()
         self.start_cash = cash
         counter = itertools.count(1)
         extra = {} if precision_micros is None else {"precision_micros": precision_micros}
-        self.ex = PaperExchange(
+        self.ex = exchange(
             cash=cash, clock_ms=self.clock, new_id=lambda: f"id-{next(counter)}", trade_wait_ms=WAIT_MS, **extra
         )
         self.ex.add_market(TICKER, TickGrid.named("linear_cent"), fees)

@@ -27,19 +27,27 @@ levels = st.lists(st.tuples(cents, sizes), max_size=4)
 
 # -- anything goes: conservation and counts ---------------------------------------------------------
 
-anything = st.one_of(
-    st.tuples(st.just("place"), book_sides, cents, sizes, tifs, stps, st.booleans()),
-    st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=20)),
-    st.tuples(st.just("amend"), st.integers(min_value=0, max_value=20), cents, sizes),
-    st.tuples(st.just("delta"), sides, cents, st.integers(min_value=-2_000, max_value=2_000)),
-    st.tuples(st.just("trade"), cents, sizes, book_sides),
-    st.tuples(
-        st.just("snapshot"),
-        st.lists(st.tuples(cents, sizes), max_size=4),
-        st.lists(st.tuples(cents, sizes), max_size=4),
-    ),
-    st.tuples(st.just("later"), st.integers(min_value=1, max_value=5_000)),
-)
+
+def order_flow(
+    prices: st.SearchStrategy[int], tifs: st.SearchStrategy[object], stps: st.SearchStrategy[object], levels: int
+) -> st.SearchStrategy[tuple[object, ...]]:
+    """Steps for ``run``: orders at ``prices``, the feed's deltas, trades and snapshots there."""
+    return st.one_of(
+        st.tuples(st.just("place"), book_sides, prices, sizes, tifs, stps, st.booleans()),
+        st.tuples(st.just("cancel"), st.integers(min_value=0, max_value=20)),
+        st.tuples(st.just("amend"), st.integers(min_value=0, max_value=20), prices, sizes),
+        st.tuples(st.just("delta"), sides, prices, st.integers(min_value=-2_000, max_value=2_000)),
+        st.tuples(st.just("trade"), prices, sizes, book_sides),
+        st.tuples(
+            st.just("snapshot"),
+            st.lists(st.tuples(prices, sizes), max_size=levels),
+            st.lists(st.tuples(prices, sizes), max_size=levels),
+        ),
+        st.tuples(st.just("later"), st.integers(min_value=1, max_value=5_000)),
+    )
+
+
+anything = order_flow(cents, tifs, stps, 4)
 
 
 @SETTINGS
