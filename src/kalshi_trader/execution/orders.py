@@ -543,9 +543,14 @@ class OrderTracker:
         if ticker is not None:
             market = self._open.get(ticker)
             entries = [market[seq] for seq in sorted(market)] if market else []
-        else:
-            entries = sorted((e for market in self._open.values() for e in market.values()), key=lambda e: e.seq)
-        return [e.view() for e in entries if strategy is None or e.strategy == strategy]
+            return [e.view() for e in entries if strategy is None or e.strategy == strategy]
+        by_seq = {
+            seq: e
+            for market in self._open.values()
+            for seq, e in market.items()
+            if strategy is None or e.strategy == strategy
+        }
+        return [by_seq[seq].view() for seq in sorted(by_seq)]
 
     def open_count(self) -> int:
         """``len(open_orders())``, without building the orders."""
