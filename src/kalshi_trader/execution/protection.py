@@ -126,6 +126,8 @@ class Protection:
         """ticker → id of its bracket that is not done."""
         self._breach_since: dict[str, int] = {}
         """bracket id → market time since which the touch has been at or through its stop."""
+        self._facts: dict[str, tuple[br.Bracket, tuple[object, ...], br.Facts]] = {}
+        """bracket id → its last ``facts`` and what they were read from (see ``facts``)."""
 
     def on_book(self, top: TopOfBook) -> None:
         """A cheap check on the hot path: act only if the book touches the stop, ends a breach or is
@@ -397,6 +399,36 @@ class Protection:
         )
 
     def facts(self, b: br.Bracket) -> br.Facts:
+        """What ``plan`` needs to know of ``b``. The orders and positions are read again only after
+        the market's orders, its position, or the bracket's entry, quantities or children changed
+        (a tick maintains every bracket; most ticks change none of it); the book, grid and halt
+        are read every time."""
+        engine, tracker = self.engine, self.engine.tracker
+        ticker = b.ticker
+        source = (
+            tracker.market_revision(ticker),
+            tracker.position(ticker).qty,
+            b.entry_coid,
+            b.protect_qty,
+            b.adopted_qty,
+            b.exit_side,
+            len(b.tp_coids),
+            len(b.exit_coids),
+        )
+        kept = self._facts.get(b.bracket_id)
+        if kept is None or kept[0] is not b or kept[1] != source:
+            facts = self._read_facts(b)
+            self._facts[b.bracket_id] = (b, source, facts)
+            return facts
+        facts = kept[2]
+        top, grid, allowed = engine.book(ticker), self._grid(ticker), not engine.risk.halted
+        if facts.top is top and facts.grid is grid and facts.resting_allowed is allowed:
+            return facts
+        facts = replace(facts, top=top, grid=grid, resting_allowed=allowed)
+        self._facts[b.bracket_id] = (b, source, facts)
+        return facts
+
+    def _read_facts(self, b: br.Bracket) -> br.Facts:
         tracker = self.engine.tracker
 
         unconfirmed = 0

@@ -85,6 +85,7 @@ class FakeEngine:
             order=lambda coid: None,
             orders=lambda: [],
             position=lambda ticker: SimpleNamespace(qty=self.position),
+            market_revision=lambda ticker: 0,  # no orders are tracked: they never change
         )
 
     def working_orders(self, ticker: str) -> list[Any]:
