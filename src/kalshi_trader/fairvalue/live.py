@@ -28,6 +28,7 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -140,11 +141,17 @@ def day_model(
                 f"no NWS forecast covers the rest of the climate day {day}: "
                 f"priced from the observed {_WORDS[extreme][1]} ({observed_f} °F) alone"
             )
-    model = params if params is not None else ModelParams(sigma_scale=station.sigma_scale)
+    model = params if params is not None else _station_params(station.sigma_scale)
     dist = temp_distribution(
         extreme, None if forecast is None else forecast.value_f, lead, observed_f, remaining_f=remaining, params=model
     )
     return DayModel(forecast, lead, observed_f, remaining, dist, tuple(notes))
+
+
+@functools.lru_cache(maxsize=64)
+def _station_params(sigma_scale: float) -> ModelParams:
+    """The model's defaults with a station's spread."""
+    return ModelParams(sigma_scale=sigma_scale)
 
 
 _WORDS = {"high": ("high", "maximum", "peak"), "low": ("low", "minimum", "trough")}

@@ -140,8 +140,8 @@ class ForecastPeriod:
 
 @dataclass(frozen=True, slots=True)
 class Timeline:
-    """A forecast's periods' start and end times, each in order, and their temperatures: the
-    periods overlapping a window are a run found by bisection."""
+    """A forecast's periods' start and end times (in UTC), each in order, and their temperatures:
+    the periods overlapping a window are a run found by bisection."""
 
     starts: tuple[datetime, ...]
     ends: tuple[datetime, ...]
@@ -150,11 +150,18 @@ class Timeline:
     @staticmethod
     def of(periods: Sequence[ForecastPeriod]) -> Timeline | None:
         """The timeline of ``periods``; None unless their starts and their ends are each in order."""
-        starts = tuple(p.start for p in periods)
-        ends = tuple(p.end for p in periods)
+        return Timeline.ordered(
+            [p.start.astimezone(UTC) for p in periods],
+            [p.end.astimezone(UTC) for p in periods],
+            [p.temperature_f for p in periods],
+        )
+
+    @staticmethod
+    def ordered(starts: Sequence[datetime], ends: Sequence[datetime], temps: Sequence[float | None]) -> Timeline | None:
+        """The timeline of periods with these UTC ``starts`` and ``ends``; None unless each is in order."""
         if any(b < a for a, b in pairwise(starts)) or any(b < a for a, b in pairwise(ends)):
             return None
-        return Timeline(starts, ends, tuple(p.temperature_f for p in periods))
+        return Timeline(tuple(starts), tuple(ends), tuple(temps))
 
     def temperatures_in(self, start: datetime, end: datetime) -> list[float]:
         """The temperatures of the periods overlapping [start, end) (start < its end, end > its
@@ -321,25 +328,40 @@ def _staleness(updated: datetime | None, now: datetime, limit_s: float, what: st
     return None
 
 
-def parse_forecast(body: JSON, *, now: datetime, stale_after_s: float) -> Forecast:
+PeriodMemo = dict[tuple[int, str, bool, str, str, int], tuple[ForecastPeriod, datetime, datetime]]
+"""Periods already read (with their UTC start and end), by what they were read from: number,
+name, daytime, start and end text, whole °F."""
+
+
+def parse_forecast(body: JSON, *, now: datetime, stale_after_s: float, memo: PeriodMemo | None = None) -> Forecast:
+    """A forecast answer. ``memo`` holds the periods of an earlier answer of the same forecast
+    (most of an update repeats them): they are reused, and it is left holding this answer's."""
     p = _props(body, "forecast")
     raw_periods = p.get("periods")
     if not isinstance(raw_periods, list):
         raise NwsDataError("forecast.properties.periods: expected a list")
-    times: dict[str, datetime] = {}  # one period's end is the next one's start
-    periods = tuple(_forecast_period(raw, i, times) for i, raw in enumerate(raw_periods))
+    known: PeriodMemo = {} if memo is None else memo
+    seen: PeriodMemo = {}
+    times: dict[str, tuple[datetime, datetime]] = {}  # one period's end is the next one's start
+    read = [_forecast_period(raw, i, times, known, seen) for i, raw in enumerate(raw_periods)]
+    if memo is not None:
+        memo.clear()
+        memo.update(seen)
+    periods = tuple(period for period, _, _ in read)
+    line = Timeline.ordered([a for _, a, _ in read], [b for _, _, b in read], [q.temperature_f for q in periods])
     update_time = _opt_time(p.get("updateTime"), "forecast.updateTime")
-    forecast = Forecast(
-        periods, update_time, _opt_time(p.get("generatedAt"), "forecast.generatedAt"), timeline=Timeline.of(periods)
-    )
+    forecast = Forecast(periods, update_time, _opt_time(p.get("generatedAt"), "forecast.generatedAt"), timeline=line)
     return dataclasses.replace(forecast, stale_reason=forecast_staleness(forecast, now, stale_after_s))
 
 
-def _forecast_period(raw: JSON, i: int, times: dict[str, datetime]) -> ForecastPeriod:
-    """One period: a plain °F number and ISO times read directly (``times`` remembers the times
-    read), anything else as ``_read_forecast_period`` reads it."""
+def _forecast_period(
+    raw: JSON, i: int, times: dict[str, tuple[datetime, datetime]], known: PeriodMemo, seen: PeriodMemo
+) -> tuple[ForecastPeriod, datetime, datetime]:
+    """One period and its UTC start and end: a plain °F number and ISO times read directly
+    (``times`` and ``known`` remember what was read; ``seen`` collects it), anything else as
+    ``_read_forecast_period`` reads it."""
     if type(raw) is not dict:
-        return _read_forecast_period(raw, i)
+        return _with_utc(_read_forecast_period(raw, i))
     temp = raw.get("temperature")
     start_text, end_text = raw.get("startTime"), raw.get("endTime")
     if (
@@ -349,20 +371,32 @@ def _forecast_period(raw: JSON, i: int, times: dict[str, datetime]) -> ForecastP
         or type(start_text) is not str
         or type(end_text) is not str
     ):
-        return _read_forecast_period(raw, i)
+        return _with_utc(_read_forecast_period(raw, i))
+    number, name, daytime = raw.get("number"), raw.get("name") or "", bool(raw.get("isDaytime"))
+    key = None
+    if type(number) is int and type(name) is str and type(temp) is int:  # exact as a key (no True ~ 1, -0.0 ~ 0)
+        key = (number, name, daytime, start_text, end_text, temp)
+        hit = known.get(key)
+        if hit is not None:
+            seen[key] = hit
+            return hit
     start, end = times.get(start_text), times.get(end_text)
     if start is None:
-        start = times[start_text] = _time_of(start_text, f"forecast period {i}.startTime")
+        moment = _time_of(start_text, f"forecast period {i}.startTime")
+        start = times[start_text] = (moment, moment.astimezone(UTC))
     if end is None:
-        end = times[end_text] = _time_of(end_text, f"forecast period {i}.endTime")
-    return ForecastPeriod(
-        number=number if isinstance(number := raw.get("number"), int) else i + 1,
-        name=str(raw.get("name") or ""),
-        start=start,
-        end=end,
-        is_daytime=bool(raw.get("isDaytime")),
-        temperature_f=float(temp),
+        moment = _time_of(end_text, f"forecast period {i}.endTime")
+        end = times[end_text] = (moment, moment.astimezone(UTC))
+    period = ForecastPeriod(
+        number if isinstance(number, int) else i + 1, str(name), start[0], end[0], daytime, float(temp)
     )
+    if key is not None:
+        seen[key] = (period, start[1], end[1])
+    return period, start[1], end[1]
+
+
+def _with_utc(period: ForecastPeriod) -> tuple[ForecastPeriod, datetime, datetime]:
+    return period, period.start.astimezone(UTC), period.end.astimezone(UTC)
 
 
 def _read_forecast_period(raw: JSON, i: int) -> ForecastPeriod:
@@ -719,6 +753,8 @@ class NwsClient:
         self._rng = rng if rng is not None else random.Random()
         self._cache: dict[str, tuple[float, Any]] = {}
         self._parsed: dict[str, tuple[Any, Any]] = {}
+        self._periods: dict[str, PeriodMemo] = {}
+        self._stamped: dict[str, tuple[list[Observation], datetime, list[Observation]]] = {}
         self._inflight: dict[str, asyncio.Future[Any]] = {}
         self._budget = RequestBudget(self.settings.max_requests_per_s, wall)
 
@@ -830,8 +866,12 @@ class NwsClient:
     async def _forecast(self, path: str) -> Forecast:
         body = await self._cached(path, self.settings.forecast_ttl_s, lambda: self.get_json(path))
         now, limit = self._clock(), self.settings.forecast_stale_s
-        parsed: Forecast = self._parse_once(path, body, lambda: parse_forecast(body, now=now, stale_after_s=limit))
-        return dataclasses.replace(parsed, stale_reason=forecast_staleness(parsed, now, limit))
+        memo = self._periods.setdefault(path, {})
+        parsed: Forecast = self._parse_once(
+            path, body, lambda: parse_forecast(body, now=now, stale_after_s=limit, memo=memo)
+        )
+        stale = forecast_staleness(parsed, now, limit)
+        return parsed if stale == parsed.stale_reason else dataclasses.replace(parsed, stale_reason=stale)
 
     async def gridpoint(self, point: Point) -> GridData:
         """The raw grid (``temperature`` and ``maxTemperature`` layers, °F)."""
@@ -840,7 +880,7 @@ class NwsClient:
         now, limit = self._clock(), self.settings.forecast_stale_s
         parsed: GridData = self._parse_once(path, body, lambda: parse_gridpoint(body, now=now, stale_after_s=limit))
         stale = _staleness(parsed.update_time, now, limit, "gridpoint updateTime")
-        return dataclasses.replace(parsed, stale_reason=stale)
+        return parsed if stale == parsed.stale_reason else dataclasses.replace(parsed, stale_reason=stale)
 
     def _parse_once(self, key: str, body: JSON, parse: Callable[[], Any]) -> Any:
         """``parse()`` of the cached ``body`` under ``key``, computed once per body (staleness,
@@ -868,7 +908,10 @@ class NwsClient:
         parsed: list[Observation] = self._parse_once(
             key, body, lambda: parse_observations(body, now=now, stale_after_s=stale_s)
         )
-        return [_restamped(obs, now, stale_s) for obs in parsed]
+        last = self._stamped.get(key)
+        if last is None or last[0] is not parsed or last[1] != now:
+            last = self._stamped[key] = (parsed, now, [_restamped(obs, now, stale_s) for obs in parsed])
+        return list(last[2])
 
     async def latest_observation(self, station: str) -> Observation:
         """``/stations/{id}/observations/latest``."""

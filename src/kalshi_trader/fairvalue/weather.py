@@ -38,6 +38,7 @@ time; they are priors to be refitted per station and season with ``fairvalue.cal
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -100,6 +101,7 @@ class BracketError(ValueError):
 # Climate-day time
 
 
+@functools.lru_cache(maxsize=1024)
 def climate_day_bounds(day: date, time_zone: str) -> tuple[datetime, datetime]:
     """The climate day ``day`` as a UTC interval [start, end): midnight to midnight local
     *standard* time, all year (01:00–00:59 clock time during DST)."""
@@ -501,7 +503,7 @@ def min_temp_distribution(
         lead_hours,
         None if observed_min_f is None else -observed_min_f,
         remaining_max_f=None if remaining_min_f is None else -remaining_min_f,
-        params=replace(p, bias_f=-p.bias_f),
+        params=_mirrored(p),
     )
     return MinTempDistribution(
         center_f=-mirrored.center_f,
@@ -510,6 +512,12 @@ def min_temp_distribution(
         observed_min_f=observed_min_f,
         ceiling_slack=p.floor_slack,
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _mirrored(params: ModelParams) -> ModelParams:
+    """``params`` of a low's mirror image (the bias negated)."""
+    return replace(params, bias_f=-params.bias_f)
 
 
 def temp_distribution(

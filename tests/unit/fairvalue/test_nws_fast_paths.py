@@ -20,6 +20,7 @@ from kalshi_trader.fairvalue.nws import (
     ForecastPeriod,
     NwsClient,
     NwsDataError,
+    PeriodMemo,
     Timeline,
     forecast_extreme_f,
     parse_forecast,
@@ -75,6 +76,21 @@ def _read(parse: Any, body: Any) -> Forecast | str:
 def test_periods_read_directly_are_the_full_readers(raw: list[Any], update: Any) -> None:
     body = {"properties": {"periods": raw, "updateTime": update}}
     assert _read(parse_forecast, body) == _read(reference.parse_forecast, body)
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=st.lists(periods, max_size=6), second=st.lists(periods, max_size=6), data=st.data())
+def test_periods_reused_from_an_earlier_answer_are_those_read_afresh(
+    first: list[Any], second: list[Any], data: st.DataObject
+) -> None:
+    repeated = data.draw(st.lists(st.sampled_from(first), max_size=4)) if first else []
+    memo: PeriodMemo = {}
+    for raw in (first, repeated + second, second):
+        body = {"properties": {"periods": raw, "updateTime": NOW.isoformat()}}
+        got = _read(lambda b, **kw: parse_forecast(b, memo=memo, **kw), body)
+        assert got == _read(reference.parse_forecast, body)
+        if isinstance(got, Forecast):
+            assert got.timeline == Timeline.of(got.periods)
 
 
 def _period(start_h: int, hours: int, temp: float | None) -> ForecastPeriod:
@@ -169,3 +185,7 @@ async def test_observations_parsed_once_are_restamped_at_each_read(hours: float)
     clock[0] = NOW + timedelta(hours=hours)
     later = await client.observations("KNYC", NOW - timedelta(hours=12))
     assert later == parse_observations(body, now=clock[0], stale_after_s=client.settings.observation_stale_s)
+    again = await client.observations("KNYC", NOW - timedelta(hours=12))
+    assert again == later
+    assert again is not later  # each caller its own list
+    assert client.fetches == 1
