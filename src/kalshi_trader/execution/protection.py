@@ -113,6 +113,20 @@ class BracketTicket:
     entry: Submission
 
 
+@dataclass(slots=True)
+class _Kept:
+    """A bracket's last ``facts`` and what they were read from."""
+
+    bracket: br.Bracket
+    source: tuple[object, ...]
+    """The market's order revision and the bracket's entry, quantities and children."""
+    positions: int
+    """The tracker's positions revision then."""
+    held: int
+    """The market's position then."""
+    facts: br.Facts
+
+
 class Protection:
     """See the module docstring."""
 
@@ -126,7 +140,7 @@ class Protection:
         """ticker → id of its bracket that is not done."""
         self._breach_since: dict[str, int] = {}
         """bracket id → market time since which the touch has been at or through its stop."""
-        self._facts: dict[str, tuple[br.Bracket, tuple[object, ...], br.Facts]] = {}
+        self._facts: dict[str, _Kept] = {}
         """bracket id → its last ``facts`` and what they were read from (see ``facts``)."""
 
     def on_book(self, top: TopOfBook) -> None:
@@ -407,7 +421,6 @@ class Protection:
         ticker = b.ticker
         source = (
             tracker.market_revision(ticker),
-            tracker.position(ticker).qty,
             b.entry_coid,
             b.protect_qty,
             b.adopted_qty,
@@ -415,17 +428,23 @@ class Protection:
             len(b.tp_coids),
             len(b.exit_coids),
         )
+        positions = tracker.positions_revision
         kept = self._facts.get(b.bracket_id)
-        if kept is None or kept[0] is not b or kept[1] != source:
-            facts = self._read_facts(b)
-            self._facts[b.bracket_id] = (b, source, facts)
-            return facts
-        facts = kept[2]
+        if kept is None or kept.bracket is not b or kept.source != source:
+            return self._keep(b, source, positions, self._read_facts(b))
+        if kept.positions != positions:  # some position changed: this market's?
+            if tracker.position(ticker).qty != kept.held:
+                return self._keep(b, source, positions, self._read_facts(b))
+            kept.positions = positions
+        facts = kept.facts
         top, grid, allowed = engine.book(ticker), self._grid(ticker), not engine.risk.halted
-        if facts.top is top and facts.grid is grid and facts.resting_allowed is allowed:
-            return facts
-        facts = replace(facts, top=top, grid=grid, resting_allowed=allowed)
-        self._facts[b.bracket_id] = (b, source, facts)
+        if facts.top is not top or facts.grid is not grid or facts.resting_allowed is not allowed:
+            facts = kept.facts = replace(facts, top=top, grid=grid, resting_allowed=allowed)
+        return facts
+
+    def _keep(self, b: br.Bracket, source: tuple[object, ...], positions: int, facts: br.Facts) -> br.Facts:
+        held = self.engine.tracker.position(b.ticker).qty
+        self._facts[b.bracket_id] = _Kept(b, source, positions, held, facts)
         return facts
 
     def _read_facts(self, b: br.Bracket) -> br.Facts:

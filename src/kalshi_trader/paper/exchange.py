@@ -314,8 +314,10 @@ class PaperExchange:
         book = self._books[ticker]
         if not book.has_pending:
             return
-        for side, leg in book.take_due(self.clock_ms() - self.trade_wait_ms):
-            self._moved(queue.bound(self._at(ticker, side, leg), book.peek(side, leg)))
+        due = book.take_due(self.clock_ms() - self.trade_wait_ms)
+        if due and ticker in self._resting:  # else no queue to move
+            for side, leg in due:
+                self._moved(queue.bound(self._at(ticker, side, leg), book.peek(side, leg)))
 
     # ------------------------------------------------------------------------------------------
     # Order entry

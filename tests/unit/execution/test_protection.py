@@ -86,6 +86,7 @@ class FakeEngine:
             orders=lambda: [],
             position=lambda ticker: SimpleNamespace(qty=self.position),
             market_revision=lambda ticker: 0,  # no orders are tracked: they never change
+            positions_revision=0,  # nor does the position
         )
 
     def working_orders(self, ticker: str) -> list[Any]:
