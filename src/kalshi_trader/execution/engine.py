@@ -331,7 +331,9 @@ class ExecutionEngine:
         self.queue = ExecutionQueue(recorder.flush)
         self._books: dict[str, TopOfBook] = {}
         self._marks: dict[str, int] = {}
-        """The ``marks()`` of ``_books``, kept as the tops arrive (a tick reads them all)."""
+        """The ``marks()`` of ``_books`` as of the last read (a tick reads them all)."""
+        self._unmarked: dict[str, None] = {}
+        """Markets whose top arrived since (their marks are worked out on the next read)."""
         self._grids: dict[str, TickGrid] = {}
         self._amending: dict[str, Qty] = {}
         """client_order_id → its filled count when the amend in flight was submitted (the basis of
@@ -407,11 +409,7 @@ class ExecutionEngine:
         stop and retries exits waiting for a book; otherwise only stores it."""
         ticker = top.ticker
         self._books[ticker] = top
-        mark = top.mark
-        if mark is not None and not top.stale:
-            self._marks[ticker] = mark
-        else:
-            self._marks.pop(ticker, None)
+        self._unmarked[ticker] = None
         self.protection.on_book(top)
         self.safety.after_change(top.ticker)
 
@@ -1113,7 +1111,16 @@ class ExecutionEngine:
     def marks(self) -> dict[str, int]:
         """YES marks of the fresh books with both sides (what unrealized P&L is marked at): the mid,
         never below the market's settlement floor (``TopOfBook.mark``)."""
-        return dict(self._marks)
+        marks, books = self._marks, self._books
+        for t in self._unmarked:
+            top = books[t]
+            mark = top.mark
+            if mark is not None and not top.stale:
+                marks[t] = mark
+            else:
+                marks.pop(t, None)
+        self._unmarked.clear()
+        return dict(marks)
 
     # ------------------------------------------------------------------------------------------
     # Brackets

@@ -136,7 +136,10 @@ class PublicBook:
     def apply_delta(self, side: Side, leg: int, delta: int, now_ms: int) -> Level:
         """Add ``delta`` to a level. The part of a decrease no earlier trade explains is kept
         pending (see the module docstring)."""
-        level = self.level(side, leg)
+        ladder = self._levels[side]
+        level = ladder.get(leg)
+        if level is None:
+            level = ladder[leg] = Level()
         before = level.size
         level.size = max(0, before + delta)
         if level.size < before:

@@ -793,7 +793,8 @@ class PaperExchange:
         return list(self._resting.get(ticker, {}).values())
 
     def _at(self, ticker: str, ladder: Side, leg: int) -> list[PaperOrder]:
-        return [o for o in self._resting_in(ticker) if o.ladder is ladder and o.leg == leg]
+        resting = self._resting.get(ticker)
+        return [o for o in resting.values() if o.ladder is ladder and o.leg == leg] if resting else []
 
     # ------------------------------------------------------------------------------------------
     # Changes for the record
