@@ -338,8 +338,9 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         self._max_risk_text = dollars(self.params.max_risk_per_trade)
         self._planned_fees: dict[tuple[FeeSchedule, int, int, bool], int] = {}
         """The entry's and the stop's fee per contract by (fees, entry leg, stop leg, taker?)."""
-        self._plans: dict[tuple[int, int, Side, Price | None, Price | None, int], _Known] = {}
-        """``_plan``'s answers by (grid id, fees id, favourite, YES bid, YES ask, size offered if taking)."""
+        self._plans: dict[tuple[str, Side, Price | None, Price | None, int], _Known] = {}
+        """``_plan``'s answers by (market, favourite, YES bid, YES ask, size offered if taking), with the
+        grid and fees they were worked out on (another grid or fee schedule: worked out again)."""
 
     def initial_memory(self) -> FavoriteMemory:
         return FavoriteMemory()
@@ -511,9 +512,9 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
         offered = 0
         if self.params.entry_mode is _TAKE:
             offered = snap.best_ask_qty if favourite is _YES else snap.best_bid_qty
-        key = (id(grid), id(fees), favourite, bid, ask, offered)
+        key = (snap.ticker, favourite, bid, ask, offered)
         known = self._plans.get(key)
-        if known is not None:
+        if known is not None and known[2] is grid and known[3] is fees:  # the market's grid and fees as then
             return known[0], known[1]
         entry, why = self._price_entry(snap, favourite)
         plan: _Plan | None = None
@@ -534,7 +535,7 @@ class FavoriteStrategy(ConfiguredStrategy[FavoriteParams]):
             )
         if len(self._plans) >= _PLAN_MEMORY:
             self._plans.clear()
-        self._plans[key] = (plan, why, grid, fees)  # holding grid and fees keeps their ids theirs
+        self._plans[key] = (plan, why, grid, fees)
         return plan, why
 
     def _entry_facts(self, facts: Facts, favourite: Side, leg: int, stop_leg: int, qty: int) -> Facts:

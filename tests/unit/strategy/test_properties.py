@@ -340,3 +340,22 @@ def test_favourite_entries_of_each_mode_are_decided_as_the_reference_decides_the
     got = FavoriteStrategy(params).decide(state(NOW, [market]), FavoriteMemory())
     assert got.intents
     assert got == ReferenceFavorite(params).decide(state(NOW, [market]), FavoriteMemory())
+
+
+@pytest.mark.parametrize("mode", list(EntryMode))
+def test_a_market_whose_grid_or_fees_change_is_priced_anew(mode: EntryMode) -> None:
+    """The favourite remembers each top's entry with the grid and fee schedule it was priced on: the
+    same market and top on another grid or with other fees is priced again, as a fresh strategy
+    prices it."""
+    params = FavoriteParams(entry_mode=mode)
+    remembering = FavoriteStrategy(params)
+    variants = [
+        snap(T, bid="0.88", ask="0.90"),
+        snap(T, bid="0.88", ask="0.90", grid=GRIDS[1]),
+        snap(T, bid="0.88", ask="0.90", grid=GRIDS[1], fees=FeeSchedule(FeeType.QUADRATIC, (3, 1))),
+        snap(T, bid="0.88", ask="0.90"),
+    ]
+    for market in variants:
+        got = remembering.decide(state(NOW, [market]), FavoriteMemory())
+        assert got == FavoriteStrategy(params).decide(state(NOW, [market]), FavoriteMemory())
+        assert got == ReferenceFavorite(params).decide(state(NOW, [market]), FavoriteMemory())
