@@ -187,7 +187,8 @@ async def event_fair_values(
     day_start, day_end = climate_day_bounds(day, station.time_zone)
     warnings: list[str] = []
     point = await client.point(station.latitude, station.longitude)
-    grid_r, hourly_r, daily_r = await asyncio.gather(
+    at_hand = client.forecasts_at_hand(point)  # cached: no tasks to gather
+    grid_r, hourly_r, daily_r = at_hand or await asyncio.gather(
         client.gridpoint(point), client.hourly_forecast(point), client.forecast(point), return_exceptions=True
     )
     errors: list[NwsError] = []

@@ -863,8 +863,34 @@ class NwsClient:
         """The hourly forecast of ``point``'s grid cell."""
         return await self._forecast(point.grid_path + "/forecast/hourly")
 
+    def forecasts_at_hand(
+        self, point: Point
+    ) -> tuple[GridData | Exception, Forecast | Exception, Forecast | Exception] | None:
+        """What ``gridpoint``, ``hourly_forecast`` and ``forecast`` of ``point`` return (or the
+        error reading an answer raises) when the cache answers all three, at once; None when one
+        of them has to be fetched."""
+        grid_path = point.grid_path
+        paths = (grid_path, grid_path + "/forecast/hourly", grid_path + "/forecast")
+        bodies = []
+        for path in paths:
+            hit = self._cache.get(path)
+            if hit is None or not (hit[0] > self._monotonic() or not self._budget.available()):
+                return None  # as ``_cached`` decides
+            bodies.append(hit[1])
+        readers = (self._read_grid, self._read_forecast, self._read_forecast)
+        out: list[Any] = []
+        for read, path, body in zip(readers, paths, bodies, strict=True):
+            try:
+                out.append(read(path, body))
+            except Exception as exc:  # as ``gather(..., return_exceptions=True)`` hands it over
+                out.append(exc)
+        return out[0], out[1], out[2]
+
     async def _forecast(self, path: str) -> Forecast:
         body = await self._cached(path, self.settings.forecast_ttl_s, lambda: self.get_json(path))
+        return self._read_forecast(path, body)
+
+    def _read_forecast(self, path: str, body: JSON) -> Forecast:
         now, limit = self._clock(), self.settings.forecast_stale_s
         memo = self._periods.setdefault(path, {})
         parsed: Forecast = self._parse_once(
@@ -877,6 +903,9 @@ class NwsClient:
         """The raw grid (``temperature`` and ``maxTemperature`` layers, °F)."""
         path = point.grid_path
         body = await self._cached(path, self.settings.forecast_ttl_s, lambda: self.get_json(path))
+        return self._read_grid(path, body)
+
+    def _read_grid(self, path: str, body: JSON) -> GridData:
         now, limit = self._clock(), self.settings.forecast_stale_s
         parsed: GridData = self._parse_once(path, body, lambda: parse_gridpoint(body, now=now, stale_after_s=limit))
         stale = _staleness(parsed.update_time, now, limit, "gridpoint updateTime")

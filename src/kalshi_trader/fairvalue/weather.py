@@ -243,6 +243,19 @@ def student_t_cdf(t: float, dof: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+def student_t_cdfs(ts: Iterable[float], dof: float) -> list[float]:
+    """``[student_t_cdf(t, dof) for t in ts]``, float for float, ``dof`` looked at once."""
+    half = dof / 2.0
+    if math.isinf(dof) or dof <= 0 or not half.is_integer() or dof > EVEN_DOF_MAX:
+        return [student_t_cdf(t, dof) for t in ts]
+    m, tail_of = int(half), _even_dof_tail
+    out = []
+    for t in ts:
+        tail = 0.5 * tail_of(dof / (dof + t * t), m)
+        out.append(1.0 - tail if t > 0 else tail)
+    return out
+
+
 # --------------------------------------------------------------------------------------------
 # The distribution of the climate-day maximum
 
@@ -376,7 +389,7 @@ class MaxTempDistribution(_IntegerDistribution):
         where it is), float for float, in one call."""
         center = self.center_f if center_f is None else center_f
         scale, dof, floor = self._scale, self.dof, self.observed_max_f
-        gs = [student_t_cdf((k + 0.5 - center) / scale, dof) for k in ks]
+        gs = student_t_cdfs([(k + 0.5 - center) / scale for k in ks], dof)
         if floor is None:
             return gs
         slack = self.floor_slack

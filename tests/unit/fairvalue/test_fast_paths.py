@@ -23,6 +23,7 @@ from kalshi_trader.fairvalue.weather import (
     min_temp_distribution,
     regularized_beta,
     student_t_cdf,
+    student_t_cdfs,
 )
 from kalshi_trader.strategy.weather_mm import fair_values_from_distribution
 
@@ -49,6 +50,12 @@ def test_even_dof_t_cdf_matches_the_continued_fraction(t: float, dof: float) -> 
 @given(t=st.floats(-50, 50), dof=st.sampled_from([1.0, 3.0, 5.0, 7.5, 10.0, 30.0, math.inf]))
 def test_other_dofs_keep_the_general_path(t: float, dof: float) -> None:
     assert student_t_cdf(t, dof) == reference.student_t_cdf(t, dof)
+
+
+@settings(max_examples=300, deadline=None)
+@given(ts=st.lists(T_VALUES, max_size=8), dof=st.sampled_from([1.0, 2.0, 3.0, 6.0, 8.0, 10.0, math.inf]))
+def test_t_cdfs_are_the_t_cdf_of_each(ts: list[float], dof: float) -> None:
+    assert student_t_cdfs(ts, dof) == [student_t_cdf(t, dof) for t in ts]
 
 
 def _distribution(high: bool, centre: float, lead: float, observed: int | None) -> TempDistribution:

@@ -5,6 +5,7 @@ restamped with the staleness of each read."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from kalshi_trader.fairvalue.nws import (
     NwsClient,
     NwsDataError,
     PeriodMemo,
+    Point,
     Timeline,
     forecast_extreme_f,
     parse_forecast,
@@ -189,3 +191,34 @@ async def test_observations_parsed_once_are_restamped_at_each_read(hours: float)
     assert again == later
     assert again is not later  # each caller its own list
     assert client.fetches == 1
+
+
+class _Paths(NwsClient):
+    """An ``NwsClient`` answering each path with its body from a table (the network left out)."""
+
+    def __init__(self, bodies: dict[str, Any]) -> None:
+        super().__init__(clock=lambda: NOW, monotonic=lambda: 0.0)
+        self.bodies = bodies
+
+    async def get_json(self, path: str, params: Mapping[str, str] | None = None, *, accept: str = "") -> Any:
+        return self.bodies[path]
+
+
+@pytest.mark.parametrize("broken", [None, "/forecast", "/forecast/hourly", ""])
+async def test_forecasts_at_hand_are_what_the_fetches_return(broken: str | None) -> None:
+    point = Point(40.0, -74.0, "OKX", 33, 35, "America/New_York")
+    hour = {"startTime": NOW.isoformat(), "endTime": (NOW + timedelta(hours=1)).isoformat(), "temperature": 70}
+    forecast = {"properties": {"updateTime": NOW.isoformat(), "periods": [hour]}}
+    grid = {"properties": {"updateTime": NOW.isoformat()}}
+    bodies = {point.grid_path: grid, point.grid_path + "/forecast": forecast}
+    bodies[point.grid_path + "/forecast/hourly"] = forecast
+    if broken is not None:
+        bodies[point.grid_path + broken] = {"properties": {"periods": "none"}}
+    client = _Paths(bodies)
+    assert client.forecasts_at_hand(point) is None  # nothing cached yet
+    fetched = await asyncio.gather(
+        client.gridpoint(point), client.hourly_forecast(point), client.forecast(point), return_exceptions=True
+    )
+    at_hand = client.forecasts_at_hand(point)
+    assert at_hand is not None
+    assert [repr(r) for r in at_hand] == [repr(r) for r in fetched]
