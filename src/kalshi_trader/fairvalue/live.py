@@ -202,10 +202,13 @@ async def event_fair_values(
     if now > day_start:
         try:
             # no end while the day runs: one cache entry serves the day (the server stops at its now)
-            obs = await client.observations(station.icao, day_start, day_end if now >= day_end else None)
+            obs = await client.observations(
+                station.icao, day_start, day_end if now >= day_end else None, stamped=False
+            )  # only the newest one's staleness is read
             observed = observed_extreme_f(station.extreme, obs, day_start, day_end)
-            if obs and obs[0].stale_reason is not None and now < day_end:
-                warnings.append(f"observations stale: {obs[0].stale_reason}")
+            stale = client.observation_staleness(obs[0]) if obs and now < day_end else None
+            if stale is not None:
+                warnings.append(f"observations stale: {stale}")
         except NwsError as exc:
             obs_error = exc
             warnings.append(f"observations: {exc}")

@@ -516,7 +516,7 @@ def parse_observations(body: JSON, *, now: datetime, stale_after_s: float) -> li
 
 
 def _restamped(obs: Observation, now: datetime, stale_after_s: float) -> Observation:
-    """``obs`` with its staleness at ``now``."""
+    """``obs`` with its staleness at ``now`` (as ``parse_observation`` stamps it)."""
     reason = _staleness(obs.timestamp, now, stale_after_s, "observation")
     return obs if reason == obs.stale_reason else dataclasses.replace(obs, stale_reason=reason)
 
@@ -922,9 +922,11 @@ class NwsClient:
         return value
 
     async def observations(
-        self, station: str, start: datetime, end: datetime | None = None, *, limit: int = 500
+        self, station: str, start: datetime, end: datetime | None = None, *, limit: int = 500, stamped: bool = True
     ) -> list[Observation]:
-        """``/stations/{id}/observations`` between ``start`` and ``end`` (newest first, ≤ 500)."""
+        """``/stations/{id}/observations`` between ``start`` and ``end`` (newest first, ≤ 500).
+        ``stamped=False`` leaves each one's ``stale_reason`` as of when the answer was read (a
+        caller that judges only some of them asks ``observation_staleness``)."""
         if not 1 <= limit <= 500:
             raise ValueError("limit must be 1..500")
         params = {"start": _iso_z(start), "limit": str(limit)}
@@ -937,10 +939,17 @@ class NwsClient:
         parsed: list[Observation] = self._parse_once(
             key, body, lambda: parse_observations(body, now=now, stale_after_s=stale_s)
         )
+        if not stamped:
+            return list(parsed)
         last = self._stamped.get(key)
         if last is None or last[0] is not parsed or last[1] != now:
             last = self._stamped[key] = (parsed, now, [_restamped(obs, now, stale_s) for obs in parsed])
         return list(last[2])
+
+    def observation_staleness(self, obs: Observation) -> str | None:
+        """Why ``obs`` is stale now (None: it is not): its ``stale_reason`` as ``observations``
+        stamps it."""
+        return _staleness(obs.timestamp, self._clock(), self.settings.observation_stale_s, "observation")
 
     async def latest_observation(self, station: str) -> Observation:
         """``/stations/{id}/observations/latest``."""

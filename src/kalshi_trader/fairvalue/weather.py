@@ -248,10 +248,18 @@ def student_t_cdfs(ts: Iterable[float], dof: float) -> list[float]:
     half = dof / 2.0
     if math.isinf(dof) or dof <= 0 or not half.is_integer() or dof > EVEN_DOF_MAX:
         return [student_t_cdf(t, dof) for t in ts]
-    m, tail_of = int(half), _even_dof_tail
+    m, tail_of, head_terms, sqrt = int(half), _even_dof_tail, _SERIES[: int(half)], math.sqrt
     out = []
     for t in ts:
-        tail = 0.5 * tail_of(dof / (dof + t * t), m)
+        x = dof / (dof + t * t)
+        if x < _SERIES_BELOW_X:
+            tail = 0.5 * tail_of(x, m)
+        else:  # _even_dof_tail's closed form, inlined
+            head, power = 0.0, 1.0
+            for c in head_terms:
+                head += c * power
+                power *= x
+            tail = 0.5 * (1.0 - sqrt(1.0 - x) * head)
         out.append(1.0 - tail if t > 0 else tail)
     return out
 

@@ -187,6 +187,11 @@ async def test_observations_parsed_once_are_restamped_at_each_read(hours: float)
     clock[0] = NOW + timedelta(hours=hours)
     later = await client.observations("KNYC", NOW - timedelta(hours=12))
     assert later == parse_observations(body, now=clock[0], stale_after_s=client.settings.observation_stale_s)
+    unstamped = await client.observations("KNYC", NOW - timedelta(hours=12), stamped=False)
+    assert [client.observation_staleness(o) for o in unstamped] == [o.stale_reason for o in later]
+    assert [dataclasses.replace(o, stale_reason=None) for o in unstamped] == [
+        dataclasses.replace(o, stale_reason=None) for o in later
+    ]
     again = await client.observations("KNYC", NOW - timedelta(hours=12))
     assert again == later
     assert again is not later  # each caller its own list
