@@ -18,7 +18,7 @@ from pathlib import Path
 
 from kalshi_trader.domain import Fill, Order
 from kalshi_trader.execution.venue import Settlement
-from kalshi_trader.paper.model import Changes
+from kalshi_trader.paper.model import Changes, PaperOrder
 from kalshi_trader.paper.record import PaperRecord, Snapshot
 from kalshi_trader.store.ops import Op
 
@@ -30,7 +30,8 @@ class MemoryPaperRecord(PaperRecord):
 
     def __init__(self) -> None:  # no database: nothing of the parent's state is used
         self.path = Path("(memory)")
-        self._orders: dict[str, Order] = {}
+        self._orders: dict[str, PaperOrder] = {}
+        """The latest copy of each order (read back as an ``Order`` only when asked for)."""
         self._by_client: dict[str, str] = {}
         self._fills: dict[str, Fill] = {}
         self._settlements: dict[str, Settlement] = {}
@@ -39,8 +40,7 @@ class MemoryPaperRecord(PaperRecord):
         return None
 
     async def write(self, changes: Changes) -> None:
-        for paper_order in changes.orders:
-            order = paper_order.to_order()
+        for order in changes.orders:  # copies: they do not change after
             self._orders[order.order_id] = order
             self._by_client[order.client_order_id] = order.order_id
         for fill in changes.fills:
@@ -53,7 +53,8 @@ class MemoryPaperRecord(PaperRecord):
 
     async def order(self, order_id: str | None = None, *, client_order_id: str | None = None) -> Order | None:
         key = order_id if order_id is not None else self._by_client.get(client_order_id or "")
-        return self._orders.get(key) if key is not None else None
+        found = self._orders.get(key) if key is not None else None
+        return None if found is None else found.to_order()
 
     async def fills_since(self, since_ms: int | None) -> list[Fill]:
         chosen = [f for f in self._fills.values() if since_ms is None or f.ts_ms >= since_ms]
