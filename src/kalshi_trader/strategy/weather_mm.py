@@ -62,7 +62,9 @@ Contract (``WeatherMMStrategy.decide(state, memory)``, pure — see ``strategy.b
   reads is the same (grid, fees, best prices, fair price and uncertainty, positions), the plan the
   quote budget cuts from it while the plan and the sides left out are, and the actions turning its
   orders into it while the plan, its orders and first side are (unless they place: a place's client
-  order id reads the clock). ``tests/unit/strategy/reference_mm.py`` keeps nothing: both decide alike.
+  order id reads the clock), with the decision's reason; the orders as they will be (by market)
+  while the open orders and the changes in flight are. ``tests/unit/strategy/reference_mm.py``
+  keeps nothing: both decide alike.
 
 ``fair_values_from_distribution`` turns the fair-value model's output (``fairvalue.weather``) into
 ``FairValue`` inputs, with the uncertainty taken as the bracket probability's sensitivity to the
@@ -111,6 +113,7 @@ from kalshi_trader.strategy.base import (
     Facts,
     FairValue,
     MarketSnapshot,
+    OrderChange,
     StrategyResult,
     StrategySpec,
     StrategyState,
@@ -481,6 +484,8 @@ def _cut(plan: QuotePlan, bid_out: bool, ask_out: bool, max_quotes: int) -> Quot
 
 _PlanInputs = tuple[TickGrid, FeeSchedule, Price | None, Price | None, Price, Price, int, int]
 _Keyed = list[tuple[tuple[int, int], Action]]
+_Orders = tuple[list[Order], dict[str, list[Order]], set[tuple[str, bool]]]
+_Cuts = dict[str, tuple[bool, bool]]
 
 _CANCEL, _UNSAFE, _FIRST, _SECOND, _AMEND = range(5)
 """Action priorities (lowest first): the host sends places and amends only while the write budget
@@ -500,7 +505,8 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
         super().__init__(params if params is not None else WeatherMMParams(), name)
         self._plans: dict[str, tuple[_PlanInputs, tuple[QuotePlan, BookSide | None]]] = {}
         self._cuts: dict[str, tuple[QuotePlan, tuple[bool, bool], tuple[QuotePlan, BookSide | None]]] = {}
-        self._reconciled: dict[str, tuple[QuotePlan, list[Order], BookSide | None, _Keyed, tuple[str, ...]]] = {}
+        self._reconciled: dict[str, tuple[QuotePlan, list[Order], BookSide | None, _Keyed, str]] = {}
+        self._orders_kept: tuple[tuple[Order, ...], dict[str, OrderChange], _Orders] | None = None
 
     def _plan(
         self, snap: MarketSnapshot, fair_value: FairValue, position: int, event_position: int
@@ -539,19 +545,20 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
 
     def _reconcile_once(
         self, state: StrategyState, plan: QuotePlan, orders: list[Order], first: BookSide | None
-    ) -> tuple[_Keyed, list[str]]:
-        """``_reconcile``; the market's last actions and notes again when its plan, orders and first
-        side are the same and those actions held no place (a place's client order id reads the
-        clock; nothing else in them does)."""
+    ) -> tuple[_Keyed, str]:
+        """``_reconcile``, with its notes joined into the decision's reason; the market's last actions
+        and reason again when its plan, orders and first side are the same and those actions held no
+        place (a place's client order id reads the clock; nothing else in them does)."""
         kept = self._reconciled.get(plan.ticker)
         if kept is not None and kept[2] is first and (kept[0] is plan or kept[0] == plan) and kept[1] == orders:
-            return list(kept[3]), list(kept[4])
+            return kept[3], kept[4]
         actions, notes = self._reconcile(state, plan, orders, first)
+        reason = "; ".join(notes)
         if any(a.action is IntentAction.PLACE for _, a in actions if isinstance(a, OrderIntent)):
             self._reconciled.pop(plan.ticker, None)
         else:
-            self._reconciled[plan.ticker] = (plan, orders, first, list(actions), tuple(notes))
-        return actions, notes
+            self._reconciled[plan.ticker] = (plan, orders, first, actions, reason)
+        return actions, reason
 
     def initial_memory(self) -> WeatherMMMemory:
         return WeatherMMMemory()
@@ -574,46 +581,63 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
     def decide(self, state: StrategyState, memory: WeatherMMMemory) -> StrategyResult[WeatherMMMemory]:
         p, now = self.params, state.now_ms
         markets, fair_values, own = state.markets, state.fair_values, state.own_positions
-        orders = effective_orders(state.open_orders, state.in_flight)
-        in_scope = {
-            t: s for t, s in markets.items() if t in fair_values and (not p.series or s.series_ticker in p.series)
-        }
+        _, orders_in, resting = self._orders(state)
+        series = p.series
+        in_scope = {t: s for t, s in markets.items() if t in fair_values and (not series or s.series_ticker in series)}
         event_positions: dict[str, int] = {}
         for ticker, held in own.items():  # summed over the event's markets: only held ones add
             market = markets.get(ticker)
             if market is not None:
                 event_positions[market.event_ticker] = event_positions.get(market.event_ticker, 0) + held
-        orders_in: dict[str, list[Order]] = {}
-        for o in orders:
-            orders_in.setdefault(o.ticker, []).append(o)
         keyed: list[tuple[tuple[int, int], Action]] = []
         decisions: list[Decision] = []
         planned: list[tuple[QuotePlan, BookSide | None]] = []
-        facts: dict[str, Facts] = {}
-        why_not, plan_for = self._why_not_quote, self._plan
+        why_not, plan_for, no_orders = self._why_not_quote, self._plan, ()
         for ticker in sorted(in_scope.keys() | orders_in.keys()):
             snap = in_scope.get(ticker)
             why = why_not(state, ticker, snap)
             if why:
-                decisions.append(self._pull(ticker, why, orders_in.get(ticker, ()), keyed, now))
+                decisions.append(self._pull(ticker, why, orders_in.get(ticker, no_orders), keyed, now))
                 continue
             assert snap is not None
             planned.append(
                 plan_for(snap, fair_values[ticker], own.get(ticker, 0), event_positions.get(snap.event_ticker, 0))
             )
-        ask = BookSide.ASK
-        resting = {(o.ticker, o.side is ask) for o in orders}
-        notes_of: dict[str, list[str]] = {}
-        firsts = {plan.ticker: first for plan, first in planned}
-        left_out = _left_out([plan for plan, _ in planned], firsts, resting, p.max_quotes)
+        cuts = self._budget_cuts(planned, resting)
+        reconciled: list[tuple[str, str, Facts]] = []
+        budgeted, reconcile = self._budgeted, self._reconcile_once
         for plan, first in planned:
-            if left_out and ((plan.ticker, False) in left_out or (plan.ticker, True) in left_out):
-                plan, first = self._budgeted(plan, (plan.ticker, False) in left_out, (plan.ticker, True) in left_out)
-            acts, notes = self._reconcile_once(state, plan, orders_in.get(plan.ticker, []), first)
+            ticker = plan.ticker
+            cut = cuts.get(ticker)
+            if cut is not None:
+                plan, first = budgeted(plan, *cut)
+            acts, reason = reconcile(state, plan, orders_in.get(ticker, []), first)
             keyed.extend(acts)
-            notes_of[plan.ticker] = notes
-            facts[plan.ticker] = plan.facts
-        return self._conclude(state, memory, keyed, notes_of, facts, {o.ticker for o in orders}, decisions)
+            reconciled.append((ticker, reason, plan.facts))
+        return self._conclude(state, memory, keyed, reconciled, orders_in.keys(), decisions)
+
+    def _orders(self, state: StrategyState) -> _Orders:
+        """The strategy's orders as they will be (``effective_orders``), by market, and the
+        (ticker, is the ask) sides they rest on: the same objects again while the open orders and the
+        changes in flight are."""
+        kept = self._orders_kept
+        if kept is not None and kept[0] is state.open_orders and kept[1] == state.in_flight:
+            return kept[2]
+        orders = effective_orders(state.open_orders, state.in_flight)
+        orders_in: dict[str, list[Order]] = {}
+        for o in orders:
+            orders_in.setdefault(o.ticker, []).append(o)
+        ask = BookSide.ASK
+        made = orders, orders_in, {(o.ticker, o.side is ask) for o in orders}
+        self._orders_kept = (state.open_orders, dict(state.in_flight), made)
+        return made
+
+    def _budget_cuts(self, planned: list[tuple[QuotePlan, BookSide | None]], resting: set[tuple[str, bool]]) -> _Cuts:
+        """ticker → (bid left out, ask left out) for the markets the quote budget cuts (``_left_out``
+        of the plans and their first sides)."""
+        firsts = {plan.ticker: first for plan, first in planned}
+        left_out = _left_out([plan for plan, _ in planned], firsts, resting, self.params.max_quotes)
+        return {ticker: ((ticker, False) in left_out, (ticker, True) in left_out) for ticker, _ in left_out}
 
     def _pull(self, ticker: str, why: str, orders: Iterable[Order], keyed: _Keyed, now: int) -> Decision:
         """The decision not to quote ``ticker`` (``why``), with cancels of its ``orders`` added to
@@ -629,31 +653,35 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
         state: StrategyState,
         memory: WeatherMMMemory,
         keyed: _Keyed,
-        notes_of: dict[str, list[str]],
-        facts: Mapping[str, Facts],
+        reconciled: list[tuple[str, str, Facts]],
         quoted: AbstractSet[str],
         decisions: list[Decision],
     ) -> StrategyResult[WeatherMMMemory]:
         """The result: ``keyed`` actions most urgent first (in their order within a priority), each
-        fitted to the risk room, and after ``decisions`` one per market planned (``notes_of``: what
-        was done there; ``quoted``: the markets with orders)."""
-        ranked = sorted(enumerate(keyed), key=lambda item: (item[1][0], item[0]))
+        fitted to the risk room, and after ``decisions`` one per market planned (``reconciled``: its
+        ticker, what was done there and the plan's facts; ``quoted``: the markets with orders)."""
         actions: list[Action] = []
         acted: set[str] = set()
-        for _, (_, action) in ranked:
-            sized = self._within_room(state, action, notes_of)
-            if sized is not None:
-                actions.append(sized)
-                acted.add(sized.ticker)
-        now = state.now_ms
-        for ticker, notes in notes_of.items():
-            verdict = Verdict.TRADE if ticker in acted else Verdict.HOLD if ticker in quoted else Verdict.SKIP
-            decisions.append(Decision(self.name, ticker, verdict, "; ".join(notes), facts[ticker], now))
+        extra: dict[str, list[str]] = {}
+        if keyed:
+            ranked = sorted(enumerate(keyed), key=lambda item: (item[1][0], item[0]))
+            for _, (_, action) in ranked:
+                sized = self._within_room(state, action, extra)
+                if sized is not None:
+                    actions.append(sized)
+                    acted.add(sized.ticker)
+        now, name = state.now_ms, self.name
+        trade, hold, skip = Verdict.TRADE, Verdict.HOLD, Verdict.SKIP
+        for ticker, reason, facts in reconciled:
+            verdict = trade if ticker in acted else hold if ticker in quoted else skip
+            if extra and ticker in extra:
+                reason = "; ".join((reason, *extra[ticker]))
+            decisions.append(Decision(name, ticker, verdict, reason, facts, now))
         return StrategyResult(memory, tuple(actions), tuple(decisions))
 
     def _within_room(self, state: StrategyState, action: Action, notes_of: dict[str, list[str]]) -> Action | None:
-        """``action`` cut to what the risk limits leave (``state.room``), or None (noted) if nothing
-        fits. Cancels and brackets pass as they are."""
+        """``action`` cut to what the risk limits leave (``state.room``), or None if nothing fits
+        (either noted in ``notes_of``). Cancels and brackets pass as they are."""
         if not isinstance(action, OrderIntent) or action.action is IntentAction.CANCEL:
             return action
         replacing = action.client_order_id if action.action is IntentAction.AMEND else ""

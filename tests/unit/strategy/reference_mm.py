@@ -4,7 +4,8 @@ written.
 ``ReferenceWeatherMM`` overrides ``WeatherMMStrategy.decide`` with the plain version it replaced —
 every market planned, budgeted and reconciled afresh on every call (no plan or actions kept between
 calls), ``first_side`` and ``budget_quotes`` as written first — and keeps the rest (``plan_quotes``,
-the gate ``_why_not_quote``, ``_reconcile``, and ``_conclude``: room, order and decisions).
+the gate ``_why_not_quote``, ``_reconcile`` and ``_within_room``; ``_conclude_as_written`` orders the
+actions, fits them to the room and writes the decisions as first written).
 ``test_weather_mm_kept.py`` checks that both decide alike."""
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kalshi_trader.strategy.base import (
     Facts,
     StrategyResult,
     StrategyState,
+    Verdict,
     effective_orders,
 )
 from kalshi_trader.strategy.weather_mm import (
@@ -127,4 +129,28 @@ class ReferenceWeatherMM(WeatherMMStrategy):
             keyed.extend(acts)
             notes_of[plan.ticker] = notes
             facts[plan.ticker] = plan.facts
-        return self._conclude(state, memory, keyed, notes_of, facts, {o.ticker for o in orders}, decisions)
+        return self._conclude_as_written(state, memory, keyed, notes_of, facts, {o.ticker for o in orders}, decisions)
+
+    def _conclude_as_written(
+        self,
+        state: StrategyState,
+        memory: WeatherMMMemory,
+        keyed: list[tuple[tuple[int, int], Action]],
+        notes_of: dict[str, list[str]],
+        facts: Mapping[str, Facts],
+        quoted: AbstractSet[str],
+        decisions: list[Decision],
+    ) -> StrategyResult[WeatherMMMemory]:
+        ranked = sorted(enumerate(keyed), key=lambda item: (item[1][0], item[0]))
+        actions: list[Action] = []
+        acted: set[str] = set()
+        for _, (_, action) in ranked:
+            sized = self._within_room(state, action, notes_of)
+            if sized is not None:
+                actions.append(sized)
+                acted.add(sized.ticker)
+        now = state.now_ms
+        for ticker, notes in notes_of.items():
+            verdict = Verdict.TRADE if ticker in acted else Verdict.HOLD if ticker in quoted else Verdict.SKIP
+            decisions.append(Decision(self.name, ticker, verdict, "; ".join(notes), facts[ticker], now))
+        return StrategyResult(memory, tuple(actions), tuple(decisions))
