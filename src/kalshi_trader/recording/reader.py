@@ -20,6 +20,8 @@ Contract:
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Final, NamedTuple
@@ -27,7 +29,7 @@ from typing import Any, Final, NamedTuple
 import msgspec
 
 from kalshi_trader.recording import manifest as mf
-from kalshi_trader.recording.format import RecordingFormatError, gap_payload, parse_records, read_blocks
+from kalshi_trader.recording.format import Block, RecordingFormatError, gap_payload, parse_records, read_blocks
 
 __all__ = ["Record", "RecordingFormatError", "read_recording"]
 
@@ -41,6 +43,10 @@ _KINDS: Final = {
     b"nws": "nws",
 }
 _DECODE: Final = msgspec.json.decode
+_AHEAD: Final = 4
+"""Blocks read and decompressed ahead of the one whose records are being handed out."""
+_END: Final = object()
+"""Handed over after the last block."""
 
 
 class Record(NamedTuple):
@@ -81,7 +87,7 @@ def read_recording(directory: Path) -> Iterator[Record]:
         if not path.exists():
             yield gap("missing", f"segment {segment.file} is missing")
             continue
-        for block in read_blocks(path):
+        for block in _read_ahead(read_blocks(path)):
             if block.problem == "cut":
                 yield gap("cut", f"{segment.file} ends in an incomplete block ({block.skipped} bytes skipped)")
                 continue
@@ -96,3 +102,46 @@ def read_recording(directory: Path) -> Iterator[Record]:
                 yield Record(name, wall, market, payload)
         if segment.truncated_bytes:
             yield gap("cut", f"{segment.file} lost its last {segment.truncated_bytes} bytes when the recorder stopped")
+
+
+def _read_ahead(blocks: Iterator[Block]) -> Iterator[Block]:
+    """``blocks`` in order, read and decompressed in a thread while the caller works through the
+    ones before (zlib lets go of the GIL while it inflates, so the two overlap). An error reading
+    them is raised here; closing this iterator stops the thread."""
+    ahead: queue.Queue[object] = queue.Queue(_AHEAD)
+    stop = threading.Event()
+
+    def hand(item: object) -> bool:
+        while not stop.is_set():
+            try:
+                ahead.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def read() -> None:
+        try:
+            for block in blocks:
+                if not hand(block):
+                    return
+            hand(_END)
+        except BaseException as exc:  # the reader raises it
+            hand(exc)
+        finally:
+            getattr(blocks, "close", lambda: None)()
+
+    thread = threading.Thread(target=read, name="recording-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = ahead.get()
+            if isinstance(item, Block):
+                yield item
+            elif isinstance(item, BaseException):
+                raise item
+            else:  # the end
+                return
+    finally:
+        stop.set()
+        thread.join()

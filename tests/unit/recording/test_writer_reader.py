@@ -5,6 +5,7 @@ recovered, a full queue drops with a gap, and one writer at a time."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,19 @@ def test_segments_rotate_by_size_and_read_back_as_one_stream(tmp_path: Path) -> 
     assert len(manifest.segments) >= 3
     assert all(s.records for s in manifest.segments)
     assert [r.payload for r in read_recording(tmp_path)] == frames(3_000)
+
+
+def test_a_reader_left_early_stops_reading_ahead(tmp_path: Path) -> None:
+    writer = open_writer(tmp_path)
+    for i, f in enumerate(frames(3_000)):
+        writer.append(b"ws", i, None, f)
+        if i % 100 == 99:
+            writer.flush()  # many blocks: the reader is ahead of the first when it stops
+    writer.close()
+    records = read_recording(tmp_path)
+    assert next(records).payload == frames(1)[0]
+    records.close()
+    assert not [t for t in threading.enumerate() if t.name == "recording-read-ahead"]
 
 
 def test_a_restart_appends_a_session_and_the_reader_marks_it(tmp_path: Path) -> None:
