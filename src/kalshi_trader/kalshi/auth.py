@@ -10,6 +10,15 @@ Contract:
   MGF1-SHA-256 and a salt as long as the digest. ``path`` is the URL path from the host root
   including ``/trade-api/v2``; a query string is dropped before signing; the body is never signed.
   Ed25519 signs and verifies through libsodium (PyNaCl), RSA through OpenSSL (``cryptography``).
+- Pre-signing (the signature covers no body, so a request's headers can be made before the request
+  is): ``Signer.prepare(method, path)`` signs now and keeps the headers for that method and path;
+  ``headers`` hands a kept one out at most once, and only while its timestamp is within
+  ``PRESIGNED_MAX_AGE_MS`` of the signer's clock (otherwise it signs inline, as without one).
+  ``refresh()`` prepares again every method and path ever prepared whose kept headers are gone or
+  half that age. Every headers of a prepared method and path carry a later timestamp than the
+  ones before (1 ms past the last when the clock has not moved), so no two requests ever carry the
+  same timestamp and signature; a burst of more than one request a millisecond runs that many ms
+  ahead of the clock, which Kalshi's write budget keeps far inside its clock window.
 - ``load_private_key(path, passphrase=...)`` reads a PEM private key — PKCS#8 or PKCS#1, plain or
   passphrase-encrypted — and returns an Ed25519 or RSA key. Anything else raises ``KeyFileError``
   with one line naming the file and what was found: a missing path, a directory, an empty or
@@ -58,6 +67,11 @@ log = structlog.get_logger(__name__)
 HEADER_KEY = "KALSHI-ACCESS-KEY"
 HEADER_TIMESTAMP = "KALSHI-ACCESS-TIMESTAMP"
 HEADER_SIGNATURE = "KALSHI-ACCESS-SIGNATURE"
+
+PRESIGNED_MAX_AGE_MS = 100
+"""How old pre-signed headers may be when handed out: a timestamp this old is still far inside any
+exchange's clock window (the embedded exchange accepts ±5 s), and a refresher every 50 ms keeps one
+younger than this."""
 
 PASSPHRASE_SETTING = "api.key_passphrase (KALSHI_TRADER_API__KEY_PASSPHRASE)"
 RSA_KEY_BITS = 2048
@@ -345,6 +359,11 @@ class Signer:
     private_key: PrivateKey = field(repr=False)
     clock_ms: Callable[[], int] = _wall_clock_ms
     _sign: Callable[[bytes], bytes] = field(init=False, repr=False, compare=False)
+    _kept: dict[tuple[str, str], tuple[int, dict[str, str]]] = field(
+        init=False, repr=False, compare=False, default_factory=dict
+    )
+    _routes: set[tuple[str, str]] = field(init=False, repr=False, compare=False, default_factory=set)
+    _last_ms: dict[tuple[str, str], int] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_sign", signature_function(self.private_key))
@@ -363,13 +382,59 @@ class Signer:
     def sign(self, timestamp_ms: str, method: str, path: str) -> str:
         return binascii.b2a_base64(self._sign(message_to_sign(timestamp_ms, method, path)), newline=False).decode()
 
-    def headers(self, method: str, path: str) -> dict[str, str]:
-        ts = str(self.clock_ms())
+    def _signed(self, ts_ms: int, method: str, path: str) -> dict[str, str]:
+        ts = str(ts_ms)
         return {
             HEADER_KEY: self.key_id,
             HEADER_TIMESTAMP: ts,
             HEADER_SIGNATURE: self.sign(ts, method, path),
         }
+
+    def headers(self, method: str, path: str) -> dict[str, str]:
+        """The headers for one request: pre-signed ones if kept and fresh (each handed out once),
+        else signed now."""
+        now = self.clock_ms()
+        route = (method, path)
+        kept = self._kept.pop(route, None)
+        if kept is not None and abs(now - kept[0]) <= PRESIGNED_MAX_AGE_MS:
+            return kept[1]
+        if route in self._routes:
+            now = self._next_ms(route, now)
+        return self._signed(now, method, path)
+
+    def _next_ms(self, route: tuple[str, str], now: int) -> int:
+        """A prepared route's next timestamp: ``now``, or 1 ms past its last when the clock has not
+        moved (Ed25519 is deterministic: equal timestamps would mean equal signatures)."""
+        ts = max(now, self._last_ms.get(route, -1) + 1)
+        self._last_ms[route] = ts
+        return ts
+
+    def prepare(self, method: str, path: str) -> None:
+        """Sign headers for ``method path`` now and keep them for the next ``headers`` call."""
+        route = (method, path)
+        self._routes.add(route)
+        ts = self._next_ms(route, self.clock_ms())
+        self._kept[route] = (ts, self._signed(ts, method, path))
+
+    def refresh(self) -> int:
+        """Prepare again every prepared route whose headers are gone or half ``PRESIGNED_MAX_AGE_MS``
+        old; returns how many were signed."""
+        now, signed = self.clock_ms(), 0
+        for route in list(self._routes):
+            kept = self._kept.get(route)
+            if kept is None or abs(now - kept[0]) >= PRESIGNED_MAX_AGE_MS // 2:
+                self.prepare(*route)
+                signed += 1
+        return signed
+
+    def pending_ms(self, method: str, path: str) -> int | None:
+        """The timestamp of the pre-signed headers kept for ``method path``, if any."""
+        kept = self._kept.get((method, path))
+        return None if kept is None else kept[0]
+
+    def prepared(self, method: str, path: str) -> bool:
+        """Whether ``method path`` is pre-signed (``prepare`` was called for it)."""
+        return (method, path) in self._routes
 
     def __repr__(self) -> str:  # never show key material
         return f"Signer(key_id={self.key_id!r}, key_type={self.key_type.value!r})"

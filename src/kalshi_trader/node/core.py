@@ -221,6 +221,8 @@ class TradingNode(NodeCommands, NodeWiring):
         self._sample()
         self._spawn(self._balance_loop(), "node-balance")
         self._spawn(self._sample_loop(), "node-sample")
+        if isinstance(rest, KalshiRest):  # orders go out: keep their headers signed ahead
+            self._spawn(rest.keep_presigned(), "node-presign")
 
     async def _start_fair_values(self) -> None:
         settings, opts = self.settings, self.options
