@@ -141,10 +141,14 @@ class PublicBook:
         if level is None:
             level = ladder[leg] = Level()
         before = level.size
-        level.size = max(0, before + delta)
-        if level.size < before:
-            gone = before - level.size
-            level.consumed = min(level.consumed, level.size)
+        size = before + delta
+        if size < 0:
+            size = 0
+        level.size = size
+        if size < before:
+            gone = before - size
+            if level.consumed > size:
+                level.consumed = size
             explained = min(gone, level.credit)
             level.credit -= explained
             if gone > explained:

@@ -237,8 +237,7 @@ class PaperExchange:
         # Nothing our resting orders could take is left after any change of the book or of our
         # orders (the crossing liquidity is taken at once), so only more size at a price one of
         # them crosses can fill one; any other delta leaves the fills at none.
-        threshold = PRICE_SCALE - price
-        if delta > 0 and any(o.ladder is not side and o.leg >= threshold for o in resting.values()):
+        if delta > 0 and _crossed(resting.values(), side, price):
             self._maker_fills(queue.cross_fills(book, list(resting.values())))
 
     def on_book_stale(self, ticker: str) -> None:
@@ -793,8 +792,12 @@ class PaperExchange:
         return list(self._resting.get(ticker, {}).values())
 
     def _at(self, ticker: str, ladder: Side, leg: int) -> list[PaperOrder]:
+        """Our resting orders on ``ladder`` at ``leg`` (read by side and YES price: cheaper)."""
         resting = self._resting.get(ticker)
-        return [o for o in resting.values() if o.ladder is ladder and o.leg == leg] if resting else []
+        if not resting:
+            return []
+        side, price = (BookSide.BID, leg) if ladder is Side.YES else (BookSide.ASK, PRICE_SCALE - leg)
+        return [o for o in resting.values() if o.side is side and o.price == price]
 
     # ------------------------------------------------------------------------------------------
     # Changes for the record
@@ -868,6 +871,16 @@ def _why_not_rest(tif: TimeInForce, plan: str) -> str:
     if tif is TimeInForce.GOOD_TILL_CANCELED:
         return ""
     return "ImmediateOrCancel" if plan == "ioc" else "FillOrKill"
+
+
+def _crossed(orders: Iterable[PaperOrder], ladder: Side, leg: int) -> bool:
+    """Whether one of ``orders`` crosses a level of ``ladder`` at ``leg``: rests on the other
+    ladder at ``$1 - leg`` or better (a YES ask at or below a YES bid, a YES bid at or above a NO
+    bid's YES price; read by side and YES price)."""
+    if ladder is Side.YES:
+        return any(o.side is BookSide.ASK and o.price <= leg for o in orders)
+    floor = PRICE_SCALE - leg
+    return any(o.side is BookSide.BID and o.price >= floor for o in orders)
 
 
 def _stopped(order: PaperOrder, group: PaperGroup | None) -> str | None:

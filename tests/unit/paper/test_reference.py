@@ -7,7 +7,7 @@ import contextlib
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.paper.kit import TICKER, Kit
+from tests.unit.paper.kit import ASK, BID, NO, TICKER, YES, Kit, qty
 from tests.unit.paper.reference import ReferencePaperExchange
 from tests.unit.paper.test_properties import SETTINGS, order_flow, run
 
@@ -65,3 +65,17 @@ def test_the_exchange_trades_as_its_reference(steps: list[tuple[object, ...]], g
         with contextlib.suppress(VenueError):
             kit.ex.on_market_determined(TICKER, 6_000)
     assert kits[0].ex.take_changes() == kits[1].ex.take_changes()
+
+
+def test_size_added_at_or_through_our_price_fills_and_below_it_does_not() -> None:
+    for side, ours, reaches, short in (
+        (ASK, "0.55", (YES, "0.55"), (YES, "0.54")),
+        (BID, "0.45", (NO, "0.55"), (NO, "0.54")),
+    ):
+        kit = Kit()
+        kit.book(yes=[("0.45", "20"), ("0.40", "50")], no=[("0.40", "50")])
+        order = kit.place(side, ours, "5")
+        kit.delta(short[0], short[1], "10")
+        assert kit.filled(order) == 0
+        kit.delta(reaches[0], reaches[1], "3")
+        assert kit.filled(order) == qty("3")
