@@ -125,6 +125,8 @@ class _Kept:
     held: int
     """The market's position then."""
     facts: br.Facts
+    topless: br.Facts | None = None
+    """``facts`` without the book, once asked for (the rest stands while only the book moves)."""
 
 
 class Protection:
@@ -438,9 +440,21 @@ class Protection:
             kept.positions = positions
         facts = kept.facts
         top, grid, allowed = engine.book(ticker), self._grid(ticker), not engine.risk.halted
-        if facts.top is not top or facts.grid is not grid or facts.resting_allowed is not allowed:
+        if facts.grid is not grid or facts.resting_allowed is not allowed:
             facts = kept.facts = replace(facts, top=top, grid=grid, resting_allowed=allowed)
+            kept.topless = None
+        elif facts.top is not top:
+            facts = kept.facts = replace(facts, top=top)
         return facts
+
+    def _topless(self, b: br.Bracket, facts: br.Facts) -> br.Facts:
+        """``facts`` without the book (kept with them while they are the bracket's)."""
+        kept = self._facts.get(b.bracket_id)
+        if kept is None or kept.facts is not facts:
+            return replace(facts, top=None)
+        if kept.topless is None:
+            kept.topless = replace(facts, top=None)
+        return kept.topless
 
     def _keep(self, b: br.Bracket, source: tuple[object, ...], positions: int, facts: br.Facts) -> br.Facts:
         held = self.engine.tracker.position(b.ticker).qty
@@ -513,7 +527,7 @@ class Protection:
             return
         facts = self.facts(b)
         if b.state is br.BracketState.ACTIVE and not self._stop_confirmed(b, facts.top):
-            facts = replace(facts, top=None)  # no confirmed breach: plan must not hit the stop
+            facts = self._topless(b, facts)  # no confirmed breach: plan must not hit the stop
         actions = br.plan(b, facts)
         if not actions:
             return

@@ -6,6 +6,7 @@ the exit side, book moves, ticks and the stop's exits."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,8 @@ pytestmark = pytest.mark.timeout(60)
 
 
 class Checked(Protection):
-    """``Protection`` that reads the facts afresh beside every kept read and compares them."""
+    """``Protection`` that reads the facts afresh beside every kept read (and the facts without
+    the book) and compares them."""
 
     reads = 0
     kept = 0
@@ -31,6 +33,11 @@ class Checked(Protection):
         self.kept += self.reads == before
         assert facts == super()._read_facts(b)
         return facts
+
+    def _topless(self, b: br.Bracket, facts: br.Facts) -> br.Facts:
+        topless = super()._topless(b, facts)
+        assert topless == replace(facts, top=None)
+        return topless
 
     def _read_facts(self, b: br.Bracket) -> br.Facts:
         self.reads += 1
