@@ -326,6 +326,7 @@ def plan_quotes(
     )
     max_bid = grid.round_down(max(0, fair - maker - p.min_edge))
     min_ask = grid.round_up(min(PRICE_SCALE, fair + maker + p.min_edge))
+    best_bid, best_ask = snap.best_bid, snap.best_ask
     facts: Facts = (
         ("fair", fair),
         ("uncertainty", fair_value.uncertainty),
@@ -335,74 +336,66 @@ def plan_quotes(
         ("position", position),
         ("event_position", event_position),
         ("skew_ticks", skew),
-        ("yes_bid", snap.best_bid if snap.best_bid is not None else -1),
-        ("yes_ask", snap.best_ask if snap.best_ask is not None else -1),
+        ("yes_bid", best_bid if best_bid is not None else -1),
+        ("yes_ask", best_ask if best_ask is not None else -1),
     )
-    plan = QuotePlan(snap.ticker, fair, half, skew, max_bid, min_ask, None, None, facts=facts)
     if half > p.max_half_spread:
         why = f"half-spread {dollars(half)} is above the {dollars(p.max_half_spread)} maximum (fees or model doubt)"
-        return msgspec.structs.replace(plan, why_no_bid=why, why_no_ask=why)
+        return QuotePlan(snap.ticker, fair, half, skew, max_bid, min_ask, None, None, why, why, facts)
 
-    def shifted(base: Price) -> Price | None:
-        """``base`` moved by the skew; None when it starts off the order grid ($0 or $1) and the
-        skew does not bring it inside."""
-        if grid.is_valid_order_price(base):
-            return shift_on_grid(grid, base, skew) if skew else base
-        inward = (base <= 0 and skew > 0) or (base >= PRICE_SCALE and skew < 0)
-        return shift_on_grid(grid, base, skew) if inward else None
-
-    bid_price = shifted(grid.round_down(max(0, fair - half)))
-    ask_price = shifted(grid.round_up(min(PRICE_SCALE, fair + half)))
+    bid_price = _shifted(grid, grid.round_down(max(0, fair - half)), skew)
+    ask_price = _shifted(grid, grid.round_up(min(PRICE_SCALE, fair + half)), skew)
     why_bid = why_ask = ""
     if bid_price is not None:
         bid_price = min(bid_price, max_bid)
-        if snap.best_ask is not None and bid_price >= snap.best_ask:
-            below = shift_on_grid(grid, snap.best_ask, -1)
-            bid_price = min(bid_price, below) if below < snap.best_ask else None
+        if best_ask is not None and bid_price >= best_ask:
+            below = shift_on_grid(grid, best_ask, -1)
+            bid_price = min(bid_price, below) if below < best_ask else None
     if bid_price is None or not grid.is_valid_order_price(bid_price):
         bid_price, why_bid = None, f"no valid bid price below {dollars(fair)} after fees and edge"
     if ask_price is not None:
         ask_price = max(ask_price, min_ask)
-        if snap.best_bid is not None and ask_price <= snap.best_bid:
-            above = shift_on_grid(grid, snap.best_bid, 1)
-            ask_price = max(ask_price, above) if above > snap.best_bid else None
+        if best_bid is not None and ask_price <= best_bid:
+            above = shift_on_grid(grid, best_bid, 1)
+            ask_price = max(ask_price, above) if above > best_bid else None
     if ask_price is None or not grid.is_valid_order_price(ask_price):
         ask_price, why_ask = None, f"no valid ask price above {dollars(fair)} after fees and edge"
 
     bid = ask = None
     if bid_price is not None:
-        qty, why_bid = _size(
-            p,
-            room_market=p.max_position - position,
-            room_event=p.max_event_position - event_position,
-            cost_per_contract=bid_price,
-        )
+        qty, why_bid = _size(p, p.max_position - position, p.max_event_position - event_position, bid_price)
         bid = Quote(BookSide.BID, bid_price, qty) if qty else None
     if ask_price is not None:
         qty, why_ask = _size(
-            p,
-            room_market=p.max_position + position,
-            room_event=p.max_event_position + event_position,
-            cost_per_contract=PRICE_SCALE - ask_price,
+            p, p.max_position + position, p.max_event_position + event_position, PRICE_SCALE - ask_price
         )
         ask = Quote(BookSide.ASK, ask_price, qty) if qty else None
-    return msgspec.structs.replace(plan, bid=bid, ask=ask, why_no_bid=why_bid, why_no_ask=why_ask)
+    return QuotePlan(snap.ticker, fair, half, skew, max_bid, min_ask, bid, ask, why_bid, why_ask, facts)
 
 
-def _size(params: WeatherMMParams, *, room_market: int, room_event: int, cost_per_contract: int) -> tuple[Qty, str]:
-    """The quote size within every limit, rounded down to ``size_step``; (0, which limit) if none."""
+def _shifted(grid: TickGrid, base: Price, skew: int) -> Price | None:
+    """``base`` moved by the ``skew``; None when it starts off the order grid ($0 or $1) and the
+    skew does not bring it inside."""
+    if grid.is_valid_order_price(base):
+        return shift_on_grid(grid, base, skew) if skew else base
+    inward = (base <= 0 and skew > 0) or (base >= PRICE_SCALE and skew < 0)
+    return shift_on_grid(grid, base, skew) if inward else None
+
+
+_LIMITS = ("quote size", "the market position limit", "the event position limit", "the per-quote risk limit")
+
+
+def _size(params: WeatherMMParams, room_market: int, room_event: int, cost_per_contract: int) -> tuple[Qty, str]:
+    """The quote size within every limit (``quote_size``, the market's and the event's room, the
+    per-quote risk for this cost a contract), rounded down to ``size_step``; (0, the first limit
+    binding) if none."""
     by_risk = params.max_quote_risk * QTY_SCALE // max(1, cost_per_contract)
-    limits = (
-        (params.quote_size, "quote size"),
-        (room_market, "the market position limit"),
-        (room_event, "the event position limit"),
-        (by_risk, "the per-quote risk limit"),
-    )
-    qty, binding = min(limits, key=lambda item: item[0])
-    qty = max(0, qty - qty % params.size_step)
-    if qty <= 0:
-        return Qty(0), f"no size left under {binding}"
-    return Qty(qty), ""
+    qty = min(params.quote_size, room_market, room_event, by_risk)
+    step = params.size_step
+    if qty - qty % step > 0:
+        return Qty(qty - qty % step), ""
+    binding = _LIMITS[(params.quote_size, room_market, room_event, by_risk).index(qty)]
+    return Qty(0), f"no size left under {binding}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -450,23 +443,38 @@ def _left_out(
     max_quotes: int,
 ) -> set[tuple[str, bool]]:
     """The sides ``budget_quotes`` leaves out; sides are (ticker, is the ask) here, ``resting`` too;
-    ``firsts`` holds each plan's ``first_side``."""
-    if sum((plan.bid is not None) + (plan.ask is not None) for plan in plans) <= max_quotes:
-        return set()
-    ranked: list[tuple[int, int, str, bool]] = []
-    bid_side, ask_side = BookSide.BID, BookSide.ASK
+    ``firsts`` holds each plan's ``first_side``. Every first side ranks before every second side:
+    while the first sides fit, only the second sides are ranked, for the places left; when they do
+    not, every second side is left out and the first sides are ranked."""
+    wanted = 0
+    firsts_in = 0
+    seconds: list[tuple[int, int, str, bool]] = []  # (tier, worst cost, ticker, is the ask)
+    bid_side = BookSide.BID
     for plan in plans:
         ticker, bid, ask = plan.ticker, plan.bid, plan.ask
-        first = firsts[ticker]
-        if bid is not None:
-            ranked.append(
-                (0 if first is bid_side else 1 if (ticker, False) in resting else 2, bid.price, ticker, False)
-            )
-        if ask is not None:
-            tier = 0 if first is ask_side else 1 if (ticker, True) in resting else 2
-            ranked.append((tier, PRICE_SCALE - ask.price, ticker, True))
-    ranked.sort()
-    return {(ticker, is_ask) for _, _, ticker, is_ask in ranked[max_quotes:]}
+        if bid is None and ask is None:
+            continue
+        firsts_in += 1
+        if bid is None or ask is None:
+            wanted += 1
+            continue
+        wanted += 2
+        if firsts[ticker] is bid_side:
+            seconds.append((1 if (ticker, True) in resting else 2, PRICE_SCALE - ask.price, ticker, True))
+        else:
+            seconds.append((1 if (ticker, False) in resting else 2, bid.price, ticker, False))
+    if wanted <= max_quotes:
+        return set()
+    if firsts_in <= max_quotes:
+        seconds.sort()
+        return {(ticker, is_ask) for _, _, ticker, is_ask in seconds[max_quotes - firsts_in :]}
+    ranked = sorted(
+        (_worst_cost(quote), plan.ticker, quote.side is not bid_side)
+        for plan in plans
+        for quote in (plan.bid, plan.ask)
+        if quote is not None and quote.side is firsts[plan.ticker]
+    )
+    return {(ticker, is_ask) for _, ticker, is_ask in ranked[max_quotes:]} | {(t, a) for _, _, t, a in seconds}
 
 
 def _cut(plan: QuotePlan, bid_out: bool, ask_out: bool, max_quotes: int) -> QuotePlan:
@@ -747,12 +755,16 @@ class WeatherMMStrategy(ConfiguredStrategy[WeatherMMParams]):
         notes: list[str] = [
             f"fair {dollars(plan.fair)}, half-spread {dollars(plan.half_spread)}, skew {plan.skew_ticks:+d}"
         ]
-        kept: dict[BookSide, bool] = {}
-        for side in (BookSide.BID, BookSide.ASK):
-            kept[side] = plan.quote(side) is not None and any(o.side is side for o in orders)
-        for side in (BookSide.BID, BookSide.ASK):
+        bid_side, ask_side = BookSide.BID, BookSide.ASK
+        kept = {
+            bid_side: plan.bid is not None and any(o.side is bid_side for o in orders),
+            ask_side: plan.ask is not None and any(o.side is ask_side for o in orders),
+        }
+        for side in (bid_side, ask_side):
             name = side.value
-            mine = sorted((o for o in orders if o.side is side), key=lambda o: (o.created_ms, o.client_order_id))
+            mine = [o for o in orders if o.side is side]
+            if len(mine) > 1:
+                mine.sort(key=lambda o: (o.created_ms, o.client_order_id))
             keep, extras = (mine[0], mine[1:]) if mine else (None, [])
             actions.extend(((_CANCEL, 0), cancel_intent(o, self.name, f"cancel a duplicate {name}")) for o in extras)
             want = plan.quote(side)

@@ -3,8 +3,8 @@ written.
 
 ``ReferenceWeatherMM`` overrides ``WeatherMMStrategy.decide`` with the plain version it replaced —
 every market planned, budgeted and reconciled afresh on every call (no plan or actions kept between
-calls), ``first_side`` and ``budget_quotes`` as written first — and keeps the rest (``plan_quotes``,
-the gate ``_why_not_quote``, ``_reconcile`` and ``_within_room``; ``_conclude_as_written`` orders the
+calls), ``first_side``, ``budget_quotes`` and ``plan_quotes`` as written first — and keeps the rest (the
+gate ``_why_not_quote``, ``_reconcile`` and ``_within_room``; ``_conclude_as_written`` orders the
 actions, fits them to the room and writes the decisions as first written).
 ``test_weather_mm_kept.py`` checks that both decide alike."""
 
@@ -15,22 +15,36 @@ from collections.abc import Set as AbstractSet
 
 import msgspec
 
-from kalshi_trader.domain import PRICE_SCALE, BookSide, Order
+from kalshi_trader.domain import (
+    PRICE_SCALE,
+    QTY_SCALE,
+    BookSide,
+    Order,
+    Price,
+    Qty,
+    inventory_skew_ticks,
+    shift_on_grid,
+)
 from kalshi_trader.strategy.base import (
     Action,
     Decision,
     Facts,
+    FairValue,
+    MarketSnapshot,
     StrategyResult,
     StrategyState,
     Verdict,
+    dollars,
     effective_orders,
 )
 from kalshi_trader.strategy.weather_mm import (
     Quote,
     QuotePlan,
     WeatherMMMemory,
+    WeatherMMParams,
     WeatherMMStrategy,
-    plan_quotes,
+    _ceil_div,
+    _fee_per_contract,
 )
 
 _CANCEL = 0
@@ -79,6 +93,102 @@ def budget_quotes(
             plan = msgspec.structs.replace(plan, ask=None, why_no_ask=why)
         out.append(plan)
     return out
+
+
+def plan_quotes(
+    params: WeatherMMParams, snap: MarketSnapshot, fair_value: FairValue, position: int, event_position: int
+) -> QuotePlan:
+    """The bid and ask wanted in ``snap``'s market (see the module contract). ``position`` is the
+    market's signed position, ``event_position`` the sum of the signed positions over the event's
+    brackets (including this one)."""
+    p, grid, fair = params, snap.grid, fair_value.price
+    maker = _fee_per_contract(snap, p, fair, taker=False)
+    taker = _fee_per_contract(snap, p, fair, taker=True)
+    unwind = _ceil_div(taker * p.unwind_fee_pct, 100)
+    doubt = _ceil_div(fair_value.uncertainty * p.uncertainty_pct, 100)
+    half = Price(max(p.min_half_spread, maker + unwind + doubt + p.min_edge))
+    skew = inventory_skew_ticks(position, p.max_position, p.max_skew_ticks) + inventory_skew_ticks(
+        event_position, p.max_event_position, p.max_event_skew_ticks
+    )
+    max_bid = grid.round_down(max(0, fair - maker - p.min_edge))
+    min_ask = grid.round_up(min(PRICE_SCALE, fair + maker + p.min_edge))
+    facts: Facts = (
+        ("fair", fair),
+        ("uncertainty", fair_value.uncertainty),
+        ("maker_fee", maker),
+        ("unwind_fee", unwind),
+        ("half_spread", half),
+        ("position", position),
+        ("event_position", event_position),
+        ("skew_ticks", skew),
+        ("yes_bid", snap.best_bid if snap.best_bid is not None else -1),
+        ("yes_ask", snap.best_ask if snap.best_ask is not None else -1),
+    )
+    plan = QuotePlan(snap.ticker, fair, half, skew, max_bid, min_ask, None, None, facts=facts)
+    if half > p.max_half_spread:
+        why = f"half-spread {dollars(half)} is above the {dollars(p.max_half_spread)} maximum (fees or model doubt)"
+        return msgspec.structs.replace(plan, why_no_bid=why, why_no_ask=why)
+
+    def shifted(base: Price) -> Price | None:
+        """``base`` moved by the skew; None when it starts off the order grid ($0 or $1) and the
+        skew does not bring it inside."""
+        if grid.is_valid_order_price(base):
+            return shift_on_grid(grid, base, skew) if skew else base
+        inward = (base <= 0 and skew > 0) or (base >= PRICE_SCALE and skew < 0)
+        return shift_on_grid(grid, base, skew) if inward else None
+
+    bid_price = shifted(grid.round_down(max(0, fair - half)))
+    ask_price = shifted(grid.round_up(min(PRICE_SCALE, fair + half)))
+    why_bid = why_ask = ""
+    if bid_price is not None:
+        bid_price = min(bid_price, max_bid)
+        if snap.best_ask is not None and bid_price >= snap.best_ask:
+            below = shift_on_grid(grid, snap.best_ask, -1)
+            bid_price = min(bid_price, below) if below < snap.best_ask else None
+    if bid_price is None or not grid.is_valid_order_price(bid_price):
+        bid_price, why_bid = None, f"no valid bid price below {dollars(fair)} after fees and edge"
+    if ask_price is not None:
+        ask_price = max(ask_price, min_ask)
+        if snap.best_bid is not None and ask_price <= snap.best_bid:
+            above = shift_on_grid(grid, snap.best_bid, 1)
+            ask_price = max(ask_price, above) if above > snap.best_bid else None
+    if ask_price is None or not grid.is_valid_order_price(ask_price):
+        ask_price, why_ask = None, f"no valid ask price above {dollars(fair)} after fees and edge"
+
+    bid = ask = None
+    if bid_price is not None:
+        qty, why_bid = _size(
+            p,
+            room_market=p.max_position - position,
+            room_event=p.max_event_position - event_position,
+            cost_per_contract=bid_price,
+        )
+        bid = Quote(BookSide.BID, bid_price, qty) if qty else None
+    if ask_price is not None:
+        qty, why_ask = _size(
+            p,
+            room_market=p.max_position + position,
+            room_event=p.max_event_position + event_position,
+            cost_per_contract=PRICE_SCALE - ask_price,
+        )
+        ask = Quote(BookSide.ASK, ask_price, qty) if qty else None
+    return msgspec.structs.replace(plan, bid=bid, ask=ask, why_no_bid=why_bid, why_no_ask=why_ask)
+
+
+def _size(params: WeatherMMParams, *, room_market: int, room_event: int, cost_per_contract: int) -> tuple[Qty, str]:
+    """The quote size within every limit, rounded down to ``size_step``; (0, which limit) if none."""
+    by_risk = params.max_quote_risk * QTY_SCALE // max(1, cost_per_contract)
+    limits = (
+        (params.quote_size, "quote size"),
+        (room_market, "the market position limit"),
+        (room_event, "the event position limit"),
+        (by_risk, "the per-quote risk limit"),
+    )
+    qty, binding = min(limits, key=lambda item: item[0])
+    qty = max(0, qty - qty % params.size_step)
+    if qty <= 0:
+        return Qty(0), f"no size left under {binding}"
+    return Qty(qty), ""
 
 
 class ReferenceWeatherMM(WeatherMMStrategy):

@@ -1,20 +1,35 @@
 """``WeatherMMStrategy`` keeps work between calls (plans, first sides, actions): across random
 sequences of states that change a little from call to call, it must decide exactly as the
-reference (``reference_mm.ReferenceWeatherMM``: every market worked out afresh on every call)."""
+reference (``reference_mm.ReferenceWeatherMM``: every market worked out afresh on every call);
+``plan_quotes`` must plan exactly as the reference's, on any grid, fee type, book and positions."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.unit.strategy.kit import GRID, HOUR, NOW, order, snap, state
 from tests.unit.strategy.reference_mm import ReferenceWeatherMM
+from tests.unit.strategy.reference_mm import plan_quotes as reference_plan_quotes
 
-from kalshi_trader.domain import BookSide, Fit, IntentAction, MarketStatus, Order, Price, Qty
+from kalshi_trader.domain import (
+    BookSide,
+    FeeSchedule,
+    FeeType,
+    Fit,
+    IntentAction,
+    MarketStatus,
+    Money,
+    Order,
+    Price,
+    Qty,
+    TickGrid,
+)
 from kalshi_trader.strategy.base import FairValue, MarketSnapshot, OrderChange, StrategyState
-from kalshi_trader.strategy.weather_mm import WeatherMMMemory, WeatherMMParams, WeatherMMStrategy
+from kalshi_trader.strategy.weather_mm import WeatherMMMemory, WeatherMMParams, WeatherMMStrategy, plan_quotes
 
 TICKERS = tuple(f"KXHIGHNY-26MAY1{e}-B7{b}.5" for e in (6, 7) for b in range(3))
 PRICES = ("0.05", "0.20", "0.40", "0.45", "0.50", "0.55", "0.60", "0.80", "0.95")
@@ -142,3 +157,37 @@ def test_kept_work_decides_as_the_reference(
         got = kept.decide(world.state(_Capped(cap * 100, new_orders)), WeatherMMMemory())
         want = reference.decide(world.state(_Capped(cap * 100, new_orders)), WeatherMMMemory())
         assert got == want
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.sampled_from(("linear_cent", "deci_cent", "tapered_deci_cent")),
+    st.sampled_from(FeeType),
+    st.integers(0, 10_000),
+    st.integers(0, 3_000),
+    st.one_of(st.none(), st.integers(1, 9_999)),
+    st.one_of(st.none(), st.integers(1, 9_999)),
+    st.integers(-3_000, 3_000),
+    st.integers(-6_000, 6_000),
+    st.integers(1, 200),
+)
+def test_plan_quotes_plans_as_the_reference(
+    grid: str,
+    fee_type: FeeType,
+    fair: int,
+    uncertainty: int,
+    best_bid: int | None,
+    best_ask: int | None,
+    position: int,
+    event_position: int,
+    max_quote_risk: int,
+) -> None:
+    params = WeatherMMParams(max_quote_risk=Money(max_quote_risk * 100))
+    market = msgspec.structs.replace(
+        snap(grid=TickGrid.named(grid), fees=FeeSchedule(fee_type)),
+        best_bid=None if best_bid is None else Price(best_bid),
+        best_ask=None if best_ask is None else Price(best_ask),
+    )
+    fair_value = FairValue(market.ticker, Price(fair), NOW, Price(uncertainty))
+    want = reference_plan_quotes(params, market, fair_value, position, event_position)
+    assert plan_quotes(params, market, fair_value, position, event_position) == want
