@@ -15,8 +15,10 @@ Contract:
   ``NwsDataError``. All three derive from ``NwsError``.
 - Caching: ``/points`` results are cached for ``points_ttl_s`` (they change rarely; concurrent
   lookups of one point share one request); forecasts/grids for ``forecast_ttl_s`` (each answer
-  parsed once, its staleness judged at every read); observations for ``observation_ttl_s`` (0
-  disables a cache). Lifetimes run on the injected ``monotonic``
+  parsed once, reusing the periods an update repeats, its staleness judged at every read);
+  observations for ``observation_ttl_s`` (each answer parsed once, stamped stale or not at each
+  read; 0 disables a cache). ``forecasts_at_hand`` hands out a point's three forecasts at once
+  when the cache holds them. Lifetimes run on the injected ``monotonic``
   clock (the market's in sim, so a fast simulated clock expires them as fast as its data change).
 - Request budget: at most ``max_requests_per_s`` HTTP requests a real second (the ``wall``
   clock; bursts of as many), retries included. A request over budget waits for its turn —

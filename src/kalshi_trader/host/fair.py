@@ -4,7 +4,8 @@ priced from NWS data.
 Contract:
 - ``FairValueFeed(client, markets, clock_ms)``: ``refresh()`` groups the followed markets whose
   series has a settlement station (``fairvalue.stations``; the station and whether it settles on
-  the high or the low are read from the market's rules, ``station_from_api``) by event, prices
+  the high or the low are read from the market's rules, ``station_from_api``, once per event while
+  its markets' rules and strikes stand) by event, prices
   each event's brackets with ``fairvalue.live.event_fair_values`` at ``clock_ms()`` (market
   time, so a simulated clock drives the model too; read when the event's pricing starts) and
   stores one ``strategy.base.FairValue`` per market (``weather_mm.fair_values_from_distribution``:
