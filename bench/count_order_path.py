@@ -8,7 +8,10 @@ under ``valgrind --tool=callgrind`` and counts, per call, the stages of bench_si
 tick-to-order path — snapshot (``MarketSnapshot`` from the book), ``decide`` (with risk's
 ``room()`` view), ``TopOfBook``, ``check_and_reserve``, the unsigned request (``create_request`` +
 encode) and the Ed25519 headers — each run ``N`` times over its own inputs, and then the whole path
-(bench_signing.py's tables 3 (a)–(c)) per frame. ``--src`` counts another checkout (e.g.
+(bench_signing.py's tables 3 (a)–(c)) per frame. Pre-signed rows (a checkout that has
+``Signer.prepare``): taking kept Ed25519 headers (signed beforehand, uncounted), one refill
+(``Signer.prepare``), and the whole path taking them, (d) without the refill after each frame (what
+a tick waits for) and (e) with it (what it all costs). ``--src`` counts another checkout (e.g.
 ``git worktree add /tmp/before <commit>``; its ``src`` and its own bench helpers beside it), so
 versions are compared on the same inputs. Instructions are not time: a cache miss
 costs hundreds of cycles and counts as one; the percentiles stay bench_signing.py's job.
@@ -34,8 +37,22 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-STAGES = ("snapshot", "decide (room view)", "TopOfBook", "check_and_reserve", "request, unsigned", "Ed25519 headers")
-PATHS = ("(a) frame → book → top read", "(b) whole path, unsigned", "(c) whole path, Ed25519")
+STAGES = (
+    "snapshot",
+    "decide (room view)",
+    "TopOfBook",
+    "check_and_reserve",
+    "request, unsigned",
+    "Ed25519 headers",
+    "pre-signed headers taken",
+)
+PATHS = (
+    "(a) frame → book → top read",
+    "(b) whole path, unsigned",
+    "(c) whole path, Ed25519",
+    "(d) whole path, pre-signed",
+    "(e) (d) + refill after each frame",
+)
 
 
 def mark() -> None:
@@ -104,6 +121,7 @@ def inner(n: int, bench: Path) -> None:
     mark()
     [signer.headers("POST", ORDERS_PATH) for _ in intents]
     mark()
+    ahead = Signer(KEY_ID, signer.private_key, clock_ms=Clock())  # 1 ms a read: kept headers stay fresh
     paths = [
         TickToOrder(grids, snapshots, clock, None, trade=False),
         TickToOrder(grids, snapshots, clock, None, trade=True),
@@ -119,6 +137,31 @@ def inner(n: int, bench: Path) -> None:
             path.ws.on_text(frame)
         mark()
         path.reset()
+    if not hasattr(Signer, "prepare"):  # a checkout from before pre-signing
+        return
+    signers = [Signer(KEY_ID, signer.private_key, clock_ms=Clock()) for _ in intents]
+    for one in signers:
+        one.prepare("POST", ORDERS_PATH)
+    mark()
+    [one.headers("POST", ORDERS_PATH) for one in signers]
+    mark()
+    presigned = TickToOrder(grids, snapshots, clock, ahead.headers, trade=True)
+    ahead.prepare("POST", ORDERS_PATH)
+    for frame in deltas[:n]:
+        presigned.ws.on_text(frame)
+        ahead.prepare("POST", ORDERS_PATH)
+    presigned.reset()
+    mark()
+    for frame in deltas[n:]:
+        presigned.ws.on_text(frame)
+        ahead.prepare("POST", ORDERS_PATH)
+    mark()
+    if ahead.pending_ms("POST", ORDERS_PATH) is None or presigned.orders != 2 * n:
+        raise SystemExit("the pre-signed path did not place an order per frame")
+    mark()
+    for _ in range(n):
+        ahead.prepare("POST", ORDERS_PATH)
+    mark()
 
 
 def main() -> None:
@@ -139,14 +182,20 @@ def main() -> None:
         dumps = sorted(glob.glob(f"{out}.*"), key=lambda f: int(f.rsplit(".", 1)[1]))
         counts = [int(re.search(r"^summary: (\d+)", Path(f).read_text(), re.M).group(1)) for f in dumps]  # type: ignore[union-attr]
     # dump 1 is the set-up; then each stage is the dump after its opening mark.
-    stage_dumps = (2, 3, 4, 6, 8, 10)
-    path_dumps = (12, 14, 16)
+    presigned = len(counts) >= 22
+    stage_dumps = (2, 3, 4, 6, 8, 10, 18)[: 7 if presigned else 6]
+    per_frame = [counts[12 - 1], counts[14 - 1], counts[16 - 1]]
+    if presigned:
+        refill = counts[22 - 1]  # n × Signer.prepare
+        per_frame += [counts[20 - 1] - refill, counts[20 - 1]]
     print(f"instructions per call, {args.n:,} calls each, src {args.src}")
-    for name, k in zip(STAGES, stage_dumps, strict=True):
+    for name, k in zip(STAGES, stage_dumps, strict=False):
         print(f"  {name:<32} {counts[k - 1] / args.n:>10,.0f}")
+    if presigned:
+        print(f"  {'refill (Signer.prepare)':<32} {refill / args.n:>10,.0f}")
     print("instructions per frame")
-    for name, k in zip(PATHS, path_dumps, strict=True):
-        print(f"  {name:<32} {counts[k - 1] / args.n:>10,.0f}")
+    for name, total in zip(PATHS, per_frame, strict=False):
+        print(f"  {name:<32} {total / args.n:>10,.0f}")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ class RoomView:
         "_info",
         "_markets",
         "_penciled",
+        "_pending",
         "_reservations",
         "_total_loss",
         "limits",
@@ -64,6 +65,7 @@ class RoomView:
         self._event_loss = event_loss
         self._total_loss = total_loss
         self._penciled: dict[str, MarketRisk] = {}
+        self._pending: dict[str, tuple[MarketRisk, BookSide, int, int]] = {}  # claims not yet copied in
         self._extra_event: dict[str, int] = {}
         self._extra_total = 0
         self._extra_orders = 0
@@ -110,6 +112,10 @@ class RoomView:
                 return Fit(Qty(0), Rule.MAX_OPEN_ORDERS.value, reason)
             leg = price if side is _BID else PRICE_SCALE - price
             kept, extra = 0, 0
+        if self._pending:  # a claim's pencil is copied into its market only when the market is read again
+            pending = self._pending.pop(ticker, None)
+            if pending is not None:
+                self._penciled[ticker] = pending[0].plus(pending[1], pending[2], pending[3])
         market = self._penciled.get(ticker) or self._markets.get(ticker) or MarketRisk(ticker, info.event_ticker)
         max_size = limits.max_order_size
         top = qty if qty < max_size else max_size
@@ -144,7 +150,7 @@ class RoomView:
             if claim and size > 0:
                 more = size - kept if size > kept else 0
                 cost = leg * more + extra
-                self._penciled[ticker] = market.plus(side, more, cost)
+                self._pending[ticker] = (market, side, more, cost)
                 added = cost - outcome - loss_now  # the loss after is the larger of today's and this
                 if added > 0:
                     self._extra_event[event] = self._extra_event.get(event, 0) + added
