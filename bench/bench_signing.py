@@ -155,7 +155,7 @@ def time_calls(
 
 def presigned_signer(signers: dict[KeyType, Signer]) -> Signer:
     """The Ed25519 key's signer for the pre-signed rows, on a clock that moves 1 ms per read: every
-    pre-signed timestamp is later than the last (1 ms past it when the clock has not moved), so at
+    pre-signed timestamp is later than the last one sent (1 ms past it when the clock has not moved), so at
     this bench's dozens of orders a millisecond the wall clock would fall behind them and the kept
     headers would look too far ahead to use; the node sends far fewer."""
     return Signer(KEY_ID, signers[KeyType.ED25519].private_key, clock_ms=Clock())

@@ -16,9 +16,9 @@ Contract:
   ``PRESIGNED_MAX_AGE_MS`` of the signer's clock (otherwise it signs inline, as without one).
   ``refresh()`` prepares again every method and path ever prepared whose kept headers are gone or
   half that age. Every headers of a prepared method and path carry a later timestamp than the
-  ones before (1 ms past the last when the clock has not moved), so no two requests ever carry the
-  same timestamp and signature; a burst of more than one request a millisecond runs that many ms
-  ahead of the clock, which Kalshi's write budget keeps far inside its clock window.
+  ones handed out before (1 ms past the last when the clock has not moved), so no two requests ever
+  carry the same timestamp and signature; a burst of more than one request a millisecond runs that
+  many ms ahead of the clock, which Kalshi's write budget keeps far inside its clock window.
 - ``load_private_key(path, passphrase=...)`` reads a PEM private key — PKCS#8 or PKCS#1, plain or
   passphrase-encrypted — and returns an Ed25519 or RSA key. Anything else raises ``KeyFileError``
   with one line naming the file and what was found: a missing path, a directory, an empty or
@@ -397,17 +397,17 @@ class Signer:
         route = (method, path)
         kept = self._kept.pop(route, None)
         if kept is not None and abs(now - kept[0]) <= PRESIGNED_MAX_AGE_MS:
+            self._last_ms[route] = kept[0]
             return kept[1]
         if route in self._routes:
-            now = self._next_ms(route, now)
+            now = self._last_ms[route] = self._next_ms(route, now)
         return self._signed(now, method, path)
 
     def _next_ms(self, route: tuple[str, str], now: int) -> int:
-        """A prepared route's next timestamp: ``now``, or 1 ms past its last when the clock has not
-        moved (Ed25519 is deterministic: equal timestamps would mean equal signatures)."""
-        ts = max(now, self._last_ms.get(route, -1) + 1)
-        self._last_ms[route] = ts
-        return ts
+        """A prepared route's next timestamp: ``now``, or 1 ms past the last one handed out when the
+        clock has not moved (Ed25519 is deterministic: equal timestamps would mean equal signatures)."""
+        last = self._last_ms.get(route, -1)
+        return now if now > last else last + 1
 
     def prepare(self, method: str, path: str) -> None:
         """Sign headers for ``method path`` now and keep them for the next ``headers`` call."""

@@ -130,3 +130,13 @@ def test_no_headers_are_ever_handed_out_twice_or_stale(ops: list[tuple[str, int]
     assert len(set(handed)) == len(handed)
     stamps = [int(ts) for ts, _ in handed]
     assert stamps == sorted(set(stamps))  # each later than the one before
+
+
+def test_preparing_again_without_a_request_does_not_run_ahead_of_the_clock() -> None:
+    s, _, _ = signer()
+    for _ in range(5):
+        s.prepare("POST", PATH)
+    assert s.pending_ms("POST", PATH) == START_MS
+    s.headers("POST", PATH)
+    s.prepare("POST", PATH)
+    assert s.pending_ms("POST", PATH) == START_MS + 1
