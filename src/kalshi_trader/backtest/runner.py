@@ -355,12 +355,14 @@ class _Backtest:
         if self._snapshots is not None and self._snapshots[0] == key:
             return self._snapshots[1]
         out: dict[str, MarketSnapshot] = {}
-        kept_all, versions = self._kept, self._book_versions
+        kept_all, versions, books, own_levels = self._kept, self._book_versions, monitor.books, self._own_levels
+        market_revision = self.engine.tracker.market_revision
         for ticker, info in monitor.markets.items():
-            book = monitor.book(ticker)
+            book = books.get(ticker)
             if book is None:
                 continue
-            own = self._own(ticker)
+            levels = own_levels.get(ticker)  # ``_own`` without the call while the market's orders stand
+            own = levels[1] if levels is not None and levels[0] == market_revision(ticker) else self._own(ticker)
             fresh = live and not book.stale
             updated_ms = now if fresh else 0
             # the ladders are read again only after an event of the book or a change of our orders
