@@ -20,6 +20,7 @@ Contract:
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections.abc import Iterator
@@ -111,23 +112,15 @@ def _read_ahead(blocks: Iterator[Block]) -> Iterator[Block]:
     ahead: queue.Queue[object] = queue.Queue(_AHEAD)
     stop = threading.Event()
 
-    def hand(item: object) -> bool:
-        while not stop.is_set():
-            try:
-                ahead.put(item, timeout=0.05)
-                return True
-            except queue.Full:
-                continue
-        return False
-
     def read() -> None:
         try:
             for block in blocks:
-                if not hand(block):
+                ahead.put(block)
+                if stop.is_set():
                     return
-            hand(_END)
+            ahead.put(_END)
         except BaseException as exc:  # the reader raises it
-            hand(exc)
+            ahead.put(exc)
         finally:
             getattr(blocks, "close", lambda: None)()
 
@@ -144,4 +137,7 @@ def _read_ahead(blocks: Iterator[Block]) -> Iterator[Block]:
                 return
     finally:
         stop.set()
+        while thread.is_alive():  # a thread waiting for room sees the stop once it has some
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.01)
         thread.join()
