@@ -403,6 +403,18 @@ class MaxTempDistribution(_IntegerDistribution):
         slack = self.floor_slack
         return [sum(w for delta, w in slack if k >= floor + delta) * g for k, g in zip(ks, gs, strict=True)]
 
+    def cdfs_at(self, ks: Sequence[int], centers: Sequence[float]) -> list[list[float]]:
+        """``[cdfs(ks, c) for c in centers]``, float for float, with the floor's weights worked out
+        once."""
+        scale, dof, floor, n = self._scale, self.dof, self.observed_max_f, len(ks)
+        gs = student_t_cdfs([(k + 0.5 - c) / scale for c in centers for k in ks], dof)
+        rows = [gs[i * n : (i + 1) * n] for i in range(len(centers))]
+        if floor is None:
+            return rows
+        slack = self.floor_slack
+        weights = [sum(w for delta, w in slack if k >= floor + delta) for k in ks]
+        return [[w * g for w, g in zip(weights, row, strict=True)] for row in rows]
+
 
 @dataclass(frozen=True, slots=True)
 class MinTempDistribution(_IntegerDistribution):
@@ -446,6 +458,11 @@ class MinTempDistribution(_IntegerDistribution):
         where it is), float for float, in one call."""
         mirrored = self._mirror.cdfs([-k - 1 for k in ks], None if center_f is None else -center_f)
         return [1.0 - g for g in mirrored]
+
+    def cdfs_at(self, ks: Sequence[int], centers: Sequence[float]) -> list[list[float]]:
+        """``[cdfs(ks, c) for c in centers]``, float for float, in one call."""
+        mirrored = self._mirror.cdfs_at([-k - 1 for k in ks], [-c for c in centers])
+        return [[1.0 - g for g in row] for row in mirrored]
 
 
 TempDistribution = MaxTempDistribution | MinTempDistribution

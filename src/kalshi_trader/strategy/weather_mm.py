@@ -867,14 +867,12 @@ def fair_values_from_distribution(
     tickers = [b.ticker for b in ordered]
     edges = [b.high for b in ordered if b.high is not None]  # all but the warmest's
 
-    def probabilities(center_f: float) -> list[float]:
-        values = probabilities_between(distribution.cdfs(edges, center_f))
+    def probabilities(cdfs: list[float]) -> list[float]:
+        values = probabilities_between(cdfs)
         return adjust(tickers, values) if adjust is not None else values
 
     center = distribution.center_f
-    base = probabilities(center)
-    up = probabilities(center + shift_f)
-    down = probabilities(center - shift_f)
+    base, up, down = map(probabilities, distribution.cdfs_at(edges, (center, center + shift_f, center - shift_f)))
     out: dict[str, FairValue] = {}
     for ticker, b, u, d in zip(tickers, base, up, down, strict=True):
         spread = max(abs(u - b), abs(d - b))

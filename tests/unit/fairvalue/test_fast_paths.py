@@ -80,6 +80,17 @@ def test_cdfs_are_the_cdf_of_each_edge(dist: TempDistribution, ks: list[int], sh
     assert dist.cdfs(ks, dist.center_f + shift) == [moved.cdf(k) for k in ks]
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    dist=DISTRIBUTIONS, ks=st.lists(st.integers(-40, 130), max_size=12), shifts=st.lists(st.floats(-3, 3), max_size=4)
+)
+def test_cdfs_at_several_centres_are_the_cdfs_at_each(
+    dist: TempDistribution, ks: list[int], shifts: list[float]
+) -> None:
+    centres = [dist.center_f + shift for shift in shifts]
+    assert dist.cdfs_at(ks, centres) == [dist.cdfs(ks, c) for c in centres]
+
+
 BLEND = MarketBlend(((0.0, 0.05), (6.0, 0.4), (24.0, 0.8)), ((0.0, 0.1), (12.0, 0.6)))
 MIDS = st.lists(st.one_of(st.none(), st.floats(0, 1)), min_size=1, max_size=10)
 
