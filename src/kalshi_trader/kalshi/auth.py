@@ -394,13 +394,14 @@ class Signer:
         """The headers for one request: pre-signed ones if kept and fresh (each handed out once),
         else signed now."""
         now = self.clock_ms()
-        route = (method, path)
-        kept = self._kept.pop(route, None)
-        if kept is not None and abs(now - kept[0]) <= PRESIGNED_MAX_AGE_MS:
-            self._last_ms[route] = kept[0]
-            return kept[1]
-        if route in self._routes:
-            now = self._last_ms[route] = self._next_ms(route, now)
+        if self._routes:  # something is pre-signed
+            route = (method, path)
+            kept = self._kept.pop(route, None)
+            if kept is not None and abs(now - kept[0]) <= PRESIGNED_MAX_AGE_MS:
+                self._last_ms[route] = kept[0]
+                return kept[1]
+            if route in self._routes:
+                now = self._last_ms[route] = self._next_ms(route, now)
         return self._signed(now, method, path)
 
     def _next_ms(self, route: tuple[str, str], now: int) -> int:
