@@ -23,6 +23,8 @@ Contract:
   data, become ``warnings`` and the price is made without them.
 - The only I/O is through the given ``NwsClient``; ``now`` is explicit so a simulated clock can
   drive it.
+- ``day_model`` reads a day's forecast extreme once per set of forecast answers (by identity: the
+  client hands out the same answers while they stand; they are immutable).
 """
 
 from __future__ import annotations
@@ -121,9 +123,7 @@ def day_model(
     extreme = station.extreme
     sign = 1.0 if extreme == "high" else -1.0  # a low's corrections point the other way
     day_start, day_end = climate_day_bounds(day, station.time_zone)
-    forecast = forecast_extreme_f(
-        extreme, day_start, day_end, grid=grid, hourly=hourly, daily=daily, hourly_bias_f=HOURLY_PEAK_BIAS_F
-    )
+    forecast = _forecast_extreme(extreme, day_start, day_end, grid, hourly, daily)
     if forecast is None and observed_f is None:
         seen = "" if now <= day_start else " and nothing has been observed of it"
         raise NoForecastError(f"no NWS forecast covers the climate day {day} at {station.icao}{seen}")
@@ -146,6 +146,38 @@ def day_model(
         extreme, None if forecast is None else forecast.value_f, lead, observed_f, remaining_f=remaining, params=model
     )
     return DayModel(forecast, lead, observed_f, remaining, dist, tuple(notes))
+
+
+_ForecastKey = tuple[int, int, int, Extreme, datetime, datetime]
+_ForecastHit = tuple[GridData | None, Forecast | None, Forecast | None, ForecastExtreme | None]
+_FORECAST_EXTREMES: dict[_ForecastKey, _ForecastHit] = {}
+_FORECAST_EXTREMES_MAX = 512
+"""``_forecast_extreme``'s answers by the identity of the forecasts they were read from (each kept
+with its answer, so an identity is never reused while its entry stands) and the day; emptied when
+full."""
+
+
+def _forecast_extreme(
+    extreme: Extreme,
+    day_start: datetime,
+    day_end: datetime,
+    grid: GridData | None,
+    hourly: Forecast | None,
+    daily: Forecast | None,
+) -> ForecastExtreme | None:
+    """``forecast_extreme_f`` of these (immutable) forecasts over the day, worked out once while the
+    NWS client hands out the same answers."""
+    key = (id(grid), id(hourly), id(daily), extreme, day_start, day_end)
+    hit = _FORECAST_EXTREMES.get(key)
+    if hit is not None and hit[0] is grid and hit[1] is hourly and hit[2] is daily:
+        return hit[3]
+    value = forecast_extreme_f(
+        extreme, day_start, day_end, grid=grid, hourly=hourly, daily=daily, hourly_bias_f=HOURLY_PEAK_BIAS_F
+    )
+    if len(_FORECAST_EXTREMES) >= _FORECAST_EXTREMES_MAX:
+        _FORECAST_EXTREMES.clear()
+    _FORECAST_EXTREMES[key] = (grid, hourly, daily, value)
+    return value
 
 
 @functools.lru_cache(maxsize=64)

@@ -11,6 +11,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kalshi_trader.fairvalue.live import NO_HOURS_LEFT_MARGIN_F, DayModel, NoForecastError, day_model
 from kalshi_trader.fairvalue.nws import (
@@ -18,6 +20,7 @@ from kalshi_trader.fairvalue.nws import (
     GridData,
     NwsDataError,
     Observation,
+    forecast_extreme_f,
     observed_extreme_f,
     parse_forecast,
     parse_gridpoint,
@@ -253,3 +256,49 @@ def test_the_forecast_is_used_while_it_covers_the_day() -> None:
     assert model.forecast is not None
     assert model.forecast.sources == ("maxTemperature",)
     check_floor(model, model.observed_f or 0)
+
+
+POOL_NOW = lst(2)
+FORECASTS = [
+    None,
+    hourly(POOL_NOW, [60 + (i * 7) % 23 for i in range(48)]),
+    hourly(POOL_NOW, [60 + (i * 7) % 23 for i in range(48)]),  # equal, another object
+    hourly(POOL_NOW, [55 + (i * 5) % 19 for i in range(40)]),
+    twelve_hour(POOL_NOW, [88, 70, 90, 72]),
+    twelve_hour(POOL_NOW, [81, 66, 84, 69]),
+]
+GRIDS = [None, grid(POOL_NOW, [60 + i % 20 for i in range(60)], {DAY: 86.0}), grid(POOL_NOW, [62.0] * 60, {})]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    calls=st.lists(
+        st.tuples(
+            st.sampled_from(["KXHIGHNY", "KXLOWTNYC", "KXHIGHMIA"]),
+            st.sampled_from([DAY, DAY + timedelta(days=1)]),
+            st.integers(0, len(GRIDS) - 1),
+            st.integers(0, len(FORECASTS) - 1),
+            st.integers(0, len(FORECASTS) - 1),
+            st.sampled_from([1.0, 10.0, 20.0, 30.0]),
+        ),
+        max_size=20,
+    )
+)
+def test_the_forecast_extreme_is_the_one_of_those_forecasts(
+    calls: list[tuple[str, date, int, int, int, float]],
+) -> None:
+    """Whatever was priced before, from whichever (equal or other) forecasts, a day's forecast
+    extreme is that of the forecasts it is priced from."""
+    for series, day, g, h, d, hour in calls:
+        station = STATIONS[series]
+        start, end = climate_day_bounds(day, station.time_zone)
+        grid_, hourly_, daily_ = GRIDS[g], FORECASTS[h], FORECASTS[d]
+        want = forecast_extreme_f(
+            station.extreme, start, end, grid=grid_, hourly=hourly_, daily=daily_, hourly_bias_f=HOURLY_PEAK_BIAS_F
+        )
+        try:
+            got = day_model(station, day, lst(hour, day), grid=grid_, hourly=hourly_, daily=daily_).forecast
+        except NoForecastError:
+            assert want is None
+            continue
+        assert got == want
