@@ -254,6 +254,10 @@ class PaperExchange:
         if book is None or taker_side is None or qty <= 0:
             return
         ladder, leg = (Side.NO, PRICE_SCALE - yes_price) if taker_side is BookSide.BID else (Side.YES, yes_price)
+        if ticker not in self._resting:  # no queue of ours: only the book's bookkeeping
+            book.match_trade(ladder, leg, qty)
+            self._confirm_cancels(ticker)
+            return
         mine = [o for o in self._resting_in(ticker) if o.ladder is ladder]
         before = {o.order_id: o.ahead for o in mine}
         fills = queue.trade_fills(book, ladder, leg, qty, mine)
