@@ -198,8 +198,9 @@ class Collector:
     def on_fair_values(self) -> None:
         now = self.monitor.clock_ms()
         samples = self.result_.fair_samples
+        books, markets = self.monitor.books, self.monitor.markets
         for ticker, fv in self.fair.values.items():
-            book, info = self.monitor.book(ticker), self.monitor.markets.get(ticker)
+            book, info = books.get(ticker), markets.get(ticker)
             if book is None or info is None or book.stale:
                 continue
             mid = book.mid()
