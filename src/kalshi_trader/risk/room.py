@@ -147,7 +147,8 @@ class RoomView:
             more = by_position if by_position < by_loss else by_loss
             size = 0 if more < 0 else kept + more if kept + more < top else top
             high = size + 1 if size < top else None
-            if claim and size > 0:
+            fit = self._answer(market, side, before, (kept, leg, extra), size, high, qty, top)
+            if claim and size > 0:  # after the answer: the rule that cut the size is judged without it
                 more = size - kept if size > kept else 0
                 cost = leg * more + extra
                 self._pending[ticker] = (market, side, more, cost)
@@ -157,15 +158,32 @@ class RoomView:
                     self._extra_total += added
                 if not kept:
                     self._extra_orders += 1
-        else:  # no order has such a size or price: search (worst cases need not grow with size)
-            size, high = self._search(market, side, before, (kept, leg, extra), top)
-            if claim and size > 0:
-                self._pencil(market, side, before, _load(size, kept, leg, extra), not kept)
+            return fit
+        # no order has such a size or price: search (worst cases need not grow with size)
+        size, high = self._search(market, side, before, (kept, leg, extra), top)
+        fit = self._answer(market, side, before, (kept, leg, extra), size, high, qty, top)
+        if claim and size > 0:
+            self._pencil(market, side, before, _load(size, kept, leg, extra), not kept)
+        return fit
+
+    def _answer(
+        self,
+        market: MarketRisk,
+        side: BookSide,
+        before: Exposure,
+        terms: tuple[int, int, int],
+        size: int,
+        high: int | None,
+        qty: int,
+        top: int,
+    ) -> Fit:
+        """The fit of ``size`` with the rule the size just above it (``high``) breaks."""
         if high is None:  # the whole size fits
             if top == qty:
-                return Fit(top)
-            return Fit(top, _MAX_ORDER_SIZE, f"size cut to the max order size {format_qty(max_size)}")
-        after = market.exposure(side, _load(high, kept, leg, extra))
+                return Fit(Qty(top))
+            max_size = self.limits.max_order_size
+            return Fit(Qty(top), _MAX_ORDER_SIZE, f"size cut to the max order size {format_qty(max_size)}")
+        after = market.exposure(side, _load(high, *terms))
         rule, why = self._blocked(market, before, after) or (Rule.APPROVED, "")
         return Fit(Qty(size), rule.value, f"size cut to {format_qty(size)}: {why}" if size else why)
 

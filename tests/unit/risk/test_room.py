@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tests.unit.risk.kit import ASK, BID, Desk, px, qty, usd
 from tests.unit.risk.reference import ProbingRoom
@@ -120,6 +120,13 @@ asks = st.tuples(
         st.integers(0, 2_000), st.integers(0, 1_500), st.integers(0, 30), st.integers(0, 60), st.integers(1, 6)
     ),
     questions=st.lists(asks, min_size=1, max_size=6),
+)
+@example(  # a claim cut by the event and the total limits at once: the rule is judged before the claim
+    positions=[],
+    resting=[("B1", BID, 72, 405)],
+    in_flight=False,
+    limits=(109, 109, 2, 4, 2),
+    questions=[("A1", BID, 10_000, 109, "", True)],
 )
 def test_the_closed_form_answers_as_probing_every_size_does(
     positions: list[tuple[str, int, int, int]],
