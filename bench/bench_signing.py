@@ -23,11 +23,14 @@ baseline measured in the same run.
    ``RiskManager.check_and_reserve`` → signed order request bytes, as in 2.
    Frames: 40 markets whose YES side is the favourite (bid 0.86–0.90, spread 1–3 ticks, depth ≥ 10),
    deltas a few levels deep, so every tick passes the entry filters and becomes an order (the
-   strategy's memory is not carried from tick to tick: each tick is an entry decision, the
-   costliest). Risk's limits are loose (bench_execution.py's) so every intent is approved (checked).
+   strategy's memory is not carried from tick to tick: each tick is an entry decision). The
+   strategy prices an entry once per distinct top of book and risk writes an approval's reason once
+   per distinct intent terms, as in the node; these frames hold few distinct tops (about 200 in
+   100,000 ticks), so (f) clears both before every tick: every top unseen, the costliest. Risk's
+   limits are loose (bench_execution.py's) so every intent is approved (checked).
    Baseline (a): the same frame through ``on_text`` → ``Monitor`` → a subscriber reading the top of
    book (bench_feed.py's real path); (b) the whole path without the signature; (c)/(d) with Ed25519
-   / RSA signing inline; (e) Ed25519 with pre-signed headers.
+   / RSA signing inline; (e) Ed25519 with pre-signed headers; (f) (e) with every top unseen.
 4. **Stage split** of 3 (c): the same path timed stage by stage on the thread's CPU clock (snapshot,
    ``decide``, ``check_and_reserve``, request + signature; what is left is the frame, the book and
    the event), in its own pass so the extra clock reads stay out of table 3.
@@ -353,8 +356,10 @@ class TickToOrder:
         *,
         trade: bool,
         staged: bool = False,
+        unseen: bool = False,
     ) -> None:
         self.clock = clock
+        self.unseen = unseen
         self.ws = WsSession("ws://127.0.0.1:9/trade-api/ws/v2", None)
         source = StaticMarkets(grids)
         far = clock.now + 86_400_000
@@ -415,6 +420,9 @@ class TickToOrder:
         self.out.append((book.yes_bid, book.yes_ask))
 
     def on_trade(self, event: BookChanged) -> None:
+        if self.unseen:  # every top as if never seen: the entry is priced and explained afresh
+            self.strategy._plans.clear()
+            self.risk._approval_heads.clear()
         book, now = event.book, self.clock()
         info = self.monitor.markets[event.ticker]
         snap = MarketSnapshot.from_tops(
@@ -436,11 +444,16 @@ class TickToOrder:
         self.out.clear()
 
 
+def _last_timestamp(out: list[object]) -> Callable[[], str]:
+    return lambda: out[-1][1][HEADER_TIMESTAMP]  # type: ignore[index]
+
+
 def tick_table(signers: dict[KeyType, Signer], n: int, runs: int, freeze: bool) -> None:
     snapshots, deltas, grids = favourite_stream(n * (runs + 1))
     clock = Clock()
     ed25519 = signers[KeyType.ED25519].headers
     refill = Refill(presigned_signer(signers))
+    refill_unseen = Refill(presigned_signer(signers))
     presigned = refill.signer
     paths = {
         "(a) baseline: frame → book → top read": TickToOrder(grids, snapshots, clock, None, trade=False),
@@ -450,10 +463,13 @@ def tick_table(signers: dict[KeyType, Signer], n: int, runs: int, freeze: bool) 
             grids, snapshots, clock, signers[KeyType.RSA].headers, trade=True
         ),
         "(e) … Ed25519, pre-signed": TickToOrder(grids, snapshots, clock, presigned.headers, trade=True),
+        "(f) … (e) with every top unseen": TickToOrder(
+            grids, snapshots, clock, refill_unseen.signer.headers, trade=True, unseen=True
+        ),
     }
-    between = {"(e) … Ed25519, pre-signed": refill}
-    out = paths["(e) … Ed25519, pre-signed"].out
-    refill.sent = lambda: out[-1][1][HEADER_TIMESTAMP]  # type: ignore[index]
+    between = {"(e) … Ed25519, pre-signed": refill, "(f) … (e) with every top unseen": refill_unseen}
+    for label, filler in between.items():
+        filler.sent = _last_timestamp(paths[label].out)
     staged = TickToOrder(grids, snapshots, clock, ed25519, trade=True, staged=True)
     print(f"\nGC: {gc_heap(freeze)}")
     samples: dict[str, Samples] = {label: ([], [], []) for label in paths}
@@ -464,6 +480,7 @@ def tick_table(signers: dict[KeyType, Signer], n: int, runs: int, freeze: bool) 
         for label, path in [*paths.items(), ("(f) stage split", staged)]:
             gc.collect()
             refill.fresh()
+            refill_unseen.fresh()
             before = [g["collections"] for g in gc.get_stats()]
             timed = time_calls(path.ws.on_text, chunk, between.get(label))
             if r and path is not staged:
