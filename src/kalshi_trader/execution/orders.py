@@ -615,6 +615,8 @@ class OrderTracker:
         known = self._orders.get(entry.client_order_id)
         if known is not None:
             self._unindex(known)
+            if known.ticker != entry.ticker:  # the known entry's market loses an order too
+                self._market_revisions[known.ticker] = self._market_revisions.get(known.ticker, 0) + 1
         entry.seq = known.seq if known is not None else len(self._orders)
         self._orders[entry.client_order_id] = entry
         self._reindex(entry)

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from tests.unit.execution.test_orders_index import TICKERS, apply, events
 
-from kalshi_trader.domain import BookSide, OrderIntent, Position, Price, Qty
+from kalshi_trader.domain import BookSide, OrderIntent, OrderStatus, Position, Price, Qty
 from kalshi_trader.execution.orders import OrderTracker, TrackedOrder
 
 Reads = tuple[list[TrackedOrder], dict[str, list[TrackedOrder]], list[Position]]
@@ -22,6 +22,13 @@ def _reads(t: OrderTracker) -> Reads:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(events, max_size=40))
+@example(  # an adopted order takes the key of one in another market: both markets' revisions move
+    [
+        ("report", "o1", "o0", "KX-A", OrderStatus.RESTING, 0, 0, 0),
+        ("ack", "o0", "o1", 0, 100, 0),
+        ("report", "o0", "", "KX-B", OrderStatus.RESTING, 0, 0, 0),
+    ]
+)
 def test_kept_reads_equal_fresh_ones_and_revisions_mark_every_change(sequence: list[tuple[Any, ...]]) -> None:
     t = OrderTracker()
     before = _reads(t)
